@@ -1,0 +1,42 @@
+# ducache — built with PGXS: make && make install && make installcheck
+EXTENSION = ducache
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = ducache
+OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp) $(wildcard src/pg/*.cpp)))
+
+# The install script is assembled from src/sql/NN_*.sql, one file per feature, in order.
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard upgrade/$(EXTENSION)--*--*.sql)
+DOCS = README.md
+
+# pg_regress tests: sql/NAME.sql -> expected/NAME.out, run in name order.
+REGRESS = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
+REGRESS_OPTS = --dbname=ducache_regression
+# isolation tests: specs/NAME.spec -> expected/NAME.out
+ISOLATION = $(basename $(notdir $(sort $(wildcard specs/*.spec))))
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra -Wno-register -Wno-unused-parameter \
+              -Wno-missing-field-initializers -Wno-sign-compare
+SHLIB_LINK = -lstdc++
+
+# Test-only SQL entry points that throw on purpose (make DUCACHE_TEST_HOOKS=1).
+ifeq ($(DUCACHE_TEST_HOOKS),1)
+PG_CPPFLAGS += -DDUCACHE_TEST_HOOKS
+endif
+
+# Debian's PGXS would also compile every .cpp to LLVM bitcode with clang and without the C++
+# flags above. JIT-inlining ducache's C++ buys nothing (the work is in our loops, not in
+# expressions the JIT compiles), so bitcode is turned off on purpose.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql)) $(EXTENSION).control
+	cat $(sort $(wildcard src/sql/*.sql)) > $@
+
+# Objects depend on every header: simple and always right for a project this size.
+$(OBJS): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp)

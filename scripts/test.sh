@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test: C++ unit tests (ctest), pg_regress and isolation tests against a throwaway
+# cluster, then prints one line "N passed, N failed". Exit status 0 only if nothing failed.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+passed=0
+failed=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+ensure_packages
+make_pg_copy
+build_and_install 1
+
+log "unit tests (ctest)"
+cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$REPO/build" -j"$(nproc)" >/dev/null
+ctest_out=$( (cd "$REPO/build" && ctest --output-on-failure 2>&1) || true)
+echo "$ctest_out" | tail -n 25
+ct_total=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p')
+ct_failed=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p')
+if [ -z "$ct_total" ]; then count 0 1; else count $((ct_total - ct_failed)) "$ct_failed"; fi
+
+log "regression and isolation tests (pg_regress)"
+start_cluster
+trap stop_cluster EXIT
+rm -rf "$REPO/results" "$REPO/output_iso"
+regress_out=$(make -C "$REPO" -s installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres 2>&1 || true)
+echo "$regress_out" | grep -E '\.\.\. |tests passed|failed' || true
+r_ok=$(echo "$regress_out" | grep -cE '\.\.\. ok' || true)
+r_bad=$(echo "$regress_out" | grep -cE '\.\.\. (FAILED|failed)' || true)
+count "$r_ok" "$r_bad"
+if [ "$r_ok" = 0 ] && [ "$r_bad" = 0 ]; then count 0 1; fi
+for diffs in "$REPO/regression.diffs" "$REPO/output_iso/regression.diffs"; do
+    [ -s "$diffs" ] && { log "differences: $diffs"; head -n 200 "$diffs"; }
+done
+
+# Shell-level tests: each test/shell/*.sh exits 0 on success.
+for t in "$REPO"/test/shell/*.sh; do
+    [ -e "$t" ] || continue
+    if bash "$t" >"$DUCACHE_SANDBOX/$(basename "$t").log" 2>&1; then
+        echo "shell test $(basename "$t") ... ok"; count 1 0
+    else
+        echo "shell test $(basename "$t") ... FAILED"; tail -n 30 "$DUCACHE_SANDBOX/$(basename "$t").log"; count 0 1
+    fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,15 @@
+// Library entry: the module magic block and load-time set-up.
+#include "pg/postgres.hpp"
+#include "pg/settings.hpp"
+
+extern "C" {
+_Pragma("GCC visibility push(default)")
+PG_MODULE_MAGIC;
+void _PG_init(void);
+_Pragma("GCC visibility pop")
+
+void _PG_init(void)
+{
+    ducache::pg::define_settings();
+}
+}

@@ -1,0 +1,35 @@
+#include "pg/settings.hpp"
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+}
+
+namespace ducache::pg {
+
+namespace {
+char *users_table = nullptr;
+char *api_keys_table = nullptr;
+}  // namespace
+
+void define_settings()
+{
+    DefineCustomStringVariable(
+        "ducache.users_table",
+        "Table that maps user ids to username, email and role for the user breakdown.",
+        "Optionally schema-qualified. Empty string: no identity lookup. The default 'users' "
+        "is used only when such a table exists.",
+        &users_table, "users", PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "ducache.api_keys_table",
+        "Table that maps API key hashes to users for ducache_rebuild.",
+        "Optionally schema-qualified; needs columns key_hash, user_id, name.",
+        &api_keys_table, "api_keys", PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("ducache");
+}
+
+const char *users_table_setting() { return users_table ? users_table : ""; }
+const char *api_keys_table_setting() { return api_keys_table ? api_keys_table : ""; }
+
+}  // namespace ducache::pg

@@ -1,0 +1,70 @@
+// Test-only entry points (built with make DUCACHE_TEST_HOOKS=1) that fail on purpose, to prove
+// the boundary in both directions: C++ exceptions become clean ERRORs, and PostgreSQL ERRORs
+// raised under C++ frames unwind them (destructors run, nothing leaks).
+#ifdef DUCACHE_TEST_HOOKS
+
+#include "core/error.hpp"
+
+#include "pg/boundary.hpp"
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Counts live instances, so a test can see that every destructor ran.
+long live_objects = 0;
+
+struct Tracked {
+    std::vector<char> payload;  // 1 MB of heap that would leak if the destructor were skipped
+    Tracked() : payload(1 << 20, 'x') { ++live_objects; }
+    ~Tracked() { --live_objects; }
+};
+
+void fail_inside_cpp(const std::string &kind)
+{
+    Tracked alive;  // must be destroyed whatever happens below
+    if (kind == "runtime_error")
+        throw std::runtime_error("deliberate std::runtime_error");
+    if (kind == "core_error")
+        throw ducache::core::Error("22023", "deliberate core error", "element 7");
+    if (kind == "bad_alloc")
+        throw std::bad_alloc();
+    if (kind == "unknown")
+        throw 42;
+    if (kind == "pg_error")
+        ducache::pg::pg_call([] {
+            ereport(ERROR, (errcode(ERRCODE_DIVISION_BY_ZERO), errmsg("deliberate PostgreSQL error"),
+                            errdetail("raised by ereport inside pg_call")));
+        });
+    if (kind == "spi_error")
+        ducache::pg::pg_call([] {
+            SPI_connect();
+            SPI_execute("SELECT 1 / 0", true, 0);
+            SPI_finish();
+        });
+    if (kind == "palloc_huge")
+        ducache::pg::pg_call([] { return palloc(MaxAllocSize + 1); });
+    if (kind == "interrupt")
+        ducache::pg::pg_call([] {
+            ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("canceling statement due to user request")));
+        });
+}
+
+}  // namespace
+
+DUCACHE_FUNCTION(ducache_test_fail)
+{
+    text *kind = PG_GETARG_TEXT_PP(0);
+    fail_inside_cpp(std::string(VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind)));
+    PG_RETURN_BOOL(true);
+}
+
+DUCACHE_FUNCTION(ducache_test_live_objects)
+{
+    PG_RETURN_INT64(live_objects);
+}
+
+#endif  // DUCACHE_TEST_HOOKS
