@@ -12,7 +12,7 @@ DOCS = README.md
 
 # pg_regress tests: sql/NAME.sql -> expected/NAME.out, run in name order.
 REGRESS = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
-REGRESS_OPTS = --dbname=ducache_regression
+CONTRIB_TESTDB = ducache_regression
 # isolation tests: specs/NAME.spec -> expected/NAME.out
 ISOLATION = $(basename $(notdir $(sort $(wildcard specs/*.spec))))
 
