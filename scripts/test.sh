@@ -12,9 +12,9 @@ make_pg_copy
 build_and_install 1
 
 log "unit tests (ctest)"
-cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$REPO/build" -j"$(nproc)" >/dev/null
-ctest_out=$( (cd "$REPO/build" && ctest --output-on-failure 2>&1) || true)
+ctest_out=$( (cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+               cmake --build "$REPO/build" -j"$(nproc)" >/dev/null &&
+               cd "$REPO/build" && ctest --output-on-failure 2>&1) 2>&1 || true)
 echo "$ctest_out" | tail -n 25
 ct_total=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p')
 ct_failed=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p')
