@@ -14,6 +14,7 @@ PGROOT=$DUCACHE_SANDBOX/root            # relocated copy of PostgreSQL 15 + duca
 PGDATA_DIR=$DUCACHE_SANDBOX/data
 PGSOCK=$DUCACHE_SANDBOX/run
 PGBIN=$PGROOT/usr/lib/postgresql/$PG_MAJOR/bin
+export DUCACHE_PGPORT DUCACHE_SANDBOX
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -89,6 +90,8 @@ CONF
     fi
     # Restart so the freshly installed library is the one every backend loads.
     as_owner "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast stop >/dev/null 2>&1 || true
+    # A fresh log per start, so checks of it see only this run.
+    [ -f "$DUCACHE_SANDBOX/server.log" ] && mv -f "$DUCACHE_SANDBOX/server.log" "$DUCACHE_SANDBOX/server.log.prev"
     as_owner "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$DUCACHE_SANDBOX/server.log" -w -o "-p $DUCACHE_PGPORT" start >/dev/null
     pg_env
 }
