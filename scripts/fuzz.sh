@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The pure C++ core under clang's AddressSanitizer + UndefinedBehaviorSanitizer: its unit tests,
+# then each libFuzzer target in test/fuzz/ for a while (default 600 s a target).
+#   scripts/fuzz.sh                 unit tests + every target, 10 minutes each
+#   scripts/fuzz.sh 20              the same with 20 s a target (the test command's smoke run)
+#   scripts/fuzz.sh 600 fuzz_number one target
+# Sanitizers run on the core only: preloading ASan into the distribution's postgres hangs.
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SECONDS_PER_TARGET=${1:-600}
+ONLY=${2:-}
+OUT=${DUCACHE_FUZZ_DIR:-/tmp/ducache-fuzz-$(printf '%s' "$REPO" | md5sum | cut -c1-8)}
+
+need=()
+for p in clang libclang-rt-14-dev cmake libgtest-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd=sudo
+    $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== unit tests under ASan+UBSan"
+CC=clang CXX=clang++ cmake -S "$REPO" -B "$OUT/asan" -DDUCACHE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$OUT/asan" -j"$(nproc)" >/dev/null
+(cd "$OUT/asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure | tail -n 3)
+
+shopt -s nullglob
+core_sources=("$REPO"/src/core/*.cpp)
+for target_src in "$REPO"/test/fuzz/fuzz_*.cpp; do
+    name=$(basename "$target_src" .cpp)
+    [ -z "$ONLY" ] || [ "$ONLY" = "$name" ] || continue
+    echo "== $name: ${SECONDS_PER_TARGET}s"
+    clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+        -I"$REPO/src" "$target_src" "${core_sources[@]}" -o "$OUT/$name"
+    corpus="$OUT/corpus/$name"
+    mkdir -p "$corpus"
+    seeds="$REPO/test/fuzz/corpus/$name"
+    [ -d "$seeds" ] || seeds=""
+    "$OUT/$name" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 "$corpus" $seeds 2>&1 |
+        grep -E 'Done|stat::number_of_executed_units|ERROR|SUMMARY' || true
+    # libFuzzer exits non-zero on a crash and leaves crash-* files behind.
+    if ls crash-* leak-* timeout-* >/dev/null 2>&1; then echo "$name found a problem"; exit 1; fi
+done
+echo "== fuzz: clean"
