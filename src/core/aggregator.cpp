@@ -1,0 +1,166 @@
+#include "core/aggregator.hpp"
+
+#include "core/error.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ducache::core {
+
+namespace {
+constexpr size_t kChunkSize = 64 * 1024;
+}
+
+Metric Totals::add(const int64_t in[kCountMetrics], const Decimal *cost_in)
+{
+    int64_t next[kCountMetrics];
+    for (int m = 0; m < kCountMetrics; m++) {
+        next[m] = counts[m];
+        if (!add_count(next[m], in[m]))
+            return Metric(m);
+    }
+    std::memcpy(counts, next, sizeof counts);
+    if (cost_in)
+        cost.add(*cost_in);
+    return kMetricCount;
+}
+
+KeyAggregator::KeyAggregator(std::pmr::memory_resource *mr)
+    : mr_(mr), slots_(mr), table_(mr), chunks_(mr), big_blocks_(mr)
+{
+    table_.assign(1024, 0);
+    mask_ = table_.size() - 1;
+}
+
+KeyAggregator::~KeyAggregator()
+{
+    for (char *c : chunks_)
+        mr_->deallocate(c, kChunkSize);
+    for (const Block &b : big_blocks_)
+        mr_->deallocate(b.p, b.size);
+}
+
+uint64_t KeyAggregator::hash_bytes(const char *s, size_t len)
+{
+    // Word-at-a-time multiply-xorshift: fast on 36-byte UUIDs, good enough spread for a table.
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (len * 0xC2B2AE3D27D4EB4Full);
+    while (len >= 8) {
+        uint64_t w;
+        std::memcpy(&w, s, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+        s += 8;
+        len -= 8;
+    }
+    uint64_t w = 0;
+    std::memcpy(&w, s, len);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 29;
+    h *= 0x9E3779B97F4A7C15ull;
+    h ^= h >> 32;
+    return h;
+}
+
+std::string_view KeyAggregator::store(const char *s, size_t len)
+{
+    if (len > chunk_left_) {
+        size_t size = std::max(kChunkSize, len);
+        char *c = static_cast<char *>(mr_->allocate(size, 1));
+        if (size == kChunkSize) {
+            chunks_.push_back(c);
+            chunk_pos_ = c;
+            chunk_left_ = size;
+        } else {
+            // Oversized strings get their own block, tracked like a chunk of their size.
+            std::memcpy(c, s, len);
+            big_blocks_.push_back({c, size});
+            return {c, len};
+        }
+    }
+    char *dst = chunk_pos_;
+    std::memcpy(dst, s, len);
+    chunk_pos_ += len;
+    chunk_left_ -= len;
+    return {dst, len};
+}
+
+Slot &KeyAggregator::find_or_insert(const char *key, size_t len)
+{
+    uint64_t h = hash_bytes(key, len);
+    for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+        uint32_t idx = table_[i];
+        if (idx == 0)
+            break;
+        Slot &s = slots_[idx - 1];
+        if (s.hash == h && s.key_len == len && std::memcmp(s.key, key, len) == 0)
+            return s;
+    }
+    if ((slots_.size() + 1) * 2 > table_.size())
+        grow();
+    std::string_view stored = store(key, len);
+    slots_.emplace_back(stored.data(), uint32_t(len), h, mr_);
+    uint64_t i = h & mask_;
+    while (table_[i] != 0)
+        i = (i + 1) & mask_;
+    table_[i] = uint32_t(slots_.size());
+    return slots_.back();
+}
+
+const Slot *KeyAggregator::find(const char *key, size_t len) const
+{
+    uint64_t h = hash_bytes(key, len);
+    for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+        uint32_t idx = table_[i];
+        if (idx == 0)
+            return nullptr;
+        const Slot &s = slots_[idx - 1];
+        if (s.hash == h && s.key_len == len && std::memcmp(s.key, key, len) == 0)
+            return &s;
+    }
+}
+
+void KeyAggregator::grow()
+{
+    table_.assign(table_.size() * 2, 0);
+    mask_ = table_.size() - 1;
+    for (size_t n = 0; n < slots_.size(); n++) {
+        uint64_t i = slots_[n].hash & mask_;
+        while (table_[i] != 0)
+            i = (i + 1) & mask_;
+        table_[i] = uint32_t(n + 1);
+    }
+}
+
+void KeyAggregator::merge(const KeyAggregator &other)
+{
+    for (const Slot &o : other.slots_) {
+        Slot &s = find_or_insert(o.key, o.key_len);
+        for (int m = 0; m < kCountMetrics; m++)
+            if (!add_count(s.totals.counts[m], o.totals.counts[m]))
+                throw Error("22003", "bigint out of range",
+                            "Summing \"" + std::string(metric_name(Metric(m))) + "\" of key \"" +
+                                std::string(o.key_view()) + "\" overflows bigint.");
+        s.totals.cost.add(o.totals.cost);
+        s.totals.active_days += o.totals.active_days;
+        if (!o.totals.username.empty()) s.totals.username = store(o.totals.username.data(), o.totals.username.size());
+        if (!o.totals.email.empty()) s.totals.email = store(o.totals.email.data(), o.totals.email.size());
+        if (!o.totals.role.empty()) s.totals.role = store(o.totals.role.data(), o.totals.role.size());
+    }
+}
+
+std::vector<const Slot *> KeyAggregator::sorted() const
+{
+    std::vector<const Slot *> out;
+    out.reserve(slots_.size());
+    for (const Slot &s : slots_)
+        out.push_back(&s);
+    std::sort(out.begin(), out.end(), [](const Slot *a, const Slot *b) {
+        int c = a->totals.cost.compare(b->totals.cost);
+        if (c != 0)
+            return c > 0;
+        return a->key_view() < b->key_view();  // byte order
+    });
+    return out;
+}
+
+}  // namespace ducache::core

@@ -1,0 +1,101 @@
+// Exact decimal numbers and sums. Costs must equal PostgreSQL's sum(numeric) digit for digit,
+// so nothing here ever rounds: the common case is a 128-bit integer scaled by 10^scale, and
+// anything that would overflow it moves to an arbitrary-precision fallback (BigDecimal).
+#pragma once
+
+#ifdef POSTGRES_H
+#error "core is pure C++"
+#endif
+
+#include <cstdint>
+#include <memory_resource>
+#include <string>
+#include <vector>
+
+namespace ducache::core {
+
+// Display-scale rules follow PostgreSQL numeric: dscale is how many fractional digits the
+// value prints with; a sum prints with the largest dscale of its inputs.
+constexpr int kMaxDscale = 16383;  // NUMERIC_MAX_DISPLAY_SCALE
+constexpr int kMaxIntDigits = 131072;  // numeric's limit on digits before the decimal point
+
+// Arbitrary-precision signed decimal: magnitude in base-1e9 limbs (little-endian), scaled by
+// 10^scale. Only used when a value or a sum does not fit the 128-bit fast path.
+class BigDecimal {
+public:
+    explicit BigDecimal(std::pmr::memory_resource *mr = std::pmr::get_default_resource())
+        : limbs_(mr) {}
+    static BigDecimal from_int128(__int128 v, int scale, std::pmr::memory_resource *mr);
+    // From plain text "-123.4500" (what Decimal::big_text and to_string hold).
+    static BigDecimal from_plain(const std::string &text, std::pmr::memory_resource *mr);
+
+    void rescale(int scale);                 // raise the scale (multiply by 10^(new-old))
+    void add(const BigDecimal &other);       // exact; aligns scales
+    int compare(const BigDecimal &other) const;
+    bool is_zero() const;
+    int scale() const { return scale_; }
+    std::pmr::memory_resource *resource() const { return limbs_.get_allocator().resource(); }
+    // Plain digits with exactly dscale fractional digits (padded or zero-trimmed).
+    std::string to_string(int dscale) const;
+    // Integer value when it fits int64 and has no fractional part.
+    enum class IntStatus { ok, fractional, out_of_range };
+    IntStatus to_int64(int64_t &out) const;
+    // Number of digits before the decimal point (0 for |v| < 1).
+    int integer_digits() const;
+
+private:
+    void mul_small(uint32_t m);
+    void add_small(uint32_t a);
+    int compare_magnitude(const BigDecimal &other) const;
+    void trim();
+
+    bool negative_ = false;
+    int scale_ = 0;
+    std::pmr::vector<uint32_t> limbs_;
+};
+
+// One exact value as read from JSON: mantissa * 10^-scale, displayed with dscale digits.
+struct Decimal {
+    __int128 mantissa = 0;
+    int scale = 0;       // 0..kMaxFastScale on the fast path
+    int dscale = 0;
+    bool big = false;    // true: the value is in big_text (plain decimal digits) instead
+    std::string big_text;
+
+    // From PostgreSQL NumericVar parts: value = sum digits[i] * 10000^(weight - i).
+    static void from_base10000(Decimal &out, bool negative, int weight, int dscale,
+                               const int16_t *digits, int ndigits);
+    // Exact integer conversion for token and request counts (12.0 is 12; 12.5 is not).
+    enum class IntStatus { ok, fractional, out_of_range };
+    IntStatus to_int64(int64_t &out) const;
+};
+
+constexpr int kMaxFastScale = 36;
+
+// Running exact sum with PostgreSQL's display-scale rule.
+class DecimalSum {
+public:
+    explicit DecimalSum(std::pmr::memory_resource *mr = std::pmr::get_default_resource())
+        : big_(mr) {}
+    void add(const Decimal &v);
+    void add(const DecimalSum &other);
+    bool is_zero() const;
+    int dscale() const { return dscale_; }
+    // Exactly what sum(numeric) prints: e.g. 0.0246 + 0.45 -> "0.4746", 1.50 + 2 -> "3.50".
+    std::string to_string() const;
+    // Orders sums by value (for "top by cost" and breakdown ordering).
+    int compare(const DecimalSum &other) const;
+
+private:
+    void add_fast(__int128 mantissa, int scale);
+    void add_big(const BigDecimal &v);
+    BigDecimal as_big() const;
+
+    __int128 acc_ = 0;
+    int scale_ = 0;
+    int dscale_ = 0;
+    bool is_big_ = false;
+    BigDecimal big_;
+};
+
+}  // namespace ducache::core

@@ -1,0 +1,110 @@
+#include "core/merge_state.hpp"
+
+#include "core/error.hpp"
+#include "core/number.hpp"
+
+#include <cstring>
+
+namespace ducache::core {
+
+namespace {
+
+[[noreturn]] void corrupt(const std::string &why)
+{
+    throw Error("22P03", "invalid ducache_merge state", "Serialized state: " + why + ".");
+}
+
+template <typename T>
+void put(std::string &out, T v)
+{
+    out.append(reinterpret_cast<const char *>(&v), sizeof v);
+}
+
+void put_bytes(std::string &out, std::string_view s)
+{
+    put<uint32_t>(out, uint32_t(s.size()));
+    out.append(s.data(), s.size());
+}
+
+class Reader {
+public:
+    Reader(const char *p, size_t n) : p_(p), left_(n) {}
+    template <typename T>
+    T get()
+    {
+        need(sizeof(T));
+        T v;
+        std::memcpy(&v, p_, sizeof v);
+        p_ += sizeof v;
+        left_ -= sizeof v;
+        return v;
+    }
+    std::string_view bytes()
+    {
+        uint32_t n = get<uint32_t>();
+        need(n);
+        std::string_view s(p_, n);
+        p_ += n;
+        left_ -= n;
+        return s;
+    }
+    size_t left() const { return left_; }
+
+private:
+    void need(size_t n)
+    {
+        if (n > left_)
+            corrupt("the buffer ends early");
+    }
+    const char *p_;
+    size_t left_;
+};
+
+}  // namespace
+
+std::string serialize_merge_state(const KeyAggregator &agg)
+{
+    std::string out;
+    put<uint8_t>(out, kMergeStateVersion);
+    put<uint32_t>(out, uint32_t(agg.size()));
+    for (const Slot &s : agg.slots()) {
+        put_bytes(out, s.key_view());
+        for (int m = 0; m < kCountMetrics; m++)
+            put<int64_t>(out, s.totals.counts[m]);
+        put<int32_t>(out, s.totals.active_days);
+        put_bytes(out, s.totals.cost.to_string());
+    }
+    return out;
+}
+
+void deserialize_merge_state(const char *data, size_t len, KeyAggregator &agg)
+{
+    Reader r(data, len);
+    uint8_t version = r.get<uint8_t>();
+    if (version != kMergeStateVersion)
+        corrupt("unknown version " + std::to_string(version));
+    uint32_t n = r.get<uint32_t>();
+    // Each key needs at least 4 + 48 + 4 + 4 bytes: refuse counts the buffer cannot hold.
+    if (uint64_t(n) * 60 > r.left())
+        corrupt("key count " + std::to_string(n) + " exceeds the buffer");
+    Decimal cost;
+    for (uint32_t i = 0; i < n; i++) {
+        std::string_view key = r.bytes();
+        int64_t counts[kCountMetrics];
+        for (int m = 0; m < kCountMetrics; m++)
+            counts[m] = r.get<int64_t>();
+        int32_t days = r.get<int32_t>();
+        std::string_view cost_text = r.bytes();
+        if (days < 0 || !parse_json_number(cost_text, cost))
+            corrupt("bad values for key " + std::to_string(i));
+        if (agg.find(key.data(), key.size()))
+            corrupt("duplicate key " + std::to_string(i));
+        Slot &s = agg.find_or_insert(key.data(), key.size());
+        s.totals.add(counts, &cost);
+        s.totals.active_days = days;
+    }
+    if (r.left() != 0)
+        corrupt("trailing bytes");
+}
+
+}  // namespace ducache::core

@@ -1,0 +1,167 @@
+#include "core/aggregator.hpp"
+#include "core/error.hpp"
+#include "core/merge_state.hpp"
+#include "core/metrics.hpp"
+#include "core/number.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+using namespace ducache::core;
+
+namespace {
+void add(KeyAggregator &agg, const std::string &key, int64_t requests, const char *cost, int day)
+{
+    Slot &s = agg.find_or_insert(key.data(), key.size());
+    int64_t counts[kCountMetrics] = {requests, requests * 10, 0, 0, requests, 0};
+    Decimal d;
+    ASSERT_TRUE(parse_json_number(cost, d));
+    ASSERT_EQ(s.totals.add(counts, &d), kMetricCount);
+    s.totals.mark_day(day);
+}
+}  // namespace
+
+TEST(Metrics, AliasesAndPriorities)
+{
+    struct Case { const char *key; Metric m; int prio; };
+    for (Case c : {Case{"totalRequests", kRequests, 0}, {"api_requests", kRequests, 1}, {"requests", kRequests, 2},
+                   {"totalTokens", kTotalTokens, 0}, {"total_tokens", kTotalTokens, 1}, {"tokens", kTotalTokens, 2},
+                   {"promptTokens", kPromptTokens, 0}, {"prompt_tokens", kPromptTokens, 1},
+                   {"completionTokens", kCompletionTokens, 0}, {"completion_tokens", kCompletionTokens, 1},
+                   {"totalCost", kCost, 0}, {"spend", kCost, 1}, {"cost", kCost, 2},
+                   {"successfulRequests", kSuccessfulRequests, 0}, {"successful_requests", kSuccessfulRequests, 1},
+                   {"failedRequests", kFailedRequests, 0}, {"failed_requests", kFailedRequests, 1}}) {
+        KeyClass k = classify_key(c.key, std::strlen(c.key));
+        EXPECT_EQ(k.kind, KeyKind::metric) << c.key;
+        EXPECT_EQ(k.metric, c.m) << c.key;
+        EXPECT_EQ(k.priority, c.prio) << c.key;
+    }
+    EXPECT_EQ(classify_key("metrics", 7).kind, KeyKind::metrics_object);
+    EXPECT_EQ(classify_key("username", 8).kind, KeyKind::username);
+    EXPECT_EQ(classify_key("email", 5).kind, KeyKind::email);
+    EXPECT_EQ(classify_key("role", 4).kind, KeyKind::role);
+    for (const char *other : {"TotalRequests", "models", "userId", "spent", "", "costs"})
+        EXPECT_EQ(classify_key(other, std::strlen(other)).kind, KeyKind::none) << other;
+}
+
+TEST(Aggregator, SumsCountsDaysAndOrdersByCostThenKey)
+{
+    KeyAggregator agg;
+    add(agg, "b", 1, "0.5", 1);
+    add(agg, "a", 2, "0.5", 1);
+    add(agg, "c", 3, "0.25", 1);
+    add(agg, "a", 5, "0.001", 2);
+    add(agg, "a", 1, "0", 2);  // same day twice counts once
+    add(agg, "ü-ключ", 1, "9.99", 3);
+    ASSERT_EQ(agg.size(), 4u);
+    auto order = agg.sorted();
+    EXPECT_EQ(order[0]->key_view(), "ü-ключ");
+    EXPECT_EQ(order[1]->key_view(), "a");  // 0.501
+    EXPECT_EQ(order[2]->key_view(), "b");  // 0.5
+    EXPECT_EQ(order[3]->key_view(), "c");
+    const Slot *a = agg.find("a", 1);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->totals.counts[kRequests], 8);
+    EXPECT_EQ(a->totals.counts[kTotalTokens], 80);
+    EXPECT_EQ(a->totals.active_days, 2);
+    EXPECT_EQ(a->totals.cost.to_string(), "0.501");
+}
+
+TEST(Aggregator, TiesOnCostBreakByKeyBytes)
+{
+    KeyAggregator agg;
+    for (const char *k : {"b", "B", "a", "aa", "A"})
+        add(agg, k, 1, "1.0", 1);
+    auto order = agg.sorted();
+    std::string got;
+    for (auto *s : order)
+        got += std::string(s->key_view()) + ",";
+    EXPECT_EQ(got, "A,B,a,aa,b,");
+}
+
+TEST(Aggregator, ManyKeysSurviveGrowth)
+{
+    KeyAggregator agg;
+    for (int day = 0; day < 3; day++)
+        for (int u = 0; u < 20000; u++)
+            add(agg, "user-" + std::to_string(u), 1, "0.01", day);
+    ASSERT_EQ(agg.size(), 20000u);
+    const Slot *s = agg.find("user-12345", 10);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->totals.counts[kRequests], 3);
+    EXPECT_EQ(s->totals.active_days, 3);
+    EXPECT_EQ(s->totals.cost.to_string(), "0.03");
+    EXPECT_EQ(agg.find("user-20000", 10), nullptr);
+}
+
+TEST(Aggregator, OverflowIsReportedNotWrapped)
+{
+    KeyAggregator agg;
+    Slot &s = agg.find_or_insert("k", 1);
+    int64_t big[kCountMetrics] = {INT64_MAX, 0, 0, 0, 0, 0};
+    int64_t one[kCountMetrics] = {0, 1, 0, 0, 0, 1};
+    EXPECT_EQ(s.totals.add(big, nullptr), kMetricCount);
+    EXPECT_EQ(s.totals.add(one, nullptr), kMetricCount);
+    int64_t again[kCountMetrics] = {1, 0, 0, 0, 0, 0};
+    EXPECT_EQ(s.totals.add(again, nullptr), kRequests);
+    EXPECT_EQ(s.totals.counts[kRequests], INT64_MAX);  // unchanged after the refused add
+    EXPECT_EQ(s.totals.counts[kTotalTokens], 1);
+}
+
+TEST(Aggregator, MergeAddsPartials)
+{
+    KeyAggregator a, b;
+    add(a, "x", 1, "0.1", 1);
+    add(b, "x", 2, "0.25", 2);
+    add(b, "y", 3, "1", 2);
+    a.merge(b);
+    EXPECT_EQ(a.find("x", 1)->totals.counts[kRequests], 3);
+    EXPECT_EQ(a.find("x", 1)->totals.active_days, 2);
+    EXPECT_EQ(a.find("x", 1)->totals.cost.to_string(), "0.35");
+    EXPECT_EQ(a.find("y", 1)->totals.cost.to_string(), "1");
+}
+
+TEST(MergeState, RoundTrip)
+{
+    KeyAggregator a;
+    add(a, "x", 1, "0.1", 1);
+    add(a, "x", 1, "-0.35", 2);
+    add(a, "ключ", 7, "1e30", 2);
+    std::string bytes = serialize_merge_state(a);
+    KeyAggregator b;
+    deserialize_merge_state(bytes.data(), bytes.size(), b);
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_EQ(b.find("x", 1)->totals.cost.to_string(), "-0.25");
+    EXPECT_EQ(b.find("x", 1)->totals.active_days, 2);
+    const std::string k = "ключ";
+    EXPECT_EQ(b.find(k.data(), k.size())->totals.counts[kRequests], 7);
+    EXPECT_EQ(serialize_merge_state(b), bytes);
+}
+
+TEST(MergeState, EveryTruncationAndCorruptionIsAnError)
+{
+    KeyAggregator a;
+    add(a, "x", 1, "0.1", 1);
+    add(a, "yy", 2, "2.5", 1);
+    std::string bytes = serialize_merge_state(a);
+    for (size_t n = 0; n < bytes.size(); n++) {
+        KeyAggregator b;
+        EXPECT_THROW(deserialize_merge_state(bytes.data(), n, b), Error) << "truncated at " << n;
+    }
+    std::string wrong_version = bytes;
+    wrong_version[0] = 9;
+    KeyAggregator c;
+    EXPECT_THROW(deserialize_merge_state(wrong_version.data(), wrong_version.size(), c), Error);
+    std::string trailing = bytes + "x";
+    KeyAggregator d;
+    EXPECT_THROW(deserialize_merge_state(trailing.data(), trailing.size(), d), Error);
+    try {
+        KeyAggregator e;
+        deserialize_merge_state(bytes.data(), 3, e);
+        FAIL();
+    } catch (const Error &err) {
+        EXPECT_STREQ(err.sqlstate, "22P03");
+    }
+}

@@ -1,0 +1,157 @@
+#include "core/decimal.hpp"
+#include "core/error.hpp"
+#include "core/number.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using namespace ducache::core;
+
+namespace {
+
+Decimal num(const std::string &text)
+{
+    Decimal d;
+    EXPECT_TRUE(parse_json_number(text, d)) << text;
+    return d;
+}
+
+std::string sum_of(const std::vector<std::string> &values)
+{
+    DecimalSum s;
+    for (const auto &v : values)
+        s.add(num(v));
+    return s.to_string();
+}
+
+}  // namespace
+
+// Expected strings are what PostgreSQL prints for SELECT sum(x::numeric) over the same values.
+TEST(DecimalSum, DisplayScaleIsTheLargestInputScale)
+{
+    EXPECT_EQ(sum_of({"0.0246", "0.45"}), "0.4746");
+    EXPECT_EQ(sum_of({"1.50", "2"}), "3.50");
+    EXPECT_EQ(sum_of({"-0.5", "0.5"}), "0.0");
+    EXPECT_EQ(sum_of({}), "0");
+    EXPECT_EQ(sum_of({"0.000"}), "0.000");
+    EXPECT_EQ(sum_of({"-0.25", "0.05"}), "-0.20");
+}
+
+TEST(DecimalSum, NineAndMoreDecimalsStayExact)
+{
+    EXPECT_EQ(sum_of({"0.123456789", "0.000000001", "1.1"}), "1.223456790");
+    EXPECT_EQ(sum_of({"0.1", "0.2"}), "0.3");  // not 0.30000000000000004
+    std::vector<std::string> many(1000, "0.0000001234567891");
+    EXPECT_EQ(sum_of(many), "0.0001234567891000");
+}
+
+TEST(DecimalSum, ExponentsFollowNumericIn)
+{
+    EXPECT_EQ(sum_of({"1e3"}), "1000");
+    EXPECT_EQ(sum_of({"1.5e-3"}), "0.0015");
+    EXPECT_EQ(sum_of({"1.50e1"}), "15.0");
+    EXPECT_EQ(sum_of({"12.30"}), "12.30");
+    EXPECT_EQ(sum_of({"-1E+2", "0.5"}), "-99.5");
+}
+
+TEST(DecimalSum, OverflowOfTheFastPathFallsBackExactly)
+{
+    // 10^30 * 1000 is past int128 at scale 10; the big path must keep every digit.
+    std::vector<std::string> v(1000, "1000000000000000000000000000.0000000001");
+    EXPECT_EQ(sum_of(v), "1000000000000000000000000000000.0000001000");
+    EXPECT_EQ(sum_of({"1e60", "-1e60", "0.01"}), "0.01");
+    EXPECT_EQ(sum_of({"123456789012345678901234567890123456789", "1"}),
+              "123456789012345678901234567890123456790");
+    EXPECT_EQ(sum_of({"0.1234567890123456789012345678901234567891", "0.1"}),
+              "0.2234567890123456789012345678901234567891");
+}
+
+TEST(DecimalSum, MergingPartialSums)
+{
+    DecimalSum a, b;
+    a.add(num("0.10"));
+    b.add(num("-0.333"));
+    b.add(num("1e40"));
+    a.add(b);
+    // Checked with Python's decimal module at 100 digits of precision.
+    EXPECT_EQ(a.to_string(), "9999999999999999999999999999999999999999.767");
+}
+
+TEST(DecimalSum, Compare)
+{
+    DecimalSum a, b, c;
+    a.add(num("0.5"));
+    b.add(num("0.50000001"));
+    c.add(num("1e50"));
+    EXPECT_LT(a.compare(b), 0);
+    EXPECT_GT(b.compare(a), 0);
+    EXPECT_LT(b.compare(c), 0);
+    EXPECT_EQ(a.compare(a), 0);
+}
+
+TEST(Decimal, FromBase10000MatchesNumericLayout)
+{
+    Decimal d;
+    const int16_t digits1[] = {12, 3400};  // 12.34, dscale 2
+    Decimal::from_base10000(d, false, 0, 2, digits1, 2);
+    DecimalSum s;
+    s.add(d);
+    EXPECT_EQ(s.to_string(), "12.34");
+    const int16_t digits2[] = {5};  // 5 * 10000^2 = 500000000
+    Decimal::from_base10000(d, true, 2, 0, digits2, 1);
+    DecimalSum t;
+    t.add(d);
+    EXPECT_EQ(t.to_string(), "-500000000");
+    const int16_t digits3[] = {246};  // 0.0246: weight -1, digit 0246
+    Decimal::from_base10000(d, false, -1, 4, digits3, 1);
+    DecimalSum u;
+    u.add(d);
+    EXPECT_EQ(u.to_string(), "0.0246");
+    const int16_t many[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};  // beyond the fast path
+    Decimal::from_base10000(d, false, 11, 0, many, 12);
+    DecimalSum v;
+    v.add(d);
+    EXPECT_EQ(v.to_string(), "100020003000400050006000700080009001000110012");
+}
+
+TEST(Decimal, CountConversion)
+{
+    int64_t v = 0;
+    EXPECT_EQ(num("12").to_int64(v), Decimal::IntStatus::ok);
+    EXPECT_EQ(v, 12);
+    EXPECT_EQ(num("12.0").to_int64(v), Decimal::IntStatus::ok);
+    EXPECT_EQ(v, 12);
+    EXPECT_EQ(num("1e3").to_int64(v), Decimal::IntStatus::ok);
+    EXPECT_EQ(v, 1000);
+    EXPECT_EQ(num("-7").to_int64(v), Decimal::IntStatus::ok);
+    EXPECT_EQ(v, -7);
+    EXPECT_EQ(num("12.5").to_int64(v), Decimal::IntStatus::fractional);
+    EXPECT_EQ(num("9223372036854775807").to_int64(v), Decimal::IntStatus::ok);
+    EXPECT_EQ(v, INT64_MAX);
+    EXPECT_EQ(num("-9223372036854775808").to_int64(v), Decimal::IntStatus::ok);
+    EXPECT_EQ(v, INT64_MIN);
+    EXPECT_EQ(num("9223372036854775808").to_int64(v), Decimal::IntStatus::out_of_range);
+    EXPECT_EQ(num("1e40").to_int64(v), Decimal::IntStatus::out_of_range);
+    EXPECT_EQ(num("1e40").to_int64(v), Decimal::IntStatus::out_of_range);
+}
+
+TEST(Number, AcceptsExactlyJsonNumberLiterals)
+{
+    Decimal d;
+    for (const char *ok : {"0", "-0", "12", "-0.5", "1e3", "1E3", "1e+3", "1e-3", "0.0", "123.456e-2"})
+        EXPECT_TRUE(parse_json_number(ok, d)) << ok;
+    for (const char *bad : {"lots", "", " 12", "12 ", "NaN", "Infinity", "-Infinity", "+1", "01", "1.",
+                            ".5", "1e", "-", "1e+", "0x10", "1_000", "--1", "1.2.3", "１２"})
+        EXPECT_FALSE(parse_json_number(bad, d)) << bad;
+}
+
+TEST(Number, ValuesBeyondNumericRangeAreErrors)
+{
+    Decimal d;
+    EXPECT_THROW(parse_json_number("1e200000", d), Error);
+    EXPECT_THROW(parse_json_number("1e-20000", d), Error);
+    EXPECT_TRUE(parse_json_number("1e1000", d));
+    EXPECT_TRUE(parse_json_number("0e-99999", d));
+}
