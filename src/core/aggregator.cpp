@@ -35,9 +35,9 @@ KeyAggregator::KeyAggregator(std::pmr::memory_resource *mr)
 KeyAggregator::~KeyAggregator()
 {
     for (char *c : chunks_)
-        mr_->deallocate(c, kChunkSize);
+        mr_->deallocate(c, kChunkSize, 1);
     for (const Block &b : big_blocks_)
-        mr_->deallocate(b.p, b.size);
+        mr_->deallocate(b.p, b.size, 1);
 }
 
 uint64_t KeyAggregator::hash_bytes(const char *s, size_t len)

@@ -13,6 +13,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/elog.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"

@@ -1,0 +1,39 @@
+// Reads the cached days of a date range, in date order, through the date index and with the
+// caller's rights (row-level security applies). One detoasted row at a time: memory stays
+// bounded by the aggregation's keys, never by the number of days.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+namespace ducache::pg {
+
+// "schema"."daily_usage_cache" of the installed extension, found through the schema of the
+// calling SQL function (ducache is not relocatable, so they share it). palloc'd.
+const char *cache_table_name(FunctionCallInfo fcinfo);
+
+// Validates a range argument pair: ±infinity → 22008, start > end → 22023.
+void check_date_range(DateADT start, DateADT end);
+
+class CacheScan {
+public:
+    // columns: a comma-separated list of (trusted, constant) column names after "date".
+    CacheScan(const char *table, const char *columns, int ncolumns, DateADT start, DateADT end);
+    // Next day; values[i] are detoasted jsonb (or NULL) valid until the next call.
+    bool next(DateADT &date, const Jsonb **values);
+    // Closes the cursor and SPI; call once after the last row.
+    void finish();
+    int rows() const { return rows_; }
+
+private:
+    void fetch_batch();
+
+    int ncolumns_;
+    Portal portal_ = nullptr;
+    MemoryContext row_cxt_ = nullptr;
+    SPITupleTable *batch_ = nullptr;
+    uint64 batch_pos_ = 0, batch_size_ = 0;
+    bool done_ = false;
+    int rows_ = 0;
+};
+
+}  // namespace ducache::pg

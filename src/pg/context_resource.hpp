@@ -1,0 +1,28 @@
+// A std::pmr::memory_resource that allocates from a PostgreSQL memory context, so the core's
+// containers are visible to PostgreSQL's memory accounting and vanish with the context even
+// if an ERROR means their destructors never run.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+#include <memory_resource>
+
+namespace ducache::pg {
+
+class ContextResource final : public std::pmr::memory_resource {
+public:
+    explicit ContextResource(MemoryContext cxt) : cxt_(cxt) {}
+    MemoryContext context() const { return cxt_; }
+
+private:
+    void *do_allocate(size_t bytes, size_t alignment) override;
+    void do_deallocate(void *p, size_t bytes, size_t alignment) override;
+    bool do_is_equal(const std::pmr::memory_resource &other) const noexcept override
+    {
+        return this == &other;
+    }
+
+    MemoryContext cxt_;
+};
+
+}  // namespace ducache::pg

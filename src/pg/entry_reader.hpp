@@ -1,0 +1,68 @@
+// Reads the breakdown objects of daily_usage_cache ({key: entry, ...}) in their binary form.
+// Both entry shapes are understood: flat camelCase metrics, or LiteMaaS's nested "metrics"
+// object (then only the metrics inside it count), with every alias of CONTRACT §2. Bad values
+// throw core::Error whose message names the date, the key and the field.
+#pragma once
+
+#include "core/aggregator.hpp"
+#include "core/decimal.hpp"
+#include "core/metrics.hpp"
+
+#include "pg/boundary.hpp"
+#include "pg/jsonb_view.hpp"
+#include "pg/postgres.hpp"
+
+#include <string_view>
+
+namespace ducache::pg {
+
+struct DayContext {
+    DateADT date;
+    int32_t day_index;   // distinct per row, increasing: counts active days
+    const char *column;  // for messages: "aggregated_by_user", ...
+};
+
+// One entry's values. cost_seen is false when no cost alias held a value.
+struct EntryValues {
+    int64_t counts[core::kCountMetrics];
+    core::Decimal cost;
+    bool cost_seen;
+    std::string_view username, email, role;  // empty when absent or not a string
+};
+
+// Parses one entry (the value under `key`) into out.
+void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view key, bool want_identity,
+                EntryValues &out);
+
+[[noreturn]] void throw_bad_shape(const DayContext &day, const char *what);
+
+// Calls f(key, values) for every entry of a breakdown object. obj may be NULL (no call).
+template <typename F>
+void for_each_entry(const Jsonb *obj, const DayContext &day, bool want_identity, F &&f)
+{
+    if (obj == nullptr)
+        return;
+    const JsonbContainer *root = &obj->root;
+    if (!JsonContainerIsObject(root) || JsonContainerIsScalar(root))
+        throw_bad_shape(day, "it is not a JSON object");
+    ObjectWalker walk(root);
+    JsonbItem key, val;
+    EntryValues values;
+    uint32 n = 0;
+    while (walk.next(key, val)) {
+        std::string_view k(key.data, key.len);
+        read_entry(val, day, k, want_identity, values);
+        f(k, values);
+        if ((++n & 4095) == 0)
+            check_for_interrupts();
+    }
+}
+
+// The common case: add every entry into a per-key aggregator (and mark the day active).
+void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const DayContext &day,
+                          bool want_identity);
+
+// Date as text for messages (YYYY-MM-DD).
+std::string date_text(DateADT d);
+
+}  // namespace ducache::pg

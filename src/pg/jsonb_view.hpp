@@ -1,0 +1,63 @@
+// Walks JSONB binary containers in place, with the layout macros of utils/jsonb.h: no
+// JsonbIterator, no JsonbValue, no allocation. An object's JEntries are all keys first (sorted
+// by length, then bytes), then all values; offsets run over both in that order.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+namespace ducache::pg {
+
+struct JsonbItem {
+    uint32 type;       // JENTRY_IS* bits
+    const char *data;  // string bytes, or the int-aligned numeric / container
+    uint32 len;        // string length (meaningless for numerics and containers)
+};
+
+inline bool item_is_object(const JsonbItem &it)
+{
+    return it.type == JENTRY_ISCONTAINER &&
+           JsonContainerIsObject(reinterpret_cast<const JsonbContainer *>(it.data));
+}
+
+class ObjectWalker {
+public:
+    explicit ObjectWalker(const JsonbContainer *c)
+        : c_(c), count_(JsonContainerSize(c)),
+          base_(reinterpret_cast<const char *>(&c->children[count_ * 2]))
+    {
+        key_off_ = 0;
+        val_off_ = count_ ? getJsonbOffset(c, int(count_)) : 0;
+    }
+    uint32 size() const { return count_; }
+
+    bool next(JsonbItem &key, JsonbItem &val)
+    {
+        if (i_ >= count_)
+            return false;
+        read(i_, key_off_, key);
+        read(i_ + count_, val_off_, val);
+        i_++;
+        return true;
+    }
+
+private:
+    void read(uint32 index, uint32 &offset, JsonbItem &out) const
+    {
+        JEntry je = c_->children[index];
+        uint32 start = offset;
+        JBE_ADVANCE_OFFSET(offset, je);
+        out.type = je & JENTRY_TYPEMASK;
+        out.len = offset - start;
+        if (out.type == JENTRY_ISNUMERIC || out.type == JENTRY_ISCONTAINER)
+            out.data = base_ + INTALIGN(start);
+        else
+            out.data = base_ + start;
+    }
+
+    const JsonbContainer *c_;
+    uint32 count_;
+    const char *base_;
+    uint32 key_off_ = 0, val_off_ = 0, i_ = 0;
+};
+
+}  // namespace ducache::pg

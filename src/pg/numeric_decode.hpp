@@ -1,0 +1,14 @@
+// Reads a numeric stored inside JSONB straight from its on-disk layout (stable across
+// releases: pg_upgrade keeps it) into the core's exact Decimal, without a palloc per value.
+#pragma once
+
+#include "core/decimal.hpp"
+
+#include "pg/postgres.hpp"
+
+namespace ducache::pg {
+
+// Returns false for NaN / ±Infinity (JSON cannot hold them; a corrupt value could).
+bool decode_numeric(const char *varlena_numeric, core::Decimal &out);
+
+}  // namespace ducache::pg

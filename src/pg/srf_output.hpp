@@ -1,0 +1,51 @@
+// Materialized set-returning output: PostgreSQL calls wrapped for C++ frames.
+#pragma once
+
+#include "core/decimal.hpp"
+
+#include "pg/boundary.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace ducache::pg {
+
+inline void init_materialized_srf(FunctionCallInfo fcinfo)
+{
+    pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+}
+
+inline void put_row(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
+{
+    pg_call([&] {
+        auto *rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+        tuplestore_putvalues(rs->setResult, rs->setDesc, values, nulls);
+    });
+}
+
+inline Datum text_datum(std::string_view s)
+{
+    return pg_call([&] { return PointerGetDatum(cstring_to_text_with_len(s.data(), int(s.size()))); });
+}
+
+// A numeric datum from the core's exact decimal text.
+inline Datum numeric_datum(const std::string &decimal_text)
+{
+    const char *s = decimal_text.c_str();
+    return pg_call([&] {
+        return DirectFunctionCall3(numeric_in, CStringGetDatum(s), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+    });
+}
+
+inline MemoryContext new_work_context(const char *name)
+{
+    // name must be a string literal (PostgreSQL keeps the pointer).
+    return pg_call([&] { return AllocSetContextCreateInternal(CurrentMemoryContext, name, ALLOCSET_DEFAULT_SIZES); });
+}
+
+inline void delete_context(MemoryContext cxt)
+{
+    pg_call([&] { MemoryContextDelete(cxt); });
+}
+
+}  // namespace ducache::pg
