@@ -26,7 +26,7 @@ Metric Totals::add(const int64_t in[kCountMetrics], const Decimal *cost_in)
 }
 
 KeyAggregator::KeyAggregator(std::pmr::memory_resource *mr)
-    : mr_(mr), slots_(mr), table_(mr), chunks_(mr), big_blocks_(mr)
+    : mr_(mr), slots_(mr), table_(mr), hints_(mr), chunks_(mr), big_blocks_(mr)
 {
     table_.assign(1024, 0);
     mask_ = table_.size() - 1;
@@ -104,6 +104,23 @@ Slot &KeyAggregator::find_or_insert(const char *key, size_t len)
         i = (i + 1) & mask_;
     table_[i] = uint32_t(slots_.size());
     return slots_.back();
+}
+
+Slot &KeyAggregator::find_or_insert_at(const char *key, size_t len, uint32_t position)
+{
+    if (position < hints_.size()) {
+        uint32_t h = hints_[position];
+        if (h != 0) {
+            Slot &s = slots_[h - 1];
+            if (s.key_len == len && std::memcmp(s.key, key, len) == 0)
+                return s;
+        }
+    } else {
+        hints_.resize(size_t(position) + 1, 0);
+    }
+    Slot &s = find_or_insert(key, len);
+    hints_[position] = uint32_t(&s - slots_.data()) + 1;
+    return s;
 }
 
 const Slot *KeyAggregator::find(const char *key, size_t len) const

@@ -57,6 +57,10 @@ public:
     KeyAggregator &operator=(const KeyAggregator &) = delete;
 
     Slot &find_or_insert(const char *key, size_t len);
+    // The same, with a guess: keys of a breakdown object come in a stable (sorted) order day
+    // after day, so the slot that sat at this position yesterday is usually the one again,
+    // and a byte comparison replaces hashing and probing.
+    Slot &find_or_insert_at(const char *key, size_t len, uint32_t position);
     const Slot *find(const char *key, size_t len) const;
     size_t size() const { return slots_.size(); }
     const std::pmr::vector<Slot> &slots() const { return slots_; }
@@ -78,6 +82,7 @@ private:
     std::pmr::memory_resource *mr_;
     std::pmr::vector<Slot> slots_;
     std::pmr::vector<uint32_t> table_;  // slot index + 1; 0 = empty
+    std::pmr::vector<uint32_t> hints_;  // position in the last object -> slot index + 1
     uint64_t mask_ = 0;
     // Arena: chunks from mr_, released in the destructor (or by the owning context's reset).
     std::pmr::vector<char *> chunks_;

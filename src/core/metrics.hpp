@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace ducache::core {
 
@@ -37,8 +38,68 @@ struct KeyClass {
     int8_t priority = 0;
 };
 
-// Switch on length, then compare bytes: no hashing, no allocation.
-KeyClass classify_key(const char *s, size_t len);
+// Switch on length, then compare a constant number of bytes (inlined by the compiler): no
+// hashing, no allocation. It runs for every key of every entry, so it lives in the header.
+inline KeyClass classify_key(const char *s, size_t len)
+{
+#define DUCACHE_IS(lit) (std::memcmp(s, lit, sizeof(lit) - 1) == 0)
+    auto metric = [](Metric m, int p) { return KeyClass{KeyKind::metric, m, int8_t(p)}; };
+    switch (len) {
+    case 4:
+        if (DUCACHE_IS("cost")) return metric(kCost, 2);
+        if (DUCACHE_IS("role")) return {KeyKind::role};
+        break;
+    case 5:
+        if (DUCACHE_IS("spend")) return metric(kCost, 1);
+        if (DUCACHE_IS("email")) return {KeyKind::email};
+        break;
+    case 6:
+        if (DUCACHE_IS("tokens")) return metric(kTotalTokens, 2);
+        break;
+    case 7:
+        if (DUCACHE_IS("metrics")) return {KeyKind::metrics_object};
+        break;
+    case 8:
+        if (DUCACHE_IS("requests")) return metric(kRequests, 2);
+        if (DUCACHE_IS("username")) return {KeyKind::username};
+        break;
+    case 9:
+        if (DUCACHE_IS("totalCost")) return metric(kCost, 0);
+        break;
+    case 11:
+        if (DUCACHE_IS("totalTokens")) return metric(kTotalTokens, 0);
+        break;
+    case 12:
+        if (DUCACHE_IS("api_requests")) return metric(kRequests, 1);
+        if (DUCACHE_IS("total_tokens")) return metric(kTotalTokens, 1);
+        if (DUCACHE_IS("promptTokens")) return metric(kPromptTokens, 0);
+        break;
+    case 13:
+        if (DUCACHE_IS("totalRequests")) return metric(kRequests, 0);
+        if (DUCACHE_IS("prompt_tokens")) return metric(kPromptTokens, 1);
+        break;
+    case 14:
+        if (DUCACHE_IS("failedRequests")) return metric(kFailedRequests, 0);
+        break;
+    case 15:
+        if (DUCACHE_IS("failed_requests")) return metric(kFailedRequests, 1);
+        break;
+    case 16:
+        if (DUCACHE_IS("completionTokens")) return metric(kCompletionTokens, 0);
+        break;
+    case 17:
+        if (DUCACHE_IS("completion_tokens")) return metric(kCompletionTokens, 1);
+        break;
+    case 18:
+        if (DUCACHE_IS("successfulRequests")) return metric(kSuccessfulRequests, 0);
+        break;
+    case 19:
+        if (DUCACHE_IS("successful_requests")) return metric(kSuccessfulRequests, 1);
+        break;
+    }
+#undef DUCACHE_IS
+    return {};
+}
 
 // Checked bigint addition for counts.
 inline bool add_count(int64_t &acc, int64_t v)

@@ -109,12 +109,44 @@ struct Candidates {
     }
 };
 
+// Entries of one breakdown almost always share their key set. Classifying keys is a switch per
+// key; comparing the object's key bytes with the previous object's is one memcmp, so the
+// classification is remembered per object layout and reused while the bytes match.
+class ShapeCache {
+public:
+    const KeyClass *classes(const ObjectWalker &walk, uint32 keys_len)
+    {
+        uint32 n = walk.size();
+        if (n == count_ && keys_len == keys_len_ && std::memcmp(walk.key_bytes(), bytes_, keys_len) == 0)
+            return classes_;
+        if (n > kMaxKeys || keys_len > sizeof bytes_)
+            return nullptr;
+        ObjectWalker w = walk;
+        JsonbItem k, v;
+        for (uint32 i = 0; w.next(k, v); i++)
+            classes_[i] = core::classify_key(k.data, k.len);
+        std::memcpy(bytes_, walk.key_bytes(), keys_len);
+        count_ = n;
+        keys_len_ = keys_len;
+        return classes_;
+    }
+
+private:
+    static constexpr uint32 kMaxKeys = 32;
+    uint32 count_ = UINT32_MAX, keys_len_ = 0;
+    char bytes_[512];
+    KeyClass classes_[kMaxKeys];
+};
+
+ShapeCache entry_shapes, metrics_shapes;  // backend-local; validated byte for byte on each use
+
 void collect_metrics(const JsonbContainer *obj, Candidates &c)
 {
     ObjectWalker walk(obj);
+    const KeyClass *cls = metrics_shapes.classes(walk, walk.key_bytes_len());
     JsonbItem k, v;
-    while (walk.next(k, v)) {
-        KeyClass kc = core::classify_key(k.data, k.len);
+    for (uint32 i = 0; walk.next(k, v); i++) {
+        KeyClass kc = cls ? cls[i] : core::classify_key(k.data, k.len);
         if (kc.kind == KeyKind::metric)
             c.offer(kc, v, std::string_view(k.data, k.len));
     }
@@ -143,9 +175,10 @@ void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view 
     const JsonbContainer *metrics = nullptr;
     out.username = out.email = out.role = {};
     ObjectWalker walk(obj);
+    const KeyClass *cls = entry_shapes.classes(walk, walk.key_bytes_len());
     JsonbItem k, v;
-    while (walk.next(k, v)) {
-        KeyClass kc = core::classify_key(k.data, k.len);
+    for (uint32 i = 0; walk.next(k, v); i++) {
+        KeyClass kc = cls ? cls[i] : core::classify_key(k.data, k.len);
         switch (kc.kind) {
         case KeyKind::metric:
             c.offer(kc, v, std::string_view(k.data, k.len));
@@ -175,11 +208,18 @@ void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view 
         collect_metrics(metrics, c);
     }
 
+    core::Decimal d;
     for (int m = 0; m < core::kCountMetrics; m++) {
         out.counts[m] = 0;
         if (c.prio[m] == INT8_MAX)
             continue;
-        core::Decimal d;
+        if (c.item[m].type == JENTRY_ISNUMERIC) {
+            CountDecode fast = decode_numeric_count(c.item[m].data, out.counts[m]);
+            if (fast == CountDecode::ok)
+                continue;
+            if (fast == CountDecode::fractional)
+                bad_value(day, key, c.name[m], "22023", "a count must be a whole number");
+        }
         if (!read_number(c.item[m], day, key, c.name[m], d))
             continue;
         int64_t n;
@@ -199,8 +239,8 @@ void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view 
 
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const DayContext &day, bool want_identity)
 {
-    for_each_entry(obj, day, want_identity, [&](std::string_view key, const EntryValues &v) {
-        core::Slot &slot = agg.find_or_insert(key.data(), key.size());
+    for_each_entry(obj, day, want_identity, [&](std::string_view key, const EntryValues &v, uint32 position) {
+        core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), position);
         core::Metric overflow = slot.totals.add(v.counts, v.cost_seen ? &v.cost : nullptr);
         if (overflow != core::kMetricCount)
             throw Error("22003", "bigint out of range summing " + std::string(day.column) + " for key " +

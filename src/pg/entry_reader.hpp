@@ -36,7 +36,7 @@ void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view 
 
 [[noreturn]] void throw_bad_shape(const DayContext &day, const char *what);
 
-// Calls f(key, values) for every entry of a breakdown object. obj may be NULL (no call).
+// Calls f(key, values, position) for every entry of a breakdown object. obj may be NULL (no call).
 template <typename F>
 void for_each_entry(const Jsonb *obj, const DayContext &day, bool want_identity, F &&f)
 {
@@ -52,7 +52,7 @@ void for_each_entry(const Jsonb *obj, const DayContext &day, bool want_identity,
     while (walk.next(key, val)) {
         std::string_view k(key.data, key.len);
         read_entry(val, day, k, want_identity, values);
-        f(k, values);
+        f(k, values, n);
         if ((++n & 4095) == 0)
             check_for_interrupts();
     }

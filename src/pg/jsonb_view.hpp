@@ -29,6 +29,9 @@ public:
         val_off_ = count_ ? getJsonbOffset(c, int(count_)) : 0;
     }
     uint32 size() const { return count_; }
+    // All key bytes lie back to back at the start of the data area.
+    const char *key_bytes() const { return base_; }
+    uint32 key_bytes_len() const { return val_off_start(); }
 
     bool next(JsonbItem &key, JsonbItem &val)
     {
@@ -41,6 +44,7 @@ public:
     }
 
 private:
+    uint32 val_off_start() const { return count_ ? getJsonbOffset(c_, int(count_)) : 0; }
     void read(uint32 index, uint32 &offset, JsonbItem &out) const
     {
         JEntry je = c_->children[index];

@@ -18,6 +18,39 @@ constexpr uint16 kShortWeightMask = 0x003F;
 constexpr uint16 kDscaleMask = 0x3FFF;
 }  // namespace
 
+CountDecode decode_numeric_count(const char *p, int64_t &out)
+{
+    const char *body = VARDATA_ANY(p);
+    size_t size = VARSIZE_ANY_EXHDR(p);
+    uint16 header;
+    memcpy(&header, body, sizeof header);
+    uint16 flags = header & kSignMask;
+    if (flags != kShort)  // every small number is stored in the short format
+        return CountDecode::slow;
+    bool negative = (header & kShortSignMask) != 0;
+    int weight = (header & kShortWeightSignMask) ? -1 - int((~header) & kShortWeightMask)
+                                                 : int(header & kShortWeightMask);
+    const char *digits = body + sizeof(uint16);
+    int ndigits = int((size - sizeof(uint16)) / sizeof(int16));
+    if (ndigits == 0) {
+        out = 0;
+        return CountDecode::ok;
+    }
+    if (weight < 0 || ndigits > weight + 1)
+        return CountDecode::fractional;
+    if (weight > 3)
+        return CountDecode::slow;
+    int64_t v = 0;
+    for (int i = 0; i <= weight; i++) {
+        int16 d = 0;
+        if (i < ndigits)
+            memcpy(&d, digits + i * sizeof(int16), sizeof d);
+        v = v * 10000 + d;
+    }
+    out = negative ? -v : v;
+    return CountDecode::ok;
+}
+
 bool decode_numeric(const char *p, core::Decimal &out)
 {
     const char *body = VARDATA_ANY(p);

@@ -11,4 +11,9 @@ namespace ducache::pg {
 // Returns false for NaN / ±Infinity (JSON cannot hold them; a corrupt value could).
 bool decode_numeric(const char *varlena_numeric, core::Decimal &out);
 
+// Fast path for token and request counts: a whole number below 10^16 straight to int64.
+// `slow` means "use decode_numeric and the exact conversion" (large or special values).
+enum class CountDecode { ok, fractional, slow };
+CountDecode decode_numeric_count(const char *varlena_numeric, int64_t &out);
+
 }  // namespace ducache::pg
