@@ -27,6 +27,11 @@ std::string date_text(DateADT d)
     return buf;
 }
 
+std::string row_text(const DayContext &day)
+{
+    return day.where ? std::string(day.where) : date_text(day.date);
+}
+
 namespace {
 
 std::string quoted(std::string_view s)
@@ -43,9 +48,9 @@ std::string quoted(std::string_view s)
                             const char *sqlstate, const std::string &problem)
 {
     throw Error(sqlstate,
-                "invalid usage value on " + date_text(day.date) + " for key " + quoted(key) +
+                "invalid usage value on " + row_text(day) + " for key " + quoted(key) +
                     ", field " + quoted(field),
-                std::string(day.column) + " on " + date_text(day.date) + ", key " + quoted(key) +
+                std::string(day.column) + " on " + row_text(day) + ", key " + quoted(key) +
                     ", field " + quoted(field) + ": " + problem + ".");
 }
 
@@ -156,8 +161,8 @@ void collect_metrics(const JsonbContainer *obj, Candidates &c)
 
 void throw_bad_shape(const DayContext &day, const char *what)
 {
-    throw Error("22023", "invalid " + std::string(day.column) + " on " + date_text(day.date),
-                std::string(day.column) + " on " + date_text(day.date) + ": " + what + ".");
+    throw Error("22023", "invalid " + std::string(day.column) + " on " + row_text(day),
+                std::string(day.column) + " on " + row_text(day) + ": " + what + ".");
 }
 
 void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view key, bool want_identity,
@@ -165,8 +170,8 @@ void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view 
 {
     if (!item_is_object(entry))
         throw Error("22023",
-                    "invalid usage entry on " + date_text(day.date) + " for key " + quoted(key),
-                    std::string(day.column) + " on " + date_text(day.date) + ", key " + quoted(key) +
+                    "invalid usage entry on " + row_text(day) + " for key " + quoted(key),
+                    std::string(day.column) + " on " + row_text(day) + ", key " + quoted(key) +
                         ": the entry is " + type_name(entry.type, entry.data) + ", not an object.");
     const auto *obj = reinterpret_cast<const JsonbContainer *>(entry.data);
 
@@ -245,7 +250,7 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const DayC
         if (overflow != core::kMetricCount)
             throw Error("22003", "bigint out of range summing " + std::string(day.column) + " for key " +
                                      quoted(key) + ", field \"" + core::metric_name(overflow) + "\"",
-                        "The sum passes 9223372036854775807 on " + date_text(day.date) + ".");
+                        "The sum passes 9223372036854775807 on " + row_text(day) + ".");
         slot.totals.mark_day(day.day_index);
         if (want_identity) {
             auto keep = [&](std::string_view &dst, std::string_view src) {

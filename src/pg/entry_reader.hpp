@@ -20,7 +20,11 @@ struct DayContext {
     DateADT date;
     int32_t day_index;   // distinct per row, increasing: counts active days
     const char *column;  // for messages: "aggregated_by_user", ...
+    const char *where = nullptr;  // names the row instead of `date` when there is none (aggregates)
 };
+
+// "2025-10-14", or the context's own description of the row.
+std::string row_text(const DayContext &day);
 
 // One entry's values. cost_seen is false when no cost alias held a value.
 struct EntryValues {
