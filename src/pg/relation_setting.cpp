@@ -62,7 +62,8 @@ void missing_column(const char *guc_name, const ResolvedTable &t, const char *co
 {
     pg_call([&] {
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-                        errmsg("table %s named by %s has no column \"%s\"", t.qualified, guc_name, column)));
+                        errmsg("table %s named by %s has no column \"%s\"", t.qualified, guc_name, column),
+                        errdetail("%s must name a table with the columns ducache reads (see the README).", guc_name)));
     });
     pg_unreachable();
 }
