@@ -1,0 +1,13 @@
+-- ducache install script, part 6: the write path.
+-- Both writers take one transaction-level advisory lock per cache table before touching a row
+-- (see src/pg/writer_lock.hpp): ducache writers queue instead of deadlocking, also when a
+-- transaction makes several calls. Readers never wait for it.
+
+CREATE FUNCTION @extschema@.ducache_batch_upsert(
+    dates date[], raw_data jsonb[], aggregated_by_user jsonb[], aggregated_by_model jsonb[],
+    aggregated_by_provider jsonb[], total_metrics jsonb[] DEFAULT NULL, is_complete boolean[] DEFAULT NULL)
+RETURNS TABLE (date date, action text)
+AS 'MODULE_PATHNAME', 'ducache_batch_upsert'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;   -- not STRICT: NULL arrays have meanings of their own
+COMMENT ON FUNCTION @extschema@.ducache_batch_upsert(date[], jsonb[], jsonb[], jsonb[], jsonb[], jsonb[], boolean[]) IS
+    'Inserts or updates many days in one statement; all or nothing; returns (date, inserted|updated) in date order.';
