@@ -10,7 +10,7 @@ namespace ducache::pg {
 struct JsonbItem {
     uint32 type;       // JENTRY_IS* bits
     const char *data;  // string bytes, or the int-aligned numeric / container
-    uint32 len;        // string length (meaningless for numerics and containers)
+    uint32 len;        // bytes of the string, numeric or container
 };
 
 inline bool item_is_object(const JsonbItem &it)
@@ -51,11 +51,10 @@ private:
         uint32 start = offset;
         JBE_ADVANCE_OFFSET(offset, je);
         out.type = je & JENTRY_TYPEMASK;
-        out.len = offset - start;
-        if (out.type == JENTRY_ISNUMERIC || out.type == JENTRY_ISCONTAINER)
-            out.data = base_ + INTALIGN(start);
-        else
-            out.data = base_ + start;
+        // Numerics and containers start int-aligned; the JEntry length counts the padding.
+        uint32 data_start = (out.type == JENTRY_ISNUMERIC || out.type == JENTRY_ISCONTAINER) ? INTALIGN(start) : start;
+        out.data = base_ + data_start;
+        out.len = offset - data_start;
     }
 
     const JsonbContainer *c_;

@@ -11,3 +11,10 @@ AS 'MODULE_PATHNAME', 'ducache_batch_upsert'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;   -- not STRICT: NULL arrays have meanings of their own
 COMMENT ON FUNCTION @extschema@.ducache_batch_upsert(date[], jsonb[], jsonb[], jsonb[], jsonb[], jsonb[], boolean[]) IS
     'Inserts or updates many days in one statement; all or nothing; returns (date, inserted|updated) in date order.';
+
+CREATE FUNCTION @extschema@.ducache_rebuild(start_date date, end_date date)
+RETURNS TABLE (date date, users integer, models integer, providers integer)
+AS 'MODULE_PATHNAME', 'ducache_rebuild'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.ducache_rebuild(date, date) IS
+    'Recomputes aggregated_by_user/model/provider and total_metrics of every cached day in the range from raw_data.';
