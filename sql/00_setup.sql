@@ -29,3 +29,4 @@ LANGUAGE sql AS $$
     SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
                          'VmRSS:\s+(\d+)'))[1]::bigint
 $$;
+GRANT USAGE ON SCHEMA ducache_test TO PUBLIC;  -- tests also run them as unprivileged roles
