@@ -45,7 +45,8 @@ void check_date_range(DateADT start, DateADT end)
         });
 }
 
-CacheScan::CacheScan(const char *table, const char *columns, int ncolumns, DateADT start, DateADT end)
+CacheScan::CacheScan(const char *table, const char *columns, int ncolumns, DateADT start, DateADT end,
+                     bool fresh_snapshot)
     : ncolumns_(ncolumns)
 {
     if (ncolumns > kMaxColumns)
@@ -62,7 +63,7 @@ CacheScan::CacheScan(const char *table, const char *columns, int ncolumns, DateA
         SPIPlanPtr plan = SPI_prepare(sql, 2, types);
         if (!plan)
             elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-        return SPI_cursor_open(nullptr, plan, args, nullptr, true);
+        return SPI_cursor_open(nullptr, plan, args, nullptr, !fresh_snapshot);
     });
 }
 

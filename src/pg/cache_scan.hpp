@@ -17,7 +17,10 @@ void check_date_range(DateADT start, DateADT end);
 class CacheScan {
 public:
     // columns: a comma-separated list of (trusted, constant) column names after "date".
-    CacheScan(const char *table, const char *columns, int ncolumns, DateADT start, DateADT end);
+    // fresh_snapshot: writers read with a snapshot taken now (after their lock), not the
+    // statement's, so they never compute from rows older than the ones they overwrite.
+    CacheScan(const char *table, const char *columns, int ncolumns, DateADT start, DateADT end,
+              bool fresh_snapshot = false);
     // Next day; values[i] are detoasted jsonb (or NULL) valid until the next call.
     bool next(DateADT &date, const Jsonb **values);
     // Closes the cursor and SPI; call once after the last row.

@@ -432,7 +432,7 @@ DUCACHE_FUNCTION(ducache_rebuild)
         // Pass 1: every key hash of the range, for one batched owner lookup.
         std::pmr::map<PStr, bool> hashes(&memory);
         {
-            CacheScan scan(table_name, "raw_data", 1, start, end);
+            CacheScan scan(table_name, "raw_data", 1, start, end, true);
             DateADT date;
             const Jsonb *raw = nullptr;
             while (scan.next(date, &raw)) {
@@ -471,7 +471,7 @@ DUCACHE_FUNCTION(ducache_rebuild)
                          PStr(&memory), true, false, false};
 
         // Pass 2: rebuild and write back, a few days per UPDATE.
-        CacheScan scan(table_name, "raw_data", 1, start, end);
+        CacheScan scan(table_name, "raw_data", 1, start, end, true);
         SPIPlanPtr plan = pg_call([&] {
             char *sql = psprintf(
                 "UPDATE %s AS t SET aggregated_by_user = u.au, aggregated_by_model = u.am, "
