@@ -30,10 +30,10 @@ SELECT date '2025-01-01' + d, '{}',
                                   'metrics', jsonb_build_object('api_requests', r / 3, 'total_tokens', t / 3, 'spend', round(c / 3, 8))))
                                FROM generate_series(0, 2) AS k))
             END)
-        FROM (SELECT u, 1 + (u * 7919 + d * 104729) % 200 AS r,
-                     (1 + (u * 7919 + d * 104729) % 200) * (50 + u % 150) AS t,
-                     round(((u * 15485863 + d * 32452843) % 1000000) * 0.0000001234, 10) AS c
-              FROM generate_series(1, :users) AS u) AS x),
+        FROM (SELECT u, 1 + (u * 7919 + d::bigint * 104729) % 200 AS r,
+                     (1 + (u * 7919 + d::bigint * 104729) % 200) * (50 + u % 150) AS t,
+                     round(((u * 15485863 + d::bigint * 32452843) % 1000000) * 0.0000001234, 10) AS c
+              FROM generate_series(1::bigint, :users) AS u) AS x),
        (SELECT jsonb_object_agg('model-' || m, jsonb_build_object('metrics', jsonb_build_object(
                    'api_requests', 1000 + m * d, 'total_tokens', 100000 + m * d, 'spend', round((m + d) * 0.123456, 6))))
         FROM generate_series(0, 19) AS m),

@@ -2,6 +2,7 @@
 -- in the contract's order), the detoast floor, and a timer that runs variants interleaved.
 \set ON_ERROR_STOP 1
 CREATE SCHEMA IF NOT EXISTS bench;
+CREATE TABLE IF NOT EXISTS bench.users (id uuid PRIMARY KEY, username text, email text, roles text[]);
 
 CREATE OR REPLACE FUNCTION bench.m(entry jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN jsonb_typeof(entry->'metrics') = 'object' THEN entry->'metrics' ELSE entry END

@@ -1,11 +1,10 @@
 -- Gateway raw_data for the rebuild benchmark, in the shape of CONTRACT §3: per day, 20 models,
 -- each user's key in 3 of them; an api_keys table maps every key to its user.
 \set ON_ERROR_STOP 1
-SELECT format('bench.cache_%s_%sx%s', :'shape', :users, :days) AS target \gset
 CREATE TABLE IF NOT EXISTS bench.api_keys (key_hash text PRIMARY KEY, user_id uuid, name text);
 INSERT INTO bench.api_keys SELECT md5('key' || u), md5('user' || u)::uuid, 'key ' || u
 FROM generate_series(1, :users) AS u ON CONFLICT DO NOTHING;
-UPDATE :target AS t SET raw_data = r.raw
+UPDATE public.daily_usage_cache AS t SET raw_data = r.raw   -- the live bench dataset
 FROM (SELECT date '2025-01-01' + d AS day,
              jsonb_build_object('date', date '2025-01-01' + d,
                  'metrics', jsonb_build_object('api_requests', 1000 * d),

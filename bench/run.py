@@ -18,8 +18,9 @@ def psql(sql, db=DB, vars=None, file=None, quiet=True):
     cmd = ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", db]
     for k, v in (vars or {}).items():
         cmd += ["-v", f"{k}={v}"]
-    cmd += ["-f", file] if file else ["-c", sql]
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    cmd += ["-1", "-f", file] if file else ["-c", sql]  # a file runs as one transaction
+    out = subprocess.run(cmd, capture_output=True, text=True,
+                         env=dict(os.environ, PGOPTIONS="-c client_min_messages=warning"))
     if out.returncode != 0:
         sys.exit(f"psql failed: {out.stderr}\n{sql or file}")
     return out.stdout.strip()
@@ -29,21 +30,32 @@ def exists(table):
     return psql(f"SELECT to_regclass('{table}') IS NOT NULL") == "t"
 
 
-def use_dataset(table):
-    """Swap a bench table in as public.daily_usage_cache (the functions read that name)."""
-    psql(f"""
+def restore():
+    """Put the live bench table back into schema bench (also after an interrupted run)."""
+    psql("""
         DO $$ BEGIN
           IF to_regclass('bench.live_origin') IS NOT NULL THEN
-            EXECUTE 'ALTER TABLE public.daily_usage_cache SET SCHEMA bench';
-            EXECUTE format('ALTER TABLE bench.daily_usage_cache RENAME TO %I', (SELECT name FROM bench.live_origin));
+            IF to_regclass('public.daily_usage_cache_readbench') IS NOT NULL THEN
+              ALTER TABLE public.daily_usage_cache RENAME TO daily_usage_cache_empty;
+              ALTER TABLE public.daily_usage_cache_readbench RENAME TO daily_usage_cache;
+            END IF;
+            EXECUTE format('ALTER TABLE public.daily_usage_cache RENAME TO %I', (SELECT name FROM bench.live_origin));
+            EXECUTE format('ALTER TABLE public.%I SET SCHEMA bench', (SELECT name FROM bench.live_origin));
             DROP TABLE bench.live_origin;
-          ELSE
-            EXECUTE 'ALTER TABLE public.daily_usage_cache RENAME TO daily_usage_cache_empty';
+            ALTER TABLE public.daily_usage_cache_empty RENAME TO daily_usage_cache;
           END IF;
-        END $$;
-        CREATE TABLE bench.live_origin AS SELECT '{table.split('.')[1]}'::text AS name;
-        ALTER TABLE {table} RENAME TO daily_usage_cache;
-        ALTER TABLE bench.daily_usage_cache SET SCHEMA public;""")
+        END $$;""")
+
+
+def use_dataset(table):
+    """Swap a bench table in as public.daily_usage_cache (the functions read that name); the
+    real (empty, fully indexed) table waits as daily_usage_cache_empty."""
+    restore()
+    name = table.split(".")[1]
+    psql(f"""ALTER TABLE public.daily_usage_cache RENAME TO daily_usage_cache_empty;
+             CREATE TABLE bench.live_origin AS SELECT '{name}'::text AS name;
+             ALTER TABLE {table} SET SCHEMA public;
+             ALTER TABLE public.{name} RENAME TO daily_usage_cache;""")
 
 
 def time_all(variants, runs):
@@ -125,61 +137,63 @@ def read_table(rows):
 
 
 def write_benchmarks(scale, runs):
-    """365 (or 90) days via the three write paths, into the real table with its five indexes."""
-    src = f"bench.cache_nested_{SCALES[scale][0]}x{SCALES[scale][1]}"
-    psql(f"""DROP TABLE IF EXISTS bench.write_arrays;
-             CREATE TABLE bench.write_arrays AS SELECT array_agg(date ORDER BY date) d, array_agg(raw_data ORDER BY date) r,
-                 array_agg(aggregated_by_user ORDER BY date) u, array_agg(aggregated_by_model ORDER BY date) m,
-                 array_agg(aggregated_by_provider ORDER BY date) p, array_agg(total_metrics ORDER BY date) t FROM {src};
-             TRUNCATE public.daily_usage_cache_empty;""")
-    target = "public.daily_usage_cache_empty"
-    ducache = ("SELECT count(*) FROM ducache_batch_upsert(w.d, w.r, w.u, w.m, w.p, w.t) FROM bench.write_arrays w")
-    # ducache_batch_upsert writes daily_usage_cache by name: point it at the indexed empty table.
-    results = {}
-    def swap_to_write_table():
-        psql("ALTER TABLE public.daily_usage_cache RENAME TO daily_usage_cache_readbench; "
-             "ALTER TABLE public.daily_usage_cache_empty RENAME TO daily_usage_cache")
-    def swap_back():
-        psql("ALTER TABLE public.daily_usage_cache RENAME TO daily_usage_cache_empty; "
-             "ALTER TABLE public.daily_usage_cache_readbench RENAME TO daily_usage_cache")
-    swap_to_write_table()
+    """All days of the live nested dataset written three ways, each sent by a client as SQL text
+    (as node-postgres would send it), into the real table with its five indexes."""
+    psql("""DROP TABLE IF EXISTS bench.write_arrays;
+            CREATE TABLE bench.write_arrays AS SELECT array_agg(date ORDER BY date) d, array_agg(raw_data ORDER BY date) r,
+                array_agg(aggregated_by_user ORDER BY date) u, array_agg(aggregated_by_model ORDER BY date) m,
+                array_agg(aggregated_by_provider ORDER BY date) p, array_agg(total_metrics ORDER BY date) t
+            FROM public.daily_usage_cache;
+            DROP TABLE IF EXISTS bench.write_floor;
+            CREATE TABLE bench.write_floor (LIKE public.daily_usage_cache INCLUDING DEFAULTS);
+            ALTER TABLE bench.write_floor ADD PRIMARY KEY (date);""")
+    update_set = ("raw_data = EXCLUDED.raw_data, aggregated_by_user = EXCLUDED.aggregated_by_user, "
+                  "aggregated_by_model = EXCLUDED.aggregated_by_model, aggregated_by_provider = EXCLUDED.aggregated_by_provider, "
+                  "total_metrics = EXCLUDED.total_metrics, cached_at = now()")
+    scripts = {
+        "ducache": "SELECT format('SELECT count(*) FROM ducache_batch_upsert(%L::date[], %L::jsonb[], %L::jsonb[], "
+                   "%L::jsonb[], %L::jsonb[], %L::jsonb[]);', d, r, u, m, p, t) FROM bench.write_arrays",
+        "plain": "SELECT format('INSERT INTO public.daily_usage_cache (date, raw_data, aggregated_by_user, aggregated_by_model, "
+                 "aggregated_by_provider, total_metrics, cached_at) SELECT x.*, now() FROM unnest(%L::date[], %L::jsonb[], "
+                 "%L::jsonb[], %L::jsonb[], %L::jsonb[], %L::jsonb[]) AS x ON CONFLICT (date) DO UPDATE SET " + update_set.replace("'", "''") +
+                 ";', d, r, u, m, p, t) FROM bench.write_arrays",
+        "per-day loop": "SELECT format('INSERT INTO public.daily_usage_cache (date, raw_data, aggregated_by_user, aggregated_by_model, "
+                        "aggregated_by_provider, total_metrics) VALUES (%L, %L, %L, %L, %L, %L) ON CONFLICT (date) DO UPDATE SET " +
+                        update_set.replace("'", "''") + ";', date, raw_data, aggregated_by_user, aggregated_by_model, "
+                        "aggregated_by_provider, total_metrics) FROM public.daily_usage_cache ORDER BY date",
+        "write only": "SELECT 'TRUNCATE bench.write_floor;' UNION ALL SELECT format('INSERT INTO bench.write_floor (date, raw_data, "
+                      "aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics) SELECT * FROM unnest(%L::date[], "
+                      "%L::jsonb[], %L::jsonb[], %L::jsonb[], %L::jsonb[], %L::jsonb[]);', d, r, u, m, p, t) FROM bench.write_arrays",
+    }
+    paths = {}
+    for name, q in scripts.items():
+        paths[name] = f"/tmp/ducache_bench_{name.replace(' ', '_')}_{os.getpid()}.sql"
+        with open(paths[name], "w") as f:
+            subprocess.run(["psql", "-X", "-At", "-d", DB, "-c", q], stdout=f, check=True)
+    # ducache_batch_upsert writes daily_usage_cache by name: point it at the real, indexed table.
+    psql("ALTER TABLE public.daily_usage_cache RENAME TO daily_usage_cache_readbench; "
+         "ALTER TABLE public.daily_usage_cache_empty RENAME TO daily_usage_cache; TRUNCATE public.daily_usage_cache")
+    samples = {n: [] for n in scripts}
     try:
-        plain = ("INSERT INTO public.daily_usage_cache AS t (date, raw_data, aggregated_by_user, aggregated_by_model, "
-                 "aggregated_by_provider, total_metrics, is_complete, cached_at) "
-                 "SELECT x.*, true, now() FROM bench.write_arrays w, unnest(w.d, w.r, w.u, w.m, w.p, w.t) AS x "
-                 "ON CONFLICT (date) DO UPDATE SET raw_data = EXCLUDED.raw_data, aggregated_by_user = EXCLUDED.aggregated_by_user, "
-                 "aggregated_by_model = EXCLUDED.aggregated_by_model, aggregated_by_provider = EXCLUDED.aggregated_by_provider, "
-                 "total_metrics = EXCLUDED.total_metrics, cached_at = now()")
-        just_write = (f"CREATE TEMP TABLE IF NOT EXISTS just_write (LIKE {src}); TRUNCATE just_write; "
-                      f"INSERT INTO just_write SELECT * FROM {src}")
-        psql(ducache)  # first fill: later runs are updates, like a nightly re-cache
-        t = time_all([("ducache", ducache), ("plain", plain), ("write only", just_write)], runs)
-        results.update(t)
-        # The per-day loop: one statement per day sent by a client (values taken server-side,
-        # which flatters the loop: a real client also ships each day's JSON).
-        days = psql(f"SELECT string_agg(date::text, ' ' ORDER BY date) FROM {src}").split()
-        script = "\n".join(
-            f"INSERT INTO public.daily_usage_cache SELECT * FROM {src} WHERE date = '{d}' ON CONFLICT (date) DO UPDATE SET "
-            "raw_data = EXCLUDED.raw_data, aggregated_by_user = EXCLUDED.aggregated_by_user, aggregated_by_model = "
-            "EXCLUDED.aggregated_by_model, aggregated_by_provider = EXCLUDED.aggregated_by_provider, total_metrics = "
-            "EXCLUDED.total_metrics, cached_at = now();" for d in days)
-        path = f"/tmp/ducache_bench_loop_{os.getpid()}.sql"
-        open(path, "w").write(script)
-        loop = []
-        for _ in range(max(3, runs // 3)):
-            t0 = time.perf_counter()
-            subprocess.run(["psql", "-X", "-q", "-d", DB, "-f", path], check=True, capture_output=True)
-            loop.append((time.perf_counter() - t0) * 1000)
-        os.unlink(path)
-        results["per-day loop"] = (statistics.median(loop), max(loop))
+        subprocess.run(["psql", "-X", "-q", "-d", DB, "-f", paths["ducache"]], check=True, capture_output=True)  # first fill
+        for _ in range(runs):
+            for name, path in paths.items():
+                t0 = time.perf_counter()
+                subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", DB, "-f", path], check=True, capture_output=True)
+                samples[name].append((time.perf_counter() - t0) * 1000)
     finally:
-        swap_back()
-    return results
+        psql("TRUNCATE public.daily_usage_cache; ALTER TABLE public.daily_usage_cache RENAME TO daily_usage_cache_empty; "
+             "ALTER TABLE public.daily_usage_cache_readbench RENAME TO daily_usage_cache")
+        for path in paths.values():
+            os.unlink(path)
+    print("  write samples (ms): " + "; ".join(f"{n}: {[round(x) for x in v]}" for n, v in samples.items()), file=sys.stderr)
+    return {n: (statistics.median(v), max(v)) for n, v in samples.items()}
 
 
 def index_usage():
     users, days = SCALES["S"]
     table = f"bench.cache_nested_{users}x{days}"
+    restore()
     if not exists(table):
         return []
     use_dataset(table)
@@ -188,8 +202,9 @@ def index_usage():
             CREATE INDEX IF NOT EXISTS bench_model_jsonb ON public.daily_usage_cache USING gin (aggregated_by_model);
             CREATE INDEX IF NOT EXISTS bench_provider_jsonb ON public.daily_usage_cache USING gin (aggregated_by_provider);
             CREATE INDEX IF NOT EXISTS bench_date_cached_at ON public.daily_usage_cache (date, cached_at);
-            VACUUM ANALYZE public.daily_usage_cache;
-            SELECT pg_stat_reset_single_table_counters('public.daily_usage_cache'::regclass);""")
+            """)
+    psql("VACUUM ANALYZE public.daily_usage_cache")
+    psql("SELECT pg_stat_reset_single_table_counters('public.daily_usage_cache'::regclass)")
     mix = []
     for i in range(40):   # deterministic "random" ranges and single dates
         start = (i * 37) % days
@@ -228,6 +243,8 @@ def main():
         psql(f"CREATE DATABASE {DB}", db="postgres")
     psql("CREATE EXTENSION IF NOT EXISTS ducache")
     psql("", file=os.path.join(HERE, "functions.sql"))
+    psql("CREATE TABLE IF NOT EXISTS bench.live_origin_probe (); DROP TABLE bench.live_origin_probe")
+    restore()
     rows, writes, notes = [], {}, []
     for scale in scales:
         users, days = SCALES[scale]
@@ -240,7 +257,9 @@ def main():
             read_benchmarks(scale, shape, a.runs, rows)
         use_dataset(f"bench.cache_nested_{users}x{days}")
         print(f"write path at {scale} ...", file=sys.stderr)
+        t_write = time.perf_counter()
         writes[scale] = write_benchmarks(scale, max(3, a.runs // 3))
+        print(f"  write path took {time.perf_counter() - t_write:.0f} s", file=sys.stderr)
         # Rebuild: raw_data in the gateway shape, keys mapped through bench.api_keys.
         if psql("SELECT count(*) FROM daily_usage_cache WHERE raw_data ? 'breakdown'") == "0":
             print("generating raw_data ...", file=sys.stderr)
@@ -283,6 +302,7 @@ def main():
         targets.append(("L rebuild 365 days < 60 s", writes["L"]["rebuild"][0] < 60000, f"{writes['L']['rebuild'][0] / 1000:.1f} s"))
     lines += ["", "| target | met? | measured |", "|---|---|---|"]
     lines += [f"| {t} | {'met' if ok else 'NOT met'} | {m} |" for t, ok, m in targets]
+    restore()
     text = "\n".join(lines)
     print(text)
     if a.out:
