@@ -41,6 +41,7 @@ for target_src in "$REPO"/test/fuzz/fuzz_*.cpp; do
     "$OUT/$name" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 "$corpus" $seeds 2>&1 |
         grep -E 'Done|stat::number_of_executed_units|ERROR|SUMMARY' || true
     # libFuzzer exits non-zero on a crash and leaves crash-* files behind.
-    if ls crash-* leak-* timeout-* >/dev/null 2>&1; then echo "$name found a problem"; exit 1; fi
+    found=(crash-* leak-* timeout-* oom-*)   # nullglob: empty unless libFuzzer left a reproducer
+    if [ ${#found[@]} -gt 0 ]; then echo "$name found a problem: ${found[*]}"; exit 1; fi
 done
 echo "== fuzz: clean"

@@ -63,6 +63,8 @@ uint64_t KeyAggregator::hash_bytes(const char *s, size_t len)
 
 std::string_view KeyAggregator::store(const char *s, size_t len)
 {
+    if (len == 0)
+        return {"", 0};  // empty keys exist ({"": ...}); never memcpy to or from a null chunk
     if (len > chunk_left_) {
         size_t size = std::max(kChunkSize, len);
         char *c = static_cast<char *>(mr_->allocate(size, 1));

@@ -3,6 +3,6 @@
 # target for a few seconds (60 s in all). The documented full run is scripts/fuzz.sh (10 min a target).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-targets=$(ls test/fuzz/fuzz_*.cpp 2>/dev/null | wc -l)
+targets=$(find test/fuzz -maxdepth 1 -name "fuzz_*.cpp" | wc -l)
 per_target=$(( targets > 0 ? 60 / targets : 60 ))
 cd "$(mktemp -d)" && bash "$OLDPWD/scripts/fuzz.sh" "$per_target"
