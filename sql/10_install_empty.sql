@@ -7,7 +7,7 @@ CREATE DATABASE ducache_install_empty;
 CREATE EXTENSION ducache;
 
 SELECT attname, format_type(atttypid, atttypmod) AS type, attnotnull AS not_null,
-       pg_get_expr(d.adbin, d.adrelid) AS default_value
+       pg_get_expr(d.adbin, d.adrelid) AS default_value, attcompression AS compression
 FROM pg_attribute AS a
 LEFT JOIN pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE a.attrelid = 'public.daily_usage_cache'::regclass AND a.attnum > 0 AND NOT a.attisdropped
