@@ -158,6 +158,45 @@ void push_metrics(JsonbParseState **ps, const Acc &a)
     });
 }
 
+void open_object(JsonbParseState **ps, std::string_view key)
+{
+    pg_call([&] {
+        push_key(ps, key.data(), key.size());
+        pushJsonbValue(ps, WJB_BEGIN_OBJECT, nullptr);
+    });
+}
+
+void close_objects(JsonbParseState **ps, int n)
+{
+    pg_call([&] {
+        for (int i = 0; i < n; i++)
+            pushJsonbValue(ps, WJB_END_OBJECT, nullptr);
+    });
+}
+
+void begin_root(JsonbParseState **ps)
+{
+    *ps = nullptr;
+    pg_call([&] { pushJsonbValue(ps, WJB_BEGIN_OBJECT, nullptr); });
+}
+
+Datum finish_root(JsonbParseState **ps)
+{
+    return pg_call([&] { return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(ps, WJB_END_OBJECT, nullptr))); });
+}
+
+// {"userId", "username", "email"[, "role"]} of one user.
+void push_identity(JsonbParseState **ps, const PStr &uid, const Identity &who, bool with_role)
+{
+    pg_call([&] {
+        push_string_or_null(ps, "userId", uid, true);
+        push_string_or_null(ps, "username", who.username, who.has_username);
+        push_string_or_null(ps, "email", who.email, who.has_email);
+        if (with_role)
+            push_string_or_null(ps, "role", who.role, who.has_role);
+    });
+}
+
 Datum copy_container(const JsonbItem &item)
 {
     return pg_call([&] {
@@ -300,71 +339,39 @@ DayResult rebuild_day(DateADT date, const Jsonb *raw, const IdentityMap &owners,
     out.n_models = int32(models.size());
     // aggregated_by_user
     JsonbParseState *ps = nullptr;
-    pg_call([&] { pushJsonbValue(&ps, WJB_BEGIN_OBJECT, nullptr); });
+    begin_root(&ps);
     for (const auto &[uid, uo] : users) {
         check_for_interrupts();
-        const Identity &who = *uo.who;
-        pg_call([&] {
-            push_key(&ps, uid.data(), uid.size());
-            pushJsonbValue(&ps, WJB_BEGIN_OBJECT, nullptr);
-            push_string_or_null(&ps, "userId", uid, true);
-            push_string_or_null(&ps, "username", who.username, who.has_username);
-            push_string_or_null(&ps, "email", who.email, who.has_email);
-            push_string_or_null(&ps, "role", who.role, who.has_role);
-        });
+        open_object(&ps, uid);
+        push_identity(&ps, uid, *uo.who, true);
         push_metrics(&ps, uo.total);
-        pg_call([&] {
-            push_key(&ps, "models", 6);
-            pushJsonbValue(&ps, WJB_BEGIN_OBJECT, nullptr);
-        });
+        open_object(&ps, "models");
         for (const auto &[model, acc] : uo.models) {
-            pg_call([&] {
-                push_key(&ps, model.data(), model.size());
-                pushJsonbValue(&ps, WJB_BEGIN_OBJECT, nullptr);
-                push_string_or_null(&ps, "modelName", model, true);
-            });
+            open_object(&ps, model);
+            pg_call([&] { push_string_or_null(&ps, "modelName", model, true); });
             push_metrics(&ps, acc);
-            pg_call([&] { pushJsonbValue(&ps, WJB_END_OBJECT, nullptr); });
+            close_objects(&ps, 1);
         }
-        pg_call([&] {
-            pushJsonbValue(&ps, WJB_END_OBJECT, nullptr);  // models
-            pushJsonbValue(&ps, WJB_END_OBJECT, nullptr);  // user
-        });
+        close_objects(&ps, 2);  // models, user
     }
-    out.users = pg_call([&] { return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, nullptr))); });
+    out.users = finish_root(&ps);
 
     // aggregated_by_model
-    ps = nullptr;
-    pg_call([&] { pushJsonbValue(&ps, WJB_BEGIN_OBJECT, nullptr); });
+    begin_root(&ps);
     for (const auto &[model, mo] : models) {
         check_for_interrupts();
-        pg_call([&] {
-            push_key(&ps, model.data(), model.size());
-            pushJsonbValue(&ps, WJB_BEGIN_OBJECT, nullptr);
-        });
+        open_object(&ps, model);
         push_metrics(&ps, mo.metrics);
-        pg_call([&] {
-            push_key(&ps, "users", 5);
-            pushJsonbValue(&ps, WJB_BEGIN_OBJECT, nullptr);
-        });
+        open_object(&ps, "users");
         for (const auto &[uid, acc] : mo.users) {
-            const Identity &who = *users.find(uid)->second.who;
-            pg_call([&] {
-                push_key(&ps, uid.data(), uid.size());
-                pushJsonbValue(&ps, WJB_BEGIN_OBJECT, nullptr);
-                push_string_or_null(&ps, "userId", uid, true);
-                push_string_or_null(&ps, "username", who.username, who.has_username);
-                push_string_or_null(&ps, "email", who.email, who.has_email);
-            });
+            open_object(&ps, uid);
+            push_identity(&ps, uid, *users.find(uid)->second.who, false);
             push_metrics(&ps, acc);
-            pg_call([&] { pushJsonbValue(&ps, WJB_END_OBJECT, nullptr); });
+            close_objects(&ps, 1);
         }
-        pg_call([&] {
-            pushJsonbValue(&ps, WJB_END_OBJECT, nullptr);  // users
-            pushJsonbValue(&ps, WJB_END_OBJECT, nullptr);  // model
-        });
+        close_objects(&ps, 2);  // users, model
     }
-    out.models = pg_call([&] { return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, nullptr))); });
+    out.models = finish_root(&ps);
 
     // providers and totals: as the gateway reported them.
     JsonbItem item;
