@@ -62,3 +62,11 @@ SET ducache.users_table = 'ref.users_text';
 SELECT user_id, username, email, role FROM ducache_user_breakdown('2025-03-01', '2025-03-10')
 WHERE user_id IN ('flat-1', 'solo') ORDER BY 1;
 RESET ducache.users_table;
+
+-- The key-layout cache must tell apart key sets whose bytes run together the same way:
+-- "spend" + "totalCost" and "spendt" + "otalCost" are both "spendtotalCost". For "b" neither
+-- key is a metric, so its cost is 0; for "a" totalCost outranks spend.
+INSERT INTO daily_usage_cache (date, aggregated_by_user) VALUES
+    ('2032-01-01', '{"a": {"spend": 1, "totalCost": 2}, "b": {"spendt": 1, "otalCost": 2}}');
+SELECT user_id, total_cost FROM ducache_user_breakdown('2032-01-01', '2032-01-01');
+DELETE FROM daily_usage_cache WHERE date = '2032-01-01';

@@ -122,10 +122,12 @@ public:
     const KeyClass *classes(const ObjectWalker &walk, uint32 keys_len)
     {
         uint32 n = walk.size();
-        if (n == count_ && keys_len == keys_len_ && std::memcmp(walk.key_bytes(), bytes_, keys_len) == 0)
+        if (n == count_ && keys_len == keys_len_ && std::memcmp(walk.key_bytes(), bytes_, keys_len) == 0 &&
+            std::memcmp(walk.key_entries(), entries_, n * sizeof(JEntry)) == 0)
             return classes_;
         if (n > kMaxKeys || keys_len > sizeof bytes_)
             return nullptr;
+        std::memcpy(entries_, walk.key_entries(), n * sizeof(JEntry));
         ObjectWalker w = walk;
         JsonbItem k, v;
         for (uint32 i = 0; w.next(k, v); i++)
@@ -140,6 +142,7 @@ private:
     static constexpr uint32 kMaxKeys = 32;
     uint32 count_ = UINT32_MAX, keys_len_ = 0;
     char bytes_[512];
+    JEntry entries_[kMaxKeys];  // the same bytes split differently would be another key set
     KeyClass classes_[kMaxKeys];
 };
 

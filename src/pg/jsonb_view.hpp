@@ -29,8 +29,10 @@ public:
         val_off_ = count_ ? getJsonbOffset(c, int(count_)) : 0;
     }
     uint32 size() const { return count_; }
-    // All key bytes lie back to back at the start of the data area.
+    // All key bytes lie back to back at the start of the data area; the keys' JEntries hold
+    // their lengths (together they identify the key set exactly).
     const char *key_bytes() const { return base_; }
+    const JEntry *key_entries() const { return c_->children; }
     uint32 key_bytes_len() const { return val_off_start(); }
 
     bool next(JsonbItem &key, JsonbItem &val)
