@@ -52,9 +52,14 @@ CacheScan::CacheScan(const char *table, const char *columns, int ncolumns, DateA
     if (ncolumns > kMaxColumns)
         throw std::logic_error("CacheScan: too many columns");
     portal_ = pg_call([&] {
+        MemoryContext caller = CurrentMemoryContext;
         row_cxt_ = AllocSetContextCreate(CurrentMemoryContext, "ducache row", ALLOCSET_DEFAULT_SIZES);
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed");
+        // SPI leaves its own procedure context current after every call; that context lives
+        // until SPI_finish, so anything the caller allocates while a scan is open would pile
+        // up there. Each SPI call below switches back to the caller's context.
+        MemoryContextSwitchTo(caller);
         char *sql = psprintf("SELECT date, %s FROM %s WHERE date OPERATOR(pg_catalog.>=) $1 "
                              "AND date OPERATOR(pg_catalog.<=) $2 ORDER BY date",
                              columns, table);
@@ -63,19 +68,23 @@ CacheScan::CacheScan(const char *table, const char *columns, int ncolumns, DateA
         SPIPlanPtr plan = SPI_prepare(sql, 2, types);
         if (!plan)
             elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-        return SPI_cursor_open(nullptr, plan, args, nullptr, !fresh_snapshot);
+        Portal portal = SPI_cursor_open(nullptr, plan, args, nullptr, !fresh_snapshot);
+        MemoryContextSwitchTo(caller);
+        return portal;
     });
 }
 
 void CacheScan::fetch_batch()
 {
     pg_call([&] {
+        MemoryContext caller = CurrentMemoryContext;
         if (batch_)
             SPI_freetuptable(batch_);
         SPI_cursor_fetch(portal_, true, kBatch);
         batch_ = SPI_tuptable;
         batch_size_ = SPI_processed;
         batch_pos_ = 0;
+        MemoryContextSwitchTo(caller);
     });
     if (batch_size_ == 0)
         done_ = true;

@@ -405,6 +405,7 @@ void flush(PendingWrites &w, SPIPlanPtr plan)
     if (w.n == 0)
         return;
     pg_call([&] {
+        MemoryContext caller = CurrentMemoryContext;  // SPI would leave its own context current
         int dims[1] = {w.n}, lbs[1] = {1};
         bool no_nulls[kDaysPerWrite] = {};
         Datum args[5] = {
@@ -416,6 +417,7 @@ void flush(PendingWrites &w, SPIPlanPtr plan)
         int rc = SPI_execute_plan(plan, args, nullptr, false, 0);
         if (rc != SPI_OK_UPDATE)
             elog(ERROR, "ducache_rebuild: update failed: %s", SPI_result_code_string(rc));
+        MemoryContextSwitchTo(caller);
     });
     w.n = 0;
 }
@@ -488,9 +490,11 @@ DUCACHE_FUNCTION(ducache_rebuild)
                 "WHERE t.date OPERATOR(pg_catalog.=) u.d",
                 table_name, quote_identifier(ts));
             Oid types[5] = {DATEARRAYOID, JSONBARRAYOID, JSONBARRAYOID, JSONBARRAYOID, JSONBARRAYOID};
+            MemoryContext caller = CurrentMemoryContext;
             SPIPlanPtr p = SPI_prepare(sql, 5, types);
             if (!p)
                 elog(ERROR, "ducache_rebuild: prepare failed: %s", SPI_result_code_string(SPI_result));
+            MemoryContextSwitchTo(caller);
             return p;
         });
         PendingWrites pending;
