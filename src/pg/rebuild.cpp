@@ -22,6 +22,7 @@
 
 extern "C" {
 #include "utils/array.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 }
 
@@ -504,18 +505,26 @@ DUCACHE_FUNCTION(ducache_rebuild)
         // memory stays bounded by kDaysPerWrite days whatever the range.
         MemoryContext batch_cxt = new_work_context("ducache rebuild batch");
         MemoryContext outer = MemoryContextSwitchTo(batch_cxt);
+        // One day's JSON is built in json_cxt (pushJsonbValue's intermediate trees are several
+        // times the size of the result), then only the finished values move to batch_cxt.
+        MemoryContext json_cxt = new_work_context("ducache rebuild json");
         while (scan.next(date, &raw)) {
             DayResult r;
+            MemoryContextSwitchTo(json_cxt);
             {
                 ContextResource day_memory(day_cxt);
                 r = rebuild_day(date, raw, owners, unknown, &day_memory);
             }
-            pg_call([&] { MemoryContextReset(day_cxt); });
+            MemoryContextSwitchTo(batch_cxt);
+            pg_call([&] {
+                pending.users[pending.n] = datumCopy(r.users, false, -1);
+                pending.models[pending.n] = datumCopy(r.models, false, -1);
+                pending.providers[pending.n] = datumCopy(r.providers, false, -1);
+                pending.totals[pending.n] = r.total_null ? (Datum)0 : datumCopy(r.total, false, -1);
+                MemoryContextReset(json_cxt);
+                MemoryContextReset(day_cxt);
+            });
             pending.dates[pending.n] = DateADTGetDatum(date);
-            pending.users[pending.n] = r.users;
-            pending.models[pending.n] = r.models;
-            pending.providers[pending.n] = r.providers;
-            pending.totals[pending.n] = r.total;
             pending.total_nulls[pending.n] = r.total_null;
             pending.n++;
             Datum values[4] = {DateADTGetDatum(date), Int32GetDatum(r.n_users), Int32GetDatum(r.n_models),
@@ -529,6 +538,7 @@ DUCACHE_FUNCTION(ducache_rebuild)
         }
         flush(pending, plan);
         MemoryContextSwitchTo(outer);
+        delete_context(json_cxt);
         delete_context(batch_cxt);
         scan.finish();
     }
