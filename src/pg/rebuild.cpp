@@ -504,10 +504,11 @@ DUCACHE_FUNCTION(ducache_rebuild)
         // The rebuilt JSONB of the pending days lives in batch_cxt, freed after every write:
         // memory stays bounded by kDaysPerWrite days whatever the range.
         MemoryContext batch_cxt = new_work_context("ducache rebuild batch");
-        MemoryContext outer = MemoryContextSwitchTo(batch_cxt);
         // One day's JSON is built in json_cxt (pushJsonbValue's intermediate trees are several
         // times the size of the result), then only the finished values move to batch_cxt.
+        // A sibling, not a child: resetting batch_cxt after each write would delete a child.
         MemoryContext json_cxt = new_work_context("ducache rebuild json");
+        MemoryContext outer = MemoryContextSwitchTo(batch_cxt);
         while (scan.next(date, &raw)) {
             DayResult r;
             MemoryContextSwitchTo(json_cxt);
