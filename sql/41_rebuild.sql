@@ -140,6 +140,16 @@ RESET ducache.api_keys_table;
 SELECT * FROM ducache_rebuild('2025-10-13', '2025-10-13');
 SELECT jsonb_object_keys(aggregated_by_user) AS only_unknown FROM daily_usage_cache WHERE date = '2025-10-13';
 
+-- More days than one write batch holds (8): every batch is written, memory contexts survive.
+INSERT INTO daily_usage_cache (date, raw_data)
+SELECT date '2025-11-01' + i, jsonb_build_object('breakdown', jsonb_build_object('models', jsonb_build_object(
+           'm', jsonb_build_object('metrics', jsonb_build_object('api_requests', i),
+                                   'api_keys', jsonb_build_object('k-grace', rb.key_entry(i + 1, 'grace'))))))
+FROM generate_series(0, 19) AS i;
+SELECT count(*) AS days_rebuilt, sum(users) AS user_entries FROM ducache_rebuild('2025-11-01', '2025-11-30');
+SELECT total_requests = (SELECT sum(i + 1) FROM generate_series(0, 19) AS i) AS all_batches_written, active_days
+FROM ducache_user_breakdown('2025-11-01', '2025-11-30');
+
 RESET ducache.users_table;
 DROP SCHEMA rb CASCADE;
 TRUNCATE daily_usage_cache;
