@@ -7,7 +7,6 @@
 
 #include "pg/boundary.hpp"
 
-#include <atomic>
 #include <stdexcept>
 #include <string>
 #include <vector>
