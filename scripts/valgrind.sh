@@ -38,9 +38,16 @@ as_owner valgrind --tool=memcheck --num-callers=40 --error-limit=no --track-orig
     --log-file="$VG/memcheck.log" "$PGBIN/postgres" --single -D "$VG/data" postgres \
     < "$VG/script.sql" > "$VG/output.log" 2>&1 || true
 # Error blocks start with "==PID== <kind>" after a blank "==PID== " line; keep those with ducache frames.
-python3 - "$VG/memcheck.log" <<'PY'
+python3 - "$VG/memcheck.log" "$VG/output.log" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
+out = open(sys.argv[2]).read()
+# The script must really have run: its results and its deliberate errors are in the output.
+ran = out.count("count = ") >= 6 and "deliberate core error" in out and "the same date appears twice" in out
+print("script ran:", ran)
+if not ran:
+    print(out[-3000:])
+    sys.exit(1)
 blocks = re.split(r"\n==\d+== \n", text)
 ours = [b for b in blocks if ("ducache.so" in b or "ducache::" in b) and re.search(r"(Invalid|uninitialised|Mismatched|overlap|definitely lost)", b)]
 summary = re.findall(r"ERROR SUMMARY: .*", text)
