@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Concurrency under load: pgbench with 8 clients for 20 s, random overlapping dates in random
+# Concurrency under load: pgbench with 8 clients for 30 s, random overlapping dates in random
 # order, some transactions making two or three upsert/rebuild calls, while the CONCURRENTLY
-# index script and its rollback run. Then: no deadlock (40P01) and no XX000 anywhere, every
+# index script and its rollback run, and a concurrent build is cancelled mid-way (it leaves an
+# INVALID index, which re-running the script repairs). Then: no deadlock (40P01) and no XX000 anywhere, every
 # inserted/updated action adds up, amcheck is clean, and the GIN indexes agree with a
 # sequential scan. Needs the cluster scripts/test.sh started (PG* variables exported).
 set -euo pipefail
@@ -48,16 +49,48 @@ SELECT count(*) FROM ducache_user_breakdown('2025-01-01', '2025-01-30');
 COMMIT;
 SQL
 # The production index path runs while the load runs (it must neither block nor fail).
-( sleep 3; psql -X -q -v ON_ERROR_STOP=1 -d $DB -f "$REPO/scripts/indexes_rollback.sql" >/dev/null
-  psql -X -q -v ON_ERROR_STOP=1 -d $DB -f "$REPO/scripts/indexes_concurrently.sql" >/dev/null
-  echo "index scripts ok under load" ) > /tmp/ducache_load_idx_$$.log 2>&1 &
+index_job() {
+    local q="psql -X -q -v ON_ERROR_STOP=1 -d $DB"
+    sleep 3
+    $q -f "$REPO/scripts/indexes_rollback.sql" >/dev/null
+    $q -f "$REPO/scripts/indexes_concurrently.sql" >/dev/null
+    echo "index scripts ok under load"
+    # A cancelled build: a REPEATABLE READ reader keeps an old snapshot open, so CREATE INDEX
+    # CONCURRENTLY waits for it (on its virtual xid) after the index is in the catalog; the
+    # operator cancels it there.
+    $q -f "$REPO/scripts/indexes_rollback.sql" >/dev/null
+    psql -X -q -d $DB -c "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM daily_usage_cache; SELECT pg_sleep(6); COMMIT" >/dev/null &
+    local holder=$!
+    sleep 0.5
+    $q -f "$REPO/scripts/indexes_concurrently.sql" >/dev/null 2>&1 &
+    local build=$! cancelled=0
+    for _ in $(seq 1 100); do
+        cancelled=$(psql -X -At -d $DB -c "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity
+                     WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event = 'virtualxid'")
+        [ "$cancelled" = 1 ] && break
+        sleep 0.1
+    done
+    if wait $build; then echo "the cancelled build did not fail"; fi
+    echo "cancelled builds: $cancelled"
+    echo "invalid after cancel: $(psql -X -At -d $DB -c "SELECT count(*) FROM pg_index WHERE indrelid = 'daily_usage_cache'::regclass AND NOT indisvalid")"
+    wait $holder
+    $q -f "$REPO/scripts/indexes_concurrently.sql" >/dev/null
+    echo "valid after re-run: $(psql -X -At -d $DB -c "SELECT count(*) FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+           WHERE i.indrelid = 'daily_usage_cache'::regclass AND i.indisvalid AND c.relname LIKE 'idx_daily_usage_cache_%'"),\
+ invalid: $(psql -X -At -d $DB -c "SELECT count(*) FROM pg_index WHERE indrelid = 'daily_usage_cache'::regclass AND NOT indisvalid")"
+}
+index_job > /tmp/ducache_load_idx_$$.log 2>&1 &
 idx_pid=$!
-"$BIN/pgbench" -n -c 8 -j 2 -T 20 -f /tmp/ducache_load_$$.sql $DB > /tmp/ducache_load_pgbench_$$.log 2>&1 || true
+"$BIN/pgbench" -n -c 8 -j 2 -T 30 -f /tmp/ducache_load_$$.sql $DB > /tmp/ducache_load_pgbench_$$.log 2>&1 || true
 wait $idx_pid || true
 cat /tmp/ducache_load_pgbench_$$.log | grep -E "transactions|failed|aborted|error" || true
 cat /tmp/ducache_load_idx_$$.log
 fail=0
 grep -q "index scripts ok under load" /tmp/ducache_load_idx_$$.log || { echo "FAIL: index scripts under load"; fail=1; }
+grep -q "cancelled builds: 1" /tmp/ducache_load_idx_$$.log || { echo "FAIL: no concurrent build was cancelled"; fail=1; }
+grep -qE "invalid after cancel: [1-9]" /tmp/ducache_load_idx_$$.log || { echo "FAIL: the cancelled build left no INVALID index"; fail=1; }
+grep -q "valid after re-run: 5, invalid: 0" /tmp/ducache_load_idx_$$.log || { echo "FAIL: re-running the script did not repair"; fail=1; }
+grep -q "did not fail" /tmp/ducache_load_idx_$$.log && { echo "FAIL: the build was not cancelled"; fail=1; }
 grep -qE "number of failed transactions: 0|aborted" /tmp/ducache_load_pgbench_$$.log || true
 if grep -qiE "deadlock|XX000|aborted in command|client [0-9]+ aborted" /tmp/ducache_load_pgbench_$$.log; then
     echo "FAIL: a client hit an error"; fail=1
