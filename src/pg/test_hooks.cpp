@@ -7,6 +7,7 @@
 
 #include "pg/boundary.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -46,6 +47,14 @@ void fail_inside_cpp(const std::string &kind)
         });
     if (kind == "palloc_huge")
         ducache::pg::pg_call([] { return palloc(MaxAllocSize + 1); });
+    if (kind == "valgrind_canary") {
+        // A deliberate read of uninitialised heap memory, so the valgrind check can prove it
+        // sees errors in ducache.so (a check that cannot fail proves nothing).
+        int *p = static_cast<int *>(std::malloc(64 * sizeof(int)));
+        if (p[7] > 0)  // a real conditional jump on the undefined value (a call follows)
+            live_objects += std::rand() % 2;
+        std::free(p);
+    }
     if (kind == "interrupt")
         ducache::pg::pg_call([] {
             ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("canceling statement due to user request")));

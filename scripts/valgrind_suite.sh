@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The regression suite against a server running under valgrind memcheck: the postmaster runs
+# inside valgrind, so every backend it forks (and every parallel worker) is checked. Reports
+# the memcheck errors whose stack passes through ducache.so; exits 1 if there is any.
+#   scripts/valgrind_suite.sh [--no-build] [TEST ...]   (default: every sql/ test but the
+#                                                         10K-user x 366-day 50_hardening)
+# About 2 minutes (valgrind runs the server 20-50x slower); the test command runs it through
+# test/shell/valgrind_suite.sh. Fails if memcheck reports an error through ducache.so, if a
+# test fails or does not run, or if no backend was checked.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+command -v valgrind >/dev/null || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
+if [ "${1:-}" = --no-build ]; then
+    shift
+else
+    ensure_packages
+    make_pg_copy
+    build_and_install 1
+fi
+tests=("$@")
+if [ ${#tests[@]} = 0 ]; then
+    for f in "$REPO"/sql/*.sql; do
+        t=$(basename "$f" .sql)
+        [ "$t" = 50_hardening ] || tests+=("$t")
+    done
+fi
+VG=$DUCACHE_SANDBOX/valgrind-suite
+PORT=$((DUCACHE_PGPORT + 1))
+rm -rf "$VG" && mkdir -p "$VG/run"
+[ "$(id -u)" = 0 ] && chown -R "$(pg_owner)" "$VG"
+as_owner "$PGBIN/initdb" -D "$VG/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+cat >>"$VG/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$VG/run'
+port = $PORT
+shared_buffers = 128MB
+fsync = off
+synchronous_commit = off
+CONF
+log "postmaster under valgrind on port $PORT"
+as_owner valgrind --tool=memcheck --trace-children=no --num-callers=40 --error-limit=no \
+    --leak-check=full --show-leak-kinds=definite \
+    --track-origins=no --log-file="$VG/memcheck.%p.log" \
+    "$PGBIN/postgres" -D "$VG/data" > "$VG/server.log" 2>&1 &
+for _ in $(seq 1 300); do
+    "$PGBIN/pg_isready" -q -h "$VG/run" -p "$PORT" && break
+    sleep 1
+done
+started=$(date +%s)
+log "tests: ${tests[*]}"
+regress_out=$(make -C "$REPO" -s installcheck PGHOST="$VG/run" PGPORT="$PORT" PGUSER=postgres \
+              REGRESS="${tests[*]}" ISOLATION= 2>&1 || true)
+echo "$regress_out" | grep -E '\.\.\. ' || true
+echo "suite under valgrind: $(( $(date +%s) - started )) s"
+as_owner "$PGBIN/pg_ctl" -D "$VG/data" -m fast -w -t 300 stop >/dev/null || true
+sleep 2
+ok=$(echo "$regress_out" | grep -cE '\.\.\. ok' || true)
+if [ "$ok" != ${#tests[@]} ]; then
+    echo "only $ok of ${#tests[@]} tests passed under valgrind"
+    [ -s "$REPO/regression.diffs" ] && head -n 100 "$REPO/regression.diffs"
+    exit 1
+fi
+logs=("$VG"/memcheck.*.log)
+[ ${#logs[@]} -gt 10 ] || { echo "too few processes ran under valgrind (${#logs[@]})"; exit 1; }
+python3 "$REPO/scripts/valgrind_report.py" "${logs[@]}"
