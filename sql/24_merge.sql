@@ -62,7 +62,3 @@ FROM ref.many;
 SELECT (:'parallel_result'::jsonb)->'shared' AS shared_key;
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
-
--- End of the read-path tests: leave an empty cache for the next ones.
-DROP SCHEMA ref CASCADE;
-TRUNCATE daily_usage_cache;

@@ -64,8 +64,12 @@ DUCACHE_FUNCTION(ducache_merge_trans)
     const Jsonb *obj = pg_call([&] { return (const Jsonb *)PG_GETARG_JSONB_P(1); });
     if (!state)
         state = new_state(cxt);
-    std::string where = "input row " + std::to_string(state->rows + 1);
-    DayContext day{0, state->rows++, "ducache_merge input", where.c_str()};
+    // ducache_merge(jsonb, date) passes the row's date, so an error names it; the one-argument
+    // form only knows the row's position in its input.
+    bool dated = PG_NARGS() > 2 && !PG_ARGISNULL(2);
+    std::string where = dated ? std::string() : "input row " + std::to_string(state->rows + 1);
+    DayContext day{dated ? PG_GETARG_DATEADT(2) : 0, state->rows++, "ducache_merge input",
+                   dated ? nullptr : where.c_str()};
     accumulate_breakdown(state->agg, obj, day, false);
     PG_RETURN_POINTER(state);
 }

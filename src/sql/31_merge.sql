@@ -8,6 +8,12 @@ CREATE FUNCTION @extschema@.ducache_merge_trans(internal, jsonb) RETURNS interna
 AS 'MODULE_PATHNAME', 'ducache_merge_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ducache_merge_trans(internal, jsonb) IS 'ducache_merge transition function.';
 
+-- The same transition function behind ducache_merge(jsonb, date): the date only names the row
+-- in error messages.
+CREATE FUNCTION @extschema@.ducache_merge_trans(internal, jsonb, date) RETURNS internal
+AS 'MODULE_PATHNAME', 'ducache_merge_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ducache_merge_trans(internal, jsonb, date) IS 'ducache_merge(jsonb, date) transition function.';
+
 CREATE FUNCTION @extschema@.ducache_merge_combine(internal, internal) RETURNS internal
 AS 'MODULE_PATHNAME', 'ducache_merge_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ducache_merge_combine(internal, internal) IS 'ducache_merge combine function (parallel aggregation).';
@@ -35,3 +41,17 @@ CREATE AGGREGATE @extschema@.ducache_merge(jsonb) (
 );
 COMMENT ON AGGREGATE @extschema@.ducache_merge(jsonb) IS
     'Sums breakdown objects key by key (requests, tokens, exact cost, days present); parallel safe.';
+
+-- ducache_merge(aggregated_by_model, date): the same sums; a bad value's ERROR names the date of
+-- its row instead of its position in the aggregate's input.
+CREATE AGGREGATE @extschema@.ducache_merge(jsonb, date) (
+    SFUNC = @extschema@.ducache_merge_trans,
+    STYPE = internal,
+    FINALFUNC = @extschema@.ducache_merge_final,
+    COMBINEFUNC = @extschema@.ducache_merge_combine,
+    SERIALFUNC = @extschema@.ducache_merge_serialize,
+    DESERIALFUNC = @extschema@.ducache_merge_deserialize,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ducache_merge(jsonb, date) IS
+    'ducache_merge(jsonb) whose errors name the date passed with each row.';
