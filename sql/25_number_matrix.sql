@@ -82,6 +82,9 @@ JOIN (SELECT date, COALESCE(sum((e.value->>'totalRequests')::numeric), 0) AS req
              COALESCE(sum((e.value->>'totalCost')::numeric), 0) AS cost, count(*) AS users
       FROM valid_days, jsonb_each(entries) AS e GROUP BY date) AS r ON r.date = t.date;
 
+SELECT ducache_merge(aggregated_by_model, date) = ducache_merge(aggregated_by_model) AS dated_merge_equal
+FROM daily_usage_cache WHERE date BETWEEN '2031-03-01' AND '2031-03-04';
+
 -- One more request for "b" passes bigint: an ERROR (22003) in every path that sums across
 -- days; the daily trend sums one day at a time, so it still answers.
 INSERT INTO daily_usage_cache (date, aggregated_by_user, aggregated_by_model, aggregated_by_provider)
