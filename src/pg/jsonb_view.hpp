@@ -25,15 +25,19 @@ public:
         : c_(c), count_(JsonContainerSize(c)),
           base_(reinterpret_cast<const char *>(&c->children[count_ * 2]))
     {
-        key_off_ = 0;
-        val_off_ = count_ ? getJsonbOffset(c, int(count_)) : 0;
+        // The keys' lengths add up to where the values start (getJsonbOffset would walk
+        // back to the nearest stored offset; objects here are small, so this is the same walk,
+        // done once and inlined).
+        for (uint32 i = 0; i < count_; i++)
+            JBE_ADVANCE_OFFSET(val_off_, c->children[i]);
+        keys_len_ = val_off_;
     }
     uint32 size() const { return count_; }
     // All key bytes lie back to back at the start of the data area; the keys' JEntries hold
     // their lengths (together they identify the key set exactly).
     const char *key_bytes() const { return base_; }
     const JEntry *key_entries() const { return c_->children; }
-    uint32 key_bytes_len() const { return val_off_start(); }
+    uint32 key_bytes_len() const { return keys_len_; }
 
     bool next(JsonbItem &key, JsonbItem &val)
     {
@@ -46,7 +50,6 @@ public:
     }
 
 private:
-    uint32 val_off_start() const { return count_ ? getJsonbOffset(c_, int(count_)) : 0; }
     void read(uint32 index, uint32 &offset, JsonbItem &out) const
     {
         JEntry je = c_->children[index];
@@ -62,7 +65,7 @@ private:
     const JsonbContainer *c_;
     uint32 count_;
     const char *base_;
-    uint32 key_off_ = 0, val_off_ = 0, i_ = 0;
+    uint32 key_off_ = 0, val_off_ = 0, keys_len_ = 0, i_ = 0;
 };
 
 }  // namespace ducache::pg

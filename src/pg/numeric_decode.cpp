@@ -4,52 +4,7 @@
 
 namespace ducache::pg {
 
-namespace {
-// numeric.c's header bits (private there, but part of the stable on-disk format).
-constexpr uint16 kSignMask = 0xC000;
-constexpr uint16 kNeg = 0x4000;
-constexpr uint16 kShort = 0x8000;
-constexpr uint16 kSpecial = 0xC000;
-constexpr uint16 kShortSignMask = 0x2000;
-constexpr uint16 kShortDscaleMask = 0x1F80;
-constexpr int kShortDscaleShift = 7;
-constexpr uint16 kShortWeightSignMask = 0x0040;
-constexpr uint16 kShortWeightMask = 0x003F;
-constexpr uint16 kDscaleMask = 0x3FFF;
-}  // namespace
-
-CountDecode decode_numeric_count(const char *p, int64_t &out)
-{
-    const char *body = VARDATA_ANY(p);
-    size_t size = VARSIZE_ANY_EXHDR(p);
-    uint16 header;
-    memcpy(&header, body, sizeof header);
-    uint16 flags = header & kSignMask;
-    if (flags != kShort)  // every small number is stored in the short format
-        return CountDecode::slow;
-    bool negative = (header & kShortSignMask) != 0;
-    int weight = (header & kShortWeightSignMask) ? -1 - int((~header) & kShortWeightMask)
-                                                 : int(header & kShortWeightMask);
-    const char *digits = body + sizeof(uint16);
-    int ndigits = int((size - sizeof(uint16)) / sizeof(int16));
-    if (ndigits == 0) {
-        out = 0;
-        return CountDecode::ok;
-    }
-    if (weight < 0 || ndigits > weight + 1)
-        return CountDecode::fractional;
-    if (weight > 3)
-        return CountDecode::slow;
-    int64_t v = 0;
-    for (int i = 0; i <= weight; i++) {
-        int16 d = 0;
-        if (i < ndigits)
-            memcpy(&d, digits + i * sizeof(int16), sizeof d);
-        v = v * 10000 + d;
-    }
-    out = negative ? -v : v;
-    return CountDecode::ok;
-}
+using namespace numeric_bits;
 
 bool decode_numeric(const char *p, core::Decimal &out)
 {
