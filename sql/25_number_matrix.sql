@@ -96,6 +96,24 @@ SELECT pg_temp.cell($$SELECT count(*) FROM ducache_user_breakdown('2031-03-01', 
        pg_temp.cell($$SELECT count(*) FROM ducache_daily_trend('2031-03-01', '2031-03-05')$$, NULL) AS trend,
        pg_temp.cell($$SELECT ducache_merge(aggregated_by_user) FROM daily_usage_cache WHERE date >= '2031-03-01'$$, NULL) AS merge;
 
+-- Values at numeric's limits (2e122912 has 122,913 digits; 1e-16000 has 16,000 decimals), as
+-- numbers and as strings: still digit for digit, through every path that sums cost.
+INSERT INTO daily_usage_cache (date, aggregated_by_user, aggregated_by_model, aggregated_by_provider)
+SELECT d, j, j, j FROM (VALUES
+    ('2031-03-10'::date, '{"h": {"totalCost": 2e122912}, "t": {"totalCost": 1e-16000}}'::jsonb),
+    ('2031-03-11', '{"h": {"totalCost": "-1e122912"}, "t": {"totalCost": "3.5"}}')) AS v(d, j);
+CREATE TEMP VIEW huge_ref AS
+SELECT e.key, sum((e.value->>'totalCost')::numeric) AS cost
+FROM daily_usage_cache, jsonb_each(aggregated_by_user) AS e WHERE date >= '2031-03-10' GROUP BY e.key;
+SELECT key, length(cost::text) AS digits,
+       cost::text = (SELECT total_cost::text FROM ducache_user_breakdown('2031-03-10', '2031-03-11') WHERE user_id = key) AS users,
+       cost::text = (SELECT total_cost::text FROM ducache_provider_breakdown('2031-03-10', '2031-03-11') WHERE provider = key) AS providers,
+       cost::text = (SELECT ducache_merge(aggregated_by_model)->key->>'cost' FROM daily_usage_cache WHERE date >= '2031-03-10') AS merge
+FROM huge_ref ORDER BY key;
+SELECT total_cost::text = (SELECT sum(cost)::text FROM huge_ref) AS analytics_total
+FROM ducache_analytics('2031-03-10', '2031-03-11');
+DELETE FROM daily_usage_cache WHERE date >= '2031-03-10';
+
 -- 3. Ranges through every function that takes one (cells: rows returned, or the SQLSTATE):
 --    reversed 22023, ±infinity 22008, a NULL bound is STRICT (no call, no rows), an empty
 --    range gives no rows (analytics: one row of zeros).

@@ -83,12 +83,16 @@ BigDecimal BigDecimal::from_int128(__int128 v, int scale, std::pmr::memory_resou
 
 BigDecimal BigDecimal::from_plain(const std::string &text, std::pmr::memory_resource *mr)
 {
+    // Base-1e9 limbs are groups of nine decimal digits counted from the right, so the text maps
+    // onto them directly: linear in its length (values can have 100,000+ digits).
     BigDecimal b(mr);
     size_t i = 0;
     if (i < text.size() && text[i] == '-') {
         b.negative_ = true;
         i++;
     }
+    std::string digits;
+    digits.reserve(text.size());
     int scale = 0;
     bool after_point = false;
     for (; i < text.size(); i++) {
@@ -97,10 +101,18 @@ BigDecimal BigDecimal::from_plain(const std::string &text, std::pmr::memory_reso
             after_point = true;
             continue;
         }
-        b.mul_small(10);
-        b.add_small(uint32_t(c - '0'));
+        digits.push_back(c);
         if (after_point)
             scale++;
+    }
+    b.limbs_.reserve(digits.size() / 9 + 1);
+    for (size_t end = digits.size(); end > 0;) {
+        size_t start = end >= 9 ? end - 9 : 0;
+        uint32_t limb = 0;
+        for (size_t j = start; j < end; j++)
+            limb = limb * 10 + uint32_t(digits[j] - '0');
+        b.limbs_.push_back(limb);
+        end = start;
     }
     b.scale_ = scale;
     b.trim();
@@ -143,14 +155,17 @@ void BigDecimal::trim()
 
 void BigDecimal::rescale(int scale)
 {
-    for (int k = scale_; k < scale;) {
-        int step = std::min(9, scale - k);
-        static const uint32_t p10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                       100000000, 1000000000};
-        mul_small(p10[step]);
-        k += step;
+    if (scale <= scale_)
+        return;
+    // Times 10^k: whole limbs of nine zeros slide in at the low end, then one small multiply.
+    int k = scale - scale_;
+    if (!limbs_.empty()) {
+        static const uint32_t p10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+        if (k % 9)
+            mul_small(p10[k % 9]);
+        limbs_.insert(limbs_.begin(), size_t(k / 9), 0u);
     }
-    scale_ = std::max(scale_, scale);
+    scale_ = scale;
 }
 
 int BigDecimal::compare_magnitude(const BigDecimal &o) const

@@ -68,6 +68,22 @@ TEST(DecimalSum, OverflowOfTheFastPathFallsBackExactly)
               "0.2234567890123456789012345678901234567891");
 }
 
+// Values at numeric's limits (122,913 integer digits, 16,000 fractional ones) sum exactly; the
+// expected text is built by hand from the digits.
+TEST(DecimalSum, HugeValuesStayExact)
+{
+    std::string expected = "2" + std::string(122911, '0') + "1." + std::string(15999, '0') + "1";
+    EXPECT_EQ(sum_of({"2e122912", "1", "1e-16000"}), expected);
+    EXPECT_EQ(sum_of({"2e122912", "-2e122912"}), "0");
+    EXPECT_EQ(sum_of({"-1e-16000", "2e-16000"}), "0." + std::string(15999, '0') + "1");
+    DecimalSum a, b;
+    a.add(num("2e122912"));
+    b.add(num("2e122912"));
+    b.add(num("1e-16000"));
+    EXPECT_LT(a.compare(b), 0);
+    EXPECT_GT(b.compare(a), 0);
+}
+
 TEST(DecimalSum, MergingPartialSums)
 {
     DecimalSum a, b;
