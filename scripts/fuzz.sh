@@ -28,6 +28,11 @@ cmake --build "$OUT/asan" -j"$(nproc)" >/dev/null
 
 shopt -s nullglob
 core_sources=("$REPO"/src/core/*.cpp)
+# libFuzzer leaves its reproducers (crash-*, leak-*, timeout-*, oom-*, slow-unit-*) in the
+# current directory: keep them out of the checkout.
+mkdir -p "$OUT/findings"
+cd "$OUT/findings"
+rm -f crash-* leak-* timeout-* oom-* slow-unit-*
 for target_src in "$REPO"/test/fuzz/fuzz_*.cpp; do
     name=$(basename "$target_src" .cpp)
     [ -z "$ONLY" ] || [ "$ONLY" = "$name" ] || continue
@@ -40,8 +45,9 @@ for target_src in "$REPO"/test/fuzz/fuzz_*.cpp; do
     [ -d "$seeds" ] || seeds=""
     "$OUT/$name" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 "$corpus" $seeds 2>&1 |
         grep -E 'Done|stat::number_of_executed_units|ERROR|SUMMARY' || true
-    # libFuzzer exits non-zero on a crash and leaves crash-* files behind.
-    found=(crash-* leak-* timeout-* oom-*)   # nullglob: empty unless libFuzzer left a reproducer
-    if [ ${#found[@]} -gt 0 ]; then echo "$name found a problem: ${found[*]}"; exit 1; fi
+    # libFuzzer exits non-zero on a crash and leaves crash-* files behind. A slow unit (over
+    # 10 s for one input) is a failure too: it is how a quadratic BigDecimal path was found.
+    found=(crash-* leak-* timeout-* oom-* slow-unit-*)   # nullglob: empty unless one was left
+    if [ ${#found[@]} -gt 0 ]; then echo "$name found a problem: $OUT/findings/${found[*]}"; exit 1; fi
 done
 echo "== fuzz: clean"
