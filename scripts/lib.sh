@@ -69,22 +69,30 @@ pg_env() {
     export PGHOST=$PGSOCK PGPORT=$DUCACHE_PGPORT PGUSER=postgres PGDATABASE=postgres
 }
 
+# initdb DATA_DIR SOCKET_DIR PORT SHARED_BUFFERS: a throwaway cluster, Unix socket only, no
+# durability (fsync off): every cluster the scripts start is made here.
+init_cluster() {
+    as_owner "$PGBIN/initdb" -D "$1" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    as_owner tee -a "$1/postgresql.conf" >/dev/null <<CONF
+listen_addresses = ''
+unix_socket_directories = '$2'
+port = $3
+shared_buffers = $4
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+CONF
+}
+
 start_cluster() {
     mkdir -p "$PGSOCK"
     if [ "$(id -u)" = 0 ]; then chown "$(pg_owner)" "$DUCACHE_SANDBOX" "$PGSOCK"; fi
     if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
         log "initdb $PGDATA_DIR"
-        as_owner "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-        cat >>"$PGDATA_DIR/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$PGSOCK'
-port = $DUCACHE_PGPORT
-shared_buffers = 512MB
+        init_cluster "$PGDATA_DIR" "$PGSOCK" "$DUCACHE_PGPORT" 512MB
+        as_owner tee -a "$PGDATA_DIR/postgresql.conf" >/dev/null <<CONF
 work_mem = 64MB
 max_parallel_workers_per_gather = 2
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 shared_preload_libraries = ''
 CONF
     fi

@@ -27,15 +27,7 @@ VG=$DUCACHE_SANDBOX/valgrind-suite
 PORT=$((DUCACHE_PGPORT + 1))
 rm -rf "$VG" && mkdir -p "$VG/run"
 [ "$(id -u)" = 0 ] && chown -R "$(pg_owner)" "$VG"
-as_owner "$PGBIN/initdb" -D "$VG/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-cat >>"$VG/data/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$VG/run'
-port = $PORT
-shared_buffers = 128MB
-fsync = off
-synchronous_commit = off
-CONF
+init_cluster "$VG/data" "$VG/run" "$PORT" 128MB
 log "postmaster under valgrind on port $PORT"
 as_owner valgrind --tool=memcheck --trace-children=no --num-callers=40 --error-limit=no \
     --leak-check=full --show-leak-kinds=definite \
