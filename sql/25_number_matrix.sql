@@ -114,6 +114,21 @@ SELECT total_cost::text = (SELECT sum(cost)::text FROM huge_ref) AS analytics_to
 FROM ducache_analytics('2031-03-10', '2031-03-11');
 DELETE FROM daily_usage_cache WHERE date >= '2031-03-10';
 
+-- Entries too big for the reader's layout cache (more than 32 keys, or long keys) take the
+-- uncached path: same answers, same alias order (null falls through), same error naming.
+INSERT INTO daily_usage_cache (date, aggregated_by_user) VALUES
+    ('2031-03-20', (SELECT jsonb_object_agg('extra_' || i, i) FROM generate_series(1, 40) AS i)
+                   || '{"totalRequests": null, "api_requests": 7, "requests": 9, "spend": "1.25"}'),
+    ('2031-03-21', jsonb_build_object(repeat('k', 600), 1, 'requests', 5, 'cost', 0.5)),
+    ('2031-03-22', jsonb_build_object('metrics', (SELECT jsonb_object_agg('m_' || i, i) FROM generate_series(1, 40) AS i)
+                                                 || '{"total_tokens": 11, "completion_tokens": 4}'));
+UPDATE daily_usage_cache SET aggregated_by_user = jsonb_build_object('big', aggregated_by_user) WHERE date >= '2031-03-20';
+SELECT user_id, total_requests, total_tokens, completion_tokens, total_cost, active_days
+FROM ducache_user_breakdown('2031-03-20', '2031-03-22');
+UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, '{big,api_requests}', '"x"') WHERE date = '2031-03-20';
+SELECT ducache_test.error_of($$SELECT * FROM ducache_user_breakdown('2031-03-20', '2031-03-20')$$);
+DELETE FROM daily_usage_cache WHERE date >= '2031-03-20';
+
 -- 3. Ranges through every function that takes one (cells: rows returned, or the SQLSTATE):
 --    reversed 22023, ±infinity 22008, a NULL bound is STRICT (no call, no rows), an empty
 --    range gives no rows (analytics: one row of zeros).

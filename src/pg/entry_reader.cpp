@@ -92,50 +92,73 @@ bool read_number(const JsonbItem &v, const DayContext &day, std::string_view key
     }
 }
 
-// The best (lowest-priority-rank) non-null alias seen so far for each metric.
-struct Candidates {
-    JsonbItem item[core::kMetricCount];
-    std::string_view name[core::kMetricCount];
-    int8_t prio[core::kMetricCount];
-    void reset()
-    {
-        for (int m = 0; m < core::kMetricCount; m++)
-            prio[m] = INT8_MAX;
-    }
-    void offer(const KeyClass &k, const JsonbItem &v, std::string_view keyname)
-    {
-        if (v.type == JENTRY_ISNULL)
-            return;  // null counts as absent: a lower-ranked alias may still supply the value
-        if (k.priority < prio[k.metric]) {
-            prio[k.metric] = k.priority;
-            item[k.metric] = v;
-            name[k.metric] = keyname;
-        }
-    }
+// What one object layout (key set) means: for each metric its keys in alias order (the
+// preferred alias first), and where "metrics" and the identity fields sit. Member indexes.
+struct ShapePlan {
+    static constexpr int kAliases = 3;  // no metric has more (CONTRACT §2)
+    int32_t metric_keys[core::kMetricCount][kAliases + 1];  // -1 terminated
+    int32_t metrics_object, username, email, role;         // -1 when absent
 };
 
+void build_plan(const ObjectWalker &walk, ShapePlan &plan)
+{
+    for (auto &keys : plan.metric_keys)
+        keys[0] = -1;
+    plan.metrics_object = plan.username = plan.email = plan.role = -1;
+    int8_t rank[core::kMetricCount][ShapePlan::kAliases];
+    ObjectWalker w = walk;
+    JsonbItem k, v;
+    for (int32_t i = 0; w.next(k, v); i++) {
+        KeyClass kc = core::classify_key(k.data, k.len);
+        switch (kc.kind) {
+        case KeyKind::metric: {
+            // Insert by alias rank (keys come sorted by length, not by preference).
+            int32_t *keys = plan.metric_keys[kc.metric];
+            int8_t *r = rank[kc.metric];
+            int n = 0;
+            while (keys[n] >= 0)
+                n++;
+            int at = n;
+            while (at > 0 && r[at - 1] > kc.priority) {
+                keys[at] = keys[at - 1];
+                r[at] = r[at - 1];
+                at--;
+            }
+            keys[at] = i;
+            r[at] = kc.priority;
+            keys[n + 1] = -1;
+            break;
+        }
+        case KeyKind::metrics_object: plan.metrics_object = i; break;
+        case KeyKind::username: plan.username = i; break;
+        case KeyKind::email: plan.email = i; break;
+        case KeyKind::role: plan.role = i; break;
+        default: break;
+        }
+    }
+}
+
 // Entries of one breakdown almost always share their key set. Classifying keys is a switch per
-// key; comparing the object's key bytes with the previous object's is one memcmp, so the
-// classification is remembered per object layout and reused while the bytes match.
+// key; comparing the object's key bytes with the previous object's is one memcmp, so the plan is
+// remembered per object layout and reused while the bytes match.
 class ShapeCache {
 public:
-    const KeyClass *classes(const ObjectWalker &walk, uint32 keys_len)
+    const ShapePlan &plan(const ObjectWalker &walk)
     {
-        uint32 n = walk.size();
+        uint32 n = walk.size(), keys_len = walk.key_bytes_len();
         if (n == count_ && keys_len == keys_len_ && std::memcmp(walk.key_bytes(), bytes_, keys_len) == 0 &&
             std::memcmp(walk.key_entries(), entries_, n * sizeof(JEntry)) == 0)
-            return classes_;
-        if (n > kMaxKeys || keys_len > sizeof bytes_)
-            return nullptr;
+            return plan_;
+        if (n > kMaxKeys || keys_len > sizeof bytes_) {
+            build_plan(walk, scratch_);  // too big to remember: planned for this object only
+            return scratch_;
+        }
+        build_plan(walk, plan_);
         std::memcpy(entries_, walk.key_entries(), n * sizeof(JEntry));
-        ObjectWalker w = walk;
-        JsonbItem k, v;
-        for (uint32 i = 0; w.next(k, v); i++)
-            classes_[i] = core::classify_key(k.data, k.len);
         std::memcpy(bytes_, walk.key_bytes(), keys_len);
         count_ = n;
         keys_len_ = keys_len;
-        return classes_;
+        return plan_;
     }
 
 private:
@@ -143,21 +166,63 @@ private:
     uint32 count_ = UINT32_MAX, keys_len_ = 0;
     char bytes_[512];
     JEntry entries_[kMaxKeys];  // the same bytes split differently would be another key set
-    KeyClass classes_[kMaxKeys];
+    ShapePlan plan_, scratch_;
 };
 
 ShapeCache entry_shapes, metrics_shapes;  // backend-local; validated byte for byte on each use
 
-void collect_metrics(const JsonbContainer *obj, Candidates &c)
+// The value each metric takes from one object: its first alias (in preference order) that is
+// present and not JSON null (null falls through to the next alias, like COALESCE).
+struct Chosen {
+    JsonbItem item[core::kMetricCount];
+    int32_t index[core::kMetricCount];  // member index, -1: no value
+};
+
+void choose(const ShapePlan &plan, const ObjectValues &vals, Chosen &out)
 {
-    ObjectWalker walk(obj);
-    const KeyClass *cls = metrics_shapes.classes(walk, walk.key_bytes_len());
-    JsonbItem k, v;
-    for (uint32 i = 0; walk.next(k, v); i++) {
-        KeyClass kc = cls ? cls[i] : core::classify_key(k.data, k.len);
-        if (kc.kind == KeyKind::metric)
-            c.offer(kc, v, std::string_view(k.data, k.len));
+    for (int m = 0; m < core::kMetricCount; m++) {
+        out.index[m] = -1;
+        for (const int32_t *k = plan.metric_keys[m]; *k >= 0; k++)
+            if (vals.type(uint32(*k)) != JENTRY_ISNULL) {
+                out.index[m] = *k;
+                out.item[m] = vals.value(uint32(*k));
+                break;
+            }
     }
+}
+
+// Decodes the chosen values: six bigint counts (whole numbers only) and the exact cost.
+void read_chosen(const Chosen &c, const ObjectValues &vals, const DayContext &day, std::string_view key,
+                 EntryValues &out)
+{
+    auto name = [&](int m) { return vals.key(uint32(c.index[m])); };  // only for messages
+    core::Decimal d;
+    for (int m = 0; m < core::kCountMetrics; m++) {
+        out.counts[m] = 0;
+        if (c.index[m] < 0)
+            continue;
+        if (c.item[m].type == JENTRY_ISNUMERIC) {
+            CountDecode fast = decode_numeric_count(c.item[m].data, out.counts[m]);
+            if (fast == CountDecode::ok)
+                continue;
+            if (fast == CountDecode::fractional)
+                bad_value(day, key, name(m), "22023", "a count must be a whole number");
+        }
+        if (!read_number(c.item[m], day, key, name(m), d))
+            continue;
+        int64_t n;
+        switch (d.to_int64(n)) {
+        case core::Decimal::IntStatus::ok:
+            out.counts[m] = n;
+            break;
+        case core::Decimal::IntStatus::fractional:
+            bad_value(day, key, name(m), "22023", "a count must be a whole number");
+        case core::Decimal::IntStatus::out_of_range:
+            bad_value(day, key, name(m), "22003", "the count is out of range for type bigint");
+        }
+    }
+    out.cost_seen = c.index[core::kCost] >= 0 &&
+                    read_number(c.item[core::kCost], day, key, name(core::kCost), out.cost);
 }
 
 }  // namespace
@@ -176,73 +241,37 @@ void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view 
                     "invalid usage entry on " + row_text(day) + " for key " + quoted(key),
                     std::string(day.column) + " on " + row_text(day) + ", key " + quoted(key) +
                         ": the entry is " + type_name(entry.type, entry.data) + ", not an object.");
-    const auto *obj = reinterpret_cast<const JsonbContainer *>(entry.data);
+    ObjectWalker walk(reinterpret_cast<const JsonbContainer *>(entry.data));
+    const ShapePlan &plan = entry_shapes.plan(walk);
+    ObjectValues vals(walk);
 
-    Candidates c;
-    c.reset();
-    const JsonbContainer *metrics = nullptr;
     out.username = out.email = out.role = {};
-    ObjectWalker walk(obj);
-    const KeyClass *cls = entry_shapes.classes(walk, walk.key_bytes_len());
-    JsonbItem k, v;
-    for (uint32 i = 0; walk.next(k, v); i++) {
-        KeyClass kc = cls ? cls[i] : core::classify_key(k.data, k.len);
-        switch (kc.kind) {
-        case KeyKind::metric:
-            c.offer(kc, v, std::string_view(k.data, k.len));
-            break;
-        case KeyKind::metrics_object:
-            if (item_is_object(v))
-                metrics = reinterpret_cast<const JsonbContainer *>(v.data);
-            else if (v.type != JENTRY_ISNULL)
-                bad_value(day, key, "metrics", "22023",
-                          std::string(type_name(v.type, v.data)) + " is not an object");
-            break;
-        case KeyKind::username:
-        case KeyKind::email:
-        case KeyKind::role:
-            if (want_identity && v.type == JENTRY_ISSTRING) {
-                std::string_view s(v.data, v.len);
-                (kc.kind == KeyKind::username ? out.username : kc.kind == KeyKind::email ? out.email : out.role) = s;
+    if (want_identity) {
+        auto text = [&](int32_t i, std::string_view &dst) {
+            if (i >= 0 && vals.type(uint32(i)) == JENTRY_ISSTRING) {
+                JsonbItem v = vals.value(uint32(i));
+                dst = std::string_view(v.data, v.len);
             }
-            break;
-        default:
-            break;
-        }
-    }
-    // Nested shape: only the metrics inside "metrics" count.
-    if (metrics) {
-        c.reset();
-        collect_metrics(metrics, c);
+        };
+        text(plan.username, out.username);
+        text(plan.email, out.email);
+        text(plan.role, out.role);
     }
 
-    core::Decimal d;
-    for (int m = 0; m < core::kCountMetrics; m++) {
-        out.counts[m] = 0;
-        if (c.prio[m] == INT8_MAX)
-            continue;
-        if (c.item[m].type == JENTRY_ISNUMERIC) {
-            CountDecode fast = decode_numeric_count(c.item[m].data, out.counts[m]);
-            if (fast == CountDecode::ok)
-                continue;
-            if (fast == CountDecode::fractional)
-                bad_value(day, key, c.name[m], "22023", "a count must be a whole number");
-        }
-        if (!read_number(c.item[m], day, key, c.name[m], d))
-            continue;
-        int64_t n;
-        switch (d.to_int64(n)) {
-        case core::Decimal::IntStatus::ok:
-            out.counts[m] = n;
-            break;
-        case core::Decimal::IntStatus::fractional:
-            bad_value(day, key, c.name[m], "22023", "a count must be a whole number");
-        case core::Decimal::IntStatus::out_of_range:
-            bad_value(day, key, c.name[m], "22003", "the count is out of range for type bigint");
-        }
+    // Nested shape: only the metrics inside "metrics" count (a null "metrics" is absent).
+    Chosen c;
+    if (plan.metrics_object >= 0 && vals.type(uint32(plan.metrics_object)) != JENTRY_ISNULL) {
+        JsonbItem mv = vals.value(uint32(plan.metrics_object));
+        if (!item_is_object(mv))
+            bad_value(day, key, "metrics", "22023", std::string(type_name(mv.type, mv.data)) + " is not an object");
+        ObjectWalker mwalk(reinterpret_cast<const JsonbContainer *>(mv.data));
+        ObjectValues mvals(mwalk);
+        choose(metrics_shapes.plan(mwalk), mvals, c);
+        read_chosen(c, mvals, day, key, out);
+        return;
     }
-    out.cost_seen = c.prio[core::kCost] != INT8_MAX &&
-                    read_number(c.item[core::kCost], day, key, c.name[core::kCost], out.cost);
+    choose(plan, vals, c);
+    read_chosen(c, vals, day, key, out);
 }
 
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const DayContext &day, bool want_identity)

@@ -5,6 +5,8 @@
 
 #include "pg/postgres.hpp"
 
+#include <string_view>
+
 namespace ducache::pg {
 
 struct JsonbItem {
@@ -33,6 +35,8 @@ public:
         keys_len_ = val_off_;
     }
     uint32 size() const { return count_; }
+    const JsonbContainer *container() const { return c_; }
+    const char *data_area() const { return base_; }
     // All key bytes lie back to back at the start of the data area; the keys' JEntries hold
     // their lengths (together they identify the key set exactly).
     const char *key_bytes() const { return base_; }
@@ -49,23 +53,76 @@ public:
         return true;
     }
 
+    // Bytes [start, end) of the data area as the item of JEntry `je`.
+    static void item(const char *base, JEntry je, uint32 start, uint32 end, JsonbItem &out)
+    {
+        out.type = je & JENTRY_TYPEMASK;
+        // Numerics and containers start int-aligned; the JEntry length counts the padding.
+        uint32 data_start = (out.type == JENTRY_ISNUMERIC || out.type == JENTRY_ISCONTAINER) ? INTALIGN(start) : start;
+        out.data = base + data_start;
+        out.len = end - data_start;
+    }
+
 private:
     void read(uint32 index, uint32 &offset, JsonbItem &out) const
     {
         JEntry je = c_->children[index];
         uint32 start = offset;
         JBE_ADVANCE_OFFSET(offset, je);
-        out.type = je & JENTRY_TYPEMASK;
-        // Numerics and containers start int-aligned; the JEntry length counts the padding.
-        uint32 data_start = (out.type == JENTRY_ISNUMERIC || out.type == JENTRY_ISCONTAINER) ? INTALIGN(start) : start;
-        out.data = base_ + data_start;
-        out.len = offset - data_start;
+        item(base_, je, start, offset, out);
     }
 
     const JsonbContainer *c_;
     uint32 count_;
     const char *base_;
     uint32 key_off_ = 0, val_off_ = 0, keys_len_ = 0, i_ = 0;
+};
+
+// Random access to an object's values (and, rarely needed, its keys) by member index. Small
+// objects get every value offset in one pass; big ones ask getJsonbOffset per lookup.
+class ObjectValues {
+public:
+    static constexpr uint32 kTable = 32;
+    explicit ObjectValues(const ObjectWalker &w)
+        : c_(w.container()), base_(w.data_area()), count_(w.size()), keys_len_(w.key_bytes_len())
+    {
+        if (count_ > kTable)
+            return;
+        uint32 off = keys_len_;
+        for (uint32 i = 0; i < count_; i++) {
+            start_[i] = off;
+            JBE_ADVANCE_OFFSET(off, c_->children[count_ + i]);
+        }
+        start_[count_] = off;
+    }
+    uint32 type(uint32 i) const { return c_->children[count_ + i] & JENTRY_TYPEMASK; }
+    JsonbItem value(uint32 i) const
+    {
+        JsonbItem out;
+        if (count_ <= kTable)
+            ObjectWalker::item(base_, c_->children[count_ + i], start_[i], start_[i + 1], out);
+        else
+            member(count_ + i, out);
+        return out;
+    }
+    std::string_view key(uint32 i) const
+    {
+        JsonbItem out;
+        member(i, out);
+        return {out.data, out.len};
+    }
+
+private:
+    void member(uint32 index, JsonbItem &out) const
+    {
+        uint32 start = getJsonbOffset(c_, int(index));
+        ObjectWalker::item(base_, c_->children[index], start, start + getJsonbLength(c_, int(index)), out);
+    }
+
+    const JsonbContainer *c_;
+    const char *base_;
+    uint32 count_, keys_len_;
+    uint32 start_[kTable + 1];
 };
 
 }  // namespace ducache::pg
