@@ -283,6 +283,37 @@ void lookup_key_owners(const std::pmr::map<PStr, bool> &hashes, IdentityMap &own
     }
 }
 
+// Walks raw_data's breakdown.models: on_model(name, model) for each model object, then
+// on_key(hash, entry) for each non-empty key hash under its api_keys (the empty hash is the
+// gateway's bucket for requests without a key). Both passes of the rebuild read this way.
+template <typename OnModel, typename OnKey>
+void walk_models(const Jsonb *raw, DateADT date, OnModel &&on_model, OnKey &&on_key)
+{
+    const JsonbContainer *root = raw_root(raw, date);
+    const JsonbContainer *breakdown = object_member(root, "breakdown", date, "breakdown");
+    const JsonbContainer *models = object_member(breakdown, "models", date, "breakdown.models");
+    if (!models)
+        return;
+    ObjectWalker mw(models);
+    JsonbItem mk, mv;
+    while (mw.next(mk, mv)) {
+        std::string path = "breakdown.models.\"" + std::string(mk.data, mk.len) + "\"";
+        if (!item_is_object(mv))
+            bad_raw(date, path, "not a JSON object");
+        std::string_view name(mk.data, mk.len);
+        on_model(name, mv);
+        const JsonbContainer *keys = object_member(reinterpret_cast<const JsonbContainer *>(mv.data),
+                                                   "api_keys", date, path + ".api_keys");
+        if (!keys)
+            continue;
+        ObjectWalker kw(keys);
+        JsonbItem kk, kv;
+        while (kw.next(kk, kv))
+            if (kk.len > 0)
+                on_key(std::string_view(kk.data, kk.len), kv);
+    }
+}
+
 // ---- one day ----
 
 struct DayResult {
@@ -294,46 +325,31 @@ struct DayResult {
 DayResult rebuild_day(DateADT date, const Jsonb *raw, const IdentityMap &owners, const Identity &unknown,
                       std::pmr::memory_resource *mr)
 {
-    const JsonbContainer *root = raw_root(raw, date);
-    const JsonbContainer *breakdown = object_member(root, "breakdown", date, "breakdown");
-    const JsonbContainer *models_in = object_member(breakdown, "models", date, "breakdown.models");
-
     std::pmr::map<PStr, UserOut> users(mr);
     std::pmr::map<PStr, ModelOut> models(mr);
-    if (models_in) {
-        ObjectWalker mw(models_in);
-        JsonbItem mk, mv;
-        while (mw.next(mk, mv)) {
-            PStr model(mk.data, mk.len, mr);
-            std::string path = "breakdown.models.\"" + std::string(model) + "\"";
-            if (!item_is_object(mv))
-                bad_raw(date, path, "not a JSON object");
-            DayContext ctx{date, 0, "raw_data breakdown.models"};
-            EntryValues values;
-            read_entry(mv, ctx, std::string_view(mk.data, mk.len), false, values);
-            ModelOut &mo = models.try_emplace(model, mr).first->second;
-            mo.metrics.add(values, "model metrics");
-            const JsonbContainer *keys = object_member(reinterpret_cast<const JsonbContainer *>(mv.data),
-                                                       "api_keys", date, path + ".api_keys");
-            if (!keys)
-                continue;
-            ObjectWalker kw(keys);
-            JsonbItem kk, kv;
-            DayContext kctx{date, 0, "raw_data api_keys"};
-            while (kw.next(kk, kv)) {
-                if (kk.len == 0)
-                    continue;  // the gateway's bucket for requests without a key
-                read_entry(kv, kctx, std::string_view(kk.data, kk.len), false, values);
-                auto owner = owners.find(PStr(kk.data, kk.len, mr));
-                const Identity &who = owner == owners.end() ? unknown : owner->second;
-                UserOut &uo = users.try_emplace(who.user_id, mr).first->second;
-                uo.who = &who;
-                uo.total.add(values, "user metrics");
-                uo.models.try_emplace(model, mr).first->second.add(values, "user model metrics");
-                mo.users.try_emplace(who.user_id, mr).first->second.add(values, "model user metrics");
-            }
-        }
-    }
+    DayContext ctx{date, 0, "raw_data breakdown.models"};
+    DayContext kctx{date, 0, "raw_data api_keys"};
+    EntryValues values;
+    ModelOut *mo = nullptr;
+    PStr model(mr);
+    walk_models(
+        raw, date,
+        [&](std::string_view name, const JsonbItem &mv) {
+            read_entry(mv, ctx, name, false, values);
+            model.assign(name.data(), name.size());
+            mo = &models.try_emplace(model, mr).first->second;
+            mo->metrics.add(values, "model metrics");
+        },
+        [&](std::string_view hash, const JsonbItem &kv) {
+            read_entry(kv, kctx, hash, false, values);
+            auto owner = owners.find(PStr(hash.data(), hash.size(), mr));
+            const Identity &who = owner == owners.end() ? unknown : owner->second;
+            UserOut &uo = users.try_emplace(who.user_id, mr).first->second;
+            uo.who = &who;
+            uo.total.add(values, "user metrics");
+            uo.models.try_emplace(model, mr).first->second.add(values, "user model metrics");
+            mo->users.try_emplace(who.user_id, mr).first->second.add(values, "model user metrics");
+        });
 
     DayResult out{};
     out.n_users = int32(users.size());
@@ -375,6 +391,8 @@ DayResult rebuild_day(DateADT date, const Jsonb *raw, const IdentityMap &owners,
     out.models = finish_root(&ps);
 
     // providers and totals: as the gateway reported them.
+    const JsonbContainer *root = raw_root(raw, date);
+    const JsonbContainer *breakdown = object_member(root, "breakdown", date, "breakdown");
     JsonbItem item;
     if (breakdown && find_member(breakdown, "providers", item) && item.type != JENTRY_ISNULL) {
         if (!item_is_object(item))
@@ -445,29 +463,12 @@ DUCACHE_FUNCTION(ducache_rebuild)
             CacheScan scan(table_name, "raw_data", 1, start, end, true);
             DateADT date;
             const Jsonb *raw = nullptr;
-            while (scan.next(date, &raw)) {
-                const JsonbContainer *root = raw_root(raw, date);
-                const JsonbContainer *breakdown = object_member(root, "breakdown", date, "breakdown");
-                const JsonbContainer *models = object_member(breakdown, "models", date, "breakdown.models");
-                if (!models)
-                    continue;
-                ObjectWalker mw(models);
-                JsonbItem mk, mv;
-                while (mw.next(mk, mv)) {
-                    std::string path = "breakdown.models.\"" + std::string(mk.data, mk.len) + "\"";
-                    if (!item_is_object(mv))
-                        bad_raw(date, path, "not a JSON object");
-                    const JsonbContainer *keys = object_member(reinterpret_cast<const JsonbContainer *>(mv.data),
-                                                               "api_keys", date, path + ".api_keys");
-                    if (!keys)
-                        continue;
-                    ObjectWalker kw(keys);
-                    JsonbItem kk, kv;
-                    while (kw.next(kk, kv))
-                        if (kk.len > 0)
-                            hashes.try_emplace(PStr(kk.data, kk.len, &memory), true);
-                }
-            }
+            while (scan.next(date, &raw))
+                walk_models(
+                    raw, date, [](std::string_view, const JsonbItem &) {},
+                    [&](std::string_view hash, const JsonbItem &) {
+                        hashes.try_emplace(PStr(hash.data(), hash.size(), &memory), true);
+                    });
             scan.finish();
         }
         IdentityMap owners(&memory);
