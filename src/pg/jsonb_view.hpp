@@ -27,9 +27,8 @@ public:
         : c_(c), count_(JsonContainerSize(c)),
           base_(reinterpret_cast<const char *>(&c->children[count_ * 2]))
     {
-        // The keys' lengths add up to where the values start (getJsonbOffset would walk
-        // back to the nearest stored offset; objects here are small, so this is the same walk,
-        // done once and inlined).
+        // The keys' lengths add up to where the values start: one pass over the key JEntries,
+        // inlined (calling getJsonbOffset for it cost more per entry object than the walk).
         for (uint32 i = 0; i < count_; i++)
             JBE_ADVANCE_OFFSET(val_off_, c->children[i]);
         keys_len_ = val_off_;
