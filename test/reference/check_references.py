@@ -45,7 +45,8 @@ def main(start, end):
     u = [x["user_id"] for x in users]
     m = [x["model"] for x in models]
     k = [x["key_alias"] for x in keys]
-    choices = {"userIds": [None, u[:1], u[1:4] + ["no-such-user"]],
+    # u[0] is the Unknown User in the fixture (no key cells): mixed with real users
+    choices = {"userIds": [None, u[1:2], u[:1] + u[3:5] + ["no-such-user"]],
                "modelIds": [None, m[:1], m[2:5]],
                "apiKeyIds": [None, k[:1], k[1:4] + ["team-shared"]]}
     has_prev = psql(f"SELECT count(*) FROM daily_usage_cache WHERE date BETWEEN date '{start}' - (date '{end}' - date '{start}' + 1) AND date '{start}' - 1") != "0"

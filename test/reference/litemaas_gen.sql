@@ -3,7 +3,8 @@
 --
 --   litemaas_ref.gen_cells(users, day_no)   the day's usage cells, one row per
 --                                            user x model x key (the truth everything sums)
---   litemaas_ref.gen_day(users, day_no, start)  one daily_usage_cache row built from them
+--   litemaas_ref.gen_day(users, day_no, start, with_raw)  one daily_usage_cache row built from
+--                                            them (raw_data = the gateway's response, or {})
 --
 -- What the data exercises (CONTRACT §5): 1-3 keys per user-model (aliases u<N>-laptop,
 -- u<N>-ci and the alias 'team-shared' that several users hold), keyName renamed from day 5 on,
@@ -80,7 +81,8 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
                             'successful_requests', req - f, 'failed_requests', f)
 $$;
 
-CREATE OR REPLACE FUNCTION litemaas_ref.gen_day(users int, day_no int, start date DEFAULT '2025-03-01')
+CREATE OR REPLACE FUNCTION litemaas_ref.gen_day(users int, day_no int, start date DEFAULT '2025-03-01',
+                                                 with_raw boolean DEFAULT true)
 RETURNS TABLE (date date, raw_data jsonb, aggregated_by_user jsonb, aggregated_by_model jsonb,
                aggregated_by_provider jsonb, total_metrics jsonb)
 LANGUAGE sql IMMUTABLE AS $$
@@ -107,7 +109,7 @@ LANGUAGE sql IMMUTABLE AS $$
   tot AS (SELECT coalesce(sum(r), 0) r, coalesce(sum(p), 0) p, coalesce(sum(ct), 0) ct,
                  coalesce(sum(s), 0) s, coalesce(sum(f), 0) f FROM u)
   SELECT start + day_no,
-         jsonb_build_object('date', start + day_no,
+         CASE WHEN NOT with_raw THEN '{}'::jsonb ELSE jsonb_build_object('date', start + day_no,
              'metrics', litemaas_ref.metrics(tot.r, tot.p, tot.ct, tot.s, tot.f),
              'breakdown', jsonb_build_object(
                  'models', (SELECT coalesce(jsonb_object_agg(model, jsonb_build_object(
@@ -120,7 +122,7 @@ LANGUAGE sql IMMUTABLE AS $$
                                                          c.completion_tokens, c.spend, c.failed)))
                                              FROM c WHERE c.model = m.model))), '{}')
                             FROM m),
-                 'providers', '{}'::jsonb, 'api_keys', '{}'::jsonb)),
+                 'providers', '{}'::jsonb, 'api_keys', '{}'::jsonb)) END,
          (SELECT coalesce(jsonb_object_agg(i.id,
                      CASE WHEN u.user_no % 8 = 0 AND u.user_no > 0 AND day_no % 4 = 1 THEN   -- flat entry
                           jsonb_build_object('totalRequests', u.r, 'totalTokens', u.p + u.ct, 'promptTokens', u.p,
