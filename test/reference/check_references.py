@@ -9,6 +9,7 @@ PGHOST/PGPORT/PGDATABASE set. Prints one line per check; exits 1 on any mismatch
 import itertools, json, subprocess, sys
 from decimal import Decimal
 
+from litemaas_breakdowns import run
 from litemaas_dashboard import dashboard
 
 FAILS = []
@@ -86,8 +87,40 @@ def main(start, end):
         top = doc["topMetrics"]["topApiKey"]
         check(f"{tag} topApiKey", (top["keyAlias"], top["userId"], top["cost"]) if top else None,
               (kb[0]["key_alias"], kb[0]["user_id"], kb[0]["total_cost"]) if kb else None)
+        check_breakdowns(rows, start, end, flt, args, tag)
+    fo = run(rows, start, end, "filter-options")
+    check("filter-options models", [x["id"] for x in fo["models"]],
+          [r["model"] for r in q(f"SELECT DISTINCT m.key COLLATE \"C\" AS model FROM daily_usage_cache d, "
+                                 f"jsonb_object_keys(litemaas_ref.obj(d.aggregated_by_model)) m(key) "
+                                 f"WHERE d.date BETWEEN '{start}' AND '{end}' ORDER BY 1")])
     print(f"{len(FAILS)} mismatches")
     sys.exit(1 if FAILS else 0)
+
+
+def check_breakdowns(rows, start, end, flt, args, tag):
+    bu = run(rows, start, end, "by-user", flt)
+    ub = q(f"SELECT user_id, total_requests, total_cost, last_active FROM litemaas_ref.user_breakdown({args})")
+    check(f"{tag} by-user", [(x["userId"], x["metrics"]["requests"], x["metrics"]["cost"], x["metrics"]["lastActive"][:10])
+                             for x in bu],
+          [(r["user_id"], r["total_requests"], r["total_cost"], r["last_active"]) for r in ub])
+    um = q(f"SELECT user_id, model, total_requests, total_cost FROM litemaas_ref.user_model_breakdown({args})")
+    check(f"{tag} by-user models", sorted((x["userId"], y["modelId"], y["requests"], y["cost"])
+                                          for x in bu for y in x["metrics"]["models"]),
+          sorted((r["user_id"], r["model"], r["total_requests"], r["total_cost"]) for r in um))
+    kb = q(f"SELECT user_id, key_alias, total_requests, total_cost, last_used FROM litemaas_ref.api_key_breakdown({args})")
+    check(f"{tag} by-user apiKeys", sorted((x["userId"], y["keyAlias"], y["requests"], y["cost"], y["lastUsed"][:10])
+                                           for x in bu for y in x["metrics"]["apiKeys"]),
+          sorted((r["user_id"], r["key_alias"], r["total_requests"], r["total_cost"], r["last_used"]) for r in kb))
+    bm = run(rows, start, end, "by-model", flt)
+    mb = q(f"SELECT model, total_requests, total_cost, users, provider FROM litemaas_ref.model_breakdown({args})")
+    check(f"{tag} by-model", [(x["modelId"], x["metrics"]["requests"], x["metrics"]["cost"], x["metrics"]["users"],
+                               x["provider"]) for x in bm],
+          [(r["model"], r["total_requests"], r["total_cost"], r["users"], r["provider"]) for r in mb])
+    bp = run(rows, start, end, "by-provider", flt)
+    pb = q(f"SELECT provider, total_requests, total_cost, models, users FROM litemaas_ref.provider_breakdown({args})")
+    check(f"{tag} by-provider", [(x["provider"], x["metrics"]["requests"], x["metrics"]["cost"], x["metrics"]["models"],
+                                  x["metrics"]["users"]) for x in bp],
+          [(r["provider"], r["total_requests"], r["total_cost"], r["models"], r["users"]) for r in pb])
 
 
 if __name__ == "__main__":
