@@ -144,3 +144,26 @@ LANGUAGE sql IMMUTABLE AS $$
          litemaas_ref.metrics(tot.r, tot.p, tot.ct, tot.s, tot.f)
   FROM tot
 $$;
+
+-- The users and api_keys rows that map the generated raw_data back to the same users (for the
+-- §5.5 rebuild tests): key_hash = md5('key:' || user_no || ':' || alias); the Unknown User's
+-- hashes have no row. name is the current key name (the renamed one for the laptop keys), so a
+-- rebuild writes it on every day, where the generated rows have the old name before day 5.
+CREATE OR REPLACE FUNCTION litemaas_ref.gen_users(users int)
+RETURNS TABLE (id uuid, username text, email text, roles text[])
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT litemaas_ref.user_id(u)::uuid, 'user' || u, 'user' || u || '@example.com',
+         CASE WHEN u = 1 THEN ARRAY['admin', 'user'] ELSE ARRAY['user'] END
+  FROM generate_series(1, users) AS u
+$$;
+
+CREATE OR REPLACE FUNCTION litemaas_ref.gen_api_keys(users int)
+RETURNS TABLE (key_hash text, user_id uuid, name text, litellm_key_alias text)
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT md5('key:' || u || ':' || a.alias), litemaas_ref.user_id(u)::uuid, a.name, a.alias
+  FROM generate_series(1, users) AS u,
+       LATERAL (VALUES (1, format('u%s-laptop', u), format('Laptop of user%s (renamed)', u)),
+                       (2, format('u%s-ci', u), format('CI of user%s', u)),
+                       (3, 'team-shared', format('Team of user%s', u))) AS a(k, alias, name)
+  WHERE a.k <= 1 + u % 3
+$$;
