@@ -3,7 +3,7 @@
 -- aggregated_by_provider, a few flat entries), users x days from 2025-01-01, one day per
 -- statement row so memory stays flat; raw_data = '{}' (the dashboard never reads it).
 -- Usage (psql variables): users, days. Cost: about 1.5 s and 0.9 MB per day per 1000 users
--- (2 shared cores): S (1000 x 90) about 2 min, 80 MB; L (10000 x 365) about 1.5 h, 3 GB.
+-- (2 shared cores): S (1000 x 90) measured 94 s, 74 MB; L (10000 x 365) about 1.5 h, 3 GB.
 -- Writes bench.litemaas_<users>x<days> with the columns of daily_usage_cache.
 \set ON_ERROR_STOP 1
 \ir ../test/reference/litemaas_gen.sql
