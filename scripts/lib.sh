@@ -57,11 +57,12 @@ make_pg_copy() {
     chmod 755 "$DUCACHE_SANDBOX"
 }
 
+# Builds with warnings as errors (DUCACHE_WERROR=1; see the Makefile for why a plain make does not).
 build_and_install() {
     local hooks=${1:-0}
     log "building ducache (test hooks: $hooks)"
     make -C "$REPO" -s clean >/dev/null 2>&1 || true
-    make -C "$REPO" -s -j"$(nproc)" DUCACHE_TEST_HOOKS="$hooks" >/dev/null
+    make -C "$REPO" -s -j"$(nproc)" DUCACHE_TEST_HOOKS="$hooks" DUCACHE_WERROR=1 >/dev/null
     make -C "$REPO" -s install DESTDIR="$PGROOT" DUCACHE_TEST_HOOKS="$hooks" >/dev/null
 }
 

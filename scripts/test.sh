@@ -7,12 +7,27 @@ passed=0
 failed=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
+# Every sql/*.sql must be listed in test/schedule (the order pg_regress runs them in), or it
+# would silently never run; counted as one test.
+scheduled=" $(sed -n 's/^test://p' "$REPO/test/schedule" | tr -s ' \t\n' ' ') "
+unlisted=()
+for f in "$REPO"/sql/*.sql; do
+    t=$(basename "$f" .sql)
+    [[ "$scheduled" == *" $t "* ]] || unlisted+=("$t")
+done
+if [ ${#unlisted[@]} = 0 ]; then
+    echo "schedule lists every sql/ test ... ok"; count 1 0
+else
+    echo "schedule lists every sql/ test ... FAILED: not in test/schedule: ${unlisted[*]}"; count 0 1
+fi
+
 ensure_packages
 make_pg_copy
 build_and_install 1
 
 log "unit tests (ctest)"
-ctest_out=$( (cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+# Warnings are errors here, as in build_and_install.
+ctest_out=$( (cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS=-Werror >/dev/null &&
                cmake --build "$REPO/build" -j"$(nproc)" >/dev/null &&
                cd "$REPO/build" && ctest --output-on-failure 2>&1) 2>&1 || true)
 echo "$ctest_out" | tail -n 25

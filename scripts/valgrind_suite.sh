@@ -2,8 +2,8 @@
 # The regression suite against a server running under valgrind memcheck: the postmaster runs
 # inside valgrind, so every backend it forks (and every parallel worker) is checked. Reports
 # the memcheck errors whose stack passes through ducache.so; exits 1 if there is any.
-#   scripts/valgrind_suite.sh [--no-build] [TEST ...]   (default: every sql/ test but the
-#                                                         10K-user x 366-day 50_hardening)
+#   scripts/valgrind_suite.sh [--no-build] [TEST ...]   (default: every test of test/schedule
+#                                                         but the 10K-user x 366-day 50_hardening)
 # About 2 minutes (valgrind runs the server 20-50x slower); the test command runs it through
 # test/shell/valgrind_suite.sh. Fails if memcheck reports an error through ducache.so, if a
 # test fails or does not run, or if no backend was checked.
@@ -18,8 +18,8 @@ else
 fi
 tests=("$@")
 if [ ${#tests[@]} = 0 ]; then
-    for f in "$REPO"/sql/*.sql; do
-        t=$(basename "$f" .sql)
+    # In test/schedule's order (fixtures before the tests that read them).
+    for t in $(sed -n 's/^test://p' "$REPO/test/schedule"); do
         [ "$t" = 50_hardening ] || tests+=("$t")
     done
 fi

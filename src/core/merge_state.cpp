@@ -62,10 +62,11 @@ private:
 
 }  // namespace
 
-std::string serialize_merge_state(const KeyAggregator &agg)
+std::string serialize_merge_state(const KeyAggregator &agg, const MergeStateHeader &header)
 {
     std::string out;
     put<uint8_t>(out, kMergeStateVersion);
+    put<int32_t>(out, header.rows);
     put<uint32_t>(out, uint32_t(agg.size()));
     for (const Slot &s : agg.slots()) {
         put_bytes(out, s.key_view());
@@ -77,12 +78,17 @@ std::string serialize_merge_state(const KeyAggregator &agg)
     return out;
 }
 
-void deserialize_merge_state(const char *data, size_t len, KeyAggregator &agg)
+MergeStateHeader deserialize_merge_state(const char *data, size_t len, KeyAggregator &agg)
 {
     Reader r(data, len);
     uint8_t version = r.get<uint8_t>();
     if (version != kMergeStateVersion)
-        corrupt("unknown version " + std::to_string(version));
+        corrupt("version " + std::to_string(version) + " is not the supported version " +
+                std::to_string(kMergeStateVersion));
+    MergeStateHeader header;
+    header.rows = r.get<int32_t>();
+    if (header.rows < 0)
+        corrupt("negative row count " + std::to_string(header.rows));
     uint32_t n = r.get<uint32_t>();
     // Each key needs at least 4 + 48 + 4 + 4 bytes: refuse counts the buffer cannot hold.
     if (uint64_t(n) * 60 > r.left())
@@ -105,6 +111,7 @@ void deserialize_merge_state(const char *data, size_t len, KeyAggregator &agg)
     }
     if (r.left() != 0)
         corrupt("trailing bytes");
+    return header;
 }
 
 }  // namespace ducache::core

@@ -1,6 +1,13 @@
 // The wire form of a partial ducache_merge state, for PostgreSQL's parallel aggregation
 // (serialize in a worker, deserialize in the leader) and for merging per-shard partials.
-// Layout: version byte, key count, then per key: key, six counts, days, cost as text.
+// The whole state is here, behind the version byte: the adapter adds nothing of its own.
+// Layout (native byte order, version 2):
+//   uint8 version | int32 rows | uint32 key count |
+//   per key: uint32 key length, key bytes, six int64 counts, int32 days,
+//            uint32 cost length, cost as JSON number text.
+// A new field of the whole state goes into MergeStateHeader (after `rows`), a new field of
+// a key after its cost; either way kMergeStateVersion goes up by one. States only travel
+// between processes of one query, so an old version is refused, never converted.
 #pragma once
 
 #ifdef POSTGRES_H
@@ -14,11 +21,18 @@
 
 namespace ducache::core {
 
-constexpr uint8_t kMergeStateVersion = 1;
+// 1: keys only (the row count was appended outside, by the adapter). 2: rows in the header.
+constexpr uint8_t kMergeStateVersion = 2;
 
-std::string serialize_merge_state(const KeyAggregator &agg);
-// Adds the serialized keys into `agg`. A truncated, corrupt or foreign buffer throws
-// Error 22P03 (invalid_binary_representation) and never reads out of bounds.
-void deserialize_merge_state(const char *data, size_t len, KeyAggregator &agg);
+// What a partial state holds besides its keys.
+struct MergeStateHeader {
+    int32_t rows = 0;  // input rows this partial has seen (never negative)
+};
+
+std::string serialize_merge_state(const KeyAggregator &agg, const MergeStateHeader &header);
+// Adds the serialized keys into `agg` and returns the header. A truncated, corrupt or foreign
+// buffer, or one of another version, throws Error 22P03 (invalid_binary_representation) and
+// never reads out of bounds.
+MergeStateHeader deserialize_merge_state(const char *data, size_t len, KeyAggregator &agg);
 
 }  // namespace ducache::core

@@ -1,8 +1,8 @@
 // ducache_merge(jsonb): an aggregate that sums breakdown objects key by key. Its state is a C++
 // object living in the aggregate's memory context, destroyed by that context's reset callback;
-// serialize/deserialize carry it between parallel workers (format: core/merge_state).
+// serialize/deserialize carry it between parallel workers; the whole wire format, row count
+// included, is core/merge_state's.
 #include "core/aggregator.hpp"
-#include "core/error.hpp"
 #include "core/merge_state.hpp"
 
 #include "pg/boundary.hpp"
@@ -92,8 +92,9 @@ DUCACHE_FUNCTION(ducache_merge_serialize)
 {
     aggregate_context(fcinfo, "ducache_merge_serialize");
     MergeState *state = state_arg(fcinfo, 0);
-    std::string bytes = core::serialize_merge_state(state->agg);
-    bytes.append(reinterpret_cast<const char *>(&state->rows), sizeof state->rows);
+    core::MergeStateHeader header;
+    header.rows = state->rows;
+    std::string bytes = core::serialize_merge_state(state->agg, header);
     const char *data = bytes.data();
     size_t len = bytes.size();
     bytea *out = pg_call([&] {
@@ -111,11 +112,8 @@ DUCACHE_FUNCTION(ducache_merge_deserialize)
     bytea *in = pg_call([&] { return PG_GETARG_BYTEA_PP(0); });
     const char *data = VARDATA_ANY(in);
     size_t len = VARSIZE_ANY_EXHDR(in);
-    if (len < sizeof(int32))
-        throw core::Error("22P03", "invalid ducache_merge state", "Serialized state: the buffer ends early.");
     MergeState *state = new_state(cxt);
-    core::deserialize_merge_state(data, len - sizeof(int32), state->agg);
-    memcpy(&state->rows, data + len - sizeof(int32), sizeof(int32));
+    state->rows = core::deserialize_merge_state(data, len, state->agg).rows;
     PG_RETURN_POINTER(state);
 }
 

@@ -1,6 +1,5 @@
 #include "core/aggregator.hpp"
 #include "core/error.hpp"
-#include "core/merge_state.hpp"
 #include "core/metrics.hpp"
 #include "core/number.hpp"
 
@@ -121,47 +120,4 @@ TEST(Aggregator, MergeAddsPartials)
     EXPECT_EQ(a.find("x", 1)->totals.active_days, 2);
     EXPECT_EQ(a.find("x", 1)->totals.cost.to_string(), "0.35");
     EXPECT_EQ(a.find("y", 1)->totals.cost.to_string(), "1");
-}
-
-TEST(MergeState, RoundTrip)
-{
-    KeyAggregator a;
-    add(a, "x", 1, "0.1", 1);
-    add(a, "x", 1, "-0.35", 2);
-    add(a, "ключ", 7, "1e30", 2);
-    std::string bytes = serialize_merge_state(a);
-    KeyAggregator b;
-    deserialize_merge_state(bytes.data(), bytes.size(), b);
-    ASSERT_EQ(b.size(), 2u);
-    EXPECT_EQ(b.find("x", 1)->totals.cost.to_string(), "-0.25");
-    EXPECT_EQ(b.find("x", 1)->totals.active_days, 2);
-    const std::string k = "ключ";
-    EXPECT_EQ(b.find(k.data(), k.size())->totals.counts[kRequests], 7);
-    EXPECT_EQ(serialize_merge_state(b), bytes);
-}
-
-TEST(MergeState, EveryTruncationAndCorruptionIsAnError)
-{
-    KeyAggregator a;
-    add(a, "x", 1, "0.1", 1);
-    add(a, "yy", 2, "2.5", 1);
-    std::string bytes = serialize_merge_state(a);
-    for (size_t n = 0; n < bytes.size(); n++) {
-        KeyAggregator b;
-        EXPECT_THROW(deserialize_merge_state(bytes.data(), n, b), Error) << "truncated at " << n;
-    }
-    std::string wrong_version = bytes;
-    wrong_version[0] = 9;
-    KeyAggregator c;
-    EXPECT_THROW(deserialize_merge_state(wrong_version.data(), wrong_version.size(), c), Error);
-    std::string trailing = bytes + "x";
-    KeyAggregator d;
-    EXPECT_THROW(deserialize_merge_state(trailing.data(), trailing.size(), d), Error);
-    try {
-        KeyAggregator e;
-        deserialize_merge_state(bytes.data(), 3, e);
-        FAIL();
-    } catch (const Error &err) {
-        EXPECT_STREQ(err.sqlstate, "22P03");
-    }
 }
