@@ -2,12 +2,15 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace ducache::core {
 
 namespace {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+// numeric_in refuses any exponent at or beyond ±(INT_MAX / 2), whatever the digits (even 0).
+constexpr long long kExponentLimit = 1073741823;
 }  // namespace
 
 bool parse_json_number(std::string_view t, Decimal &out)
@@ -44,8 +47,8 @@ bool parse_json_number(std::string_view t, Decimal &out)
             eneg = t[i++] == '-';
         size_t eb = i;
         while (i < n && is_digit(t[i])) {
-            if (exponent < 1000000000)
-                exponent = exponent * 10 + (t[i] - '0');
+            if (exponent < kExponentLimit)  // saturates: more digits cannot bring it back
+                exponent = std::min(exponent * 10 + (t[i] - '0'), kExponentLimit);
             i++;
         }
         if (i == eb)
@@ -55,6 +58,12 @@ bool parse_json_number(std::string_view t, Decimal &out)
     }
     if (i != n)
         return false;
+    const auto overflow = [&] {
+        throw Error("22003", "value overflows numeric format",
+                    "The number " + std::string(t.substr(0, 40)) + " is outside numeric's range.");
+    };
+    if (exponent >= kExponentLimit || exponent <= -kExponentLimit)
+        overflow();
 
     // digits = int_part + frac_part, value = digits * 10^(exponent - frac_len).
     std::string digits;
@@ -66,14 +75,12 @@ bool parse_json_number(std::string_view t, Decimal &out)
     long long scale = (long long)frac_part.size() - exponent;
     long long dscale = scale > 0 ? scale : 0;
     long long int_digits = (long long)digits.size() - scale;
-    if (digits != "0" && (int_digits > kMaxIntDigits || dscale > kMaxDscale))
-        throw Error("22003", "value overflows numeric format",
-                    "The number " + std::string(t.substr(0, 40)) + " is outside numeric's range.");
-    if (digits == "0") {
-        if (dscale > kMaxDscale)
-            dscale = kMaxDscale;
+    // As numeric's make_result: the display scale must fit its 14 bits for every value, zero
+    // included ("0e-16384" is 22003 like ::numeric); the weight only matters for non-zero.
+    if (dscale > kMaxDscale || (digits != "0" && int_digits > kMaxIntDigits))
+        overflow();
+    if (digits == "0")
         scale = 0;
-    }
     if (scale < 0) {
         digits.append(size_t(-scale), '0');
         scale = 0;

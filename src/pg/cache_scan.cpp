@@ -1,6 +1,8 @@
 #include "pg/cache_scan.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/table_shape.hpp"
+#include "pg/writer_lock.hpp"
 
 #include <stdexcept>
 
@@ -19,6 +21,7 @@ constexpr long kBatch = 16;
 
 const char *cache_table_name(FunctionCallInfo fcinfo)
 {
+    cache_table_oid(fcinfo);  // checks the table's shape before anyone reads it
     return pg_call([&] {
         char *schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
         return (const char *)psprintf("%s.%s", quote_identifier(schema), quote_identifier("daily_usage_cache"));
@@ -72,6 +75,11 @@ CacheScan::CacheScan(const char *table, const char *columns, int ncolumns, DateA
         MemoryContextSwitchTo(caller);
         return portal;
     });
+    // The binary values are read in place: never trust a column's type to still be the
+    // checked one (the shape check holds a lock, this is the second line of defence).
+    check_result_column(portal_->tupDesc, 1, DATEOID);
+    for (int i = 0; i < ncolumns_; i++)
+        check_result_column(portal_->tupDesc, i + 2, JSONBOID);
 }
 
 void CacheScan::fetch_batch()

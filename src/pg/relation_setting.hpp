@@ -12,7 +12,10 @@ struct ResolvedTable {
 };
 
 // value "" → none. value == absent_ok_default and no such relation → none. Otherwise the
-// relation must exist (42P01) and be readable by the current user (42501).
+// relation must exist (42P01) and be readable by the current user (42501). Resolved once,
+// to an oid and a schema-qualified name, never through the caller's search_path: an
+// unqualified value names a relation in ducache's own schema, a qualified one the schema
+// it names.
 ResolvedTable resolve_table_setting(const char *guc_name, const char *value, const char *absent_ok_default);
 
 // The type of column `name` of relid, or InvalidOid if it has none.

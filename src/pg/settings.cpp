@@ -18,13 +18,15 @@ void define_settings()
     DefineCustomStringVariable(
         "ducache.users_table",
         "Table that maps user ids to username, email and role for the user breakdown.",
-        "Optionally schema-qualified. Empty string: no identity lookup. The default 'users' "
-        "is used only when such a table exists.",
+        "Unqualified: a table in ducache's own schema (never looked up on the search_path); "
+        "or schema-qualified. Empty string: no identity lookup. The default 'users' is used "
+        "only when such a table exists.",
         &users_table, "users", PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomStringVariable(
         "ducache.api_keys_table",
         "Table that maps API key hashes to users for ducache_rebuild.",
-        "Optionally schema-qualified; needs columns key_hash, user_id, name.",
+        "Unqualified: a table in ducache's own schema (never looked up on the search_path); "
+        "or schema-qualified. Needs columns key_hash, user_id, name.",
         &api_keys_table, "api_keys", PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("ducache");
 }

@@ -1,6 +1,7 @@
 #include "pg/writer_lock.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/table_shape.hpp"
 
 extern "C" {
 #include "utils/lsyscache.h"
@@ -15,7 +16,7 @@ constexpr int32 kLockSpace = 0x64756361;
 
 Oid cache_table_oid(FunctionCallInfo fcinfo)
 {
-    return pg_call([&] {
+    Oid relid = pg_call([&] {
         Oid nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
         Oid relid = get_relname_relid("daily_usage_cache", nsp);
         if (!OidIsValid(relid))
@@ -23,6 +24,8 @@ Oid cache_table_oid(FunctionCallInfo fcinfo)
                             errmsg("daily_usage_cache does not exist in schema %s", get_namespace_name(nsp))));
         return relid;
     });
+    check_cache_table_shape(relid);  // every call: a column can change type at any time
+    return relid;
 }
 
 void lock_cache_writers(Oid table_oid)
@@ -35,9 +38,7 @@ void lock_cache_writers(Oid table_oid)
 
 const char *timestamp_column(Oid table_oid)
 {
-    return pg_call([&] {
-        return get_attnum(table_oid, "cached_at") != InvalidAttrNumber ? "cached_at" : "updated_at";
-    });
+    return check_cache_table_shape(table_oid);  // cached: the check already ran for this call
 }
 
 }  // namespace ducache::pg

@@ -9,7 +9,8 @@
 
 namespace ducache::pg {
 
-// The cache table's oid, found through the calling function's schema.
+// The cache table's oid, found through the calling function's schema; its shape is checked
+// (src/pg/table_shape.hpp) and it is locked AccessShare for the rest of the transaction.
 Oid cache_table_oid(FunctionCallInfo fcinfo);
 
 void lock_cache_writers(Oid table_oid);

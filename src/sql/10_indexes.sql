@@ -14,6 +14,12 @@ DO $install_indexes$
 DECLARE
     tbl    pg_catalog.regclass := '@extschema@.daily_usage_cache'::pg_catalog.regclass;
     ts_col pg_catalog.name := @extschema@.ducache_timestamp_column();
+    -- The schema's name as a value: @extschema@ is already quoted where it needs to be (a
+    -- schema "Usage Data"), so it cannot go through %I or be compared with nspname.
+    nsp_oid pg_catalog.oid := (SELECT c.relnamespace FROM pg_catalog.pg_class AS c
+                               WHERE c.oid OPERATOR(pg_catalog.=) tbl);
+    nsp    pg_catalog.name := (SELECT n.nspname FROM pg_catalog.pg_namespace AS n
+                               WHERE n.oid OPERATOR(pg_catalog.=) nsp_oid);
     want   record;
     existing  record;
     wanted text;
@@ -31,19 +37,18 @@ BEGIN
     LOOP
         -- Spelled exactly as pg_get_indexdef() prints it, so existing indexes compare as text.
         wanted := pg_catalog.format('CREATE INDEX %I ON %I.%I USING %s (%s)',
-                                    want.name, '@extschema@', 'daily_usage_cache',
+                                    want.name, nsp, 'daily_usage_cache',
                                     want.method, want.columns);
         SELECT c.oid, c.relkind, i.indisvalid, pg_catalog.pg_get_indexdef(c.oid) AS def INTO existing
         FROM pg_catalog.pg_class AS c
         LEFT JOIN pg_catalog.pg_index AS i ON i.indexrelid OPERATOR(pg_catalog.=) c.oid
         WHERE c.relname OPERATOR(pg_catalog.=) want.name::pg_catalog.name
-          AND c.relnamespace OPERATOR(pg_catalog.=)
-              (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname OPERATOR(pg_catalog.=) '@extschema@');
+          AND c.relnamespace OPERATOR(pg_catalog.=) nsp_oid;
         IF NOT FOUND THEN
             EXECUTE wanted;
         ELSIF existing.relkind = 'i' AND existing.def = wanted AND NOT existing.indisvalid THEN
             -- Left INVALID by an interrupted CREATE INDEX CONCURRENTLY: build it properly now.
-            EXECUTE pg_catalog.format('REINDEX INDEX %I.%I', '@extschema@', want.name);
+            EXECUTE pg_catalog.format('REINDEX INDEX %I.%I', nsp, want.name);
         ELSIF existing.relkind NOT IN ('i') OR existing.def IS DISTINCT FROM wanted THEN
             RAISE EXCEPTION USING
                 ERRCODE = 'duplicate_object',

@@ -39,9 +39,15 @@ AS $$
                100 OPERATOR(pg_catalog.*) (cur.active_users OPERATOR(pg_catalog.-) prev.active_users)::numeric
                OPERATOR(pg_catalog./) prev.active_users, 2) END
     FROM @extschema@.ducache_period_summary(start_date, end_date, true) AS cur,
+         -- A previous period that would start before the first date PostgreSQL has
+         -- (4714-11-24 BC) is no period: NULL arguments, so the STRICT summary gives a row
+         -- of NULLs and every change is NULL (CASE, so the date arithmetic never runs).
          @extschema@.ducache_period_summary(
-             start_date OPERATOR(pg_catalog.-) (end_date OPERATOR(pg_catalog.-) start_date OPERATOR(pg_catalog.+) 1),
-             start_date OPERATOR(pg_catalog.-) 1, false) AS prev
+             CASE WHEN (start_date OPERATOR(pg_catalog.-) '4714-11-24 BC'::date)
+                       OPERATOR(pg_catalog.>=) (end_date OPERATOR(pg_catalog.-) start_date OPERATOR(pg_catalog.+) 1)
+                  THEN start_date OPERATOR(pg_catalog.-) (end_date OPERATOR(pg_catalog.-) start_date OPERATOR(pg_catalog.+) 1) END,
+             CASE WHEN start_date OPERATOR(pg_catalog.>) '4714-11-24 BC'::date
+                  THEN start_date OPERATOR(pg_catalog.-) 1 END, false) AS prev
 $$;
 COMMENT ON FUNCTION @extschema@.ducache_analytics(date, date) IS
     'Totals, active users, top user and model by cost, and changes against the previous period of equal length.';

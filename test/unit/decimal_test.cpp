@@ -169,5 +169,5 @@ TEST(Number, ValuesBeyondNumericRangeAreErrors)
     EXPECT_THROW(parse_json_number("1e200000", d), Error);
     EXPECT_THROW(parse_json_number("1e-20000", d), Error);
     EXPECT_TRUE(parse_json_number("1e1000", d));
-    EXPECT_TRUE(parse_json_number("0e-99999", d));
+    EXPECT_THROW(parse_json_number("0e-99999", d), Error);  // as ::numeric (issue 16 item 8)
 }
