@@ -63,12 +63,13 @@ TEST(EntryRules, FlatEntry)
 TEST(EntryRules, NestedMetricsOnlyCount)
 {
     // Outside "metrics" nothing counts once "metrics" is there.
-    EntryValues v = read({{"totalRequests", Value::num("99")},
-                          {"username", Value::str("ann")},
-                          {"metrics", Value::object({{"api_requests", Value::num("12")},
-                                                     {"spend", Value::num("1.50")},
-                                                     {"failed_requests", Value::num("1")}})}},
-                         true);
+    // (the identity strings point into the entry: it must outlive the values)
+    Members entry = {{"totalRequests", Value::num("99")},
+                     {"username", Value::str("ann")},
+                     {"metrics", Value::object({{"api_requests", Value::num("12")},
+                                                {"spend", Value::num("1.50")},
+                                                {"failed_requests", Value::num("1")}})}};
+    EntryValues v = read(entry, true);
     EXPECT_EQ(v.counts[kRequests], 12);
     EXPECT_EQ(v.counts[kFailedRequests], 1);
     EXPECT_EQ(cost_text(v), "1.50");
