@@ -13,16 +13,10 @@ constexpr size_t kChunkSize = 64 * 1024;
 
 Metric Totals::add(const int64_t in[kCountMetrics], const Decimal *cost_in)
 {
-    int64_t next[kCountMetrics];
-    for (int m = 0; m < kCountMetrics; m++) {
-        next[m] = counts[m];
-        if (!add_count(next[m], in[m]))
-            return Metric(m);
-    }
-    std::memcpy(counts, next, sizeof counts);
-    if (cost_in)
+    Metric overflow = add_counts(counts, in);
+    if (overflow == kMetricCount && cost_in)
         cost.add(*cost_in);
-    return kMetricCount;
+    return overflow;
 }
 
 KeyAggregator::KeyAggregator(std::pmr::memory_resource *mr)
@@ -152,13 +146,10 @@ void KeyAggregator::grow()
 
 void KeyAggregator::merge(const KeyAggregator &other)
 {
+    const FixedLabel where("the combine of parallel partial results");  // named only on overflow
     for (const Slot &o : other.slots_) {
         Slot &s = find_or_insert(o.key, o.key_len);
-        for (int m = 0; m < kCountMetrics; m++)
-            if (!add_count(s.totals.counts[m], o.totals.counts[m]))
-                throw Error("22003", "bigint out of range",
-                            "Summing \"" + std::string(metric_name(Metric(m))) + "\" of key \"" +
-                                std::string(o.key_view()) + "\" overflows bigint.");
+        add_counts_or_throw(s.totals.counts, o.totals.counts, "partial results", o.key_view(), where);
         s.totals.cost.add(o.totals.cost);
         s.totals.active_days += o.totals.active_days;
         if (!o.totals.username.empty()) s.totals.username = store(o.totals.username.data(), o.totals.username.size());

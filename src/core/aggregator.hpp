@@ -7,7 +7,9 @@
 #error "core is pure C++"
 #endif
 
+#include "core/count_sum.hpp"
 #include "core/decimal.hpp"
+#include "core/error_text.hpp"
 #include "core/metrics.hpp"
 
 #include <cstdint>
@@ -29,6 +31,15 @@ struct Totals {
     // Adds one entry's counts (and cost, if any). Returns the metric that would overflow
     // bigint (nothing is changed then), or kMetricCount when all went in.
     Metric add(const int64_t counts_in[kCountMetrics], const Decimal *cost_in);
+    // The same, raising core/count_sum.hpp's one overflow error (summing `what`, key `key`,
+    // on `where`) instead of returning the metric.
+    void add_or_throw(const int64_t counts_in[kCountMetrics], const Decimal *cost_in, std::string_view what,
+                      std::string_view key, const RowLabel &where)
+    {
+        add_counts_or_throw(counts, counts_in, what, key, where);
+        if (cost_in)
+            cost.add(*cost_in);
+    }
     // Counts `day` once however many times the key appears on it.
     void mark_day(int32_t day)
     {

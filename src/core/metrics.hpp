@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 namespace ducache::core {
 
@@ -101,7 +102,24 @@ inline KeyClass classify_key(const char *s, size_t len)
     return {};
 }
 
-// Checked bigint addition for counts.
+// The metric columns of the SQL results, in output order (CONTRACT §3: total_requests,
+// total_tokens, prompt_tokens, completion_tokens, total_cost, successful_requests,
+// failed_requests). ducache_daily_trend prints the first kTrendColumns of them.
+constexpr Metric kOutputColumns[kMetricCount] = {kRequests,        kTotalTokens, kPromptTokens,
+                                                 kCompletionTokens, kCost,        kSuccessfulRequests,
+                                                 kFailedRequests};
+constexpr int kTrendColumns = 5;
+
+// One entry's values, as core/entry_rules.hpp reads them. cost_seen is false when no cost
+// alias held a value.
+struct EntryValues {
+    int64_t counts[kCountMetrics];
+    Decimal cost;
+    bool cost_seen;
+    std::string_view username, email, role;  // empty when absent or not a string
+};
+
+// Checked bigint addition of one count (core/count_sum.hpp adds a whole entry's counts).
 inline bool add_count(int64_t &acc, int64_t v)
 {
     return !__builtin_add_overflow(acc, v, &acc);

@@ -15,14 +15,8 @@ namespace {
 // Appends the seven metric columns in contract order, then active_days.
 int put_metrics(const core::Totals &t, Datum *values, bool *nulls, int col)
 {
-    using namespace core;
-    values[col++] = Int64GetDatum(t.counts[kRequests]);
-    values[col++] = Int64GetDatum(t.counts[kTotalTokens]);
-    values[col++] = Int64GetDatum(t.counts[kPromptTokens]);
-    values[col++] = Int64GetDatum(t.counts[kCompletionTokens]);
-    values[col++] = numeric_datum(t.cost.to_string());
-    values[col++] = Int64GetDatum(t.counts[kSuccessfulRequests]);
-    values[col++] = Int64GetDatum(t.counts[kFailedRequests]);
+    put_metric_columns(t, values + col);
+    col += core::kMetricCount;
     values[col++] = Int32GetDatum(t.active_days);
     for (int i = 0; i < col; i++)
         nulls[i] = false;

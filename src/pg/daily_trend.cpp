@@ -6,6 +6,7 @@
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/entry_reader.hpp"
+#include "pg/range_aggregate.hpp"
 #include "pg/srf_output.hpp"
 
 DUCACHE_FUNCTION(ducache_daily_trend)
@@ -27,22 +28,15 @@ DUCACHE_FUNCTION(ducache_daily_trend)
             DayContext ctx{date, day++, "aggregated_by_user"};
             core::Totals totals(&memory);
             int32 active = 0;
+            const std::string day_text = date_text(date);
+            core::FixedLabel where(day_text);
             for_each_entry(users, ctx, false, [&](std::string_view key, const EntryValues &v, uint32) {
                 active++;
-                core::Metric overflow = totals.add(v.counts, v.cost_seen ? &v.cost : nullptr);
-                if (overflow != core::kMetricCount)
-                    throw core::Error("22003", "bigint out of range summing aggregated_by_user on " + date_text(date),
-                                      "Field \"" + std::string(core::metric_name(overflow)) +
-                                          "\" passes 9223372036854775807 at key \"" + std::string(key) + "\".");
+                totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, "aggregated_by_user", key, where);
             });
-            Datum values[7] = {DateADTGetDatum(date),
-                               Int32GetDatum(active),
-                               Int64GetDatum(totals.counts[core::kRequests]),
-                               Int64GetDatum(totals.counts[core::kTotalTokens]),
-                               Int64GetDatum(totals.counts[core::kPromptTokens]),
-                               Int64GetDatum(totals.counts[core::kCompletionTokens]),
-                               numeric_datum(totals.cost.to_string())};
-            bool nulls[7] = {};
+            Datum values[2 + core::kTrendColumns] = {DateADTGetDatum(date), Int32GetDatum(active)};
+            put_metric_columns(totals, values + 2, core::kTrendColumns);
+            bool nulls[2 + core::kTrendColumns] = {};
             put_row(fcinfo, values, nulls);
         }
         scan.finish();

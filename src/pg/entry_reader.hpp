@@ -1,7 +1,7 @@
 // Reads the breakdown objects of daily_usage_cache ({key: entry, ...}) in their binary form.
-// Both entry shapes are understood: flat camelCase metrics, or LiteMaaS's nested "metrics"
-// object (then only the metrics inside it count), with every alias of CONTRACT §2. Bad values
-// throw core::Error whose message names the date, the key and the field.
+// The rules (aliases, the nested "metrics" object, counts, numbers as strings) are the core's
+// (core/entry_rules.hpp); this file walks JSONB and caches one plan per object layout. Bad
+// values throw core::Error whose message names the date, the key and the field.
 #pragma once
 
 #include "core/aggregator.hpp"
@@ -26,13 +26,8 @@ struct DayContext {
 // "2025-10-14", or the context's own description of the row.
 std::string row_text(const DayContext &day);
 
-// One entry's values. cost_seen is false when no cost alias held a value.
-struct EntryValues {
-    int64_t counts[core::kCountMetrics];
-    core::Decimal cost;
-    bool cost_seen;
-    std::string_view username, email, role;  // empty when absent or not a string
-};
+// One entry's values (the core's: core/metrics.hpp).
+using EntryValues = core::EntryValues;
 
 // Parses one entry (the value under `key`) into out.
 void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view key, bool want_identity,

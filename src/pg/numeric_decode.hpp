@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/decimal.hpp"
+#include "core/object_view.hpp"
 
 #include "pg/postgres.hpp"
 
@@ -14,7 +15,7 @@ bool decode_numeric(const char *varlena_numeric, core::Decimal &out);
 // Fast path for token and request counts: a whole number below 10^16 straight to int64.
 // `slow` means "use decode_numeric and the exact conversion" (large or special values).
 // Inline: it runs for six counts of every entry.
-enum class CountDecode { ok, fractional, slow };
+using CountDecode = core::CountFast;
 
 // numeric.c's header bits (private there, but part of the stable on-disk format).
 namespace numeric_bits {

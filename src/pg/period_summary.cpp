@@ -6,6 +6,7 @@
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
+#include "pg/entry_reader.hpp"
 #include "pg/range_aggregate.hpp"
 #include "pg/srf_output.hpp"
 
@@ -36,23 +37,14 @@ DUCACHE_FUNCTION(ducache_period_summary)
         core::KeyAggregator users(&memory);
         int days = aggregate_range(table, "aggregated_by_user", start, end, users, false);
         core::Totals all(&memory);
+        core::FixedLabel where("the period " + date_text(start) + " to " + date_text(end));
         for (const core::Slot &s : users.slots()) {
-            for (int m = 0; m < core::kCountMetrics; m++)
-                if (!core::add_count(all.counts[m], s.totals.counts[m]))
-                    throw core::Error("22003", "bigint out of range summing the period's totals",
-                                      "The total of \"" + std::string(core::metric_name(core::Metric(m))) +
-                                          "\" over all users passes 9223372036854775807.");
+            all.add_or_throw(s.totals.counts, nullptr, "the period's totals", s.key_view(), where);
             all.cost.add(s.totals.cost);
         }
         values[0] = Int32GetDatum(days);
         values[1] = Int32GetDatum(int32(users.size()));
-        values[2] = Int64GetDatum(all.counts[core::kRequests]);
-        values[3] = Int64GetDatum(all.counts[core::kTotalTokens]);
-        values[4] = Int64GetDatum(all.counts[core::kPromptTokens]);
-        values[5] = Int64GetDatum(all.counts[core::kCompletionTokens]);
-        values[6] = numeric_datum(all.cost.to_string());
-        values[7] = Int64GetDatum(all.counts[core::kSuccessfulRequests]);
-        values[8] = Int64GetDatum(all.counts[core::kFailedRequests]);
+        put_metric_columns(all, values + 2);
         nulls[9] = nulls[10] = true;
         if (with_top && users.size() > 0) {
             auto top = users.sorted();
