@@ -1,0 +1,75 @@
+// The two tables that say who a key or a user is: the users table (GUC ducache.users_table:
+// id, username, email, and role or a roles array) and the api-keys table (GUC
+// ducache.api_keys_table: key_hash, user_id). One place resolves and checks them (a missing or
+// mistyped column is 42703 naming it, whichever function asks) and runs their lookups: one
+// read-only query per call, all keys as one text[] parameter, under its own SPI connection.
+#pragma once
+
+#include "pg/postgres.hpp"
+#include "pg/relation_setting.hpp"
+
+#include <string_view>
+#include <type_traits>
+
+namespace ducache::pg {
+
+struct UsersTable {
+    ResolvedTable table;              // relid InvalidOid: none configured
+    const char *role_expr = nullptr;  // u.role, or the first element of the u.roles array
+};
+UsersTable users_table();
+
+struct ApiKeysTable {
+    ResolvedTable table;  // relid InvalidOid: none configured
+};
+ApiKeysTable api_keys_table();
+
+using LookupRow = void (*)(void *state, char *const *columns);
+
+// Runs `sql` (its $1 is a text[] of the nkeys `keys`) and calls on_row with the ncolumns text values of
+// each row (nullptr for SQL NULL), valid during the call only. Between the query and the
+// callbacks, check_for_interrupts runs every 1024 rows.
+void run_lookup(const char *sql, const std::string_view *keys, size_t nkeys, int ncolumns, LookupRow on_row,
+                void *state);
+
+template <typename F>
+void run_lookup(const char *sql, const std::string_view *keys, size_t nkeys, int ncolumns, F &&on_row)
+{
+    using Fn = std::remove_reference_t<F>;
+    run_lookup(
+        sql, keys, nkeys, ncolumns, [](void *state, char *const *columns) { (*static_cast<Fn *>(state))(columns); },
+        &on_row);
+}
+
+// Users by id: on_row({id, username, email, role}). Nothing happens without a users table.
+template <typename F>
+void lookup_users(const std::string_view *ids, size_t nids, F &&on_row);
+
+// Owners by key hash: on_row({key_hash, user_id, username, email, role}), the last three NULL
+// without a users table (or users row). Nothing happens without an api-keys table.
+template <typename F>
+void lookup_key_owners(const std::string_view *hashes, size_t nhashes, F &&on_row);
+
+// The SQL of the two lookups (NULL when the table is not configured).
+const char *users_lookup_sql();
+const char *key_owners_lookup_sql();
+
+template <typename F>
+void lookup_users(const std::string_view *ids, size_t nids, F &&on_row)
+{
+    if (nids == 0)
+        return;
+    if (const char *sql = users_lookup_sql())
+        run_lookup(sql, ids, nids, 4, on_row);
+}
+
+template <typename F>
+void lookup_key_owners(const std::string_view *hashes, size_t nhashes, F &&on_row)
+{
+    if (nhashes == 0)
+        return;
+    if (const char *sql = key_owners_lookup_sql())
+        run_lookup(sql, hashes, nhashes, 5, on_row);
+}
+
+}  // namespace ducache::pg
