@@ -6,8 +6,16 @@ MODULE_big = ducache
 OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp) $(wildcard src/pg/*.cpp)))
 
 # The install script is assembled from src/sql/NN_*.sql, one file per feature, in order.
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard upgrade/$(EXTENSION)--*--*.sql)
+# The upgrade from 0.1.0 is assembled too: upgrade/0.1.0--0.2.0.prelude.sql (drops what changed
+# its signature or result columns), then every part but the table and the indexes (00, 10):
+# those parts are written to run again over 0.1.0's objects (CREATE OR REPLACE), so the upgraded
+# database ends with exactly the objects of a fresh install. When 0.3.0 starts, freeze the
+# built 0.1.0--0.2.0 script into upgrade/ and start a new prelude.
+INSTALL_PARTS = $(sort $(wildcard src/sql/*.sql))
+UPGRADE_PARTS = upgrade/0.1.0--0.2.0.prelude.sql $(filter-out src/sql/00_% src/sql/10_%,$(INSTALL_PARTS))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0--0.2.0.sql
+# upgrade/ducache--0.1.0.sql: the 0.1.0 install script as released (CREATE EXTENSION ... VERSION '0.1.0').
+DATA = $(wildcard upgrade/$(EXTENSION)--*.sql)
 DOCS = README.md
 
 # pg_regress tests: sql/NAME.sql -> expected/NAME.out, run in the order test/schedule declares
@@ -44,8 +52,11 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql)) $(EXTENSION).control
-	cat $(sort $(wildcard src/sql/*.sql)) > $@
+$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) $(EXTENSION).control
+	cat $(INSTALL_PARTS) > $@
+
+$(EXTENSION)--0.1.0--0.2.0.sql: $(UPGRADE_PARTS)
+	cat $(UPGRADE_PARTS) > $@
 
 # Objects depend on every header: simple and always right for a project this size.
 $(OBJS): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp)

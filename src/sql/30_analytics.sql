@@ -1,7 +1,7 @@
 -- ducache install script, part 4: analytics and the daily trend.
 
 -- One period's totals (internal: ducache_analytics calls it for the period and the one before).
-CREATE FUNCTION @extschema@.ducache_period_summary(start_date date, end_date date, with_top boolean,
+CREATE OR REPLACE FUNCTION @extschema@.ducache_period_summary(start_date date, end_date date, with_top boolean,
     OUT days_cached integer, OUT active_users integer, OUT total_requests bigint,
     OUT total_tokens bigint, OUT prompt_tokens bigint, OUT completion_tokens bigint,
     OUT total_cost numeric, OUT successful_requests bigint, OUT failed_requests bigint,
@@ -11,7 +11,7 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ducache_period_summary(date, date, boolean) IS
     'Internal to ducache_analytics: totals over aggregated_by_user for one period, and optionally its top user and model by cost.';
 
-CREATE FUNCTION @extschema@.ducache_analytics(start_date date, end_date date)
+CREATE OR REPLACE FUNCTION @extschema@.ducache_analytics(start_date date, end_date date)
 RETURNS TABLE (days_cached integer, active_users integer, total_requests bigint,
                total_tokens bigint, prompt_tokens bigint, completion_tokens bigint,
                total_cost numeric, successful_requests bigint, failed_requests bigint,
@@ -52,7 +52,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.ducache_analytics(date, date) IS
     'Totals, active users, top user and model by cost, and changes against the previous period of equal length.';
 
-CREATE FUNCTION @extschema@.ducache_daily_trend(start_date date, end_date date)
+CREATE OR REPLACE FUNCTION @extschema@.ducache_daily_trend(start_date date, end_date date)
 RETURNS TABLE (date date, active_users integer, total_requests bigint, total_tokens bigint,
                prompt_tokens bigint, completion_tokens bigint, total_cost numeric)
 AS 'MODULE_PATHNAME', 'ducache_daily_trend'

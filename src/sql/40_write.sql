@@ -3,7 +3,7 @@
 -- (see src/pg/writer_lock.hpp): ducache writers queue instead of deadlocking, also when a
 -- transaction makes several calls. Readers never wait for it.
 
-CREATE FUNCTION @extschema@.ducache_batch_upsert(
+CREATE OR REPLACE FUNCTION @extschema@.ducache_batch_upsert(
     dates date[], raw_data jsonb[], aggregated_by_user jsonb[], aggregated_by_model jsonb[],
     aggregated_by_provider jsonb[], total_metrics jsonb[] DEFAULT NULL, is_complete boolean[] DEFAULT NULL)
 RETURNS TABLE (date date, action text)
@@ -12,7 +12,7 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;   -- not STRICT: NULL arrays have meanings 
 COMMENT ON FUNCTION @extschema@.ducache_batch_upsert(date[], jsonb[], jsonb[], jsonb[], jsonb[], jsonb[], boolean[]) IS
     'Inserts or updates many days in one statement; all or nothing; returns (date, inserted|updated) in date order.';
 
-CREATE FUNCTION @extschema@.ducache_rebuild(start_date date, end_date date)
+CREATE OR REPLACE FUNCTION @extschema@.ducache_rebuild(start_date date, end_date date)
 RETURNS TABLE (date date, users integer, models integer, providers integer)
 AS 'MODULE_PATHNAME', 'ducache_rebuild'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
