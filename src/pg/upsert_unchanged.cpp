@@ -17,23 +17,23 @@ namespace ducache::pg {
 
 namespace {
 
-// Cheapest column first: the comparison stops at the first difference.
-const int kCompareOrder[5] = {4, 3, 2, 1, 0};  // total_metrics, provider, model, user, raw_data
-
-bool same_varlena(Datum stored, Datum given)
+// Stored and given values of the same size: detoast the stored one (once) and compare.
+bool same_bytes(Datum stored, Datum given)
 {
     struct varlena *g = reinterpret_cast<struct varlena *>(DatumGetPointer(given));
-    Size given_len = VARSIZE_ANY_EXHDR(g);
     struct varlena *s = reinterpret_cast<struct varlena *>(DatumGetPointer(stored));
-    if (toast_raw_datum_size(stored) != given_len + VARHDRSZ)
-        return false;
     struct varlena *plain = pg_detoast_datum_packed(s);
-    bool same = std::memcmp(VARDATA_ANY(plain), VARDATA_ANY(g), given_len) == 0;
+    bool same = std::memcmp(VARDATA_ANY(plain), VARDATA_ANY(g), VARSIZE_ANY_EXHDR(g)) == 0;
     if (plain != s)
         pfree(plain);
     return same;
 }
 
+bool given_null(const UpsertBatch &b, int k, int r) { return b.json[k] == nullptr || b.json_nulls[k][r]; }
+
+// Two passes: first what needs no fetching (is_complete, NULLs, every value's size, from its
+// header or TOAST pointer), then the bytes; so a day that changed in size anywhere costs no
+// detoasting at all, and a day that differs only in bytes detoasts up to the first difference.
 bool same_row(HeapTuple row, TupleDesc desc, const UpsertBatch &b, int r)
 {
     bool isnull;
@@ -41,17 +41,19 @@ bool same_row(HeapTuple row, TupleDesc desc, const UpsertBatch &b, int r)
     bool given_complete = b.complete == nullptr || b.complete_nulls[r] || DatumGetBool(b.complete[r]);
     if (isnull || DatumGetBool(complete) != given_complete)
         return false;
-    for (int k : kCompareOrder) {
-        Datum stored = SPI_getbinval(row, desc, k + 2, &isnull);
-        bool given_null = b.json[k] == nullptr || b.json_nulls[k][r];
-        if (isnull || given_null) {
-            if (isnull != given_null)
-                return false;
-            continue;
-        }
-        if (!same_varlena(stored, b.json[k][r]))
+    Datum stored[5];
+    bool stored_null[5];
+    for (int k = 0; k < 5; k++) {
+        stored[k] = SPI_getbinval(row, desc, k + 2, &stored_null[k]);
+        if (stored_null[k] != given_null(b, k, r))
+            return false;
+        if (!stored_null[k] &&
+            toast_raw_datum_size(stored[k]) != VARSIZE_ANY_EXHDR(DatumGetPointer(b.json[k][r])) + VARHDRSZ)
             return false;
     }
+    for (int k = 0; k < 5; k++)
+        if (!stored_null[k] && !same_bytes(stored[k], b.json[k][r]))
+            return false;
     return true;
 }
 
