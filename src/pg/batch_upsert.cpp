@@ -1,7 +1,9 @@
 // ducache_batch_upsert: every day of a batch written by one set-based statement.
 // Everything is validated first (lengths, NULLs, duplicates, infinities, JSON shapes), so a
 // bad batch writes nothing; then the writers' lock, then one INSERT .. ON CONFLICT over the
-// arrays, rows in date order.
+// arrays, rows in date order. Days whose stored row already holds exactly the given values
+// are reported 'unchanged' and not written (src/pg/upsert_unchanged.*), or only have their
+// timestamp bumped with touch_unchanged.
 #include "core/error.hpp"
 #include "core/aggregator.hpp"
 
@@ -9,6 +11,7 @@
 #include "pg/cache_scan.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/srf_output.hpp"
+#include "pg/upsert_unchanged.hpp"
 #include "pg/writer_lock.hpp"
 
 #include <algorithm>
@@ -74,6 +77,63 @@ bool is_object(Datum d)
     return JB_ROOT_IS_OBJECT(j) && !JB_ROOT_IS_SCALAR(j);
 }
 
+enum Action : char { kInserted, kUpdated, kUnchanged };
+const char *const kActionNames[] = {"inserted", "updated", "unchanged"};
+
+// One INSERT .. ON CONFLICT for every day to write (all of them, or those not marked in
+// unchanged), rows in date order (the same order in every writer); records each day's action.
+// Inside SPI and pg_call.
+void write_days(FunctionCallInfo fcinfo, const char *table_name, const char *ts, const bool *unchanged, int n,
+                const UpsertBatch &batch, char *action)
+{
+    char *sql = psprintf(
+        "INSERT INTO %s AS t (date, raw_data, aggregated_by_user, aggregated_by_model, "
+        "aggregated_by_provider, total_metrics, is_complete, %s) "
+        "SELECT u.d, u.r, u.au, u.am, u.ap, u.tm, COALESCE(u.c, true), pg_catalog.now() "
+        "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "
+        "pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)) "
+        "AS u(d, r, au, am, ap, tm, c, w) "
+        "WHERE u.w IS NOT FALSE "
+        "ORDER BY u.d "
+        "ON CONFLICT (date) DO UPDATE SET raw_data = EXCLUDED.raw_data, "
+        "aggregated_by_user = EXCLUDED.aggregated_by_user, aggregated_by_model = EXCLUDED.aggregated_by_model, "
+        "aggregated_by_provider = EXCLUDED.aggregated_by_provider, total_metrics = EXCLUDED.total_metrics, "
+        "is_complete = EXCLUDED.is_complete, %s = EXCLUDED.%s "
+        "RETURNING t.date, t.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid",
+        table_name, quote_identifier(ts), quote_identifier(ts), quote_identifier(ts));
+    Oid argtypes[kArrays + 1] = {DATEARRAYOID, JSONBARRAYOID, JSONBARRAYOID, JSONBARRAYOID,
+                                 JSONBARRAYOID, JSONBARRAYOID, BOOLARRAYOID, BOOLARRAYOID};
+    Datum args[kArrays + 1];
+    char argnulls[kArrays + 1];
+    for (int i = 0; i < kArrays; i++) {
+        bool given = i < PG_NARGS() && !PG_ARGISNULL(i);
+        args[i] = given ? PG_GETARG_DATUM(i) : (Datum)0;
+        argnulls[i] = given ? ' ' : 'n';
+    }
+    // The days to write: false where the stored row already holds the given values.
+    args[kArrays] = (Datum)0;
+    argnulls[kArrays] = 'n';
+    if (unchanged != nullptr) {
+        Datum *write = static_cast<Datum *>(palloc(sizeof(Datum) * n));
+        for (int r = 0; r < n; r++)
+            write[r] = BoolGetDatum(!unchanged[r]);
+        args[kArrays] = PointerGetDatum(construct_array(write, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+        argnulls[kArrays] = ' ';
+    }
+    int rc = SPI_execute_with_args(sql, kArrays + 1, argtypes, args, argnulls, false, 0);
+    if (rc != SPI_OK_INSERT_RETURNING)
+        elog(ERROR, "ducache_batch_upsert: insert failed: %s", SPI_result_code_string(rc));
+    for (uint64 i = 0; i < SPI_processed; i++) {
+        bool isnull;
+        Datum d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+        bool inserted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+        int r = find_day(batch, DatumGetDateADT(d));
+        if (r >= 0)
+            action[r] = inserted ? kInserted : kUpdated;
+    }
+    SPI_freetuptable(SPI_tuptable);
+}
+
 }  // namespace
 
 DUCACHE_FUNCTION(ducache_batch_upsert)
@@ -134,48 +194,54 @@ DUCACHE_FUNCTION(ducache_batch_upsert)
     Oid table = cache_table_oid(fcinfo);
     const char *table_name = cache_table_name(fcinfo);
     const char *ts = timestamp_column(table);
+    // Called through the 0.1.0 declaration (7 arguments), the 0.1.0 promise holds: every day is
+    // written and its timestamp bumped. Through 0.2.0's, identical days are left alone.
+    bool compare = PG_NARGS() > kArrays;
+    bool touch = compare && !PG_ARGISNULL(kArrays) && PG_GETARG_BOOL(kArrays);
+    UpsertBatch batch;
+    batch.n = n;
+    batch.dates = cols[0].values;
+    batch.order = order.data();
+    for (int k = 0; k < 5; k++)
+        if (cols[k + 1].present) {
+            batch.json[k] = cols[k + 1].values;
+            batch.json_nulls[k] = cols[k + 1].nulls;
+        }
+    if (cols[6].present) {
+        batch.complete = cols[6].values;
+        batch.complete_nulls = cols[6].nulls;
+    }
+    std::vector<char> action(n, kUpdated);  // per input index
+    bool *unchanged = static_cast<bool *>(palloc_or_throw(CurrentMemoryContext, sizeof(bool) * n));
+    std::fill(unchanged, unchanged + n, false);
     lock_cache_writers(table);
 
-    // One statement for the whole batch, rows in date order (the same order in every writer).
     pg_call([&] {
-        char *sql = psprintf(
-            "INSERT INTO %s AS t (date, raw_data, aggregated_by_user, aggregated_by_model, "
-            "aggregated_by_provider, total_metrics, is_complete, %s) "
-            "SELECT u.d, u.r, u.au, u.am, u.ap, u.tm, COALESCE(u.c, true), pg_catalog.now() "
-            "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), "
-            "pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7)) AS u(d, r, au, am, ap, tm, c) "
-            "ORDER BY u.d "
-            "ON CONFLICT (date) DO UPDATE SET raw_data = EXCLUDED.raw_data, "
-            "aggregated_by_user = EXCLUDED.aggregated_by_user, aggregated_by_model = EXCLUDED.aggregated_by_model, "
-            "aggregated_by_provider = EXCLUDED.aggregated_by_provider, total_metrics = EXCLUDED.total_metrics, "
-            "is_complete = EXCLUDED.is_complete, %s = EXCLUDED.%s "
-            "RETURNING t.date, t.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid",
-            table_name, quote_identifier(ts), quote_identifier(ts), quote_identifier(ts));
-        Oid argtypes[kArrays] = {DATEARRAYOID, JSONBARRAYOID, JSONBARRAYOID, JSONBARRAYOID,
-                                 JSONBARRAYOID, JSONBARRAYOID, BOOLARRAYOID};
-        Datum args[kArrays];
-        char argnulls[kArrays];
-        for (int i = 0; i < kArrays; i++) {
-            bool given = i < PG_NARGS() && !PG_ARGISNULL(i);
-            args[i] = given ? PG_GETARG_DATUM(i) : (Datum)0;
-            argnulls[i] = given ? ' ' : 'n';
-        }
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed");
-        int rc = SPI_execute_with_args(sql, kArrays, argtypes, args, argnulls, false, 0);
-        if (rc != SPI_OK_INSERT_RETURNING)
-            elog(ERROR, "ducache_batch_upsert: insert failed: %s", SPI_result_code_string(rc));
-        ReturnSetInfo *rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-        for (uint64 i = 0; i < SPI_processed; i++) {
-            bool isnull;
-            Datum values[2];
-            bool nulls[2] = {false, false};
-            values[0] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-            bool inserted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-            values[1] = CStringGetTextDatum(inserted ? "inserted" : "updated");
-            tuplestore_putvalues(rs->setResult, rs->setDesc, values, nulls);
+        int same = compare ? mark_unchanged_days(table_name, PG_GETARG_DATUM(0), batch, unchanged) : 0;
+        if (same < n)
+            write_days(fcinfo, table_name, ts, same > 0 ? unchanged : nullptr, n, batch, action.data());
+        if (same > 0) {
+            Datum *days = static_cast<Datum *>(palloc(sizeof(Datum) * same));
+            int k = 0;
+            for (int r = 0; r < n; r++)
+                if (unchanged[r]) {
+                    days[k++] = cols[0].values[r];
+                    action[r] = kUnchanged;
+                }
+            if (touch)
+                touch_days(table_name, ts, PointerGetDatum(construct_array(days, same, DATEOID, 4, true, TYPALIGN_INT)));
         }
         SPI_finish();
+
+        ReturnSetInfo *rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+        for (int k = 0; k < n; k++) {
+            int r = order[k];
+            Datum values[2] = {cols[0].values[r], CStringGetTextDatum(kActionNames[static_cast<int>(action[r])])};
+            bool nulls[2] = {false, false};
+            tuplestore_putvalues(rs->setResult, rs->setDesc, values, nulls);
+        }
     });
     return (Datum)0;
 }

@@ -5,12 +5,13 @@
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_batch_upsert(
     dates date[], raw_data jsonb[], aggregated_by_user jsonb[], aggregated_by_model jsonb[],
-    aggregated_by_provider jsonb[], total_metrics jsonb[] DEFAULT NULL, is_complete boolean[] DEFAULT NULL)
+    aggregated_by_provider jsonb[], total_metrics jsonb[] DEFAULT NULL, is_complete boolean[] DEFAULT NULL,
+    touch_unchanged boolean DEFAULT false)
 RETURNS TABLE (date date, action text)
 AS 'MODULE_PATHNAME', 'ducache_batch_upsert'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;   -- not STRICT: NULL arrays have meanings of their own
-COMMENT ON FUNCTION @extschema@.ducache_batch_upsert(date[], jsonb[], jsonb[], jsonb[], jsonb[], jsonb[], boolean[]) IS
-    'Inserts or updates many days in one statement; all or nothing; returns (date, inserted|updated) in date order.';
+COMMENT ON FUNCTION @extschema@.ducache_batch_upsert(date[], jsonb[], jsonb[], jsonb[], jsonb[], jsonb[], boolean[], boolean) IS
+    'Inserts or updates many days in one statement; all or nothing; returns (date, inserted|updated|unchanged) in date order. A day already holding exactly the given values is not written (touch_unchanged => true: only its timestamp is bumped).';
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_rebuild(start_date date, end_date date)
 RETURNS TABLE (date date, users integer, models integer, providers integer)
