@@ -7,3 +7,6 @@
 -- stops the upgrade with an ERROR and nothing changes (the update is one transaction).
 -- daily_usage_cache, its rows and its indexes are never touched here.
 \echo Use "ALTER EXTENSION ducache UPDATE TO '0.2.0'" to load this file. \quit
+
+-- ducache_rebuild: result column `action` appended (CONTRACT §9).
+DROP FUNCTION IF EXISTS @extschema@.ducache_rebuild(date, date);
