@@ -47,16 +47,28 @@ INSERT INTO daily_usage_cache (date, raw_data, aggregated_by_user) VALUES ('2025
 
 SELECT * FROM ducache_rebuild('2025-10-13', '2025-10-16');
 
--- Reference: every (day, model, key) with its owner, straight from raw_data.
+-- Reference: every (day, model, key) with its owner, straight from raw_data (CONTRACT §5.5: a
+-- key whose users row is gone is unmapped, as LiteMaaS's inner join; NULL role reads 'user'),
+-- plus, per model, the requests the gateway reports beyond its keys: the Unknown User,
+-- requests only.
 CREATE VIEW rb.key_rows AS
 SELECT c.date, m.key AS model, k.key AS key_hash, k.value->'metrics' AS km,
        COALESCE(a.user_id::text, '00000000-0000-0000-0000-000000000000') AS uid,
-       CASE WHEN a.user_id IS NULL THEN 'Unknown User' ELSE u.username END AS username,
-       u.email, u.roles[1] AS role
+       CASE WHEN a.user_id IS NULL THEN 'Unknown User' ELSE a.username END AS username,
+       CASE WHEN a.user_id IS NULL THEN 'unknown@system.local' ELSE a.email END AS email,
+       COALESCE(a.role, 'user') AS role
 FROM daily_usage_cache AS c, jsonb_each(c.raw_data->'breakdown'->'models') AS m, jsonb_each(m.value->'api_keys') AS k
-LEFT JOIN rb.api_keys AS a ON a.key_hash = k.key
-LEFT JOIN rb.users AS u ON u.id = a.user_id
-WHERE k.key <> '' AND c.date BETWEEN '2025-10-13' AND '2025-10-16';
+LEFT JOIN (SELECT a.key_hash, a.user_id, u.username, u.email, u.roles[1] AS role
+           FROM rb.api_keys AS a JOIN rb.users AS u ON u.id = a.user_id) AS a ON a.key_hash = k.key
+WHERE k.key <> '' AND c.date BETWEEN '2025-10-13' AND '2025-10-16'
+UNION ALL
+SELECT c.date, m.key, NULL, jsonb_build_object('api_requests', r.rest, 'total_tokens', 0, 'prompt_tokens', 0,
+           'completion_tokens', 0, 'spend', 0, 'successful_requests', 0, 'failed_requests', 0),
+       '00000000-0000-0000-0000-000000000000', 'Unknown User', 'unknown@system.local', 'user'
+FROM daily_usage_cache AS c, jsonb_each(c.raw_data->'breakdown'->'models') AS m,
+     LATERAL (SELECT (m.value->'metrics'->>'api_requests')::numeric
+                     - (SELECT sum((k.value->'metrics'->>'api_requests')::numeric) FROM jsonb_each(m.value->'api_keys') AS k) AS rest) AS r
+WHERE r.rest > 0 AND c.date BETWEEN '2025-10-13' AND '2025-10-16';
 CREATE FUNCTION rb.metrics_of(m jsonb) RETURNS TABLE (requests numeric, tokens numeric, prompt numeric, completion numeric,
                                                     spend numeric, ok numeric, failed numeric)
 LANGUAGE sql IMMUTABLE AS $$
@@ -95,16 +107,28 @@ SELECT (SELECT count(*) FROM (
        (SELECT bool_and(um.value->>'modelName' = um.key)
         FROM daily_usage_cache AS c, jsonb_each(c.aggregated_by_user) AS u, jsonb_each(u.value->'models') AS um) AS model_names_ok;
 
--- Models carry the gateway's own model metrics; providers and totals are copied from raw_data.
-SELECT bool_and((m.value->'metrics'->>'api_requests')::numeric = (r.value->'metrics'->>'api_requests')::numeric
-                AND (m.value->'metrics'->>'spend')::numeric = (r.value->'metrics'->>'spend')::numeric) AS model_metrics_ok,
-       bool_and(c.aggregated_by_provider = c.raw_data->'breakdown'->'providers') AS providers_ok,
-       bool_and(c.total_metrics = c.raw_data->'metrics') AS totals_ok
-FROM daily_usage_cache AS c, jsonb_each(c.aggregated_by_model) AS m, jsonb_each(c.raw_data->'breakdown'->'models') AS r
-WHERE r.key = m.key AND c.date BETWEEN '2025-10-13' AND '2025-10-16';
+-- Models are the sums of their parts (LiteMaaS adds the keys' tokens twice: docs/litemaas.md L2);
+-- providers are copied from raw_data; totals are raw_data's metrics without the skipped
+-- (empty-key) requests, successful/failed summed from the keys kept (L16).
+SELECT bool_and((m.value->'metrics'->>'api_requests')::numeric = w.requests
+                AND (m.value->'metrics'->>'spend')::numeric = w.spend) AS model_metrics_ok,
+       bool_and(c.aggregated_by_provider = c.raw_data->'breakdown'->'providers') AS providers_ok
+FROM daily_usage_cache AS c, jsonb_each(c.aggregated_by_model) AS m,
+     (SELECT date, model, sum(requests) AS requests, sum(spend) AS spend FROM rb.want_user_models GROUP BY 1, 2) AS w
+WHERE w.date = c.date AND w.model = m.key AND c.date BETWEEN '2025-10-13' AND '2025-10-16';
+SELECT bool_and((c.total_metrics->>'api_requests')::numeric = (c.raw_data->'metrics'->>'api_requests')::numeric
+                    - (SELECT coalesce(sum((k.value->'metrics'->>'api_requests')::numeric), 0)
+                       FROM jsonb_each(c.raw_data->'breakdown'->'models') AS m, jsonb_each(m.value->'api_keys') AS k
+                       WHERE k.key = '')
+                AND (c.total_metrics->>'spend')::numeric = (c.raw_data->'metrics'->>'spend')::numeric
+                AND (c.total_metrics->>'failed_requests')::numeric = (SELECT sum(failed) FROM rb.want_users w WHERE w.date = c.date)
+                AND (c.total_metrics->>'successful_requests')::numeric = (SELECT sum(ok) FROM rb.want_users w WHERE w.date = c.date)
+       ) AS totals_ok
+FROM daily_usage_cache AS c WHERE c.date BETWEEN '2025-10-13' AND '2025-10-16';
 
--- What the example promises: ada gets every request of her two keys, the unmapped hash goes to
--- the zero-UUID Unknown User, the deleted user keeps its id without a name, the empty key is skipped.
+-- What the example promises: ada gets every request of her two keys; the unmapped hash, the key
+-- of the deleted user and the requests without a key go to the zero-UUID Unknown User; the
+-- empty key is skipped.
 SELECT u.key AS user_id, u.value->>'username' AS username, u.value->'metrics'->>'api_requests' AS requests,
        u.value->'metrics'->>'spend' AS spend
 FROM daily_usage_cache AS c, jsonb_each(c.aggregated_by_user) AS u WHERE c.date = '2025-10-13' ORDER BY 1;

@@ -34,7 +34,9 @@ FROM generate_series(0, 1) AS i;
 SET ducache.api_keys_table = 'lk.api_keys';
 
 -- Identity the rebuild wrote vs a plain-SQL join of the same tables, for a users table with
--- roles text[] and one with a role column (text ids: the join is on text).
+-- roles text[] and one with a role column (text ids: the join is on text). CONTRACT §5.5: a key
+-- whose users row is gone is unmapped (inner join), a NULL role reads 'user', the Unknown User
+-- is {Unknown User, unknown@system.local, user}.
 CREATE FUNCTION lk.rebuild_identity_mismatches(users_table regclass, role_expr text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE n bigint;
@@ -42,11 +44,13 @@ BEGIN
     EXECUTE format($q$
         WITH want AS (
             SELECT k.key AS key_hash, COALESCE(a.user_id::text, '00000000-0000-0000-0000-000000000000') AS uid,
-                   CASE WHEN a.user_id IS NULL THEN 'Unknown User' ELSE u.username END AS username,
-                   u.email, %s AS role
+                   CASE WHEN a.user_id IS NULL THEN 'Unknown User' ELSE a.username END AS username,
+                   CASE WHEN a.user_id IS NULL THEN 'unknown@system.local' ELSE a.email END AS email,
+                   COALESCE(a.role, 'user') AS role
             FROM daily_usage_cache AS c, jsonb_each(c.raw_data->'breakdown'->'models'->'m1'->'api_keys') AS k
-            LEFT JOIN lk.api_keys AS a ON a.key_hash = k.key
-            LEFT JOIN %s AS u ON u.id::text = a.user_id::text),
+            LEFT JOIN (SELECT a.key_hash, a.user_id, u.username, u.email, %s AS role
+                       FROM lk.api_keys AS a JOIN %s AS u ON u.id::text = a.user_id::text) AS a
+                   ON a.key_hash = k.key),
         got AS (
             SELECT u.key AS uid, u.value->>'username' AS username, u.value->>'email' AS email, u.value->>'role' AS role
             FROM daily_usage_cache AS c, jsonb_each(c.aggregated_by_user) AS u)

@@ -41,10 +41,11 @@ SELECT bool_and((aggregated_by_user->'00000000-0000-0000-0000-000000000000'->'me
        count(*) AS rebuilt_days
 FROM daily_usage_cache WHERE aggregated_by_user <> '{"old": {}}';
 
--- No day of the range updatable: the same error, naming that day.
+-- No day of the range updatable: the same error, naming that day. (A day that still holds its
+-- old value: an already rebuilt day is 'unchanged' and needs no UPDATE at all, CONTRACT §9.)
 CREATE POLICY rls_update_none ON daily_usage_cache AS RESTRICTIVE FOR UPDATE TO ducache_rls_rebuilder USING (false);
 SET ROLE ducache_rls_rebuilder;
-SELECT ducache_test.error_of($$SELECT * FROM ducache_rebuild('2025-08-05', '2025-08-05')$$) AS no_day_updatable;
+SELECT ducache_test.error_of($$SELECT * FROM ducache_rebuild('2025-08-01', '2025-08-01')$$) AS no_day_updatable;
 RESET ROLE;
 SELECT * FROM pg_temp.old_days;
 

@@ -10,3 +10,6 @@
 
 -- ducache_batch_upsert gains touch_unchanged (§9).
 DROP FUNCTION IF EXISTS @extschema@.ducache_batch_upsert(date[], jsonb[], jsonb[], jsonb[], jsonb[], jsonb[], boolean[]);
+
+-- ducache_rebuild: result column `action` appended (CONTRACT §9).
+DROP FUNCTION IF EXISTS @extschema@.ducache_rebuild(date, date);

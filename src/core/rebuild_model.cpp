@@ -16,7 +16,19 @@ KeyOwners::KeyOwners(std::pmr::memory_resource *mr) : map_(mr), unknown_(mr)
 {
     unknown_.user_id = kUnknownUserId;
     unknown_.username = kUnknownUserName;
-    unknown_.has_username = true;
+    unknown_.email = kUnknownUserEmail;
+    unknown_.role = kDefaultRole;
+    unknown_.key_name = kUnknownKeyName;
+    unknown_.has_username = unknown_.has_email = unknown_.has_role = unknown_.has_key_name = true;
+}
+
+// LiteMaaS skips a hash that is empty or only whitespace (`trim() === ''`).
+bool KeyOwners::counts_key(std::string_view hash)
+{
+    for (char c : hash)
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v')
+            return true;
+    return false;
 }
 
 void KeyOwners::add(std::string_view hash, Owner owner)
@@ -33,12 +45,23 @@ const Owner &KeyOwners::of(std::string_view hash) const
 
 namespace {
 
+[[noreturn]] void overflow(const char *what)
+{
+    throw Error("22003", std::string("bigint out of range rebuilding ") + what, "A sum passes 9223372036854775807.");
+}
+
 // One sum of the tree; `what` names it in the overflow message.
 void add_to(Totals &t, const int64_t counts[kCountMetrics], const Decimal *cost, const char *what)
 {
     if (t.add(counts, cost) != kMetricCount)
-        throw Error("22003", std::string("bigint out of range rebuilding ") + what,
-                    "A sum passes 9223372036854775807.");
+        overflow(what);
+}
+
+int64_t checked(__int128 v, const char *what)
+{
+    if (v > INT64_MAX || v < INT64_MIN)
+        overflow(what);
+    return int64_t(v);
 }
 
 template <typename Map>
@@ -54,37 +77,117 @@ typename Map::mapped_type &entry(Map &map, std::string_view key, std::pmr::memor
 }  // namespace
 
 RebuildDay::RebuildDay(const KeyOwners &owners, std::pmr::memory_resource *mr)
-    : owners_(owners), mr_(mr), users_(mr), models_(mr)
+    : owners_(owners), mr_(mr), users_(mr), models_(mr), totals_(mr)
 {
 }
 
-void RebuildDay::add_model(std::string_view model, const int64_t counts[kCountMetrics], const Decimal *cost)
+void RebuildDay::add_model(std::string_view model, const int64_t counts[kCountMetrics], const Decimal *)
 {
-    auto it = models_.lower_bound(model);
-    if (it == models_.end() || it->first != model)
-        it = models_.emplace_hint(it, std::piecewise_construct, std::forward_as_tuple(model),
-                                  std::forward_as_tuple(mr_));
-    model_ = &it->second;
-    model_name_ = &it->first;
-    add_to(model_->metrics, counts, cost, "model metrics");
+    end_model();
+    // The model's own metrics only say how many requests it had: the rest of its figures are
+    // the sums of its keys (L2).
+    model_ = &entry(models_, model, mr_);
+    model_name_ = &models_.find(model)->first;
+    model_raw_requests_ = counts[kRequests];
+    model_covered_ = 0;
 }
 
-void RebuildDay::add_key(std::string_view key_hash, const int64_t counts[kCountMetrics], const Decimal *cost)
+void RebuildDay::add_key(std::string_view key_hash, const std::string_view *meta_alias,
+                         const int64_t counts[kCountMetrics], const Decimal *cost)
 {
-    if (!KeyOwners::counts_key(key_hash) || model_ == nullptr)
+    if (model_ == nullptr)
         return;
+    model_covered_ += counts[kRequests];
+    if (!KeyOwners::counts_key(key_hash)) {
+        skipped_requests_ += counts[kRequests];
+        return;
+    }
     const Owner &owner = owners_.of(key_hash);
+    std::string_view alias = key_hash;  // an unmapped key stays keyed by its hash (L15)
+    if (owners_.is_mapped(owner)) {
+        if (owner.has_key_alias && !owner.key_alias.empty())
+            alias = owner.key_alias;
+        else if (meta_alias && !meta_alias->empty())
+            alias = *meta_alias;
+    }
+    put(owner, counts, cost, alias, &owner);
+}
+
+void RebuildDay::put(const Owner &owner, const int64_t counts[kCountMetrics], const Decimal *cost,
+                     std::string_view alias, const Owner *key_of)
+{
     UserDoc &user = entry(users_, owner.user_id, mr_);
     user.owner = &owner;
     // The order of these sums decides which overflow is reported: keep it.
     add_to(user.metrics, counts, cost, "user metrics");
     UserModelDoc &user_model = entry(user.models, *model_name_, mr_);
     add_to(user_model.metrics, counts, cost, "user model metrics");
+    if (key_of) {  // summed: two hashes with one alias must not overwrite each other (L15)
+        bool first = user_model.api_keys.find(alias) == user_model.api_keys.end();
+        KeyCell &cell = entry(user_model.api_keys, alias, mr_);
+        if (first) {  // the name of the alias's first key stays
+            cell.key_name = key_of->key_name;
+            cell.has_key_name = key_of->has_key_name;
+        }
+        add_to(cell.metrics, counts, cost, "key metrics");
+    }
+    add_to(model_->metrics, counts, cost, "model metrics");
     ModelUserDoc &model_user = entry(model_->users, owner.user_id, mr_);
     model_user.user = &user;
     add_to(model_user.metrics, counts, cost, "model user metrics");
-    user_model.api_keys.emplace_back(key_hash, mr_);
-    add_to(user_model.api_keys.back().metrics, counts, cost, "key metrics");
+}
+
+void RebuildDay::end_model()
+{
+    if (model_ == nullptr)
+        return;
+    // Requests the gateway reports for the model beyond its keys: the Unknown User, requests
+    // only, no key cell (as LiteMaaS does).
+    __int128 rest = model_raw_requests_ - model_covered_;
+    if (rest > 0) {
+        int64_t counts[kCountMetrics] = {};
+        counts[kRequests] = checked(rest, "model metrics");
+        put(owners_.unknown(), counts, nullptr, {}, nullptr);
+    }
+    model_ = nullptr;
+}
+
+void RebuildDay::finish(const int64_t raw_counts[kCountMetrics], const Decimal *raw_cost)
+{
+    end_model();
+    // Users, then models, with 0 requests are dropped, as LiteMaaS does.
+    for (auto it = users_.begin(); it != users_.end();) {
+        if (it->second.metrics.counts[kRequests] != 0) {
+            ++it;
+            continue;
+        }
+        for (auto &[name, m] : models_)
+            m.users.erase(it->first);
+        it = users_.erase(it);
+    }
+    for (auto it = models_.begin(); it != models_.end();) {
+        if (it->second.metrics.counts[kRequests] != 0) {
+            ++it;
+            continue;
+        }
+        for (auto &[uid, u] : users_)
+            u.models.erase(it->first);
+        it = models_.erase(it);
+    }
+    // total_metrics: the raw day metrics without the skipped requests; successful and failed
+    // from the keys kept (L16: LiteMaaS takes skipped requests off the successful ones).
+    __int128 ok = 0, failed = 0;
+    for (const auto &[name, m] : models_) {
+        ok += m.metrics.counts[kSuccessfulRequests];
+        failed += m.metrics.counts[kFailedRequests];
+    }
+    int64_t counts[kCountMetrics];
+    for (int m = 0; m < kCountMetrics; m++)
+        counts[m] = raw_counts[m];
+    counts[kRequests] = checked(__int128(raw_counts[kRequests]) - skipped_requests_, "total metrics");
+    counts[kSuccessfulRequests] = checked(ok, "total metrics");
+    counts[kFailedRequests] = checked(failed, "total metrics");
+    add_to(totals_, counts, raw_cost, "total metrics");
 }
 
 void throw_bad_raw(std::string_view date, const std::string &path, const char *problem)
@@ -94,28 +197,23 @@ void throw_bad_raw(std::string_view date, const std::string &path, const char *p
                 "raw_data on " + d + ", " + path + ": " + problem + ".");
 }
 
-namespace {
-CopyAs copy_rule(RawKind kind, std::string_view date, const char *path, CopyAs when_missing)
+CopyAs providers_copy(RawKind kind, std::string_view date)
 {
     switch (kind) {
     case RawKind::object:
         return CopyAs::copy;
     case RawKind::other:
-        throw_bad_raw(date, path, "not a JSON object");
+        throw_bad_raw(date, "breakdown.providers", "not a JSON object");
     default:
-        return when_missing;
+        return CopyAs::empty_object;
     }
 }
-}  // namespace
 
-CopyAs providers_copy(RawKind kind, std::string_view date)
+bool raw_metrics_present(RawKind kind, std::string_view date)
 {
-    return copy_rule(kind, date, "breakdown.providers", CopyAs::empty_object);
-}
-
-CopyAs total_metrics_copy(RawKind kind, std::string_view date)
-{
-    return copy_rule(kind, date, "metrics", CopyAs::sql_null);
+    if (kind == RawKind::other)
+        throw_bad_raw(date, "metrics", "not a JSON object");
+    return kind == RawKind::object;
 }
 
 }  // namespace ducache::core

@@ -15,7 +15,7 @@ extern "C" {
 namespace ducache::pg {
 
 namespace {
-constexpr int kMaxColumns = 4;
+constexpr int kMaxColumns = 5;  // the rebuild reads raw_data and the four documents it may rewrite
 constexpr long kBatch = 16;
 }  // namespace
 

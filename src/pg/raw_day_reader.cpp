@@ -52,7 +52,7 @@ const JsonbContainer *raw_root(const Jsonb *raw, DateADT date)
 }
 
 // Walks breakdown.models: on_model(name, model) for each model object, then on_key(hash, entry)
-// for each counted key hash under its api_keys. Both passes of the rebuild read this way.
+// for each key hash under its api_keys (blank ones too: the rebuild counts them as skipped). Both passes of the rebuild read this way.
 template <typename OnModel, typename OnKey>
 void walk_models(const Jsonb *raw, DateADT date, OnModel &&on_model, OnKey &&on_key)
 {
@@ -76,9 +76,7 @@ void walk_models(const Jsonb *raw, DateADT date, OnModel &&on_model, OnKey &&on_
         ObjectWalker kw(keys);
         JsonbItem kk, kv;
         while (kw.next(kk, kv)) {
-            std::string_view hash(kk.data, kk.len);
-            if (core::KeyOwners::counts_key(hash))
-                on_key(hash, kv);
+            on_key(std::string_view(kk.data, kk.len), kv);
         }
     }
 }
@@ -101,9 +99,24 @@ void collect_key_hashes(const Jsonb *raw, DateADT date, KeyHashes &hashes)
     walk_models(
         raw, date, [](std::string_view, const JsonbItem &) {},
         [&](std::string_view hash, const JsonbItem &) {
-            if (hashes.find(hash) == hashes.end())
+            if (core::KeyOwners::counts_key(hash) && hashes.find(hash) == hashes.end())
                 hashes.emplace(hash);
         });
+}
+
+// A key's metadata.key_alias when it is a string (the alias of a key with no
+// api_keys.litellm_key_alias).
+static bool metadata_alias(const JsonbItem &key_entry, std::string_view &alias)
+{
+    if (!item_is_object(key_entry))
+        return false;
+    JsonbItem meta, a;
+    if (!find_member(reinterpret_cast<const JsonbContainer *>(key_entry.data), "metadata", meta) ||
+        !item_is_object(meta) || !find_member(reinterpret_cast<const JsonbContainer *>(meta.data), "key_alias", a) ||
+        a.type != JENTRY_ISSTRING)
+        return false;
+    alias = std::string_view(a.data, a.len);
+    return true;
 }
 
 void feed_raw_day(const Jsonb *raw, DateADT date, core::RebuildDay &day)
@@ -119,8 +132,19 @@ void feed_raw_day(const Jsonb *raw, DateADT date, core::RebuildDay &day)
         },
         [&](std::string_view hash, const JsonbItem &kv) {
             read_entry(kv, kctx, hash, false, values);
-            day.add_key(hash, values.counts, values.cost_seen ? &values.cost : nullptr);
+            std::string_view alias;
+            bool has_alias = metadata_alias(kv, alias);
+            day.add_key(hash, has_alias ? &alias : nullptr, values.counts, values.cost_seen ? &values.cost : nullptr);
         });
+    JsonbItem item;
+    if (core::raw_metrics_present(member_kind(raw_root(raw, date), "metrics", item), date_text(date))) {
+        DayContext tctx{date, 0, "raw_data"};
+        read_entry(item, tctx, "metrics", false, values);
+        day.finish(values.counts, values.cost_seen ? &values.cost : nullptr);
+    } else {
+        int64_t zeros[core::kCountMetrics] = {};
+        day.finish(zeros, nullptr);
+    }
 }
 
 CopiedMembers copy_raw_members(const Jsonb *raw, DateADT date)
@@ -135,9 +159,6 @@ CopiedMembers copy_raw_members(const Jsonb *raw, DateADT date)
     } else {
         out.providers = pg_call([] { return DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")); });
     }
-    out.total_null = core::total_metrics_copy(member_kind(root, "metrics", item), date_text(date)) != core::CopyAs::copy;
-    if (!out.total_null)
-        out.total = copy_container(item);
     return out;
 }
 

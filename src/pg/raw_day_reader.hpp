@@ -19,16 +19,15 @@ using KeyHashes = std::pmr::set<std::pmr::string, std::less<>>;
 // owner lookup; it also checks the structure of every day before anything is summed).
 void collect_key_hashes(const Jsonb *raw, DateADT date, KeyHashes &hashes);
 
-// Feeds each model of breakdown.models and each of its keys into `day`.
+// Feeds each model of breakdown.models and each of its keys into `day`, then finishes the day
+// with raw_data's own metrics.
 void feed_raw_day(const Jsonb *raw, DateADT date, core::RebuildDay &day);
 
-// aggregated_by_provider and total_metrics: raw_data's own objects, copied (core::providers_copy,
-// core::total_metrics_copy say what an absent member becomes).
+// aggregated_by_provider: raw_data's own breakdown.providers, copied (core::providers_copy
+// says what an absent member becomes).
 struct CopiedMembers {
     Datum providers;
     int32 n_providers;
-    Datum total;
-    bool total_null;
 };
 CopiedMembers copy_raw_members(const Jsonb *raw, DateADT date);
 

@@ -1,8 +1,8 @@
 // ducache_rebuild: recomputes the breakdown columns of every cached day in a range from the
 // gateway's raw_data, in the server. The rules are the core's rebuild model; here only the
 // order of the work: pass 1 reads every day's key hashes (checking each day's structure) for
-// ONE owner lookup; pass 2 feeds each day into the model, turns its documents into JSONB and
-// hands them to the batched writer.
+// ONE owner lookup; pass 2 feeds each day into the model, turns its documents into JSONB,
+// compares them with the stored ones and hands the days that differ to the batched writer.
 #include "core/rebuild_model.hpp"
 
 #include "pg/boundary.hpp"
@@ -37,9 +37,22 @@ void look_up_owners(const KeyHashes &hashes, core::KeyOwners &owners, std::pmr::
         who.user_id = v[1];
         if (v[2]) { who.username = v[2]; who.has_username = true; }
         if (v[3]) { who.email = v[3]; who.has_email = true; }
-        if (v[4]) { who.role = v[4]; who.has_role = true; }
+        who.role = v[4] ? v[4] : core::kDefaultRole;  // a NULL role reads 'user' (LiteMaaS)
+        who.has_role = true;
+        if (v[5]) { who.key_name = v[5]; who.has_key_name = true; }
+        if (v[6]) { who.key_alias = v[6]; who.has_key_alias = true; }
         owners.add(v[0], std::move(who));
     });
+}
+
+// Equal binary jsonb: equal values (jsonb's binary form is canonical up to numeric scale, so a
+// difference there only costs an unneeded write). stored is detoasted once, by the scan.
+bool same_jsonb(const Jsonb *stored, Datum built)
+{
+    if (stored == nullptr)
+        return false;
+    const Jsonb *b = reinterpret_cast<const Jsonb *>(DatumGetPointer(built));
+    return VARSIZE(stored) == VARSIZE(b) && memcmp(VARDATA(stored), VARDATA(b), VARSIZE(b) - VARHDRSZ) == 0;
 }
 
 }  // namespace
@@ -73,13 +86,17 @@ DUCACHE_FUNCTION(ducache_rebuild)
         core::KeyOwners owners(&memory);
         look_up_owners(hashes, owners, &memory);
 
-        CacheScan scan(table_name, "raw_data", 1, start, end, true);
+        // Pass 2 also reads the stored documents: a day whose recomputed documents equal them
+        // is not written (CONTRACT §9).
+        CacheScan scan(table_name, "raw_data, aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics",
+                       5, start, end, true);
         RebuildWriter writer(table_name, ts);
         DateADT date;
-        const Jsonb *raw = nullptr;
-        while (scan.next(date, &raw)) {
+        const Jsonb *row[5] = {};
+        while (scan.next(date, row)) {
+            const Jsonb *raw = row[0];
             MemoryContext outer = MemoryContextSwitchTo(json_cxt);
-            Datum users, models;
+            Datum users, models, total;
             CopiedMembers copied;
             int32 n_users, n_models;
             {
@@ -88,19 +105,26 @@ DUCACHE_FUNCTION(ducache_rebuild)
                 feed_raw_day(raw, date, day);
                 users = users_document(day);
                 models = models_document(day);
+                total = totals_document(day);
                 copied = copy_raw_members(raw, date);
                 n_users = int32(day.users().size());
                 n_models = int32(day.models().size());
             }
             MemoryContextSwitchTo(outer);
-            writer.add(date, users, models, copied.providers, copied.total, copied.total_null);
+            bool unchanged = same_jsonb(row[1], users) && same_jsonb(row[2], models) &&
+                             same_jsonb(row[3], copied.providers) && same_jsonb(row[4], total);
+            if (!unchanged)
+                writer.add(date, users, models, copied.providers, total, false);
             pg_call([&] {
                 MemoryContextReset(json_cxt);
                 MemoryContextReset(day_cxt);
             });
-            Datum values[4] = {DateADTGetDatum(date), Int32GetDatum(n_users), Int32GetDatum(n_models),
-                               Int32GetDatum(copied.n_providers)};
-            bool nulls[4] = {};
+            Datum action = pg_call([&] { return CStringGetTextDatum(unchanged ? "unchanged" : "updated"); });
+            Datum values[5] = {DateADTGetDatum(date), Int32GetDatum(n_users), Int32GetDatum(n_models),
+                               Int32GetDatum(copied.n_providers), action};
+            bool nulls[5] = {};
+            // Under the 0.1.0 declaration (4 columns, before ALTER EXTENSION UPDATE) the row
+            // descriptor has 4 attributes and the action is simply not stored.
             put_row(fcinfo, values, nulls);
         }
         writer.finish();

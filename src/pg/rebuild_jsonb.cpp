@@ -33,12 +33,15 @@ void push_string_or_null(JsonbParseState **ps, const char *key, const core::PmrS
     pushJsonbValue(ps, WJB_VALUE, &v);
 }
 
-void push_metrics(JsonbParseState **ps, const core::Totals &t)
+// {api_requests, ..., spend}, under the key "metrics" when with_key. Returns what the closing
+// push returns (the finished value when the metrics are the root).
+JsonbValue *push_metrics(JsonbParseState **ps, const core::Totals &t, bool with_key = true)
 {
     std::string cost = t.cost.to_string();
     const char *cost_text = cost.c_str();
-    pg_call([&] {
-        push_key(ps, "metrics", 7);
+    return pg_call([&] {
+        if (with_key)
+            push_key(ps, "metrics", 7);
         pushJsonbValue(ps, WJB_BEGIN_OBJECT, nullptr);
         for (int m = 0; m < core::kCountMetrics; m++) {
             const char *name = core::nested_metric_name(core::Metric(m));
@@ -55,7 +58,7 @@ void push_metrics(JsonbParseState **ps, const core::Totals &t)
         v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(cost_text),
                                                             ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
         pushJsonbValue(ps, WJB_VALUE, &v);
-        pushJsonbValue(ps, WJB_END_OBJECT, nullptr);
+        return pushJsonbValue(ps, WJB_END_OBJECT, nullptr);
     });
 }
 
@@ -114,7 +117,17 @@ Datum users_document(const core::RebuildDay &day)
             open_object(&ps, model);
             pg_call([&] { push_string_or_null(&ps, "modelName", model, true); });
             push_metrics(&ps, user_model.metrics);
-            close_objects(&ps, 1);
+            open_object(&ps, "api_keys");
+            for (const auto &[alias, cell] : user_model.api_keys) {
+                open_object(&ps, alias);
+                pg_call([&] {
+                    push_string_or_null(&ps, "keyAlias", alias, true);
+                    push_string_or_null(&ps, "keyName", cell.key_name, cell.has_key_name);
+                });
+                push_metrics(&ps, cell.metrics);
+                close_objects(&ps, 1);
+            }
+            close_objects(&ps, 2);  // api_keys, model
         }
         close_objects(&ps, 2);  // models, user
     }
@@ -139,6 +152,13 @@ Datum models_document(const core::RebuildDay &day)
         close_objects(&ps, 2);  // users, model
     }
     return finish_root(&ps);
+}
+
+Datum totals_document(const core::RebuildDay &day)
+{
+    JsonbParseState *ps = nullptr;
+    JsonbValue *root = push_metrics(&ps, day.totals(), false);
+    return pg_call([&] { return JsonbPGetDatum(JsonbValueToJsonb(root)); });
 }
 
 }  // namespace ducache::pg

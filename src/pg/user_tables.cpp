@@ -65,11 +65,20 @@ const char *key_owners_lookup_sql()
     ApiKeysTable keys = api_keys_table();
     if (!OidIsValid(keys.table.relid))
         return nullptr;  // no mapping at all: every hash is the Unknown User
+    // name and litellm_key_alias are optional columns (NULL when absent).
+    const char *key_cols = pg_call([&] {
+        return (const char *)psprintf(
+            "%s, %s",
+            OidIsValid(column_type(keys.table.relid, "name")) ? "k.name::pg_catalog.text" : "NULL::pg_catalog.text",
+            OidIsValid(column_type(keys.table.relid, "litellm_key_alias")) ? "k.litellm_key_alias::pg_catalog.text"
+                                                                           : "NULL::pg_catalog.text");
+    });
     UsersTable users = users_table();
     const char *join = "", *cols = "NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text";
     if (OidIsValid(users.table.relid)) {
+        // Inner join, as LiteMaaS's enrichment: a key whose user row is gone is unmapped (CONTRACT §5.5).
         join = pg_call([&] {
-            return (const char *)psprintf("LEFT JOIN %s AS u ON u.id::pg_catalog.text OPERATOR(pg_catalog.=) "
+            return (const char *)psprintf("JOIN %s AS u ON u.id::pg_catalog.text OPERATOR(pg_catalog.=) "
                                           "k.user_id::pg_catalog.text",
                                           users.table.qualified);
         });
@@ -79,10 +88,10 @@ const char *key_owners_lookup_sql()
         });
     }
     return pg_call([&] {
-        return (const char *)psprintf("SELECT k.key_hash::pg_catalog.text, k.user_id::pg_catalog.text, %s "
+        return (const char *)psprintf("SELECT k.key_hash::pg_catalog.text, k.user_id::pg_catalog.text, %s, %s "
                                       "FROM %s AS k %s "
                                       "WHERE k.key_hash::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1)",
-                                      cols, keys.table.qualified, join);
+                                      cols, key_cols, keys.table.qualified, join);
     });
 }
 

@@ -45,8 +45,10 @@ void run_lookup(const char *sql, const std::string_view *keys, size_t nkeys, int
 template <typename F>
 void lookup_users(const std::string_view *ids, size_t nids, F &&on_row);
 
-// Owners by key hash: on_row({key_hash, user_id, username, email, role}), the last three NULL
-// without a users table (or users row). Nothing happens without an api-keys table.
+// Owners by key hash: on_row({key_hash, user_id, username, email, role, name,
+// litellm_key_alias}); username/email/role NULL without a users table; with one, a key whose
+// users row is gone has no row (inner join); name and alias NULL where the api-keys table has
+// no such column. Nothing happens without an api-keys table.
 template <typename F>
 void lookup_key_owners(const std::string_view *hashes, size_t nhashes, F &&on_row);
 
@@ -69,7 +71,7 @@ void lookup_key_owners(const std::string_view *hashes, size_t nhashes, F &&on_ro
     if (nhashes == 0)
         return;
     if (const char *sql = key_owners_lookup_sql())
-        run_lookup(sql, hashes, nhashes, 5, on_row);
+        run_lookup(sql, hashes, nhashes, 7, on_row);
 }
 
 }  // namespace ducache::pg

@@ -45,8 +45,9 @@ TEST(RebuildModel, KeysGoToTheirOwnersAndTheUnknownUser)
 {
     std::vector<ModelIn> day = {
         {"granite", entry(30, "0.6"),
-         {{"k-ada-1", entry(10, "0.1234")}, {"k-grace", entry(5, "1")}, {"k-unknown", entry(3)}, {"", entry(1, "9")}}},
-        {"llama", entry(11, "0.2123"), {{"k-ada-2", entry(7, "0.50")}, {"k-ada-1", entry(1, "0.0001")}}},
+         {{"k-ada-1", entry(10, "0.1234"), "laptop"}, {"k-grace", entry(5, "1")}, {"k-unknown", entry(3), "theirs"},
+          {"", entry(1, "9")}}},
+        {"llama", entry(11, "0.2123"), {{"k-ada-2", entry(7, "0.50"), "laptop"}, {"k-ada-1", entry(1, "0.0001"), "laptop"}}},
     };
     EXPECT_EQ(rebuild_ref::check(day, kMapping), "");
 
@@ -63,24 +64,38 @@ TEST(RebuildModel, KeysGoToTheirOwnersAndTheUnknownUser)
         for (const KeyIn &k : m.keys) {
             Decimal d;
             bool cost = !k.e.cost.empty() && parse_json_number(k.e.cost, d);
-            model.add_key(k.hash, k.e.counts, cost ? &d : nullptr);
+            std::string_view alias(k.alias);
+            model.add_key(k.hash, k.alias.empty() ? nullptr : &alias, k.e.counts, cost ? &d : nullptr);
         }
     }
+    int64_t raw_total[kCountMetrics] = {41, 0, 0, 0, 39, 2};
+    model.finish(raw_total, nullptr);
     // ada: 10 + 7 + 1 requests over two models and two keys; the empty hash counts for nobody.
     ASSERT_EQ(model.users().size(), 3u);
     const UserDoc &ada = model.users().at("uid-ada");
     EXPECT_EQ(ada.metrics.counts[kRequests], 18);
     EXPECT_EQ(ada.metrics.cost.to_string(), "0.6235");
     EXPECT_EQ(ada.models.size(), 2u);
-    EXPECT_EQ(ada.models.at("llama").api_keys.size(), 2u);
+    // Two hashes with one alias under one model are one summed cell (LiteMaaS overwrites: L15).
+    ASSERT_EQ(ada.models.at("llama").api_keys.size(), 1u);
+    EXPECT_EQ(ada.models.at("llama").api_keys.at("laptop").metrics.counts[kRequests], 8);
     const UserDoc &unknown = model.users().at(kUnknownUserId);
     EXPECT_EQ(unknown.owner->username, kUnknownUserName);
-    EXPECT_TRUE(unknown.owner->has_username);
-    EXPECT_FALSE(unknown.owner->has_email);
-    EXPECT_EQ(unknown.metrics.counts[kRequests], 3);
-    // Models keep the gateway's own metrics, not the sum of their keys.
-    EXPECT_EQ(model.models().at("granite").metrics.counts[kRequests], 30);
+    EXPECT_EQ(unknown.owner->email, kUnknownUserEmail);
+    EXPECT_EQ(unknown.owner->role, "user");
+    // 3 of the unmapped key + granite's 30 - (10 + 5 + 3 + 1) + llama's 11 - (7 + 1) requests
+    // reported without a key.
+    EXPECT_EQ(unknown.metrics.counts[kRequests], 3 + 11 + 3);
+    // An unmapped key stays keyed by its hash, not its metadata alias.
+    EXPECT_EQ(unknown.models.at("granite").api_keys.count("k-unknown"), 1u);
+    EXPECT_EQ(unknown.models.at("granite").api_keys.at("k-unknown").key_name, kUnknownKeyName);
+    // Models are the sums of their parts: 30 requests less the skipped one.
+    EXPECT_EQ(model.models().at("granite").metrics.counts[kRequests], 29);
     EXPECT_EQ(model.models().at("granite").users.size(), 3u);
+    // Totals: raw requests less the skipped one; failed/successful from the keys kept.
+    EXPECT_EQ(model.totals().counts[kRequests], 40);
+    EXPECT_EQ(model.totals().counts[kSuccessfulRequests], (10 + 5 + 3 + 7 + 1) * 5);
+    EXPECT_EQ(model.totals().counts[kFailedRequests], (10 + 5 + 3 + 7 + 1) * 6);
     EXPECT_EQ(model.models().at("granite").users.at("uid-grace").user, &model.users().at("uid-grace"));
 }
 
@@ -97,6 +112,8 @@ TEST(RebuildModel, FirstOwnerOfAHashStays)
     EXPECT_EQ(owners.of("k").user_id, "a");
     EXPECT_EQ(owners.of("other").user_id, kUnknownUserId);
     EXPECT_FALSE(KeyOwners::counts_key(""));
+    EXPECT_FALSE(KeyOwners::counts_key(" \t"));  // blank, as LiteMaaS's trim() === ''
+    EXPECT_TRUE(KeyOwners::counts_key(" k"));
 }
 
 TEST(RebuildModel, OverflowIsRefusedNamingTheSum)
@@ -110,19 +127,23 @@ TEST(RebuildModel, OverflowIsRefusedNamingTheSum)
     KeyOwners owners(&arena);
     RebuildDay model(owners, &arena);
     model.add_model("m", entry(1).counts, nullptr);
-    model.add_key("x", big.counts, nullptr);
+    model.add_key("x", nullptr, big.counts, nullptr);
     try {
-        model.add_key("y", big.counts, nullptr);
+        model.add_key("y", nullptr, big.counts, nullptr);
         FAIL() << "no error";
     } catch (const Error &e) {
         EXPECT_STREQ(e.sqlstate, "22003");
         EXPECT_EQ(e.message, "bigint out of range rebuilding user metrics");
         EXPECT_EQ(e.detail, "A sum passes 9223372036854775807.");
     }
-    // The gateway's model metrics repeated under one name.
-    RebuildDay twice(owners, &arena);
-    twice.add_model("m", big.counts, nullptr);
-    EXPECT_THROW(twice.add_model("m", big.counts, nullptr), Error);
+    // Requests the gateway reports beyond its keys, past bigint.
+    RebuildDay rest(owners, &arena);
+    rest.add_model("m", big.counts, nullptr);
+    Entry refund = entry(1);
+    refund.counts[kRequests] = -5;
+    rest.add_key("x", nullptr, refund.counts, nullptr);
+    int64_t zeros[kCountMetrics] = {};
+    EXPECT_THROW(rest.finish(zeros, nullptr), Error);
 }
 
 TEST(RebuildModel, CopyRulesOfProvidersAndTotals)
@@ -130,9 +151,9 @@ TEST(RebuildModel, CopyRulesOfProvidersAndTotals)
     EXPECT_EQ(providers_copy(RawKind::object, "2025-10-13"), CopyAs::copy);
     EXPECT_EQ(providers_copy(RawKind::absent, "2025-10-13"), CopyAs::empty_object);
     EXPECT_EQ(providers_copy(RawKind::null, "2025-10-13"), CopyAs::empty_object);
-    EXPECT_EQ(total_metrics_copy(RawKind::object, "2025-10-13"), CopyAs::copy);
-    EXPECT_EQ(total_metrics_copy(RawKind::absent, "2025-10-13"), CopyAs::sql_null);
-    EXPECT_EQ(total_metrics_copy(RawKind::null, "2025-10-13"), CopyAs::sql_null);
+    EXPECT_TRUE(raw_metrics_present(RawKind::object, "2025-10-13"));
+    EXPECT_FALSE(raw_metrics_present(RawKind::absent, "2025-10-13"));
+    EXPECT_FALSE(raw_metrics_present(RawKind::null, "2025-10-13"));
     try {
         providers_copy(RawKind::other, "2025-10-13");
         FAIL() << "no error";
@@ -141,7 +162,7 @@ TEST(RebuildModel, CopyRulesOfProvidersAndTotals)
         EXPECT_EQ(e.message, "invalid raw_data on 2025-10-13 at breakdown.providers");
         EXPECT_EQ(e.detail, "raw_data on 2025-10-13, breakdown.providers: not a JSON object.");
     }
-    EXPECT_THROW(total_metrics_copy(RawKind::other, "d"), Error);
+    EXPECT_THROW(raw_metrics_present(RawKind::other, "d"), Error);
 }
 
 // Random days (a fixed seed) against the reference: many models, keys shared between models
@@ -167,7 +188,7 @@ TEST(RebuildModel, RandomDaysEqualTheReference)
                 Entry e = entry(int64_t(pick(1000)) - 100, costs[pick(8)]);
                 if (pick(40) == 0)
                     e.counts[pick(kCountMetrics)] = pick(2) ? INT64_MAX - int64_t(pick(3)) : INT64_MIN + int64_t(pick(3));
-                model.keys.push_back({k == 13 ? "" : "key" + std::to_string(k), e});
+                model.keys.push_back({k == 13 ? "" : "key" + std::to_string(k), e, pick(2) ? "alias" + std::to_string(pick(4)) : ""});
             }
             day.push_back(model);
         }

@@ -1,8 +1,7 @@
 // A naive reference of the rebuild model, for the unit tests and the fuzz target: the same day
-// summed with std::map, __int128 and BigDecimal straight from CONTRACT §3's words (a key's
-// entry counts for its owner, for that owner's model and for that model's user; the empty hash
-// does not count; an unmapped hash is the Unknown User; any running sum past bigint is an
-// error), then compared with the model's tree. Header-only, so test/fuzz can include it.
+// summed with std::map, __int128 and BigDecimal straight from CONTRACT §5.5's words (see
+// reference() below; any running sum past bigint is an error), then compared with the model's
+// tree. Header-only, so test/fuzz can include it.
 #pragma once
 
 #include "core/decimal.hpp"
@@ -28,6 +27,7 @@ struct Entry {
 struct KeyIn {
     std::string hash;
     Entry e;
+    std::string alias = {};  // raw metadata.key_alias ("" = none)
 };
 struct ModelIn {
     std::string name;  // unique within a day, as JSON object keys are
@@ -61,10 +61,22 @@ struct Sum {
 struct Day {
     std::map<std::string, Sum> users, models;                            // by user id, by model
     std::map<std::pair<std::string, std::string>, Sum> user_models;      // (user id, model)
-    std::map<std::tuple<std::string, std::string, std::string>, Sum> cells;  // (user, model, hash)
+    std::map<std::tuple<std::string, std::string, std::string>, Sum> cells;  // (user, model, alias)
+    __int128 total_requests = 0, total_ok = 0, total_failed = 0;
     bool overflow = false;
 };
 
+inline bool blank(const std::string &h)
+{
+    return h.find_first_not_of(" \t\n\r\f\v") == std::string::npos;
+}
+
+// CONTRACT §5.5 in plain words (docs/litemaas.md §8, "Rebuild"): a non-blank key counts for
+// its owner (the Unknown User when unmapped), that owner's model, that model's user and the
+// (owner, model, alias) cell, alias = the key's metadata alias for a mapped key, else its hash;
+// a model's requests beyond its keys (blank ones included) go to the Unknown User, requests
+// only; models are sums of their parts; users, then models, with 0 requests are dropped;
+// total requests = raw (here 0) minus the blank keys' requests; ok/failed = sums of the models.
 inline Day reference(const std::vector<ModelIn> &day, const std::map<std::string, std::string> &user_of_hash)
 {
     Day r;
@@ -72,18 +84,63 @@ inline Day reference(const std::vector<ModelIn> &day, const std::map<std::string
         s.add(e);
         r.overflow |= s.overflow;
     };
+    __int128 skipped = 0;
     for (const ModelIn &m : day) {
-        add(r.models[m.name], m.e);
+        __int128 covered = 0;
         for (const KeyIn &k : m.keys) {
-            if (k.hash.empty())
+            covered += k.e.counts[kRequests];
+            if (blank(k.hash)) {
+                skipped += k.e.counts[kRequests];
                 continue;
+            }
             auto it = user_of_hash.find(k.hash);
-            std::string uid = it == user_of_hash.end() ? kUnknownUserId : it->second;
+            bool mapped = it != user_of_hash.end();
+            std::string uid = mapped ? it->second : kUnknownUserId;
+            std::string alias = mapped && !k.alias.empty() ? k.alias : k.hash;
             add(r.users[uid], k.e);
             add(r.user_models[{uid, m.name}], k.e);
-            add(r.cells[{uid, m.name, k.hash}], k.e);
+            add(r.cells[{uid, m.name, alias}], k.e);
+            add(r.models[m.name], k.e);
+        }
+        __int128 rest = __int128(m.e.counts[kRequests]) - covered;
+        if (rest > INT64_MAX)
+            r.overflow = true;
+        else if (rest > 0) {
+            Entry e;
+            e.counts[kRequests] = int64_t(rest);
+            add(r.users[kUnknownUserId], e);
+            add(r.user_models[{kUnknownUserId, m.name}], e);
+            add(r.models[m.name], e);
         }
     }
+    for (auto it = r.users.begin(); it != r.users.end();) {
+        if (it->second.counts[kRequests] != 0) {
+            ++it;
+            continue;
+        }
+        for (auto um = r.user_models.begin(); um != r.user_models.end();)
+            um = um->first.first == it->first ? r.user_models.erase(um) : std::next(um);
+        for (auto c = r.cells.begin(); c != r.cells.end();)
+            c = std::get<0>(c->first) == it->first ? r.cells.erase(c) : std::next(c);
+        it = r.users.erase(it);
+    }
+    for (auto it = r.models.begin(); it != r.models.end();) {
+        if (it->second.counts[kRequests] != 0) {
+            r.total_ok += it->second.counts[kSuccessfulRequests];
+            r.total_failed += it->second.counts[kFailedRequests];
+            ++it;
+            continue;
+        }
+        for (auto um = r.user_models.begin(); um != r.user_models.end();)
+            um = um->first.second == it->first ? r.user_models.erase(um) : std::next(um);
+        for (auto c = r.cells.begin(); c != r.cells.end();)
+            c = std::get<1>(c->first) == it->first ? r.cells.erase(c) : std::next(c);
+        it = r.models.erase(it);
+    }
+    r.total_requests = -skipped;
+    for (__int128 v : {r.total_requests, r.total_ok, r.total_failed})
+        if (v > INT64_MAX || v < INT64_MIN)
+            r.overflow = true;
     return r;
 }
 
@@ -117,9 +174,15 @@ inline std::string check(const std::vector<ModelIn> &day, const std::map<std::st
     try {
         for (const ModelIn &m : day) {
             feed(m.e, [&](const int64_t *c, const Decimal *d) { model.add_model(m.name, c, d); });
-            for (const KeyIn &k : m.keys)
-                feed(k.e, [&](const int64_t *c, const Decimal *d) { model.add_key(k.hash, c, d); });
+            for (const KeyIn &k : m.keys) {
+                std::string_view alias(k.alias);
+                feed(k.e, [&](const int64_t *c, const Decimal *d) {
+                    model.add_key(k.hash, k.alias.empty() ? nullptr : &alias, c, d);
+                });
+            }
         }
+        int64_t zeros[kCountMetrics] = {};
+        model.finish(zeros, nullptr);
     } catch (const Error &e) {
         if (!want.overflow)
             return std::string("unexpected error: ") + e.message;
@@ -147,11 +210,11 @@ inline std::string check(const std::vector<ModelIn> &day, const std::map<std::st
             auto wm = want.user_models.find({std::string(uid), std::string(model_name)});
             if (wm == want.user_models.end() || !same(um.metrics, wm->second))
                 return "user " + std::string(uid) + " model " + std::string(model_name) + " differs";
-            for (const KeyCell &c : um.api_keys) {
+            for (const auto &[alias, c] : um.api_keys) {
                 cells++;
-                auto wc = want.cells.find({std::string(uid), std::string(model_name), std::string(c.key_hash)});
+                auto wc = want.cells.find({std::string(uid), std::string(model_name), std::string(alias)});
                 if (wc == want.cells.end() || !same(c.metrics, wc->second))
-                    return "cell " + std::string(c.key_hash) + " differs";
+                    return "cell " + std::string(alias) + " differs";
             }
         }
     }
@@ -171,6 +234,10 @@ inline std::string check(const std::vector<ModelIn> &day, const std::map<std::st
     if (user_models != want.user_models.size() || model_users != want.user_models.size() ||
         cells != want.cells.size())
         return "different numbers of (user, model) pairs or cells";
+    const Totals &t = model.totals();
+    if (t.counts[kRequests] != want.total_requests || t.counts[kSuccessfulRequests] != want.total_ok ||
+        t.counts[kFailedRequests] != want.total_failed)
+        return "different totals";
     return "";
 }
 
