@@ -76,6 +76,8 @@ private:
 };
 
 ShapeCache entry_shapes, metrics_shapes;  // backend-local; validated byte for byte on each use
+// The cell walker's levels (models[M], api_keys[A]) have layouts of their own.
+ShapeCache cell_shapes[2], cell_metrics_shapes[2];
 
 }  // namespace
 
@@ -99,6 +101,20 @@ void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view 
             return (nested ? metrics_shapes : entry_shapes).plan(v);
         },
         site, want_identity, out);
+}
+
+void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, EntryValues &out)
+{
+    if (!item_is_object(entry))
+        core::throw_entry_not_object(site, JsonbObjectView::kind_of(entry));
+    JsonbObjectView view(reinterpret_cast<const JsonbContainer *>(entry.data));
+    int slot = level > 0 ? 1 : 0;
+    core::read_entry_values(
+        view,
+        [slot](const JsonbObjectView &v, bool nested) -> const core::EntryPlan & {
+            return (nested ? cell_metrics_shapes[slot] : cell_shapes[slot]).plan(v);
+        },
+        site, false, out);
 }
 
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const DayContext &day, bool want_identity)

@@ -14,6 +14,10 @@
 
 #include <string_view>
 
+namespace ducache::core {
+struct EntrySite;
+}
+
 namespace ducache::pg {
 
 struct DayContext {
@@ -32,6 +36,10 @@ using EntryValues = core::EntryValues;
 // Parses one entry (the value under `key`) into out.
 void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view key, bool want_identity,
                 EntryValues &out);
+
+// Parses one usage cell below a user entry (level 1: models[M], 2: models[M].api_keys[A])
+// with plan caches of its own; site names the cell in messages. No identity.
+void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, EntryValues &out);
 
 [[noreturn]] void throw_bad_shape(const DayContext &day, const char *what);
 

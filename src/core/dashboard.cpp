@@ -1,0 +1,394 @@
+#include "core/dashboard.hpp"
+
+#include "core/dashboard_trend.hpp"
+#include "core/error_text.hpp"
+#include "core/json_writer.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace ducache::core {
+
+namespace {
+
+const Decimal *cost_of(const EntryValues &v) { return v.cost_seen ? &v.cost : nullptr; }
+
+// The metric fields of a user or model summary (LiteMaaS's snake_case names).
+void summary_metrics(JsonWriter &w, const Totals &t)
+{
+    w.key("requests"), w.integer(t.counts[kRequests]);
+    w.key("tokens"), w.integer(t.counts[kTotalTokens]);
+    w.key("prompt_tokens"), w.integer(t.counts[kPromptTokens]);
+    w.key("completion_tokens"), w.integer(t.counts[kCompletionTokens]);
+    w.key("cost"), w.number_text(t.cost.to_string());
+}
+
+}  // namespace
+
+struct DashboardBuilder::Impl {
+    Impl(std::pmr::memory_resource *mr, DashboardOptions o)
+        : mr(mr), options(o), users(mr), prev_users(mr), idents(mr), models(mr), providers(mr), keys(mr),
+          model_provider(mr), total(mr), prev_total(mr)
+    {
+    }
+    std::pmr::memory_resource *mr;
+    DashboardOptions options;
+    KeyAggregator users, prev_users, idents, models, providers, keys;
+    std::pmr::map<std::pmr::string, std::pmr::string> model_provider;  // latest seen wins
+    Totals total, prev_total;
+    bool has_current = false, has_previous = false;
+
+    // The day being read, and its daily rows (written when the day ends).
+    bool in_day = false, current = false;
+    std::string date;
+    std::optional<Totals> day_total;
+    std::unique_ptr<KeyAggregator> day_models;
+    JsonWriter daily, daily_models;
+
+    FixedLabel where() const { return FixedLabel(date); }
+    void end_day();
+    std::string_view provider_of(std::string_view model) const
+    {
+        auto it = model_provider.find(std::pmr::string(model, mr));
+        return it == model_provider.end() ? std::string_view("unknown") : std::string_view(it->second);
+    }
+    void model_summary(JsonWriter &w, std::string_view model, const Totals &t) const
+    {
+        w.begin_object();
+        w.key("modelId"), w.string(model);
+        w.key("modelName"), w.string(model);
+        w.key("provider"), w.string(provider_of(model));
+        summary_metrics(w, t);
+        w.end_object();
+    }
+    void user_summary(JsonWriter &w, std::string_view user, const Totals &t) const
+    {
+        const Slot *id = idents.find(user.data(), user.size());
+        w.begin_object();
+        w.key("userId"), w.string(user);
+        w.key("username"), w.string_or_null(id ? id->totals.username : "", id && !id->totals.username.empty());
+        w.key("email"), w.string_or_null(id ? id->totals.email : "", id && !id->totals.email.empty());
+        w.key("role"), w.string_or_null(id ? id->totals.role : "", id && !id->totals.role.empty());
+        summary_metrics(w, t);
+        w.end_object();
+    }
+    void trends(JsonWriter &w, int64_t cur_users, int64_t prev_users_n) const;
+    void empty_document(JsonWriter &w, std::string_view start, std::string_view end) const;
+};
+
+void DashboardBuilder::Impl::end_day()
+{
+    if (!in_day || !current)
+        return;
+    // dailyUsage: days whose passing requests are 0 are dropped (LiteMaaS)
+    if (day_total->counts[kRequests] > 0) {
+        daily.begin_object();
+        daily.key("date"), daily.string(date);
+        summary_metrics(daily, *day_total);
+        daily.end_object();
+    }
+    // dailyModelUsage: models with requests > 0, by requests descending, ties by name (L8)
+    std::vector<const Slot *> list;
+    for (const Slot &s : day_models->slots())
+        if (s.totals.counts[kRequests] > 0)
+            list.push_back(&s);
+    std::sort(list.begin(), list.end(), [](const Slot *a, const Slot *b) {
+        if (a->totals.counts[kRequests] != b->totals.counts[kRequests])
+            return a->totals.counts[kRequests] > b->totals.counts[kRequests];
+        return a->key_view() < b->key_view();
+    });
+    if (!list.empty()) {
+        daily_models.begin_object();
+        daily_models.key("date"), daily_models.string(date);
+        daily_models.key("models"), daily_models.begin_array();
+        for (const Slot *s : list)
+            model_summary(daily_models, s->key_view(), s->totals);
+        daily_models.end_array();
+        daily_models.end_object();
+    }
+}
+
+DashboardBuilder::DashboardBuilder(std::pmr::memory_resource *mr, DashboardOptions options)
+    : impl_(std::make_unique<Impl>(mr, options))
+{
+    impl_->daily.begin_array();
+    impl_->daily_models.begin_array();
+}
+
+DashboardBuilder::~DashboardBuilder() = default;
+
+void DashboardBuilder::begin_day(int32_t, std::string_view date, bool current)
+{
+    Impl &s = *impl_;
+    s.end_day();
+    s.in_day = true;
+    s.current = current;
+    s.date.assign(date);
+    (current ? s.has_current : s.has_previous) = true;
+    s.day_total.emplace(s.mr);
+    s.day_models = std::make_unique<KeyAggregator>(s.mr);
+}
+
+void DashboardBuilder::user_usage(std::string_view user, const EntryValues &v)
+{
+    Impl &s = *impl_;
+    FixedLabel where = s.where();
+    KeyAggregator &agg = s.current ? s.users : s.prev_users;
+    agg.find_or_insert(user.data(), user.size()).totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users",
+                                                                      user, where);
+    (s.current ? s.total : s.prev_total).add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
+    if (s.current)
+        s.day_total->add_or_throw(v.counts, cost_of(v), "the dashboard's daily usage", user, where);
+}
+
+void DashboardBuilder::identity(std::string_view user, const EntryValues &v)
+{
+    Impl &s = *impl_;
+    if (!s.current || v.username.empty())
+        return;
+    Totals &t = s.idents.find_or_insert(user.data(), user.size()).totals;
+    t.username = s.idents.store(v.username.data(), v.username.size());
+    t.email = s.idents.store(v.email.data(), v.email.size());
+    t.role = s.idents.store(v.role.data(), v.role.size());
+}
+
+void DashboardBuilder::model_usage(std::string_view model, std::string_view provider, const EntryValues &v)
+{
+    Impl &s = *impl_;
+    if (!s.current)
+        return;
+    FixedLabel where = s.where();
+    s.models.find_or_insert(model.data(), model.size())
+        .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's models", model, where);
+    s.day_models->find_or_insert(model.data(), model.size())
+        .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's daily model usage", model, where);
+    std::pmr::string key(model, s.mr);
+    auto it = s.model_provider.find(key);
+    if (it == s.model_provider.end())
+        s.model_provider.emplace(std::move(key), std::pmr::string(provider, s.mr));
+    else if (it->second != provider)
+        it->second.assign(provider);
+    if (s.options.filtered)  // unfiltered, providers come from provider_usage
+        provider_usage(provider, v);
+}
+
+void DashboardBuilder::provider_usage(std::string_view provider, const EntryValues &v)
+{
+    Impl &s = *impl_;
+    if (!s.current)
+        return;
+    FixedLabel where = s.where();
+    s.providers.find_or_insert(provider.data(), provider.size())
+        .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's providers", provider, where);
+}
+
+void DashboardBuilder::key_usage(std::string_view alias, std::string_view user, const EntryValues &v)
+{
+    Impl &s = *impl_;
+    if (!s.current)
+        return;
+    // (alias, user) as one key: alias, NUL, user (byte order of the pair = order of this key)
+    std::string k;
+    k.reserve(alias.size() + 1 + user.size());
+    k.append(alias).push_back('\0');
+    k.append(user);
+    FixedLabel where = s.where();
+    s.keys.find_or_insert(k.data(), k.size()).totals.add_or_throw(v.counts, cost_of(v), "the dashboard's API keys",
+                                                                    alias, where);
+}
+
+void DashboardBuilder::Impl::trends(JsonWriter &w, int64_t cur_users, int64_t prev_users_n) const
+{
+    struct Row {
+        const char *key, *metric;
+        std::string cur, prev;
+    };
+    auto count = [](const Totals &t, Metric m) { return std::to_string(t.counts[m]); };
+    Row rows[] = {
+        {"requestsTrend", "requests", count(total, kRequests), count(prev_total, kRequests)},
+        {"costTrend", "cost", total.cost.to_string(), prev_total.cost.to_string()},
+        {"usersTrend", "users", std::to_string(cur_users), std::to_string(prev_users_n)},
+        {"totalTokensTrend", "totalTokens", count(total, kTotalTokens), count(prev_total, kTotalTokens)},
+        {"promptTokensTrend", "promptTokens", count(total, kPromptTokens), count(prev_total, kPromptTokens)},
+        {"completionTokensTrend", "completionTokens", count(total, kCompletionTokens),
+         count(prev_total, kCompletionTokens)},
+    };
+    w.key("trends"), w.begin_object();
+    for (const Row &r : rows) {
+        w.key(r.key), w.begin_object();
+        w.key("metric"), w.string(r.metric);
+        w.key("current"), w.number_text(r.cur);
+        if (!has_previous) {  // no cached day in the comparison period: createEmptyTrend
+            w.key("previous"), w.integer(0);
+            w.key("percentageChange"), w.integer(0);
+            w.key("direction"), w.string("stable");
+        } else {
+            TrendChange c = trend_change(r.cur, r.prev);
+            w.key("previous"), w.number_text(r.prev);
+            w.key("percentageChange"), w.number_text(c.percentage);
+            w.key("direction"), w.string(c.direction);
+        }
+        w.end_object();
+    }
+    w.end_object();
+}
+
+void DashboardBuilder::Impl::empty_document(JsonWriter &w, std::string_view start, std::string_view end) const
+{
+    w.begin_object();
+    w.key("period"), w.begin_object(), w.key("startDate"), w.string(start), w.key("endDate"), w.string(end);
+    w.end_object();
+    w.key("totalUsers"), w.integer(0);
+    w.key("activeUsers"), w.integer(0);
+    w.key("totalRequests"), w.integer(0);
+    w.key("totalTokens"), w.begin_object();
+    for (const char *k : {"total", "prompt", "completion"})
+        w.key(k), w.integer(0);
+    w.end_object();
+    w.key("totalCost"), w.begin_object(), w.key("total"), w.integer(0);
+    for (const char *k : {"byProvider", "byModel", "byUser"})
+        w.key(k), w.begin_object(), w.end_object();
+    w.end_object();
+    w.key("successRate"), w.integer(0);
+    w.key("averageLatency"), w.integer(0);
+    w.key("topMetrics"), w.begin_object();
+    for (const char *k : {"topUser", "topModel", "topApiKey"})
+        w.key(k), w.null();
+    w.end_object();
+    w.key("trends"), w.begin_object();
+    const char *names[][2] = {{"requestsTrend", "requests"},        {"costTrend", "cost"},
+                              {"usersTrend", "users"},              {"totalTokensTrend", "totalTokens"},
+                              {"promptTokensTrend", "promptTokens"}, {"completionTokensTrend", "completionTokens"}};
+    for (auto &n : names) {
+        w.key(n[0]), w.begin_object(), w.key("metric"), w.string(n[1]);
+        w.key("current"), w.integer(0), w.key("previous"), w.integer(0);
+        w.key("percentageChange"), w.integer(0), w.key("direction"), w.string("stable");
+        w.end_object();
+    }
+    w.end_object();
+    for (const char *k : {"dailyUsage", "dailyModelUsage", "topModels", "topUsers"})
+        w.key(k), w.begin_array(), w.end_array();
+    w.end_object();
+}
+
+std::string DashboardBuilder::document(std::string_view start, std::string_view end)
+{
+    Impl &s = *impl_;
+    s.end_day();
+    s.in_day = false;
+    JsonWriter w;
+    if (!s.has_current) {  // createEmptyAnalytics
+        s.empty_document(w, start, end);
+        return w.take();
+    }
+    // Users and models whose summed requests are 0 are dropped (LiteMaaS); sorted by cost
+    // descending, ties by key in byte order (L8).
+    auto nonzero = [](const KeyAggregator &agg) {
+        std::vector<const Slot *> out;
+        for (const Slot *p : agg.sorted())
+            if (p->totals.counts[kRequests] != 0)
+                out.push_back(p);
+        return out;
+    };
+    std::vector<const Slot *> users = nonzero(s.users), models = nonzero(s.models);
+    int64_t prev_users = 0;
+    for (const Slot &p : s.prev_users.slots())
+        prev_users += p.totals.counts[kRequests] != 0;
+    int64_t active = 0;
+    for (const Slot *p : users)
+        active += p->totals.counts[kRequests] > 0;
+
+    w.begin_object();
+    w.key("period"), w.begin_object(), w.key("startDate"), w.string(start), w.key("endDate"), w.string(end);
+    w.end_object();
+    w.key("totalUsers"), w.integer(int64_t(users.size()));
+    w.key("activeUsers"), w.integer(active);
+    w.key("totalRequests"), w.integer(s.total.counts[kRequests]);
+    w.key("totalTokens"), w.begin_object();
+    w.key("total"), w.integer(s.total.counts[kTotalTokens]);
+    w.key("prompt"), w.integer(s.total.counts[kPromptTokens]);
+    w.key("completion"), w.integer(s.total.counts[kCompletionTokens]);
+    w.end_object();
+    w.key("totalCost"), w.begin_object();
+    w.key("total"), w.number_text(s.total.cost.to_string());
+    w.key("byProvider"), w.begin_object();
+    for (const Slot *p : s.providers.sorted())
+        w.key(p->key_view()), w.number_text(p->totals.cost.to_string());
+    w.end_object();
+    w.key("byModel"), w.begin_object();
+    for (const Slot *p : models)
+        w.key(p->key_view()), w.number_text(p->totals.cost.to_string());
+    w.end_object();
+    w.key("byUser"), w.begin_object();
+    for (const Slot *p : users)
+        w.key(p->key_view()), w.number_text(p->totals.cost.to_string());
+    w.end_object();
+    w.end_object();
+    int64_t requests = s.total.counts[kRequests];
+    w.key("successRate");
+    if (requests > 0)
+        w.real(double(s.total.counts[kSuccessfulRequests]) * 100.0 / double(requests));
+    else
+        w.integer(0);
+    w.key("averageLatency"), w.integer(0);
+
+    w.key("topMetrics"), w.begin_object();
+    w.key("topUser");  // never the Unknown User
+    auto top_user = std::find_if(users.begin(), users.end(), [](const Slot *p) { return p->key_view() != kUnknownUserId; });
+    if (top_user == users.end())
+        w.null();
+    else
+        s.user_summary(w, (*top_user)->key_view(), (*top_user)->totals);
+    w.key("topModel");
+    if (models.empty())
+        w.null();
+    else
+        s.model_summary(w, models[0]->key_view(), models[0]->totals);
+    w.key("topApiKey");  // L5: LiteMaaS always null
+    if (s.keys.size() == 0) {
+        w.null();
+    } else {
+        const Slot *k = s.keys.sorted()[0];
+        std::string_view both = k->key_view();
+        size_t nul = both.find('\0');
+        std::string_view alias = both.substr(0, nul), user = both.substr(nul + 1);
+        const Slot *id = s.idents.find(user.data(), user.size());
+        w.begin_object();
+        w.key("keyId"), w.string(alias);
+        w.key("keyAlias"), w.string(alias);
+        w.key("userId"), w.string(user);
+        w.key("username"), w.string_or_null(id ? id->totals.username : "", id && !id->totals.username.empty());
+        w.key("requests"), w.integer(k->totals.counts[kRequests]);
+        w.key("tokens"), w.integer(k->totals.counts[kTotalTokens]);
+        w.key("cost"), w.number_text(k->totals.cost.to_string());
+        w.end_object();
+    }
+    w.end_object();
+
+    s.trends(w, int64_t(users.size()), prev_users);
+    s.daily.end_array();
+    s.daily_models.end_array();
+    w.key("dailyUsage"), w.number_text(s.daily.text());
+    w.key("dailyModelUsage"), w.number_text(s.daily_models.text());
+    w.key("topModels"), w.begin_array();
+    for (size_t i = 0; i < models.size() && i < size_t(kTopModels); i++)
+        s.model_summary(w, models[i]->key_view(), models[i]->totals);
+    w.end_array();
+    w.key("topUsers"), w.begin_array();
+    int n = 0;
+    for (const Slot *p : users) {
+        if (n == kTopUsers)
+            break;
+        if ((s.options.user_filter && p->key_view() == kUnknownUserId) || p->totals.counts[kRequests] <= 0)
+            continue;
+        s.user_summary(w, p->key_view(), p->totals);
+        n++;
+    }
+    w.end_array();
+    w.end_object();
+    return w.take();
+}
+
+}  // namespace ducache::core
