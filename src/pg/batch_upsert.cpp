@@ -7,12 +7,14 @@
 #include "core/error.hpp"
 #include "core/aggregator.hpp"
 
+#include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/srf_output.hpp"
 #include "pg/upsert_unchanged.hpp"
 #include "pg/writer_lock.hpp"
+#include "pg/date_text.hpp"
 
 #include <algorithm>
 #include <string>

@@ -1,6 +1,7 @@
 // ducache_user_breakdown, ducache_model_breakdown, ducache_provider_breakdown.
 #include "core/aggregator.hpp"
 
+#include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"

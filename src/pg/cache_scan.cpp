@@ -2,7 +2,7 @@
 
 #include "pg/boundary.hpp"
 #include "pg/table_shape.hpp"
-#include "pg/writer_lock.hpp"
+#include "pg/cache_table.hpp"
 
 #include <stdexcept>
 
@@ -18,15 +18,6 @@ namespace {
 constexpr int kMaxColumns = 5;  // the rebuild reads raw_data and the four documents it may rewrite
 constexpr long kBatch = 16;
 }  // namespace
-
-const char *cache_table_name(FunctionCallInfo fcinfo)
-{
-    cache_table_oid(fcinfo);  // checks the table's shape before anyone reads it
-    return pg_call([&] {
-        char *schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
-        return (const char *)psprintf("%s.%s", quote_identifier(schema), quote_identifier("daily_usage_cache"));
-    });
-}
 
 void check_date_range(DateADT start, DateADT end)
 {

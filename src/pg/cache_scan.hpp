@@ -7,11 +7,6 @@
 
 namespace ducache::pg {
 
-// "schema"."daily_usage_cache" of the installed extension, found through the schema of the
-// calling SQL function (ducache is not relocatable, so they share it), after checking its
-// shape (src/pg/table_shape.hpp). palloc'd.
-const char *cache_table_name(FunctionCallInfo fcinfo);
-
 // Validates a range argument pair: ±infinity → 22008, start > end → 22023.
 void check_date_range(DateADT start, DateADT end);
 

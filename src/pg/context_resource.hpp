@@ -1,8 +1,10 @@
-// A std::pmr::memory_resource that allocates from a PostgreSQL memory context, so the core's
+// Memory contexts for C++ code: a call's work context, and a std::pmr::memory_resource that
+// allocates from a PostgreSQL memory context, so the core's
 // containers are visible to PostgreSQL's memory accounting and vanish with the context even
 // if an ERROR means their destructors never run.
 #pragma once
 
+#include "pg/boundary.hpp"
 #include "pg/postgres.hpp"
 
 #include <memory_resource>
@@ -24,5 +26,16 @@ private:
 
     MemoryContext cxt_;
 };
+
+inline MemoryContext new_work_context(const char *name)
+{
+    // name must be a string literal (PostgreSQL keeps the pointer).
+    return pg_call([&] { return AllocSetContextCreateInternal(CurrentMemoryContext, name, ALLOCSET_DEFAULT_SIZES); });
+}
+
+inline void delete_context(MemoryContext cxt)
+{
+    pg_call([&] { MemoryContextDelete(cxt); });
+}
 
 }  // namespace ducache::pg

@@ -2,12 +2,14 @@
 #include "core/aggregator.hpp"
 #include "core/error.hpp"
 
+#include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/range_aggregate.hpp"
 #include "pg/srf_output.hpp"
+#include "pg/date_text.hpp"
 
 DUCACHE_FUNCTION(ducache_daily_trend)
 {

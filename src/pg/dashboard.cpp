@@ -9,6 +9,7 @@
 #include "core/filters.hpp"
 #include "core/entry_rules.hpp"
 
+#include "pg/cache_table.hpp"
 #include "pg/cell_walker.hpp"
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
@@ -17,6 +18,7 @@
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_text.hpp"
 #include "pg/srf_output.hpp"
+#include "pg/date_text.hpp"
 
 #include <functional>
 #include <map>

@@ -4,6 +4,7 @@
 #include "core/error_text.hpp"
 #include "core/metrics.hpp"
 
+#include "pg/date_text.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_object_view.hpp"
 
@@ -13,18 +14,6 @@
 namespace ducache::pg {
 
 using core::Error;
-
-std::string date_text(DateADT d)
-{
-    // Same rendering as the ISO DateStyle, without calling into PostgreSQL (cannot fail).
-    if (DATE_NOT_FINITE(d))
-        return DATE_IS_NOBEGIN(d) ? "-infinity" : "infinity";
-    int y, m, day;
-    j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
-    char buf[32];
-    snprintf(buf, sizeof buf, "%04d-%02d-%02d%s", y > 0 ? y : -(y - 1), m, day, y > 0 ? "" : " BC");
-    return buf;
-}
 
 std::string row_text(const DayContext &day)
 {

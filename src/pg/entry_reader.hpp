@@ -69,7 +69,4 @@ void for_each_entry(const Jsonb *obj, const DayContext &day, bool want_identity,
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const DayContext &day,
                           bool want_identity);
 
-// Date as text for messages (YYYY-MM-DD).
-std::string date_text(DateADT d);
-
 }  // namespace ducache::pg

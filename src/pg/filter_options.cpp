@@ -9,6 +9,7 @@
 #include "core/filters.hpp"
 #include "core/object_view.hpp"
 
+#include "pg/cache_table.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_object_view.hpp"
 #include "pg/boundary.hpp"

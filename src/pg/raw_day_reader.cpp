@@ -3,6 +3,7 @@
 #include "pg/boundary.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_view.hpp"
+#include "pg/date_text.hpp"
 
 namespace ducache::pg {
 

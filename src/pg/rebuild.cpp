@@ -5,6 +5,7 @@
 // compares them with the stored ones and hands the days that differ to the batched writer.
 #include "core/rebuild_model.hpp"
 
+#include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"

@@ -1,8 +1,10 @@
-#include "pg/entry_reader.hpp"  // date_text; first: it includes the core, which must precede PostgreSQL
+#include "pg/entry_reader.hpp"  // first: it includes the core, which must precede PostgreSQL
 #include "pg/rebuild_writer.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/context_resource.hpp"
 #include "pg/srf_output.hpp"
+#include "pg/date_text.hpp"
 
 extern "C" {
 #include "utils/array.h"

@@ -1,4 +1,5 @@
-// Materialized set-returning output: PostgreSQL calls wrapped for C++ frames.
+// Materialized set-returning output and the datums it is made of (text, numeric from the
+// core's exact decimal text): PostgreSQL calls wrapped for C++ frames.
 #pragma once
 
 #include "core/decimal.hpp"
@@ -35,17 +36,6 @@ inline Datum numeric_datum(const std::string &decimal_text)
     return pg_call([&] {
         return DirectFunctionCall3(numeric_in, CStringGetDatum(s), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
     });
-}
-
-inline MemoryContext new_work_context(const char *name)
-{
-    // name must be a string literal (PostgreSQL keeps the pointer).
-    return pg_call([&] { return AllocSetContextCreateInternal(CurrentMemoryContext, name, ALLOCSET_DEFAULT_SIZES); });
-}
-
-inline void delete_context(MemoryContext cxt)
-{
-    pg_call([&] { MemoryContextDelete(cxt); });
 }
 
 }  // namespace ducache::pg

@@ -1,7 +1,7 @@
 #include "pg/table_shape.hpp"
 
 #include "pg/boundary.hpp"
-#include "pg/writer_lock.hpp"
+#include "pg/cache_table.hpp"
 
 extern "C" {
 #include "access/relation.h"

@@ -9,13 +9,6 @@
 
 namespace ducache::pg {
 
-// The cache table's oid, found through the calling function's schema; its shape is checked
-// (src/pg/table_shape.hpp) and it is locked AccessShare for the rest of the transaction.
-Oid cache_table_oid(FunctionCallInfo fcinfo);
-
 void lock_cache_writers(Oid table_oid);
-
-// "cached_at", or "updated_at" on an adopted LiteMaaS table.
-const char *timestamp_column(Oid table_oid);
 
 }  // namespace ducache::pg
