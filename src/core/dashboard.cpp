@@ -148,10 +148,15 @@ void DashboardBuilder::identity(std::string_view user, const EntryValues &v)
     Impl &s = *impl_;
     if (!s.current || v.username.empty())
         return;
+    // Copied only when it changed: the same identity comes back every day.
     Totals &t = s.idents.find_or_insert(user.data(), user.size()).totals;
-    t.username = s.idents.store(v.username.data(), v.username.size());
-    t.email = s.idents.store(v.email.data(), v.email.size());
-    t.role = s.idents.store(v.role.data(), v.role.size());
+    auto keep = [&](std::string_view &dst, std::string_view src) {
+        if (dst != src)
+            dst = src.empty() ? std::string_view() : s.idents.store(src.data(), src.size());
+    };
+    keep(t.username, v.username);
+    keep(t.email, v.email);
+    keep(t.role, v.role);
 }
 
 void DashboardBuilder::model_usage(std::string_view model, std::string_view provider, const EntryValues &v)
