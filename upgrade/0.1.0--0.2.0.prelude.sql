@@ -7,3 +7,11 @@
 -- stops the upgrade with an ERROR and nothing changes (the update is one transaction).
 -- daily_usage_cache, its rows and its indexes are never touched here.
 \echo Use "ALTER EXTENSION ducache UPDATE TO '0.2.0'" to load this file. \quit
+
+-- Filters (three text[] arguments) and appended result columns (CONTRACT §5.2, §5.3).
+DROP FUNCTION IF EXISTS @extschema@.ducache_analytics(date, date);
+DROP FUNCTION IF EXISTS @extschema@.ducache_period_summary(date, date, boolean);
+DROP FUNCTION IF EXISTS @extschema@.ducache_user_breakdown(date, date);
+DROP FUNCTION IF EXISTS @extschema@.ducache_model_breakdown(date, date);
+DROP FUNCTION IF EXISTS @extschema@.ducache_provider_breakdown(date, date);
+DROP FUNCTION IF EXISTS @extschema@.ducache_daily_trend(date, date);
