@@ -4,8 +4,8 @@ SET ducache.users_table = 'ref.users';
 
 CREATE FUNCTION pg_temp.check_users(s date, e date) RETURNS TABLE (missing bigint, extra bigint, rows bigint, order_ok boolean)
 LANGUAGE sql AS $$
-    SELECT (SELECT count(*) FROM (SELECT * FROM ref.user_breakdown(s, e) EXCEPT ALL SELECT * FROM ducache_user_breakdown(s, e)) a),
-           (SELECT count(*) FROM (SELECT * FROM ducache_user_breakdown(s, e) EXCEPT ALL SELECT * FROM ref.user_breakdown(s, e)) b),
+    SELECT (SELECT count(*) FROM (SELECT * FROM ref.user_breakdown(s, e) EXCEPT ALL SELECT user_id, username, email, role, total_requests, total_tokens, prompt_tokens, completion_tokens, total_cost, successful_requests, failed_requests, active_days FROM ducache_user_breakdown(s, e)) a),
+           (SELECT count(*) FROM (SELECT user_id, username, email, role, total_requests, total_tokens, prompt_tokens, completion_tokens, total_cost, successful_requests, failed_requests, active_days FROM ducache_user_breakdown(s, e) EXCEPT ALL SELECT * FROM ref.user_breakdown(s, e)) b),
            (SELECT count(*) FROM ducache_user_breakdown(s, e)),
            (SELECT bool_and(d.user_id = r.user_id)
             FROM (SELECT user_id, row_number() OVER () AS n FROM ducache_user_breakdown(s, e)) AS d
@@ -17,7 +17,7 @@ LANGUAGE plpgsql AS $$
 DECLARE fn text := CASE col WHEN 'aggregated_by_model' THEN 'ducache_model_breakdown' ELSE 'ducache_provider_breakdown' END;
         refq text := format('SELECT key, total_requests, total_tokens, prompt_tokens, completion_tokens, total_cost,
                                     successful_requests, failed_requests, active_days FROM ref.breakdown(%L, %L, %L)', col, s, e);
-        ducq text := format('SELECT * FROM %I(%L, %L)', fn, s, e);
+        ducq text := format('SELECT key, total_requests, total_tokens, prompt_tokens, completion_tokens, total_cost, successful_requests, failed_requests, active_days FROM %I(%L, %L) AS t(key)', fn, s, e);
 BEGIN
     RETURN QUERY EXECUTE format($q$
         SELECT (SELECT count(*) FROM (%1$s EXCEPT ALL %2$s) a), (SELECT count(*) FROM (%2$s EXCEPT ALL %1$s) b),
@@ -44,8 +44,8 @@ FROM ducache_user_breakdown('2025-03-01', '2025-03-10')
 WHERE user_id IN ('flat-1', 'flat-2', 'ユーザー-ü', 'alias-both', 'solo', md5('u2')::uuid::text, md5('u3')::uuid::text,
                   md5('u4')::uuid::text, md5('u7')::uuid::text)
 ORDER BY user_id COLLATE "C";
-SELECT * FROM ducache_model_breakdown('2025-03-01', '2025-03-10');
-SELECT * FROM ducache_provider_breakdown('2025-03-01', '2025-03-10');
+SELECT model, total_requests, total_tokens, prompt_tokens, completion_tokens, total_cost, successful_requests, failed_requests, active_days FROM ducache_model_breakdown('2025-03-01', '2025-03-10');
+SELECT provider, total_requests, total_tokens, prompt_tokens, completion_tokens, total_cost, successful_requests, failed_requests, active_days FROM ducache_provider_breakdown('2025-03-01', '2025-03-10');
 
 -- Without a users table the identity comes from the entries; the default 'users' being absent
 -- simply means no table.

@@ -13,3 +13,11 @@ DROP FUNCTION IF EXISTS @extschema@.ducache_batch_upsert(date[], jsonb[], jsonb[
 
 -- ducache_rebuild: result column `action` appended (CONTRACT §9).
 DROP FUNCTION IF EXISTS @extschema@.ducache_rebuild(date, date);
+
+-- Filters (three text[] arguments) and appended result columns (CONTRACT §5.2, §5.3).
+DROP FUNCTION IF EXISTS @extschema@.ducache_analytics(date, date);
+DROP FUNCTION IF EXISTS @extschema@.ducache_period_summary(date, date, boolean);
+DROP FUNCTION IF EXISTS @extschema@.ducache_user_breakdown(date, date);
+DROP FUNCTION IF EXISTS @extschema@.ducache_model_breakdown(date, date);
+DROP FUNCTION IF EXISTS @extschema@.ducache_provider_breakdown(date, date);
+DROP FUNCTION IF EXISTS @extschema@.ducache_daily_trend(date, date);

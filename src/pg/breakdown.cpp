@@ -1,65 +1,267 @@
-// ducache_user_breakdown, ducache_model_breakdown, ducache_provider_breakdown.
+// ducache_user_breakdown, ducache_model_breakdown, ducache_provider_breakdown: the unfiltered
+// path (CONTRACT §3 plus the appended columns of §5.3); filtered calls go to
+// filtered_breakdown.cpp.
 #include "core/aggregator.hpp"
+#include "core/entry_rules.hpp"
+#include "core/cell_reducers.hpp"
+#include "core/filters.hpp"
 
 #include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
+#include "pg/breakdown_output.hpp"
 #include "pg/cache_scan.hpp"
+#include "pg/cell_walker.hpp"
 #include "pg/context_resource.hpp"
+#include "pg/entry_reader.hpp"
+#include "pg/filter_args.hpp"
+#include "pg/filtered_breakdown.hpp"
 #include "pg/identity.hpp"
 #include "pg/range_aggregate.hpp"
 #include "pg/srf_output.hpp"
 
 namespace ducache::pg {
 
-namespace {
-
-// Appends the seven metric columns in contract order, then active_days.
-int put_metrics(const core::Totals &t, Datum *values, bool *nulls, int col)
+int put_breakdown_row(const core::Slot &s, bool identity, Datum *values, bool *nulls)
 {
-    put_metric_columns(t, values + col);
-    col += core::kMetricCount;
-    values[col++] = Int32GetDatum(t.active_days);
-    for (int i = 0; i < col; i++)
-        nulls[i] = false;
+    int col = 0;
+    values[col] = text_datum(s.key_view());
+    nulls[col++] = false;
+    if (identity) {
+        for (std::string_view v : {s.totals.username, s.totals.email, s.totals.role}) {
+            nulls[col] = v.empty();
+            values[col++] = v.empty() ? (Datum)0 : text_datum(v);
+        }
+    }
+    put_metric_columns(s.totals, values + col);
+    for (int i = 0; i < core::kMetricCount; i++)
+        nulls[col++] = false;
+    values[col] = Int32GetDatum(s.totals.active_days);
+    nulls[col++] = false;
     return col;
 }
 
-Datum breakdown(FunctionCallInfo fcinfo, const char *column, bool users)
+void note_providers(const Jsonb *models, core::ProviderNames &names)
 {
+    if (models == nullptr || !JsonContainerIsObject(&models->root) || JsonContainerIsScalar(&models->root))
+        return;
+    ObjectWalker walk(&models->root);
+    JsonbItem k, v;
+    while (walk.next(k, v)) {
+        if (!item_is_object(v))
+            continue;
+        JsonbObjectView view(reinterpret_cast<const JsonbContainer *>(v.data));
+        int32 at = find_member(view, "provider");
+        if (at >= 0 && view.kind(uint32(at)) == core::ValueKind::string)
+            names.saw(std::string_view(k.data, k.len), view.text(uint32(at)));
+    }
+}
+
+namespace {
+
+// Per-key extras of the model and provider breakdowns: distinct users (and models), and
+// whether any entry had per-user detail (else users is NULL).
+struct Extras {
+    explicit Extras(std::pmr::memory_resource *mr) : users(mr), models(mr), has_users(mr), pairs(mr), buf(mr) {}
+    std::pmr::vector<int32> users, models;
+    std::pmr::vector<bool> has_users;
+    core::KeyAggregator pairs;  // key\0user and key\0\0model (models), seen once each
+    std::pmr::string buf;
+
+    void grow(size_t i)
+    {
+        if (i >= users.size()) {
+            users.resize(i + 1, 0);
+            models.resize(i + 1, 0);
+            has_users.resize(i + 1, false);
+        }
+    }
+    bool first(std::string_view a, std::string_view b)
+    {
+        std::string_view k = core::pair_key(buf, a, b);
+        core::Slot &s = pairs.find_or_insert(k.data(), k.size());
+        if (s.totals.active_days)
+            return false;
+        s.totals.active_days = 1;
+        return true;
+    }
+    // The entry's "users" object: its keys count as distinct users of slot i.
+    void note_users(size_t i, std::string_view key, const JsonbObjectView &entry)
+    {
+        int32 at = find_member(entry, "users");
+        if (at < 0 || entry.kind(uint32(at)) != core::ValueKind::object)
+            return;
+        has_users[i] = true;
+        JsonbObjectView u = entry.object(uint32(at));
+        ObjectWalker walk(u.walker().container());
+        JsonbItem k, v;
+        while (walk.next(k, v))
+            if (first(key, std::string_view(k.data, k.len)))
+                users[i]++;
+    }
+};
+
+std::string_view own_provider(const JsonbObjectView &entry, bool &has)
+{
+    int32 at = find_member(entry, "provider");
+    has = at >= 0 && entry.kind(uint32(at)) == core::ValueKind::string;
+    return has ? entry.text(uint32(at)) : std::string_view();
+}
+
+void emit_with_extras(FunctionCallInfo fcinfo, const core::KeyAggregator &agg, const Extras &x, bool model_kind,
+                      const core::ProviderNames &names)
+{
+    bool appended = result_columns(fcinfo) > 9;
+    Datum values[11];
+    bool nulls[11];
+    uint32 n = 0;
+    for (const core::Slot *s : agg.sorted()) {
+        if ((++n & 1023) == 0)
+            check_for_interrupts();
+        int col = put_breakdown_row(*s, false, values, nulls);
+        if (appended) {
+            size_t i = slot_index(agg, *s);
+            bool has = i < x.users.size();
+            if (model_kind) {
+                values[col] = text_datum(names.provider_of(s->key_view()));
+                nulls[col++] = false;
+            } else {
+                nulls[col] = !has || x.models[i] == 0;
+                values[col++] = Int32GetDatum(has ? x.models[i] : 0);
+            }
+            nulls[col] = !has || !x.has_users[i];
+            values[col++] = Int32GetDatum(has ? x.users[i] : 0);
+        }
+        put_row(fcinfo, values, nulls);
+    }
+}
+
+void user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
+                    std::pmr::memory_resource *memory)
+{
+    core::KeyAggregator agg(memory);
+    std::pmr::vector<DateADT> dates(memory);
+    aggregate_range(table, "aggregated_by_user", start, end, agg, true, &dates);
+    apply_users_table(agg);
+    bool appended = result_columns(fcinfo) > 12;
+    Datum values[13];
+    bool nulls[13];
+    uint32 n = 0;
+    for (const core::Slot *s : agg.sorted()) {
+        if ((++n & 1023) == 0)
+            check_for_interrupts();
+        int col = put_breakdown_row(*s, true, values, nulls);
+        if (appended)
+            values[col] = date_or_null(dates, s->totals.last_day, nulls[col]);
+        put_row(fcinfo, values, nulls);
+    }
+}
+
+void model_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
+                     std::pmr::memory_resource *memory)
+{
+    core::KeyAggregator agg(memory);
+    core::ProviderNames names(memory);
+    Extras x(memory);
+    CacheScan scan(table, "aggregated_by_model", 1, start, end);
+    DateADT date;
+    const Jsonb *models = nullptr;
+    int day = 0;
+    while (scan.next(date, &models)) {
+        DayContext ctx{date, day++, "aggregated_by_model"};
+        DayLabel row(ctx);
+        for_each_entry_item(models, ctx, [&](std::string_view key, const EntryValues &v, uint32 pos, const JsonbItem &item) {
+            core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), pos);
+            slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, ctx.column, key, row);
+            slot.totals.mark_day(ctx.day_index);
+            size_t i = slot_index(agg, slot);
+            x.grow(i);
+            JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+            bool has;
+            std::string_view p = own_provider(entry, has);
+            if (has)
+                names.saw(key, p);
+            x.note_users(i, key, entry);
+        });
+    }
+    scan.finish();
+    emit_with_extras(fcinfo, agg, x, true, names);
+}
+
+void provider_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
+                        std::pmr::memory_resource *memory)
+{
+    core::KeyAggregator agg(memory);
+    core::ProviderNames names(memory);
+    Extras x(memory);
+    CacheScan scan(table, "aggregated_by_provider, aggregated_by_model", 2, start, end);
+    DateADT date;
+    const Jsonb *cols[2] = {nullptr, nullptr};
+    int day = 0;
+    std::pmr::string model_key(memory);
+    while (scan.next(date, cols)) {
+        int index = day++;
+        const Jsonb *stored = cols[0];
+        // A non-empty aggregated_by_provider is read as it is (a non-object is an error there);
+        // {} or NULL: the day's providers come from aggregated_by_model by the §5.3 rule.
+        if (stored && !(JsonContainerIsObject(&stored->root) && !JsonContainerIsScalar(&stored->root) &&
+                        JsonContainerSize(&stored->root) == 0)) {
+            DayContext ctx{date, index, "aggregated_by_provider"};
+            accumulate_breakdown(agg, stored, ctx, false);
+            continue;
+        }
+        DayContext ctx{date, index, "aggregated_by_model"};
+        DayLabel row(ctx);
+        for_each_entry_item(cols[1], ctx, [&](std::string_view model, const EntryValues &v, uint32, const JsonbItem &item) {
+            JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+            bool has;
+            std::string_view own = own_provider(entry, has);
+            std::string_view provider = core::provider_rule(model, has ? &own : nullptr);
+            core::Slot &slot = agg.find_or_insert(provider.data(), provider.size());
+            slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, ctx.column, model, row);
+            slot.totals.mark_day(ctx.day_index);
+            size_t i = slot_index(agg, slot);
+            x.grow(i);
+            // Models as pairs provider\0\0model: no user id starts with NUL, so they never
+            // collide with the provider\0user pairs of note_users.
+            model_key.assign(1, '\0');
+            model_key.append(model.data(), model.size());
+            if (x.first(provider, model_key))
+                x.models[i]++;
+            x.note_users(i, provider, entry);
+        });
+    }
+    scan.finish();
+    emit_with_extras(fcinfo, agg, x, false, names);
+}
+
+enum class Kind { user, model, provider };
+
+Datum breakdown(FunctionCallInfo fcinfo, Kind kind)
+{
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) {
+        init_materialized_srf(fcinfo);  // a NULL date: no rows (as the STRICT 0.1 function)
+        return (Datum)0;
+    }
     DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
     check_date_range(start, end);
     init_materialized_srf(fcinfo);
+    const char *table = cache_table_name(fcinfo);
 
     MemoryContext work = new_work_context("ducache breakdown");
     {
         ContextResource memory(work);
-        core::KeyAggregator agg(&memory);
-        aggregate_range(cache_table_name(fcinfo), column, start, end, agg, users);
-        if (users)
-            apply_users_table(agg);
-
-        Datum values[12];
-        bool nulls[12];
-        uint32 n = 0;
-        for (const core::Slot *s : agg.sorted()) {
-            if ((++n & 1023) == 0)
-                check_for_interrupts();
-            int col = 0;
-            values[col++] = text_datum(s->key_view());
-            if (users) {
-                for (std::string_view v : {s->totals.username, s->totals.email, s->totals.role}) {
-                    values[col] = v.empty() ? (Datum)0 : text_datum(v);
-                    col++;
-                }
-            }
-            put_metrics(s->totals, values + col, nulls + col, 0);
-            nulls[0] = false;
-            if (users) {
-                nulls[1] = s->totals.username.empty();
-                nulls[2] = s->totals.email.empty();
-                nulls[3] = s->totals.role.empty();
-            }
-            put_row(fcinfo, values, nulls);
+        core::Filters filters(&memory);
+        read_filter_args(fcinfo, 2, filters);
+        if (filters.any()) {
+            FilteredKind fk = kind == Kind::user ? FilteredKind::user
+                              : kind == Kind::model ? FilteredKind::model : FilteredKind::provider;
+            filtered_breakdown(fcinfo, table, start, end, filters, fk, &memory);
+        } else if (kind == Kind::user) {
+            user_breakdown(fcinfo, table, start, end, &memory);
+        } else if (kind == Kind::model) {
+            model_breakdown(fcinfo, table, start, end, &memory);
+        } else {
+            provider_breakdown(fcinfo, table, start, end, &memory);
         }
     }
     delete_context(work);
@@ -71,18 +273,19 @@ Datum breakdown(FunctionCallInfo fcinfo, const char *column, bool users)
 }  // namespace ducache::pg
 
 using ducache::pg::breakdown;
+using ducache::pg::Kind;
 
 DUCACHE_FUNCTION(ducache_user_breakdown)
 {
-    return breakdown(fcinfo, "aggregated_by_user", true);
+    return breakdown(fcinfo, Kind::user);
 }
 
 DUCACHE_FUNCTION(ducache_model_breakdown)
 {
-    return breakdown(fcinfo, "aggregated_by_model", false);
+    return breakdown(fcinfo, Kind::model);
 }
 
 DUCACHE_FUNCTION(ducache_provider_breakdown)
 {
-    return breakdown(fcinfo, "aggregated_by_provider", false);
+    return breakdown(fcinfo, Kind::provider);
 }

@@ -1,3 +1,4 @@
+#include "core/entry_rules.hpp"
 #include "core/error.hpp"
 #include "core/error_text.hpp"
 

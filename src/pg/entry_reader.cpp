@@ -22,16 +22,6 @@ std::string row_text(const DayContext &day)
 
 namespace {
 
-// The row of an entry for the core's messages, rendered only when an error is raised.
-class DayLabel final : public core::RowLabel {
-public:
-    explicit DayLabel(const DayContext &day) : day_(day) {}
-    std::string text() const override { return row_text(day_); }
-
-private:
-    const DayContext &day_;
-};
-
 // Entries of one breakdown almost always share their key set. Classifying keys is a switch per
 // key; comparing the object's key bytes with the previous object's is one memcmp, so the core's
 // plan is remembered per object layout and reused while the bytes match.

@@ -30,6 +30,16 @@ struct DayContext {
 // "2025-10-14", or the context's own description of the row.
 std::string row_text(const DayContext &day);
 
+// The row of an entry for the core's messages, rendered only when an error is raised.
+class DayLabel final : public core::RowLabel {
+public:
+    explicit DayLabel(const DayContext &day) : day_(day) {}
+    std::string text() const override { return row_text(day_); }
+
+private:
+    const DayContext &day_;
+};
+
 // One entry's values (the core's: core/metrics.hpp).
 using EntryValues = core::EntryValues;
 
@@ -60,6 +70,28 @@ void for_each_entry(const Jsonb *obj, const DayContext &day, bool want_identity,
         std::string_view k(key.data, key.len);
         read_entry(val, day, k, want_identity, values);
         f(k, values, n);
+        if ((++n & 4095) == 0)
+            check_for_interrupts();
+    }
+}
+
+// The same, also handing f the entry item itself (an object: read_entry checked it).
+template <typename F>
+void for_each_entry_item(const Jsonb *obj, const DayContext &day, F &&f)
+{
+    if (obj == nullptr)
+        return;
+    const JsonbContainer *root = &obj->root;
+    if (!JsonContainerIsObject(root) || JsonContainerIsScalar(root))
+        throw_bad_shape(day, "it is not a JSON object");
+    ObjectWalker walk(root);
+    JsonbItem key, val;
+    EntryValues values;
+    uint32 n = 0;
+    while (walk.next(key, val)) {
+        std::string_view k(key.data, key.len);
+        read_entry(val, day, k, false, values);
+        f(k, values, n, val);
         if ((++n & 4095) == 0)
             check_for_interrupts();
     }

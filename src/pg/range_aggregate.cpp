@@ -7,13 +7,15 @@
 namespace ducache::pg {
 
 int aggregate_range(const char *table, const char *column, DateADT start, DateADT end, core::KeyAggregator &agg,
-                    bool want_identity)
+                    bool want_identity, std::pmr::vector<DateADT> *dates)
 {
     CacheScan scan(table, column, 1, start, end);
     DateADT date;
     const Jsonb *value = nullptr;
     int day = 0;
     while (scan.next(date, &value)) {
+        if (dates)
+            dates->push_back(date);
         DayContext ctx{date, day++, column};
         accumulate_breakdown(agg, value, ctx, want_identity);
     }
