@@ -167,7 +167,7 @@ void model_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, 
     const Jsonb *models = nullptr;
     int day = 0;
     while (scan.next(date, &models)) {
-        DayContext ctx{date, day++, "aggregated_by_model"};
+        InputRow ctx{date, day++, "aggregated_by_model"};
         DayLabel row(ctx);
         for_each_entry_item(models, ctx, [&](std::string_view key, const EntryValues &v, uint32 pos, const JsonbItem &item) {
             core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), pos);
@@ -205,11 +205,11 @@ void provider_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT star
         // {} or NULL: the day's providers come from aggregated_by_model by the §5.3 rule.
         if (stored && !(JsonContainerIsObject(&stored->root) && !JsonContainerIsScalar(&stored->root) &&
                         JsonContainerSize(&stored->root) == 0)) {
-            DayContext ctx{date, index, "aggregated_by_provider"};
+            InputRow ctx{date, index, "aggregated_by_provider"};
             accumulate_breakdown(agg, stored, ctx, false);
             continue;
         }
-        DayContext ctx{date, index, "aggregated_by_model"};
+        InputRow ctx{date, index, "aggregated_by_model"};
         DayLabel row(ctx);
         for_each_entry_item(cols[1], ctx, [&](std::string_view model, const EntryValues &v, uint32, const JsonbItem &item) {
             JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));

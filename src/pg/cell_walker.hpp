@@ -6,7 +6,7 @@
 // How to use:
 //   core::Filters f(&memory);  read_filter_args(fcinfo, 2, f);   // pg/filter_args.hpp
 //   core::CellLevel level = f.level(need_model);
-//   DayContext day{date, day_index, "aggregated_by_user"};
+//   InputRow day{date, day_index, "aggregated_by_user"};
 //   walk_cells(users_jsonb, day, f, level, [&](const Cell &c) { ... c.values ... });
 //   // optional 6th argument: on_user(std::string_view user, const JsonbObjectView &entry),
 //   // called for every user entry that passes the user filter (e.g. to read its identity
@@ -41,13 +41,13 @@ struct Cell {
 // Names a cell's row in messages: "2025-03-01 (model "m", api key "k")".
 class CellLabel final : public core::RowLabel {
 public:
-    explicit CellLabel(const DayContext &day) : day_(day) {}
+    explicit CellLabel(const InputRow &day) : day_(day) {}
     std::string text() const override;
     std::string_view model, key;
     bool has_model = false, has_key = false;
 
 private:
-    const DayContext &day_;
+    const InputRow &day_;
 };
 
 // Index of the member named `name`, or -1.
@@ -67,7 +67,7 @@ struct NoUserHook {
 };
 
 template <typename OnCell, typename OnUser = NoUserHook>
-void walk_cells(const Jsonb *users, const DayContext &day, const core::Filters &f, core::CellLevel level,
+void walk_cells(const Jsonb *users, const InputRow &day, const core::Filters &f, core::CellLevel level,
                 OnCell &&on_cell, OnUser &&on_user = NoUserHook())
 {
     if (users == nullptr)

@@ -40,7 +40,7 @@ DUCACHE_FUNCTION(ducache_daily_trend)
         const Jsonb *users = nullptr;
         int day = 0;
         while (scan.next(date, &users)) {
-            DayContext ctx{date, day++, "aggregated_by_user"};
+            InputRow ctx{date, day++, "aggregated_by_user"};
             core::Totals totals(&memory);
             int32 active = 0;
             const std::string day_text = date_text(date);

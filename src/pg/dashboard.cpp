@@ -33,7 +33,7 @@ class ModelProviders {
 public:
     explicit ModelProviders(std::pmr::memory_resource *mr) : mr_(mr), own_(mr) {}
     // Reads the day's aggregated_by_model entries' own "provider" strings.
-    void read_day(const Jsonb *models, const DayContext &day)
+    void read_day(const Jsonb *models, const InputRow &day)
     {
         if (models == nullptr)
             return;
@@ -110,9 +110,9 @@ DUCACHE_FUNCTION(ducache_dashboard)
         EntryValues ident;
         while (scan.next(date, cols)) {
             const bool current = date >= start;
-            DayContext users_ctx{date, day, "aggregated_by_user"};
-            DayContext models_ctx{date, day, "aggregated_by_model"};
-            DayContext providers_ctx{date, day++, "aggregated_by_provider"};
+            InputRow users_ctx{date, day, "aggregated_by_user"};
+            InputRow models_ctx{date, day, "aggregated_by_model"};
+            InputRow providers_ctx{date, day++, "aggregated_by_provider"};
             providers.read_day(cols[1], models_ctx);
             b.begin_day(day, date_text(date), current);
             if (!current) {  // the comparison period needs only the totals and the user count

@@ -15,7 +15,7 @@ namespace ducache::pg {
 
 using core::Error;
 
-std::string row_text(const DayContext &day)
+std::string row_text(const InputRow &day)
 {
     return day.where ? std::string(day.where) : date_text(day.date);
 }
@@ -60,13 +60,13 @@ ShapeCache cell_shapes[2], cell_metrics_shapes[2];
 
 }  // namespace
 
-void throw_bad_shape(const DayContext &day, const char *what)
+void throw_bad_shape(const InputRow &day, const char *what)
 {
     throw Error("22023", "invalid " + std::string(day.column) + " on " + row_text(day),
                 std::string(day.column) + " on " + row_text(day) + ": " + what + ".");
 }
 
-void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view key, bool want_identity,
+void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view key, bool want_identity,
                 EntryValues &out)
 {
     DayLabel row(day);
@@ -96,7 +96,7 @@ void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int le
         site, false, out);
 }
 
-void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const DayContext &day, bool want_identity)
+void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day, bool want_identity)
 {
     DayLabel row(day);
     for_each_entry(obj, day, want_identity, [&](std::string_view key, const EntryValues &v, uint32 position) {

@@ -20,42 +20,44 @@ struct EntrySite;
 
 namespace ducache::pg {
 
-struct DayContext {
+// The row being read, for messages and active days: a cached day, or an input row of
+// ducache_merge (then `where` describes it, "input row 3").
+struct InputRow {
     DateADT date;
     int32_t day_index;   // distinct per row, increasing: counts active days
     const char *column;  // for messages: "aggregated_by_user", ...
     const char *where = nullptr;  // names the row instead of `date` when there is none (aggregates)
 };
 
-// "2025-10-14", or the context's own description of the row.
-std::string row_text(const DayContext &day);
+// "2025-10-14", or the row's own description.
+std::string row_text(const InputRow &day);
 
 // The row of an entry for the core's messages, rendered only when an error is raised.
 class DayLabel final : public core::RowLabel {
 public:
-    explicit DayLabel(const DayContext &day) : day_(day) {}
+    explicit DayLabel(const InputRow &day) : day_(day) {}
     std::string text() const override { return row_text(day_); }
 
 private:
-    const DayContext &day_;
+    const InputRow &day_;
 };
 
 // One entry's values (the core's: core/metrics.hpp).
 using EntryValues = core::EntryValues;
 
 // Parses one entry (the value under `key`) into out.
-void read_entry(const JsonbItem &entry, const DayContext &day, std::string_view key, bool want_identity,
+void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view key, bool want_identity,
                 EntryValues &out);
 
 // Parses one usage cell below a user entry (level 1: models[M], 2: models[M].api_keys[A])
 // with plan caches of its own; site names the cell in messages. No identity.
 void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, EntryValues &out);
 
-[[noreturn]] void throw_bad_shape(const DayContext &day, const char *what);
+[[noreturn]] void throw_bad_shape(const InputRow &day, const char *what);
 
 // Calls f(key, values, position) for every entry of a breakdown object. obj may be NULL (no call).
 template <typename F>
-void for_each_entry(const Jsonb *obj, const DayContext &day, bool want_identity, F &&f)
+void for_each_entry(const Jsonb *obj, const InputRow &day, bool want_identity, F &&f)
 {
     if (obj == nullptr)
         return;
@@ -77,7 +79,7 @@ void for_each_entry(const Jsonb *obj, const DayContext &day, bool want_identity,
 
 // The same, also handing f the entry item itself (an object: read_entry checked it).
 template <typename F>
-void for_each_entry_item(const Jsonb *obj, const DayContext &day, F &&f)
+void for_each_entry_item(const Jsonb *obj, const InputRow &day, F &&f)
 {
     if (obj == nullptr)
         return;
@@ -98,7 +100,7 @@ void for_each_entry_item(const Jsonb *obj, const DayContext &day, F &&f)
 }
 
 // The common case: add every entry into a per-key aggregator (and mark the day active).
-void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const DayContext &day,
+void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day,
                           bool want_identity);
 
 }  // namespace ducache::pg

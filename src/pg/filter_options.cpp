@@ -34,7 +34,7 @@ bool string_member(const JsonbObjectView &v, std::string_view name, std::string_
     return true;
 }
 
-const JsonbContainer *object_root(const Jsonb *j, const DayContext &day)
+const JsonbContainer *object_root(const Jsonb *j, const InputRow &day)
 {
     if (j == nullptr)
         return nullptr;
@@ -43,7 +43,7 @@ const JsonbContainer *object_root(const Jsonb *j, const DayContext &day)
     return &j->root;
 }
 
-void read_models(const Jsonb *models, const DayContext &day, core::FilterOptionsBuilder &b)
+void read_models(const Jsonb *models, const InputRow &day, core::FilterOptionsBuilder &b)
 {
     const JsonbContainer *root = object_root(models, day);
     if (!root)
@@ -74,7 +74,7 @@ void read_models(const Jsonb *models, const DayContext &day, core::FilterOptions
     }
 }
 
-void read_users(const Jsonb *users, const DayContext &day, core::FilterOptionsBuilder &b)
+void read_users(const Jsonb *users, const InputRow &day, core::FilterOptionsBuilder &b)
 {
     const JsonbContainer *root = object_root(users, day);
     if (!root)
@@ -118,8 +118,8 @@ DUCACHE_FUNCTION(ducache_filter_options)
         const Jsonb *cols[2] = {};
         int day = 0;
         while (scan.next(date, cols)) {
-            DayContext models_ctx{date, day, "aggregated_by_model"};
-            DayContext users_ctx{date, day++, "aggregated_by_user"};
+            InputRow models_ctx{date, day, "aggregated_by_model"};
+            InputRow users_ctx{date, day++, "aggregated_by_user"};
             read_models(cols[0], models_ctx, b);
             read_users(cols[1], users_ctx, b);
         }

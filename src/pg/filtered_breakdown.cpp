@@ -6,6 +6,7 @@
 #include "pg/boundary.hpp"
 #include "pg/breakdown_output.hpp"
 #include "pg/cache_scan.hpp"
+#include "pg/cache_table.hpp"
 #include "pg/cell_walker.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/entry_reader.hpp"
@@ -35,13 +36,13 @@ void scan_days(const char *table, DateADT start, DateADT end, bool with_models, 
     int day = 0;
     while (scan.next(date, cols)) {
         dates.push_back(date);
-        DayContext ctx{date, day++, kUsers};
+        InputRow ctx{date, day++, kUsers};
         f(ctx, cols[0], cols[1]);
     }
     scan.finish();
 }
 
-void add_cell(core::Slot &slot, const Cell &c, const DayContext &day, std::string_view key)
+void add_cell(core::Slot &slot, const Cell &c, const InputRow &day, std::string_view key)
 {
     DayLabel row(day);
     slot.totals.add_or_throw(c.values.counts, c.values.cost_seen ? &c.values.cost : nullptr, kUsers, key, row);
@@ -54,7 +55,7 @@ void users_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, DateA
     core::KeyAggregator agg(memory), ids(memory);
     std::pmr::vector<DateADT> dates(memory);
     core::CellLevel level = f.level(false);
-    scan_days(table, start, end, false, dates, [&](const DayContext &day, const Jsonb *users, const Jsonb *) {
+    scan_days(table, start, end, false, dates, [&](const InputRow &day, const Jsonb *users, const Jsonb *) {
         EntryValues who;
         walk_cells(
             users, day, f, level,
@@ -99,7 +100,7 @@ void model_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, DateA
     core::ProviderNames names(memory);
     std::pmr::vector<DateADT> dates(memory);
     core::CellLevel level = f.level(true);
-    scan_days(table, start, end, true, dates, [&](const DayContext &day, const Jsonb *users, const Jsonb *models) {
+    scan_days(table, start, end, true, dates, [&](const InputRow &day, const Jsonb *users, const Jsonb *models) {
         note_providers(models, names);
         DayLabel row(day);
         walk_cells(users, day, f, level,
@@ -145,7 +146,7 @@ void user_model_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, 
     std::pmr::vector<DateADT> dates(memory);
     std::pmr::string buf(memory);
     core::CellLevel level = f.level(true);
-    scan_days(table, start, end, true, dates, [&](const DayContext &day, const Jsonb *users, const Jsonb *models) {
+    scan_days(table, start, end, true, dates, [&](const InputRow &day, const Jsonb *users, const Jsonb *models) {
         note_providers(models, names);
         walk_cells(users, day, f, level, [&](const Cell &c) {
             std::string_view k = core::pair_key(buf, c.user, c.model);
@@ -187,7 +188,7 @@ void api_key_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, Dat
     std::pmr::vector<bool> has_name(memory);
     std::pmr::vector<DateADT> dates(memory);
     std::pmr::string buf(memory);
-    scan_days(table, start, end, false, dates, [&](const DayContext &day, const Jsonb *users, const Jsonb *) {
+    scan_days(table, start, end, false, dates, [&](const InputRow &day, const Jsonb *users, const Jsonb *) {
         walk_cells(users, day, f, core::CellLevel::key, [&](const Cell &c) {
             std::string_view k = core::pair_key(buf, c.key, c.user);
             core::Slot &s = pairs.find_or_insert(k.data(), k.size());

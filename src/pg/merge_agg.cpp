@@ -68,7 +68,7 @@ DUCACHE_FUNCTION(ducache_merge_trans)
     // form only knows the row's position in its input.
     bool dated = PG_NARGS() > 2 && !PG_ARGISNULL(2);
     std::string where = dated ? std::string() : "input row " + std::to_string(state->rows + 1);
-    DayContext day{dated ? PG_GETARG_DATEADT(2) : 0, state->rows++, "ducache_merge input",
+    InputRow day{dated ? PG_GETARG_DATEADT(2) : 0, state->rows++, "ducache_merge input",
                    dated ? nullptr : where.c_str()};
     accumulate_breakdown(state->agg, obj, day, false);
     PG_RETURN_POINTER(state);

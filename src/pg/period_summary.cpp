@@ -62,7 +62,7 @@ DUCACHE_FUNCTION(ducache_period_summary)
             DateADT date;
             const Jsonb *value = nullptr;
             while (scan.next(date, &value)) {
-                DayContext ctx{date, days++, "aggregated_by_user"};
+                InputRow ctx{date, days++, "aggregated_by_user"};
                 DayLabel row(ctx);
                 auto add = [&](core::KeyAggregator &agg, std::string_view key, const Cell &c) {
                     core::Slot &s = agg.find_or_insert(key.data(), key.size());

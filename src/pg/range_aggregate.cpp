@@ -16,7 +16,7 @@ int aggregate_range(const char *table, const char *column, DateADT start, DateAD
     while (scan.next(date, &value)) {
         if (dates)
             dates->push_back(date);
-        DayContext ctx{date, day++, column};
+        InputRow ctx{date, day++, column};
         accumulate_breakdown(agg, value, ctx, want_identity);
     }
     scan.finish();

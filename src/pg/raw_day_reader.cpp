@@ -122,8 +122,8 @@ static bool metadata_alias(const JsonbItem &key_entry, std::string_view &alias)
 
 void feed_raw_day(const Jsonb *raw, DateADT date, core::RebuildDay &day)
 {
-    DayContext ctx{date, 0, "raw_data breakdown.models"};
-    DayContext kctx{date, 0, "raw_data api_keys"};
+    InputRow ctx{date, 0, "raw_data breakdown.models"};
+    InputRow kctx{date, 0, "raw_data api_keys"};
     EntryValues values;
     walk_models(
         raw, date,
@@ -139,7 +139,7 @@ void feed_raw_day(const Jsonb *raw, DateADT date, core::RebuildDay &day)
         });
     JsonbItem item;
     if (core::raw_metrics_present(member_kind(raw_root(raw, date), "metrics", item), date_text(date))) {
-        DayContext tctx{date, 0, "raw_data"};
+        InputRow tctx{date, 0, "raw_data"};
         read_entry(item, tctx, "metrics", false, values);
         day.finish(values.counts, values.cost_seen ? &values.cost : nullptr);
     } else {
