@@ -4,7 +4,9 @@
 DELETE FROM daily_usage_cache;
 \set ECHO none
 \o /dev/null
+SET client_min_messages = warning;  -- 44_rebuild_fidelity may have left schema litemaas_ref
 \i test/reference/litemaas_fixture.sql
+RESET client_min_messages;
 \o
 \set ECHO all
 

@@ -98,9 +98,10 @@ fi
 done_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' /tmp/ducache_load_pgbench_$$.log)
 [ "${done_tx:-0}" -gt 50 ] || { echo "FAIL: too few transactions ($done_tx)"; fail=1; }
 psql -X -At -v ON_ERROR_STOP=1 -d $DB > /tmp/ducache_load_checks_$$.log <<'SQL'
--- Every date was inserted exactly once; everything else was an update.
+-- Every date was inserted exactly once; everything else was an update, or (0.2, CONTRACT §9)
+-- left alone because the stored row already held exactly the values sent.
 SELECT 'actions add up: ' || ((SELECT count(*) FROM load_log WHERE action = 'inserted') = (SELECT count(*) FROM daily_usage_cache)
-       AND (SELECT count(*) FROM load_log WHERE action NOT IN ('inserted', 'updated')) = 0);
+       AND (SELECT count(*) FROM load_log WHERE action NOT IN ('inserted', 'updated', 'unchanged')) = 0);
 -- Each row is one complete write: raw_data and the breakdown come from one writer (or one rebuild).
 SELECT 'rows whole: ' || bool_and(aggregated_by_user IS NOT NULL) FROM daily_usage_cache;
 -- amcheck: every btree with heapallindexed, and the heap.
