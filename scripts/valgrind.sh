@@ -27,6 +27,21 @@ SELECT ducache_merge(aggregated_by_user) IS NOT NULL FROM daily_usage_cache
 SELECT count(*) FROM ducache_batch_upsert(ARRAY['2025-02-02', '2025-02-01']::date[], ARRAY['{}', '{}']::jsonb[], ARRAY['{"u1": {"totalRequests": 1}}', NULL]::jsonb[], NULL, NULL)
 SELECT count(*) FROM ducache_rebuild('2025-01-01', '2025-01-31')
 SELECT count(*) FROM ducache_batch_upsert(ARRAY['2025-02-02', '2025-02-02']::date[], ARRAY['{}', '{}']::jsonb[], NULL, NULL, NULL)
+INSERT INTO daily_usage_cache (date, aggregated_by_user, aggregated_by_model, aggregated_by_provider) VALUES ('2025-04-01', '{"u1": {"metrics": {"api_requests": 3, "spend": 0.5}, "models": {"gpt-4o": {"metrics": {"api_requests": 3, "spend": 0.5}, "api_keys": {"k-a": {"keyAlias": "k-a", "keyName": "ci", "metrics": {"api_requests": 2, "spend": 0.25}}, "k-b": {"metrics": {"api_requests": 1, "spend": 0.25}}}}}}, "u2": {"totalRequests": 4}}', '{"gpt-4o": {"metrics": {"api_requests": 3}, "users": {"u1": {}}}}', '{}')
+SELECT count(*) FROM ducache_user_breakdown('2025-04-01', '2025-04-30', ARRAY['u1'], ARRAY['gpt-4o'], ARRAY['k-a'])
+SELECT count(*) FROM ducache_model_breakdown('2025-04-01', '2025-04-30', model_ids => ARRAY['gpt-4o'])
+SELECT count(*) FROM ducache_provider_breakdown('2025-04-01', '2025-04-30', api_key_aliases => ARRAY['k-b'])
+SELECT count(*) FROM ducache_provider_breakdown('2025-04-01', '2025-04-30')
+SELECT total_requests FROM ducache_analytics('2025-04-01', '2025-04-30', ARRAY['u1', 'u2'])
+SELECT count(*) FROM ducache_daily_trend('2025-04-01', '2025-04-30', api_key_aliases => ARRAY['k-a'])
+SELECT count(*) FROM ducache_user_model_breakdown('2025-04-01', '2025-04-30', NULL, NULL, NULL)
+SELECT count(*) FROM ducache_api_key_breakdown('2025-04-01', '2025-04-30', NULL, ARRAY['gpt-4o'], NULL)
+SELECT length(ducache_dashboard('2025-04-01', '2025-04-30', '{"apiKeyIds": ["k-a"], "providerIds": ["openai"]}')::text) > 0
+SELECT length(ducache_filter_options('2025-04-01', '2025-04-30')::text) > 0
+SELECT count(*) FROM ducache_user_breakdown('2025-04-01', '2025-04-30', ARRAY['u1', NULL])
+SELECT ducache_dashboard('2025-04-01', '2025-04-30', '{"userIds": [1]}')
+SELECT count(*) FROM ducache_batch_upsert(ARRAY['2025-04-01']::date[], ARRAY['{}']::jsonb[], ARRAY['{"u2": {"totalRequests": 4}}']::jsonb[], NULL, NULL)
+SELECT count(*) FROM ducache_batch_upsert(ARRAY['2025-04-01']::date[], ARRAY['{}']::jsonb[], ARRAY['{"u2": {"totalRequests": 4}}']::jsonb[], NULL, NULL, touch_unchanged => true)
 INSERT INTO daily_usage_cache (date, aggregated_by_user) VALUES ('2025-03-01', '{"bad": {"totalRequests": "lots"}}')
 SELECT count(*) FROM ducache_user_breakdown('2025-03-01', '2025-03-01')
 CREATE FUNCTION ducache_test_fail(text) RETURNS boolean AS 'ducache', 'ducache_test_fail' LANGUAGE C STRICT
