@@ -169,7 +169,7 @@ void model_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, 
     while (scan.next(date, &models)) {
         InputRow ctx{date, day++, "aggregated_by_model"};
         DayLabel row(ctx);
-        for_each_entry_item(models, ctx, [&](std::string_view key, const EntryValues &v, uint32 pos, const JsonbItem &item) {
+        for_each_entry_item(models, ctx, false, [&](std::string_view key, const EntryValues &v, uint32 pos, const JsonbItem &item) {
             core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), pos);
             slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, ctx.column, key, row);
             slot.totals.mark_day(ctx.day_index);
@@ -211,7 +211,7 @@ void provider_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT star
         }
         InputRow ctx{date, index, "aggregated_by_model"};
         DayLabel row(ctx);
-        for_each_entry_item(cols[1], ctx, [&](std::string_view model, const EntryValues &v, uint32, const JsonbItem &item) {
+        for_each_entry_item(cols[1], ctx, false, [&](std::string_view model, const EntryValues &v, uint32, const JsonbItem &item) {
             JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
             bool has;
             std::string_view own = own_provider(entry, has);

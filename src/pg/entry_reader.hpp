@@ -55,9 +55,10 @@ void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int le
 
 [[noreturn]] void throw_bad_shape(const InputRow &day, const char *what);
 
-// Calls f(key, values, position) for every entry of a breakdown object. obj may be NULL (no call).
+// Calls f(key, values, position, item) for every entry of a breakdown object; item is the
+// entry itself (an object: read_entry checked it). obj may be NULL (no call).
 template <typename F>
-void for_each_entry(const Jsonb *obj, const InputRow &day, bool want_identity, F &&f)
+void for_each_entry_item(const Jsonb *obj, const InputRow &day, bool want_identity, F &&f)
 {
     if (obj == nullptr)
         return;
@@ -71,32 +72,18 @@ void for_each_entry(const Jsonb *obj, const InputRow &day, bool want_identity, F
     while (walk.next(key, val)) {
         std::string_view k(key.data, key.len);
         read_entry(val, day, k, want_identity, values);
-        f(k, values, n);
+        f(k, values, n, val);
         if ((++n & 4095) == 0)
             check_for_interrupts();
     }
 }
 
-// The same, also handing f the entry item itself (an object: read_entry checked it).
+// The same without the item: f(key, values, position).
 template <typename F>
-void for_each_entry_item(const Jsonb *obj, const InputRow &day, F &&f)
+void for_each_entry(const Jsonb *obj, const InputRow &day, bool want_identity, F &&f)
 {
-    if (obj == nullptr)
-        return;
-    const JsonbContainer *root = &obj->root;
-    if (!JsonContainerIsObject(root) || JsonContainerIsScalar(root))
-        throw_bad_shape(day, "it is not a JSON object");
-    ObjectWalker walk(root);
-    JsonbItem key, val;
-    EntryValues values;
-    uint32 n = 0;
-    while (walk.next(key, val)) {
-        std::string_view k(key.data, key.len);
-        read_entry(val, day, k, false, values);
-        f(k, values, n, val);
-        if ((++n & 4095) == 0)
-            check_for_interrupts();
-    }
+    for_each_entry_item(obj, day, want_identity,
+                        [&](std::string_view k, const EntryValues &v, uint32 n, const JsonbItem &) { f(k, v, n); });
 }
 
 // The common case: add every entry into a per-key aggregator (and mark the day active).
