@@ -6,15 +6,18 @@ MODULE_big = ducache
 OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp) $(wildcard src/pg/*.cpp)))
 
 # The install script is assembled from src/sql/NN_*.sql, one file per feature, in order.
-# The upgrade from 0.1.0 is assembled too: upgrade/0.1.0--0.2.0.prelude.sql (drops what changed
-# its signature or result columns), then every part but the table and the indexes (00, 10):
-# those parts are written to run again over 0.1.0's objects (CREATE OR REPLACE), so the upgraded
-# database ends with exactly the objects of a fresh install. When 0.3.0 starts, freeze the
-# built 0.1.0--0.2.0 script into upgrade/ and start a new prelude.
+# The upgrade from 0.1.0, upgrade/ducache--0.1.0--0.2.0.sql, is committed (readable alone) and
+# assembled too, by `make upgrade-scripts`: upgrade/0.1.0--0.2.0.prelude.sql (drops what changed
+# its signature or result columns), then every install part but the table and the indexes (00,
+# 10). Those parts are written to run again over 0.1.0's objects (CREATE OR REPLACE), so the
+# upgraded database ends with exactly the objects of a fresh install; test/shell/upgrade_script.sh
+# fails when the committed script is not what the parts assemble. When 0.3.0 starts, the
+# 0.1.0--0.2.0 script is frozen as it is and a new prelude begins.
 INSTALL_PARTS = $(sort $(wildcard src/sql/*.sql))
 UPGRADE_PARTS = upgrade/0.1.0--0.2.0.prelude.sql $(filter-out src/sql/00_% src/sql/10_%,$(INSTALL_PARTS))
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0--0.2.0.sql
-# upgrade/ducache--0.1.0.sql: the 0.1.0 install script as released (CREATE EXTENSION ... VERSION '0.1.0').
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# upgrade/ducache--0.1.0.sql: the 0.1.0 install script as released (CREATE EXTENSION ... VERSION
+# '0.1.0'); upgrade/ducache--0.1.0--0.2.0.sql: the step to 0.2.0.
 DATA = $(wildcard upgrade/$(EXTENSION)--*.sql)
 DOCS = README.md
 
@@ -55,8 +58,13 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) $(EXTENSION).control
 	cat $(INSTALL_PARTS) > $@
 
-$(EXTENSION)--0.1.0--0.2.0.sql: $(UPGRADE_PARTS)
-	cat $(UPGRADE_PARTS) > $@
+.PHONY: upgrade-scripts
+upgrade-scripts:
+	cat $(UPGRADE_PARTS) > upgrade/$(EXTENSION)--0.1.0--0.2.0.sql
+
+# For test/shell/upgrade_script.sh: the parts of the upgrade, in order.
+print-upgrade-parts:
+	@echo $(UPGRADE_PARTS)
 
 # Objects depend on every header: simple and always right for a project this size.
 $(OBJS): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp)
