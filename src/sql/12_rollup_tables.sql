@@ -1,0 +1,45 @@
+-- ducache install script, part 3: the month rollups' tables (CONTRACT §7; docs/rollups.md).
+--
+-- Rollups are derived data: members of the extension (DROP EXTENSION drops them, and
+-- daily_usage_cache is never touched), rebuilt by ducache_refresh_rollups(). Nobody but the
+-- extension's owner reads or writes them directly: the read functions read them on the
+-- caller's behalf only when the caller may read every row of daily_usage_cache (table-level
+-- SELECT, no row-level security in force), and the change triggers write through a
+-- SECURITY DEFINER function.
+
+-- One row per month that ducache has built (or is building) a rollup for. A row with
+-- built = false holds no rollup: it exists so refreshes of a month can lock it.
+CREATE TABLE @extschema@.ducache_rollups (
+    month                   date        PRIMARY KEY
+                                        CHECK (month OPERATOR(pg_catalog.=)
+                                               pg_catalog.date_trunc('month', month)::date),
+    built                   boolean     NOT NULL DEFAULT false,
+    -- bit d-1 set: day d of the month was cached (and is summed below)
+    days                    integer     NOT NULL DEFAULT 0,
+    -- the month's sums in daily_usage_cache's own shape, every entry with its day mask
+    aggregated_by_user      jsonb,
+    aggregated_by_model     jsonb,
+    aggregated_by_provider  jsonb,
+    -- what readers derive per day from aggregated_by_model where a day's
+    -- aggregated_by_provider is {} or NULL (CONTRACT §5.3), summed over those days
+    providers_derived       jsonb,
+    models_unprovided       jsonb,
+    -- per-day summaries for the daily series (trend, dashboard)
+    daily                   jsonb,
+    refreshed_at            timestamptz
+);
+COMMENT ON TABLE @extschema@.ducache_rollups IS
+    'ducache month rollups of daily_usage_cache (derived data; used only while no change to the month is logged).';
+
+-- Every change to a day row logs its month here (statement triggers on daily_usage_cache).
+-- A rollup is used only while no row for its month is visible: writers never wait for or
+-- lock anything here (they only append), and a refresh deletes exactly the rows it saw.
+CREATE TABLE @extschema@.ducache_rollup_changes (
+    month       date        NOT NULL,
+    changed_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX ducache_rollup_changes_month ON @extschema@.ducache_rollup_changes (month);
+COMMENT ON TABLE @extschema@.ducache_rollup_changes IS
+    'Months of daily_usage_cache changed since their rollup was built (appended by triggers, cleared by refreshes).';
+
+REVOKE ALL ON TABLE @extschema@.ducache_rollups, @extschema@.ducache_rollup_changes FROM PUBLIC;
