@@ -6,18 +6,41 @@ MODULE_big = ducache
 OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp) $(wildcard src/pg/*.cpp)))
 
 # The install script is assembled from src/sql/NN_*.sql, one file per feature, in order.
-# The upgrade from 0.1.0, upgrade/ducache--0.1.0--0.2.0.sql, is committed (readable alone) and
-# assembled too, by `make upgrade-scripts`: upgrade/0.1.0--0.2.0.prelude.sql (drops what changed
-# its signature or result columns), then every install part but the table and the indexes (00,
-# 10). Those parts are written to run again over 0.1.0's objects (CREATE OR REPLACE), so the
-# upgraded database ends with exactly the objects of a fresh install; test/shell/upgrade_script.sh
-# fails when the committed script is not what the parts assemble. When 0.3.0 starts, the
-# 0.1.0--0.2.0 script is frozen as it is and a new prelude begins.
 INSTALL_PARTS = $(sort $(wildcard src/sql/*.sql))
-UPGRADE_PARTS = upgrade/0.1.0--0.2.0.prelude.sql $(filter-out src/sql/00_% src/sql/10_%,$(INSTALL_PARTS))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-# upgrade/ducache--0.1.0.sql: the 0.1.0 install script as released (CREATE EXTENSION ... VERSION
-# '0.1.0'); upgrade/ducache--0.1.0--0.2.0.sql: the step to 0.2.0.
+
+# Upgrades. Released versions are frozen: upgrade/ducache--0.1.0.sql and ducache--0.2.0.sql are
+# their install scripts exactly as released (CREATE EXTENSION ... VERSION 'X' keeps working),
+# and upgrade/ducache--0.1.0--0.2.0.sql is the step to 0.2.0 as released (nothing regenerates
+# it any more: it holds 0.2.0's parts, not today's). test/shell/upgrade_script.sh checks that
+# none of them changes.
+#
+# The step being written, upgrade/ducache--0.2.0--0.3.0.sql, is committed (readable alone) and
+# assembled by `make upgrade-scripts`: upgrade/0.2.0--0.3.0.prelude.sql (hand-written: drops what
+# changes its arguments or result columns, see docs in the prelude), then every install part
+# that 0.2.0's objects allow to run again. New parts are picked up by themselves.
+#
+# Replayable parts hold only CREATE OR REPLACE (functions, aggregates, triggers), COMMENT ON,
+# GRANT/REVOKE, ALTER ... DEPENDS ON EXTENSION: running them over the previous version's objects
+# ends with a fresh install's objects. ONCE parts create state that cannot be created twice
+# (CREATE TABLE, CREATE INDEX): they are NAMED so, NN_*table.sql, NN_*tables.sql or
+# NN_*indexes.sql (upgrade_script.sh fails when a part that is not named so creates a table or
+# an index). A once part runs in the install script and in the ONE upgrade step of the version
+# that adds it, never in a later step:
+#   * 0.2.0 -> 0.3.0 leaves out the once parts 0.2.0 already had (00_table, 10_indexes) and keeps
+#     12_rollup_tables.sql (new in 0.3.0: its tables do not exist in a 0.2.0 database).
+#   * The next step (0.3.0 -> 0.4.0) leaves out every once part 0.3.0 has, 12_rollup_tables
+#     included: set ONCE_RELEASED to $(ONCE_PARTS) as 0.3.0 is released, freeze this step's
+#     script (and ducache--0.3.0.sql) as 0.2.0's were, start a new prelude. A change to a
+#     released table is then a hand-written ALTER TABLE in the prelude, not an edit of its part.
+ONCE_PARTS = $(filter src/sql/%table.sql src/sql/%tables.sql src/sql/%indexes.sql,$(INSTALL_PARTS))
+ONCE_RELEASED = src/sql/00_table.sql src/sql/10_indexes.sql
+UPGRADE_FROM = 0.2.0
+UPGRADE_PRELUDE = upgrade/$(UPGRADE_FROM)--$(EXTVERSION).prelude.sql
+UPGRADE_SCRIPT = upgrade/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
+UPGRADE_PARTS = $(UPGRADE_PRELUDE) $(filter-out $(ONCE_RELEASED),$(INSTALL_PARTS))
+# Every upgrade/ducache--*.sql: the frozen install scripts and every step of the chain
+# (0.1.0 -> 0.2.0 -> 0.3.0: ALTER EXTENSION ducache UPDATE follows it from any released version).
 DATA = $(wildcard upgrade/$(EXTENSION)--*.sql)
 DOCS = README.md
 
@@ -58,13 +81,17 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) $(EXTENSION).control
 	cat $(INSTALL_PARTS) > $@
 
-.PHONY: upgrade-scripts
+.PHONY: upgrade-scripts print-upgrade-parts print-upgrade-script print-once-parts
 upgrade-scripts:
-	cat $(UPGRADE_PARTS) > upgrade/$(EXTENSION)--0.1.0--0.2.0.sql
+	cat $(UPGRADE_PARTS) > $(UPGRADE_SCRIPT)
 
-# For test/shell/upgrade_script.sh: the parts of the upgrade, in order.
+# For test/shell/upgrade_script.sh: the step being written, its parts in order, the once parts.
+print-upgrade-script:
+	@echo $(UPGRADE_SCRIPT)
 print-upgrade-parts:
 	@echo $(UPGRADE_PARTS)
+print-once-parts:
+	@echo $(ONCE_PARTS)
 
 # Objects depend on every header: simple and always right for a project this size.
 $(OBJS): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp)
