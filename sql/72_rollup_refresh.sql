@@ -301,6 +301,29 @@ SELECT action FROM ducache_batch_upsert(ARRAY['2025-04-05']::date[], ARRAY['{}']
 SELECT month, built FROM ducache_rollups WHERE month = '2025-04-01';
 SELECT count(*) AS change_rows FROM ducache_rollup_changes;
 
+-- ducache_rebuild refreshes the months it writes, in its transaction: May's days generated
+-- with the old key names are rewritten with the current ones (api_keys.name).
+CREATE SCHEMA rr;
+CREATE TABLE rr.users AS SELECT * FROM litemaas_ref.gen_users(12);
+CREATE TABLE rr.api_keys AS SELECT * FROM litemaas_ref.gen_api_keys(12);
+SET ducache.users_table = 'rr.users';
+SET ducache.api_keys_table = 'rr.api_keys';
+INSERT INTO daily_usage_cache (date, raw_data, aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics)
+SELECT g.* FROM generate_series(0, 3) AS n, litemaas_ref.gen_day(12, n, '2025-05-01') AS g;
+SELECT * FROM ducache_refresh_rollups('2025-05-01', '2025-05-31');
+SELECT count(DISTINCT k.value ->> 'keyName') FILTER (WHERE k.value ->> 'keyName' LIKE '%(renamed)') AS renamed_key_names
+FROM ducache_rollups r, jsonb_each(r.aggregated_by_user) u, jsonb_each(u.value -> 'models') c, jsonb_each(c.value -> 'api_keys') k
+WHERE r.month = '2025-05-01';
+SELECT action, count(*) FROM ducache_rebuild('2025-05-01', '2025-05-04') GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS change_rows FROM ducache_rollup_changes;
+SELECT count(DISTINCT k.value ->> 'keyName') FILTER (WHERE k.value ->> 'keyName' LIKE '%(renamed)') AS renamed_key_names
+FROM ducache_rollups r, jsonb_each(r.aggregated_by_user) u, jsonb_each(u.value -> 'models') c, jsonb_each(c.value -> 'api_keys') k
+WHERE r.month = '2025-05-01';
+SELECT * FROM pg_temp.check_all();
+RESET ducache.users_table;
+RESET ducache.api_keys_table;
+DROP SCHEMA rr CASCADE;
+
 -- Who may refresh: a role that reads all of daily_usage_cache; the work runs as the owner.
 CREATE ROLE ducache_rr_none;
 CREATE ROLE ducache_rr_reader;
