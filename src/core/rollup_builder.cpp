@@ -88,6 +88,8 @@ struct RollupBuilder::Impl {
     }
 
     std::pmr::memory_resource *mr;
+    void (*tick)() = nullptr;
+    uint32_t written = 0;
     std::string month;
     int day = 0;
     uint32_t bit = 0;
@@ -132,6 +134,8 @@ struct RollupBuilder::Impl {
     void write_entry(JsonWriter &w, Level &level, uint32_t i, std::string_view key, More &&more)
     {
         const Totals &t = level.agg.slots()[i].totals;
+        if (tick && (++written & 1023) == 0)
+            tick();
         w.key(key);
         w.begin_object();
         more();
@@ -433,6 +437,11 @@ void RollupBuilder::provider(std::string_view provider, const EntryValues &v)
     uint32_t p = s.providers.find(provider, fresh);
     s.add(s.providers.totals(p), v, "aggregated_by_provider", provider);
     s.providers.extra[p].mask |= s.bit;
+}
+
+void RollupBuilder::set_tick(void (*tick)())
+{
+    impl_->tick = tick;
 }
 
 RollupDocuments RollupBuilder::finish()

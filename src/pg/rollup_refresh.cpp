@@ -73,7 +73,8 @@ public:
     explicit AsOwner(Oid owner)
     {
         GetUserIdAndSecContext(&user_, &sec_);
-        SetUserIdAndSecContext(owner, sec_ | SECURITY_LOCAL_USERID_CHANGE);
+        // As maintenance commands run as a table's owner: no SET ROLE, no temp tables meanwhile.
+        SetUserIdAndSecContext(owner, sec_ | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
     }
     ~AsOwner() { SetUserIdAndSecContext(user_, sec_); }
 
@@ -167,6 +168,7 @@ core::RollupDocuments build_month(const Tables &t, DateADT month, bool owner_see
     if (!owner_sees_all)
         throw_rls_hides(label);
     core::RollupBuilder b(memory, label);
+    b.set_tick([] { check_for_interrupts(); });
     CacheScan scan(t.cache, "aggregated_by_user, aggregated_by_model, aggregated_by_provider", 3, month,
                    next_month(month) - 1);
     DateADT date;
