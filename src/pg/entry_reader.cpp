@@ -17,7 +17,9 @@ using core::Error;
 
 std::string row_text(const InputRow &day)
 {
-    return day.where ? std::string(day.where) : date_text(day.date);
+    if (day.where)
+        return day.where;
+    return day.rollup ? "the rollup of " + date_text(day.date) : date_text(day.date);
 }
 
 namespace {
