@@ -24,7 +24,12 @@ struct Totals {
     int64_t counts[kCountMetrics] = {};
     DecimalSum cost;
     int32_t active_days = 0;
-    int32_t last_day = INT32_MIN;  // the last day counted in active_days
+    int32_t last_day = INT32_MIN;  // the latest day counted in active_days (a day offset)
+    // The days counted so far of the row being read: bit b = day day_base + b. Rows come in
+    // date order and cover disjoint days (a day row: one day; a rollup row: a month), so only
+    // the current row's bits need keeping.
+    int32_t day_base = INT32_MIN;
+    uint32_t day_bits = 0;
     // Identity as the entries carry it: the latest non-null value in day order wins.
     std::string_view username, email, role;
 
@@ -41,11 +46,25 @@ struct Totals {
             cost.add(*cost_in);
     }
     // Counts `day` once however many times the key appears on it.
-    void mark_day(int32_t day)
+    void mark_day(int32_t day) { mark_days(day, 1); }
+    // Counts the days base + b for every bit b of mask (a rollup row's "~days", or 1 for a day
+    // row) not counted yet: the union of the days, however many cells of a row carry them.
+    void mark_days(int32_t base, uint32_t mask)
     {
-        if (last_day != day) {
-            last_day = day;
-            active_days++;
+        if (base != day_base) {  // a new row: its days are new (rows never share days)
+            if (mask == 0)
+                return;
+            day_base = base;
+            day_bits = mask;
+            active_days += __builtin_popcount(mask);
+            last_day = base + (31 - __builtin_clz(mask));
+            return;
+        }
+        uint32_t fresh = mask & ~day_bits;
+        if (fresh) {
+            day_bits |= fresh;
+            active_days += __builtin_popcount(fresh);
+            last_day = base + (31 - __builtin_clz(day_bits));
         }
     }
 };

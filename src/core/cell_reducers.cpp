@@ -16,12 +16,19 @@ std::pair<std::string_view, std::string_view> split_pair(std::string_view key)
     return {key.substr(0, at), key.substr(at + 1)};
 }
 
-void DaySet::add(int32_t day)
+void DaySet::add(int32_t base, uint32_t mask)
 {
-    size_t word = size_t(day) / 64;
-    if (word >= bits_.size())
-        bits_.resize(word + 1, 0);
-    bits_[word] |= uint64_t(1) << (day % 64);
+    if (mask == 0)
+        return;
+    // mask << (base % 64) spans at most two words.
+    size_t word = size_t(base) / 64;
+    unsigned shift = unsigned(base) % 64;
+    if (word + 1 >= bits_.size())
+        bits_.resize(word + 2, 0);
+    uint64_t m = mask;
+    bits_[word] |= m << shift;
+    if (shift > 32)
+        bits_[word + 1] |= m >> (64 - shift);
 }
 
 void DaySet::merge(const DaySet &o)
@@ -59,7 +66,7 @@ std::string_view ProviderNames::provider_of(std::string_view model) const
     return provider_from_name(model);
 }
 
-void ModelUsage::add(std::string_view model, std::string_view user, const EntryValues &v, int32_t day,
+void ModelUsage::add(std::string_view model, std::string_view user, const EntryValues &v, int32_t base,
                      std::string_view column, const RowLabel &where)
 {
     Slot &m = models.find_or_insert(model.data(), model.size());
@@ -70,8 +77,8 @@ void ModelUsage::add(std::string_view model, std::string_view user, const EntryV
             days.emplace_back(mr_);
     }
     m.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, model, where);
-    m.totals.mark_day(day);
-    days[i].add(day);
+    m.totals.mark_days(base, v.days);
+    days[i].add(base, v.days);
     std::string_view k = pair_key(buf_, model, user);
     Slot &p = pairs.find_or_insert(k.data(), k.size());
     if (p.totals.active_days == 0) {

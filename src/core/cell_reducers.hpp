@@ -24,11 +24,13 @@ namespace ducache::core {
 std::string_view pair_key(std::pmr::string &buf, std::string_view a, std::string_view b);
 std::pair<std::string_view, std::string_view> split_pair(std::string_view key);
 
-// Days as a bit set over day indexes (0, 1, ... in scan order).
+// Days as a bit set over day offsets (date - scan start; never negative).
 class DaySet {
 public:
     explicit DaySet(std::pmr::memory_resource *mr) : bits_(mr) {}
-    void add(int32_t day);
+    void add(int32_t day) { add(day, 1); }
+    // The days base + b for every bit b of mask.
+    void add(int32_t base, uint32_t mask);
     void merge(const DaySet &o);
     int32_t count() const;
 
@@ -55,8 +57,9 @@ class ModelUsage {
 public:
     explicit ModelUsage(std::pmr::memory_resource *mr)
         : models(mr), pairs(mr), users(mr), days(mr), mr_(mr), buf_(mr) {}
-    // One cell of `user` for `model` on day `day`; where/column name the row on overflow.
-    void add(std::string_view model, std::string_view user, const EntryValues &v, int32_t day,
+    // One cell of `user` for `model` in the row at day offset `base`, present on the days of
+    // v.days (base + bit); where/column name the row on overflow.
+    void add(std::string_view model, std::string_view user, const EntryValues &v, int32_t base,
              std::string_view column, const RowLabel &where);
     // Sums grouped by provider_of(model): active days from the union of the models' days,
     // models and users distinct.

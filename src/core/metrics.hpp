@@ -117,6 +117,9 @@ struct EntryValues {
     Decimal cost;
     bool cost_seen;
     std::string_view username, email, role;  // empty when absent or not a string
+    // The days the entry covers, relative to its row: 1 in a day row (that day); in a rollup
+    // row its "~days" (bit d-1: day d of the month). The adapter sets it.
+    uint32_t days = 1;
 };
 
 // Checked bigint addition of one count (core/count_sum.hpp adds a whole entry's counts).

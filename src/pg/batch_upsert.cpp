@@ -11,6 +11,7 @@
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/entry_reader.hpp"
+#include "pg/rollup_refresh.hpp"
 #include "pg/srf_output.hpp"
 #include "pg/upsert_unchanged.hpp"
 #include "pg/writer_lock.hpp"
@@ -245,5 +246,12 @@ DUCACHE_FUNCTION(ducache_batch_upsert)
             tuplestore_putvalues(rs->setResult, rs->setDesc, values, nulls);
         }
     });
+    // The months of the days written (not the unchanged ones) get fresh rollups, in this
+    // transaction (CONTRACT §7).
+    std::vector<DateADT> written;
+    for (int r = 0; r < n; r++)
+        if (action[r] != kUnchanged)
+            written.push_back(DatumGetDateADT(cols[0].values[r]));
+    refresh_rollups_of_days(pg_call([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); }), table_name, written);
     return (Datum)0;
 }

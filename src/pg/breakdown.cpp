@@ -17,6 +17,7 @@
 #include "pg/filtered_breakdown.hpp"
 #include "pg/identity.hpp"
 #include "pg/range_aggregate.hpp"
+#include "pg/rollup_access.hpp"
 #include "pg/srf_output.hpp"
 
 namespace ducache::pg {
@@ -139,8 +140,7 @@ void user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, D
                     std::pmr::memory_resource *memory)
 {
     core::KeyAggregator agg(memory);
-    std::pmr::vector<DateADT> dates(memory);
-    aggregate_range(table, "aggregated_by_user", start, end, agg, true, &dates);
+    aggregate_range(table, "aggregated_by_user", start, end, rollup_access(fcinfo), agg, true);
     apply_users_table(agg);
     bool appended = result_columns(fcinfo) > 12;
     Datum values[13];
@@ -151,7 +151,7 @@ void user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, D
             check_for_interrupts();
         int col = put_breakdown_row(*s, true, values, nulls);
         if (appended)
-            values[col] = date_or_null(dates, s->totals.last_day, nulls[col]);
+            values[col] = offset_date_or_null(start, s->totals.last_day, nulls[col]);
         put_row(fcinfo, values, nulls);
     }
 }
@@ -162,17 +162,18 @@ void model_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, 
     core::KeyAggregator agg(memory);
     core::ProviderNames names(memory);
     Extras x(memory);
-    CacheScan scan(table, "aggregated_by_model", 1, start, end);
-    DateADT date;
+    // A rollup's aggregated_by_model has the days' shape: provider (the latest own one),
+    // users (the union of the days' keys), "~days".
+    CacheScan scan(table, "aggregated_by_model", "aggregated_by_model", 1, start, end, rollup_access(fcinfo));
+    ScanRow r;
     const Jsonb *models = nullptr;
-    int day = 0;
-    while (scan.next(date, &models)) {
-        InputRow ctx{date, day++, "aggregated_by_model"};
+    while (scan.next(r, &models)) {
+        InputRow ctx{r.date, r.base, "aggregated_by_model", nullptr, r.rollup};
         DayLabel row(ctx);
         for_each_entry_item(models, ctx, false, [&](std::string_view key, const EntryValues &v, uint32 pos, const JsonbItem &item) {
             core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), pos);
             slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, ctx.column, key, row);
-            slot.totals.mark_day(ctx.day_index);
+            slot.totals.mark_days(ctx.day_index, v.days);
             size_t i = slot_index(agg, slot);
             x.grow(i);
             JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
@@ -193,13 +194,47 @@ void provider_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT star
     core::KeyAggregator agg(memory);
     core::ProviderNames names(memory);
     Extras x(memory);
-    CacheScan scan(table, "aggregated_by_provider, aggregated_by_model", 2, start, end);
-    DateADT date;
+    // A rollup row: aggregated_by_provider summed over the days that had a non-empty one, and
+    // providers_derived, what the other days derive (with their models and users).
+    CacheScan scan(table, "aggregated_by_provider, aggregated_by_model", "aggregated_by_provider, providers_derived", 2,
+                   start, end, rollup_access(fcinfo));
+    ScanRow r;
     const Jsonb *cols[2] = {nullptr, nullptr};
-    int day = 0;
     std::pmr::string model_key(memory);
-    while (scan.next(date, cols)) {
-        int index = day++;
+    // Models as pairs provider\0\0model: no user id starts with NUL, so they never collide
+    // with the provider\0user pairs of note_users.
+    auto note_model = [&](size_t i, std::string_view provider, std::string_view model) {
+        model_key.assign(1, '\0');
+        model_key.append(model.data(), model.size());
+        if (x.first(provider, model_key))
+            x.models[i]++;
+    };
+    while (scan.next(r, cols)) {
+        if (r.rollup) {
+            InputRow stored_ctx{r.date, r.base, "aggregated_by_provider", nullptr, true};
+            accumulate_breakdown(agg, cols[0], stored_ctx, false);
+            InputRow ctx{r.date, r.base, "providers_derived", nullptr, true};
+            DayLabel row(ctx);
+            for_each_entry_item(cols[1], ctx, false, [&](std::string_view provider, const EntryValues &v, uint32,
+                                                         const JsonbItem &item) {
+                core::Slot &slot = agg.find_or_insert(provider.data(), provider.size());
+                slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, ctx.column, provider, row);
+                slot.totals.mark_days(ctx.day_index, v.days);
+                size_t i = slot_index(agg, slot);
+                x.grow(i);
+                JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+                int32 at = find_member(entry, "models");
+                if (at >= 0 && entry.kind(uint32(at)) == core::ValueKind::object) {
+                    JsonbObjectView models = entry.object(uint32(at));
+                    for (uint32 m = 0; m < models.size(); m++)
+                        note_model(i, provider, models.key(m));
+                }
+                x.note_users(i, provider, entry);
+            });
+            continue;
+        }
+        const DateADT date = r.date;
+        const int32 index = r.base;
         const Jsonb *stored = cols[0];
         // A non-empty aggregated_by_provider is read as it is (a non-object is an error there);
         // {} or NULL: the day's providers come from aggregated_by_model by the §5.3 rule.
@@ -221,12 +256,7 @@ void provider_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT star
             slot.totals.mark_day(ctx.day_index);
             size_t i = slot_index(agg, slot);
             x.grow(i);
-            // Models as pairs provider\0\0model: no user id starts with NUL, so they never
-            // collide with the provider\0user pairs of note_users.
-            model_key.assign(1, '\0');
-            model_key.append(model.data(), model.size());
-            if (x.first(provider, model_key))
-                x.models[i]++;
+            note_model(i, provider, model);
             x.note_users(i, provider, entry);
         });
     }

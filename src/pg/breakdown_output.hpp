@@ -28,12 +28,6 @@ inline int result_columns(FunctionCallInfo fcinfo)
 // next column index.
 int put_breakdown_row(const core::Slot &s, bool identity, Datum *values, bool *nulls);
 
-inline Datum date_or_null(const std::pmr::vector<DateADT> &dates, int32 day, bool &null)
-{
-    null = day < 0 || size_t(day) >= dates.size();
-    return null ? (Datum)0 : DateADTGetDatum(dates[size_t(day)]);
-}
-
 // Reads the own "provider" strings of one day's aggregated_by_model into names (later days
 // win). Entries that are not objects carry none.
 void note_providers(const Jsonb *models, core::ProviderNames &names);

@@ -9,6 +9,7 @@
 extern "C" {
 #include "catalog/namespace.h"
 #include "commands/extension.h"
+#include "lib/stringinfo.h"
 #include "utils/lsyscache.h"
 }
 
@@ -39,12 +40,108 @@ void check_date_range(DateADT start, DateADT end)
         });
 }
 
+namespace {
+
+DateADT month_start(DateADT d)
+{
+    int y, m, day;
+    j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+    return date2j(y, m, 1) - POSTGRES_EPOCH_JDATE;
+}
+
+DateADT add_months(DateADT first, int n)
+{
+    int y, m, day;
+    j2date(first + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+    int k = y * 12 + (m - 1) + n;
+    return date2j(k / 12, k % 12 + 1, 1) - POSTGRES_EPOCH_JDATE;
+}
+
+// "p.a, p.b" from "a, b" (trusted constant column lists).
+const char *prefixed(const char *prefix, const char *columns)
+{
+    StringInfoData out;
+    initStringInfo(&out);
+    const char *p = columns;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ' ')
+            e++;
+        appendStringInfo(&out, "%s%s.%.*s", out.len ? ", " : "", prefix, int(e - p), p);
+        p = e;
+    }
+    return out.data;
+}
+
+}  // namespace
+
 CacheScan::CacheScan(const char *table, const char *columns, int ncolumns, DateADT start, DateADT end,
                      bool fresh_snapshot)
-    : ncolumns_(ncolumns)
+    : ncolumns_(ncolumns), start_(start)
 {
     if (ncolumns > kMaxColumns)
         throw std::logic_error("CacheScan: too many columns");
+    const char *sql = pg_call([&] {
+        return (const char *)psprintf("SELECT date, %s FROM %s WHERE date OPERATOR(pg_catalog.>=) $1 "
+                                      "AND date OPERATOR(pg_catalog.<=) $2 ORDER BY date",
+                                      columns, table);
+    });
+    Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
+    open(sql, 2, args, fresh_snapshot);
+}
+
+CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_columns, int ncolumns,
+                     DateADT start, DateADT end, const RollupAccess &access)
+    : ncolumns_(ncolumns), start_(start)
+{
+    if (ncolumns > kMaxColumns)
+        throw std::logic_error("CacheScan: too many columns");
+    // The whole calendar months inside [start, end]: from first_month to last_month (their
+    // first days). start and end are finite (check_date_range), far from the date limits.
+    DateADT first_month = month_start(start) == start ? start : add_months(month_start(start), 1);
+    DateADT last_month = add_months(month_start(end + 1), -1);
+    if (!access.usable() || first_month > last_month) {
+        const char *sql = pg_call([&] {
+            return (const char *)psprintf("SELECT date, %s FROM %s WHERE date OPERATOR(pg_catalog.>=) $1 "
+                                          "AND date OPERATOR(pg_catalog.<=) $2 ORDER BY date",
+                                          columns, table);
+        });
+        Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
+        open(sql, 2, args, false);
+        return;
+    }
+    with_rollups_ = true;
+    first_value_ = 4;
+    owner_ = access.owner;
+    // Everything schema-qualified, operators written OPERATOR(pg_catalog.x): the query runs as
+    // the rollups' owner, maybe a superuser, whatever the caller's search_path.
+    const char *sql = pg_call([&] {
+        return (const char *)psprintf(
+            "WITH fresh AS MATERIALIZED ("
+            " SELECT r.month, r.days, %s FROM %s r"
+            " WHERE r.built AND r.month OPERATOR(pg_catalog.>=) $3 AND r.month OPERATOR(pg_catalog.<=) $4"
+            " AND NOT EXISTS (SELECT FROM %s c WHERE c.month OPERATOR(pg_catalog.=) r.month))"
+            " SELECT f.month, true, f.days, %s FROM fresh f"
+            " UNION ALL"
+            " SELECT d.date, false, 1, %s FROM %s d"
+            " WHERE d.date OPERATOR(pg_catalog.>=) $1 AND d.date OPERATOR(pg_catalog.<=) $2"
+            " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=)"
+            " pg_catalog.date_trunc('month', d.date::pg_catalog.timestamp)::pg_catalog.date)"
+            " ORDER BY 1",
+            prefixed("r", rollup_columns), access.rollups, access.changes, prefixed("f", rollup_columns),
+            prefixed("d", columns), table);
+    });
+    Datum args[4] = {DateADTGetDatum(start), DateADTGetDatum(end), DateADTGetDatum(first_month),
+                     DateADTGetDatum(last_month)};
+    open(sql, 4, args, false);
+}
+
+void CacheScan::open(const char *sql, int nargs, Datum *args, bool fresh_snapshot)
+{
     portal_ = pg_call([&] {
         MemoryContext caller = CurrentMemoryContext;
         row_cxt_ = AllocSetContextCreate(CurrentMemoryContext, "ducache row", ALLOCSET_DEFAULT_SIZES);
@@ -54,23 +151,27 @@ CacheScan::CacheScan(const char *table, const char *columns, int ncolumns, DateA
         // until SPI_finish, so anything the caller allocates while a scan is open would pile
         // up there. Each SPI call below switches back to the caller's context.
         MemoryContextSwitchTo(caller);
-        char *sql = psprintf("SELECT date, %s FROM %s WHERE date OPERATOR(pg_catalog.>=) $1 "
-                             "AND date OPERATOR(pg_catalog.<=) $2 ORDER BY date",
-                             columns, table);
-        Oid types[2] = {DATEOID, DATEOID};
-        Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
-        SPIPlanPtr plan = SPI_prepare(sql, 2, types);
-        if (!plan)
-            elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-        Portal portal = SPI_cursor_open(nullptr, plan, args, nullptr, !fresh_snapshot);
+        Oid types[4] = {DATEOID, DATEOID, DATEOID, DATEOID};
+        Portal portal = nullptr;
+        // Planned and started (privileges checked) as the owner when reading rollups.
+        as_rollup_owner(owner_, [&] {
+            SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
+            if (!plan)
+                elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+            portal = SPI_cursor_open(nullptr, plan, args, nullptr, !fresh_snapshot);
+        });
         MemoryContextSwitchTo(caller);
         return portal;
     });
     // The binary values are read in place: never trust a column's type to still be the
     // checked one (the shape check holds a lock, this is the second line of defence).
     check_result_column(portal_->tupDesc, 1, DATEOID);
+    if (with_rollups_) {
+        check_result_column(portal_->tupDesc, 2, BOOLOID);
+        check_result_column(portal_->tupDesc, 3, INT4OID);
+    }
     for (int i = 0; i < ncolumns_; i++)
-        check_result_column(portal_->tupDesc, i + 2, JSONBOID);
+        check_result_column(portal_->tupDesc, i + first_value_, JSONBOID);
 }
 
 void CacheScan::fetch_batch()
@@ -79,7 +180,7 @@ void CacheScan::fetch_batch()
         MemoryContext caller = CurrentMemoryContext;
         if (batch_)
             SPI_freetuptable(batch_);
-        SPI_cursor_fetch(portal_, true, kBatch);
+        as_rollup_owner(owner_, [&] { SPI_cursor_fetch(portal_, true, kBatch); });
         batch_ = SPI_tuptable;
         batch_size_ = SPI_processed;
         batch_pos_ = 0;
@@ -89,7 +190,7 @@ void CacheScan::fetch_batch()
         done_ = true;
 }
 
-bool CacheScan::next(DateADT &date, const Jsonb **values)
+bool CacheScan::next(ScanRow &row, const Jsonb **values)
 {
     check_for_interrupts();
     if (done_)
@@ -105,14 +206,33 @@ bool CacheScan::next(DateADT &date, const Jsonb **values)
         MemoryContextReset(row_cxt_);
         MemoryContext old = MemoryContextSwitchTo(row_cxt_);
         bool isnull;
-        date = DatumGetDateADT(SPI_getbinval(tuple, desc, 1, &isnull));
+        row.date = DatumGetDateADT(SPI_getbinval(tuple, desc, 1, &isnull));
+        row.rollup = false;
+        row.days = 1;
+        if (with_rollups_) {
+            row.rollup = DatumGetBool(SPI_getbinval(tuple, desc, 2, &isnull));
+            Datum days = SPI_getbinval(tuple, desc, 3, &isnull);
+            row.days = isnull ? 0 : uint32(DatumGetInt32(days));
+        }
         for (int i = 0; i < ncolumns_; i++) {
-            Datum d = SPI_getbinval(tuple, desc, i + 2, &isnull);
+            Datum d = SPI_getbinval(tuple, desc, i + first_value_, &isnull);
             values[i] = isnull ? nullptr : DatumGetJsonbP(d);  // detoasts into row_cxt_
         }
         MemoryContextSwitchTo(old);
     });
+    row.base = row.date - start_;
     rows_++;
+    if (row.rollup)
+        rollup_rows_++;
+    return true;
+}
+
+bool CacheScan::next(DateADT &date, const Jsonb **values)
+{
+    ScanRow row;
+    if (!next(row, values))
+        return false;
+    date = row.date;
     return true;
 }
 

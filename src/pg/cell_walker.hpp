@@ -112,7 +112,7 @@ void walk_cells(const Jsonb *users, const InputRow &day, const core::Filters &f,
             label.model = model;
             label.has_model = true;
             if (level == core::CellLevel::model) {
-                read_cell_entry(mv, site, 1, values);
+                read_cell_entry(mv, site, 1, day.rollup, values);
                 on_cell(Cell{level, user, model, {}, {}, false, values});
                 continue;
             }
@@ -131,7 +131,7 @@ void walk_cells(const Jsonb *users, const InputRow &day, const core::Filters &f,
                     continue;
                 label.key = alias;
                 label.has_key = true;
-                read_cell_entry(kv, site, 2, values);  // checks that it is an object
+                read_cell_entry(kv, site, 2, day.rollup, values);  // checks that it is an object
                 JsonbObjectView kview(reinterpret_cast<const JsonbContainer *>(kv.data));
                 int32 name_at = find_member(kview, "keyName");
                 bool has_name = name_at >= 0 && kview.kind(uint32(name_at)) == core::ValueKind::string;

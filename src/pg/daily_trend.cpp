@@ -13,8 +13,56 @@
 #include "pg/filter_args.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/range_aggregate.hpp"
+#include "pg/rollup_access.hpp"
 #include "pg/srf_output.hpp"
 #include "pg/date_text.hpp"
+
+namespace {
+
+using namespace ducache;
+using namespace ducache::pg;
+
+// A rollup's "daily": {"d": {"users": n, "metrics": {...}}} for every cached day d of the
+// month, emitted in day order as the days' rows would be.
+template <typename Emit>
+void emit_rollup_days(const ScanRow &r, const Jsonb *daily, std::pmr::memory_resource *memory, Emit &&emit)
+{
+    InputRow ctx{r.date, r.base, "daily", nullptr, false};  // its entries carry no "~days"
+    if (daily == nullptr)
+        throw_bad_shape(ctx, "a rollup has no daily summaries");
+    struct Day {
+        bool seen = false;
+        int32 users = 0;
+        EntryValues values;
+    };
+    Day days[32];
+    for_each_entry_item(daily, ctx, false, [&](std::string_view key, const EntryValues &v, uint32, const JsonbItem &item) {
+        int d = 0;
+        for (char ch : key)
+            d = (ch >= '0' && ch <= '9' && d < 100) ? d * 10 + (ch - '0') : 100;
+        if (key.empty() || d < 1 || d > 31)
+            throw_bad_shape(ctx, "a daily key is not a day of the month");
+        JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+        int32 at = find_member(entry, "users");
+        int64_t users = 0;
+        if (at >= 0 && entry.kind(uint32(at)) == core::ValueKind::number)
+            entry.count(uint32(at), users);
+        days[d].seen = true;
+        days[d].users = int32(users);
+        days[d].values = v;
+    });
+    for (int d = 1; d <= 31; d++) {
+        if (!days[d].seen)
+            continue;
+        core::Totals totals(memory);
+        const EntryValues &v = days[d].values;
+        const core::FixedLabel where(date_text(r.date + d - 1));
+        totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, "daily", "", where);
+        emit(DateADT(r.date + d - 1), days[d].users, totals);
+    }
+}
+
+}  // namespace
 
 DUCACHE_FUNCTION(ducache_daily_trend)
 {
@@ -35,12 +83,27 @@ DUCACHE_FUNCTION(ducache_daily_trend)
         read_filter_args(fcinfo, 2, filters);
         const bool filtered = filters.any();
         const core::CellLevel level = filters.level(false);
-        CacheScan scan(cache_table_name(fcinfo), "aggregated_by_user", 1, start, end);
-        DateADT date;
+        // Unfiltered, a fresh month rollup answers from its "daily" summaries; filtered calls
+        // need each day's cells, so they read the days only.
+        const char *table = cache_table_name(fcinfo);
+        CacheScan scan = filtered
+            ? CacheScan(table, "aggregated_by_user", 1, start, end)
+            : CacheScan(table, "aggregated_by_user", "daily", 1, start, end, rollup_access(fcinfo));
+        ScanRow r;
         const Jsonb *users = nullptr;
-        int day = 0;
-        while (scan.next(date, &users)) {
-            InputRow ctx{date, day++, "aggregated_by_user"};
+        auto emit = [&](DateADT date, int32 active, const core::Totals &totals) {
+            Datum values[2 + core::kTrendColumns] = {DateADTGetDatum(date), Int32GetDatum(active)};
+            put_metric_columns(totals, values + 2, core::kTrendColumns);
+            bool nulls[2 + core::kTrendColumns] = {};
+            put_row(fcinfo, values, nulls);
+        };
+        while (scan.next(r, &users)) {
+            if (r.rollup) {
+                emit_rollup_days(r, users, &memory, emit);
+                continue;
+            }
+            const DateADT date = r.date;
+            InputRow ctx{date, r.base, "aggregated_by_user"};
             core::Totals totals(&memory);
             int32 active = 0;
             const std::string day_text = date_text(date);
@@ -65,10 +128,7 @@ DUCACHE_FUNCTION(ducache_daily_trend)
                 if (!any)
                     continue;
             }
-            Datum values[2 + core::kTrendColumns] = {DateADTGetDatum(date), Int32GetDatum(active)};
-            put_metric_columns(totals, values + 2, core::kTrendColumns);
-            bool nulls[2 + core::kTrendColumns] = {};
-            put_row(fcinfo, values, nulls);
+            emit(date, active, totals);
         }
         scan.finish();
     }

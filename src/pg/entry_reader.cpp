@@ -66,6 +66,25 @@ void throw_bad_shape(const InputRow &day, const char *what)
                 std::string(day.column) + " on " + row_text(day) + ": " + what + ".");
 }
 
+uint32_t read_days_mask(const JsonbObjectView &entry, const core::EntrySite &site)
+{
+    int32 at = -1;
+    for (uint32 i = 0; i < entry.size(); i++)
+        if (entry.key(i) == "~days") {
+            at = int32(i);
+            break;
+        }
+    if (at < 0)
+        core::throw_bad_value(site, "~days", "22023", "a rollup entry has no day mask");
+    int64_t mask = 0;
+    if (entry.kind(uint32(at)) != core::ValueKind::number)
+        core::throw_bad_value(site, "~days", "22023", "the day mask is not a number");
+    core::read_count(entry, uint32(at), site, mask);
+    if (mask <= 0 || mask > INT32_MAX)
+        core::throw_bad_value(site, "~days", "22023", "the day mask is not a whole number of 1 to 2147483647");
+    return uint32_t(mask);
+}
+
 void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view key, bool want_identity,
                 EntryValues &out)
 {
@@ -80,9 +99,10 @@ void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view ke
             return (nested ? metrics_shapes : entry_shapes).plan(v);
         },
         site, want_identity, out);
+    out.days = day.rollup ? read_days_mask(view, site) : 1;
 }
 
-void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, EntryValues &out)
+void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, bool rollup, EntryValues &out)
 {
     if (!item_is_object(entry))
         core::throw_entry_not_object(site, JsonbObjectView::kind_of(entry));
@@ -94,6 +114,7 @@ void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int le
             return (nested ? cell_metrics_shapes[slot] : cell_shapes[slot]).plan(v);
         },
         site, false, out);
+    out.days = rollup ? read_days_mask(view, site) : 1;
 }
 
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day, bool want_identity)

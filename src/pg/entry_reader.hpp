@@ -20,14 +20,24 @@ struct EntrySite;
 
 namespace ducache::pg {
 
-// The row being read, for messages and active days: a cached day, or an input row of
-// ducache_merge (then `where` describes it, "input row 3").
+class JsonbObjectView;
+
+// The row being read, for messages and active days: a cached day, a month rollup
+// (ducache_rollups, CONTRACT §7), or an input row of ducache_merge (then `where` describes it,
+// "input row 3").
 struct InputRow {
-    DateADT date;
-    int32_t day_index;   // distinct per row, increasing: counts active days
+    DateADT date;        // the day; a rollup: the month's first day
+    int32_t day_index;   // the row's day offset base (date - scan start; merge: its position):
+                         // distinct per row, increasing; an entry covers base + bit of its days
     const char *column;  // for messages: "aggregated_by_user", ...
     const char *where = nullptr;  // names the row instead of `date` when there is none (aggregates)
+    bool rollup = false;  // a rollup row: every entry and cell carries its "~days" mask
 };
+
+// The "~days" mask of a rollup entry or cell: a whole number of 1..2^31-1 (bit d-1: day d of
+// the month), else 22023 naming the site. Read only in rollup rows (the user data of a day
+// row may hold any key).
+uint32_t read_days_mask(const JsonbObjectView &entry, const core::EntrySite &site);
 
 // "2025-10-14", or the row's own description.
 std::string row_text(const InputRow &day);
@@ -50,8 +60,9 @@ void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view ke
                 EntryValues &out);
 
 // Parses one usage cell below a user entry (level 1: models[M], 2: models[M].api_keys[A])
-// with plan caches of its own; site names the cell in messages. No identity.
-void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, EntryValues &out);
+// with plan caches of its own; site names the cell in messages. No identity. rollup: the
+// cell's row is a rollup (out.days is then its "~days", else 1).
+void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, bool rollup, EntryValues &out);
 
 [[noreturn]] void throw_bad_shape(const InputRow &day, const char *what);
 

@@ -13,6 +13,8 @@
 #include "pg/filter_args.hpp"
 #include "pg/filtered_breakdown.hpp"
 #include "pg/identity.hpp"
+#include "pg/range_aggregate.hpp"
+#include "pg/rollup_access.hpp"
 #include "pg/srf_output.hpp"
 
 #include <algorithm>
@@ -24,19 +26,25 @@ namespace {
 
 constexpr const char *kUsers = "aggregated_by_user";
 
-// Scans the range once: f(day_context, users_jsonb, models_jsonb) per cached day; dates gets
-// each day's date by index. models_jsonb only when with_models.
+// What the scans read: the range, and the rollups this call may use.
+struct Range {
+    const char *table;
+    DateADT start, end;
+    RollupAccess rollups;
+};
+
+// Scans the range once: f(row_context, users_jsonb, models_jsonb) per cached day or fresh
+// month rollup (its aggregated_by_user and aggregated_by_model have the days' shape, every
+// entry and cell with its "~days"). models_jsonb only when with_models.
 template <typename F>
-void scan_days(const char *table, DateADT start, DateADT end, bool with_models, std::pmr::vector<DateADT> &dates, F &&f)
+void scan_days(const Range &range, bool with_models, F &&f)
 {
-    CacheScan scan(table, with_models ? "aggregated_by_user, aggregated_by_model" : "aggregated_by_user",
-                   with_models ? 2 : 1, start, end);
-    DateADT date;
+    const char *cols_sql = with_models ? "aggregated_by_user, aggregated_by_model" : "aggregated_by_user";
+    CacheScan scan(range.table, cols_sql, cols_sql, with_models ? 2 : 1, range.start, range.end, range.rollups);
+    ScanRow r;
     const Jsonb *cols[2] = {nullptr, nullptr};
-    int day = 0;
-    while (scan.next(date, cols)) {
-        dates.push_back(date);
-        InputRow ctx{date, day++, kUsers};
+    while (scan.next(r, cols)) {
+        InputRow ctx{r.date, r.base, kUsers, nullptr, r.rollup};
         f(ctx, cols[0], cols[1]);
     }
     scan.finish();
@@ -46,16 +54,15 @@ void add_cell(core::Slot &slot, const Cell &c, const InputRow &day, std::string_
 {
     DayLabel row(day);
     slot.totals.add_or_throw(c.values.counts, c.values.cost_seen ? &c.values.cost : nullptr, kUsers, key, row);
-    slot.totals.mark_day(day.day_index);
+    slot.totals.mark_days(day.day_index, c.values.days);
 }
 
-void users_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end, const core::Filters &f,
+void users_rows(FunctionCallInfo fcinfo, const Range &range, const core::Filters &f,
                 std::pmr::memory_resource *memory)
 {
     core::KeyAggregator agg(memory), ids(memory);
-    std::pmr::vector<DateADT> dates(memory);
     core::CellLevel level = f.level(false);
-    scan_days(table, start, end, false, dates, [&](const InputRow &day, const Jsonb *users, const Jsonb *) {
+    scan_days(range, false, [&](const InputRow &day, const Jsonb *users, const Jsonb *) {
         EntryValues who;
         walk_cells(
             users, day, f, level,
@@ -88,19 +95,18 @@ void users_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, DateA
     for (const core::Slot *s : agg.sorted()) {
         int col = put_breakdown_row(*s, true, values, nulls);
         if (appended)
-            values[col] = date_or_null(dates, s->totals.last_day, nulls[col]);
+            values[col] = offset_date_or_null(range.start, s->totals.last_day, nulls[col]);
         put_row(fcinfo, values, nulls);
     }
 }
 
-void model_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end, const core::Filters &f,
+void model_rows(FunctionCallInfo fcinfo, const Range &range, const core::Filters &f,
                 bool by_provider, std::pmr::memory_resource *memory)
 {
     core::ModelUsage usage(memory);
     core::ProviderNames names(memory);
-    std::pmr::vector<DateADT> dates(memory);
     core::CellLevel level = f.level(true);
-    scan_days(table, start, end, true, dates, [&](const InputRow &day, const Jsonb *users, const Jsonb *models) {
+    scan_days(range, true, [&](const InputRow &day, const Jsonb *users, const Jsonb *models) {
         note_providers(models, names);
         DayLabel row(day);
         walk_cells(users, day, f, level,
@@ -138,15 +144,14 @@ void model_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, DateA
     }
 }
 
-void user_model_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end, const core::Filters &f,
+void user_model_rows(FunctionCallInfo fcinfo, const Range &range, const core::Filters &f,
                      std::pmr::memory_resource *memory)
 {
     core::KeyAggregator pairs(memory);  // user\0model
     core::ProviderNames names(memory);
-    std::pmr::vector<DateADT> dates(memory);
     std::pmr::string buf(memory);
     core::CellLevel level = f.level(true);
-    scan_days(table, start, end, true, dates, [&](const InputRow &day, const Jsonb *users, const Jsonb *models) {
+    scan_days(range, true, [&](const InputRow &day, const Jsonb *users, const Jsonb *models) {
         note_providers(models, names);
         walk_cells(users, day, f, level, [&](const Cell &c) {
             std::string_view k = core::pair_key(buf, c.user, c.model);
@@ -180,15 +185,14 @@ void user_model_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, 
     }
 }
 
-void api_key_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end, const core::Filters &f,
+void api_key_rows(FunctionCallInfo fcinfo, const Range &range, const core::Filters &f,
                   std::pmr::memory_resource *memory)
 {
     core::KeyAggregator pairs(memory);  // alias\0user: byte order of the pair = (alias, user)
     std::pmr::vector<std::string_view> key_names(memory);
     std::pmr::vector<bool> has_name(memory);
-    std::pmr::vector<DateADT> dates(memory);
     std::pmr::string buf(memory);
-    scan_days(table, start, end, false, dates, [&](const InputRow &day, const Jsonb *users, const Jsonb *) {
+    scan_days(range, false, [&](const InputRow &day, const Jsonb *users, const Jsonb *) {
         walk_cells(users, day, f, core::CellLevel::key, [&](const Cell &c) {
             std::string_view k = core::pair_key(buf, c.key, c.user);
             core::Slot &s = pairs.find_or_insert(k.data(), k.size());
@@ -216,7 +220,7 @@ void api_key_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, Dat
         values[2] = text_datum(user);
         put_metric_columns(s->totals, values + 3);
         values[10] = Int32GetDatum(s->totals.active_days);
-        values[11] = date_or_null(dates, s->totals.last_day, nulls[11]);
+        values[11] = offset_date_or_null(range.start, s->totals.last_day, nulls[11]);
         put_row(fcinfo, values, nulls);
     }
 }
@@ -226,12 +230,13 @@ void api_key_rows(FunctionCallInfo fcinfo, const char *table, DateADT start, Dat
 void filtered_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
                         const core::Filters &filters, FilteredKind kind, std::pmr::memory_resource *memory)
 {
+    const Range range{table, start, end, rollup_access(fcinfo)};
     switch (kind) {
-    case FilteredKind::user: users_rows(fcinfo, table, start, end, filters, memory); break;
-    case FilteredKind::model: model_rows(fcinfo, table, start, end, filters, false, memory); break;
-    case FilteredKind::provider: model_rows(fcinfo, table, start, end, filters, true, memory); break;
-    case FilteredKind::user_model: user_model_rows(fcinfo, table, start, end, filters, memory); break;
-    case FilteredKind::api_key: api_key_rows(fcinfo, table, start, end, filters, memory); break;
+    case FilteredKind::user: users_rows(fcinfo, range, filters, memory); break;
+    case FilteredKind::model: model_rows(fcinfo, range, filters, false, memory); break;
+    case FilteredKind::provider: model_rows(fcinfo, range, filters, true, memory); break;
+    case FilteredKind::user_model: user_model_rows(fcinfo, range, filters, memory); break;
+    case FilteredKind::api_key: api_key_rows(fcinfo, range, filters, memory); break;
     }
 }
 

@@ -15,6 +15,7 @@
 #include "pg/filter_args.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/range_aggregate.hpp"
+#include "pg/rollup_access.hpp"
 #include "pg/srf_output.hpp"
 #include "pg/date_text.hpp"
 
@@ -53,22 +54,26 @@ DUCACHE_FUNCTION(ducache_period_summary)
         core::KeyAggregator users(&memory), models(&memory);
         core::Filters filters(&memory);
         read_filter_args(fcinfo, 3, filters);
+        // Whole months from fresh rollups (their aggregated_by_user and aggregated_by_model
+        // have the days' shape, with "~days"): the same sums, users and days.
+        const RollupAccess rollups = rollup_access(fcinfo);
         int days = 0;
         if (!filters.any()) {
-            days = aggregate_range(table, "aggregated_by_user", start, end, users, false);
+            days = aggregate_range(table, "aggregated_by_user", start, end, rollups, users, false);
         } else {
             core::CellLevel level = filters.level(false), model_level = filters.level(true);
-            CacheScan scan(table, "aggregated_by_user", 1, start, end);
-            DateADT date;
+            CacheScan scan(table, "aggregated_by_user", "aggregated_by_user", 1, start, end, rollups);
+            ScanRow r;
             const Jsonb *value = nullptr;
-            while (scan.next(date, &value)) {
-                InputRow ctx{date, days++, "aggregated_by_user"};
+            while (scan.next(r, &value)) {
+                days += r.day_count();
+                InputRow ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
                 DayLabel row(ctx);
                 auto add = [&](core::KeyAggregator &agg, std::string_view key, const Cell &c) {
                     core::Slot &s = agg.find_or_insert(key.data(), key.size());
                     s.totals.add_or_throw(c.values.counts, c.values.cost_seen ? &c.values.cost : nullptr, ctx.column,
                                           c.user, row);
-                    s.totals.mark_day(ctx.day_index);
+                    s.totals.mark_days(ctx.day_index, c.values.days);
                 };
                 bool same_cells = level == model_level;
                 walk_cells(value, ctx, filters, level, [&](const Cell &c) {
@@ -96,7 +101,7 @@ DUCACHE_FUNCTION(ducache_period_summary)
             values[9] = text_datum(top[0]->key_view());
             nulls[9] = false;
             if (!filters.any())
-                aggregate_range(table, "aggregated_by_model", start, end, models, false);
+                aggregate_range(table, "aggregated_by_model", start, end, rollups, models, false);
             if (models.size() > 0) {
                 auto top_model = models.sorted();
                 values[10] = text_datum(top_model[0]->key_view());

@@ -6,21 +6,20 @@
 
 namespace ducache::pg {
 
-int aggregate_range(const char *table, const char *column, DateADT start, DateADT end, core::KeyAggregator &agg,
-                    bool want_identity, std::pmr::vector<DateADT> *dates)
+int aggregate_range(const char *table, const char *column, DateADT start, DateADT end, const RollupAccess &rollups,
+                    core::KeyAggregator &agg, bool want_identity)
 {
-    CacheScan scan(table, column, 1, start, end);
-    DateADT date;
+    CacheScan scan(table, column, column, 1, start, end, rollups);
+    ScanRow row;
     const Jsonb *value = nullptr;
-    int day = 0;
-    while (scan.next(date, &value)) {
-        if (dates)
-            dates->push_back(date);
-        InputRow ctx{date, day++, column};
+    int days = 0;
+    while (scan.next(row, &value)) {
+        days += row.day_count();
+        InputRow ctx{row.date, row.base, column, nullptr, row.rollup};
         accumulate_breakdown(agg, value, ctx, want_identity);
     }
     scan.finish();
-    return day;
+    return days;
 }
 
 }  // namespace ducache::pg

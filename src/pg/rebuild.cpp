@@ -12,9 +12,16 @@
 #include "pg/raw_day_reader.hpp"
 #include "pg/rebuild_jsonb.hpp"
 #include "pg/rebuild_writer.hpp"
+#include "pg/rollup_refresh.hpp"
 #include "pg/srf_output.hpp"
 #include "pg/user_tables.hpp"
 #include "pg/writer_lock.hpp"
+
+#include <vector>
+
+extern "C" {
+#include "utils/lsyscache.h"
+}
 
 namespace {
 
@@ -92,6 +99,7 @@ DUCACHE_FUNCTION(ducache_rebuild)
         CacheScan scan(table_name, "raw_data, aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics",
                        5, start, end, true);
         RebuildWriter writer(table_name, ts);
+        std::vector<DateADT> written;  // the months of these days get fresh rollups at the end
         DateADT date;
         const Jsonb *row[5] = {};
         while (scan.next(date, row)) {
@@ -114,8 +122,10 @@ DUCACHE_FUNCTION(ducache_rebuild)
             MemoryContextSwitchTo(outer);
             bool unchanged = same_jsonb(row[1], users) && same_jsonb(row[2], models) &&
                              same_jsonb(row[3], copied.providers) && same_jsonb(row[4], total);
-            if (!unchanged)
+            if (!unchanged) {
                 writer.add(date, users, models, copied.providers, total, false);
+                written.push_back(date);
+            }
             pg_call([&] {
                 MemoryContextReset(json_cxt);
                 MemoryContextReset(day_cxt);
@@ -130,6 +140,8 @@ DUCACHE_FUNCTION(ducache_rebuild)
         }
         writer.finish();
         scan.finish();
+        refresh_rollups_of_days(pg_call([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); }), table_name,
+                                written);
     }
     delete_context(json_cxt);
     delete_context(day_cxt);

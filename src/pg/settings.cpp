@@ -11,6 +11,7 @@ namespace ducache::pg {
 namespace {
 char *users_table = nullptr;
 char *api_keys_table = nullptr;
+bool use_rollups = true;
 }  // namespace
 
 void define_settings()
@@ -28,10 +29,18 @@ void define_settings()
         "Unqualified: a table in ducache's own schema (never looked up on the search_path); "
         "or schema-qualified. Needs columns key_hash, user_id, name.",
         &api_keys_table, "api_keys", PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "ducache.use_rollups",
+        "Lets the read functions answer whole calendar months from fresh month rollups.",
+        "A rollup is used only while no change to its month is logged, and only for callers "
+        "who may read every row of daily_usage_cache; results are the same either way. "
+        "Off: every function reads the days.",
+        &use_rollups, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("ducache");
 }
 
 const char *users_table_setting() { return users_table ? users_table : ""; }
 const char *api_keys_table_setting() { return api_keys_table ? api_keys_table : ""; }
+bool use_rollups_setting() { return use_rollups; }
 
 }  // namespace ducache::pg

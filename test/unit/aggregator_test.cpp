@@ -121,3 +121,27 @@ TEST(Aggregator, MergeAddsPartials)
     EXPECT_EQ(a.find("x", 1)->totals.cost.to_string(), "0.35");
     EXPECT_EQ(a.find("y", 1)->totals.cost.to_string(), "1");
 }
+
+// Days as (base, mask) per row: the union of the masks of one row, rows never sharing days;
+// the last day is the highest day counted.
+TEST(Aggregator, MarkDaysUnionsMasksPerRow)
+{
+    Totals t(std::pmr::get_default_resource());
+    EXPECT_EQ(t.active_days, 0);
+    t.mark_days(0, 0x5);    // days 0, 2 (a rollup's cell)
+    t.mark_days(0, 0x6);    // days 1, 2: one more (another cell of the same row)
+    t.mark_days(0, 0x0);    // nothing
+    EXPECT_EQ(t.active_days, 3);
+    EXPECT_EQ(t.last_day, 2);
+    t.mark_days(31, 0x40000000);  // day 61
+    EXPECT_EQ(t.active_days, 4);
+    EXPECT_EQ(t.last_day, 61);
+    t.mark_day(75);
+    t.mark_day(75);
+    EXPECT_EQ(t.active_days, 5);
+    EXPECT_EQ(t.last_day, 75);
+    Totals empty(std::pmr::get_default_resource());
+    empty.mark_days(4, 0);
+    EXPECT_EQ(empty.active_days, 0);
+    EXPECT_LT(empty.last_day, 0);
+}

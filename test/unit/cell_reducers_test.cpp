@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <string>
 
 using namespace ducache::core;
@@ -42,6 +44,31 @@ TEST(CellReducers, DaySetCountsUnion)
     b.add(3);
     a.merge(b);
     EXPECT_EQ(a.count(), 3);
+}
+
+// Masks at any base, across word boundaries, against a set of day numbers.
+TEST(CellReducers, DaySetMasksAtBases)
+{
+    DaySet a(std::pmr::get_default_resource());
+    std::set<int> want;
+    auto add = [&](int base, uint32_t mask) {
+        a.add(base, mask);
+        for (int b = 0; b < 32; b++)
+            if (mask >> b & 1)
+                want.insert(base + b);
+    };
+    add(0, 0x7fffffff);   // days 0..30
+    add(31, 0x1);
+    add(59, 0x40000001);  // 59 and 89: spans words 0 and 1
+    add(60, 0);           // nothing
+    add(120, 0x7fffffff); // 120..150: spans words 1 and 2
+    add(125, 0x3);        // already there
+    add(300, 0x2);
+    EXPECT_EQ(a.count(), int32_t(want.size()));
+    DaySet b(std::pmr::get_default_resource());
+    b.add(301, 0x5);      // 301 (there) and 303 (new)
+    a.merge(b);
+    EXPECT_EQ(a.count(), int32_t(want.size()) + 1);
 }
 
 TEST(CellReducers, ProviderNamesLatestOwnElseRule)

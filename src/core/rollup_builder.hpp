@@ -1,0 +1,79 @@
+// A month's rollup documents (CONTRACT §7; the design in docs and /work/notes/rollups.md), built
+// from the month's cached days. The adapter reads each day with the readers' rules and hands in
+// what they would sum; the builder keeps exact sums (counts with the one overflow check,
+// costs as DecimalSum), a day mask per entry and cell ("~days": bit d-1 = present on day d), the
+// latest identity / keyName / keyAlias / own provider, and writes every document as JSON text.
+//
+// How to use, for each cached day of the month in date order:
+//   b.begin_day(day_of_month, stored_providers);   // stored: aggregated_by_provider non-empty
+//   u = b.user(U, values_with_identity);           // every aggregated_by_user entry
+//     b.user_has_models(u);                        // its "models" is an object
+//     c = b.user_model(u, M, values);              // models[M]
+//       b.cell_has_keys(c);                        // models[M].api_keys is an object
+//       b.user_key(c, A, values, facts);           // api_keys[A]
+//   m = b.model(M, values, own_provider_or_null);  // every aggregated_by_model entry
+//     b.model_has_users(m); b.model_user(m, U);    // its "users" object and keys
+//   b.provider(P, values);                         // aggregated_by_provider entries (stored days)
+// then finish(). A bad sum throws core::Error (then the month gets no rollup).
+#pragma once
+
+#ifdef POSTGRES_H
+#error "core is pure C++"
+#endif
+
+#include "core/aggregator.hpp"
+#include "core/json_writer.hpp"
+#include "core/metrics.hpp"
+
+#include <cstdint>
+#include <memory_resource>
+#include <string>
+#include <string_view>
+
+namespace ducache::core {
+
+// The documents of one month; JSON text. providers is empty when no day had stored providers
+// (the column is NULL then).
+struct RollupDocuments {
+    int32_t days = 0;  // bit d-1: day d was cached
+    std::string users, models, providers, providers_derived, models_unprovided, daily;
+};
+
+// A key cell's own strings, as the cell carries them on a day.
+struct KeyFacts {
+    std::string_view key_alias, key_name;
+    bool has_key_alias = false, has_key_name = false;
+};
+
+// The preferred (first) alias names of the seven metrics, as rollups write them.
+const char *canonical_metric_name(Metric m);
+// {"totalRequests": n, ..., "totalCost": <exact text>} (cost keeps its scale, e.g. 0.30).
+void write_canonical_metrics(JsonWriter &w, const int64_t counts[kCountMetrics], const DecimalSum &cost);
+
+class RollupBuilder {
+public:
+    // month_label names the month in error messages ("2025-03").
+    RollupBuilder(std::pmr::memory_resource *mr, std::string month_label);
+    ~RollupBuilder();
+    RollupBuilder(const RollupBuilder &) = delete;
+    RollupBuilder &operator=(const RollupBuilder &) = delete;
+
+    void begin_day(int day, bool stored_providers);
+    uint32_t user(std::string_view user, const EntryValues &v);
+    void user_has_models(uint32_t user);
+    uint32_t user_model(uint32_t user, std::string_view model, const EntryValues &v);
+    void cell_has_keys(uint32_t cell);
+    void user_key(uint32_t cell, std::string_view alias, const EntryValues &v, const KeyFacts &facts);
+    uint32_t model(std::string_view model, const EntryValues &v, const std::string_view *own_provider);
+    void model_has_users(uint32_t model);
+    void model_user(uint32_t model, std::string_view user);
+    void provider(std::string_view provider, const EntryValues &v);
+
+    RollupDocuments finish();
+
+private:
+    struct Impl;
+    Impl *impl_;
+};
+
+}  // namespace ducache::core
