@@ -14,7 +14,8 @@
 --   * keyName: u4-ci renamed from 02-05, and without keyName from 03-28;
 --   * user9 flat (no models, no username) all February, while aggregated_by_model still lists
 --     it with a username; user10 absent from aggregated_by_user all February;
---   * costs of various scales on a few cells: 1.30, 2, 0.000000000000000001, 123456789012.5.
+--   * costs of various scales on a few cells: 1.30, 2, 0.000000000000000001, 123456789012.5;
+--   * "~days" members (the rollups' own mask name) in day rows: 02-17 and 04-02, user1.
 -- Plain SQL only; run from psql (\ir resolves beside this file).
 \ir litemaas_gen.sql
 INSERT INTO daily_usage_cache (date, raw_data, aggregated_by_user, aggregated_by_model,
@@ -100,3 +101,16 @@ WHERE d.date = k.date;
 UPDATE daily_usage_cache
 SET aggregated_by_provider = jsonb_set(aggregated_by_provider, '{vllm,metrics,spend}', '0.50')
 WHERE date = '2025-02-13' AND jsonb_typeof(aggregated_by_provider) = 'object' AND aggregated_by_provider ? 'vllm';
+
+-- User data may hold any key: "~days" (the rollups' own day-mask member) in day rows, on a user
+-- entry, a user-model cell and a key cell (02-17: February gets a rollup; 04-02: April does not).
+UPDATE daily_usage_cache d
+SET aggregated_by_user = jsonb_set(jsonb_set(d.aggregated_by_user, ARRAY[litemaas_ref.user_id(1), '~days'], '2147483647'),
+        ARRAY[litemaas_ref.user_id(1), 'models', k.model],
+        jsonb_set(d.aggregated_by_user -> litemaas_ref.user_id(1) -> 'models' -> k.model, ARRAY['api_keys', k.alias, '~days'], '"x"')
+        || '{"~days": 0}')
+FROM (SELECT c.date, min(m.key) AS model, min(a.key) AS alias
+      FROM daily_usage_cache c, jsonb_each(c.aggregated_by_user -> litemaas_ref.user_id(1) -> 'models') m,
+           jsonb_each(m.value -> 'api_keys') a
+      WHERE c.date IN ('2025-02-17', '2025-04-02') GROUP BY c.date) k
+WHERE d.date = k.date;
