@@ -54,7 +54,8 @@ DateADT add_months(DateADT first, int n)
     int y, m, day;
     j2date(first + POSTGRES_EPOCH_JDATE, &y, &m, &day);
     int k = y * 12 + (m - 1) + n;
-    return date2j(k / 12, k % 12 + 1, 1) - POSTGRES_EPOCH_JDATE;
+    int year = k >= 0 ? k / 12 : -((-k + 11) / 12);  // floor: BC years are negative
+    return date2j(year, k - year * 12 + 1, 1) - POSTGRES_EPOCH_JDATE;
 }
 
 // "p.a, p.b" from "a, b" (trusted constant column lists).

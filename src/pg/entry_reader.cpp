@@ -17,7 +17,9 @@ using core::Error;
 
 std::string row_text(const InputRow &day)
 {
-    return day.where ? std::string(day.where) : date_text(day.date);
+    if (day.where)
+        return day.where;
+    return day.rollup ? "the rollup of " + date_text(day.date) : date_text(day.date);
 }
 
 namespace {
@@ -123,7 +125,7 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
     for_each_entry(obj, day, want_identity, [&](std::string_view key, const EntryValues &v, uint32 position) {
         core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), position);
         slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, day.column, key, row);
-        slot.totals.mark_day(day.day_index);
+        slot.totals.mark_days(day.day_index, v.days);
         if (want_identity) {
             auto keep = [&](std::string_view &dst, std::string_view src) {
                 if (!src.empty() && src != dst)

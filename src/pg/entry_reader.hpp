@@ -63,6 +63,11 @@ void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view ke
 // with plan caches of its own; site names the cell in messages. No identity. rollup: the
 // cell's row is a rollup (out.days is then its "~days", else 1).
 void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, bool rollup, EntryValues &out);
+// A cell of a day row.
+inline void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, EntryValues &out)
+{
+    read_cell_entry(entry, site, level, false, out);
+}
 
 [[noreturn]] void throw_bad_shape(const InputRow &day, const char *what);
 
