@@ -91,5 +91,64 @@ DROP ROLE ducache_rd_rls;
 DROP ROLE ducache_rd_cols;
 DROP ROLE ducache_rd_none;
 
+-- Every way of writing a day stops its month's rollup from being used: a tampered rollup (no
+-- change logged) answers wrong until INSERT .. ON CONFLICT, COPY, an UPDATE moving a day to
+-- another month, or an UPDATE under session_replication_role = replica logs the month.
+-- pg_temp.tamper: 1000 added to every user's cost in the month's rollup (as the superuser).
+CREATE FUNCTION pg_temp.tamper(m date) RETURNS void LANGUAGE sql AS $$
+    UPDATE ducache_rollups r
+    SET aggregated_by_user = (SELECT jsonb_object_agg(u.key, jsonb_set(u.value, '{metrics,totalCost}',
+                                  to_jsonb((u.value -> 'metrics' ->> 'totalCost')::numeric + 1000)))
+                              FROM jsonb_each(r.aggregated_by_user) u)
+    WHERE r.month = m AND r.built
+$$;
+-- Whether the user breakdown of [s, e] with rollups equals the same without.
+CREATE FUNCTION pg_temp.right_answer(s date, e date) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    a text;
+    b text;
+BEGIN
+    SELECT string_agg(t::text, ',') INTO a FROM ducache_user_breakdown(s, e) t;
+    PERFORM set_config('ducache.use_rollups', 'off', false);
+    SELECT string_agg(t::text, ',') INTO b FROM ducache_user_breakdown(s, e) t;
+    PERFORM set_config('ducache.use_rollups', 'on', false);
+    RETURN a IS NOT DISTINCT FROM b;
+END $$;
+SELECT month, action FROM ducache_refresh_rollups() ORDER BY month;
+SELECT pg_temp.tamper('2025-08-01'), pg_temp.tamper('2025-09-01');
+SELECT pg_temp.right_answer('2025-08-01', '2025-08-31') AS august_right, pg_temp.right_answer('2025-09-01', '2025-09-30') AS september_right;
+-- A reader that is not a superuser, with SELECT on the table and no row-level security, reads
+-- the rollups too (the tampered answer: 1001.5 for user u).
+CREATE ROLE ducache_rd_all;
+GRANT SELECT ON daily_usage_cache TO ducache_rd_all;
+SET ROLE ducache_rd_all;
+SELECT user_id, total_cost FROM ducache_user_breakdown('2025-08-01', '2025-08-31') ORDER BY user_id;
+SET ducache.use_rollups = off;
+SELECT user_id, total_cost FROM ducache_user_breakdown('2025-08-01', '2025-08-31') ORDER BY user_id;
+RESET ducache.use_rollups;
+RESET ROLE;
+REVOKE ALL ON daily_usage_cache FROM ducache_rd_all;
+DROP ROLE ducache_rd_all;
+INSERT INTO daily_usage_cache (date, aggregated_by_user) VALUES ('2025-08-20', '{"hidden": {"totalRequests": 8}}')
+ON CONFLICT (date) DO UPDATE SET aggregated_by_user = EXCLUDED.aggregated_by_user;
+SELECT pg_temp.right_answer('2025-08-01', '2025-08-31') AS august_right_after_on_conflict;
+SELECT month, action FROM ducache_refresh_rollups() ORDER BY month;
+SELECT pg_temp.tamper('2025-08-01');
+COPY daily_usage_cache (date, aggregated_by_user) FROM stdin;
+2025-08-21	{"late": {"totalRequests": 3, "totalCost": 0.125}}
+\.
+SELECT pg_temp.right_answer('2025-08-01', '2025-08-31') AS august_right_after_copy;
+SELECT month, action FROM ducache_refresh_rollups() ORDER BY month;
+SELECT pg_temp.tamper('2025-08-01'), pg_temp.tamper('2025-09-01');
+UPDATE daily_usage_cache SET date = '2025-10-05' WHERE date = '2025-09-10';
+SELECT pg_temp.right_answer('2025-08-01', '2025-08-31') AS august_still_tampered,
+       pg_temp.right_answer('2025-09-01', '2025-09-30') AS september_right_after_move,
+       pg_temp.right_answer('2025-10-01', '2025-10-31') AS october_right;
+SET session_replication_role = replica;
+UPDATE daily_usage_cache SET total_metrics = '{}' WHERE date = '2025-08-10';
+RESET session_replication_role;
+SELECT pg_temp.right_answer('2025-08-01', '2025-08-31') AS august_right_after_replica_update;
+SELECT month, action FROM ducache_refresh_rollups() ORDER BY month;
+
 DELETE FROM daily_usage_cache;
 SELECT month, action FROM ducache_refresh_rollups() ORDER BY month;
