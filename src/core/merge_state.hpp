@@ -5,6 +5,8 @@
 //   uint8 version | int32 rows | uint32 key count |
 //   per key: uint32 key length, key bytes, six int64 counts, int32 days,
 //            uint32 cost length, cost as JSON number text.
+// `days` is the key's day sum so far (core/merge_days.hpp: an input entry with a "days" field
+// counts that many), combined by adding: the format did not change when that rule came in.
 // A new field of the whole state goes into MergeStateHeader (after `rows`), a new field of
 // a key after its cost; either way kMergeStateVersion goes up by one. States only travel
 // between processes of one query, so an old version is refused, never converted.

@@ -3,11 +3,13 @@
 // serialize/deserialize carry it between parallel workers; the whole wire format, row count
 // included, is core/merge_state's.
 #include "core/aggregator.hpp"
+#include "core/merge_days.hpp"
 #include "core/merge_state.hpp"
 
 #include "pg/boundary.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/entry_reader.hpp"
+#include "pg/jsonb_object_view.hpp"
 #include "pg/srf_output.hpp"
 
 #include <new>
@@ -22,8 +24,46 @@ struct MergeState {
     explicit MergeState(MemoryContext cxt) : memory(cxt), agg(&memory) {}
     ContextResource memory;
     core::KeyAggregator agg;
-    int32 rows = 0;  // input rows seen: each is one "day" of its keys
+    int32 rows = 0;  // input rows seen, to name a row in messages
 };
+
+// The index of the entry's "days" member, -1 when absent. JSONB keeps an object's keys sorted
+// by length first, so the look stops at the first key longer than "days".
+int32 find_days(const JsonbObjectView &entry)
+{
+    const ObjectWalker &w = entry.walker();
+    const JEntry *je = w.key_entries();
+    const char *base = w.key_bytes();
+    constexpr size_t len = core::kDaysField.size();
+    uint32 off = 0;
+    for (uint32 i = 0; i < w.size(); i++) {
+        uint32 start = off;
+        JBE_ADVANCE_OFFSET(off, je[i]);
+        if (off - start > len)
+            break;
+        if (off - start == len && memcmp(base + start, core::kDaysField.data(), len) == 0)
+            return int32(i);
+    }
+    return -1;
+}
+
+// Adds one input object: each entry's metrics, and its days (CONTRACT §6: an entry with a
+// numeric "days", as ducache_merge outputs carry, stands for that many days, others for one).
+void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day)
+{
+    DayLabel row(day);
+    for_each_entry_item(obj, day, false, [&](std::string_view key, const EntryValues &v, uint32 position,
+                                             const JsonbItem &item) {
+        JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+        core::EntrySite site{day.column, row, key};
+        int32_t days = core::entry_days(entry, find_days(entry), site);
+        core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), position);
+        int32_t day_sum = slot.totals.active_days;
+        core::add_days_or_throw(day_sum, days, key, row);
+        slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, day.column, key, row);
+        slot.totals.active_days = day_sum;
+    });
+}
 
 MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *fn)
 {
@@ -70,7 +110,7 @@ DUCACHE_FUNCTION(ducache_merge_trans)
     std::string where = dated ? std::string() : "input row " + std::to_string(state->rows + 1);
     InputRow day{dated ? PG_GETARG_DATEADT(2) : 0, state->rows++, "ducache_merge input",
                    dated ? nullptr : where.c_str()};
-    accumulate_breakdown(state->agg, obj, day, false);
+    accumulate_merge_input(state->agg, obj, day);
     PG_RETURN_POINTER(state);
 }
 
@@ -83,7 +123,7 @@ DUCACHE_FUNCTION(ducache_merge_combine)
     if (!a) {
         a = new_state(cxt);
     }
-    a->agg.merge(b->agg);
+    core::combine_merge_states(a->agg, b->agg);
     a->rows += b->rows;
     PG_RETURN_POINTER(a);
 }
