@@ -93,3 +93,12 @@ BEGIN
                  FROM unnest(labels) WITH ORDINALITY AS q(l, o) JOIN bench_samples AS b ON b.label = q.l
                  GROUP BY l, o ORDER BY o;
 END $f$;
+
+-- Runs one statement with no parallel workers (issue 13's per-entry costs compare single
+-- processes); the SET clause is undone when the function returns, so interleaved variants in
+-- bench.time_all keep the session's default.
+CREATE OR REPLACE FUNCTION bench.serial(stmt text) RETURNS void LANGUAGE plpgsql
+SET max_parallel_workers_per_gather = 0 AS $f$
+BEGIN
+    EXECUTE stmt;
+END $f$;
