@@ -57,21 +57,34 @@ def measure(name, users, days, runs, psql, exists, use_dataset, time_all):
     compression = psql("SELECT string_agg(DISTINCT COALESCE(pg_column_compression(aggregated_by_user), 'inline'), ',') "
                        "FROM daily_usage_cache")
     rng = f"''{start}'', ''{end}''"
+    between = f"''{start}'' AND ''{end}''"
     breakdown = f"SELECT count(*) FROM ducache_user_breakdown({rng})"
     floor = f"SELECT bench.floor(''aggregated_by_user'', {rng})"
-    merge = f"SELECT ducache_merge(aggregated_by_user) IS NOT NULL FROM daily_usage_cache WHERE date BETWEEN {rng}"
+    merge = f"SELECT ducache_merge(aggregated_by_user) IS NOT NULL FROM daily_usage_cache WHERE date BETWEEN {between}"
     t = time_all([("ducache", f"SELECT bench.serial('{breakdown}')"),
                   ("floor", f"SELECT bench.serial('{floor}')"),
                   ("merge", f"SELECT bench.serial('{merge}')"),
                   ("ducache default", breakdown.replace("''", "'")),
                   ("floor default", floor.replace("''", "'"))], runs)
-    row = dict(shape=name, users=users, days=days, entries=entries, mb=mb, compression=compression, gen_s=gen_s,
+    serial = [("ducache", f"SELECT bench.serial('{breakdown}')"), ("floor", f"SELECT bench.serial('{floor}')"),
+              ("merge", f"SELECT bench.serial('{merge}')")]
+    cpu = cpu_all(serial, runs, psql)
+    row = dict(cpu=cpu, shape=name, users=users, days=days, entries=entries, mb=mb, compression=compression, gen_s=gen_s,
                duc=t["ducache"][0], floor=t["floor"][0], merge=t["merge"][0],
                duc_def=t["ducache default"][0], floor_def=t["floor default"][0])
     print(f"  {name} {users}x{days}: {entries} entries, {mb:.0f} MB ({compression}); ducache {row['duc']} ms, "
           f"floor {row['floor']} ms, merge {row['merge']} ms; default: ducache {row['duc_def']} ms, "
-          f"floor {row['floor_def']} ms", file=sys.stderr)
+          f"floor {row['floor_def']} ms; CPU ms {cpu}", file=sys.stderr)
     return row
+
+
+def cpu_all(variants, runs, psql):
+    """Mean backend CPU ms per run (bench.cpu_all), interleaved like bench.time_all."""
+    labels = "ARRAY[" + ",".join("'" + l + "'" for l, _ in variants) + "]"
+    stmts = "ARRAY[" + ",".join("$q$" + s + "$q$" for _, s in variants) + "]"
+    hz = int(os.sysconf("SC_CLK_TCK"))
+    rows = psql(f"SELECT label, cpu_ms FROM bench.cpu_all({labels}, {stmts}, {runs}, {hz})")
+    return {r.split("|")[0]: float(r.split("|")[1]) for r in rows.splitlines()}
 
 
 def ns_per_entry(ms, floor_ms, entries):
@@ -96,6 +109,14 @@ def shape_lines(names, scales, runs, psql, exists, use_dataset, time_all):
     for r in rows:
         lines.append(f"| {r['shape']} | {r['users']} × {r['days']} | {r['floor_def']:.1f} | {r['duc_def']:.1f} | "
                      f"{r['duc_def'] / max(r['floor_def'], 0.01):.2f} |")
+    lines += ["", "Backend CPU time instead of wall time (no waits for a core; mean of the runs, serial):", "",
+              "| shape | users × days | floor CPU ms | ducache CPU ms | ÷ floor | own ns/entry | merge CPU ms | merge own ns/entry |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        c = r["cpu"]
+        lines.append(f"| {r['shape']} | {r['users']} × {r['days']} | {c['floor']:.1f} | {c['ducache']:.1f} | "
+                     f"{c['ducache'] / max(c['floor'], 0.01):.2f} | {ns_per_entry(c['ducache'], c['floor'], r['entries']):.0f} | "
+                     f"{c['merge']:.1f} | {ns_per_entry(c['merge'], c['floor'], r['entries']):.0f} |")
     gens = [f"{r['shape']} {r['users']}x{r['days']} {r['gen_s']:.0f} s" for r in rows if r["gen_s"] is not None]
     if gens:
         lines += ["", "Generation times: " + "; ".join(gens) + "."]
