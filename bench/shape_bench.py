@@ -29,6 +29,7 @@ SHAPES = {
 }
 BASE = {"layout": "flat", "keys": "id", "decimals": 6, "metrics": 5, "activity": "daily"}
 ISSUE_SHAPE = "flat_id_d6_m5_daily"
+HEAD_DAYS = 5
 # What issue 13 reported for its table (10K users x 365 days, flat, 10-char keys, 6 decimals, lz4).
 ISSUE = {"users": 10000, "days": 365, "ratio": 3.8, "duc": 792, "floor": 207, "merge_ns": 135}
 
@@ -47,35 +48,63 @@ def generate(name, users, days, psql):
     return took
 
 
+def statements(start, end):
+    """The serial breakdown, floor and merge over [start, end] (quoted for bench.serial)."""
+    rng = f"''{start}'', ''{end}''"
+    breakdown = f"SELECT count(*) FROM ducache_user_breakdown({rng})"
+    floor = f"SELECT bench.floor(''aggregated_by_user'', {rng})"
+    merge = (f"SELECT ducache_merge(aggregated_by_user) IS NOT NULL FROM daily_usage_cache "
+             f"WHERE date BETWEEN ''{start}'' AND ''{end}''")
+    return breakdown, floor, merge
+
+
+def count_entries(start, end, psql):
+    """Entries read and distinct keys over [start, end], in plain SQL."""
+    out = psql(f"SELECT count(*), count(DISTINCT k) FROM daily_usage_cache, jsonb_object_keys(aggregated_by_user) AS k "
+               f"WHERE date BETWEEN '{start}' AND '{end}'")
+    return tuple(int(x) for x in out.split("|"))
+
+
 def measure(name, users, days, runs, psql, exists, use_dataset, time_all):
     table = f"bench.shape_{name}_{users}x{days}"
     gen_s = generate(name, users, days, psql) if not exists(table) else None
     use_dataset(table)
     start, end = psql("SELECT min(date), max(date) FROM daily_usage_cache").split("|")
-    entries = int(psql("SELECT sum((SELECT count(*) FROM jsonb_object_keys(aggregated_by_user))) FROM daily_usage_cache"))
+    # The first HEAD_DAYS days hold every user (sparse users are active every 5th day), so the
+    # whole range and the head output the same keys: the difference is only entries read.
+    head_end = psql(f"SELECT least(date '{start}' + {HEAD_DAYS - 1}, date '{end}')")
+    entries, keys = count_entries(start, end, psql)
+    head_entries, head_keys = count_entries(start, head_end, psql)
     mb = int(psql("SELECT pg_total_relation_size('daily_usage_cache')")) / 1e6
     compression = psql("SELECT string_agg(DISTINCT COALESCE(pg_column_compression(aggregated_by_user), 'inline'), ',') "
                        "FROM daily_usage_cache")
-    rng = f"''{start}'', ''{end}''"
-    between = f"''{start}'' AND ''{end}''"
-    breakdown = f"SELECT count(*) FROM ducache_user_breakdown({rng})"
-    floor = f"SELECT bench.floor(''aggregated_by_user'', {rng})"
-    merge = f"SELECT ducache_merge(aggregated_by_user) IS NOT NULL FROM daily_usage_cache WHERE date BETWEEN {between}"
-    t = time_all([("ducache", f"SELECT bench.serial('{breakdown}')"),
-                  ("floor", f"SELECT bench.serial('{floor}')"),
-                  ("merge", f"SELECT bench.serial('{merge}')"),
-                  ("ducache default", breakdown.replace("''", "'")),
-                  ("floor default", floor.replace("''", "'"))], runs)
-    serial = [("ducache", f"SELECT bench.serial('{breakdown}')"), ("floor", f"SELECT bench.serial('{floor}')"),
-              ("merge", f"SELECT bench.serial('{merge}')")]
-    cpu = cpu_all(serial, runs, psql)
-    row = dict(cpu=cpu, shape=name, users=users, days=days, entries=entries, mb=mb, compression=compression, gen_s=gen_s,
+    breakdown, floor, merge = statements(start, end)
+    serial = [(l, f"SELECT bench.serial('{q}')") for l, q in (("ducache", breakdown), ("floor", floor), ("merge", merge))]
+    head = [(l + " head", f"SELECT bench.serial('{q}')") for l, q in zip(("ducache", "floor", "merge"),
+                                                                         statements(start, head_end))]
+    t = time_all(serial + [("ducache default", breakdown.replace("''", "'")),
+                           ("floor default", floor.replace("''", "'"))], runs)
+    cpu = cpu_all(serial + head, runs, psql)
+    row = dict(cpu=cpu, shape=name, users=users, days=days, entries=entries, keys=keys, head_entries=head_entries,
+               head_keys=head_keys, mb=mb, compression=compression, gen_s=gen_s,
                duc=t["ducache"][0], floor=t["floor"][0], merge=t["merge"][0],
                duc_def=t["ducache default"][0], floor_def=t["floor default"][0])
-    print(f"  {name} {users}x{days}: {entries} entries, {mb:.0f} MB ({compression}); ducache {row['duc']} ms, "
-          f"floor {row['floor']} ms, merge {row['merge']} ms; default: ducache {row['duc_def']} ms, "
-          f"floor {row['floor_def']} ms; CPU ms {cpu}", file=sys.stderr)
+    print(f"  {name} {users}x{days}: {entries} entries ({keys} keys; head {head_entries}/{head_keys}), {mb:.0f} MB "
+          f"({compression}); ducache {row['duc']} ms, floor {row['floor']} ms, merge {row['merge']} ms; default: "
+          f"ducache {row['duc_def']} ms, floor {row['floor_def']} ms; CPU ms {cpu}", file=sys.stderr)
     return row
+
+
+def split_cost(r, fn):
+    """From backend CPU over the whole range and over the head (same keys, fewer entries):
+    (marginal ns per entry read, fixed us per output key) of ducache's own work in fn."""
+    c = r["cpu"]
+    own, own_head = c[fn] - c["floor"], c[fn + " head"] - c["floor head"]
+    if r["head_keys"] != r["keys"] or r["entries"] == r["head_entries"]:
+        return None, None
+    per_entry = (own - own_head) * 1e6 / (r["entries"] - r["head_entries"])
+    per_key = (own_head * 1e6 - per_entry * r["head_entries"]) / r["keys"] / 1000
+    return per_entry, per_key
 
 
 def cpu_all(variants, runs, psql):
@@ -109,14 +138,22 @@ def shape_lines(names, scales, runs, psql, exists, use_dataset, time_all):
     for r in rows:
         lines.append(f"| {r['shape']} | {r['users']} × {r['days']} | {r['floor_def']:.1f} | {r['duc_def']:.1f} | "
                      f"{r['duc_def'] / max(r['floor_def'], 0.01):.2f} |")
-    lines += ["", "Backend CPU time instead of wall time (no waits for a core; mean of the runs, serial):", "",
-              "| shape | users × days | floor CPU ms | ducache CPU ms | ÷ floor | own ns/entry | merge CPU ms | merge own ns/entry |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "Backend CPU time instead of wall time (no waits for a core; mean of the runs, serial). Marginal = "
+              f"(own CPU over the whole range - own CPU over the first {HEAD_DAYS} days) / (entries - entries of those days): "
+              "both ranges output the same keys, so this is the cost per entry read; per key = the rest of the first "
+              f"{HEAD_DAYS} days' own CPU per output key (output, sorting, per-call setup):", "",
+              "| shape | floor CPU ms | ducache CPU ms | ÷ floor | own ns/entry | marginal ns/entry | per key µs | "
+              "merge CPU ms | merge own ns/entry | merge marginal ns/entry | merge per key µs |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    f1 = lambda x: "n/a" if x is None else f"{x:.0f}"
+    f2 = lambda x: "n/a" if x is None else f"{x:.1f}"
     for r in rows:
         c = r["cpu"]
-        lines.append(f"| {r['shape']} | {r['users']} × {r['days']} | {c['floor']:.1f} | {c['ducache']:.1f} | "
+        (be, bk), (me, mk) = split_cost(r, "ducache"), split_cost(r, "merge")
+        lines.append(f"| {r['shape']} {r['users']}x{r['days']} | {c['floor']:.1f} | {c['ducache']:.1f} | "
                      f"{c['ducache'] / max(c['floor'], 0.01):.2f} | {ns_per_entry(c['ducache'], c['floor'], r['entries']):.0f} | "
-                     f"{c['merge']:.1f} | {ns_per_entry(c['merge'], c['floor'], r['entries']):.0f} |")
+                     f"{f1(be)} | {f2(bk)} | {c['merge']:.1f} | {ns_per_entry(c['merge'], c['floor'], r['entries']):.0f} | "
+                     f"{f1(me)} | {f2(mk)} |")
     gens = [f"{r['shape']} {r['users']}x{r['days']} {r['gen_s']:.0f} s" for r in rows if r["gen_s"] is not None]
     if gens:
         lines += ["", "Generation times: " + "; ".join(gens) + "."]
