@@ -93,3 +93,38 @@ BEGIN
                  FROM unnest(labels) WITH ORDINALITY AS q(l, o) JOIN bench_samples AS b ON b.label = q.l
                  GROUP BY l, o ORDER BY o;
 END $f$;
+
+-- Runs one statement with no parallel workers (issue 13's per-entry costs compare single
+-- processes); the SET clause is undone when the function returns, so interleaved variants in
+-- bench.time_all keep the session's default.
+CREATE OR REPLACE FUNCTION bench.serial(stmt text) RETURNS void LANGUAGE plpgsql
+SET max_parallel_workers_per_gather = 0 AS $f$
+BEGIN
+    EXECUTE stmt;
+END $f$;
+
+-- CPU time of this backend (user + system) in clock ticks, from /proc (Linux; superuser):
+-- on a shared machine wall time also counts the waits for a core, CPU time does not.
+CREATE OR REPLACE FUNCTION bench.cpu_ticks() RETURNS bigint LANGUAGE sql AS $$
+    SELECT split_part(f, ' ', 12)::bigint + split_part(f, ' ', 13)::bigint   -- fields 14, 15 of stat
+    FROM (SELECT substring(pg_read_file('/proc/' || pg_backend_pid() || '/stat') FROM '\) (.*)$') AS f) AS s
+$$;
+
+-- Like bench.time_all, but the mean backend CPU milliseconds per run of each statement (ticks
+-- are 1000/hz ms, so the mean over `runs` is good to about (1000/hz)/runs ms).
+CREATE OR REPLACE FUNCTION bench.cpu_all(labels text[], stmts text[], runs int, hz int DEFAULT 100)
+RETURNS TABLE (label text, cpu_ms numeric) LANGUAGE plpgsql AS $f$
+DECLARE
+    ticks bigint[] := array_fill(0::bigint, ARRAY[cardinality(stmts)]);
+    t0 bigint; i int; r int;
+BEGIN
+    FOR i IN 1..cardinality(stmts) LOOP EXECUTE stmts[i]; END LOOP;   -- warm the cache once
+    FOR r IN 1..runs LOOP
+        FOR i IN 1..cardinality(stmts) LOOP
+            t0 := bench.cpu_ticks();
+            EXECUTE stmts[i];
+            ticks[i] := ticks[i] + bench.cpu_ticks() - t0;
+        END LOOP;
+    END LOOP;
+    RETURN QUERY SELECT labels[k], round(ticks[k] * 1000.0 / hz / runs, 1) FROM generate_series(1, cardinality(stmts)) AS k;
+END $f$;

@@ -10,6 +10,7 @@ import argparse, json, os, statistics, subprocess, sys, time
 from decimal import Decimal
 
 from dashboard_bench import dashboard_rows
+from shape_bench import SHAPES, parse_scale, shape_lines
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCALES = {"S": (1000, 90), "L": (10000, 365)}
@@ -243,6 +244,11 @@ def main():
     ap.add_argument("--dashboard", action="append", choices=["S", "L", "none"],
                     help="the 0.2 dashboard benchmark at these scales (default: S; L data takes ~1.5 h to generate)")
     ap.add_argument("--dashboard-only", action="store_true", help="only the dashboard benchmark")
+    ap.add_argument("--shapes", action="store_true",
+                    help="only the per-entry cost by data shape (issue 13, bench/shape_bench.py)")
+    ap.add_argument("--shape-scale", action="append", type=parse_scale, metavar="USERSxDAYS",
+                    help="users x days of each shape (default 10000x30)")
+    ap.add_argument("--shape", action="append", choices=SHAPES, help="shapes to run (default: all)")
     a = ap.parse_args()
     scales = ["S"] if a.quick else (a.scale or ["S", "L"])
     psql("SELECT 1", db="postgres")
@@ -252,6 +258,14 @@ def main():
     psql("", file=os.path.join(HERE, "functions.sql"))
     psql("CREATE TABLE IF NOT EXISTS bench.live_origin_probe (); DROP TABLE bench.live_origin_probe")
     restore()
+    if a.shapes:
+        lines = shape_lines(a.shape or list(SHAPES), a.shape_scale or [(10000, 30)], a.runs,
+                            psql, exists, use_dataset, time_all)
+        restore()
+        print("\n".join(lines))
+        if a.out:
+            open(a.out, "w").write("\n".join(lines) + "\n")
+        return
     rows, writes, notes = [], {}, []
     dash_lines, dash_targets = [], []
     for scale in [x for x in (a.dashboard or ["S"]) if x != "none"]:

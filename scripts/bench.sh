@@ -6,6 +6,7 @@
 #   scripts/bench.sh --quick            scale S only (1,000 users x 90 days), a couple of minutes
 #   scripts/bench.sh --scale L          10,000 users x 365 days (generation takes several minutes)
 #   scripts/bench.sh --out docs/benchmarks-latest.md
+#   scripts/bench.sh --shapes [--shape-scale 10000x30] [--shape NAME]   per-entry cost by data shape (issue 13)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_packages
 make_pg_copy
