@@ -38,12 +38,25 @@ SELECT @extschema@.ducache_table_check();
 -- SELECT, no row-level security in force), and the change triggers write through a
 -- SECURITY DEFINER function.
 
+-- The first day of a date's month, computed on the date itself: date_trunc() goes through
+-- timestamp, whose range is narrower than date's (a valid day row in year 294277 would make
+-- every write fail). The first month PostgreSQL has starts on 4714-11-24 BC; ±infinity has none.
+CREATE FUNCTION @extschema@.ducache_month_of(d date) RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN NOT pg_catalog.isfinite(d) THEN NULL
+                WHEN d OPERATOR(pg_catalog.<) '4714-12-01 BC'::pg_catalog.date THEN '4714-11-24 BC'::pg_catalog.date
+                ELSE d OPERATOR(pg_catalog.-) (EXTRACT(day FROM d)::pg_catalog.int4 OPERATOR(pg_catalog.-) 1)
+           END
+$$;
+COMMENT ON FUNCTION @extschema@.ducache_month_of(date) IS
+    'First day of the month of a date (NULL for ±infinity), without going through timestamp.';
+
 -- One row per month that ducache has built (or is building) a rollup for. A row with
 -- built = false holds no rollup: it exists so refreshes of a month can lock it.
 CREATE TABLE @extschema@.ducache_rollups (
     month                   date        PRIMARY KEY
-                                        CHECK (month OPERATOR(pg_catalog.=)
-                                               pg_catalog.date_trunc('month', month)::date),
+                                        CHECK (month OPERATOR(pg_catalog.=) @extschema@.ducache_month_of(month)),
     built                   boolean     NOT NULL DEFAULT false,
     -- bit d-1 set: day d of the month was cached (and is summed below)
     days                    integer     NOT NULL DEFAULT 0,
@@ -299,7 +312,8 @@ COMMENT ON FUNCTION @extschema@.ducache_rebuild(date, date) IS
 -- months it touched in ducache_rollup_changes in the same transaction; a reader uses a
 -- month's rollup only when its own snapshot shows no such row. The triggers fire in every
 -- session_replication_role (ENABLE ALWAYS) and depend on the extension, so DROP EXTENSION
--- removes them and nothing else from the table.
+-- removes them and nothing else from the table. Days at ±infinity belong to no month (no
+-- range of a read function reaches them).
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_rollups_log_changes() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -311,17 +325,17 @@ BEGIN
         SELECT r.month FROM @extschema@.ducache_rollups AS r;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         INSERT INTO @extschema@.ducache_rollup_changes (month)
-        SELECT DISTINCT pg_catalog.date_trunc('month', n.date)::date FROM ducache_new_rows AS n
-        WHERE n.date IS NOT NULL;
+        SELECT DISTINCT @extschema@.ducache_month_of(n.date) FROM ducache_new_rows AS n
+        WHERE pg_catalog.isfinite(n.date);
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
         INSERT INTO @extschema@.ducache_rollup_changes (month)
-        SELECT DISTINCT pg_catalog.date_trunc('month', o.date)::date FROM ducache_old_rows AS o
-        WHERE o.date IS NOT NULL;
+        SELECT DISTINCT @extschema@.ducache_month_of(o.date) FROM ducache_old_rows AS o
+        WHERE pg_catalog.isfinite(o.date);
     ELSE
         INSERT INTO @extschema@.ducache_rollup_changes (month)
-        SELECT DISTINCT pg_catalog.date_trunc('month', c.date)::date
+        SELECT DISTINCT @extschema@.ducache_month_of(c.date)
         FROM (SELECT n.date FROM ducache_new_rows AS n UNION ALL SELECT o.date FROM ducache_old_rows AS o) AS c
-        WHERE c.date IS NOT NULL;
+        WHERE pg_catalog.isfinite(c.date);
     END IF;
     RETURN NULL;
 END

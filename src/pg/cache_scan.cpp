@@ -131,10 +131,10 @@ CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_
             " SELECT d.date, false, 1, %s FROM %s d"
             " WHERE d.date OPERATOR(pg_catalog.>=) $1 AND d.date OPERATOR(pg_catalog.<=) $2"
             " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=)"
-            " pg_catalog.date_trunc('month', d.date::pg_catalog.timestamp)::pg_catalog.date)"
+            " %s.ducache_month_of(d.date))"
             " ORDER BY 1",
             prefixed("r", rollup_columns), access.rollups, access.changes, prefixed("f", rollup_columns),
-            prefixed("d", columns), table);
+            prefixed("d", columns), table, access.schema);
     });
     Datum args[4] = {DateADTGetDatum(start), DateADTGetDatum(end), DateADTGetDatum(first_month),
                      DateADTGetDatum(last_month)};

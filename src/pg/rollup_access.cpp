@@ -1,6 +1,7 @@
 #include "pg/rollup_access.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/rollup_triggers.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -30,6 +31,10 @@ RollupAccess rollup_access(FunctionCallInfo fcinfo)
         // with RLS enabled, is refused too: a rollup holds every row).
         if (pg_class_aclcheck(table, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
             return;
+        // A table without ducache's change triggers logs no change: its rollups (if any were
+        // built before the table was re-created, swapped or its triggers disabled) are not used.
+        if (!rollup_triggers_in_place(table, nsp))
+            return;
         if (check_enable_rls(table, InvalidOid, true) != RLS_NONE)
             return;
         HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rollups));
@@ -42,6 +47,7 @@ RollupAccess rollup_access(FunctionCallInfo fcinfo)
             pg_class_aclcheck(changes, owner, ACL_SELECT) != ACLCHECK_OK)
             return;
         const char *schema = quote_identifier(get_namespace_name(nsp));
+        access.schema = schema;
         access.rollups = psprintf("%s.ducache_rollups", schema);
         access.changes = psprintf("%s.ducache_rollup_changes", schema);
         access.owner = owner;

@@ -10,6 +10,7 @@ namespace ducache::pg {
 
 struct RollupAccess {
     Oid owner = InvalidOid;          // InvalidOid: read the days only
+    const char *schema = nullptr;    // ducache's schema, quoted for SQL text
     const char *rollups = nullptr;   // "schema".ducache_rollups, quoted for SQL text
     const char *changes = nullptr;   // "schema".ducache_rollup_changes
     bool usable() const { return OidIsValid(owner); }

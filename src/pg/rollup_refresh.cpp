@@ -10,6 +10,8 @@
 #include "pg/date_text.hpp"
 #include "pg/rollup_refresh.hpp"
 #include "pg/rollup_refresh_feed.hpp"
+#include "pg/rollup_triggers.hpp"
+#include "pg/settings.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -55,7 +57,7 @@ DateADT next_month(DateADT month)
 namespace {
 
 struct Tables {
-    const char *rollups, *changes, *cache;
+    const char *schema, *rollups, *changes, *cache;
     Oid cache_oid;
 };
 
@@ -310,10 +312,10 @@ std::vector<DateADT> months_of_range(const Tables &t, const DateADT *lo, const D
         char nulls[2] = {lo ? ' ' : 'n', hi ? ' ' : 'n'};
         const char *in_range = "($1::pg_catalog.date IS NULL OR %s OPERATOR(pg_catalog.>=) $1) AND "
                                "($2::pg_catalog.date IS NULL OR %s OPERATOR(pg_catalog.<) $2)";
-        char *sql = psprintf("SELECT s.m FROM (SELECT pg_catalog.date_trunc('month', c.date)::pg_catalog.date AS m FROM %s AS c WHERE %s "
+        char *sql = psprintf("SELECT s.m FROM (SELECT %s.ducache_month_of(c.date) AS m FROM %s AS c WHERE pg_catalog.isfinite(c.date) AND %s "
                              "UNION SELECT r.month FROM %s AS r WHERE %s "
                              "UNION SELECT ch.month FROM %s AS ch WHERE %s) AS s ORDER BY s.m",
-                             t.cache, psprintf(in_range, "c.date", "c.date"), t.rollups,
+                             t.schema, t.cache, psprintf(in_range, "c.date", "c.date"), t.rollups,
                              psprintf(in_range, "r.month", "r.month"), t.changes,
                              psprintf(in_range, "ch.month", "ch.month"));
         exec(sql, 2, types, args, nulls, true, SPI_OK_SELECT);
@@ -333,7 +335,7 @@ std::vector<DateADT> months_of_range(const Tables &t, const DateADT *lo, const D
 // Runs f(tables, owner_sees_all) connected to SPI as the owner of ducache_rollups. Returns
 // false (f not run) when the schema has no ducache_rollups.
 template <typename F>
-bool as_rollups_owner(Oid nsp, const char *cache_table, F &&f)
+bool as_rollups_owner(Oid nsp, const char *cache_table, bool explicit_call, F &&f)
 {
     Oid rollups = pg_call([&] { return get_relname_relid("ducache_rollups", nsp); });
     if (!OidIsValid(rollups))
@@ -342,10 +344,24 @@ bool as_rollups_owner(Oid nsp, const char *cache_table, F &&f)
     t.cache = cache_table;
     pg_call([&] {
         const char *schema = quote_identifier(get_namespace_name(nsp));
+        t.schema = schema;
         t.rollups = psprintf("%s.%s", schema, quote_identifier("ducache_rollups"));
         t.changes = psprintf("%s.%s", schema, quote_identifier("ducache_rollup_changes"));
         t.cache_oid = get_relname_relid("daily_usage_cache", nsp);
     });
+    // Without ducache's change triggers on the table (re-created or swapped in after CREATE
+    // EXTENSION, or triggers disabled) a rollup could go stale unnoticed: build none. The
+    // writers then simply skip their refresh; ducache_refresh_rollups says so.
+    bool triggers = pg_call([&] { return rollup_triggers_in_place(t.cache_oid, nsp); });
+    if (!triggers) {
+        if (!explicit_call)
+            return false;
+        throw core::Error("55000", "ducache's change triggers are not in place on daily_usage_cache",
+                          "Rollups are built only for a table whose every change is logged by the triggers "
+                          "ducache_rollups_insert, _update, _delete and _truncate (AFTER, FOR EACH STATEMENT, ENABLE ALWAYS).",
+                          "If they were disabled: ALTER TABLE daily_usage_cache ENABLE ALWAYS TRIGGER ...; if the table was "
+                          "re-created: DROP EXTENSION ducache; CREATE EXTENSION ducache (the table and its rows are kept).");
+    }
     Oid owner = relation_owner(rollups);
     AsOwner as_owner(owner);
     // Under row-level security the owner would build rollups of part of the table: none then.
@@ -377,7 +393,7 @@ void refresh_rollup_range(Oid nsp, const char *cache_table, const DateADT *lo, c
 {
     months.clear();
     out.clear();
-    as_rollups_owner(nsp, cache_table, [&](const Tables &t, bool owner_sees_all) {
+    as_rollups_owner(nsp, cache_table, true, [&](const Tables &t, bool owner_sees_all) {
         months = months_of_range(t, lo, hi);
         refresh_all(t, owner_sees_all, months, out);
     });
@@ -392,8 +408,12 @@ void refresh_rollups_of_days(Oid nsp, const char *cache_table, const std::vector
     months.erase(std::unique(months.begin(), months.end()), months.end());
     if (months.empty())
         return;
+    // ducache.use_rollups = off: the session neither reads nor refreshes rollups (the months it
+    // wrote stay logged as changed, so nobody reads a stale rollup; a later refresh builds them).
+    if (!use_rollups_setting())
+        return;
     std::vector<RollupAction> actions;
-    as_rollups_owner(nsp, cache_table,
+    as_rollups_owner(nsp, cache_table, false,
                      [&](const Tables &t, bool owner_sees_all) { refresh_all(t, owner_sees_all, months, actions); });
 }
 

@@ -7,12 +7,25 @@
 -- SELECT, no row-level security in force), and the change triggers write through a
 -- SECURITY DEFINER function.
 
+-- The first day of a date's month, computed on the date itself: date_trunc() goes through
+-- timestamp, whose range is narrower than date's (a valid day row in year 294277 would make
+-- every write fail). The first month PostgreSQL has starts on 4714-11-24 BC; ±infinity has none.
+CREATE FUNCTION @extschema@.ducache_month_of(d date) RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN NOT pg_catalog.isfinite(d) THEN NULL
+                WHEN d OPERATOR(pg_catalog.<) '4714-12-01 BC'::pg_catalog.date THEN '4714-11-24 BC'::pg_catalog.date
+                ELSE d OPERATOR(pg_catalog.-) (EXTRACT(day FROM d)::pg_catalog.int4 OPERATOR(pg_catalog.-) 1)
+           END
+$$;
+COMMENT ON FUNCTION @extschema@.ducache_month_of(date) IS
+    'First day of the month of a date (NULL for ±infinity), without going through timestamp.';
+
 -- One row per month that ducache has built (or is building) a rollup for. A row with
 -- built = false holds no rollup: it exists so refreshes of a month can lock it.
 CREATE TABLE @extschema@.ducache_rollups (
     month                   date        PRIMARY KEY
-                                        CHECK (month OPERATOR(pg_catalog.=)
-                                               pg_catalog.date_trunc('month', month)::date),
+                                        CHECK (month OPERATOR(pg_catalog.=) @extschema@.ducache_month_of(month)),
     built                   boolean     NOT NULL DEFAULT false,
     -- bit d-1 set: day d of the month was cached (and is summed below)
     days                    integer     NOT NULL DEFAULT 0,

@@ -4,7 +4,8 @@
 -- months it touched in ducache_rollup_changes in the same transaction; a reader uses a
 -- month's rollup only when its own snapshot shows no such row. The triggers fire in every
 -- session_replication_role (ENABLE ALWAYS) and depend on the extension, so DROP EXTENSION
--- removes them and nothing else from the table.
+-- removes them and nothing else from the table. Days at ±infinity belong to no month (no
+-- range of a read function reaches them).
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_rollups_log_changes() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -16,17 +17,17 @@ BEGIN
         SELECT r.month FROM @extschema@.ducache_rollups AS r;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         INSERT INTO @extschema@.ducache_rollup_changes (month)
-        SELECT DISTINCT pg_catalog.date_trunc('month', n.date)::date FROM ducache_new_rows AS n
-        WHERE n.date IS NOT NULL;
+        SELECT DISTINCT @extschema@.ducache_month_of(n.date) FROM ducache_new_rows AS n
+        WHERE pg_catalog.isfinite(n.date);
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
         INSERT INTO @extschema@.ducache_rollup_changes (month)
-        SELECT DISTINCT pg_catalog.date_trunc('month', o.date)::date FROM ducache_old_rows AS o
-        WHERE o.date IS NOT NULL;
+        SELECT DISTINCT @extschema@.ducache_month_of(o.date) FROM ducache_old_rows AS o
+        WHERE pg_catalog.isfinite(o.date);
     ELSE
         INSERT INTO @extschema@.ducache_rollup_changes (month)
-        SELECT DISTINCT pg_catalog.date_trunc('month', c.date)::date
+        SELECT DISTINCT @extschema@.ducache_month_of(c.date)
         FROM (SELECT n.date FROM ducache_new_rows AS n UNION ALL SELECT o.date FROM ducache_old_rows AS o) AS c
-        WHERE c.date IS NOT NULL;
+        WHERE pg_catalog.isfinite(c.date);
     END IF;
     RETURN NULL;
 END
