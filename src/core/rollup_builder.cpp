@@ -10,25 +10,6 @@
 
 namespace ducache::core {
 
-const char *canonical_metric_name(Metric m)
-{
-    static const char *const names[] = {"totalRequests",      "totalTokens",    "promptTokens", "completionTokens",
-                                        "successfulRequests", "failedRequests", "totalCost"};
-    return m >= 0 && m < kMetricCount ? names[m] : "?";
-}
-
-void write_canonical_metrics(JsonWriter &w, const int64_t counts[kCountMetrics], const DecimalSum &cost)
-{
-    w.begin_object();
-    for (int m = 0; m < kCountMetrics; m++) {
-        w.key(canonical_metric_name(Metric(m)));
-        w.integer(counts[m]);
-    }
-    w.key(canonical_metric_name(kCost));
-    w.number_text(cost.to_string());
-    w.end_object();
-}
-
 namespace {
 
 constexpr uint32_t kNone = UINT32_MAX;

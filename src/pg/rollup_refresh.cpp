@@ -301,7 +301,8 @@ RollupAction refresh_month(const Tables &t, DateADT month, bool owner_sees_all)
 }
 
 // The months of [lo, hi] (either NULL: unbounded) that have day rows, a rollup row or change
-// rows, in order. Inside SPI, as the owner.
+// rows, in order. Inside SPI, as the owner. Month starts by date arithmetic (no timestamp:
+// any date, BC included, and no time zone).
 std::vector<DateADT> months_of_range(const Tables &t, const DateADT *lo, const DateADT *hi)
 {
     std::vector<DateADT> months;
