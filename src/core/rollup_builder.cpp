@@ -10,25 +10,6 @@
 
 namespace ducache::core {
 
-const char *canonical_metric_name(Metric m)
-{
-    static const char *const names[] = {"totalRequests",      "totalTokens",    "promptTokens", "completionTokens",
-                                        "successfulRequests", "failedRequests", "totalCost"};
-    return m >= 0 && m < kMetricCount ? names[m] : "?";
-}
-
-void write_canonical_metrics(JsonWriter &w, const int64_t counts[kCountMetrics], const DecimalSum &cost)
-{
-    w.begin_object();
-    for (int m = 0; m < kCountMetrics; m++) {
-        w.key(canonical_metric_name(Metric(m)));
-        w.integer(counts[m]);
-    }
-    w.key(canonical_metric_name(kCost));
-    w.number_text(cost.to_string());
-    w.end_object();
-}
-
 namespace {
 
 constexpr uint32_t kNone = UINT32_MAX;
@@ -88,6 +69,8 @@ struct RollupBuilder::Impl {
     }
 
     std::pmr::memory_resource *mr;
+    void (*tick)() = nullptr;
+    uint32_t written = 0;
     std::string month;
     int day = 0;
     uint32_t bit = 0;
@@ -132,6 +115,8 @@ struct RollupBuilder::Impl {
     void write_entry(JsonWriter &w, Level &level, uint32_t i, std::string_view key, More &&more)
     {
         const Totals &t = level.agg.slots()[i].totals;
+        if (tick && (++written & 1023) == 0)
+            tick();
         w.key(key);
         w.begin_object();
         more();
@@ -433,6 +418,11 @@ void RollupBuilder::provider(std::string_view provider, const EntryValues &v)
     uint32_t p = s.providers.find(provider, fresh);
     s.add(s.providers.totals(p), v, "aggregated_by_provider", provider);
     s.providers.extra[p].mask |= s.bit;
+}
+
+void RollupBuilder::set_tick(void (*tick)())
+{
+    impl_->tick = tick;
 }
 
 RollupDocuments RollupBuilder::finish()

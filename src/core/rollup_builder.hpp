@@ -69,6 +69,10 @@ public:
     void model_user(uint32_t model, std::string_view user);
     void provider(std::string_view provider, const EntryValues &v);
 
+    // Called every 1024 entries while finish() writes the documents (the adapter checks for
+    // interrupts there; it may throw).
+    void set_tick(void (*tick)());
+
     RollupDocuments finish();
 
 private:

@@ -73,7 +73,8 @@ public:
     explicit AsOwner(Oid owner)
     {
         GetUserIdAndSecContext(&user_, &sec_);
-        SetUserIdAndSecContext(owner, sec_ | SECURITY_LOCAL_USERID_CHANGE);
+        // As maintenance commands run as a table's owner: no SET ROLE, no temp tables meanwhile.
+        SetUserIdAndSecContext(owner, sec_ | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
     }
     ~AsOwner() { SetUserIdAndSecContext(user_, sec_); }
 
@@ -167,6 +168,7 @@ core::RollupDocuments build_month(const Tables &t, DateADT month, bool owner_see
     if (!owner_sees_all)
         throw_rls_hides(label);
     core::RollupBuilder b(memory, label);
+    b.set_tick([] { check_for_interrupts(); });
     CacheScan scan(t.cache, "aggregated_by_user, aggregated_by_model, aggregated_by_provider", 3, month,
                    next_month(month) - 1);
     DateADT date;
@@ -297,7 +299,8 @@ RollupAction refresh_month(const Tables &t, DateADT month, bool owner_sees_all)
 }
 
 // The months of [lo, hi] (either NULL: unbounded) that have day rows, a rollup row or change
-// rows, in order. Inside SPI, as the owner.
+// rows, in order. Inside SPI, as the owner. Month starts by date arithmetic (no timestamp:
+// any date, BC included, and no time zone).
 std::vector<DateADT> months_of_range(const Tables &t, const DateADT *lo, const DateADT *hi)
 {
     std::vector<DateADT> months;
@@ -308,7 +311,8 @@ std::vector<DateADT> months_of_range(const Tables &t, const DateADT *lo, const D
         char nulls[2] = {lo ? ' ' : 'n', hi ? ' ' : 'n'};
         const char *in_range = "($1::pg_catalog.date IS NULL OR %s OPERATOR(pg_catalog.>=) $1) AND "
                                "($2::pg_catalog.date IS NULL OR %s OPERATOR(pg_catalog.<) $2)";
-        char *sql = psprintf("SELECT s.m FROM (SELECT pg_catalog.date_trunc('month', c.date)::pg_catalog.date AS m FROM %s AS c WHERE %s "
+        char *sql = psprintf("SELECT s.m FROM (SELECT c.date OPERATOR(pg_catalog.-) (EXTRACT(DAY FROM c.date)::pg_catalog.int4 "
+                             "OPERATOR(pg_catalog.-) 1) AS m FROM %s AS c WHERE %s "
                              "UNION SELECT r.month FROM %s AS r WHERE %s "
                              "UNION SELECT ch.month FROM %s AS ch WHERE %s) AS s ORDER BY s.m",
                              t.cache, psprintf(in_range, "c.date", "c.date"), t.rollups,

@@ -261,11 +261,12 @@ TEST_P(RollupRandom, MatchesNaiveSums)
         const json &e = ju.at(u);
         EXPECT_EQ(e.at("~days").get<uint32_t>(), nu.s.mask) << u;
         expect_metrics(e.at("metrics"), nu.s, nu.any_cost, u);
+        const std::string &who = u;  // structured bindings cannot be captured in C++17
         auto ident = [&](const char *f, const std::string &want) {
             if (want.empty())
-                EXPECT_FALSE(e.contains(f)) << u << f;
+                EXPECT_FALSE(e.contains(f)) << who << f;
             else
-                EXPECT_EQ(e.at(f).get<std::string>(), want) << u << f;
+                EXPECT_EQ(e.at(f).get<std::string>(), want) << who << f;
         };
         ident("username", nu.username);
         ident("email", nu.email);
