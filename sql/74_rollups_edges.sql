@@ -150,5 +150,63 @@ RESET session_replication_role;
 SELECT pg_temp.right_answer('2025-08-01', '2025-08-31') AS august_right_after_replica_update;
 SELECT month, action FROM ducache_refresh_rollups() ORDER BY month;
 
+-- Odd values the entry rules skip or read in their own way, in months with a rollup: an empty
+-- or non-string username/email/role/keyName/provider on the latest day, a users object missing
+-- on some days, non-object documents, numbers written as strings. Every reader answers (or
+-- fails) the same with and without rollups.
+CREATE FUNCTION pg_temp.answer(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v text;
+    det text;
+BEGIN
+    EXECUTE format('SELECT string_agg(t::text, %L) FROM (%s) t', E'\n', q) INTO v;
+    RETURN coalesce(v, '(no rows)');
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS det = PG_EXCEPTION_DETAIL;
+    RETURN 'ERROR ' || SQLSTATE || ': ' || SQLERRM || ' / ' || det;
+END $$;
+CREATE FUNCTION pg_temp.same_without_rollups(q text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    a text := pg_temp.answer(q);
+    b text;
+BEGIN
+    PERFORM set_config('ducache.use_rollups', 'off', false);
+    b := pg_temp.answer(q);
+    PERFORM set_config('ducache.use_rollups', 'on', false);
+    RETURN a = b;
+END $$;
+DELETE FROM daily_usage_cache;
+INSERT INTO daily_usage_cache (date, aggregated_by_user, aggregated_by_model, aggregated_by_provider) VALUES
+    ('2025-11-03', '{"u1": {"username": "b", "email": "b@x", "role": "r1", "metrics": {"api_requests": 3, "spend": 0.5},
+                     "models": {"m1": {"metrics": {"api_requests": 3, "spend": 0.5},
+                                       "api_keys": {"k1": {"keyName": "K1", "metrics": {"api_requests": 3, "spend": 0.5}}}}}}}',
+                   '{"m1": {"provider": "p1", "users": {"u1": {"username": "b"}}, "metrics": {"api_requests": 3, "spend": 0.5}}}', '{}'),
+    ('2025-11-10', '{"u1": {"username": "", "email": 5, "role": null, "metrics": {"api_requests": 4, "spend": 0.25},
+                     "models": {"m1": {"metrics": {"api_requests": 4, "spend": 0.25},
+                                       "api_keys": {"k1": {"keyName": 7, "metrics": {"api_requests": 4, "spend": 0.25}}}}}},
+                     "u2": {"username": 9, "totalRequests": 1}}',
+                   '{"m1": {"provider": "", "metrics": {"api_requests": 4, "spend": 0.25}}, "m2": {"provider": 3, "users": {}}}', NULL),
+    ('2025-11-12', '{"u1": {"email": "", "metrics": {"api_requests": 1}, "models": {"m1": {"metrics": {"api_requests": 1},
+                                       "api_keys": {"k1": {"keyName": "", "metrics": {"api_requests": 1}}}}}}}',
+                   '{"m1": {"metrics": {"api_requests": 1}, "users": {"u1": {"username": ""}}}}', '{"p9": {"metrics": {"api_requests": 1}}}'),
+    ('2026-01-15', '[]', '"x"', '[]'),
+    ('2025-12-01', '{"u": {"totalRequests": "12", "totalCost": "0.5"}}', '{"m": {"totalRequests": "3"}}', '{}'),
+    ('2026-01-16', '{"u": {"metrics": "x", "totalRequests": 2}}', '{}', '{}');
+SELECT month, action FROM ducache_refresh_rollups() ORDER BY month;
+SELECT f.fn, count(*) AS calls, count(*) FILTER (WHERE NOT pg_temp.same_without_rollups(f.q)) AS differ
+FROM (SELECT fn, format('SELECT * FROM ducache_%s(%L, %L, %L, %L, %L)', fn, r.s, r.e, u, m, k) AS q
+      FROM unnest(ARRAY['user_breakdown', 'model_breakdown', 'provider_breakdown', 'user_model_breakdown',
+                        'api_key_breakdown', 'analytics', 'daily_trend']) AS fn,
+           (VALUES (date '2025-11-01', date '2025-11-30'), ('2025-11-01', '2025-12-31'), ('2025-12-01', '2025-12-31'),
+                   ('2025-12-01', '2026-01-31')) AS r(s, e),
+           (VALUES (NULL::text[], NULL::text[], NULL::text[]), ('{u1}', NULL, NULL), (NULL, '{m1}', NULL), (NULL, NULL, '{k1}')) AS x(u, m, k)
+      UNION ALL
+      SELECT 'dashboard', format('SELECT ducache_dashboard(%L, %L)', s, e) FROM (VALUES (date '2025-11-01', date '2025-11-30')) AS r(s, e)
+      UNION ALL
+      SELECT 'filter_options', format('SELECT ducache_filter_options(%L, %L)', s, e) FROM (VALUES (date '2025-11-01', date '2025-11-30')) AS r(s, e)) f
+GROUP BY f.fn ORDER BY f.fn;
+-- u1 by the documented rule (the latest non-empty string of each field): b, b@x, r1.
+SELECT user_id, username, email, role, total_requests FROM ducache_user_breakdown('2025-11-01', '2025-11-30');
+
 DELETE FROM daily_usage_cache;
 SELECT month, action FROM ducache_refresh_rollups() ORDER BY month;
