@@ -8,6 +8,10 @@ Called by bench/run.py (--shapes). For each shape, interleaved in bench.time_all
   * the breakdown and the floor again with the session's default parallel settings.
 Own ns per entry = (time - floor time) / entries, where entries is counted once in plain SQL
 (jsonb_object_keys of every row read), so it is the work ducache adds to the decompression.
+A second pass (bench.cpu_all) takes the backend's CPU time of the serial variants, which waits
+for a core on a shared machine do not inflate, over the whole range and over the first
+HEAD_DAYS days; both output every user, so their difference gives the marginal cost per entry
+read and the rest a fixed cost per output key (split_cost).
 """
 import os, sys, time
 
@@ -29,7 +33,7 @@ SHAPES = {
 }
 BASE = {"layout": "flat", "keys": "id", "decimals": 6, "metrics": 5, "activity": "daily"}
 ISSUE_SHAPE = "flat_id_d6_m5_daily"
-HEAD_DAYS = 5
+HEAD_DAYS = 5   # sparse users are active every 5th day: 5 days hold every user
 # What issue 13 reported for its table (10K users x 365 days, flat, 10-char keys, 6 decimals, lz4).
 ISSUE = {"users": 10000, "days": 365, "ratio": 3.8, "duc": 792, "floor": 207, "merge_ns": 135}
 
