@@ -21,12 +21,18 @@ namespace ducache::pg {
 // A PostgreSQL ERROR caught inside C++, carried with all its fields.
 class PgError : public std::exception {
 public:
-    explicit PgError(ErrorData *data) : data_(data) {}
+    explicit PgError(ErrorData *data) : data_(data) { ++alive_; }
+    PgError(const PgError &o) : std::exception(o), data_(o.data_) { ++alive_; }
+    ~PgError() override { --alive_; }
     ErrorData *data() const { return data_; }
     const char *what() const noexcept override;
+    // Whether a PostgreSQL ERROR is on its way up: then PostgreSQL's state must not be touched
+    // until the transaction aborts (destructors that would call PostgreSQL check this).
+    static bool in_flight() { return alive_ > 0; }
 
 private:
     ErrorData *data_;  // palloc'd in the caller's memory context; freed with it
+    static inline int alive_ = 0;
 };
 
 // Runs f() with PostgreSQL's error handling armed; an ERROR becomes a PgError exception.

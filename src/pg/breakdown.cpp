@@ -1,11 +1,13 @@
 // ducache_user_breakdown, ducache_model_breakdown, ducache_provider_breakdown: the unfiltered
 // path (CONTRACT §3 plus the appended columns of §5.3); filtered calls go to
 // filtered_breakdown.cpp.
+#include "core/error.hpp"  // before any PostgreSQL header (pg/rollup_retry.hpp needs it)
 #include "core/aggregator.hpp"
 #include "core/entry_rules.hpp"
 #include "core/cell_reducers.hpp"
 #include "core/filters.hpp"
 
+#include "pg/rollup_retry.hpp"
 #include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
 #include "pg/breakdown_output.hpp"
@@ -307,15 +309,15 @@ using ducache::pg::Kind;
 
 DUCACHE_FUNCTION(ducache_user_breakdown)
 {
-    return breakdown(fcinfo, Kind::user);
+    return ducache::pg::with_days_retry([&] { return breakdown(fcinfo, Kind::user); });
 }
 
 DUCACHE_FUNCTION(ducache_model_breakdown)
 {
-    return breakdown(fcinfo, Kind::model);
+    return ducache::pg::with_days_retry([&] { return breakdown(fcinfo, Kind::model); });
 }
 
 DUCACHE_FUNCTION(ducache_provider_breakdown)
 {
-    return breakdown(fcinfo, Kind::provider);
+    return ducache::pg::with_days_retry([&] { return breakdown(fcinfo, Kind::provider); });
 }

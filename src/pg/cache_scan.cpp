@@ -223,8 +223,10 @@ bool CacheScan::next(ScanRow &row, const Jsonb **values)
     });
     row.base = row.date - start_;
     rows_++;
-    if (row.rollup)
+    if (row.rollup) {
         rollup_rows_++;
+        rollup_rows_total_++;
+    }
     return true;
 }
 
@@ -237,8 +239,20 @@ bool CacheScan::next(DateADT &date, const Jsonb **values)
     return true;
 }
 
+CacheScan::~CacheScan()
+{
+    if (finished_ || portal_ == nullptr || PgError::in_flight())
+        return;
+    try {
+        finish();
+    } catch (...) {
+        // A failure to close is left to the transaction's abort, which releases SPI too.
+    }
+}
+
 void CacheScan::finish()
 {
+    finished_ = true;
     pg_call([&] {
         if (batch_)
             SPI_freetuptable(batch_);

@@ -42,6 +42,14 @@ public:
     bool next(DateADT &date, const Jsonb **values);
     // Closes the cursor and SPI; call once after the last row.
     void finish();
+    // A scan left unfinished by a ducache error (core::Error) is closed here, so the call can
+    // be run again (pg/rollup_retry.hpp); after a PostgreSQL ERROR the transaction's abort
+    // cleans up instead.
+    ~CacheScan();
+    CacheScan(const CacheScan &) = delete;
+    CacheScan &operator=(const CacheScan &) = delete;
+    // Rollup rows all scans of this backend have returned (pg/rollup_retry.hpp compares).
+    static uint64 rollup_rows_read() { return rollup_rows_total_; }
     int rows() const { return rows_; }
     // Rollup rows read so far.
     int rollup_rows() const { return rollup_rows_; }
@@ -61,6 +69,8 @@ private:
     uint64 batch_pos_ = 0, batch_size_ = 0;
     bool done_ = false;
     int rows_ = 0, rollup_rows_ = 0;
+    bool finished_ = false;
+    static inline uint64 rollup_rows_total_ = 0;
 };
 
 }  // namespace ducache::pg

@@ -1,10 +1,12 @@
 // ducache_daily_trend: one row per cached day with that day's user count and totals.
 // Under filters (CONTRACT §5.2): one row per day with passing usage, summed from its cells.
+#include "core/error.hpp"  // before any PostgreSQL header (pg/rollup_retry.hpp needs it)
 #include "core/aggregator.hpp"
 #include "core/entry_rules.hpp"
 #include "core/error.hpp"
 #include "core/filters.hpp"
 
+#include "pg/rollup_retry.hpp"
 #include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
@@ -64,7 +66,15 @@ void emit_rollup_days(const ScanRow &r, const Jsonb *daily, std::pmr::memory_res
 
 }  // namespace
 
+static Datum ducache_daily_trend_body(FunctionCallInfo fcinfo);
+
+// Through with_days_retry: an error met while summing rollups is the days' own (pg/rollup_retry.hpp).
 DUCACHE_FUNCTION(ducache_daily_trend)
+{
+    return ducache::pg::with_days_retry([&] { return ducache_daily_trend_body(fcinfo); });
+}
+
+static Datum ducache_daily_trend_body(FunctionCallInfo fcinfo)
 {
     using namespace ducache;
     using namespace ducache::pg;

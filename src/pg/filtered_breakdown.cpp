@@ -1,8 +1,10 @@
+#include "core/error.hpp"  // before any PostgreSQL header (pg/rollup_retry.hpp needs it)
 #include "core/aggregator.hpp"
 #include "core/entry_rules.hpp"
 #include "core/cell_reducers.hpp"
 #include "core/filters.hpp"
 
+#include "pg/rollup_retry.hpp"
 #include "pg/boundary.hpp"
 #include "pg/breakdown_output.hpp"
 #include "pg/cache_scan.hpp"
@@ -267,10 +269,10 @@ Datum drill_down(FunctionCallInfo fcinfo, FilteredKind kind)
 
 DUCACHE_FUNCTION(ducache_user_model_breakdown)
 {
-    return ducache::pg::drill_down(fcinfo, ducache::pg::FilteredKind::user_model);
+    return ducache::pg::with_days_retry([&] { return ducache::pg::drill_down(fcinfo, ducache::pg::FilteredKind::user_model); });
 }
 
 DUCACHE_FUNCTION(ducache_api_key_breakdown)
 {
-    return ducache::pg::drill_down(fcinfo, ducache::pg::FilteredKind::api_key);
+    return ducache::pg::with_days_retry([&] { return ducache::pg::drill_down(fcinfo, ducache::pg::FilteredKind::api_key); });
 }

@@ -2,11 +2,13 @@
 // ducache_analytics calls it for the period and for the one before, and computes the changes).
 // Under filters (CONTRACT §5.2) the totals, active users and top user come from the passing
 // cells; the top model from the passing cells at the model level (or deeper).
+#include "core/error.hpp"  // before any PostgreSQL header (pg/rollup_retry.hpp needs it)
 #include "core/aggregator.hpp"
 #include "core/entry_rules.hpp"
 #include "core/error.hpp"
 #include "core/filters.hpp"
 
+#include "pg/rollup_retry.hpp"
 #include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
@@ -23,7 +25,15 @@ extern "C" {
 #include "access/htup_details.h"
 }
 
+static Datum ducache_period_summary_body(FunctionCallInfo fcinfo);
+
+// Through with_days_retry: an error met while summing rollups is the days' own (pg/rollup_retry.hpp).
 DUCACHE_FUNCTION(ducache_period_summary)
+{
+    return ducache::pg::with_days_retry([&] { return ducache_period_summary_body(fcinfo); });
+}
+
+static Datum ducache_period_summary_body(FunctionCallInfo fcinfo)
 {
     using namespace ducache;
     using namespace ducache::pg;

@@ -1,3 +1,5 @@
+#include "core/error.hpp"  // before any PostgreSQL header (pg/rollup_retry.hpp needs it)
+#include "pg/rollup_retry.hpp"
 #include "pg/rollup_access.hpp"
 
 #include "pg/boundary.hpp"
@@ -17,7 +19,7 @@ namespace ducache::pg {
 RollupAccess rollup_access(FunctionCallInfo fcinfo)
 {
     RollupAccess access;
-    if (!use_rollups_setting())
+    if (!use_rollups_setting() || DaysOnly::active())
         return access;
     pg_call([&] {
         Oid nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
