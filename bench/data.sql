@@ -5,7 +5,7 @@
 CREATE SCHEMA IF NOT EXISTS bench;
 SELECT format('bench.cache_%s_%sx%s', :'shape', :users, :days) AS target \gset
 DROP TABLE IF EXISTS :target;
-CREATE TABLE :target (LIKE daily_usage_cache INCLUDING DEFAULTS);
+CREATE TABLE :target (LIKE daily_usage_cache INCLUDING DEFAULTS INCLUDING COMPRESSION);
 ALTER TABLE :target ADD PRIMARY KEY (date);
 
 -- A users table like LiteMaaS's (uuid ids, roles text[]), shared by every scale.

@@ -10,7 +10,7 @@
 CREATE SCHEMA IF NOT EXISTS bench;
 SELECT format('bench.litemaas_%sx%s', :users, :days) AS target \gset
 DROP TABLE IF EXISTS :target;
-CREATE TABLE :target (LIKE daily_usage_cache INCLUDING DEFAULTS);
+CREATE TABLE :target (LIKE daily_usage_cache INCLUDING DEFAULTS INCLUDING COMPRESSION);
 ALTER TABLE :target ADD PRIMARY KEY (date);
 INSERT INTO :target (date, raw_data, aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics)
 SELECT g.* FROM generate_series(0, :days - 1) AS d, LATERAL litemaas_ref.gen_day(:users, d, date '2025-01-01', false) AS g;

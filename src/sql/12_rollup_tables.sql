@@ -41,6 +41,17 @@ CREATE TABLE @extschema@.ducache_rollups (
     daily                   jsonb,
     refreshed_at            timestamptz
 );
+-- lz4 like the cache table's documents (a refresh spent 12 % of its time in pglz).
+DO $compression$
+BEGIN
+    ALTER TABLE @extschema@.ducache_rollups
+        ALTER COLUMN aggregated_by_user SET COMPRESSION lz4, ALTER COLUMN aggregated_by_model SET COMPRESSION lz4,
+        ALTER COLUMN aggregated_by_provider SET COMPRESSION lz4, ALTER COLUMN providers_derived SET COMPRESSION lz4,
+        ALTER COLUMN models_unprovided SET COMPRESSION lz4, ALTER COLUMN daily SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    NULL;   -- a server built without lz4: the default compression
+END
+$compression$;
 COMMENT ON TABLE @extschema@.ducache_rollups IS
     'ducache month rollups of daily_usage_cache (derived data; used only while no change to the month is logged).';
 

@@ -12,7 +12,8 @@
 -- Who may run it: any role with SELECT on the whole of daily_usage_cache (table-level, no
 -- row-level security in force for it), else 42501. The work runs as the owner of
 -- ducache_rollups (like a SECURITY DEFINER function, but only after that check), which reads
--- every day row and writes ducache's own tables.
+-- every day row and writes ducache's own tables. 55000 when ducache's four change triggers are
+-- not in place on daily_usage_cache (no rollup could be trusted then).
 CREATE OR REPLACE FUNCTION @extschema@.ducache_refresh_rollups(start_date date DEFAULT NULL, end_date date DEFAULT NULL)
 RETURNS TABLE (month date, action text)
 AS 'MODULE_PATHNAME', 'ducache_refresh_rollups'

@@ -1,0 +1,161 @@
+"""The rollups benchmark (issue 12): a year costs about a month.
+
+On a year of data (users x 365 days from 2025-01-01) it times, interleaved in one run:
+  * ducache_user_breakdown over 365 days (whole months) and over an unaligned range (mid-month
+    to mid-month: whole months from rollups, the edges from the days), rollups on and off
+    (`ducache.use_rollups`), against the detoast floor of the day rows and of what the call
+    actually reads with rollups (the rollup rows + the leftover day rows);
+  * ducache_dashboard over 90 days (+ the comparison period) likewise;
+and reports the time of ducache_refresh_rollups for all months and for one month, what a
+refresh adds to a one-day ducache_batch_upsert of a past day, and the rollups' size against the
+table's. Called by bench/run.py (--rollups S|L).
+
+Data sets: `litemaas` (LiteMaaS's nested shape with keys, bench/litemaas_data.sql; at L ten
+generated days repeated with shifted dates, as the dashboard benchmark does) and `flat`
+(bench/data.sql's flat shape, short keys, generated day by day: a shape the rollups were not
+tuned on).
+"""
+import os, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROLLUP_SCALES = {"S": 1000, "L": 10000}
+DAYS = 365
+REPEAT_FROM = 10
+
+# The swapped-in bench table is not the one CREATE EXTENSION put the change triggers on; the
+# benchmark gives it the same triggers (rollups are only used on a table that has them).
+TRIGGERS = """
+CREATE OR REPLACE TRIGGER ducache_rollups_insert AFTER INSERT ON public.daily_usage_cache
+    REFERENCING NEW TABLE AS ducache_new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.ducache_rollups_log_changes();
+CREATE OR REPLACE TRIGGER ducache_rollups_update AFTER UPDATE ON public.daily_usage_cache
+    REFERENCING OLD TABLE AS ducache_old_rows NEW TABLE AS ducache_new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.ducache_rollups_log_changes();
+CREATE OR REPLACE TRIGGER ducache_rollups_delete AFTER DELETE ON public.daily_usage_cache
+    REFERENCING OLD TABLE AS ducache_old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.ducache_rollups_log_changes();
+CREATE OR REPLACE TRIGGER ducache_rollups_truncate AFTER TRUNCATE ON public.daily_usage_cache
+    FOR EACH STATEMENT EXECUTE FUNCTION public.ducache_rollups_log_changes();
+ALTER TABLE public.daily_usage_cache ENABLE ALWAYS TRIGGER ducache_rollups_insert;
+ALTER TABLE public.daily_usage_cache ENABLE ALWAYS TRIGGER ducache_rollups_update;
+ALTER TABLE public.daily_usage_cache ENABLE ALWAYS TRIGGER ducache_rollups_delete;
+ALTER TABLE public.daily_usage_cache ENABLE ALWAYS TRIGGER ducache_rollups_truncate;
+"""
+
+HELPERS = """
+-- Runs stmt with ducache.use_rollups set to flag for this statement only.
+CREATE OR REPLACE FUNCTION bench.with_rollups(flag text, stmt text) RETURNS void LANGUAGE plpgsql AS $f$
+BEGIN
+    PERFORM set_config('ducache.use_rollups', flag, true);
+    EXECUTE stmt;
+    PERFORM set_config('ducache.use_rollups', 'on', true);
+END $f$;
+-- The detoast floor of what a rollup-using call reads: the fresh rollup rows of the whole months
+-- inside [s, e] plus the day rows of the other days.
+CREATE OR REPLACE FUNCTION bench.rollup_floor(col text, s date, e date) RETURNS bigint LANGUAGE plpgsql STABLE
+SET enable_bitmapscan = off AS $f$
+DECLARE n bigint; m bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM public.ducache_rollups WHERE built AND month >= $1 AND '
+                   '(month + interval ''1 month'' - interval ''1 day'')::date <= $2 AND %I ? %L', col, 'no-such-key')
+        INTO n USING s, e;
+    EXECUTE format('SELECT count(*) FROM public.daily_usage_cache d WHERE date BETWEEN $1 AND $2 AND %I ? %L '
+                   'AND NOT EXISTS (SELECT 1 FROM public.ducache_rollups r WHERE r.built AND r.month = date_trunc(''month'', d.date)::date '
+                   'AND r.month >= $1 AND (r.month + interval ''1 month'' - interval ''1 day'')::date <= $2)', col, 'no-such-key')
+        INTO m USING s, e;
+    RETURN n + m;
+END $f$;
+"""
+
+
+def make_table(scale, shape, psql, exists):
+    users = ROLLUP_SCALES[scale]
+    if shape == "flat":
+        table = f"bench.cache_flat_{users}x{DAYS}"
+        if not exists(table):
+            print(f"generating {table} ...", file=sys.stderr)
+            psql("", vars=dict(users=users, days=DAYS, shape="flat"), file=os.path.join(HERE, "data.sql"))
+        return table
+    table = f"bench.litemaas_{users}x{DAYS}"
+    if not exists(table):
+        base = REPEAT_FROM if scale == "L" else DAYS
+        if not exists(f"bench.litemaas_{users}x{base}"):
+            print(f"generating bench.litemaas_{users}x{base} ...", file=sys.stderr)
+            psql("", vars=dict(users=users, days=base), file=os.path.join(HERE, "litemaas_data.sql"))
+        if base != DAYS:
+            psql(f"""CREATE TABLE {table} (LIKE bench.litemaas_{users}x{base} INCLUDING ALL);
+                     INSERT INTO {table} SELECT date + {base} * k, raw_data, aggregated_by_user, aggregated_by_model,
+                            aggregated_by_provider, total_metrics, cached_at, is_complete
+                     FROM bench.litemaas_{users}x{base}, generate_series(0, {DAYS // base}) AS k
+                     WHERE date + {base} * k < date '2025-01-01' + {DAYS};
+                     ANALYZE {table};""")
+    return table
+
+
+def timed(psql, sql):
+    t0 = time.perf_counter()
+    psql(sql)
+    return (time.perf_counter() - t0) * 1000
+
+
+def rollup_rows(scale, shape, runs, psql, exists, use_dataset, time_all):
+    users = ROLLUP_SCALES[scale]
+    table = make_table(scale, shape, psql, exists)
+    use_dataset(table)
+    psql(HELPERS)
+    psql(TRIGGERS)
+    psql("TRUNCATE public.ducache_rollups, public.ducache_rollup_changes")
+    t_all = timed(psql, "SELECT count(*) FROM ducache_refresh_rollups()")
+    months = int(psql("SELECT count(*) FROM public.ducache_rollups WHERE built"))
+    # One month again after a change to one of its days by plain SQL.
+    psql("UPDATE public.daily_usage_cache SET is_complete = is_complete WHERE date = '2025-05-14'")
+    t_month = timed(psql, "SELECT count(*) FROM ducache_refresh_rollups('2025-05-01', '2025-05-31')")
+    # A one-day ducache_batch_upsert of a past day whose values change (its month is refreshed in
+    # the same transaction), against the same upsert with the day's month made stale first (its
+    # refresh then has nothing to reuse either) and rollups off for the write (no refresh).
+    upsert = ("SELECT count(*) FROM ducache_batch_upsert(ARRAY[d.date], ARRAY[d.raw_data], "
+              "ARRAY[d.aggregated_by_user], ARRAY[d.aggregated_by_model], ARRAY[d.aggregated_by_provider], "
+              "ARRAY[d.total_metrics || jsonb_build_object('bench', clock_timestamp())], ARRAY[true]) "
+              "FROM public.daily_usage_cache d WHERE d.date = '2025-05-14'")
+    t_upsert_on = timed(psql, f"SET ducache.use_rollups = on; {upsert}")
+    t_upsert_off = timed(psql, f"SET ducache.use_rollups = off; {upsert}")
+    sizes = psql("SELECT pg_total_relation_size('public.ducache_rollups'), pg_total_relation_size('public.daily_usage_cache')").split("|")
+    psql("SELECT count(*) FROM ducache_refresh_rollups()")
+
+    lines = []
+    targets = []
+    ranges = [("365 days (whole months)", "2025-01-01", "2025-12-31"),
+              ("2025-01-15..2025-12-20", "2025-01-15", "2025-12-20")]
+    for label, s, e in ranges:
+        call = f"SELECT count(*) FROM ducache_user_breakdown('{s}', '{e}')"
+        t = time_all([("rollups", f"SELECT bench.with_rollups('on', $s${call}$s$)"),
+                      ("days", f"SELECT bench.with_rollups('off', $s${call}$s$)"),
+                      ("floor days", f"SELECT bench.floor('aggregated_by_user', '{s}', '{e}')"),
+                      ("floor read", f"SELECT bench.rollup_floor('aggregated_by_user', '{s}', '{e}')")], runs)
+        on, off, fd, fr = (t[k][0] for k in ("rollups", "days", "floor days", "floor read"))
+        lines.append(f"| {scale} {shape} | user breakdown {label} | {on:.0f} | {off:.0f} | {fd:.0f} | {fr:.0f} | "
+                     f"{on / fd:.3f} | {on / fr:.2f} | {off / on:.1f} |")
+        if label.startswith("365"):
+            targets.append((f"{scale} {shape} user breakdown 365d with rollups ≤ 0.25× the day rows' floor", on / fd <= 0.25, f"{on / fd:.3f}×"))
+            targets.append((f"{scale} {shape} user breakdown 365d ≤ 1.3× the floor of the rows it reads", on / fr <= 1.3, f"{on / fr:.2f}×"))
+    if shape == "litemaas":
+        s, e, ps = "2025-04-01", "2025-06-29", "2025-01-01"
+        call = f"SELECT ducache_dashboard('{s}', '{e}') IS NOT NULL"
+        t = time_all([("rollups", f"SELECT bench.with_rollups('on', $s${call}$s$)"),
+                      ("days", f"SELECT bench.with_rollups('off', $s${call}$s$)"),
+                      ("floor days", f"SELECT bench.floor('aggregated_by_user', '{ps}', '{e}') + bench.floor('aggregated_by_model', '{ps}', '{e}')"),
+                      ("floor read", f"SELECT bench.rollup_floor('aggregated_by_user', '{ps}', '{e}') + bench.rollup_floor('aggregated_by_model', '{ps}', '{e}')")],
+                     runs)
+        on, off, fd, fr = (t[k][0] for k in ("rollups", "days", "floor days", "floor read"))
+        lines.append(f"| {scale} {shape} | dashboard 90 days + comparison | {on:.0f} | {off:.0f} | {fd:.0f} | {fr:.0f} | "
+                     f"{on / fd:.3f} | {on / fr:.2f} | {off / on:.1f} |")
+        targets.append((f"{scale} dashboard 90d with rollups ≤ 0.25× the day rows' floor", on / fd <= 0.25, f"{on / fd:.3f}×"))
+    notes = [f"{scale} {shape} ({users} users × {DAYS} days): refresh of all {months} months {t_all / 1000:.1f} s "
+             f"({t_all / max(months, 1) / 1000:.2f} s a month); one month after a change {t_month / 1000:.2f} s; "
+             f"a one-day ducache_batch_upsert of a past day {t_upsert_on:.0f} ms with its month's refresh, "
+             f"{t_upsert_off:.0f} ms with rollups off (no refresh); rollups {int(sizes[0]) / 2**20:.0f} MB "
+             f"against the table's {int(sizes[1]) / 2**20:.0f} MB ({int(sizes[0]) / int(sizes[1]):.1%})."]
+    psql("TRUNCATE public.ducache_rollups, public.ducache_rollup_changes")
+    return lines, targets, notes
+
+
+ROLLUP_HEADER = ["| data | call | rollups p50 ms | days only p50 ms | floor of the day rows ms | floor of the rows read ms | "
+                 "rollups ÷ day floor | rollups ÷ read floor | days ÷ rollups |",
+                 "|---|---|---|---|---|---|---|---|---|"]
