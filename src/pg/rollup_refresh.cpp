@@ -40,11 +40,13 @@ const char *rollup_action_name(RollupAction a)
     return "?";
 }
 
+// As ducache_month_of(): the first month PostgreSQL has starts on its first date, 4714-11-24 BC
+// (the 1st of that November is not a date; the rollups' CHECK holds the SQL function's answer).
 DateADT month_start(DateADT date)
 {
     int y, m, d;
     j2date(date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-    return date2j(y, m, 1) - POSTGRES_EPOCH_JDATE;
+    return std::max<DateADT>(date2j(y, m, 1) - POSTGRES_EPOCH_JDATE, DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE);
 }
 
 DateADT next_month(DateADT month)
