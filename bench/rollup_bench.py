@@ -108,12 +108,11 @@ def rollup_rows(scale, shape, runs, psql, exists, use_dataset, time_all):
     psql("UPDATE public.daily_usage_cache SET is_complete = is_complete WHERE date = '2025-05-14'")
     t_month = timed(psql, "SELECT count(*) FROM ducache_refresh_rollups('2025-05-01', '2025-05-31')")
     # A one-day ducache_batch_upsert of a past day whose values change (its month is refreshed in
-    # the same transaction), against the same upsert with the day's month made stale first (its
-    # refresh then has nothing to reuse either) and rollups off for the write (no refresh).
-    upsert = ("SELECT count(*) FROM ducache_batch_upsert(ARRAY[d.date], ARRAY[d.raw_data], "
-              "ARRAY[d.aggregated_by_user], ARRAY[d.aggregated_by_model], ARRAY[d.aggregated_by_provider], "
+    # the same transaction), against the same upsert with rollups off for the write (no refresh).
+    upsert = ("SELECT count(*) FROM public.daily_usage_cache d, LATERAL ducache_batch_upsert(ARRAY[d.date], "
+              "ARRAY[d.raw_data], ARRAY[d.aggregated_by_user], ARRAY[d.aggregated_by_model], ARRAY[d.aggregated_by_provider], "
               "ARRAY[d.total_metrics || jsonb_build_object('bench', clock_timestamp())], ARRAY[true]) "
-              "FROM public.daily_usage_cache d WHERE d.date = '2025-05-14'")
+              "WHERE d.date = '2025-05-14'")
     t_upsert_on = timed(psql, f"SET ducache.use_rollups = on; {upsert}")
     t_upsert_off = timed(psql, f"SET ducache.use_rollups = off; {upsert}")
     sizes = psql("SELECT pg_total_relation_size('public.ducache_rollups'), pg_total_relation_size('public.daily_usage_cache')").split("|")
