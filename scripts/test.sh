@@ -49,14 +49,39 @@ for diffs in "$REPO/regression.diffs" "$REPO/output_iso/regression.diffs"; do
     [ -s "$diffs" ] && { log "differences: $diffs"; head -n 200 "$diffs"; }
 done
 
-# Shell-level tests: each test/shell/*.sh exits 0 on success.
+# Shell-level tests: each test/shell/*.sh exits 0 on success. The longest, the regression suite
+# under valgrind, runs on a cluster of its own beside the others (two cores, two streams); the
+# zz_* tests, which check the whole run's server log, run last.
+report() {   # name, exit code
+    if [ "$2" = 0 ]; then
+        echo "shell test $1 ... ok"; count 1 0
+    else
+        echo "shell test $1 ... FAILED"; tail -n 30 "$DUCACHE_SANDBOX/$1.log"; count 0 1
+    fi
+}
+# no_internal_errors.sh reads the pg_regress results, which the valgrind suite rewrites: first.
+first=(no_internal_errors.sh)
+for f in "${first[@]}"; do
+    rc=0; bash "$REPO/test/shell/$f" >"$DUCACHE_SANDBOX/$f.log" 2>&1 || rc=$?
+    report "$f" "$rc"
+done
+beside=(valgrind_suite.sh)
+for b in "${beside[@]}"; do
+    ( bash "$REPO/test/shell/$b" >"$DUCACHE_SANDBOX/$b.log" 2>&1; echo $? >"$DUCACHE_SANDBOX/$b.rc" ) &
+done
 for t in "$REPO"/test/shell/*.sh; do
     [ -e "$t" ] || continue
-    if bash "$t" >"$DUCACHE_SANDBOX/$(basename "$t").log" 2>&1; then
-        echo "shell test $(basename "$t") ... ok"; count 1 0
-    else
-        echo "shell test $(basename "$t") ... FAILED"; tail -n 30 "$DUCACHE_SANDBOX/$(basename "$t").log"; count 0 1
-    fi
+    name=$(basename "$t")
+    [[ " ${beside[*]} ${first[*]} " == *" $name "* || $name == zz_* ]] && continue
+    rc=0; bash "$t" >"$DUCACHE_SANDBOX/$name.log" 2>&1 || rc=$?
+    report "$name" "$rc"
+done
+wait
+for b in "${beside[@]}"; do report "$b" "$(cat "$DUCACHE_SANDBOX/$b.rc" 2>/dev/null || echo 1)"; done
+for t in "$REPO"/test/shell/zz_*.sh; do
+    [ -e "$t" ] || continue
+    rc=0; bash "$t" >"$DUCACHE_SANDBOX/$(basename "$t").log" 2>&1 || rc=$?
+    report "$(basename "$t")" "$rc"
 done
 
 echo "$passed passed, $failed failed"
