@@ -9,16 +9,16 @@ OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp) $(wildcard src/pg/
 INSTALL_PARTS = $(sort $(wildcard src/sql/*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
-# Upgrades. Released versions are frozen: upgrade/ducache--0.1.0.sql and ducache--0.2.0.sql are
-# their install scripts exactly as released (CREATE EXTENSION ... VERSION 'X' keeps working),
-# and upgrade/ducache--0.1.0--0.2.0.sql is the step to 0.2.0 as released (nothing regenerates
-# it any more: it holds 0.2.0's parts, not today's). test/shell/upgrade_script.sh checks that
-# none of them changes.
+# Upgrades. Released versions are frozen: upgrade/ducache--0.1.0.sql, ducache--0.2.0.sql and
+# ducache--0.3.0.sql are their install scripts exactly as released (CREATE EXTENSION ... VERSION
+# 'X' keeps working), and upgrade/ducache--0.1.0--0.2.0.sql and ducache--0.2.0--0.3.0.sql are
+# the steps as released (nothing regenerates them any more: they hold their version's parts,
+# not today's). test/shell/upgrade_script.sh checks that none of them changes.
 #
-# The step being written, upgrade/ducache--0.2.0--0.3.0.sql, is committed (readable alone) and
-# assembled by `make upgrade-scripts`: upgrade/0.2.0--0.3.0.prelude.sql (hand-written: drops what
-# changes its arguments or result columns, see docs in the prelude), then every install part
-# that 0.2.0's objects allow to run again. New parts are picked up by themselves.
+# The step being written, upgrade/ducache--0.3.0--0.4.0.sql, is committed (readable alone) and
+# assembled by `make upgrade-scripts`: upgrade/0.3.0--0.4.0.prelude.sql (hand-written: drops what
+# changes its arguments or result columns, ALTERs released tables; see the prelude), then every
+# install part that 0.3.0's objects allow to run again. New parts are picked up by themselves.
 #
 # Replayable parts hold only CREATE OR REPLACE (functions, aggregates, triggers), COMMENT ON,
 # GRANT/REVOKE, ALTER ... DEPENDS ON EXTENSION: running them over the previous version's objects
@@ -27,20 +27,20 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # NN_*indexes.sql (upgrade_script.sh fails when a part that is not named so creates a table or
 # an index). A once part runs in the install script and in the ONE upgrade step of the version
 # that adds it, never in a later step:
-#   * 0.2.0 -> 0.3.0 leaves out the once parts 0.2.0 already had (00_table, 10_indexes) and keeps
-#     12_rollup_tables.sql (new in 0.3.0: its tables do not exist in a 0.2.0 database).
-#   * The next step (0.3.0 -> 0.4.0) leaves out every once part 0.3.0 has, 12_rollup_tables
-#     included: set ONCE_RELEASED to $(ONCE_PARTS) as 0.3.0 is released, freeze this step's
-#     script (and ducache--0.3.0.sql) as 0.2.0's were, start a new prelude. A change to a
-#     released table is then a hand-written ALTER TABLE in the prelude, not an edit of its part.
+#   * 0.2.0 -> 0.3.0 (frozen) ran 12_rollup_tables.sql, new in 0.3.0.
+#   * 0.3.0 -> 0.4.0 leaves out every once part 0.3.0 has (ONCE_RELEASED); a once part new in
+#     0.4.0 runs in it. A change to a released table is a hand-written ALTER TABLE in the
+#     prelude, not an edit of its part (the install gets the same change in the part itself).
+#   * When 0.4.0 is released: freeze its install script and this step as 0.3.0's were, set
+#     ONCE_RELEASED to $(ONCE_PARTS), start a new prelude.
 ONCE_PARTS = $(filter src/sql/%table.sql src/sql/%tables.sql src/sql/%indexes.sql,$(INSTALL_PARTS))
-ONCE_RELEASED = src/sql/00_table.sql src/sql/10_indexes.sql
-UPGRADE_FROM = 0.2.0
+ONCE_RELEASED = src/sql/00_table.sql src/sql/10_indexes.sql src/sql/12_rollup_tables.sql
+UPGRADE_FROM = 0.3.0
 UPGRADE_PRELUDE = upgrade/$(UPGRADE_FROM)--$(EXTVERSION).prelude.sql
 UPGRADE_SCRIPT = upgrade/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
 UPGRADE_PARTS = $(UPGRADE_PRELUDE) $(filter-out $(ONCE_RELEASED),$(INSTALL_PARTS))
 # Every upgrade/ducache--*.sql: the frozen install scripts and every step of the chain
-# (0.1.0 -> 0.2.0 -> 0.3.0: ALTER EXTENSION ducache UPDATE follows it from any released version).
+# (0.1.0 -> 0.2.0 -> 0.3.0 -> 0.4.0: ALTER EXTENSION ducache UPDATE follows it from any released version).
 DATA = $(wildcard upgrade/$(EXTENSION)--*.sql)
 DOCS = README.md
 

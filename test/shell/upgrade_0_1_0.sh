@@ -17,7 +17,7 @@ fresh_db $fresh
 q -d $fresh -c "CREATE EXTENSION ducache"
 # The update follows the chain of steps through every released version.
 path=$(val $fresh "SELECT path FROM pg_extension_update_paths('ducache') WHERE source = '0.1.0' AND target = '$VERSION'")
-[ "$path" = "0.1.0--0.2.0--$VERSION" ] || fail "update path 0.1.0 -> $VERSION is '$path'"
+[ "$path" = "0.1.0--0.2.0--0.3.0--$VERSION" ] || fail "update path 0.1.0 -> $VERSION is '$path'"
 
 for kind in created adopted; do
     db=ducache_upgrade_$kind

@@ -17,7 +17,7 @@ fresh=ducache_upgrade2_fresh
 fresh_db $fresh
 q -d $fresh -c "CREATE EXTENSION ducache"
 path=$(val $fresh "SELECT path FROM pg_extension_update_paths('ducache') WHERE source = '0.2.0' AND target = '$VERSION'")
-[ "$path" = "0.2.0--$VERSION" ] || fail "update path 0.2.0 -> $VERSION is '$path', not one step"
+[ "$path" = "0.2.0--0.3.0--$VERSION" ] || fail "update path 0.2.0 -> $VERSION is '$path'"
 
 for kind in created adopted; do
     db=ducache_upgrade2_$kind

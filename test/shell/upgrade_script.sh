@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The upgrade scripts (see the Makefile, "Upgrades"):
-#  * the step being written (upgrade/ducache--0.2.0--0.3.0.sql) is exactly what its parts
+#  * the step being written (upgrade/ducache--0.3.0--0.4.0.sql) is exactly what its parts
 #    assemble (`make upgrade-scripts`): an install part changed without regenerating it would
 #    upgrade databases to something else than a fresh install gives;
 #  * the released scripts never change (a database at that version was made by them);
@@ -19,19 +19,25 @@ once=" $(mk print-once-parts) "
 # shellcheck disable=SC2086
 cat $parts | cmp -s - "$script" || fail "$script is not what its parts assemble: run make upgrade-scripts"
 
-# Released: md5 of each file as released (0.1.0 at cfc6a49, 0.2.0 at d93d254).
+# Released: md5 of each file as released (0.1.0 at cfc6a49, 0.2.0 at d93d254, 0.3.0 at ce29e82).
 while read -r sum file; do
     [ "$(md5sum < "$file" | cut -d' ' -f1)" = "$sum" ] || fail "$file changed: released scripts are frozen"
 done <<'SUMS'
 2c9e9fd854882ec24520147f0be39a4f upgrade/ducache--0.1.0.sql
 95cb0928c88cceca781529551de2fb23 upgrade/ducache--0.2.0.sql
 e8c104f2fe1feba9e3032d227f369320 upgrade/ducache--0.1.0--0.2.0.sql
+7fe180f355533f9d4d721630e1ff1ff1 upgrade/ducache--0.3.0.sql
+263159f0b8fbb316015d68b062c522ab upgrade/ducache--0.2.0--0.3.0.sql
 SUMS
-# ducache--0.2.0.sql is the install of commit d93d254 (when this is a git checkout).
-if git rev-parse -q --verify d93d254^{commit} >/dev/null 2>&1; then
-    tail -n +5 upgrade/ducache--0.2.0.sql | cmp -s - <(for f in $(git ls-tree --name-only d93d254 src/sql/); do
-        git show "d93d254:$f"; done) || fail "upgrade/ducache--0.2.0.sql is not 0.2.0's install script"
-fi
+# Each frozen install script is the install of its release commit (when this is a git checkout).
+for release in 0.2.0:d93d254 0.3.0:ce29e82; do
+    v=${release%%:*} c=${release#*:}
+    git rev-parse -q --verify "$c^{commit}" >/dev/null 2>&1 || continue
+    tail -n +5 "upgrade/ducache--$v.sql" | cmp -s - <(for f in $(git ls-tree --name-only "$c" src/sql/); do
+        git show "$c:$f"; done) || fail "upgrade/ducache--$v.sql is not $v's install script"
+done
+previous=upgrade/ducache--$(sed -nE 's|^upgrade/ducache--([0-9.]+)--.*|\1|p' <<<"$script").sql
+[ -f "$previous" ] || fail "no frozen install script $previous for the step $script"
 
 # Replayable parts: every statement that creates starts CREATE OR REPLACE. A once part in the
 # step must be new in this version: its objects must not be in the previous release.
@@ -41,8 +47,8 @@ for p in $parts; do
     if [[ "$once" == *" $p "* ]]; then
         name=$(sed -nE 's/^CREATE (TABLE|INDEX) ([^ (]+).*/\2/p' "$p" | sed 's/@extschema@\.//')
         for n in $name; do
-            grep -qE "^CREATE (TABLE|INDEX)( IF NOT EXISTS)? (@extschema@\.)?$n\b" upgrade/ducache--0.2.0.sql &&
-                fail "$p is in the step but 0.2.0 already created $n: leave it out of the step (ONCE_RELEASED)"
+            grep -qE "^CREATE (TABLE|INDEX)( IF NOT EXISTS)? (@extschema@\.)?$n\b" "$previous" &&
+                fail "$p is in the step but $previous already created $n: leave it out of the step (ONCE_RELEASED)"
         done
         continue
     fi

@@ -1,0 +1,14 @@
+-- ducache upgrade 0.3.0 -> 0.4.0, part 0 (the Makefile appends, after this file, every install
+-- part but the once parts 0.3.0 already ran: src/sql/00_table.sql, 10_indexes.sql and
+-- 12_rollup_tables.sql; see the Makefile, "Upgrades").
+--
+-- What changes its arguments or result columns in 0.4.0 is dropped here first: CREATE OR
+-- REPLACE cannot change either, and an old overload left beside a new one with defaults would
+-- make the old calls ambiguous. A view or function of yours that depends on a dropped function
+-- stops the upgrade with an ERROR and nothing changes (the update is one transaction).
+-- A change to a table 0.3.0 created (ducache_rollups, ducache_rollup_changes) is an ALTER TABLE
+-- here. daily_usage_cache, its rows and its indexes are never touched.
+\echo Use "ALTER EXTENSION ducache UPDATE TO '0.4.0'" to load this file. \quit
+
+-- (Add `DROP FUNCTION IF EXISTS @extschema@.name(old argument types);` lines here when a 0.3.0
+-- function changes its arguments or result columns.)
