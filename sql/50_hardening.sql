@@ -41,7 +41,11 @@ INSERT INTO cancel_latency SELECT 'merge', pg_temp.cancel_latency($q$SELECT duca
 INSERT INTO cancel_latency SELECT 'rebuild', pg_temp.cancel_latency($q$SELECT count(*) FROM ducache_rebuild('2024-01-01', '2024-12-31')$q$);
 INSERT INTO cancel_latency SELECT 'batch upsert', pg_temp.cancel_latency($q$SELECT count(*) FROM big_batch, ducache_batch_upsert(d, r, u, m, p)$q$);
 RESET statement_timeout;
-SELECT call, latency > interval '0' AND latency < interval '50 ms' AS stopped_within_50ms_of_deadline
+-- The batch upsert's arguments (31 days of 10,000 users' documents) are detoasted by PostgreSQL
+-- before ducache runs, in code that does not check for interrupts: under load that alone can
+-- pass 50 ms, so its bound is 250 ms (uninterrupted, the call takes far longer).
+SELECT call, latency > interval '0' AND
+             latency < CASE call WHEN 'batch upsert' THEN interval '250 ms' ELSE interval '50 ms' END AS stopped_promptly
 FROM cancel_latency;
 SELECT count(*) AS rows_of_cancelled_upsert FROM daily_usage_cache WHERE date > '2100-01-01';
 SELECT count(*) AS rows_untouched_by_cancelled_rebuild FROM daily_usage_cache WHERE aggregated_by_user ? 'user-1';
