@@ -33,6 +33,16 @@ inline MemoryContext new_work_context(const char *name)
     return pg_call([&] { return AllocSetContextCreateInternal(CurrentMemoryContext, name, ALLOCSET_DEFAULT_SIZES); });
 }
 
+// A work context reset once per item of a loop (a day): its first block, of keep_bytes, stays
+// allocated across resets, so the loop does not hand its memory back to malloc and fault it
+// in again (page faults were a fifth of a rebuild's time with the default sizes).
+inline MemoryContext new_reused_context(const char *name, size_t keep_bytes)
+{
+    return pg_call([&] {
+        return AllocSetContextCreateInternal(CurrentMemoryContext, name, keep_bytes, keep_bytes, ALLOCSET_DEFAULT_MAXSIZE);
+    });
+}
+
 inline void delete_context(MemoryContext cxt)
 {
     pg_call([&] { MemoryContextDelete(cxt); });

@@ -76,10 +76,10 @@ DUCACHE_FUNCTION(ducache_rebuild)
     lock_cache_writers(table);
 
     MemoryContext work = new_work_context("ducache rebuild");
-    MemoryContext day_cxt = new_work_context("ducache rebuild day");
-    // One day's JSON is built in json_cxt (pushJsonbValue's intermediate trees are several
-    // times the size of the result); the writer copies the finished values out.
-    MemoryContext json_cxt = new_work_context("ducache rebuild json");
+    MemoryContext day_cxt = new_reused_context("ducache rebuild day", 4 * 1024 * 1024);
+    // One day's JSON is built in json_cxt (the JsonbValue trees are several times the size of
+    // the result); the writer copies the finished values out.
+    MemoryContext json_cxt = new_reused_context("ducache rebuild json", 4 * 1024 * 1024);
     {
         ContextResource memory(work);
         KeyHashes hashes(&memory);
