@@ -102,18 +102,10 @@ Slot &KeyAggregator::find_or_insert(const char *key, size_t len)
     return slots_.back();
 }
 
-Slot &KeyAggregator::find_or_insert_at(const char *key, size_t len, uint32_t position)
+Slot &KeyAggregator::find_or_insert_missed(const char *key, size_t len, uint32_t position)
 {
-    if (position < hints_.size()) {
-        uint32_t h = hints_[position];
-        if (h != 0) {
-            Slot &s = slots_[h - 1];
-            if (s.key_len == len && std::memcmp(s.key, key, len) == 0)
-                return s;
-        }
-    } else {
+    if (position >= hints_.size())
         hints_.resize(size_t(position) + 1, 0);
-    }
     Slot &s = find_or_insert(key, len);
     hints_[position] = uint32_t(&s - slots_.data()) + 1;
     return s;

@@ -132,9 +132,22 @@ bool read_decimal(const View &view, uint32_t i, const EntrySite &site, Decimal &
     }
 }
 
-// Member i as a bigint count (JSON null reads as 0).
+template <typename View>
+void read_count_slow(const View &view, uint32_t i, const EntrySite &site, int64_t &out);
+
+// Member i as a bigint count (JSON null reads as 0). The common small whole number inlines
+// into the caller; everything else (and every error) is read_count_slow, out of line, so the
+// Decimal it needs is not set up and torn down for each count.
 template <typename View>
 inline void read_count(const View &view, uint32_t i, const EntrySite &site, int64_t &out)
+{
+    if (view.kind(i) == ValueKind::number && view.count(i, out) == CountFast::ok)
+        return;
+    read_count_slow(view, i, site, out);
+}
+
+template <typename View>
+[[gnu::noinline]] void read_count_slow(const View &view, uint32_t i, const EntrySite &site, int64_t &out)
 {
     if (view.kind(i) == ValueKind::number) {
         CountFast fast = view.count(i, out);

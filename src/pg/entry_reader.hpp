@@ -58,6 +58,10 @@ using EntryValues = core::EntryValues;
 // Parses one entry (the value under `key`) into out.
 void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view key, bool want_identity,
                 EntryValues &out);
+// The same with the row's parts already built (the loops below build them once per row, not
+// per entry: the column's strlen, the label). rollup: the row is a rollup.
+void read_entry_at(const JsonbItem &entry, std::string_view column, const core::RowLabel &row, std::string_view key,
+                   bool rollup, bool want_identity, EntryValues &out);
 
 // Parses one usage cell below a user entry (level 1: models[M], 2: models[M].api_keys[A])
 // with plan caches of its own; site names the cell in messages. No identity. rollup: the
@@ -84,10 +88,16 @@ void for_each_entry_item(const Jsonb *obj, const InputRow &day, bool want_identi
     ObjectWalker walk(root);
     JsonbItem key, val;
     EntryValues values;
+    DayLabel row(day);
+    std::string_view column(day.column);
     uint32 n = 0;
     while (walk.next(key, val)) {
+        // A detoasted row is bigger than L2: ask for the entries after this one while it is
+        // read (values lie back to back in key order).
+        __builtin_prefetch(val.data + val.len + 512);
+        __builtin_prefetch(val.data + val.len + 576);
         std::string_view k(key.data, key.len);
-        read_entry(val, day, k, want_identity, values);
+        read_entry_at(val, column, row, k, day.rollup, want_identity, values);
         f(k, values, n, val);
         if ((++n & 4095) == 0)
             check_for_interrupts();
