@@ -94,10 +94,15 @@ public:
     // The same, with a guess: keys of a breakdown object come in a stable (sorted) order day
     // after day, so the slot that sat at this position yesterday is usually the one again,
     // and a byte comparison replaces hashing and probing.
+    // Objects need not all look alike: users active on alternate days make a few different
+    // key lists that take turns. So hints come in sets (kHintSets), one per kind of object,
+    // told apart by its first key: position 0 looks its key up and takes that key's set.
     Slot &find_or_insert_at(const char *key, size_t len, uint32_t position)
     {
-        if (position < hints_.size()) {
-            uint32_t h = hints_[position];
+        if (position == 0)
+            return first_of_object(key, len);
+        if (position < hints_->size()) {
+            uint32_t h = (*hints_)[position];
             if (h != 0) {
                 Slot &s = slots_[h - 1];
                 if (s.key_len == len && same_bytes(s.key, key, len))
@@ -110,8 +115,8 @@ public:
     // entries before it is needed: slots are bigger than L2 at 10K keys.
     void prefetch_at(uint32_t position) const
     {
-        if (position < hints_.size() && hints_[position] != 0) {
-            const Slot &s = slots_[hints_[position] - 1];
+        if (position < hints_->size() && (*hints_)[position] != 0) {
+            const Slot &s = slots_[(*hints_)[position] - 1];
             __builtin_prefetch(&s.totals);
             __builtin_prefetch(s.key);
         }
@@ -139,7 +144,14 @@ private:
     std::pmr::memory_resource *mr_;
     std::pmr::vector<Slot> slots_;
     std::pmr::vector<uint32_t> table_;  // slot index + 1; 0 = empty
-    std::pmr::vector<uint32_t> hints_;  // position in the last object -> slot index + 1
+    static constexpr int kHintSets = 8;
+    Slot &first_of_object(const char *key, size_t len);
+    // Per set: position in the last object of its kind -> slot index + 1. hints_ is the set of
+    // the object being read; hint_owner_ the slot index + 1 whose first key chose each set.
+    std::pmr::vector<std::pmr::vector<uint32_t>> hint_sets_;  // kHintSets, made up front
+    uint32_t hint_owner_[kHintSets] = {};
+    int next_set_ = 0;
+    std::pmr::vector<uint32_t> *hints_ = nullptr;
     uint64_t mask_ = 0;
     // Arena: chunks from mr_, released in the destructor (or by the owning context's reset).
     std::pmr::vector<char *> chunks_;

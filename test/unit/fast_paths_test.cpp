@@ -1,7 +1,9 @@
 // Issue 13's fast paths against references that do not use them: the inline 64-bit numeric
 // decode against numeric's digits written out as text (BigDecimal::from_plain), the inline
-// same-scale DecimalSum::add against BigDecimal sums, same_bytes against memcmp, and the direct
-// entry plan (no alias choice) against which layouts may use it.
+// same-scale DecimalSum::add against BigDecimal sums, same_bytes against memcmp, the direct
+// entry plan (no alias choice) against which layouts may use it, and the aggregator's hint sets
+// against its hash lookup.
+#include "core/aggregator.hpp"
 #include "core/decimal.hpp"
 #include "core/entry_rules.hpp"
 #include "core/same_bytes.hpp"
@@ -10,6 +12,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -171,4 +174,34 @@ TEST(DirectPlan, OnlyLayoutsWithNothingToChoose)
     EXPECT_EQ(plan.direct_count, -1);
     plan_entry(KeysView{{"userId"}}, plan);
     EXPECT_EQ(plan.direct_count, 0);
+}
+
+TEST(HintSets, ObjectsTakingTurnsFindTheirKeys)
+{
+    // Ten kinds of object (more than the hint sets) with overlapping, shifting key lists, read
+    // in turns: every key lands in its own slot, the same one find() gives, whatever the hints.
+    KeyAggregator agg;
+    std::vector<std::vector<std::string>> kinds;
+    for (int k = 0; k < 10; k++) {
+        std::vector<std::string> keys;
+        for (int u = k; u < 200; u += 1 + k % 3)
+            keys.push_back("user-" + std::to_string(u));
+        kinds.push_back(keys);
+    }
+    std::map<std::string, int> want;
+    for (int round = 0; round < 30; round++) {
+        const auto &keys = kinds[size_t((round * 7) % 10)];
+        for (uint32_t p = 0; p < keys.size(); p++) {
+            Slot &s = agg.find_or_insert_at(keys[p].data(), keys[p].size(), p);
+            ASSERT_EQ(s.key_view(), keys[p]);
+            s.totals.counts[0]++;
+            want[keys[p]]++;
+        }
+    }
+    EXPECT_EQ(agg.size(), want.size());
+    for (const auto &[key, n] : want) {
+        const Slot *s = agg.find(key.data(), key.size());
+        ASSERT_NE(s, nullptr) << key;
+        EXPECT_EQ(s->totals.counts[0], n) << key;
+    }
 }
