@@ -304,7 +304,9 @@ void Decimal::from_base10000_wide(Decimal &out, bool negative, int weight, int d
     // Fractional base-10000 digits present, and trailing integer zeros implied by weight.
     int frac_digits = std::max(0, ndigits - weight - 1);
     int int_pad = std::max(0, weight + 1 - ndigits);
-    if (ndigits <= 9 && frac_digits * 4 <= kMaxFastScale && int_pad <= 4) {
+    // At most nine base-10000 digits in all, implied integer zeros included: below 10^36. (Nine
+    // digits plus four zeros, as this allowed before, overflowed 128 bits from 10^38 on.)
+    if (ndigits + int_pad <= 9 && frac_digits * 4 <= kMaxFastScale) {
         __int128 m = 0;
         for (int i = 0; i < ndigits; i++)
             m = m * 10000 + digits[i];

@@ -74,6 +74,10 @@ TEST(FastDecode, InlineAndWideAgreeWithTheDigits)
         {false, 4, 0, {1, 2, 3, 4, 5}},         // five digits: the wide path
         {false, 2, 0, {5}},                     // 500000000: integer zeros implied by weight
         {true, 0, 0, {7}},
+        // 1234567890123456789012340000000000000000 (40 digits): six digits and four integer
+        // zeros of 10000, past 128 bits (the wide path once multiplied them out and overflowed).
+        {false, 9, 0, {1234, 5678, 9012, 3456, 7890, 1234}},
+        {false, 8, 0, {1, 2, 3, 4, 5}},  // 5 digits + 4 zeros: 10^36 range, still 128-bit
     };
     for (const Case &c : cases) {
         Decimal inline_d, wide_d;
