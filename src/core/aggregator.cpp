@@ -20,8 +20,12 @@ Metric Totals::add(const int64_t in[kCountMetrics], const Decimal *cost_in)
 }
 
 KeyAggregator::KeyAggregator(std::pmr::memory_resource *mr)
-    : mr_(mr), slots_(mr), table_(mr), hints_(mr), chunks_(mr), big_blocks_(mr)
+    : mr_(mr), slots_(mr), table_(mr), hint_sets_(mr), chunks_(mr), big_blocks_(mr)
 {
+    hint_sets_.reserve(kHintSets);  // never reallocated: hints_ points into it
+    for (int i = 0; i < kHintSets; i++)
+        hint_sets_.emplace_back();  // on mr_ (uses-allocator construction)
+    hints_ = &hint_sets_[0];
     table_.assign(1024, 0);
     mask_ = table_.size() - 1;
 }
@@ -102,20 +106,34 @@ Slot &KeyAggregator::find_or_insert(const char *key, size_t len)
     return slots_.back();
 }
 
-Slot &KeyAggregator::find_or_insert_at(const char *key, size_t len, uint32_t position)
+Slot &KeyAggregator::find_or_insert_missed(const char *key, size_t len, uint32_t position)
 {
-    if (position < hints_.size()) {
-        uint32_t h = hints_[position];
-        if (h != 0) {
-            Slot &s = slots_[h - 1];
-            if (s.key_len == len && std::memcmp(s.key, key, len) == 0)
-                return s;
-        }
-    } else {
-        hints_.resize(size_t(position) + 1, 0);
-    }
+    if (position >= hints_->size())
+        hints_->resize(size_t(position) + 1, 0);
     Slot &s = find_or_insert(key, len);
-    hints_[position] = uint32_t(&s - slots_.data()) + 1;
+    (*hints_)[position] = uint32_t(&s - slots_.data()) + 1;
+    return s;
+}
+
+Slot &KeyAggregator::first_of_object(const char *key, size_t len)
+{
+    Slot &s = find_or_insert(key, len);
+    uint32_t owner = uint32_t(&s - slots_.data()) + 1;
+    int set = -1;
+    for (int i = 0; i < kHintSets; i++)
+        if (hint_owner_[i] == owner) {
+            set = i;
+            break;
+        }
+    if (set < 0) {  // a new kind of object: take the next set, round robin
+        set = next_set_;
+        next_set_ = (next_set_ + 1) % kHintSets;
+        hint_owner_[set] = owner;
+    }
+    hints_ = &hint_sets_[size_t(set)];
+    if (hints_->empty())
+        hints_->push_back(0);
+    (*hints_)[0] = owner;
     return s;
 }
 

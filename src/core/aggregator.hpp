@@ -11,6 +11,7 @@
 #include "core/decimal.hpp"
 #include "core/error_text.hpp"
 #include "core/metrics.hpp"
+#include "core/same_bytes.hpp"
 
 #include <cstdint>
 #include <memory_resource>
@@ -21,8 +22,9 @@ namespace ducache::core {
 
 struct Totals {
     explicit Totals(std::pmr::memory_resource *mr) : cost(mr) {}
+    // What every entry touches comes first (counts, days, then the cost's 128-bit sum), so an
+    // entry's update stays within the slot's first cache lines.
     int64_t counts[kCountMetrics] = {};
-    DecimalSum cost;
     int32_t active_days = 0;
     int32_t last_day = INT32_MIN;  // the latest day counted in active_days (a day offset)
     // The days counted so far of the row being read: bit b = day day_base + b. Rows come in
@@ -30,6 +32,7 @@ struct Totals {
     // the current row's bits need keeping.
     int32_t day_base = INT32_MIN;
     uint32_t day_bits = 0;
+    DecimalSum cost;
     // Identity as the entries carry it: the latest non-null value in day order wins.
     std::string_view username, email, role;
 
@@ -56,7 +59,8 @@ struct Totals {
                 return;
             day_base = base;
             day_bits = mask;
-            active_days += __builtin_popcount(mask);
+            // A day row's mask is 1: skip the popcount (a library call without -mpopcnt).
+            active_days += mask == 1 ? 1 : __builtin_popcount(mask);
             last_day = base + (31 - __builtin_clz(mask));
             return;
         }
@@ -90,7 +94,33 @@ public:
     // The same, with a guess: keys of a breakdown object come in a stable (sorted) order day
     // after day, so the slot that sat at this position yesterday is usually the one again,
     // and a byte comparison replaces hashing and probing.
-    Slot &find_or_insert_at(const char *key, size_t len, uint32_t position);
+    // Objects need not all look alike: users active on alternate days make a few different
+    // key lists that take turns. So hints come in sets (kHintSets), one per kind of object,
+    // told apart by its first key: position 0 looks its key up and takes that key's set.
+    Slot &find_or_insert_at(const char *key, size_t len, uint32_t position)
+    {
+        if (position == 0)
+            return first_of_object(key, len);
+        if (position < hints_->size()) {
+            uint32_t h = (*hints_)[position];
+            if (h != 0) {
+                Slot &s = slots_[h - 1];
+                if (s.key_len == len && same_bytes(s.key, key, len))
+                    return s;
+            }
+        }
+        return find_or_insert_missed(key, len, position);
+    }
+    // Asks the cache for the slot (and its key bytes) the hint expects at `position`, a few
+    // entries before it is needed: slots are bigger than L2 at 10K keys.
+    void prefetch_at(uint32_t position) const
+    {
+        if (position < hints_->size() && (*hints_)[position] != 0) {
+            const Slot &s = slots_[(*hints_)[position] - 1];
+            __builtin_prefetch(&s.totals);
+            __builtin_prefetch(s.key);
+        }
+    }
     const Slot *find(const char *key, size_t len) const;
     size_t size() const { return slots_.size(); }
     const std::pmr::vector<Slot> &slots() const { return slots_; }
@@ -108,11 +138,20 @@ public:
 
 private:
     void grow();
+    // find_or_insert_at when the hint is not the key: hash, probe, and remember the position.
+    Slot &find_or_insert_missed(const char *key, size_t len, uint32_t position);
 
     std::pmr::memory_resource *mr_;
     std::pmr::vector<Slot> slots_;
     std::pmr::vector<uint32_t> table_;  // slot index + 1; 0 = empty
-    std::pmr::vector<uint32_t> hints_;  // position in the last object -> slot index + 1
+    static constexpr int kHintSets = 8;
+    Slot &first_of_object(const char *key, size_t len);
+    // Per set: position in the last object of its kind -> slot index + 1. hints_ is the set of
+    // the object being read; hint_owner_ the slot index + 1 whose first key chose each set.
+    std::pmr::vector<std::pmr::vector<uint32_t>> hint_sets_;  // kHintSets, made up front
+    uint32_t hint_owner_[kHintSets] = {};
+    int next_set_ = 0;
+    std::pmr::vector<uint32_t> *hints_ = nullptr;
     uint64_t mask_ = 0;
     // Arena: chunks from mr_, released in the destructor (or by the owning context's reset).
     std::pmr::vector<char *> chunks_;

@@ -11,20 +11,32 @@ namespace {
 
 constexpr uint32_t kBase = 1000000000u;
 
+// 10^0 .. 10^38 fit a signed 128-bit value; sums stay at or below scale 36 for headroom.
+struct Pow10Table {
+    __int128 p[39];
+    constexpr Pow10Table() : p()
+    {
+        p[0] = 1;
+        for (int i = 1; i < 39; i++)
+            p[i] = p[i - 1] * 10;
+    }
+};
+constexpr Pow10Table kPow10;
+
 __int128 pow10_128(int n)
 {
-    __int128 r = 1;
-    for (int i = 0; i < n; i++)
-        r *= 10;
-    return r;
+    return kPow10.p[n];
 }
 
-// 10^0 .. 10^38 fit in an unsigned 128-bit value; we stay at or below 10^36 for headroom.
+// v *= 10^n, false on overflow. The sum's scale rarely changes, so the common n == 0 costs a
+// compare; a 128-bit checked multiply is a library call.
 bool mul_pow10(__int128 &v, int n)
 {
+    if (n == 0 || v == 0)
+        return true;
     if (n > 38)
-        return v == 0;
-    return !__builtin_mul_overflow(v, pow10_128(n), &v);
+        return false;
+    return !__builtin_mul_overflow(v, kPow10.p[n], &v);
 }
 
 std::string int128_digits(unsigned __int128 v)
@@ -284,7 +296,7 @@ BigDecimal::IntStatus BigDecimal::to_int64(int64_t &out) const
 
 // ---- Decimal ----
 
-void Decimal::from_base10000(Decimal &out, bool negative, int weight, int dscale,
+void Decimal::from_base10000_wide(Decimal &out, bool negative, int weight, int dscale,
                              const int16_t *digits, int ndigits)
 {
     out.dscale = dscale;
@@ -292,7 +304,9 @@ void Decimal::from_base10000(Decimal &out, bool negative, int weight, int dscale
     // Fractional base-10000 digits present, and trailing integer zeros implied by weight.
     int frac_digits = std::max(0, ndigits - weight - 1);
     int int_pad = std::max(0, weight + 1 - ndigits);
-    if (ndigits <= 9 && frac_digits * 4 <= kMaxFastScale && int_pad <= 4) {
+    // At most nine base-10000 digits in all, implied integer zeros included: below 10^36. (Nine
+    // digits plus four zeros, as this allowed before, overflowed 128 bits from 10^38 on.)
+    if (ndigits + int_pad <= 9 && frac_digits * 4 <= kMaxFastScale) {
         __int128 m = 0;
         for (int i = 0; i < ndigits; i++)
             m = m * 10000 + digits[i];
@@ -341,7 +355,7 @@ Decimal::IntStatus Decimal::to_int64(int64_t &out) const
 
 // ---- DecimalSum ----
 
-void DecimalSum::add(const Decimal &v)
+void DecimalSum::add_general(const Decimal &v)
 {
     if (v.dscale > dscale_)
         dscale_ = v.dscale;
@@ -354,6 +368,16 @@ void DecimalSum::add(const Decimal &v)
 void DecimalSum::add_fast(__int128 m, int scale)
 {
     if (!is_big_) {
+        // The common case: every cost of a column has the same scale.
+        if (scale == scale_) {
+            __int128 sum;
+            if (!__builtin_add_overflow(acc_, m, &sum)) {
+                acc_ = sum;
+                return;
+            }
+            add_big(BigDecimal::from_int128(m, scale, big_.resource()));
+            return;
+        }
         __int128 a = acc_, b = m;
         int s = std::max(scale_, scale);
         if (mul_pow10(a, s - scale_) && mul_pow10(b, s - scale) && s <= kMaxFastScale &&

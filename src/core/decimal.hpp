@@ -54,6 +54,8 @@ private:
     std::pmr::vector<uint32_t> limbs_;
 };
 
+constexpr int kMaxFastScale = 36;
+
 // One exact value as read from JSON: mantissa * 10^-scale, displayed with dscale digits.
 struct Decimal {
     __int128 mantissa = 0;
@@ -62,22 +64,52 @@ struct Decimal {
     bool big = false;    // true: the value is in big_text (plain decimal digits) instead
     std::string big_text;
 
-    // From PostgreSQL NumericVar parts: value = sum digits[i] * 10000^(weight - i).
+    // From PostgreSQL NumericVar parts: value = sum digits[i] * 10000^(weight - i). Costs
+    // (up to 16 significant digits, no trailing integer zeros beyond the digits) decode inline
+    // in 64 bits; the rest goes to from_base10000_wide.
     static void from_base10000(Decimal &out, bool negative, int weight, int dscale,
-                               const int16_t *digits, int ndigits);
+                               const int16_t *digits, int ndigits)
+    {
+        int frac_digits = ndigits - weight - 1;  // base-10000 digits after the point
+        if (ndigits <= 4 && frac_digits >= 0 && frac_digits <= kMaxFastScale / 4) {
+            int64_t m = 0;
+            for (int i = 0; i < ndigits; i++)
+                m = m * 10000 + digits[i];
+            out.dscale = dscale;
+            out.big = false;
+            out.mantissa = negative ? -m : m;
+            out.scale = frac_digits * 4;
+            return;
+        }
+        from_base10000_wide(out, negative, weight, dscale, digits, ndigits);
+    }
+    // The general conversion (128 bits, or the big path's text): the reference of the above.
+    static void from_base10000_wide(Decimal &out, bool negative, int weight, int dscale,
+                                    const int16_t *digits, int ndigits);
     // Exact integer conversion for token and request counts (12.0 is 12; 12.5 is not).
     enum class IntStatus { ok, fractional, out_of_range };
     IntStatus to_int64(int64_t &out) const;
 };
-
-constexpr int kMaxFastScale = 36;
 
 // Running exact sum with PostgreSQL's display-scale rule.
 class DecimalSum {
 public:
     explicit DecimalSum(std::pmr::memory_resource *mr = std::pmr::get_default_resource())
         : big_(mr) {}
-    void add(const Decimal &v);
+    // Inline when the value has the sum's scale and no overflow (every cost of a column
+    // usually has one scale); add_general handles the rest exactly.
+    void add(const Decimal &v)
+    {
+        __int128 next;
+        if (!v.big && !is_big_ && v.scale == scale_ && !__builtin_add_overflow(acc_, v.mantissa, &next)) {
+            acc_ = next;
+            if (v.dscale > dscale_)
+                dscale_ = v.dscale;
+            return;
+        }
+        add_general(v);
+    }
+    void add_general(const Decimal &v);
     void add(const DecimalSum &other);
     bool is_zero() const;
     int dscale() const { return dscale_; }

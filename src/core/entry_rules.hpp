@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace ducache::core {
 
@@ -48,7 +49,38 @@ struct EntryPlan {
     static constexpr int kAliases = 3;  // no metric has more (CONTRACT §2)
     int32_t metric_keys[kMetricCount][kAliases + 1];  // -1 terminated
     int32_t metrics_object, username, email, role;    // -1 when absent
+    // The direct reads of a layout in which no metric has two aliases present and there is no
+    // "metrics" member: nothing to choose, each metric is its one member (direct_count of them,
+    // in member order). direct_count is -1 for other layouts.
+    struct DirectRead {
+        int32_t member;
+        Metric metric;
+    };
+    int32_t direct_count;
+    DirectRead direct[kMetricCount];
 };
+
+// Fills plan.direct from plan.metric_keys (plan_entry's last step).
+inline void plan_direct_reads(EntryPlan &plan)
+{
+    plan.direct_count = -1;
+    if (plan.metrics_object >= 0)
+        return;
+    int n = 0;
+    for (int m = 0; m < kMetricCount; m++) {
+        const int32_t *keys = plan.metric_keys[m];
+        if (keys[0] < 0)
+            continue;
+        if (keys[1] >= 0)
+            return;  // two aliases: the choice depends on which is null, entry by entry
+        plan.direct[n++] = {keys[0], Metric(m)};
+    }
+    // Member order: the values are then read front to back.
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && plan.direct[j - 1].member > plan.direct[j].member; j--)
+            std::swap(plan.direct[j - 1], plan.direct[j]);
+    plan.direct_count = n;
+}
 
 template <typename View>
 void plan_entry(const View &view, EntryPlan &plan)
@@ -87,6 +119,7 @@ void plan_entry(const View &view, EntryPlan &plan)
         default: break;
         }
     }
+    plan_direct_reads(plan);
 }
 
 // For each metric the member it takes its value from, -1 when none: the first alias in
@@ -132,9 +165,22 @@ bool read_decimal(const View &view, uint32_t i, const EntrySite &site, Decimal &
     }
 }
 
-// Member i as a bigint count (JSON null reads as 0).
+template <typename View>
+void read_count_slow(const View &view, uint32_t i, const EntrySite &site, int64_t &out);
+
+// Member i as a bigint count (JSON null reads as 0). The common small whole number inlines
+// into the caller; everything else (and every error) is read_count_slow, out of line, so the
+// Decimal it needs is not set up and torn down for each count.
 template <typename View>
 inline void read_count(const View &view, uint32_t i, const EntrySite &site, int64_t &out)
+{
+    if (view.kind(i) == ValueKind::number && view.count(i, out) == CountFast::ok)
+        return;
+    read_count_slow(view, i, site, out);
+}
+
+template <typename View>
+[[gnu::noinline]] void read_count_slow(const View &view, uint32_t i, const EntrySite &site, int64_t &out)
 {
     if (view.kind(i) == ValueKind::number) {
         CountFast fast = view.count(i, out);
@@ -157,10 +203,38 @@ inline void read_count(const View &view, uint32_t i, const EntrySite &site, int6
     }
 }
 
+// A directly planned layout's values when each is what the rules read without a second look:
+// a count a small whole number, the cost a finite number. False otherwise (null, a string, a
+// fraction, a big number...): then read_metrics reads the entry the general way, which gives
+// the same values or raises the error.
+template <typename View>
+inline bool read_direct(const EntryPlan &plan, const View &view, EntryValues &out)
+{
+    for (int m = 0; m < kCountMetrics; m++)
+        out.counts[m] = 0;
+    out.cost_seen = false;
+    for (int32_t r = 0; r < plan.direct_count; r++) {
+        uint32_t i = uint32_t(plan.direct[r].member);
+        Metric m = plan.direct[r].metric;
+        if (view.kind(i) != ValueKind::number)
+            return false;
+        if (m == kCost) {
+            if (!view.number(i, out.cost))
+                return false;
+            out.cost_seen = true;
+        } else if (view.count(i, out.counts[m]) != CountFast::ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // The six counts and the cost of an object planned by `plan` (one without "metrics" in use).
 template <typename View>
 inline void read_metrics(const EntryPlan &plan, const View &view, const EntrySite &site, EntryValues &out)
 {
+    if (plan.direct_count >= 0 && read_direct(plan, view, out))
+        return;
     ChosenMembers c;
     choose_members(plan, view, c);
     for (int m = 0; m < kCountMetrics; m++) {

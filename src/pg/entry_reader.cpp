@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/error_text.hpp"
 #include "core/metrics.hpp"
+#include "core/same_bytes.hpp"
 
 #include "pg/date_text.hpp"
 #include "pg/entry_reader.hpp"
@@ -33,8 +34,8 @@ public:
     {
         const ObjectWalker &walk = view.walker();
         uint32 n = walk.size(), keys_len = walk.key_bytes_len();
-        if (n == count_ && keys_len == keys_len_ && std::memcmp(walk.key_bytes(), bytes_, keys_len) == 0 &&
-            std::memcmp(walk.key_entries(), entries_, n * sizeof(JEntry)) == 0)
+        if (n == count_ && keys_len == keys_len_ && core::same_bytes(walk.key_entries(), entries_, n * sizeof(JEntry)) &&
+            core::same_bytes(walk.key_bytes(), bytes_, keys_len))
             return plan_;
         if (n > kMaxKeys || keys_len > sizeof bytes_) {
             core::plan_entry(view, scratch_);  // too big to remember: planned for this object only
@@ -91,7 +92,13 @@ void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view ke
                 EntryValues &out)
 {
     DayLabel row(day);
-    core::EntrySite site{day.column, row, key};
+    read_entry_at(entry, day.column, row, key, day.rollup, want_identity, out);
+}
+
+void read_entry_at(const JsonbItem &entry, std::string_view column, const core::RowLabel &row, std::string_view key,
+                   bool rollup, bool want_identity, EntryValues &out)
+{
+    core::EntrySite site{column, row, key};
     if (!item_is_object(entry))
         core::throw_entry_not_object(site, JsonbObjectView::kind_of(entry));
     JsonbObjectView view(reinterpret_cast<const JsonbContainer *>(entry.data));
@@ -101,7 +108,7 @@ void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view ke
             return (nested ? metrics_shapes : entry_shapes).plan(v);
         },
         site, want_identity, out);
-    out.days = day.rollup ? read_days_mask(view, site) : 1;
+    out.days = rollup ? read_days_mask(view, site) : 1;
 }
 
 void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, bool rollup, EntryValues &out)
@@ -122,9 +129,11 @@ void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int le
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day, bool want_identity)
 {
     DayLabel row(day);
+    std::string_view column(day.column);  // once per row, not a strlen per entry
     for_each_entry(obj, day, want_identity, [&](std::string_view key, const EntryValues &v, uint32 position) {
+        agg.prefetch_at(position + 4);
         core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), position);
-        slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, day.column, key, row);
+        slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
         slot.totals.mark_days(day.day_index, v.days);
         if (want_identity) {
             auto keep = [&](std::string_view &dst, std::string_view src) {

@@ -52,6 +52,16 @@ public:
         return true;
     }
 
+    // The data-area bytes [start, end) of the value next() returns next; false after the last.
+    bool peek_value(uint32 &start, uint32 &end) const
+    {
+        if (i_ >= count_)
+            return false;
+        start = end = val_off_;
+        JBE_ADVANCE_OFFSET(end, c_->children[i_ + count_]);
+        return true;
+    }
+
     // Bytes [start, end) of the data area as the item of JEntry `je`.
     static void item(const char *base, JEntry je, uint32 start, uint32 end, JsonbItem &out)
     {

@@ -29,9 +29,8 @@ struct MergeState {
 
 // The index of the entry's "days" member, -1 when absent. JSONB keeps an object's keys sorted
 // by length first, so the look stops at the first key longer than "days".
-int32 find_days(const JsonbObjectView &entry)
+int32 find_days(const ObjectWalker &w)
 {
-    const ObjectWalker &w = entry.walker();
     const JEntry *je = w.key_entries();
     const char *base = w.key_bytes();
     constexpr size_t len = core::kDaysField.size();
@@ -52,15 +51,22 @@ int32 find_days(const JsonbObjectView &entry)
 void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day)
 {
     DayLabel row(day);
+    std::string_view column(day.column);  // once per row, not a strlen per entry
     for_each_entry_item(obj, day, false, [&](std::string_view key, const EntryValues &v, uint32 position,
                                              const JsonbItem &item) {
-        JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
-        core::EntrySite site{day.column, row, key};
-        int32_t days = core::entry_days(entry, find_days(entry), site);
+        // Day rows carry no "days": only the key walk is needed to see that (the value table
+        // of a full view is built only when there is one to read).
+        const auto *c = reinterpret_cast<const JsonbContainer *>(item.data);
+        int32 at = find_days(ObjectWalker(c));
+        int32_t days = 1;
+        if (at >= 0) {
+            core::EntrySite site{column, row, key};
+            days = core::entry_days(JsonbObjectView(c), at, site);
+        }
         core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), position);
         int32_t day_sum = slot.totals.active_days;
         core::add_days_or_throw(day_sum, days, key, row);
-        slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, day.column, key, row);
+        slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
         slot.totals.active_days = day_sum;
     });
 }

@@ -1,0 +1,37 @@
+// Equality of two short byte ranges (entry keys, an object's key bytes), inlined: the library
+// memcmp is a call and a size dispatch per use, and the read path compares a few times per
+// entry ranges of 4 to ~200 bytes.
+#pragma once
+
+#ifdef POSTGRES_H
+#error "core is pure C++"
+#endif
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace ducache::core {
+
+inline bool same_bytes(const void *pa, const void *pb, size_t n)
+{
+    const char *a = static_cast<const char *>(pa), *b = static_cast<const char *>(pb);
+    auto load8 = [](const char *p) { uint64_t v; std::memcpy(&v, p, 8); return v; };
+    auto load4 = [](const char *p) { uint32_t v; std::memcpy(&v, p, 4); return v; };
+    if (n >= 8) {
+        // Whole words, then the last word again (overlapping) for the tail.
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            if (load8(a + i) != load8(b + i))
+                return false;
+        return i == n || load8(a + n - 8) == load8(b + n - 8);
+    }
+    if (n >= 4)
+        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+}  // namespace ducache::core

@@ -1,0 +1,211 @@
+// Issue 13's fast paths against references that do not use them: the inline 64-bit numeric
+// decode against numeric's digits written out as text (BigDecimal::from_plain), the inline
+// same-scale DecimalSum::add against BigDecimal sums, same_bytes against memcmp, the direct
+// entry plan (no alias choice) against which layouts may use it, and the aggregator's hint sets
+// against its hash lookup.
+#include "core/aggregator.hpp"
+#include "core/decimal.hpp"
+#include "core/entry_rules.hpp"
+#include "core/same_bytes.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace ducache::core;
+
+namespace {
+
+// numeric's value of base-10000 digits as plain text with exactly dscale fractional digits,
+// built digit by digit (the independent reference).
+std::string digits_text(bool negative, int weight, int dscale, const std::vector<int16_t> &d)
+{
+    std::string all;  // the decimal digits of sum d[i] * 10000^(weight - i), point after `point`
+    char buf[8];
+    for (int16_t x : d) {
+        std::snprintf(buf, sizeof buf, "%04d", int(x));
+        all += buf;
+    }
+    int point = (weight + 1) * 4;  // decimal digits before the point
+    if (point > int(all.size()))
+        all.append(size_t(point - int(all.size())), '0');
+    if (point < 0) {
+        all.insert(0, size_t(-point), '0');
+        point = 0;
+    }
+    std::string ip = all.substr(0, size_t(point)), fp = all.substr(size_t(point));
+    fp.resize(size_t(dscale), '0');  // the digits past dscale are zeros in these tests
+    size_t nz = ip.find_first_not_of('0');
+    ip = nz == std::string::npos ? "0" : ip.substr(nz);
+    std::string out = ip + (dscale > 0 ? "." + fp : "");
+    bool zero = out.find_first_not_of("0.") == std::string::npos;
+    return (negative && !zero ? "-" : "") + out;
+}
+
+std::string sum_text(const Decimal &d)
+{
+    DecimalSum s;
+    s.add(d);
+    return s.to_string();
+}
+
+}  // namespace
+
+TEST(FastDecode, InlineAndWideAgreeWithTheDigits)
+{
+    struct Case {
+        bool negative;
+        int weight, dscale;
+        std::vector<int16_t> digits;
+    };
+    const std::vector<Case> cases = {
+        {false, -1, 6, {1234, 5600}},           // 0.123456 (the issue's 6-decimal costs)
+        {true, -1, 6, {1234, 5600}},            // -0.123456
+        {false, -2, 6, {100}},                  // 0.000001
+        {false, 0, 2, {12, 3400}},              // 12.34
+        {false, 3, 0, {9999, 9999, 9999, 9999}},  // 16 nines: the widest inline value
+        {false, 1, 10, {1, 2, 3, 4}},           // 10002.00030004
+        {false, -9, 36, {1}},                   // 1e-36: the last inline scale
+        {false, -10, 40, {1}},                  // 1e-40: past it, the wide path
+        {false, 4, 0, {1, 2, 3, 4, 5}},         // five digits: the wide path
+        {false, 2, 0, {5}},                     // 500000000: integer zeros implied by weight
+        {true, 0, 0, {7}},
+        // 1234567890123456789012340000000000000000 (40 digits): six digits and four integer
+        // zeros of 10000, past 128 bits (the wide path once multiplied them out and overflowed).
+        {false, 9, 0, {1234, 5678, 9012, 3456, 7890, 1234}},
+        {false, 8, 0, {1, 2, 3, 4, 5}},  // 5 digits + 4 zeros: 10^36 range, still 128-bit
+    };
+    for (const Case &c : cases) {
+        Decimal inline_d, wide_d;
+        Decimal::from_base10000(inline_d, c.negative, c.weight, c.dscale, c.digits.data(), int(c.digits.size()));
+        Decimal::from_base10000_wide(wide_d, c.negative, c.weight, c.dscale, c.digits.data(), int(c.digits.size()));
+        std::string want = digits_text(c.negative, c.weight, c.dscale, c.digits);
+        EXPECT_EQ(sum_text(inline_d), want) << want;
+        EXPECT_EQ(sum_text(wide_d), want) << want;
+    }
+}
+
+TEST(FastSum, SameScaleAddsMatchBigDecimal)
+{
+    // 10^35 - 1 at scale 8 added until the 128-bit sum overflows: the fast path must hand over
+    // to the exact path without losing what it held.
+    Decimal v;
+    v.mantissa = (__int128)99999999999999999ll * 1000000000000000000ll;
+    v.scale = 8;
+    v.dscale = 8;
+    DecimalSum fast;
+    BigDecimal ref = BigDecimal::from_int128(0, 8, std::pmr::get_default_resource());
+    for (int i = 0; i < 200; i++) {
+        fast.add(v);
+        ref.add(BigDecimal::from_int128(v.mantissa, 8, std::pmr::get_default_resource()));
+    }
+    EXPECT_EQ(fast.to_string(), ref.to_string(8));
+    // Then negative values of the same scale, down through zero.
+    v.mantissa = -v.mantissa;
+    for (int i = 0; i < 400; i++) {
+        fast.add(v);
+        ref.add(BigDecimal::from_int128(v.mantissa, 8, std::pmr::get_default_resource()));
+    }
+    EXPECT_EQ(fast.to_string(), ref.to_string(8));
+    EXPECT_EQ(fast.to_string()[0], '-');
+}
+
+TEST(FastSum, DisplayScaleStillTheLargest)
+{
+    // Same scale (8: two base-10000 digits after the point), different display scales.
+    Decimal a, b;
+    const int16_t d1[] = {1200}, d2[] = {1234, 5600};
+    Decimal::from_base10000(a, false, -1, 2, d1, 1);  // 0.12, scale 4
+    Decimal::from_base10000(b, false, -1, 6, d2, 2);  // 0.123456, scale 8
+    DecimalSum s;
+    s.add(b);
+    s.add(b);
+    EXPECT_EQ(s.to_string(), "0.246912");
+    s.add(a);
+    EXPECT_EQ(s.to_string(), "0.366912");
+    DecimalSum t;
+    t.add(a);
+    t.add(a);
+    EXPECT_EQ(t.to_string(), "0.24");
+}
+
+TEST(SameBytes, AgreesWithMemcmpOnEveryLengthAndDifference)
+{
+    char a[80], b[80];
+    for (size_t n = 0; n <= 70; n++) {
+        for (size_t i = 0; i < n; i++)
+            a[i] = b[i] = char('a' + i % 26);
+        EXPECT_TRUE(same_bytes(a, b, n)) << n;
+        for (size_t at = 0; at < n; at++) {
+            b[at] ^= 1;
+            EXPECT_EQ(same_bytes(a, b, n), std::memcmp(a, b, n) == 0) << n << " " << at;
+            EXPECT_FALSE(same_bytes(a, b, n)) << n << " " << at;
+            b[at] ^= 1;
+        }
+    }
+}
+
+namespace {
+
+// A view of keys only, enough for plan_entry.
+struct KeysView {
+    std::vector<std::string> keys;
+    uint32_t size() const { return uint32_t(keys.size()); }
+    std::string_view key(uint32_t i) const { return keys[i]; }
+};
+
+}  // namespace
+
+TEST(DirectPlan, OnlyLayoutsWithNothingToChoose)
+{
+    EntryPlan plan;
+    plan_entry(KeysView{{"totalCost", "totalTokens", "promptTokens", "totalRequests", "userId"}}, plan);
+    ASSERT_EQ(plan.direct_count, 4);
+    for (int r = 1; r < plan.direct_count; r++)
+        EXPECT_LT(plan.direct[r - 1].member, plan.direct[r].member);  // front to back
+    EXPECT_EQ(plan.direct[0].member, 0);
+    EXPECT_EQ(plan.direct[0].metric, kCost);
+    EXPECT_EQ(plan.direct[3].metric, kRequests);
+    // Two aliases of one metric: which one counts depends on nulls, entry by entry.
+    plan_entry(KeysView{{"cost", "totalCost", "requests"}}, plan);
+    EXPECT_EQ(plan.direct_count, -1);
+    // A "metrics" member: only what is inside counts.
+    plan_entry(KeysView{{"metrics", "requests"}}, plan);
+    EXPECT_EQ(plan.direct_count, -1);
+    plan_entry(KeysView{{"userId"}}, plan);
+    EXPECT_EQ(plan.direct_count, 0);
+}
+
+TEST(HintSets, ObjectsTakingTurnsFindTheirKeys)
+{
+    // Ten kinds of object (more than the hint sets) with overlapping, shifting key lists, read
+    // in turns: every key lands in its own slot, the same one find() gives, whatever the hints.
+    KeyAggregator agg;
+    std::vector<std::vector<std::string>> kinds;
+    for (int k = 0; k < 10; k++) {
+        std::vector<std::string> keys;
+        for (int u = k; u < 200; u += 1 + k % 3)
+            keys.push_back("user-" + std::to_string(u));
+        kinds.push_back(keys);
+    }
+    std::map<std::string, int> want;
+    for (int round = 0; round < 30; round++) {
+        const auto &keys = kinds[size_t((round * 7) % 10)];
+        for (uint32_t p = 0; p < keys.size(); p++) {
+            Slot &s = agg.find_or_insert_at(keys[p].data(), keys[p].size(), p);
+            ASSERT_EQ(s.key_view(), keys[p]);
+            s.totals.counts[0]++;
+            want[keys[p]]++;
+        }
+    }
+    EXPECT_EQ(agg.size(), want.size());
+    for (const auto &[key, n] : want) {
+        const Slot *s = agg.find(key.data(), key.size());
+        ASSERT_NE(s, nullptr) << key;
+        EXPECT_EQ(s->totals.counts[0], n) << key;
+    }
+}
