@@ -1,10 +1,11 @@
-// The split of one day over user-hash shards (CONTRACT §8, docs/scale-out-writes.md): which
-// shard holds a user, and the model, provider and total sums each shard gets, recomputed from
-// its own users' cells exactly (bigint counts checked, cost as an exact decimal sum).
+// The split of one day over user-hash shards (CONTRACT §8; docs/scale-out.md "How a day is
+// split", the rule shared with the readers and test/reference/shard_split.sql): which shard
+// holds a user, and on a cell-split day the sums each shard's model entries and total_metrics
+// get from its own users' cells: per field of the "metrics" objects, summed exactly as
+// sum(numeric) does (display scale included), a field with no number in it written as null.
 //
-// The adapter reads the day's documents (entry rules of core/entry_rules.hpp) and feeds the
-// values in; this class only groups and adds, so it is tested without PostgreSQL. Which user
-// goes where comes from PostgreSQL's hashtext, computed by the adapter: shard_of_hash.
+// The adapter walks the day's JSONB and feeds fields in; this file only groups and adds, so it
+// is tested without PostgreSQL. The user's hash is PostgreSQL's hashtext, computed by the adapter.
 #pragma once
 
 #ifdef POSTGRES_H
@@ -12,10 +13,9 @@
 #endif
 
 #include "core/decimal.hpp"
-#include "core/error_text.hpp"
-#include "core/metrics.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -24,60 +24,47 @@
 namespace ducache::core {
 
 // Shard of a user: (hashtext(user_id)::bigint & 4294967295) % shards, i.e. the hash read as
-// an unsigned 32-bit number (docs/scale-out.md, "How a day is split").
+// an unsigned 32-bit number.
 inline int shard_of_hash(int32_t hash, int shards)
 {
     return int(uint32_t(hash) % uint32_t(shards));
 }
 
-// The seven sums of a group of entries.
-struct MetricSums {
-    int64_t counts[kCountMetrics] = {};
-    DecimalSum cost;
-    bool used = false;  // at least one entry went in
+// Per-field sums of a set of metrics objects.
+class FieldSums {
+public:
+    struct Sum {
+        DecimalSum value;
+        bool any = false;  // at least one number went in (else the field prints as null)
+    };
+    // One field of one object: v is its number, or nullptr when the value is not a number.
+    void add(std::string_view field, const Decimal *v);
+    // The sum's JSON text: the decimal as sum(numeric) prints it, or "null".
+    static std::string text(const Sum &s);
+    const std::map<std::string, Sum, std::less<>> &fields() const { return fields_; }
 
-    // Adds one entry; a count passing bigint is 22003 naming `what`, `key` and `where`.
-    void add(const EntryValues &v, std::string_view what, std::string_view key, const RowLabel &where);
-    // Text of one metric as a JSON number: counts in decimal, the cost as sum(numeric) prints it.
-    std::string value_text(Metric m) const;
+private:
+    std::map<std::string, Sum, std::less<>> fields_;
 };
 
-// The key a shard document writes each metric under (LiteMaaS's "metrics" object names).
-const char *shard_metric_key(Metric m);
-
-// One model of the day's aggregated_by_model: its key and its provider (core/filters.hpp's
-// provider_rule, applied by the adapter to the entry).
-struct SplitModel {
-    std::string name;
-    std::string provider;
+// What one shard gets on a cell-split day.
+struct ShardSums {
+    FieldSums total;                                       // of its users' "metrics"
+    std::map<std::string, FieldSums, std::less<>> models;  // models its users used: their cells' "metrics"
 };
 
 class ShardSplit {
 public:
-    // models: the keys of the day's aggregated_by_model, in the order the adapter numbers them.
-    ShardSplit(int shards, std::vector<SplitModel> models);
-
-    // A user on `shard` with its own metrics: goes into that shard's total.
-    void add_user(int shard, std::string_view user, const EntryValues &own, const RowLabel &where);
-    // One cell users[user].models[model] of a user on `shard` (model: index into the models).
-    void add_cell(int shard, int model, std::string_view user, const EntryValues &cell, const RowLabel &where);
-
+    explicit ShardSplit(int shards) : shards_(shards) {}
     int shards() const { return int(shards_.size()); }
-    const MetricSums &total(int shard) const { return shards_[shard].total; }
-    // The sums of model m on a shard; .used is false when none of its users has a cell of m.
-    const MetricSums &model(int shard, int m) const { return shards_[shard].models[m]; }
-    const SplitModel &model_info(int m) const { return models_[m]; }
-    int models() const { return int(models_.size()); }
-    // The shard's providers: the sums of its models grouped by provider (models with cells only).
-    std::map<std::string, MetricSums> providers(int shard, const RowLabel &where) const;
+    ShardSums &shard(int k) { return shards_[k]; }
+    const ShardSums &shard(int k) const { return shards_[k]; }
+    // The model's sums on shard k, created (empty) on first use: a model counts as used by the
+    // shard as soon as one of its users has a cell of it, numbers or not.
+    FieldSums &use_model(int k, std::string_view model);
 
 private:
-    struct Shard {
-        MetricSums total;
-        std::vector<MetricSums> models;
-    };
-    std::vector<SplitModel> models_;
-    std::vector<Shard> shards_;
+    std::vector<ShardSums> shards_;
 };
 
 }  // namespace ducache::core

@@ -1,22 +1,21 @@
-// See shard_split_day.hpp. Reading (metrics, keys) walks JSONB in place and may throw
-// core::Error; building the shard documents (pushJsonbValue) runs in pg_call blocks that
-// throw nothing of their own.
-#include "core/aggregator.hpp"
-#include "core/entry_rules.hpp"
-#include "core/filters.hpp"
+// See shard_split_day.hpp. Reading walks JSONB in place and may throw core::Error (a metrics
+// field holding a string that is not a number); building the shard documents
+// (pushJsonbValue) runs in pg_call blocks, with every text they need prepared beforehand.
+#include "core/error.hpp"
+#include "core/number.hpp"
+#include "core/object_view.hpp"
 #include "core/shard_split.hpp"
 
 #include "pg/shard_split_day.hpp"
 
 #include "pg/boundary.hpp"
-#include "pg/entry_reader.hpp"
+#include "pg/date_text.hpp"
 #include "pg/jsonb_view.hpp"
+#include "pg/numeric_decode.hpp"
 
-#include <map>
-#include <memory>
+#include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 extern "C" {
@@ -37,6 +36,19 @@ const Jsonb *jsonb_of(const SplitColumns &c, int col, int r)
 }
 
 bool is_object(const Jsonb *j) { return j && JsonContainerIsObject(&j->root) && !JsonContainerIsScalar(&j->root); }
+const JsonbContainer *container(const JsonbItem &it) { return reinterpret_cast<const JsonbContainer *>(it.data); }
+std::string_view text(const JsonbItem &it) { return std::string_view(it.data, it.len); }
+
+// Member `name` of an object item.
+bool member(const JsonbContainer *obj, std::string_view name, JsonbItem &out)
+{
+    ObjectWalker w(obj);
+    JsonbItem k;
+    while (w.next(k, out))
+        if (text(k) == name)
+            return true;
+    return false;
+}
 
 JsonbValue value_of(const JsonbItem &it)
 {
@@ -61,276 +73,250 @@ JsonbValue value_of(const JsonbItem &it)
         break;
     default:
         v.type = jbvBinary;
-        v.val.binary.data = reinterpret_cast<JsonbContainer *>(const_cast<char *>(it.data));
+        v.val.binary.data = const_cast<JsonbContainer *>(container(it));
         v.val.binary.len = int(it.len);
     }
     return v;
 }
 
-JsonbValue string_value(const std::string &s)
+JsonbValue string_value(const char *s, size_t len)
 {
     JsonbValue v;
     v.type = jbvString;
-    v.val.string.val = const_cast<char *>(s.data());
-    v.val.string.len = int(s.size());
+    v.val.string.val = const_cast<char *>(s);
+    v.val.string.len = int(len);
     return v;
 }
 
-// The seven values of a MetricSums as numeric_in input, palloc'd before any pg_call (no
-// std::string may be alive when PostgreSQL raises).
+// A metrics object's sums as palloc'd texts (prepared before pg_call: no std::string may be
+// alive when PostgreSQL raises). value NULL = JSON null.
+struct FieldText {
+    const char *name;
+    int name_len;
+    const char *value;
+};
 struct SumsText {
-    const char *v[core::kMetricCount];
+    FieldText *fields;
+    int n;
 };
 
-SumsText text_of(const core::MetricSums &sums)
+char *pstrdup_or_throw(const std::string &s)
 {
-    SumsText t;
-    for (int m = 0; m < core::kMetricCount; m++) {
-        std::string s = sums.value_text(core::Metric(m));
-        char *p = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, s.size() + 1));
-        memcpy(p, s.c_str(), s.size() + 1);
-        t.v[m] = p;
+    char *p = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, s.size() + 1));
+    memcpy(p, s.c_str(), s.size() + 1);
+    return p;
+}
+
+SumsText text_of(const core::FieldSums &sums)
+{
+    SumsText t{nullptr, int(sums.fields().size())};
+    t.fields = static_cast<FieldText *>(palloc_or_throw(CurrentMemoryContext, sizeof(FieldText) * (t.n + 1)));
+    int i = 0;
+    for (const auto &f : sums.fields()) {
+        t.fields[i].name = f.first.data();  // the FieldSums outlive the pg_call that reads this
+        t.fields[i].name_len = int(f.first.size());
+        t.fields[i].value = f.second.any ? pstrdup_or_throw(core::FieldSums::text(f.second)) : nullptr;
+        i++;
     }
     return t;
 }
 
-// Inside pg_call: pushes {"api_requests": .., ..., "spend": ..}; returns what the closing push
-// returns (the whole value at top level).
-JsonbValue *push_metrics(JsonbParseState **st, const SumsText &t)
+// In pg_call: pushes the metrics object; returns what the closing push returns.
+JsonbValue *push_sums(JsonbParseState **st, const SumsText &t)
 {
     pushJsonbValue(st, WJB_BEGIN_OBJECT, nullptr);
-    for (int m = 0; m < core::kMetricCount; m++) {
-        const char *key = core::shard_metric_key(core::Metric(m));
-        JsonbValue k;
-        k.type = jbvString;
-        k.val.string.val = const_cast<char *>(key);
-        k.val.string.len = int(strlen(key));
+    for (int i = 0; i < t.n; i++) {
+        JsonbValue k = string_value(t.fields[i].name, t.fields[i].name_len);
         pushJsonbValue(st, WJB_KEY, &k);
-        Datum num = DirectFunctionCall3(numeric_in, CStringGetDatum(t.v[m]), ObjectIdGetDatum(InvalidOid),
-                                        Int32GetDatum(-1));
         JsonbValue v;
-        v.type = jbvNumeric;
-        v.val.numeric = DatumGetNumeric(num);
+        if (t.fields[i].value == nullptr) {
+            v.type = jbvNull;
+        } else {
+            v.type = jbvNumeric;
+            v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(t.fields[i].value),
+                                                                ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+        }
         pushJsonbValue(st, WJB_VALUE, &v);
     }
     return pushJsonbValue(st, WJB_END_OBJECT, nullptr);
 }
 
-Datum finish(JsonbParseState **st)
-{
-    JsonbValue *res = pushJsonbValue(st, WJB_END_OBJECT, nullptr);
-    return JsonbPGetDatum(JsonbValueToJsonb(res));
-}
+Datum to_datum(JsonbValue *v) { return JsonbPGetDatum(JsonbValueToJsonb(v)); }
 
 Datum empty_object()
 {
     JsonbParseState *st = nullptr;
     pushJsonbValue(&st, WJB_BEGIN_OBJECT, nullptr);
-    return finish(&st);
+    return to_datum(pushJsonbValue(&st, WJB_END_OBJECT, nullptr));
 }
 
 struct Member {
     JsonbItem key, value;
 };
 
-// One day, cell mode: every user entry has a "models" object and aggregated_by_model is an
-// object of objects, so model sums can follow the users.
 class DaySplit {
 public:
-    DaySplit(int shards, const Jsonb *users, const Jsonb *models, DateADT date)
-        : shards_(shards), users_(users), models_(models), day_{date, 0, "aggregated_by_user"}, label_(day_)
+    DaySplit(int shards, const Jsonb *users, const Jsonb *models, const Jsonb *providers, DateADT date)
+        : split_(shards), users_(users), models_(models), providers_(providers), date_(date), members_(shards)
     {
     }
 
-    // False when the day's model sums cannot follow the users (flat entries, odd shapes).
-    bool cell_mode() const
+    // docs/scale-out.md "Cell-split day", conditions 1-3.
+    bool cell_split() const
     {
-        if (!is_object(users_) || !is_object(models_))
+        if (!is_object(users_))
             return false;
-        ObjectWalker w(&models_->root);
-        JsonbItem k, v;
-        while (w.next(k, v))
-            if (!item_is_object(v))
-                return false;
+        std::set<std::string_view> used;
         ObjectWalker u(&users_->root);
+        JsonbItem k, v, ms;
         while (u.next(k, v)) {
-            if (!item_is_object(v))
-                return false;  // read_entry names it below
-            JsonbItem m;
-            if (!member(v, "models", m) || !item_is_object(m))
+            if (!item_is_object(v) || !member(container(v), "models", ms) || !item_is_object(ms))
                 return false;
+            ObjectWalker m(container(ms));
+            JsonbItem mk, mv;
+            while (m.next(mk, mv)) {
+                if (!item_is_object(mv))
+                    return false;
+                used.insert(text(mk));
+            }
         }
+        if (providers_ != nullptr && !(is_object(providers_) && JsonContainerSize(&providers_->root) == 0))
+            return false;
+        if (models_ == nullptr)
+            return true;
+        if (!is_object(models_) || JsonContainerSize(&models_->root) != used.size())
+            return false;
+        ObjectWalker m(&models_->root);
+        while (m.next(k, v))
+            if (!item_is_object(v) || used.count(text(k)) == 0)
+                return false;
         return true;
     }
 
-    // Reads users (and, in cell mode, their cells) into the split and the per-shard members.
+    // The users by shard; on a cell-split day also their sums. Throws on a bad number string.
     void read(bool cells)
     {
-        std::vector<core::SplitModel> infos;
-        std::unordered_map<std::string_view, int> index;
-        if (cells) {
-            ObjectWalker w(&models_->root);
-            JsonbItem k, v;
-            while (w.next(k, v)) {
-                std::string_view name(k.data, k.len);
-                JsonbItem p;
-                std::string provider = member(v, "provider", p) && p.type == JENTRY_ISSTRING
-                                           ? std::string(p.data, p.len)
-                                           : std::string(core::provider_from_name(name));
-                index.emplace(name, int(infos.size()));
-                infos.push_back({std::string(name), provider});
-                model_members_.push_back({k, v});
-            }
-        }
-        split_ = std::make_unique<core::ShardSplit>(shards_, std::move(infos));
-        user_members_.assign(shards_, {});
         if (!is_object(users_))
             return;
-        for_each_entry_item(users_, day_, false, [&](std::string_view key, const EntryValues &own, uint32,
-                                                     const JsonbItem &item) {
-            int k = shard_of_key(key.data(), int(key.size()), shards_);
-            split_->add_user(k, key, own, label_);
-            JsonbItem kitem{JENTRY_ISSTRING, key.data(), uint32(key.size())};
-            user_members_[k].push_back({kitem, item});
+        ObjectWalker u(&users_->root);
+        JsonbItem k, v;
+        uint32 n = 0;
+        while (u.next(k, v)) {
+            if ((++n & 1023) == 0)
+                check_for_interrupts();
+            int shard = shard_of_key(k.data, int(k.len), split_.shards());
+            members_[shard].push_back({k, v});
             if (!cells)
-                return;
-            JsonbItem ms;
-            member(item, "models", ms);
-            ObjectWalker cw(reinterpret_cast<const JsonbContainer *>(ms.data));
+                continue;
+            core::ShardSums &s = split_.shard(shard);
+            JsonbItem mx, ms;
+            if (member(container(v), "metrics", mx))
+                add_metrics(s.total, mx, text(k), "metrics");
+            member(container(v), "models", ms);
+            ObjectWalker m(container(ms));
             JsonbItem mk, mv;
-            while (cw.next(mk, mv)) {
-                auto at = index.find(std::string_view(mk.data, mk.len));
-                if (at == index.end())
-                    continue;  // a model the day's aggregated_by_model does not list
-                core::EntrySite site{"aggregated_by_user", label_, key};
-                EntryValues cell;
-                read_cell_entry(mv, site, 1, cell);
-                split_->add_cell(k, at->second, key, cell, label_);
+            while (m.next(mk, mv)) {
+                core::FieldSums &f = split_.use_model(shard, text(mk));
+                if (member(container(mv), "metrics", mx))
+                    add_metrics(f, mx, text(k), text(mk));
             }
-        });
+        }
     }
+
+    const core::ShardSplit &split() const { return split_; }
 
     // In pg_call: shard k's aggregated_by_user.
     Datum users_doc(int k) const
     {
         JsonbParseState *st = nullptr;
         pushJsonbValue(&st, WJB_BEGIN_OBJECT, nullptr);
-        for (const Member &m : user_members_[k]) {
+        for (const Member &m : members_[k]) {
             JsonbValue key = value_of(m.key), val = value_of(m.value);
             pushJsonbValue(&st, WJB_KEY, &key);
             pushJsonbValue(&st, WJB_VALUE, &val);
         }
-        return finish(&st);
+        return to_datum(pushJsonbValue(&st, WJB_END_OBJECT, nullptr));
     }
 
-    // In pg_call: shard k's aggregated_by_model: each model with cells there, its own members
-    // kept except the metrics (replaced by the shard's sums) and "users" (only the shard's).
-    // Outside pg_call: the texts of shard k's model sums (index m; unused models get none).
-    std::vector<SumsText> model_texts(int k) const
-    {
-        std::vector<SumsText> out(split_->models());
-        for (int m = 0; m < split_->models(); m++)
-            if (split_->model(k, m).used)
-                out[m] = text_of(split_->model(k, m));
-        return out;
-    }
-
-    Datum models_doc(int k, const std::vector<SumsText> &texts) const
+    // In pg_call: shard k's aggregated_by_model on a cell-split day: the input entry of every
+    // model its users used, "metrics" replaced by their sums, an object "users" cut to them.
+    // texts: the models of split().shard(k).models, in its order.
+    Datum models_doc(int k, const SumsText *texts) const
     {
         JsonbParseState *st = nullptr;
         pushJsonbValue(&st, WJB_BEGIN_OBJECT, nullptr);
-        for (int m = 0; m < split_->models(); m++) {
-            const core::MetricSums &sums = split_->model(k, m);
-            if (!sums.used)
-                continue;
-            JsonbValue key = value_of(model_members_[m].key);
+        int i = 0;
+        for (const auto &model : split_.shard(k).models) {
+            JsonbValue key = string_value(model.first.data(), model.first.size());
             pushJsonbValue(&st, WJB_KEY, &key);
             pushJsonbValue(&st, WJB_BEGIN_OBJECT, nullptr);
-            ObjectWalker w(reinterpret_cast<const JsonbContainer *>(model_members_[m].value.data));
-            JsonbItem mk, mv;
-            while (w.next(mk, mv)) {
-                std::string_view name(mk.data, mk.len);
-                core::KeyClass kc = core::classify_key(mk.data, mk.len);
-                if (kc.kind == core::KeyKind::metric || kc.kind == core::KeyKind::metrics_object)
+            JsonbItem entry;
+            member(&models_->root, model.first, entry);  // there: the key sets are equal
+            ObjectWalker w(container(entry));
+            JsonbItem fk, fv;
+            while (w.next(fk, fv)) {
+                if (text(fk) == "metrics")
                     continue;
-                JsonbValue kv = value_of(mk);
+                JsonbValue kv = value_of(fk);
                 pushJsonbValue(&st, WJB_KEY, &kv);
-                if (name == "users" && item_is_object(mv)) {
+                if (text(fk) == "users" && item_is_object(fv)) {
                     pushJsonbValue(&st, WJB_BEGIN_OBJECT, nullptr);
-                    ObjectWalker uw(reinterpret_cast<const JsonbContainer *>(mv.data));
+                    ObjectWalker uw(container(fv));
                     JsonbItem uk, uv;
                     while (uw.next(uk, uv))
-                        if (shard_of_key(uk.data, int(uk.len), shards_) == k) {
+                        if (shard_of_key(uk.data, int(uk.len), split_.shards()) == k) {
                             JsonbValue a = value_of(uk), b = value_of(uv);
                             pushJsonbValue(&st, WJB_KEY, &a);
                             pushJsonbValue(&st, WJB_VALUE, &b);
                         }
                     pushJsonbValue(&st, WJB_END_OBJECT, nullptr);
                 } else {
-                    JsonbValue vv = value_of(mv);
+                    JsonbValue vv = value_of(fv);
                     pushJsonbValue(&st, WJB_VALUE, &vv);
                 }
             }
-            JsonbValue mkey = string_value("metrics");
+            JsonbValue mkey = string_value("metrics", 7);
             pushJsonbValue(&st, WJB_KEY, &mkey);
-            push_metrics(&st, texts[m]);
+            push_sums(&st, texts[i++]);
             pushJsonbValue(&st, WJB_END_OBJECT, nullptr);
         }
-        return finish(&st);
+        return to_datum(pushJsonbValue(&st, WJB_END_OBJECT, nullptr));
     }
-
-    // Outside pg_call (may throw): shard k's providers, grouped.
-    std::map<std::string, core::MetricSums> providers(int k) const { return split_->providers(k, label_); }
-
-    const core::MetricSums &total(int k) const { return split_->total(k); }
 
 private:
-    static bool member(const JsonbItem &obj, std::string_view name, JsonbItem &out)
+    // Adds one "metrics" object (anything else adds nothing) field by field: numbers and
+    // number strings count, other values leave the field null. A string that is no number
+    // is 22P02, as the cast to numeric would be.
+    void add_metrics(core::FieldSums &sums, const JsonbItem &obj, std::string_view user, std::string_view where)
     {
-        ObjectWalker w(reinterpret_cast<const JsonbContainer *>(obj.data));
-        JsonbItem k;
-        while (w.next(k, out))
-            if (std::string_view(k.data, k.len) == name)
-                return true;
-        return false;
+        if (!item_is_object(obj))
+            return;
+        ObjectWalker w(container(obj));
+        JsonbItem fk, fv;
+        while (w.next(fk, fv)) {
+            core::Decimal d;
+            bool number = false;
+            if (fv.type == JENTRY_ISNUMERIC)
+                number = decode_numeric(fv.data, d);
+            else if (fv.type == JENTRY_ISSTRING) {
+                if (!core::parse_json_number(text(fv), d))
+                    throw core::Error("22P02",
+                                      "invalid usage value on " + date_text(date_) + " for key \"" + std::string(user) +
+                                          "\", field \"" + std::string(text(fk)) + "\"",
+                                      "aggregated_by_user on " + date_text(date_) + ", key \"" + std::string(user) +
+                                          "\", " + std::string(where) + ", field \"" + std::string(text(fk)) +
+                                          "\": the string is not a number (the coordinator sums it to split the day).");
+                number = true;
+            }
+            sums.add(text(fk), number ? &d : nullptr);
+        }
     }
 
-    int shards_;
-    const Jsonb *users_, *models_;
-    InputRow day_;
-    DayLabel label_;
-    std::unique_ptr<core::ShardSplit> split_;
-    std::vector<Member> model_members_;
-    std::vector<std::vector<Member>> user_members_;
+    core::ShardSplit split_;
+    const Jsonb *users_, *models_, *providers_;
+    DateADT date_;
+    std::vector<std::vector<Member>> members_;
 };
-
-// In pg_call: {P: {"metrics": sums}} for the shard's providers.
-struct ProviderText {
-    const std::string *name;
-    SumsText sums;
-};
-
-Datum providers_doc(const std::vector<ProviderText> &providers)
-{
-    JsonbParseState *st = nullptr;
-    pushJsonbValue(&st, WJB_BEGIN_OBJECT, nullptr);
-    for (const ProviderText &p : providers) {
-        JsonbValue key = string_value(*p.name);
-        pushJsonbValue(&st, WJB_KEY, &key);
-        pushJsonbValue(&st, WJB_BEGIN_OBJECT, nullptr);
-        JsonbValue mkey = string_value("metrics");
-        pushJsonbValue(&st, WJB_KEY, &mkey);
-        push_metrics(&st, p.sums);
-        pushJsonbValue(&st, WJB_END_OBJECT, nullptr);
-    }
-    return finish(&st);
-}
-
-Datum metrics_doc(const SumsText &t)
-{
-    JsonbParseState *st = nullptr;
-    return JsonbPGetDatum(JsonbValueToJsonb(push_metrics(&st, t)));
-}
 
 Datum *new_datums(int n) { return static_cast<Datum *>(palloc_or_throw(CurrentMemoryContext, sizeof(Datum) * n)); }
 bool *new_nulls(int n)
@@ -342,15 +328,8 @@ bool *new_nulls(int n)
 
 }  // namespace
 
-// Every column of every shard for day r. Rules (docs/scale-out-writes.md):
-//  raw_data       shard 0 keeps it whole, the others get {};
-//  users          by hash; NULL stays NULL everywhere;
-//  models         cell mode: each shard's models from its users' cells; otherwise whole on
-//                 shard 0 and {} (NULL stays NULL) on the others;
-//  providers      NULL stays NULL; {} stays {}; cell mode: grouped from the shard's models;
-//                 otherwise whole on shard 0, {} on the others;
-//  total_metrics  NULL stays NULL; with users: the sums of the shard's users; otherwise whole
-//                 on shard 0, NULL on the others.
+// docs/scale-out.md "How a day is split", column by column (test/reference/shard_split.sql
+// states the same in SQL).
 void split_batch(int shards, int n, const Datum *dates, const SplitColumns &in, SplitColumns *out)
 {
     for (int k = 0; k < shards; k++)
@@ -364,55 +343,52 @@ void split_batch(int shards, int n, const Datum *dates, const SplitColumns &in, 
         check_for_interrupts();
         const Jsonb *users = jsonb_of(in, kUsers, r), *models = jsonb_of(in, kModels, r);
         const Jsonb *providers = jsonb_of(in, kProviders, r), *total = jsonb_of(in, kTotal, r);
-        DaySplit day(shards, users, models, DatumGetDateADT(dates[r]));
-        bool cells = day.cell_mode();
-        day.read(cells);  // throws on a bad usage value
+        DaySplit day(shards, users, models, providers, DatumGetDateADT(dates[r]));
+        bool cells = day.cell_split();
+        day.read(cells);  // throws on a bad number string
         for (int k = 0; k < shards; k++) {
             SplitColumns &o = out[k];
+            // Texts first (C++ work), then the documents (PostgreSQL work).
+            const core::ShardSums &sums = day.split().shard(k);
+            std::vector<SumsText> model_texts;
+            SumsText total_text{nullptr, 0};
+            if (cells) {
+                for (const auto &m : sums.models)
+                    model_texts.push_back(text_of(m.second));
+                total_text = text_of(sums.total);
+            }
             auto put = [&](int c, Datum v, bool isnull) {
                 if (!o.present[c])
                     return;
                 o.values[c][r] = v;
                 o.nulls[c][r] = isnull;
             };
-            auto whole_on_first = [&](int c, const Jsonb *orig, bool others_empty) {
+            // Whole on shard 0; the others get {} (or NULL: others_null), NULL stays NULL.
+            auto home = [&](int c, const Jsonb *orig, bool others_null) {
                 if (orig == nullptr)
                     put(c, (Datum)0, true);
                 else if (k == 0)
                     put(c, in.values[c][r], false);
                 else
-                    put(c, empty, !others_empty);
+                    put(c, empty, others_null);
             };
-            whole_on_first(kRaw, jsonb_of(in, kRaw, r), true);
-            std::vector<SumsText> model_texts = cells ? day.model_texts(k) : std::vector<SumsText>();
-            std::vector<ProviderText> provider_texts;
-            auto grouped = day.providers(k);
-            for (const auto &p : grouped)
-                provider_texts.push_back({&p.first, text_of(p.second)});
-            SumsText total_text = text_of(day.total(k));
             pg_call([&] {
-                if (users != nullptr)
-                    put(kUsers, day.users_doc(k), false);
-                else
-                    put(kUsers, (Datum)0, true);
-                if (cells)
-                    put(kModels, day.models_doc(k, model_texts), false);
-                else
-                    whole_on_first(kModels, models, true);
-                if (providers == nullptr)
-                    put(kProviders, (Datum)0, true);
-                else if (cells && is_object(providers) && JsonContainerSize(&providers->root) > 0)
-                    put(kProviders, providers_doc(provider_texts), false);
-                else if (cells)
-                    put(kProviders, empty, false);
-                else
-                    whole_on_first(kProviders, providers, true);
-                if (total == nullptr)
+                home(kRaw, jsonb_of(in, kRaw, r), false);
+                put(kUsers, users != nullptr ? day.users_doc(k) : (Datum)0, users == nullptr);
+                if (!cells) {
+                    home(kModels, models, false);
+                    home(kProviders, providers, false);
+                    home(kTotal, total, true);
+                    return;
+                }
+                put(kModels, models != nullptr ? day.models_doc(k, model_texts.data()) : (Datum)0, models == nullptr);
+                put(kProviders, providers != nullptr ? PointerGetDatum(providers) : (Datum)0, providers == nullptr);
+                if (total != nullptr) {
+                    JsonbParseState *st = nullptr;
+                    put(kTotal, to_datum(push_sums(&st, total_text)), false);
+                } else {
                     put(kTotal, (Datum)0, true);
-                else if (is_object(users))
-                    put(kTotal, metrics_doc(total_text), false);
-                else
-                    whole_on_first(kTotal, total, false);
+                }
             });
         }
     }

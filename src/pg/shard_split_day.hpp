@@ -1,8 +1,9 @@
-// The coordinator's split of a batch (CONTRACT §8; docs/scale-out-writes.md "How a day is
-// split"): for every day and shard, the documents that shard stores. Users go by the hash of
-// their key (core::shard_of_hash over hash_any = hashtext's for deterministic collations);
-// each shard's models, providers and total are recomputed from its users' cells by
-// core::ShardSplit; raw_data stays whole on shard 0.
+// The coordinator's split of a batch (CONTRACT §8): for every day and shard, the documents
+// that shard stores, by the rule of docs/scale-out.md "How a day is split" (stated in plain SQL
+// by test/reference/shard_split.sql). Users go by the hash of their key (core::shard_of_hash
+// over hash_bytes = hashtext for deterministic collations); on a cell-split day each shard's
+// model entries and total_metrics are its users' per-field sums (core::ShardSplit); on a home
+// day shard 0 keeps them whole; raw_data stays whole on shard 0.
 #pragma once
 
 #include "pg/postgres.hpp"
