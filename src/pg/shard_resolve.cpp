@@ -103,9 +103,13 @@ void resolve(FunctionCallInfo fcinfo, Oid schema)
             uint64 full;
             if (!parse_gid(gids[i], prefix, &base, &full))
                 continue;
-            TransactionId xid = XidFromFullTransactionId(FullTransactionIdFromU64(full));
+            FullTransactionId fxid = FullTransactionIdFromU64(full);
+            TransactionId xid = XidFromFullTransactionId(fxid);
             const char *action;
-            if (TransactionIdIsInProgress(xid)) {
+            // An xid at or past the next one was never durable here: that transaction cannot
+            // have committed (its decision is flushed before any shard prepares).
+            bool known = FullTransactionIdPrecedes(fxid, ReadNextFullTransactionId());
+            if (known && TransactionIdIsInProgress(xid)) {
                 action = "in progress";
                 pending = lappend(pending, base);
             } else {

@@ -52,6 +52,9 @@ void prepare_all()
         ereport(ERROR, (errcode(ERRCODE_INVALID_TRANSACTION_STATE),
                         errmsg("cannot commit: a rolled-back subtransaction wrote to ducache shards"),
                         errdetail("Shard writes cannot be undone in part; roll back the whole transaction.")));
+    // The decision row's WAL (and so this xid) must outlive a crash before any shard prepares:
+    // else a restarted coordinator could reuse the xid, and with it the gid.
+    XLogFlush(XactLastRecEnd);
     char sql[160];
     for (int i = 0; i < nconns; i++) {
         char g[128];
@@ -72,8 +75,13 @@ void prepare_all()
 // Commit or abort: finish every shard; never raises.
 void finish_all(bool commit)
 {
-    if (commit)
+    if (commit) {
+        // The decision must be durable before any shard commits (also with
+        // synchronous_commit = off): a lost commit record would make the resolver roll back
+        // shards that have not committed yet while others have.
+        XLogFlush(XactLastCommitEnd);
         pause_for_test("before_commit_prepared");
+    }
     for (int i = 0; i < nconns; i++) {
         ShardConn *c = &conns[i];
         if (c->conn == nullptr)
