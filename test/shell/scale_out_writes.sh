@@ -180,6 +180,16 @@ expect_error "shard without max_prepared_transactions" 55000 'ducache shard 1 (s
 ctl 1 -m fast stop
 ctl 1 start
 
+# 2f. Transactions: an explicit ROLLBACK undoes the shard writes; a savepoint rolled back over
+#     a shard write fails the commit (25000); PREPARE TRANSACTION of the coordinator is refused.
+cq -c "BEGIN" -c "$write3" -c "$write3" -c "ROLLBACK" >/dev/null
+[ "$(fingerprint)" = "$before" ] || fail "ROLLBACK left shard writes"
+echo "ROLLBACK of a transaction with two writes: no shard changed"
+expect_error "rolled-back savepoint" 25000 'a rolled-back subtransaction wrote to ducache shards' \
+    -c "BEGIN" -c "SAVEPOINT a" -c "$write3" -c "ROLLBACK TO a" -c "COMMIT"
+expect_error "PREPARE TRANSACTION on the coordinator" 0A000 'cannot PREPARE a transaction that wrote to ducache shards' \
+    -c "BEGIN" -c "$write3" -c "PREPARE TRANSACTION 'x'"
+
 # 3. The coordinator crashes (immediate stop) while paused at a test hook; then the resolver.
 crash_at() {   # hook point; waits until the session is paused there, then stops the cluster
     PGHOST=$base/run PGPORT=$(port 2) PGOPTIONS="-c ducache.test_shard_pause=$1" \
