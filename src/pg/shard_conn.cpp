@@ -3,6 +3,7 @@
 
 extern "C" {
 #include "commands/defrem.h"
+#include "utils/acl.h"
 #include "foreign/foreign.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -20,6 +21,10 @@ namespace {
 void build_options(const char *server, const char ***keywords, const char ***values)
 {
     ForeignServer *fs = GetForeignServerByName(server, false);
+    // As dblink: the caller needs USAGE on the server (then their own user mapping is used).
+    if (pg_foreign_server_aclcheck(fs->serverid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied for foreign server %s (a ducache shard)", server)));
     UserMapping *um = GetUserMapping(GetUserId(), fs->serverid);
     List *opts = list_concat(list_copy(fs->options), um->options);
     PQconninfoOption *known = PQconndefaults();

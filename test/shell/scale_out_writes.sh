@@ -180,7 +180,16 @@ expect_error "shard without max_prepared_transactions" 55000 'ducache shard 1 (s
 ctl 1 -m fast stop
 ctl 1 start
 
-# 2f. Transactions: an explicit ROLLBACK undoes the shard writes; a savepoint rolled back over
+# 2f. Rights, as dblink: USAGE on the servers, and a password for non-superusers (the shards
+#     here trust local connections, so a mapping without a password must not be enough).
+cq -c "CREATE ROLE bob LOGIN" -c "CREATE ROLE eve LOGIN" -c "GRANT SELECT ON days TO bob, eve" \
+   -c "GRANT USAGE ON FOREIGN SERVER s0, s1 TO bob" -c "GRANT ALL ON daily_usage_cache TO bob, eve" \
+   -c "CREATE USER MAPPING FOR bob SERVER s0 OPTIONS (user 'postgres')" \
+   -c "CREATE USER MAPPING FOR bob SERVER s1 OPTIONS (user 'postgres')"
+expect_error "non-superuser without a password" 2F003 'password is required to reach ducache shard 0' -U bob -c "$write3"
+expect_error "no USAGE on the server" 42501 'permission denied for foreign server s0' -U eve -c "$write3"
+
+# 2g. Transactions: an explicit ROLLBACK undoes the shard writes; a savepoint rolled back over
 #     a shard write fails the commit (25000); PREPARE TRANSACTION of the coordinator is refused.
 cq -c "BEGIN" -c "$write3" -c "$write3" -c "ROLLBACK" >/dev/null
 [ "$(fingerprint)" = "$before" ] || fail "ROLLBACK left shard writes"
