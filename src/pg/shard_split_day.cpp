@@ -1,7 +1,9 @@
 // See shard_split_day.hpp. Reading walks JSONB in place and may throw core::Error (a metrics
 // field holding a string that is not a number); building the shard documents
 // (pushJsonbValue) runs in pg_call blocks, with every text they need prepared beforehand.
+#include "core/entry_rules.hpp"
 #include "core/error.hpp"
+#include "core/error_text.hpp"
 #include "core/number.hpp"
 #include "core/object_view.hpp"
 #include "core/shard_split.hpp"
@@ -299,13 +301,14 @@ private:
             if (fv.type == JENTRY_ISNUMERIC)
                 number = decode_numeric(fv.data, d);
             else if (fv.type == JENTRY_ISSTRING) {
-                if (!core::parse_json_number(text(fv), d))
-                    throw core::Error("22P02",
-                                      "invalid usage value on " + date_text(date_) + " for key \"" + std::string(user) +
-                                          "\", field \"" + std::string(text(fk)) + "\"",
-                                      "aggregated_by_user on " + date_text(date_) + ", key \"" + std::string(user) +
-                                          "\", " + std::string(where) + ", field \"" + std::string(text(fk)) +
-                                          "\": the string is not a number (the coordinator sums it to split the day).");
+                if (!core::parse_json_number(text(fv), d)) {
+                    core::FixedLabel row(date_text(date_));
+                    std::string column = "aggregated_by_user (" + std::string(where) + ")";
+                    core::EntrySite site{column, row, user};
+                    core::throw_bad_value(site, text(fk), "22P02",
+                                          "the string " + core::quoted(text(fv)) +
+                                              " is not a number (the coordinator sums it to split the day)");
+                }
                 number = true;
             }
             sums.add(text(fk), number ? &d : nullptr);

@@ -21,9 +21,11 @@ char gid[96];                 // this transaction's gid base
 bool poisoned = false;        // a subtransaction that wrote to shards was rolled back
 int deepest_level = 0;        // deepest nest level that wrote to shards and has not ended
 bool callbacks_registered = false;
-char *test_pause = nullptr;   // DUCACHE_TEST_HOOKS: "after_prepare" | "before_commit_prepared"
+#ifdef DUCACHE_TEST_HOOKS
+char *test_pause = nullptr;   // "after_prepare" | "before_commit_prepared"
+#endif
 
-void pause_for_test(const char *point)
+void pause_for_test([[maybe_unused]] const char *point)
 {
 #ifdef DUCACHE_TEST_HOOKS
     if (test_pause != nullptr && strcmp(test_pause, point) == 0) {

@@ -180,7 +180,11 @@ expect_error "shard without max_prepared_transactions" 55000 'ducache shard 1 (s
 ctl 1 -m fast stop
 ctl 1 start
 
-# 2f. Rights, as dblink: USAGE on the servers, and a password for non-superusers (the shards
+# 2f. A metrics field that is a string but no number: the coordinator must sum it (22P02).
+expect_error "number string" 22P02 'field "spend"' -c "SELECT * FROM ducache_batch_upsert(ARRAY['2025-05-01']::date[],
+    ARRAY['{}']::jsonb[], ARRAY['{\"u1\": {\"metrics\": {\"spend\": \"lots\"}, \"models\": {}}}']::jsonb[], NULL, NULL, ARRAY['{}']::jsonb[])"
+
+# 2g. Rights, as dblink: USAGE on the servers, and a password for non-superusers (the shards
 #     here trust local connections, so a mapping without a password must not be enough).
 cq -c "CREATE ROLE bob LOGIN" -c "CREATE ROLE eve LOGIN" -c "GRANT SELECT ON days TO bob, eve" \
    -c "GRANT USAGE ON FOREIGN SERVER s0, s1 TO bob" -c "GRANT ALL ON daily_usage_cache TO bob, eve" \
@@ -189,7 +193,7 @@ cq -c "CREATE ROLE bob LOGIN" -c "CREATE ROLE eve LOGIN" -c "GRANT SELECT ON day
 expect_error "non-superuser without a password" 2F003 'password is required to reach ducache shard 0' -U bob -c "$write3"
 expect_error "no USAGE on the server" 42501 'permission denied for foreign server s0' -U eve -c "$write3"
 
-# 2g. Transactions: an explicit ROLLBACK undoes the shard writes; a savepoint rolled back over
+# 2h. Transactions: an explicit ROLLBACK undoes the shard writes; a savepoint rolled back over
 #     a shard write fails the commit (25000); PREPARE TRANSACTION of the coordinator is refused.
 cq -c "BEGIN" -c "$write3" -c "$write3" -c "ROLLBACK" >/dev/null
 [ "$(fingerprint)" = "$before" ] || fail "ROLLBACK left shard writes"
