@@ -152,12 +152,13 @@ failed:
                     errdetail_internal("%s", m)));
 }
 
-void shard_send(ShardConn *c, const char *sql, int nparams, const char *const *values)
+void shard_send(ShardConn *c, const char *sql, int nparams, const char *const *values, const int *lengths,
+                const int *formats)
 {
     // Without parameters: the simple protocol, which also runs several statements.
     if (c->conn == nullptr ||
         !(nparams == 0 ? PQsendQuery(c->conn, sql)
-                       : PQsendQueryParams(c->conn, sql, nparams, nullptr, values, nullptr, nullptr, 0)))
+                       : PQsendQueryParams(c->conn, sql, nparams, nullptr, values, lengths, formats, 0)))
         lost(c);
     // Non-blocking mode: push the (possibly large) parameters out without blocking.
     for (;;) {

@@ -26,8 +26,10 @@ struct ShardConn {
 // Connects (interruptible). Raises 08001 naming the server on failure.
 void shard_connect(ShardConn *c);
 
-// Sends one statement with text parameters (no wait). Raises 08006 when it cannot be sent.
-void shard_send(ShardConn *c, const char *sql, int nparams, const char *const *values);
+// Sends one statement (no wait). Raises 08006 when it cannot be sent. Parameters are text,
+// except where lengths/formats are given (formats[i] = 1: binary of lengths[i] bytes).
+void shard_send(ShardConn *c, const char *sql, int nparams, const char *const *values,
+                const int *lengths = nullptr, const int *formats = nullptr);
 
 // Waits for the statement's results (interruptible unless timeout_ms >= 0: then it gives up
 // after that long and returns NULL with *timed_out set). An ERROR result is re-raised with the

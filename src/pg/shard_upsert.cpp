@@ -28,14 +28,18 @@ const char *kShardCall =
     "$2::pg_catalog.jsonb[], $3::pg_catalog.jsonb[], $4::pg_catalog.jsonb[], $5::pg_catalog.jsonb[], "
     "$6::pg_catalog.jsonb[], $7::pg_catalog.bool[], $8::pg_catalog.bool) AS r";
 
-// In pg_call: the text of a jsonb[] column (NULL when the argument array is NULL).
-char *jsonb_array_text(const SplitColumns &c, int col, int n)
+// In pg_call: a jsonb[] column in binary (array_send: no quoting of the JSON text, and the
+// shard reads it without unescaping); NULL when the argument array is NULL.
+char *jsonb_array_binary(const SplitColumns &c, int col, int n, int *length)
 {
+    *length = 0;
     if (!c.present[col])
         return nullptr;
     int dims[1] = {n}, lbs[1] = {1};
     ArrayType *a = construct_md_array(c.values[col], c.nulls[col], 1, dims, lbs, JSONBOID, -1, false, TYPALIGN_INT);
-    return OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(a));
+    bytea *b = OidSendFunctionCall(F_ARRAY_SEND, PointerGetDatum(a));
+    *length = int(VARSIZE(b) - VARHDRSZ);
+    return VARDATA(b);
 }
 
 // In pg_call: "{d1,d2,...}" of the dates as int4.
@@ -52,11 +56,13 @@ char *dates_text(const Datum *dates, int n)
 
 // In pg_call: sends every shard its part, then reads every answer; tallies the actions per
 // input day (seen[r][action]).
-void run_on_shards(ShardConn *conns, int nshards, char ***params, const ShardBatch &b, int (*seen)[3])
+void run_on_shards(ShardConn *conns, int nshards, char ***params, int **lengths, const ShardBatch &b,
+                   int (*seen)[3])
 {
+    static const int formats[8] = {0, 1, 1, 1, 1, 1, 0, 0};
     for (int k = 0; k < nshards; k++) {
         char *sql = psprintf(kShardCall, quote_identifier(conns[k].schema));
-        shard_send(&conns[k], sql, 8, params[k]);
+        shard_send(&conns[k], sql, 8, params[k], lengths[k], formats);
     }
     for (int k = 0; k < nshards; k++) {
         // Nothing below can raise, so the result is always freed.
@@ -91,18 +97,20 @@ void write_through_shards(FunctionCallInfo fcinfo, Oid schema, int nshards, char
 
     pg_call([&] {
         char ***params = static_cast<char ***>(palloc(sizeof(char **) * nshards));
+        int **lengths = static_cast<int **>(palloc(sizeof(int *) * nshards));
         char *dates = dates_text(b.dates, b.n);
         char *complete = b.complete_null ? nullptr : OidOutputFunctionCall(F_ARRAY_OUT, b.complete);
         for (int k = 0; k < nshards; k++) {
             params[k] = static_cast<char **>(palloc(sizeof(char *) * 8));
+            lengths[k] = static_cast<int *>(palloc0(sizeof(int) * 8));
             params[k][0] = dates;
             for (int c = 0; c < kSplitColumns; c++)
-                params[k][c + 1] = jsonb_array_text(part[k], c, b.n);
+                params[k][c + 1] = jsonb_array_binary(part[k], c, b.n, &lengths[k][c + 1]);
             params[k][6] = complete;
             params[k][7] = const_cast<char *>(b.touch ? "true" : "false");
         }
         ShardConn *conns = shard_xact_begin(schema, nshards, servers);
-        run_on_shards(conns, nshards, params, b, seen);
+        run_on_shards(conns, nshards, params, lengths, b, seen);
     });
 
     // One node's words for the whole day: unchanged when every shard left it alone, inserted
