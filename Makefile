@@ -52,10 +52,12 @@ CONTRIB_TESTDB = ducache_regression
 # isolation tests: specs/NAME.spec -> expected/NAME.out
 ISOLATION = $(basename $(notdir $(sort $(wildcard specs/*.spec))))
 
-PG_CPPFLAGS = -I$(srcdir)/src
+# libpq: writes through a coordinator talk to the shards directly (two-phase commit; see
+# docs/scale-out-writes.md), as dblink does.
+PG_CPPFLAGS = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir)
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra -Wno-register -Wno-unused-parameter \
               -Wno-missing-field-initializers -Wno-sign-compare
-SHLIB_LINK = -lstdc++
+SHLIB_LINK = -lstdc++ -L$(shell $(PG_CONFIG) --libdir) -lpq
 
 # The test command (scripts/test.sh, via lib.sh's build_and_install) builds with
 # DUCACHE_WERROR=1, so a new warning fails the tests. A plain `make` does not: distributions

@@ -40,6 +40,23 @@ COMMENT ON TABLE @extschema@.ducache_shards IS
     'The shards of a ducache coordinator: shard k holds the users whose hash falls in slice k (docs/scale-out.md).';
 REVOKE ALL ON @extschema@.ducache_shards FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.ducache_shards', '');
+-- ducache install script, part 4b: the decision rows of writes through a coordinator
+-- (CONTRACT §8; docs/scale-out-writes.md).
+--
+-- A write through the coordinator prepares a transaction on every shard ('<gid>_<shard>') and
+-- inserts one row here in the coordinator's own transaction: the row is visible exactly when
+-- the coordinator committed, so it is the decision ducache_resolve_shards() follows for
+-- prepared transactions left in doubt by a crash (row visible: COMMIT PREPARED; no row and the
+-- coordinator's transaction over: ROLLBACK PREPARED). The resolver deletes rows no shard needs.
+-- Empty in a plain database; only ducache's own code (as the owner) reads or writes it.
+CREATE TABLE @extschema@.ducache_shard_xacts (
+    gid         text        PRIMARY KEY,   -- ducache_<system id>_<database oid>_<full xid>
+    servers     name[]      NOT NULL,      -- the shards written, in shard order
+    decided_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE @extschema@.ducache_shard_xacts IS
+    'Commit decisions of writes through a ducache coordinator (two-phase commit over the shards; docs/scale-out-writes.md).';
+REVOKE ALL ON @extschema@.ducache_shard_xacts FROM PUBLIC;
 -- ducache install script, part 3: the breakdowns.
 -- Each sums one JSONB breakdown column over the cached days of [start_date, end_date]
 -- (inclusive) in C++, reading the JSONB in place; rows are ordered by total_cost DESC, then
@@ -259,6 +276,17 @@ AS 'MODULE_PATHNAME', 'ducache_rebuild'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.ducache_rebuild(date, date) IS
     'Recomputes aggregated_by_user/model/provider and total_metrics of every cached day in the range from raw_data, as LiteMaaS''s enrichment writes them (per-key level included); writes only the days that change (action updated|unchanged).';
+-- ducache install script, part 6b: finishing writes through a coordinator (CONTRACT §8;
+-- docs/scale-out-writes.md). ducache_batch_upsert itself (part 6) writes on the shards when
+-- ducache_shards is filled.
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_resolve_shards()
+RETURNS TABLE (shard integer, server name, gid text, action text)
+AS 'MODULE_PATHNAME', 'ducache_resolve_shards'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.ducache_resolve_shards() IS
+    'Finishes the prepared transactions a crashed or disconnected coordinator left on its shards: COMMIT PREPARED where the coordinator committed (its decision row is visible), ROLLBACK PREPARED where it did not; leaves those of running transactions. One row per transaction found (action committed|rolled back|in progress|failed).';
+REVOKE ALL ON FUNCTION @extschema@.ducache_resolve_shards() FROM PUBLIC;
 -- ducache install script, part 8: the triggers that keep rollups honest (CONTRACT §7).
 --
 -- Any INSERT, UPDATE, DELETE, COPY or TRUNCATE on daily_usage_cache, by any role, logs the

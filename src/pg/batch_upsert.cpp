@@ -12,6 +12,8 @@
 #include "pg/cache_scan.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/rollup_refresh.hpp"
+#include "pg/shard_catalog.hpp"
+#include "pg/shard_upsert.hpp"
 #include "pg/srf_output.hpp"
 #include "pg/upsert_unchanged.hpp"
 #include "pg/writer_lock.hpp"
@@ -193,6 +195,24 @@ DUCACHE_FUNCTION(ducache_batch_upsert)
     init_materialized_srf(fcinfo);
     if (n == 0)
         return (Datum)0;
+
+    // A coordinator (ducache_shards filled) writes the days on its shards instead (§8).
+    Oid schema = pg_call([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); });
+    char **servers = nullptr;
+    int nshards = pg_call([&] { return coordinator_servers(schema, &servers); });
+    if (nshards > 0) {
+        ShardBatch sb{n, cols[0].values, order.data(), {}, !cols[6].present, (Datum)0, false};
+        for (int c = 0; c < kSplitColumns; c++) {
+            sb.json.present[c] = cols[c + 1].present;
+            sb.json.values[c] = cols[c + 1].values;
+            sb.json.nulls[c] = cols[c + 1].nulls;
+        }
+        if (cols[6].present)
+            sb.complete = PG_GETARG_DATUM(6);
+        sb.touch = PG_NARGS() > kArrays && !PG_ARGISNULL(kArrays) && PG_GETARG_BOOL(kArrays);
+        write_through_shards(fcinfo, schema, nshards, servers, sb);
+        return (Datum)0;
+    }
 
     Oid table = cache_table_oid(fcinfo);
     const char *table_name = cache_table_name(fcinfo);

@@ -1,6 +1,7 @@
 // Library entry: the module magic block and load-time set-up.
 #include "pg/postgres.hpp"
 #include "pg/settings.hpp"
+#include "pg/shard_xact.hpp"
 
 extern "C" {
 _Pragma("GCC visibility push(default)")
@@ -10,6 +11,7 @@ _Pragma("GCC visibility pop")
 
 void _PG_init(void)
 {
+    ducache::pg::define_shard_settings();
     ducache::pg::define_settings();
 }
 }
