@@ -25,6 +25,74 @@ AS $$
                 THEN ARRAY(SELECT x #>> '{}' FROM jsonb_array_elements(request -> field) WITH ORDINALITY AS t(x, o) ORDER BY o) END
 $$;
 
+-- Is any of the three filters given (a non-empty array)?
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_filtered(u text[], m text[], k text[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT COALESCE(cardinality(u), 0) + COALESCE(cardinality(m), 0) + COALESCE(cardinality(k), 0) > 0 $$;
+
+-- A model's own provider field, the latest in the range ([date, provider] per model): what a
+-- shard knows of the provider names a one-node read takes from aggregated_by_model.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_model_fields(s date, e date) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE(jsonb_object_agg(f.key, jsonb_build_array(f.date, f.provider)), '{}')
+    FROM (SELECT DISTINCT ON (m.key) m.key, c.date, m.value ->> 'provider' AS provider
+          FROM @extschema@.daily_usage_cache c,
+               jsonb_each(CASE WHEN jsonb_typeof(c.aggregated_by_model) = 'object' THEN c.aggregated_by_model ELSE '{}' END) m
+          WHERE c.date BETWEEN s AND e AND jsonb_typeof(m.value) = 'object' AND jsonb_typeof(m.value -> 'provider') = 'string'
+          ORDER BY m.key, c.date DESC) f
+$$;
+
+-- The model partial: the range's rows, each model's days (one call per cached day: a day's
+-- presence is the read's own rule), the provider fields, and unfiltered each model's users
+-- (the keys of aggregated_by_model[M].users: the same user may sit in a home day's entry on
+-- shard 0 and in a split day's entry on its own shard, so they are united, not added).
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_model_part(s date, e date, u text[], m text[], k text[]) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'rows', (SELECT COALESCE(jsonb_agg(to_jsonb(t)), '[]') FROM @extschema@.ducache_model_breakdown(s, e, u, m, k) t),
+        'days', (SELECT COALESCE(jsonb_object_agg(x.model, x.days), '{}')
+                 FROM (SELECT t.model, jsonb_agg(c.date ORDER BY c.date) AS days
+                       FROM @extschema@.daily_usage_cache c, LATERAL @extschema@.ducache_model_breakdown(c.date, c.date, u, m, k) t
+                       WHERE c.date BETWEEN s AND e GROUP BY t.model) x),
+        'fields', @extschema@.ducache_shard_model_fields(s, e),
+        'users', CASE WHEN NOT @extschema@.ducache_shard_filtered(u, m, k) THEN
+                 (SELECT COALESCE(jsonb_object_agg(x.key, x.users), '{}')
+                  FROM (SELECT mm.key, jsonb_agg(DISTINCT uu) AS users
+                        FROM @extschema@.daily_usage_cache c,
+                             jsonb_each(CASE WHEN jsonb_typeof(c.aggregated_by_model) = 'object' THEN c.aggregated_by_model ELSE '{}' END) mm,
+                             jsonb_object_keys(CASE WHEN jsonb_typeof(mm.value -> 'users') = 'object' THEN mm.value -> 'users' ELSE '{}' END) uu
+                        WHERE c.date BETWEEN s AND e AND jsonb_typeof(mm.value -> 'users') = 'object'
+                        GROUP BY mm.key) x) END)
+$$;
+
+-- The unfiltered provider partial, day by day (a day's providers are its own: stored, or
+-- derived from its models): each day's rows, and on derived days the (provider, model) and
+-- (provider, user) pairs, and the providers that had per-user detail.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_provider_part(s date, e date) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH d AS (SELECT c.date, c.aggregated_by_model AS models,
+                      (c.aggregated_by_provider IS NULL OR c.aggregated_by_provider = '{}'::jsonb) AS derived
+               FROM @extschema@.daily_usage_cache c WHERE c.date BETWEEN s AND e),
+    md AS (SELECT d.models, t.model, t.provider FROM d, LATERAL @extschema@.ducache_model_breakdown(d.date, d.date) t
+           WHERE d.derived),
+    mu AS (SELECT md.provider, x FROM md, jsonb_object_keys(md.models -> md.model -> 'users') x
+           WHERE jsonb_typeof(md.models -> md.model -> 'users') = 'object')
+    SELECT jsonb_build_object(
+        'daily', (SELECT COALESCE(jsonb_agg(to_jsonb(t) || jsonb_build_object('date', d.date)), '[]')
+                  FROM d, LATERAL @extschema@.ducache_provider_breakdown(d.date, d.date) t),
+        'pairs', (SELECT COALESCE(jsonb_agg(DISTINCT jsonb_build_array(md.provider, md.model)), '[]') FROM md),
+        'users', (SELECT COALESCE(jsonb_agg(DISTINCT jsonb_build_array(mu.provider, mu.x)), '[]') FROM mu),
+        'has_users', (SELECT COALESCE(jsonb_agg(DISTINCT md.provider), '[]') FROM md
+                      WHERE jsonb_typeof(md.models -> md.model -> 'users') = 'object'))
+$$;
+
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_final(state jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
@@ -39,8 +107,6 @@ DECLARE
     k text[] := @extschema@.ducache_shard_filter(state, 'api_key_aliases');
     fn text;
     rows jsonb;
-    days jsonb := NULL;
-    extra jsonb := '{}'::jsonb;
 BEGIN
     IF state IS NULL THEN
         RETURN NULL;
@@ -50,43 +116,33 @@ BEGIN
         RAISE EXCEPTION 'ducache_shard_partial ran on a coordinator, not on a shard' USING ERRCODE = '55000',
             HINT = 'postgres_fdw pushes it down only when the server''s extensions option lists ducache.';
     END IF;
-    fn := CASE kind WHEN 'user' THEN 'ducache_user_breakdown' WHEN 'model' THEN 'ducache_model_breakdown'
-                    WHEN 'provider' THEN 'ducache_provider_breakdown' WHEN 'trend' THEN 'ducache_daily_trend'
-                    WHEN 'user_model' THEN 'ducache_user_model_breakdown' WHEN 'api_key' THEN 'ducache_api_key_breakdown'
-                    WHEN 'summary' THEN 'ducache_period_summary' END;
+    IF kind = 'summary' THEN
+        -- Users are disjoint across shards: the top user is the best of the shards' first rows;
+        -- the top model needs every model's cost (models repeat); days are united.
+        RETURN jsonb_build_object(
+            'row', (SELECT to_jsonb(t) FROM @extschema@.ducache_period_summary(s, e, false, u, m, k) t),
+            'top_user', (SELECT to_jsonb(t) FROM (SELECT user_id, total_cost FROM @extschema@.ducache_user_breakdown(s, e, u, m, k) LIMIT 1) t),
+            'models', (SELECT COALESCE(jsonb_agg(jsonb_build_array(t.model, t.total_cost)), '[]') FROM @extschema@.ducache_model_breakdown(s, e, u, m, k) t),
+            'dates', (SELECT COALESCE(jsonb_agg(c.date), '[]') FROM @extschema@.daily_usage_cache c WHERE c.date BETWEEN s AND e));
+    ELSIF kind = 'model' THEN
+        RETURN @extschema@.ducache_shard_model_part(s, e, u, m, k);
+    ELSIF kind = 'provider' AND NOT @extschema@.ducache_shard_filtered(u, m, k) THEN
+        RETURN @extschema@.ducache_shard_provider_part(s, e);
+    ELSIF kind = 'provider' THEN
+        -- Filtered, the coordinator sums the passing models by provider: their partial, and the
+        -- (user, model) pairs for the distinct users.
+        RETURN @extschema@.ducache_shard_model_part(s, e, u, m, k) || jsonb_build_object('pairs',
+            (SELECT COALESCE(jsonb_agg(jsonb_build_array(t.user_id, t.model)), '[]')
+             FROM @extschema@.ducache_user_model_breakdown(s, e, u, m, k) t));
+    END IF;
+    fn := CASE kind WHEN 'user' THEN 'ducache_user_breakdown' WHEN 'trend' THEN 'ducache_daily_trend'
+                    WHEN 'user_model' THEN 'ducache_user_model_breakdown' WHEN 'api_key' THEN 'ducache_api_key_breakdown' END;
     IF fn IS NULL THEN
         RAISE EXCEPTION 'unknown ducache shard partial kind %', kind USING ERRCODE = '22023';
     END IF;
-    IF kind = 'summary' THEN
-        EXECUTE format('SELECT to_jsonb(t) FROM @extschema@.ducache_period_summary($1, $2, false, $3, $4, $5) t')
-            INTO rows USING s, e, u, m, k;
-        -- Users are disjoint across shards: the top user is the best of the shards' first rows.
-        EXECUTE 'SELECT to_jsonb(t) FROM (SELECT user_id, total_cost FROM @extschema@.ducache_user_breakdown($1, $2, $3, $4, $5) LIMIT 1) t'
-            INTO extra USING s, e, u, m, k;
-        EXECUTE 'SELECT jsonb_agg(jsonb_build_array(model, total_cost)) FROM @extschema@.ducache_model_breakdown($1, $2, $3, $4, $5)'
-            INTO days USING s, e, u, m, k;
-        RETURN jsonb_build_object('row', rows, 'top_user', extra, 'models', COALESCE(days, '[]'),
-            'dates', (SELECT COALESCE(jsonb_agg(c.date), '[]') FROM @extschema@.daily_usage_cache c
-                      WHERE c.date BETWEEN s AND e));
-    END IF;
     EXECUTE format('SELECT COALESCE(jsonb_agg(to_jsonb(t)), ''[]'') FROM @extschema@.%I($1, $2, $3, $4, $5) t', fn)
         INTO rows USING s, e, u, m, k;
-    IF kind IN ('model', 'provider') THEN
-        -- Models and providers repeat across shards: each key's days, to be united. One call per
-        -- cached day of the shard in the range (a day's presence is the read's own rule).
-        EXECUTE format('SELECT jsonb_object_agg(key, days) FROM (
-                            SELECT t.%I AS key, jsonb_agg(c.date ORDER BY c.date) AS days
-                            FROM @extschema@.daily_usage_cache c,
-                                 LATERAL @extschema@.%I(c.date, c.date, $3, $4, $5) t
-                            WHERE c.date BETWEEN $1 AND $2 GROUP BY 1) x', kind, fn)
-            INTO days USING s, e, u, m, k;
-        IF kind = 'provider' THEN
-            EXECUTE 'SELECT COALESCE(jsonb_agg(jsonb_build_array(provider, model)), ''[]'') FROM @extschema@.ducache_model_breakdown($1, $2, $3, $4, $5)'
-                INTO extra USING s, e, u, m, k;
-            RETURN jsonb_build_object('rows', rows, 'days', COALESCE(days, '{}'), 'models', extra);
-        END IF;
-    END IF;
-    RETURN jsonb_build_object('rows', rows, 'days', COALESCE(days, '{}'));
+    RETURN jsonb_build_object('rows', rows);
 END
 $$;
 
