@@ -44,13 +44,16 @@ INSERT INTO daily_usage_cache (date, aggregated_by_user, aggregated_by_model, ag
                   '{"gpt-4o": {"totalRequests": 4, "totalTokens": 35, "promptTokens": 24, "completionTokens": 11, "totalCost": 0.75}}',
                   '{"openai": {"totalRequests": 4, "totalTokens": 35, "totalCost": 0.75}}', '{"totalRequests": 4}'),
   ('2025-02-28', '{}', '{}', '{}', NULL);
+-- Identity from a users table (kept on every shard too: docs/scale-out.md), names unlike the entries'.
+CREATE TABLE users AS SELECT id, upper(username) AS username, email, roles FROM litemaas_ref.gen_users($USERS) WHERE username <> 'user3';
 SQL
+q -d $single -c "\copy users TO '$tmp/users.tsv'"
 # The shards: clusters of their own, each loaded with its part of every day.
 for k in $(seq 0 $((NSHARDS - 1))); do
     init_cluster "$base/shard$k" "$base/run" "$(shard_port "$k")" 64MB
     as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -l "$base/shard$k.log" -w start >/dev/null
     PGHOST=$base/run PGPORT=$(shard_port "$k") q -d postgres -c "CREATE DATABASE $shard_db"
-    sq "$k" -c "CREATE EXTENSION ducache"
+    sq "$k" -c "CREATE EXTENSION ducache" -c "CREATE TABLE users (id uuid, username text, email text, roles text[])" -c "\copy users FROM '$tmp/users.tsv'"
     q -d $single -c "\copy (SELECT s.date, s.raw_data, s.aggregated_by_user, s.aggregated_by_model, s.aggregated_by_provider, s.total_metrics, s.cached_at, s.is_complete FROM daily_usage_cache d, LATERAL shard_split.split_day($NSHARDS, d.date, d.raw_data, d.aggregated_by_user, d.aggregated_by_model, d.aggregated_by_provider, d.total_metrics, d.cached_at, d.is_complete) s WHERE s.shard = $k ORDER BY s.date) TO '$tmp/shard$k.tsv'"
     sq "$k" -c "\copy daily_usage_cache (date, raw_data, aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics, cached_at, is_complete) FROM '$tmp/shard$k.tsv'"
 done
