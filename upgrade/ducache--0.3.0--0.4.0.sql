@@ -656,10 +656,12 @@ BEGIN
                 EXECUTE format('SELECT 1 FROM %s LIMIT 1', sh.foreign_table);
             EXCEPTION WHEN OTHERS THEN
                 RAISE EXCEPTION 'ducache shard % (server "%") failed: %', sh.shard, sh.server, msg
-                    USING ERRCODE = st, DETAIL = COALESCE(det, ''), HINT = 'No result was returned: a coordinator never answers from some of its shards.';
+                    USING ERRCODE = st, DETAIL = COALESCE(NULLIF(det, ''), 'The shard does not answer now.'),
+                          HINT = 'No result was returned: a coordinator never answers from some of its shards.';
             END;
         END LOOP;
-        RAISE EXCEPTION 'a ducache shard failed: %', msg USING ERRCODE = st, DETAIL = COALESCE(det, '');
+        RAISE EXCEPTION 'a ducache shard failed: %', msg USING ERRCODE = st,
+            DETAIL = COALESCE(NULLIF(det, ''), 'Every shard answers now; the call may be retried.');
     END;
 END
 $$;

@@ -83,6 +83,26 @@ q -d $coord -c "SELECT ducache_add_shards('{$servers}')" >/dev/null   # re-runni
 out=$(q -d $coord -c "SELECT ducache_add_shards('{s0}')" 2>&1) && fail "other shards accepted"
 grep -q "already has shards" <<<"$out" || fail "other shards: $out"
 
+# ducache_add_shards refuses what cannot work, naming the server (on a second coordinator).
+sq 0 -c "CREATE DATABASE ducache_old"
+PGHOST=$base/run PGPORT=$(shard_port 0) q -d ducache_old -c "CREATE EXTENSION ducache VERSION '0.3.0'"
+q -d postgres -c "DROP DATABASE IF EXISTS ${coord}2" -c "CREATE DATABASE ${coord}2"
+q -d ${coord}2 -c "CREATE EXTENSION ducache" -c "CREATE EXTENSION postgres_fdw" \
+  -c "CREATE SERVER s_old FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$base/run', port '$(shard_port 0)', dbname 'ducache_old', extensions 'ducache')" \
+  -c "CREATE SERVER s_noext FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$base/run', port '$(shard_port 0)', dbname '$shard_db')" \
+  -c "CREATE SERVER s_down FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$base/run', port '$((DUCACHE_PGPORT + 19))', dbname '$shard_db', extensions 'ducache')" \
+  -c "CREATE USER MAPPING FOR CURRENT_USER SERVER s_old OPTIONS (user 'postgres')" \
+  -c "CREATE USER MAPPING FOR CURRENT_USER SERVER s_noext OPTIONS (user 'postgres')" \
+  -c "CREATE USER MAPPING FOR CURRENT_USER SERVER s_down OPTIONS (user 'postgres')"
+for case in "s_old|08004|ducache 0.3.0" "s_noext|55000|extensions option" "s_down|08001|\"s_down\"" "no_such|42704|\"no_such\""; do
+    IFS='|' read -r srv code text <<<"$case"
+    out=$(q -d ${coord}2 -c "\set VERBOSITY verbose" -c "SELECT ducache_add_shards('{$srv}')" 2>&1 || true)
+    grep -q "^ERROR:  $code" <<<"$out" && grep -qF "$text" <<<"$out" || fail "ducache_add_shards($srv): $out"
+done
+[ "$(q -At -d ${coord}2 -c "SELECT count(*) FROM ducache_shards")" = 0 ] || fail "a refused ducache_add_shards recorded shards"
+q -d postgres -c "DROP DATABASE ${coord}2"
+sq 0 -c "DROP DATABASE ducache_old"
+
 # SCALE_OUT_SETUP_ONLY=1: leave the clusters running here, for a look by hand.
 [ -n "${SCALE_OUT_SETUP_ONLY:-}" ] && { trap - EXIT; echo "shards in $base, tmp $tmp"; exit 0; }
 
