@@ -397,10 +397,18 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT jsonb_build_object(
         'rows', (SELECT COALESCE(jsonb_agg(to_jsonb(t)), '[]') FROM @extschema@.ducache_model_breakdown(s, e, u, m, k) t),
-        'days', (SELECT COALESCE(jsonb_object_agg(x.model, x.days), '{}')
+        -- Unfiltered, a model's days are the days whose aggregated_by_model has its key (the
+        -- range read above has already refused any entry that is not an object).
+        'days', CASE WHEN @extschema@.ducache_shard_filtered(u, m, k) THEN
+                (SELECT COALESCE(jsonb_object_agg(x.model, x.days), '{}')
                  FROM (SELECT t.model, jsonb_agg(c.date ORDER BY c.date) AS days
                        FROM @extschema@.daily_usage_cache c, LATERAL @extschema@.ducache_model_breakdown(c.date, c.date, u, m, k) t
-                       WHERE c.date BETWEEN s AND e GROUP BY t.model) x),
+                       WHERE c.date BETWEEN s AND e GROUP BY t.model) x)
+                ELSE (SELECT COALESCE(jsonb_object_agg(x.model, x.days), '{}')
+                      FROM (SELECT mk AS model, jsonb_agg(c.date ORDER BY c.date) AS days
+                            FROM @extschema@.daily_usage_cache c,
+                                 jsonb_object_keys(CASE WHEN jsonb_typeof(c.aggregated_by_model) = 'object' THEN c.aggregated_by_model ELSE '{}' END) mk
+                            WHERE c.date BETWEEN s AND e GROUP BY mk) x) END,
         'fields', @extschema@.ducache_shard_model_fields(s, e),
         'users', CASE WHEN NOT @extschema@.ducache_shard_filtered(u, m, k) THEN
                  (SELECT COALESCE(jsonb_object_agg(x.key, x.users), '{}')
@@ -422,17 +430,18 @@ AS $$
     WITH d AS (SELECT c.date, c.aggregated_by_model AS models,
                       (c.aggregated_by_provider IS NULL OR c.aggregated_by_provider = '{}'::jsonb) AS derived
                FROM @extschema@.daily_usage_cache c WHERE c.date BETWEEN s AND e),
-    md AS (SELECT d.models, t.model, t.provider FROM d, LATERAL @extschema@.ducache_model_breakdown(d.date, d.date) t
+    md AS (SELECT d.date, t.model, t.provider FROM d, LATERAL @extschema@.ducache_model_breakdown(d.date, d.date) t
            WHERE d.derived),
-    mu AS (SELECT md.provider, x FROM md, jsonb_object_keys(md.models -> md.model -> 'users') x
-           WHERE jsonb_typeof(md.models -> md.model -> 'users') = 'object')
+    mv AS (SELECT d.date, mm.key AS model, mm.value -> 'users' AS users
+           FROM d, jsonb_each(CASE WHEN jsonb_typeof(d.models) = 'object' THEN d.models ELSE '{}' END) mm
+           WHERE d.derived AND jsonb_typeof(mm.value -> 'users') = 'object'),
+    mu AS (SELECT md.provider, x FROM md JOIN mv USING (date, model), jsonb_object_keys(mv.users) x)
     SELECT jsonb_build_object(
         'daily', (SELECT COALESCE(jsonb_agg(to_jsonb(t) || jsonb_build_object('date', d.date)), '[]')
                   FROM d, LATERAL @extschema@.ducache_provider_breakdown(d.date, d.date) t),
         'pairs', (SELECT COALESCE(jsonb_agg(DISTINCT jsonb_build_array(md.provider, md.model)), '[]') FROM md),
         'users', (SELECT COALESCE(jsonb_agg(DISTINCT jsonb_build_array(mu.provider, mu.x)), '[]') FROM mu),
-        'has_users', (SELECT COALESCE(jsonb_agg(DISTINCT md.provider), '[]') FROM md
-                      WHERE jsonb_typeof(md.models -> md.model -> 'users') = 'object'))
+        'has_users', (SELECT COALESCE(jsonb_agg(DISTINCT md.provider), '[]') FROM md JOIN mv USING (date, model)))
 $$;
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_final(state jsonb)
