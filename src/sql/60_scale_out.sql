@@ -31,51 +31,42 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT COALESCE(cardinality(u), 0) + COALESCE(cardinality(m), 0) + COALESCE(cardinality(k), 0) > 0 $$;
 
--- A model's own provider field, the latest in the range ([date, provider] per model): what a
--- shard knows of the provider names a one-node read takes from aggregated_by_model.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_model_fields(s date, e date) RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT COALESCE(jsonb_object_agg(f.key, jsonb_build_array(f.date, f.provider)), '{}')
-    FROM (SELECT DISTINCT ON (m.key) m.key, c.date, m.value ->> 'provider' AS provider
-          FROM @extschema@.daily_usage_cache c,
-               jsonb_each(CASE WHEN jsonb_typeof(c.aggregated_by_model) = 'object' THEN c.aggregated_by_model ELSE '{}' END) m
-          WHERE c.date BETWEEN s AND e AND jsonb_typeof(m.value) = 'object' AND jsonb_typeof(m.value -> 'provider') = 'string'
-          ORDER BY m.key, c.date DESC) f
-$$;
-
--- The model partial: the range's rows, each model's days (one call per cached day: a day's
--- presence is the read's own rule), the provider fields, and unfiltered each model's users
--- (the keys of aggregated_by_model[M].users: the same user may sit in a home day's entry on
--- shard 0 and in a split day's entry on its own shard, so they are united, not added).
+-- The model partial: the range's rows, each model's days, its own provider field (the latest
+-- in the range, [date, provider]: what a one-node read names the model's provider by), and
+-- unfiltered each model's users (the keys of aggregated_by_model[M].users: the same user may
+-- sit in a home day's entry on shard 0 and in a split day's entry on its own shard, so they
+-- are united, not added). Unfiltered, a model's days are the days whose aggregated_by_model has
+-- its key (the range read refuses any entry that is not an object); filtered, one read per
+-- cached day (a day's passing usage is the read's own rule). Each day's aggregated_by_model is
+-- detoasted once (the MATERIALIZED entries), not once per use.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_model_part(s date, e date, u text[], m text[], k text[]) RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+    WITH ent AS MATERIALIZED (
+        SELECT c.date, mm.key, mm.value
+        FROM @extschema@.daily_usage_cache c,
+             jsonb_each(CASE WHEN jsonb_typeof(c.aggregated_by_model) = 'object' THEN c.aggregated_by_model ELSE '{}' END) mm
+        WHERE c.date BETWEEN s AND e)
     SELECT jsonb_build_object(
         'rows', (SELECT COALESCE(jsonb_agg(to_jsonb(t)), '[]') FROM @extschema@.ducache_model_breakdown(s, e, u, m, k) t),
-        -- Unfiltered, a model's days are the days whose aggregated_by_model has its key (the
-        -- range read above has already refused any entry that is not an object).
         'days', CASE WHEN @extschema@.ducache_shard_filtered(u, m, k) THEN
                 (SELECT COALESCE(jsonb_object_agg(x.model, x.days), '{}')
                  FROM (SELECT t.model, jsonb_agg(c.date ORDER BY c.date) AS days
                        FROM @extschema@.daily_usage_cache c, LATERAL @extschema@.ducache_model_breakdown(c.date, c.date, u, m, k) t
                        WHERE c.date BETWEEN s AND e GROUP BY t.model) x)
-                ELSE (SELECT COALESCE(jsonb_object_agg(x.model, x.days), '{}')
-                      FROM (SELECT mk AS model, jsonb_agg(c.date ORDER BY c.date) AS days
-                            FROM @extschema@.daily_usage_cache c,
-                                 jsonb_object_keys(CASE WHEN jsonb_typeof(c.aggregated_by_model) = 'object' THEN c.aggregated_by_model ELSE '{}' END) mk
-                            WHERE c.date BETWEEN s AND e GROUP BY mk) x) END,
-        'fields', @extschema@.ducache_shard_model_fields(s, e),
+                ELSE (SELECT COALESCE(jsonb_object_agg(x.key, x.days), '{}')
+                      FROM (SELECT ent.key, jsonb_agg(ent.date ORDER BY ent.date) AS days FROM ent GROUP BY ent.key) x) END,
+        'fields', (SELECT COALESCE(jsonb_object_agg(f.key, jsonb_build_array(f.date, f.provider)), '{}')
+                   FROM (SELECT DISTINCT ON (ent.key) ent.key, ent.date, ent.value ->> 'provider' AS provider
+                         FROM ent WHERE jsonb_typeof(ent.value) = 'object' AND jsonb_typeof(ent.value -> 'provider') = 'string'
+                         ORDER BY ent.key, ent.date DESC) f),
         'users', CASE WHEN NOT @extschema@.ducache_shard_filtered(u, m, k) THEN
                  (SELECT COALESCE(jsonb_object_agg(x.key, x.users), '{}')
-                  FROM (SELECT mm.key, jsonb_agg(DISTINCT uu) AS users
-                        FROM @extschema@.daily_usage_cache c,
-                             jsonb_each(CASE WHEN jsonb_typeof(c.aggregated_by_model) = 'object' THEN c.aggregated_by_model ELSE '{}' END) mm,
-                             jsonb_object_keys(CASE WHEN jsonb_typeof(mm.value -> 'users') = 'object' THEN mm.value -> 'users' ELSE '{}' END) uu
-                        WHERE c.date BETWEEN s AND e AND jsonb_typeof(mm.value -> 'users') = 'object'
-                        GROUP BY mm.key) x) END)
+                  FROM (SELECT ent.key, jsonb_agg(DISTINCT uu) AS users
+                        FROM ent, jsonb_object_keys(ent.value -> 'users') uu
+                        WHERE jsonb_typeof(ent.value -> 'users') = 'object'
+                        GROUP BY ent.key) x) END)
 $$;
 
 -- The unfiltered provider partial, day by day (a day's providers are its own: stored, or
