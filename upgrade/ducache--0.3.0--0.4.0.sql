@@ -368,3 +368,508 @@ AS 'MODULE_PATHNAME', 'ducache_refresh_rollups'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.ducache_refresh_rollups(date, date) IS
     'Refreshes the month rollups of daily_usage_cache that changes made stale; one row per month: fresh, refreshed, removed, incomplete or skipped.';
+-- ducache install script: scale-out over user-hash shards (CONTRACT §8; docs/scale-out.md).
+-- Part 1, on every database (a shard answers with it): the per-shard aggregate the coordinator
+-- pushes down whole through postgres_fdw, and ducache_add_shards (the coordinator's setup).
+
+-- ducache_shard_partial(date, request jsonb) -> jsonb, request = {"kind", "start", "end",
+-- "user_ids", "model_ids", "api_key_aliases"} (one jsonb, not text arguments: postgres_fdw does
+-- not push down an aggregate whose input has a collation, and text and text[] constants do).
+-- Aggregated over a shard's daily_usage_cache rows in [start, end] (only to give postgres_fdw
+-- an aggregate to push down: one round trip per shard), its final function runs ducache's own
+-- read of `kind` on the shard, rollups included, and returns the partial the coordinator merges
+-- (rows, plus the day sets of keys that repeat across shards). No row in range: NULL, which
+-- the coordinator reads as an empty partial.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_step(state jsonb, day date, request jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT COALESCE(state, request) $$;
+
+-- The request's filter: NULL stays NULL, elements (JSON nulls too) as they were.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_filter(request jsonb, field text) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN jsonb_typeof(request -> field) = 'array'
+                THEN ARRAY(SELECT x #>> '{}' FROM jsonb_array_elements(request -> field) WITH ORDINALITY AS t(x, o) ORDER BY o) END
+$$;
+
+-- Is any of the three filters given (a non-empty array)?
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_filtered(u text[], m text[], k text[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT COALESCE(cardinality(u), 0) + COALESCE(cardinality(m), 0) + COALESCE(cardinality(k), 0) > 0 $$;
+
+-- The model partial: the range's rows, each model's days, its own provider field (the latest
+-- in the range, [date, provider]: what a one-node read names the model's provider by), and
+-- unfiltered each model's users (the keys of aggregated_by_model[M].users: the same user may
+-- sit in a home day's entry on shard 0 and in a split day's entry on its own shard, so they
+-- are united, not added). Unfiltered, a model's days are the days whose aggregated_by_model has
+-- its key (the range read refuses any entry that is not an object); filtered, one read per
+-- cached day (a day's passing usage is the read's own rule). Each day's aggregated_by_model is
+-- detoasted once (the MATERIALIZED entries), not once per use.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_model_part(s date, e date, u text[], m text[], k text[]) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH ent AS MATERIALIZED (
+        SELECT c.date, mm.key, mm.value
+        FROM @extschema@.daily_usage_cache c,
+             jsonb_each(CASE WHEN jsonb_typeof(c.aggregated_by_model) = 'object' THEN c.aggregated_by_model ELSE '{}' END) mm
+        WHERE c.date BETWEEN s AND e)
+    SELECT jsonb_build_object(
+        'rows', (SELECT COALESCE(jsonb_agg(to_jsonb(t)), '[]') FROM @extschema@.ducache_model_breakdown(s, e, u, m, k) t),
+        'days', CASE WHEN @extschema@.ducache_shard_filtered(u, m, k) THEN
+                (SELECT COALESCE(jsonb_object_agg(x.model, x.days), '{}')
+                 FROM (SELECT t.model, jsonb_agg(c.date ORDER BY c.date) AS days
+                       FROM @extschema@.daily_usage_cache c, LATERAL @extschema@.ducache_model_breakdown(c.date, c.date, u, m, k) t
+                       WHERE c.date BETWEEN s AND e GROUP BY t.model) x)
+                ELSE (SELECT COALESCE(jsonb_object_agg(x.key, x.days), '{}')
+                      FROM (SELECT ent.key, jsonb_agg(ent.date ORDER BY ent.date) AS days FROM ent GROUP BY ent.key) x) END,
+        'fields', (SELECT COALESCE(jsonb_object_agg(f.key, jsonb_build_array(f.date, f.provider)), '{}')
+                   FROM (SELECT DISTINCT ON (ent.key) ent.key, ent.date, ent.value ->> 'provider' AS provider
+                         FROM ent WHERE jsonb_typeof(ent.value) = 'object' AND jsonb_typeof(ent.value -> 'provider') = 'string'
+                         ORDER BY ent.key, ent.date DESC) f),
+        'users', CASE WHEN NOT @extschema@.ducache_shard_filtered(u, m, k) THEN
+                 (SELECT COALESCE(jsonb_object_agg(x.key, x.users), '{}')
+                  FROM (SELECT ent.key, jsonb_agg(DISTINCT uu) AS users
+                        FROM ent, jsonb_object_keys(ent.value -> 'users') uu
+                        WHERE jsonb_typeof(ent.value -> 'users') = 'object'
+                        GROUP BY ent.key) x) END)
+$$;
+
+-- The unfiltered provider partial, day by day (a day's providers are its own: stored, or
+-- derived from its models): each day's rows, and on derived days the (provider, model) and
+-- (provider, user) pairs, and the providers that had per-user detail.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_provider_part(s date, e date) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH d AS (SELECT c.date, c.aggregated_by_model AS models,
+                      (c.aggregated_by_provider IS NULL OR c.aggregated_by_provider = '{}'::jsonb) AS derived
+               FROM @extschema@.daily_usage_cache c WHERE c.date BETWEEN s AND e),
+    md AS (SELECT d.date, t.model, t.provider FROM d, LATERAL @extschema@.ducache_model_breakdown(d.date, d.date) t
+           WHERE d.derived),
+    mv AS (SELECT d.date, mm.key AS model, mm.value -> 'users' AS users
+           FROM d, jsonb_each(CASE WHEN jsonb_typeof(d.models) = 'object' THEN d.models ELSE '{}' END) mm
+           WHERE d.derived AND jsonb_typeof(mm.value -> 'users') = 'object'),
+    mu AS (SELECT md.provider, x FROM md JOIN mv USING (date, model), jsonb_object_keys(mv.users) x)
+    SELECT jsonb_build_object(
+        'daily', (SELECT COALESCE(jsonb_agg(to_jsonb(t) || jsonb_build_object('date', d.date)), '[]')
+                  FROM d, LATERAL @extschema@.ducache_provider_breakdown(d.date, d.date) t),
+        'pairs', (SELECT COALESCE(jsonb_agg(DISTINCT jsonb_build_array(md.provider, md.model)), '[]') FROM md),
+        'users', (SELECT COALESCE(jsonb_agg(DISTINCT jsonb_build_array(mu.provider, mu.x)), '[]') FROM mu),
+        'has_users', (SELECT COALESCE(jsonb_agg(DISTINCT md.provider), '[]') FROM md JOIN mv USING (date, model)))
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_final(state jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kind text := state ->> 'kind';
+    s date := (state ->> 'start')::date;
+    e date := (state ->> 'end')::date;
+    u text[] := @extschema@.ducache_shard_filter(state, 'user_ids');
+    m text[] := @extschema@.ducache_shard_filter(state, 'model_ids');
+    k text[] := @extschema@.ducache_shard_filter(state, 'api_key_aliases');
+    fn text;
+    rows jsonb;
+BEGIN
+    IF state IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- Run here only on a shard: on a coordinator the reads below would ask the shards again.
+    IF EXISTS (SELECT 1 FROM @extschema@.ducache_shard_list()) THEN
+        RAISE EXCEPTION 'ducache_shard_partial ran on a coordinator, not on a shard' USING ERRCODE = '55000',
+            HINT = 'postgres_fdw pushes it down only when the server''s extensions option lists ducache.';
+    END IF;
+    IF kind = 'summary' THEN
+        -- Users are disjoint across shards: the top user is the best of the shards' first rows;
+        -- the top model needs every model's cost (models repeat); days are united.
+        RETURN jsonb_build_object(
+            'row', (SELECT to_jsonb(t) FROM @extschema@.ducache_period_summary(s, e, false, u, m, k) t),
+            'top_user', (SELECT to_jsonb(t) FROM (SELECT user_id, total_cost FROM @extschema@.ducache_user_breakdown(s, e, u, m, k) LIMIT 1) t),
+            'models', (SELECT COALESCE(jsonb_agg(jsonb_build_array(t.model, t.total_cost)), '[]') FROM @extschema@.ducache_model_breakdown(s, e, u, m, k) t),
+            'dates', (SELECT COALESCE(jsonb_agg(c.date), '[]') FROM @extschema@.daily_usage_cache c WHERE c.date BETWEEN s AND e));
+    ELSIF kind = 'model' THEN
+        RETURN @extschema@.ducache_shard_model_part(s, e, u, m, k);
+    ELSIF kind = 'provider' AND NOT @extschema@.ducache_shard_filtered(u, m, k) THEN
+        RETURN @extschema@.ducache_shard_provider_part(s, e);
+    ELSIF kind = 'provider' THEN
+        -- Filtered, the coordinator sums the passing models by provider: their partial, and the
+        -- (user, model) pairs for the distinct users.
+        RETURN @extschema@.ducache_shard_model_part(s, e, u, m, k) || jsonb_build_object('pairs',
+            (SELECT COALESCE(jsonb_agg(jsonb_build_array(t.user_id, t.model)), '[]')
+             FROM @extschema@.ducache_user_model_breakdown(s, e, u, m, k) t));
+    END IF;
+    fn := CASE kind WHEN 'user' THEN 'ducache_user_breakdown' WHEN 'trend' THEN 'ducache_daily_trend'
+                    WHEN 'user_model' THEN 'ducache_user_model_breakdown' WHEN 'api_key' THEN 'ducache_api_key_breakdown' END;
+    IF fn IS NULL THEN
+        RAISE EXCEPTION 'unknown ducache shard partial kind %', kind USING ERRCODE = '22023';
+    END IF;
+    EXECUTE format('SELECT COALESCE(jsonb_agg(to_jsonb(t)), ''[]'') FROM @extschema@.%I($1, $2, $3, $4, $5) t', fn)
+        INTO rows USING s, e, u, m, k;
+    RETURN jsonb_build_object('rows', rows);
+END
+$$;
+
+CREATE OR REPLACE AGGREGATE @extschema@.ducache_shard_partial(date, jsonb) (
+    SFUNC = @extschema@.ducache_shard_partial_step,
+    STYPE = jsonb,
+    FINALFUNC = @extschema@.ducache_shard_partial_final
+);
+COMMENT ON AGGREGATE @extschema@.ducache_shard_partial(date, jsonb) IS
+    'Scale-out: a shard''s partial answer for one read (pushed down whole by postgres_fdw; docs/scale-out.md).';
+-- ducache install script: scale-out, part 2: ducache_add_shards turns a database into a
+-- coordinator (CONTRACT §8; docs/scale-out.md "Setup").
+
+-- The foreign table onto shard k's daily_usage_cache (its date column only: the coordinator
+-- never reads a shard's JSON; it pushes ducache_shard_partial down over these dates).
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_table(shard integer) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT pg_catalog.format('%I.%I', '@extschema@', 'ducache_shard_' OPERATOR(pg_catalog.||) shard) $$;
+
+-- The shards, in order (SECURITY DEFINER: ducache_shards is the owner's; callers read only this).
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_list(OUT shard integer, OUT server name, OUT foreign_table text)
+RETURNS SETOF record
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.shard, s.server, @extschema@.ducache_shard_table(s.shard)
+    FROM @extschema@.ducache_shards AS s ORDER BY s.shard
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_add_shards(servers name[])
+RETURNS SETOF @extschema@.ducache_shards
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    i integer;
+    srv name;
+    opts text[];
+    version text;
+    mine text;
+    current name[];
+    probe text;
+BEGIN
+    IF servers IS NULL OR pg_catalog.cardinality(servers) = 0 OR pg_catalog.array_position(servers, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'ducache_add_shards needs a non-empty array of server names without NULLs'
+            USING ERRCODE = '22023';
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM unnest(servers) x) <> cardinality(servers) THEN
+        RAISE EXCEPTION 'a server appears twice in the shard list' USING ERRCODE = '22023',
+            DETAIL = format('servers: %s', servers);
+    END IF;
+    SELECT array_agg(s.server ORDER BY s.shard) INTO current FROM @extschema@.ducache_shards s;
+    IF current IS NOT NULL AND current IS DISTINCT FROM servers THEN
+        RAISE EXCEPTION 'this coordinator already has shards %, not %', current, servers
+            USING ERRCODE = '55000',
+            DETAIL = 'A user''s shard is hashtext(user_id) modulo the number of shards: other shards would misplace every user.',
+            HINT = 'Moving to other shards is a reload: a new coordinator, and every day written again through it.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.daily_usage_cache) THEN
+        RAISE EXCEPTION 'a coordinator''s own daily_usage_cache must be empty' USING ERRCODE = '55000',
+            DETAIL = 'Its read functions answer from the shards and would hide these rows.',
+            HINT = 'Load the rows into the shards (test/reference/shard_split.sql splits them) and delete them here.';
+    END IF;
+    SELECT extversion INTO mine FROM pg_extension WHERE extname = 'ducache';
+    FOR i IN 1 .. cardinality(servers) LOOP
+        srv := servers[i];
+        SELECT s.srvoptions INTO opts FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+        WHERE s.srvname = srv AND w.fdwname = 'postgres_fdw';
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'server "%" is not a postgres_fdw foreign server', srv USING ERRCODE = '42704',
+                HINT = 'CREATE EXTENSION postgres_fdw; CREATE SERVER ... FOREIGN DATA WRAPPER postgres_fdw; CREATE USER MAPPING ...';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM unnest(opts) o WHERE o LIKE 'extensions=%'
+                       AND 'ducache' = ANY (string_to_array(replace(substr(o, 12), ' ', ''), ','))) THEN
+            RAISE EXCEPTION 'server "%" does not list ducache in its extensions option', srv USING ERRCODE = '55000',
+                DETAIL = 'postgres_fdw ships an aggregate to a shard only when its extension is listed there.',
+                HINT = format('ALTER SERVER %I OPTIONS (ADD extensions ''ducache'') (or SET, keeping the others).', srv);
+        END IF;
+        -- The shard's foreign table (date only), then its ducache version through a throwaway
+        -- foreign table onto its pg_extension: also the "does it answer" check (postgres_fdw's
+        -- class-08 error names the server).
+        EXECUTE format('DROP FOREIGN TABLE IF EXISTS %s', @extschema@.ducache_shard_table(i - 1));
+        EXECUTE format('CREATE FOREIGN TABLE %s (date date) SERVER %I OPTIONS (schema_name %L, table_name %L)',
+                       @extschema@.ducache_shard_table(i - 1), srv, '@extschema@', 'daily_usage_cache');
+        EXECUTE format('GRANT SELECT ON %s TO PUBLIC', @extschema@.ducache_shard_table(i - 1));
+        probe := format('%I.%I', '@extschema@', 'ducache_shard_probe');
+        EXECUTE format('DROP FOREIGN TABLE IF EXISTS %s', probe);
+        EXECUTE format('CREATE FOREIGN TABLE %s (extname name, extversion text) SERVER %I OPTIONS (schema_name %L, table_name %L)',
+                       probe, srv, 'pg_catalog', 'pg_extension');
+        EXECUTE format('SELECT extversion FROM %s WHERE extname = %L', probe, 'ducache') INTO version;
+        EXECUTE format('DROP FOREIGN TABLE %s', probe);
+        IF version IS NULL OR version <> mine THEN
+            RAISE EXCEPTION 'shard % (server "%") runs ducache %, the coordinator %', i - 1, srv,
+                COALESCE(version, 'not at all'), mine USING ERRCODE = '08004',
+                HINT = 'Install or update ducache on the shard (in the same schema) to the coordinator''s version.';
+        END IF;
+        -- The remote table must answer too (same schema, readable through the user mapping).
+        EXECUTE format('SELECT 1 FROM %s LIMIT 1', @extschema@.ducache_shard_table(i - 1));
+    END LOOP;
+    IF current IS NULL THEN
+        INSERT INTO @extschema@.ducache_shards (shard, server)
+        SELECT o - 1, x FROM unnest(servers) WITH ORDINALITY AS t(x, o);
+    END IF;
+    RETURN QUERY SELECT * FROM @extschema@.ducache_shards ORDER BY shard;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ducache_add_shards(name[]) IS
+    'Makes this database a coordinator over the given postgres_fdw servers (shard k = k-th server); re-running with the same list re-checks them (docs/scale-out.md).';
+REVOKE ALL ON FUNCTION @extschema@.ducache_add_shards(name[]) FROM PUBLIC;
+-- ducache install script: scale-out, part 3: the read functions on a coordinator. The C read
+-- functions hand their arguments to these when ducache_shards has rows
+-- (src/pg/coordinator_forward.cpp). Each asks every shard ONE aggregate query, pushed down
+-- whole by postgres_fdw and run concurrently (an Append of Async Foreign Scans), then merges:
+-- users are disjoint across shards (their rows just add), models, providers and dates are not
+-- (sums add, day sets are united). docs/scale-out.md.
+
+-- The range checks of the local reads (pg/cache_scan.cpp), same SQLSTATEs and messages.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_check_range(start_date date, end_date date) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT isfinite(start_date) OR NOT isfinite(end_date) THEN
+        RAISE EXCEPTION 'date range bounds must be finite' USING ERRCODE = '22008',
+            DETAIL = format('%s is %s.', CASE WHEN NOT isfinite(start_date) THEN 'start_date' ELSE 'end_date' END,
+                            CASE WHEN NOT isfinite(start_date) THEN start_date ELSE end_date END);
+    END IF;
+    IF start_date > end_date THEN
+        RAISE EXCEPTION 'start_date must not be after end_date' USING ERRCODE = '22023',
+            DETAIL = format('start_date is %s, end_date is %s.', start_date, end_date);
+    END IF;
+END
+$$;
+
+-- The partials of every shard for one read (empty partials left out). A shard that fails ends
+-- the whole call with a class-08 ERROR naming it: never a partial answer.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_partials(kind text, start_date date, end_date date,
+    user_ids text[], model_ids text[], api_key_aliases text[])
+RETURNS SETOF jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    q text;
+    sh record;
+    st text; msg text; det text;
+BEGIN
+    PERFORM @extschema@.ducache_coord_check_range(start_date, end_date);
+    SELECT string_agg(format('SELECT @extschema@.ducache_shard_partial(date, $1) AS p FROM %s WHERE date BETWEEN $2 AND $3',
+                             l.foreign_table), ' UNION ALL ' ORDER BY l.shard)
+    INTO q FROM @extschema@.ducache_shard_list() l;
+    IF q IS NULL THEN
+        RAISE EXCEPTION 'this database has no shards' USING ERRCODE = '55000';
+    END IF;
+    -- The planner must see the shards' aggregates as whole pushed-down aggregates.
+    PERFORM set_config('enable_partitionwise_aggregate', 'on', true);
+    BEGIN
+        RETURN QUERY EXECUTE 'SELECT p FROM (' || q || ') s WHERE p IS NOT NULL'
+            USING jsonb_build_object('kind', kind, 'start', start_date, 'end', end_date, 'user_ids', user_ids,
+                                     'model_ids', model_ids, 'api_key_aliases', api_key_aliases),
+                  start_date, end_date;
+    EXCEPTION WHEN connection_exception OR sqlclient_unable_to_establish_sqlconnection
+                   OR connection_failure OR connection_does_not_exist THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+        -- Which shard: the first that does not answer a trivial query now.
+        FOR sh IN SELECT * FROM @extschema@.ducache_shard_list() LOOP
+            BEGIN
+                EXECUTE format('SELECT 1 FROM %s LIMIT 1', sh.foreign_table);
+            EXCEPTION WHEN OTHERS THEN
+                RAISE EXCEPTION 'ducache shard % (server "%") failed: %', sh.shard, sh.server, msg
+                    USING ERRCODE = st, DETAIL = COALESCE(NULLIF(det, ''), 'The shard does not answer now.'),
+                          HINT = 'No result was returned: a coordinator never answers from some of its shards.';
+            END;
+        END LOOP;
+        RAISE EXCEPTION 'a ducache shard failed: %', msg USING ERRCODE = st,
+            DETAIL = COALESCE(NULLIF(det, ''), 'Every shard answers now; the call may be retried.');
+    END;
+END
+$$;
+
+-- Users are disjoint across shards: rows keyed by a user come whole from one shard.
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_user_breakdown(start_date date, end_date date, user_ids text[],
+    model_ids text[], api_key_aliases text[])
+RETURNS TABLE (user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_active date)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.* FROM @extschema@.ducache_coord_partials('user', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
+         jsonb_to_recordset(p -> 'rows') AS r(user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint,
+                                              active_days integer, last_active date)
+    WHERE start_date IS NOT NULL AND end_date IS NOT NULL
+    ORDER BY r.total_cost DESC, r.user_id COLLATE "C"
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_user_model_breakdown(start_date date, end_date date, user_ids text[],
+    model_ids text[], api_key_aliases text[])
+RETURNS TABLE (user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.* FROM @extschema@.ducache_coord_partials('user_model', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
+         jsonb_to_recordset(p -> 'rows') AS r(user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
+    WHERE start_date IS NOT NULL AND end_date IS NOT NULL
+    ORDER BY r.user_id COLLATE "C", r.total_cost DESC, r.model COLLATE "C"
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_api_key_breakdown(start_date date, end_date date, user_ids text[],
+    model_ids text[], api_key_aliases text[])
+RETURNS TABLE (key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.* FROM @extschema@.ducache_coord_partials('api_key', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
+         jsonb_to_recordset(p -> 'rows') AS r(key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
+    WHERE start_date IS NOT NULL AND end_date IS NOT NULL
+    ORDER BY r.total_cost DESC, r.key_alias COLLATE "C", r.user_id COLLATE "C"
+$$;
+
+-- Models and providers repeat across shards: sums add, day sets are united, distinct users add
+-- (users are disjoint), a provider's distinct models are united.
+
+-- The models of the shards' model partials, merged. A model's provider is its own field (the
+-- latest in the range, whichever shard saw it), else the shards' answer (the name rule, the
+-- same everywhere). Users: filtered, from the cells (disjoint across shards: added);
+-- unfiltered, the union of the aggregated_by_model[M].users keys (NULL: no shard had any).
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_models(parts jsonb[], filtered boolean)
+RETURNS TABLE (model text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, provider text, users integer)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH p AS (SELECT x AS p FROM unnest(parts) x),
+    r AS (SELECT r.* FROM p, jsonb_to_recordset(p.p -> 'rows') AS r(model text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, provider text, users integer)),
+    d AS (SELECT d.key, x.day FROM p, jsonb_each(p.p -> 'days') d, jsonb_array_elements_text(d.value) x(day)),
+    f AS (SELECT DISTINCT ON (f.key) f.key, f.value ->> 1 AS provider FROM p, jsonb_each(p.p -> 'fields') f
+          ORDER BY f.key, (f.value ->> 0)::date DESC),
+    us AS (SELECT uu.key, x.id FROM p, jsonb_each(COALESCE(p.p -> 'users', '{}')) uu, jsonb_array_elements_text(uu.value) x(id)
+           WHERE jsonb_typeof(p.p -> 'users') = 'object')
+    SELECT r.model, sum(r.total_requests)::bigint, sum(r.total_tokens)::bigint, sum(r.prompt_tokens)::bigint,
+           sum(r.completion_tokens)::bigint, sum(r.total_cost), sum(r.successful_requests)::bigint,
+           sum(r.failed_requests)::bigint,
+           (SELECT count(DISTINCT d.day) FROM d WHERE d.key = r.model)::integer,
+           COALESCE((SELECT f.provider FROM f WHERE f.key = r.model), min(r.provider COLLATE "C")),
+           CASE WHEN filtered THEN sum(r.users)::integer
+                ELSE (SELECT CASE WHEN count(*) > 0 THEN count(DISTINCT us.id) END FROM us WHERE us.key = r.model)::integer END
+    FROM r GROUP BY r.model
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_model_breakdown(start_date date, end_date date, user_ids text[],
+    model_ids text[], api_key_aliases text[])
+RETURNS TABLE (model text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, provider text, users integer)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m.* FROM @extschema@.ducache_coord_models(ARRAY(
+               SELECT p FROM @extschema@.ducache_coord_partials('model', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+               WHERE start_date IS NOT NULL AND end_date IS NOT NULL),
+           @extschema@.ducache_shard_filtered(user_ids, model_ids, api_key_aliases)) m
+    ORDER BY m.total_cost DESC, m.model COLLATE "C"
+$$;
+
+-- Providers. Unfiltered, day by day as the shards read them (a day's providers are its own):
+-- rows add, days unite, models and users are the union of the derived days' pairs. Filtered,
+-- the passing models summed by their (merged) provider, their days united, the distinct users
+-- of the passing (user, model) pairs.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_provider_breakdown(start_date date, end_date date, user_ids text[],
+    model_ids text[], api_key_aliases text[])
+RETURNS TABLE (provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, models integer, users integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    parts jsonb[];
+BEGIN
+    IF start_date IS NULL OR end_date IS NULL THEN
+        RETURN;
+    END IF;
+    parts := ARRAY(SELECT p FROM @extschema@.ducache_coord_partials('provider', start_date, end_date, user_ids, model_ids, api_key_aliases) p);
+    IF NOT @extschema@.ducache_shard_filtered(user_ids, model_ids, api_key_aliases) THEN
+        RETURN QUERY
+        WITH p AS (SELECT x AS p FROM unnest(parts) x),
+        dl AS (SELECT x.* FROM p, jsonb_to_recordset(p.p -> 'daily') x(date date, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint)),
+        pairs AS (SELECT DISTINCT x ->> 0 AS provider, x ->> 1 AS model FROM p, jsonb_array_elements(p.p -> 'pairs') x),
+        us AS (SELECT DISTINCT x ->> 0 AS provider, x ->> 1 AS id FROM p, jsonb_array_elements(p.p -> 'users') x),
+        hu AS (SELECT DISTINCT x #>> '{}' AS provider FROM p, jsonb_array_elements(p.p -> 'has_users') x)
+        SELECT dl.provider, sum(dl.total_requests)::bigint, sum(dl.total_tokens)::bigint, sum(dl.prompt_tokens)::bigint,
+           sum(dl.completion_tokens)::bigint, sum(dl.total_cost), sum(dl.successful_requests)::bigint,
+           sum(dl.failed_requests)::bigint, count(DISTINCT dl.date)::integer,
+               NULLIF((SELECT count(*) FROM pairs WHERE pairs.provider = dl.provider), 0)::integer,
+               CASE WHEN EXISTS (SELECT 1 FROM hu WHERE hu.provider = dl.provider)
+                    THEN (SELECT count(*) FROM us WHERE us.provider = dl.provider) END::integer
+        FROM dl GROUP BY dl.provider
+        ORDER BY 6 DESC, dl.provider COLLATE "C";
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH p AS (SELECT x AS p FROM unnest(parts) x),
+    mm AS (SELECT * FROM @extschema@.ducache_coord_models(parts, true)),
+    d AS (SELECT d.key, x.day FROM p, jsonb_each(p.p -> 'days') d, jsonb_array_elements_text(d.value) x(day)),
+    pairs AS (SELECT DISTINCT x ->> 0 AS id, x ->> 1 AS model FROM p, jsonb_array_elements(p.p -> 'pairs') x)
+    SELECT mm.provider, sum(mm.total_requests)::bigint, sum(mm.total_tokens)::bigint, sum(mm.prompt_tokens)::bigint,
+           sum(mm.completion_tokens)::bigint, sum(mm.total_cost), sum(mm.successful_requests)::bigint,
+           sum(mm.failed_requests)::bigint,
+           (SELECT count(DISTINCT d.day) FROM d JOIN mm AS m2 ON m2.model = d.key WHERE m2.provider = mm.provider)::integer,
+           count(*)::integer,
+           (SELECT count(DISTINCT pairs.id) FROM pairs JOIN mm AS m2 ON m2.model = pairs.model WHERE m2.provider = mm.provider)::integer
+    FROM mm GROUP BY mm.provider
+    ORDER BY 6 DESC, mm.provider COLLATE "C";
+END
+$$;
+
+-- Dates repeat across shards: a day's figures add (its users are disjoint across shards).
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_daily_trend(start_date date, end_date date, user_ids text[],
+    model_ids text[], api_key_aliases text[])
+RETURNS TABLE (date date, active_users integer, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.date, sum(r.active_users)::integer, sum(r.total_requests)::bigint, sum(r.total_tokens)::bigint,
+           sum(r.prompt_tokens)::bigint, sum(r.completion_tokens)::bigint, sum(r.total_cost)
+    FROM @extschema@.ducache_coord_partials('trend', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
+         jsonb_to_recordset(p -> 'rows') AS r(date date, active_users integer, total_requests bigint, total_tokens bigint,
+                                              prompt_tokens bigint, completion_tokens bigint, total_cost numeric)
+    WHERE start_date IS NOT NULL AND end_date IS NOT NULL
+    GROUP BY r.date ORDER BY r.date
+$$;
+
+-- One period's totals (ducache_analytics calls it twice): days_cached = the union of the
+-- shards' cached days; users add; the top user is the best of the shards' top users; the top
+-- model has the largest summed cost (ties: smallest key, byte order).
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_period_summary(start_date date, end_date date, with_top boolean,
+    user_ids text[], model_ids text[], api_key_aliases text[],
+    OUT days_cached integer, OUT active_users integer, OUT total_requests bigint,
+    OUT total_tokens bigint, OUT prompt_tokens bigint, OUT completion_tokens bigint,
+    OUT total_cost numeric, OUT successful_requests bigint, OUT failed_requests bigint,
+    OUT top_user text, OUT top_model text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH p AS (SELECT * FROM @extschema@.ducache_coord_partials('summary', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+               WHERE start_date IS NOT NULL AND end_date IS NOT NULL),
+    r AS (SELECT r.* FROM p, jsonb_to_record(p.p -> 'row') AS r(active_users integer, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint))
+    SELECT CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN
+               (SELECT count(DISTINCT x) FROM p, jsonb_array_elements_text(p.p -> 'dates') x)::integer END,
+           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.active_users) FROM r), 0)::integer END,
+           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.total_requests) FROM r), 0)::bigint END,
+           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.total_tokens) FROM r), 0)::bigint END,
+           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.prompt_tokens) FROM r), 0)::bigint END,
+           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.completion_tokens) FROM r), 0)::bigint END,
+           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.total_cost) FROM r), 0) END,
+           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.successful_requests) FROM r), 0)::bigint END,
+           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.failed_requests) FROM r), 0)::bigint END,
+           CASE WHEN with_top THEN (SELECT p.p -> 'top_user' ->> 'user_id' FROM p WHERE jsonb_typeof(p.p -> 'top_user') = 'object'
+                                    ORDER BY (p.p -> 'top_user' ->> 'total_cost')::numeric DESC,
+                                             (p.p -> 'top_user' ->> 'user_id') COLLATE "C" LIMIT 1) END,
+           CASE WHEN with_top THEN (SELECT x ->> 0 FROM p, jsonb_array_elements(p.p -> 'models') x
+                                    GROUP BY x ->> 0 ORDER BY sum((x ->> 1)::numeric) DESC, (x ->> 0) COLLATE "C" LIMIT 1) END
+$$;

@@ -10,6 +10,7 @@
 #include "pg/rollup_retry.hpp"
 #include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
+#include "pg/coordinator_forward.hpp"
 #include "pg/breakdown_output.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/cell_walker.hpp"
@@ -309,15 +310,24 @@ using ducache::pg::Kind;
 
 DUCACHE_FUNCTION(ducache_user_breakdown)
 {
+    Datum coordinated;  // on a coordinator: the shards' answer (docs/scale-out.md)
+    if (ducache::pg::forward_to_coordinator(fcinfo, "ducache_coord_user_breakdown", 5, false, &coordinated))
+        return coordinated;
     return ducache::pg::with_days_retry([&] { return breakdown(fcinfo, Kind::user); });
 }
 
 DUCACHE_FUNCTION(ducache_model_breakdown)
 {
+    Datum coordinated;  // on a coordinator: the shards' answer (docs/scale-out.md)
+    if (ducache::pg::forward_to_coordinator(fcinfo, "ducache_coord_model_breakdown", 5, false, &coordinated))
+        return coordinated;
     return ducache::pg::with_days_retry([&] { return breakdown(fcinfo, Kind::model); });
 }
 
 DUCACHE_FUNCTION(ducache_provider_breakdown)
 {
+    Datum coordinated;  // on a coordinator: the shards' answer (docs/scale-out.md)
+    if (ducache::pg::forward_to_coordinator(fcinfo, "ducache_coord_provider_breakdown", 5, false, &coordinated))
+        return coordinated;
     return ducache::pg::with_days_retry([&] { return breakdown(fcinfo, Kind::provider); });
 }

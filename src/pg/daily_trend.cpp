@@ -9,6 +9,7 @@
 #include "pg/rollup_retry.hpp"
 #include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
+#include "pg/coordinator_forward.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/cell_walker.hpp"
 #include "pg/context_resource.hpp"
@@ -71,6 +72,9 @@ static Datum ducache_daily_trend_body(FunctionCallInfo fcinfo);
 // Through with_days_retry: an error met while summing rollups is the days' own (pg/rollup_retry.hpp).
 DUCACHE_FUNCTION(ducache_daily_trend)
 {
+    Datum coordinated;  // on a coordinator: the shards' answer (docs/scale-out.md)
+    if (ducache::pg::forward_to_coordinator(fcinfo, "ducache_coord_daily_trend", 5, false, &coordinated))
+        return coordinated;
     return ducache::pg::with_days_retry([&] { return ducache_daily_trend_body(fcinfo); });
 }
 

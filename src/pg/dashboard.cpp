@@ -12,6 +12,7 @@
 #include "pg/cache_table.hpp"
 #include "pg/cell_walker.hpp"
 #include "pg/boundary.hpp"
+#include "pg/coordinator_forward.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/dashboard_filters.hpp"
@@ -77,6 +78,7 @@ bool nonempty_object(const Jsonb *j)
 
 DUCACHE_FUNCTION(ducache_dashboard)
 {
+    ducache::pg::refuse_on_coordinator(fcinfo, "ducache_dashboard");  // not coordinator-aware yet
     DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
     const Jsonb *filters_doc = PG_GETARG_JSONB_P(2);
     check_date_range(start, end);

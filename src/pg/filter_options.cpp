@@ -13,6 +13,7 @@
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_object_view.hpp"
 #include "pg/boundary.hpp"
+#include "pg/coordinator_forward.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/cell_walker.hpp"
@@ -104,6 +105,7 @@ void read_users(const Jsonb *users, const InputRow &day, core::FilterOptionsBuil
 
 DUCACHE_FUNCTION(ducache_filter_options)
 {
+    ducache::pg::refuse_on_coordinator(fcinfo, "ducache_filter_options");  // not coordinator-aware yet
     DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
     check_date_range(start, end);
     const char *table = cache_table_name(fcinfo);

@@ -6,6 +6,7 @@
 
 #include "pg/rollup_retry.hpp"
 #include "pg/boundary.hpp"
+#include "pg/coordinator_forward.hpp"
 #include "pg/breakdown_output.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/cache_table.hpp"
@@ -269,10 +270,16 @@ Datum drill_down(FunctionCallInfo fcinfo, FilteredKind kind)
 
 DUCACHE_FUNCTION(ducache_user_model_breakdown)
 {
+    Datum coordinated;  // on a coordinator: the shards' answer (docs/scale-out.md)
+    if (ducache::pg::forward_to_coordinator(fcinfo, "ducache_coord_user_model_breakdown", 5, false, &coordinated))
+        return coordinated;
     return ducache::pg::with_days_retry([&] { return ducache::pg::drill_down(fcinfo, ducache::pg::FilteredKind::user_model); });
 }
 
 DUCACHE_FUNCTION(ducache_api_key_breakdown)
 {
+    Datum coordinated;  // on a coordinator: the shards' answer (docs/scale-out.md)
+    if (ducache::pg::forward_to_coordinator(fcinfo, "ducache_coord_api_key_breakdown", 5, false, &coordinated))
+        return coordinated;
     return ducache::pg::with_days_retry([&] { return ducache::pg::drill_down(fcinfo, ducache::pg::FilteredKind::api_key); });
 }

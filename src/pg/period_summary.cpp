@@ -11,6 +11,7 @@
 #include "pg/rollup_retry.hpp"
 #include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
+#include "pg/coordinator_forward.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/cell_walker.hpp"
 #include "pg/context_resource.hpp"
@@ -30,6 +31,9 @@ static Datum ducache_period_summary_body(FunctionCallInfo fcinfo);
 // Through with_days_retry: an error met while summing rollups is the days' own (pg/rollup_retry.hpp).
 DUCACHE_FUNCTION(ducache_period_summary)
 {
+    Datum coordinated;  // on a coordinator: the shards' answer (docs/scale-out.md)
+    if (ducache::pg::forward_to_coordinator(fcinfo, "ducache_coord_period_summary", 6, true, &coordinated))
+        return coordinated;
     return ducache::pg::with_days_retry([&] { return ducache_period_summary_body(fcinfo); });
 }
 

@@ -1,0 +1,129 @@
+// A read function on a coordinator: its coordinator version's answer (pg/coordinator_forward.hpp).
+// Only moves bytes: the merge rules live in the coordinator versions and the core.
+#include "pg/coordinator_forward.hpp"
+#include "pg/boundary.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "storage/bufmgr.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+}
+
+namespace ducache::pg {
+
+namespace {
+
+bool coordinator_check(FunctionCallInfo fcinfo)
+{
+    Oid nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+    Oid relid = get_relname_relid("ducache_shards", nsp);
+    if (!OidIsValid(relid))
+        return false;  // an install older than 0.4.0's tables: never a coordinator
+    // The owner's catalog: read without the caller's rights (only whether it has a row).
+    Relation rel = table_open(relid, AccessShareLock);
+    bool found = false;
+    if (RelationGetNumberOfBlocks(rel) > 0) {
+        SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, GetActiveSnapshot(), 0, nullptr);
+        found = HeapTupleIsValid(systable_getnext(scan));
+        systable_endscan(scan);
+    }
+    table_close(rel, AccessShareLock);
+    return found;
+}
+
+Datum forward(FunctionCallInfo fcinfo, const char *coord_fn, int coord_nargs, bool composite)
+{
+    Oid nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+    const char *schema = quote_identifier(get_namespace_name(nsp));
+    StringInfoData sql;
+    initStringInfo(&sql);
+    appendStringInfo(&sql, "SELECT * FROM %s.%s(", schema, quote_identifier(coord_fn));
+    Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * coord_nargs));
+    Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * coord_nargs));
+    char *nulls = static_cast<char *>(palloc(coord_nargs + 1));
+    Oid *decl_types;
+    int decl_nargs;
+    get_func_signature(fcinfo->flinfo->fn_oid, &decl_types, &decl_nargs);
+    int given = PG_NARGS();
+    for (int i = 0; i < coord_nargs; i++) {
+        appendStringInfo(&sql, "%s$%d", i ? ", " : "", i + 1);
+        bool have = i < given && i < decl_nargs;
+        types[i] = have ? decl_types[i] : TEXTARRAYOID;  // a missing trailing filter: NULL text[]
+        values[i] = have && !PG_ARGISNULL(i) ? PG_GETARG_DATUM(i) : (Datum)0;
+        nulls[i] = have && !PG_ARGISNULL(i) ? ' ' : 'n';
+    }
+    appendStringInfoChar(&sql, ')');
+
+    MemoryContext caller = CurrentMemoryContext;
+    TupleDesc out_desc = nullptr;
+    ReturnSetInfo *rs = nullptr;
+    if (composite) {
+        if (get_call_result_type(fcinfo, nullptr, &out_desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "%s must return a record", coord_fn);
+        out_desc = BlessTupleDesc(out_desc);
+    } else {
+        InitMaterializedSRF(fcinfo, 0);
+        rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+        out_desc = rs->setDesc;
+    }
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    if (SPI_execute_with_args(sql.data, coord_nargs, types, values, nulls, true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "%s did not answer a SELECT", coord_fn);
+    int natts = out_desc->natts;  // an older declaration has fewer columns: its first ones
+    if (SPI_tuptable->tupdesc->natts < natts)
+        elog(ERROR, "%s returns %d columns, the caller expects %d", coord_fn, SPI_tuptable->tupdesc->natts, natts);
+    Datum *row = static_cast<Datum *>(palloc(sizeof(Datum) * SPI_tuptable->tupdesc->natts));
+    bool *row_nulls = static_cast<bool *>(palloc(sizeof(bool) * SPI_tuptable->tupdesc->natts));
+    Datum result = (Datum)0;
+    for (uint64 r = 0; r < SPI_processed; r++) {
+        CHECK_FOR_INTERRUPTS();
+        heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, row, row_nulls);
+        if (composite) {
+            MemoryContext spi = MemoryContextSwitchTo(caller);
+            result = HeapTupleGetDatum(heap_form_tuple(out_desc, row, row_nulls));
+            MemoryContextSwitchTo(spi);
+            break;
+        }
+        tuplestore_putvalues(rs->setResult, out_desc, row, row_nulls);
+    }
+    if (composite && SPI_processed == 0)
+        elog(ERROR, "%s returned no row", coord_fn);
+    SPI_finish();
+    return result;
+}
+
+}  // namespace
+
+bool is_coordinator(FunctionCallInfo fcinfo)
+{
+    return pg_call([&] { return coordinator_check(fcinfo); });
+}
+
+bool forward_to_coordinator(FunctionCallInfo fcinfo, const char *coord_fn, int coord_nargs, bool composite,
+                            Datum *result)
+{
+    if (!is_coordinator(fcinfo))
+        return false;
+    *result = pg_call([&] { return forward(fcinfo, coord_fn, coord_nargs, composite); });
+    return true;
+}
+
+void refuse_on_coordinator(FunctionCallInfo fcinfo, const char *fn)
+{
+    if (!is_coordinator(fcinfo))
+        return;
+    pg_call([&] {
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("%s is not yet supported on a ducache coordinator", fn),
+                        errdetail("This database has shards (ducache_shards); its local daily_usage_cache is not the data."),
+                        errhint("Call it on each shard, or see docs/scale-out.md for the coordinator-aware functions.")));
+    });
+}
+
+}  // namespace ducache::pg
