@@ -3,10 +3,11 @@
 // row the usage cells are walked by pg/cell_walker.hpp and handed to core::DashboardBuilder,
 // which writes the document.
 //
-// Rollups (CONTRACT §7): unfiltered, each whole month inside a period is read from its fresh
-// rollup (user entries with their "~identity", aggregated_by_model, the stored providers,
-// models_unprovided and the "daily" series). Filtered calls read the days: their daily series
-// need each day's passing cells, which a rollup does not keep per day.
+// Rollups (CONTRACT §7): each whole month inside a period is read from its fresh rollup (user
+// entries with their "~identity", aggregated_by_model, the stored providers, models_unprovided
+// and the "daily" series) — except the range of a filtered call, read from the days: its daily
+// series need each day's passing cells, which a rollup does not keep per day. (A filtered
+// call's comparison period needs only the passing totals and users: rollups serve it.)
 //
 // A model's provider is one for the whole document: its latest own "provider" string in the
 // range, else the name rule (core/dashboard.hpp). A provider filter needs it before the first
@@ -134,12 +135,12 @@ Datum dashboard(FunctionCallInfo fcinfo)
         options.filtered = filtered;
         options.user_filter = cells.users.active();
         core::DashboardBuilder b(&memory, options);
-        const RollupAccess access = filtered ? RollupAccess() : rollup_access(fcinfo);
+        const RollupAccess access = rollup_access(fcinfo);
         auto note_provider = [&](std::string_view m, std::string_view p) { b.own_provider(m, p); };
         // The models' providers first when a provider filter needs them (see above).
         const bool providers_first = flt.providers.active();
         if (providers_first) {
-            CacheScan scan(table, "aggregated_by_model", "aggregated_by_model", 1, start, end, rollup_access(fcinfo));
+            CacheScan scan(table, "aggregated_by_model", "aggregated_by_model", 1, start, end, access);
             ScanRow r;
             const Jsonb *models = nullptr;
             while (scan.next(r, &models))
@@ -155,7 +156,8 @@ Datum dashboard(FunctionCallInfo fcinfo)
             // Days: the three documents. Rollups: the same three, then models_unprovided, daily.
             CacheScan scan(table, "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb",
                            "aggregated_by_user, aggregated_by_model, aggregated_by_provider, models_unprovided, daily", 5,
-                           current ? start : prev_start, current ? end : start - 1, access);
+                           current ? start : prev_start, current ? end : start - 1,
+                           filtered && current ? RollupAccess() : access);
             ScanRow r;
             const Jsonb *cols[5] = {};
             while (scan.next(r, cols)) {
