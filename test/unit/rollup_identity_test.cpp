@@ -52,11 +52,13 @@ TEST(RollupIdentity, MatchesTheDaysRules)
                 pick(day.email, day.email_member);
                 bool dummy;
                 pick(day.role, dummy);
+                const std::string name = day.name.value_or(""), email = day.email.value_or(""),
+                                  role = day.role.value_or("");
                 EntryValues v;
                 v.counts[kRequests] = 1;
-                v.username = day.name.value_or("");
-                v.email = day.email.value_or("");
-                v.role = day.role.value_or("");
+                v.username = name;
+                v.email = email;
+                v.role = role;
                 UserFacts f;
                 f.listed = day.name_member;
                 f.name_is_string = day.name.has_value();
