@@ -154,10 +154,13 @@ Datum dashboard(FunctionCallInfo fcinfo)
         EntryValues ident;
         for (const bool current : {false, true}) {
             // Days: the three documents. Rollups: the same three, then models_unprovided, daily.
-            CacheScan scan(table, "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb",
-                           "aggregated_by_user, aggregated_by_model, aggregated_by_provider, models_unprovided, daily", 5,
-                           current ? start : prev_start, current ? end : start - 1,
-                           filtered && current ? RollupAccess() : access);
+            // The comparison period: only the users (and a day's models, checked as in the range).
+            CacheScan scan = current
+                ? CacheScan(table, "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb",
+                            "aggregated_by_user, aggregated_by_model, aggregated_by_provider, models_unprovided, daily", 5,
+                            start, end, filtered ? RollupAccess() : access)
+                : CacheScan(table, "aggregated_by_user, aggregated_by_model", "aggregated_by_user, NULL::jsonb", 2,
+                            prev_start, start - 1, access);
             ScanRow r;
             const Jsonb *cols[5] = {};
             while (scan.next(r, cols)) {
