@@ -54,7 +54,7 @@ TEST(RollupIdentity, MatchesTheDaysRules)
                 pick(day.role, dummy);
                 const std::string name = day.name.value_or(""), email = day.email.value_or(""),
                                   role = day.role.value_or("");
-                EntryValues v;
+                EntryValues v{};
                 v.counts[kRequests] = 1;
                 v.username = name;
                 v.email = email;
@@ -86,7 +86,7 @@ TEST(RollupIdentity, MatchesTheDaysRules)
                         want_seen.insert(u);
                 }
             }
-            EntryValues mv;
+            EntryValues mv{};
             uint32_t m = b.model("m", mv, nullptr);
             b.model_has_users(m);
             for (const char *u : users) {
