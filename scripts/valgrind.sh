@@ -49,6 +49,9 @@ SELECT count(*) FROM ducache_model_breakdown('2025-01-01', '2025-04-30', model_i
 SELECT count(*) FROM ducache_daily_trend('2025-01-01', '2025-01-31')
 SELECT total_requests FROM ducache_analytics('2025-01-01', '2025-01-31')
 SELECT count(*) FROM ducache_api_key_breakdown('2025-01-01', '2025-04-30', NULL, NULL, NULL)
+SELECT length(ducache_dashboard('2025-02-01', '2025-03-31')::text) > 0
+SELECT length(ducache_dashboard('2025-02-01', '2025-03-31', '{"userIds": ["u1"], "providerIds": ["openai"]}')::text) > 0
+SELECT length(ducache_filter_options('2025-01-01', '2025-04-30')::text) > 0
 INSERT INTO daily_usage_cache (date, aggregated_by_user) VALUES ('2025-03-01', '{"bad": {"totalRequests": "lots"}}')
 SELECT count(*) FROM ducache_refresh_rollups('2025-03-01', '2025-03-31')
 SELECT count(*) FROM ducache_user_breakdown('2025-03-01', '2025-03-01')

@@ -3,7 +3,8 @@
 # inside valgrind, so every backend it forks (and every parallel worker) is checked. Reports
 # the memcheck errors whose stack passes through ducache.so; exits 1 if there is any.
 #   scripts/valgrind_suite.sh [--no-build] [TEST ...]   (default: every test of test/schedule
-#                                                         but 50_hardening, 60_filters, 73_rollup_readers, 74_rollups_equal)
+#                                                         but 50_hardening, 60_filters, 73_rollup_readers, 74_rollups_equal,
+#                                                         75_rollups_dashboard)
 # About 2 minutes (valgrind runs the server 20-50x slower); the test command runs it through
 # test/shell/valgrind_suite.sh. Fails if memcheck reports an error through ducache.so, if a
 # test fails or does not run, or if no backend was checked.
@@ -22,10 +23,12 @@ if [ ${#tests[@]} = 0 ]; then
     for t in $(sed -n 's/^test://p' "$REPO/test/schedule"); do
         # 50_hardening is the 10K-user x 366-day load; 60_filters spends its time in the plain-SQL
         # reference (7 functions x 27 filter combinations), minutes under memcheck; so do
-        # 73_rollup_readers and 74_rollups_equal (every reader x filters x ranges against plain
-        # SQL). The paths they cover run under memcheck in scripts/valgrind.sh instead, and
-        # 72_rollup_refresh and 74_rollups_edges run here.
-        case $t in 50_hardening | 60_filters | 73_rollup_readers | 74_rollups_equal) ;; *) tests+=("$t") ;; esac
+        # 73_rollup_readers, 74_rollups_equal and 75_rollups_dashboard (every reader x filters x
+        # ranges against plain SQL). The paths they cover run under memcheck in
+        # scripts/valgrind.sh instead, and 72_rollup_refresh and 74_rollups_edges run here.
+        case $t in 50_hardening | 60_filters | 73_rollup_readers | 74_rollups_equal | 75_rollups_dashboard) ;;
+            *) tests+=("$t") ;;
+        esac
     done
 fi
 VG=$DUCACHE_SANDBOX/valgrind-suite

@@ -12,3 +12,9 @@
 
 -- (Add `DROP FUNCTION IF EXISTS @extschema@.name(old argument types);` lines here when a 0.3.0
 -- function changes its arguments or result columns.)
+
+-- 0.4.0's rollups keep more than 0.3.0's (the identity facts ducache_dashboard and
+-- ducache_filter_options read, core/rollup_identity.hpp): every rollup 0.3.0 built is marked
+-- changed, so no reader uses it until ducache_refresh_rollups() (or a writer) rebuilds it.
+-- Rollups are derived data; daily_usage_cache is not touched.
+INSERT INTO @extschema@.ducache_rollup_changes (month) SELECT month FROM @extschema@.ducache_rollups;

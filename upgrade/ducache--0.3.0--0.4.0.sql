@@ -12,6 +12,12 @@
 
 -- (Add `DROP FUNCTION IF EXISTS @extschema@.name(old argument types);` lines here when a 0.3.0
 -- function changes its arguments or result columns.)
+
+-- 0.4.0's rollups keep more than 0.3.0's (the identity facts ducache_dashboard and
+-- ducache_filter_options read, core/rollup_identity.hpp): every rollup 0.3.0 built is marked
+-- changed, so no reader uses it until ducache_refresh_rollups() (or a writer) rebuilds it.
+-- Rollups are derived data; daily_usage_cache is not touched.
+INSERT INTO @extschema@.ducache_rollup_changes (month) SELECT month FROM @extschema@.ducache_rollups;
 -- ducache install script, part 1b: the table's shape, checked (the upgrade runs this part too).
 -- The column types and the unique date, checked by the same rule the functions check on
 -- every call (src/pg/table_shape.cpp): a json raw_data, a text date, a table without a unique

@@ -2,6 +2,8 @@
 
 #include "core/dashboard_trend.hpp"
 #include "core/error_text.hpp"
+#include "core/filters.hpp"
+#include "core/count_sum.hpp"
 #include "core/json_writer.hpp"
 
 #include <algorithm>
@@ -29,30 +31,54 @@ void summary_metrics(JsonWriter &w, const Totals &t)
 
 struct DashboardBuilder::Impl {
     Impl(std::pmr::memory_resource *mr, DashboardOptions o)
-        : mr(mr), options(o), users(mr), prev_users(mr), idents(mr), models(mr), providers(mr), keys(mr),
-          model_provider(mr), total(mr), prev_total(mr)
+        : mr(mr), options(o), users(mr), prev_users(mr), idents(mr), models(mr), providers(mr), unprovided(mr),
+          keys(mr), model_provider(mr), total(mr), prev_total(mr)
     {
     }
     std::pmr::memory_resource *mr;
     DashboardOptions options;
-    KeyAggregator users, prev_users, idents, models, providers, keys;
-    std::pmr::map<std::pmr::string, std::pmr::string> model_provider;  // latest seen wins
+    KeyAggregator users, prev_users, idents, models, providers, unprovided, keys;
+    std::pmr::map<std::pmr::string, std::pmr::string, std::less<>> model_provider;  // own; latest wins
     Totals total, prev_total;
     bool has_current = false, has_previous = false;
 
-    // The day being read, and its daily rows (written when the day ends).
-    bool in_day = false, current = false;
+    // The day being read, and its daily rows (written when the day ends). day_sums: usage
+    // handed in also counts for the day (a day row; not a rollup, whose days come whole).
+    bool in_day = false, current = false, day_sums = false;
     std::string date;
     std::optional<Totals> day_total;
     std::unique_ptr<KeyAggregator> day_models;
     JsonWriter daily, daily_models;
+    std::vector<std::pair<std::string, std::unique_ptr<KeyAggregator>>> model_days;  // dates with models
+    void write_model_days();
 
     FixedLabel where() const { return FixedLabel(date); }
     void end_day();
     std::string_view provider_of(std::string_view model) const
     {
-        auto it = model_provider.find(std::pmr::string(model, mr));
-        return it == model_provider.end() ? std::string_view("unknown") : std::string_view(it->second);
+        auto it = model_provider.find(model);
+        return it == model_provider.end() ? provider_from_name(model) : std::string_view(it->second);
+    }
+    void open_day(std::string_view day, bool cur)
+    {
+        end_day();
+        in_day = true;
+        current = cur;
+        date.assign(day);
+        (cur ? has_current : has_previous) = true;
+        day_total.emplace(mr);
+        day_models = std::make_unique<KeyAggregator>(mr);
+    }
+    // byProvider: every model's (or unprovided model's) sums under its provider.
+    void group_by_provider(const KeyAggregator &from)
+    {
+        const FixedLabel where("the range");
+        for (const Slot &m : from.slots()) {
+            std::string_view p = provider_of(m.key_view());
+            Totals &t = providers.find_or_insert(p.data(), p.size()).totals;
+            add_counts_or_throw(t.counts, m.totals.counts, "the dashboard's providers", p, where);
+            t.cost.add(m.totals.cost);
+        }
     }
     void model_summary(JsonWriter &w, std::string_view model, const Totals &t) const
     {
@@ -75,7 +101,6 @@ struct DashboardBuilder::Impl {
         w.end_object();
     }
     void trends(JsonWriter &w, int64_t cur_users, int64_t prev_users_n) const;
-    void empty_document(JsonWriter &w, std::string_view start, std::string_view end) const;
 };
 
 void DashboardBuilder::Impl::end_day()
@@ -89,19 +114,29 @@ void DashboardBuilder::Impl::end_day()
         summary_metrics(daily, *day_total);
         daily.end_object();
     }
-    // dailyModelUsage: models with requests > 0, by requests descending, ties by name (L8)
-    std::vector<const Slot *> list;
+    // dailyModelUsage: written at the end, when every model's provider is known
     for (const Slot &s : day_models->slots())
-        if (s.totals.counts[kRequests] > 0)
-            list.push_back(&s);
-    std::sort(list.begin(), list.end(), [](const Slot *a, const Slot *b) {
-        if (a->totals.counts[kRequests] != b->totals.counts[kRequests])
-            return a->totals.counts[kRequests] > b->totals.counts[kRequests];
-        return a->key_view() < b->key_view();
-    });
-    if (!list.empty()) {
+        if (s.totals.counts[kRequests] > 0) {
+            model_days.emplace_back(date, std::move(day_models));
+            break;
+        }
+}
+
+void DashboardBuilder::Impl::write_model_days()
+{
+    for (const auto &[day, agg] : model_days) {
+        // models with requests > 0, by requests descending, ties by name (L8)
+        std::vector<const Slot *> list;
+        for (const Slot &s : agg->slots())
+            if (s.totals.counts[kRequests] > 0)
+                list.push_back(&s);
+        std::sort(list.begin(), list.end(), [](const Slot *a, const Slot *b) {
+            if (a->totals.counts[kRequests] != b->totals.counts[kRequests])
+                return a->totals.counts[kRequests] > b->totals.counts[kRequests];
+            return a->key_view() < b->key_view();
+        });
         daily_models.begin_object();
-        daily_models.key("date"), daily_models.string(date);
+        daily_models.key("date"), daily_models.string(day);
         daily_models.key("models"), daily_models.begin_array();
         for (const Slot *s : list)
             model_summary(daily_models, s->key_view(), s->totals);
@@ -121,14 +156,33 @@ DashboardBuilder::~DashboardBuilder() = default;
 
 void DashboardBuilder::begin_day(int32_t, std::string_view date, bool current)
 {
+    impl_->open_day(date, current);
+    impl_->day_sums = true;
+}
+
+void DashboardBuilder::begin_rollup(std::string_view month, bool current)
+{
     Impl &s = *impl_;
-    s.end_day();
-    s.in_day = true;
-    s.current = current;
-    s.date.assign(date);
-    (current ? s.has_current : s.has_previous) = true;
-    s.day_total.emplace(s.mr);
-    s.day_models = std::make_unique<KeyAggregator>(s.mr);
+    s.open_day(month, current);
+    s.in_day = false;  // no daily row of its own: rollup_day() hands in its days
+    s.day_sums = false;
+}
+
+void DashboardBuilder::rollup_day(std::string_view date, const EntryValues &users_total)
+{
+    Impl &s = *impl_;
+    bool current = s.current;
+    s.open_day(date, current);
+    s.day_sums = false;
+    s.day_total->add_or_throw(users_total.counts, cost_of(users_total), "the dashboard's daily usage", "",
+                              s.where());
+}
+
+void DashboardBuilder::rollup_day_model(std::string_view model, const EntryValues &v)
+{
+    Impl &s = *impl_;
+    s.day_models->find_or_insert(model.data(), model.size())
+        .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's daily model usage", model, s.where());
 }
 
 void DashboardBuilder::user_usage(std::string_view user, const EntryValues &v)
@@ -139,7 +193,7 @@ void DashboardBuilder::user_usage(std::string_view user, const EntryValues &v)
     agg.find_or_insert(user.data(), user.size()).totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users",
                                                                       user, where);
     (s.current ? s.total : s.prev_total).add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
-    if (s.current)
+    if (s.current && s.day_sums)
         s.day_total->add_or_throw(v.counts, cost_of(v), "the dashboard's daily usage", user, where);
 }
 
@@ -159,7 +213,19 @@ void DashboardBuilder::identity(std::string_view user, const EntryValues &v)
     keep(t.role, v.role);
 }
 
-void DashboardBuilder::model_usage(std::string_view model, std::string_view provider, const EntryValues &v)
+void DashboardBuilder::own_provider(std::string_view model, std::string_view provider)
+{
+    Impl &s = *impl_;
+    auto it = s.model_provider.find(model);
+    if (it == s.model_provider.end())
+        s.model_provider.emplace(std::pmr::string(model, s.mr), std::pmr::string(provider, s.mr));
+    else if (it->second != provider)
+        it->second.assign(provider);
+}
+
+std::string_view DashboardBuilder::provider_of(std::string_view model) const { return impl_->provider_of(model); }
+
+void DashboardBuilder::model_usage(std::string_view model, const EntryValues &v)
 {
     Impl &s = *impl_;
     if (!s.current)
@@ -167,16 +233,18 @@ void DashboardBuilder::model_usage(std::string_view model, std::string_view prov
     FixedLabel where = s.where();
     s.models.find_or_insert(model.data(), model.size())
         .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's models", model, where);
-    s.day_models->find_or_insert(model.data(), model.size())
-        .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's daily model usage", model, where);
-    std::pmr::string key(model, s.mr);
-    auto it = s.model_provider.find(key);
-    if (it == s.model_provider.end())
-        s.model_provider.emplace(std::move(key), std::pmr::string(provider, s.mr));
-    else if (it->second != provider)
-        it->second.assign(provider);
-    if (s.options.filtered)  // unfiltered, providers come from provider_usage
-        provider_usage(provider, v);
+    if (s.day_sums)
+        s.day_models->find_or_insert(model.data(), model.size())
+            .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's daily model usage", model, where);
+}
+
+void DashboardBuilder::unprovided_model_usage(std::string_view model, const EntryValues &v)
+{
+    Impl &s = *impl_;
+    if (!s.current)
+        return;
+    s.unprovided.find_or_insert(model.data(), model.size())
+        .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's providers", model, s.where());
 }
 
 void DashboardBuilder::provider_usage(std::string_view provider, const EntryValues &v)
@@ -240,52 +308,17 @@ void DashboardBuilder::Impl::trends(JsonWriter &w, int64_t cur_users, int64_t pr
     w.end_object();
 }
 
-void DashboardBuilder::Impl::empty_document(JsonWriter &w, std::string_view start, std::string_view end) const
-{
-    w.begin_object();
-    w.key("period"), w.begin_object(), w.key("startDate"), w.string(start), w.key("endDate"), w.string(end);
-    w.end_object();
-    w.key("totalUsers"), w.integer(0);
-    w.key("activeUsers"), w.integer(0);
-    w.key("totalRequests"), w.integer(0);
-    w.key("totalTokens"), w.begin_object();
-    for (const char *k : {"total", "prompt", "completion"})
-        w.key(k), w.integer(0);
-    w.end_object();
-    w.key("totalCost"), w.begin_object(), w.key("total"), w.integer(0);
-    for (const char *k : {"byProvider", "byModel", "byUser"})
-        w.key(k), w.begin_object(), w.end_object();
-    w.end_object();
-    w.key("successRate"), w.integer(0);
-    w.key("averageLatency"), w.integer(0);
-    w.key("topMetrics"), w.begin_object();
-    for (const char *k : {"topUser", "topModel", "topApiKey"})
-        w.key(k), w.null();
-    w.end_object();
-    w.key("trends"), w.begin_object();
-    const char *names[][2] = {{"requestsTrend", "requests"},        {"costTrend", "cost"},
-                              {"usersTrend", "users"},              {"totalTokensTrend", "totalTokens"},
-                              {"promptTokensTrend", "promptTokens"}, {"completionTokensTrend", "completionTokens"}};
-    for (auto &n : names) {
-        w.key(n[0]), w.begin_object(), w.key("metric"), w.string(n[1]);
-        w.key("current"), w.integer(0), w.key("previous"), w.integer(0);
-        w.key("percentageChange"), w.integer(0), w.key("direction"), w.string("stable");
-        w.end_object();
-    }
-    w.end_object();
-    for (const char *k : {"dailyUsage", "dailyModelUsage", "topModels", "topUsers"})
-        w.key(k), w.begin_array(), w.end_array();
-    w.end_object();
-}
-
 std::string DashboardBuilder::document(std::string_view start, std::string_view end)
 {
     Impl &s = *impl_;
     s.end_day();
     s.in_day = false;
+    // byProvider: filtered, the passing model figures by provider; unfiltered, the stored
+    // providers plus the models of the days that had none (L3).
+    s.group_by_provider(s.options.filtered ? s.models : s.unprovided);
     JsonWriter w;
     if (!s.has_current) {  // createEmptyAnalytics
-        s.empty_document(w, start, end);
+        write_empty_dashboard(w, start, end);
         return w.take();
     }
     // Users and models whose summed requests are 0 are dropped (LiteMaaS); sorted by cost
@@ -374,6 +407,7 @@ std::string DashboardBuilder::document(std::string_view start, std::string_view 
 
     s.trends(w, int64_t(users.size()), prev_users);
     s.daily.end_array();
+    s.write_model_days();
     s.daily_models.end_array();
     w.key("dailyUsage"), w.number_text(s.daily.text());
     w.key("dailyModelUsage"), w.number_text(s.daily_models.text());

@@ -2,11 +2,21 @@
 // (docs/litemaas.md §5; differences L1, L3, L5-L9), built from the usage the adapter hands in
 // (already filtered, CONTRACT §5.2) and written as JSON text.
 //
-// How to use: for each cached day of both periods in date order, begin_day(); then hand in the
-// day's passing usage: user_usage() for every passing cell at the filters' level (both
-// periods); for current days also identity() of user entries, model_usage() (filtered: the
-// passing cells at model level or below; unfiltered: aggregated_by_model entries),
-// provider_usage() and key_usage() (key cells passing every filter). Then document().
+// How to use: for each row of both periods in date order, begin_day() (a cached day) or
+// begin_rollup() (a month rollup, CONTRACT §7); then hand in the row's passing usage:
+// user_usage() for every passing cell at the filters' level (both periods); for current rows
+// also identity() of user entries, own_provider() of aggregated_by_model entries with an own
+// "provider" string, model_usage() (filtered: the passing cells at model level or below;
+// unfiltered: aggregated_by_model entries), unfiltered provider_usage() (stored
+// aggregated_by_provider) or unprovided_model_usage() (aggregated_by_model of a day without
+// stored providers), and key_usage() (key cells passing every filter). A current rollup then
+// hands in its daily series: rollup_day() per cached day, rollup_day_model() per model of it.
+// Then document().
+//
+// A model's provider is ONE for the whole document (LiteMaaS derives it from the model name,
+// extractProviderFromModel): its latest own "provider" string in the requested range, else the
+// CONTRACT §5.3 name rule (docs/litemaas.md, "Provider of a model"). byProvider is summed by it
+// at the end.
 #pragma once
 
 #ifdef POSTGRES_H
@@ -38,12 +48,21 @@ public:
 
     // date: "YYYY-MM-DD"; current: the requested period (else the comparison period).
     void begin_day(int32_t day, std::string_view date, bool current);
+    // month: "YYYY-MM-DD" of its first day (named in overflow messages).
+    void begin_rollup(std::string_view month, bool current);
+    // One cached day of the current rollup: the sum of its user entries, then its models.
+    void rollup_day(std::string_view date, const EntryValues &users_total);
+    void rollup_day_model(std::string_view model, const EntryValues &v);
     void user_usage(std::string_view user, const EntryValues &v);
-    void identity(std::string_view user, const EntryValues &v);  // latest present value wins
-    // provider: the model's provider (CONTRACT §5.3 rule, resolved by the caller)
-    void model_usage(std::string_view model, std::string_view provider, const EntryValues &v);
+    // The entry's username/email/role: a non-empty username replaces all three (latest wins).
+    void identity(std::string_view user, const EntryValues &v);
+    void own_provider(std::string_view model, std::string_view provider);  // latest wins
+    void model_usage(std::string_view model, const EntryValues &v);
     void provider_usage(std::string_view provider, const EntryValues &v);
+    void unprovided_model_usage(std::string_view model, const EntryValues &v);
     void key_usage(std::string_view alias, std::string_view user, const EntryValues &v);
+    // The model's provider by the rule above, over the own_provider() calls so far.
+    std::string_view provider_of(std::string_view model) const;
 
     // The whole document; start/end are the request's dates.
     std::string document(std::string_view start, std::string_view end);

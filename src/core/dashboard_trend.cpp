@@ -116,4 +116,42 @@ TrendChange trend_change(std::string_view current, std::string_view previous)
     return {hundredths_text(q), dir};
 }
 
+void write_empty_dashboard(JsonWriter &w, std::string_view start, std::string_view end)
+{
+    w.begin_object();
+    w.key("period"), w.begin_object(), w.key("startDate"), w.string(start), w.key("endDate"), w.string(end);
+    w.end_object();
+    w.key("totalUsers"), w.integer(0);
+    w.key("activeUsers"), w.integer(0);
+    w.key("totalRequests"), w.integer(0);
+    w.key("totalTokens"), w.begin_object();
+    for (const char *k : {"total", "prompt", "completion"})
+        w.key(k), w.integer(0);
+    w.end_object();
+    w.key("totalCost"), w.begin_object(), w.key("total"), w.integer(0);
+    for (const char *k : {"byProvider", "byModel", "byUser"})
+        w.key(k), w.begin_object(), w.end_object();
+    w.end_object();
+    w.key("successRate"), w.integer(0);
+    w.key("averageLatency"), w.integer(0);
+    w.key("topMetrics"), w.begin_object();
+    for (const char *k : {"topUser", "topModel", "topApiKey"})
+        w.key(k), w.null();
+    w.end_object();
+    w.key("trends"), w.begin_object();
+    const char *names[][2] = {{"requestsTrend", "requests"},        {"costTrend", "cost"},
+                              {"usersTrend", "users"},              {"totalTokensTrend", "totalTokens"},
+                              {"promptTokensTrend", "promptTokens"}, {"completionTokensTrend", "completionTokens"}};
+    for (auto &n : names) {
+        w.key(n[0]), w.begin_object(), w.key("metric"), w.string(n[1]);
+        w.key("current"), w.integer(0), w.key("previous"), w.integer(0);
+        w.key("percentageChange"), w.integer(0), w.key("direction"), w.string("stable");
+        w.end_object();
+    }
+    w.end_object();
+    for (const char *k : {"dailyUsage", "dailyModelUsage", "topModels", "topUsers"})
+        w.key(k), w.begin_array(), w.end_array();
+    w.end_object();
+}
+
 }  // namespace ducache::core

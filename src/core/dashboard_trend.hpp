@@ -9,6 +9,8 @@
 #error "core is pure C++"
 #endif
 
+#include "core/json_writer.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -21,5 +23,8 @@ struct TrendChange {
 
 // current and previous: plain decimal text ("12", "-0.0450"), as numeric sums print.
 TrendChange trend_change(std::string_view current, std::string_view previous);
+
+// LiteMaaS's createEmptyAnalytics (no cached day in the range): zeros, empty maps and lists.
+void write_empty_dashboard(JsonWriter &w, std::string_view start, std::string_view end);
 
 }  // namespace ducache::core

@@ -63,7 +63,7 @@ struct RollupBuilder::Impl {
     Impl(std::pmr::memory_resource *mr, std::string month)
         : mr(mr), month(std::move(month)), label(this->month, day), users(mr), cells(mr), keys(mr), models(mr),
           model_users(mr), providers(mr), derived(mr), derived_models(mr), derived_users(mr), unprovided(mr),
-          buf(mr), day_total(mr)
+          buf(mr), day_total(mr), idents(mr)
     {
         daily.begin_object();
     }
@@ -87,6 +87,7 @@ struct RollupBuilder::Impl {
     Totals day_total;
     JsonWriter day_models;
     JsonWriter daily;
+    RollupIdentities idents;
 
     void add(Totals &t, const EntryValues &v, std::string_view what, std::string_view key)
     {
@@ -146,14 +147,13 @@ struct RollupBuilder::Impl {
             const Slot &s = users.agg.slots()[u];
             write_entry(w, users, u, s.key_view(), [&] {
                 auto ident = [&](const char *name, std::string_view v) {
-                    if (!v.empty()) {
-                        w.key(name);
-                        w.string(v);
-                    }
+                    if (!v.empty())
+                        w.key(name), w.string(v);
                 };
                 ident("username", s.totals.username);
                 ident("email", s.totals.email);
                 ident("role", s.totals.role);
+                idents.write_user(w, u);
                 if (!users.extra[u].flag)
                     return;
                 w.key("models");
@@ -206,6 +206,7 @@ struct RollupBuilder::Impl {
                     w.key("users");
                     write_set(w, model_users, x.first);
                 }
+                idents.write_model(w, m);
             });
         }
         w.end_object();
@@ -271,7 +272,7 @@ void RollupBuilder::begin_day(int day, bool stored_providers)
     s.day_models.begin_object();
 }
 
-uint32_t RollupBuilder::user(std::string_view user, const EntryValues &v)
+uint32_t RollupBuilder::user(std::string_view user, const EntryValues &v, const UserFacts &facts)
 {
     Impl &s = *impl_;
     bool fresh;
@@ -287,6 +288,7 @@ uint32_t RollupBuilder::user(std::string_view user, const EntryValues &v)
     keep(t.username, v.username);
     keep(t.email, v.email);
     keep(t.role, v.role);
+    s.idents.user(u, v.username, v.email, v.role, facts);
     s.day_users++;
     s.add(s.day_total, v, "aggregated_by_user", user);
     return u;
@@ -390,9 +392,11 @@ void RollupBuilder::model_has_users(uint32_t model)
         s.derived.extra[s.cur_derived].flag = true;
 }
 
-void RollupBuilder::model_user(uint32_t model, std::string_view user)
+void RollupBuilder::model_user(uint32_t model, std::string_view user, bool named)
 {
     Impl &s = *impl_;
+    if (named)
+        s.idents.model_user_named(model, user);
     std::string_view name = s.models.agg.slots()[model].key_view();
     bool fresh;
     uint32_t p = s.model_users.find(pair_key(s.buf, name, user), fresh);

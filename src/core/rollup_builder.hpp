@@ -6,13 +6,13 @@
 //
 // How to use, for each cached day of the month in date order:
 //   b.begin_day(day_of_month, stored_providers);   // stored: aggregated_by_provider non-empty
-//   u = b.user(U, values_with_identity);           // every aggregated_by_user entry
+//   u = b.user(U, values_with_identity, facts);    // every aggregated_by_user entry
 //     b.user_has_models(u);                        // its "models" is an object
 //     c = b.user_model(u, M, values);              // models[M]
 //       b.cell_has_keys(c);                        // models[M].api_keys is an object
 //       b.user_key(c, A, values, facts);           // api_keys[A]
 //   m = b.model(M, values, own_provider_or_null);  // every aggregated_by_model entry
-//     b.model_has_users(m); b.model_user(m, U);    // its "users" object and keys
+//     b.model_has_users(m); b.model_user(m, U, named);  // its "users" object and keys
 //   b.provider(P, values);                         // aggregated_by_provider entries (stored days)
 // then finish(). A bad sum throws core::Error (then the month gets no rollup).
 #pragma once
@@ -24,6 +24,7 @@
 #include "core/aggregator.hpp"
 #include "core/json_writer.hpp"
 #include "core/metrics.hpp"
+#include "core/rollup_identity.hpp"
 
 #include <cstdint>
 #include <memory_resource>
@@ -59,14 +60,16 @@ public:
     RollupBuilder &operator=(const RollupBuilder &) = delete;
 
     void begin_day(int day, bool stored_providers);
-    uint32_t user(std::string_view user, const EntryValues &v);
+    // facts: what filter options read of the entry (core/rollup_identity.hpp)
+    uint32_t user(std::string_view user, const EntryValues &v, const UserFacts &facts = {});
     void user_has_models(uint32_t user);
     uint32_t user_model(uint32_t user, std::string_view model, const EntryValues &v);
     void cell_has_keys(uint32_t cell);
     void user_key(uint32_t cell, std::string_view alias, const EntryValues &v, const KeyFacts &facts);
     uint32_t model(std::string_view model, const EntryValues &v, const std::string_view *own_provider);
     void model_has_users(uint32_t model);
-    void model_user(uint32_t model, std::string_view user);
+    // named: users[U] is an object with a non-empty string username
+    void model_user(uint32_t model, std::string_view user, bool named = false);
     void provider(std::string_view provider, const EntryValues &v);
 
     // Called every 1024 entries while finish() writes the documents (the adapter checks for

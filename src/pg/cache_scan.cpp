@@ -58,7 +58,7 @@ DateADT add_months(DateADT first, int n)
     return date2j(year, k - year * 12 + 1, 1) - POSTGRES_EPOCH_JDATE;
 }
 
-// "p.a, p.b" from "a, b" (trusted constant column lists).
+// "p.a, p.b" from "a, b" (trusted constant column lists; NULL::type stays as it is).
 const char *prefixed(const char *prefix, const char *columns)
 {
     StringInfoData out;
@@ -72,7 +72,10 @@ const char *prefixed(const char *prefix, const char *columns)
         const char *e = p;
         while (*e && *e != ',' && *e != ' ')
             e++;
-        appendStringInfo(&out, "%s%s.%.*s", out.len ? ", " : "", prefix, int(e - p), p);
+        // "NULL::jsonb": a column one side of a rollup scan does not have
+        bool constant = strncmp(p, "NULL", 4) == 0;
+        appendStringInfo(&out, "%s%s%s%.*s", out.len ? ", " : "", constant ? "" : prefix, constant ? "" : ".",
+                         int(e - p), p);
         p = e;
     }
     return out.data;

@@ -1,72 +1,62 @@
 // ducache_dashboard(start, end, filters) -> jsonb: LiteMaaS's /analytics document. One scan
-// over the comparison period and the range (each row read once); per day the usage cells are
-// walked by pg/cell_walker.hpp and handed to core::DashboardBuilder, which writes the document.
+// per period (the comparison period, then the range: both in the statement's snapshot); per
+// row the usage cells are walked by pg/cell_walker.hpp and handed to core::DashboardBuilder,
+// which writes the document.
+//
+// Rollups (CONTRACT §7): each whole month inside a period is read from its fresh rollup (user
+// entries with their "~identity", aggregated_by_model, the stored providers, models_unprovided
+// and the "daily" series) — except the range of a filtered call, read from the days: its daily
+// series need each day's passing cells, which a rollup does not keep per day. (A filtered
+// call's comparison period needs only the passing totals and users: rollups serve it.)
+//
+// A model's provider is one for the whole document: its latest own "provider" string in the
+// range, else the name rule (core/dashboard.hpp). A provider filter needs it before the first
+// cell is read, so with providerIds the range's aggregated_by_model is read first for it.
+#include "core/error.hpp"  // before any PostgreSQL header (pg/rollup_retry.hpp needs it)
 #include "core/aggregator.hpp"
-#include "core/entry_rules.hpp"
-#include "core/number.hpp"
 #include "core/dashboard.hpp"
 #include "core/dashboard_filters.hpp"
-#include "core/filters.hpp"
 #include "core/entry_rules.hpp"
+#include "core/filters.hpp"
 
-#include "pg/cache_table.hpp"
-#include "pg/cell_walker.hpp"
+#include "pg/rollup_retry.hpp"
 #include "pg/boundary.hpp"
 #include "pg/coordinator_forward.hpp"
 #include "pg/cache_scan.hpp"
+#include "pg/cache_table.hpp"
+#include "pg/cell_walker.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/dashboard_filters.hpp"
+#include "pg/date_text.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_text.hpp"
-#include "pg/srf_output.hpp"
-#include "pg/date_text.hpp"
-
-#include <functional>
-#include <map>
+#include "pg/rollup_access.hpp"
 
 namespace {
 
 using namespace ducache;
 using namespace ducache::pg;
 
-// Model -> its own "provider" string (latest day read wins), for the §5.3 rule.
-class ModelProviders {
-public:
-    explicit ModelProviders(std::pmr::memory_resource *mr) : mr_(mr), own_(mr) {}
-    // Reads the day's aggregated_by_model entries' own "provider" strings.
-    void read_day(const Jsonb *models, const InputRow &day)
-    {
-        if (models == nullptr)
-            return;
-        if (!JsonContainerIsObject(&models->root) || JsonContainerIsScalar(&models->root))
-            throw_bad_shape(day, "it is not a JSON object");
-        ObjectWalker walk(&models->root);
-        JsonbItem k, v;
-        while (walk.next(k, v)) {
-            if (!item_is_object(v))
-                continue;
-            JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(v.data));
-            int32 at = find_member(entry, "provider");
-            if (at < 0 || entry.kind(uint32(at)) != core::ValueKind::string)
-                continue;
-            std::string_view model(k.data, k.len), provider = entry.text(uint32(at));
-            auto it = own_.find(model);
-            if (it == own_.end())
-                own_.emplace(std::pmr::string(model, mr_), std::pmr::string(provider, mr_));
-            else if (it->second != provider)
-                it->second.assign(provider);
-        }
+// f(model, provider) for every aggregated_by_model entry with an own string "provider" (a day's
+// or, in a rollup, the month's latest).
+template <typename F>
+void own_providers(const Jsonb *models, const InputRow &row, F &&f)
+{
+    if (models == nullptr)
+        return;
+    if (!JsonContainerIsObject(&models->root) || JsonContainerIsScalar(&models->root))
+        throw_bad_shape(row, "it is not a JSON object");
+    ObjectWalker walk(&models->root);
+    JsonbItem k, v;
+    while (walk.next(k, v)) {
+        if (!item_is_object(v))
+            continue;
+        JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(v.data));
+        int32 at = find_member(entry, "provider");
+        if (at >= 0 && entry.kind(uint32(at)) == core::ValueKind::string)
+            f(std::string_view(k.data, k.len), entry.text(uint32(at)));
     }
-    std::string_view of(std::string_view model) const
-    {
-        auto it = own_.find(model);
-        return it == own_.end() ? core::provider_from_name(model) : std::string_view(it->second);
-    }
-
-private:
-    std::pmr::memory_resource *mr_;
-    std::pmr::map<std::pmr::string, std::pmr::string, std::less<>> own_;
-};
+}
 
 bool nonempty_object(const Jsonb *j)
 {
@@ -74,9 +64,56 @@ bool nonempty_object(const Jsonb *j)
            JsonContainerSize(&j->root) > 0;
 }
 
-}  // namespace
+// A rollup user entry's "~identity" (core/rollup_identity.hpp) as the day entry's own strings.
+void rollup_identity(const JsonbObjectView &entry, EntryValues &out)
+{
+    out.username = out.email = out.role = {};
+    int32 at = find_member(entry, "~identity");
+    if (at >= 0 && entry.kind(uint32(at)) == core::ValueKind::object)
+        read_identity(entry.object(uint32(at)), out);
+}
 
-DUCACHE_FUNCTION(ducache_dashboard)
+// A rollup's "daily" {"d": {"users", "metrics", "models": {M: {"metrics"}}}}, in day order.
+void rollup_daily(const Jsonb *daily, const ScanRow &r, core::DashboardBuilder &b)
+{
+    InputRow ctx{r.date, r.base, "daily", nullptr, false};  // its entries carry no "~days"
+    if (daily == nullptr)
+        throw_bad_shape(ctx, "a rollup has no daily summaries");
+    JsonbItem days[32] = {};
+    bool seen[32] = {};
+    ObjectWalker walk(&daily->root);
+    JsonbItem k, v;
+    while (walk.next(k, v)) {
+        int d = 0;
+        for (uint32 i = 0; i < uint32(k.len); i++)
+            d = (k.data[i] >= '0' && k.data[i] <= '9' && d < 100) ? d * 10 + (k.data[i] - '0') : 100;
+        if (k.len == 0 || d < 1 || d > 31 || !item_is_object(v))
+            throw_bad_shape(ctx, "a daily key is not a day of the month");
+        days[d] = v;
+        seen[d] = true;
+    }
+    EntryValues values;
+    for (int d = 1; d <= 31; d++) {
+        if (!seen[d])
+            continue;
+        read_entry(days[d], ctx, "metrics", false, values);
+        b.rollup_day(date_text(r.date + d - 1), values);
+        JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(days[d].data));
+        int32 at = find_member(entry, "models");
+        if (at < 0 || entry.kind(uint32(at)) != core::ValueKind::object)
+            continue;
+        JsonbObjectView models = entry.object(uint32(at));
+        ObjectWalker mwalk(models.walker().container());
+        JsonbItem mk, mv;
+        while (mwalk.next(mk, mv)) {
+            std::string_view model(mk.data, mk.len);
+            read_entry(mv, ctx, model, false, values);
+            b.rollup_day_model(model, values);
+        }
+    }
+}
+
+Datum dashboard(FunctionCallInfo fcinfo)
 {
     ducache::pg::refuse_on_coordinator(fcinfo, "ducache_dashboard");  // not coordinator-aware yet
     DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
@@ -100,75 +137,114 @@ DUCACHE_FUNCTION(ducache_dashboard)
         options.filtered = filtered;
         options.user_filter = cells.users.active();
         core::DashboardBuilder b(&memory, options);
-        ModelProviders providers(&memory);
+        const RollupAccess access = rollup_access(fcinfo);
+        auto note_provider = [&](std::string_view m, std::string_view p) { b.own_provider(m, p); };
+        // The models' providers first when a provider filter needs them (see above).
+        const bool providers_first = flt.providers.active();
+        if (providers_first) {
+            CacheScan scan(table, "aggregated_by_model", "aggregated_by_model", 1, start, end, access);
+            ScanRow r;
+            const Jsonb *models = nullptr;
+            while (scan.next(r, &models))
+                own_providers(models, InputRow{r.date, r.base, "aggregated_by_model", nullptr, r.rollup}, note_provider);
+            scan.finish();
+        }
         auto provider_passes = [&](const Cell &c) {
-            return !flt.providers.active() || flt.providers.contains(providers.of(c.model));
+            return !flt.providers.active() || flt.providers.contains(b.provider_of(c.model));
         };
 
-        CacheScan scan(table, "aggregated_by_user, aggregated_by_model, aggregated_by_provider", 3, prev_start, end);
-        DateADT date;
-        const Jsonb *cols[3] = {};
-        int day = 0;
         EntryValues ident;
-        while (scan.next(date, cols)) {
-            const bool current = date >= start;
-            InputRow users_ctx{date, day, "aggregated_by_user"};
-            InputRow models_ctx{date, day, "aggregated_by_model"};
-            InputRow providers_ctx{date, day++, "aggregated_by_provider"};
-            providers.read_day(cols[1], models_ctx);
-            b.begin_day(day, date_text(date), current);
-            if (!current) {  // the comparison period needs only the totals and the user count
-                walk_cells(cols[0], users_ctx, cells, level, [&](const Cell &c) {
-                    if (provider_passes(c))
+        for (const bool current : {false, true}) {
+            // Days: the three documents. Rollups: the same three, then models_unprovided, daily.
+            // The comparison period: only the users (and a day's models, checked as in the range).
+            CacheScan scan = current
+                ? CacheScan(table, "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb",
+                            "aggregated_by_user, aggregated_by_model, aggregated_by_provider, models_unprovided, daily", 5,
+                            start, end, filtered ? RollupAccess() : access)
+                : CacheScan(table, "aggregated_by_user, aggregated_by_model", "aggregated_by_user, NULL::jsonb", 2,
+                            prev_start, start - 1, access);
+            ScanRow r;
+            const Jsonb *cols[5] = {};
+            while (scan.next(r, cols)) {
+                InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
+                InputRow models_ctx{r.date, r.base, "aggregated_by_model", nullptr, r.rollup};
+                InputRow providers_ctx{r.date, r.base, "aggregated_by_provider", nullptr, r.rollup};
+                if (r.rollup)
+                    b.begin_rollup(date_text(r.date), current);
+                else
+                    b.begin_day(r.base, date_text(r.date), current);
+                if (!current) {  // the comparison period needs only the totals and the user count
+                    if (!r.rollup)  // its models are not read, but refused as in the range
+                        own_providers(cols[1], models_ctx, [](std::string_view, std::string_view) {});
+                    walk_cells(cols[0], users_ctx, cells, level, [&](const Cell &c) {
+                        if (provider_passes(c))
+                            b.user_usage(c.user, c.values);
+                    });
+                    continue;
+                }
+                if (!providers_first)
+                    own_providers(cols[1], models_ctx, note_provider);
+                // The passing usage (and, at model or key level, the model figures and key cells).
+                walk_cells(
+                    cols[0], users_ctx, cells, level,
+                    [&](const Cell &c) {
+                        if (!provider_passes(c))
+                            return;
                         b.user_usage(c.user, c.values);
+                        if (filtered && level != core::CellLevel::user)
+                            b.model_usage(c.model, c.values);
+                        if (level == core::CellLevel::key)
+                            b.key_usage(c.key, c.user, c.values);
+                    },
+                    [&](std::string_view user, const JsonbObjectView &entry) {
+                        if (r.rollup)
+                            rollup_identity(entry, ident);
+                        else
+                            read_identity(entry, ident);
+                        b.identity(user, ident);
+                    });
+                // Only a user filter: the model figures come from the passing users' models (L7).
+                if (filtered && level == core::CellLevel::user)
+                    walk_cells(cols[0], users_ctx, cells, core::CellLevel::model,
+                               [&](const Cell &c) { b.model_usage(c.model, c.values); });
+                // The top API key (L5): key cells passing every filter.
+                if (level != core::CellLevel::key)
+                    walk_cells(cols[0], users_ctx, cells, core::CellLevel::key, [&](const Cell &c) {
+                        if (provider_passes(c))
+                            b.key_usage(c.key, c.user, c.values);
+                    });
+                if (filtered)
+                    continue;
+                // Unfiltered model figures: aggregated_by_model as stored; providers from
+                // aggregated_by_provider when it is a non-empty object, else from the models (L3).
+                const bool stored_providers = r.rollup ? false : nonempty_object(cols[2]);
+                for_each_entry(cols[1], models_ctx, false, [&](std::string_view model, const EntryValues &v, uint32) {
+                    b.model_usage(model, v);
+                    if (!r.rollup && !stored_providers)
+                        b.unprovided_model_usage(model, v);
                 });
-                continue;
+                if (stored_providers || r.rollup)  // a rollup: the stored days' sums (or NULL)
+                    for_each_entry(cols[2], providers_ctx, false,
+                                   [&](std::string_view p, const EntryValues &v, uint32) { b.provider_usage(p, v); });
+                if (r.rollup) {  // the other days' models, and the daily series
+                    InputRow unprovided_ctx{r.date, r.base, "models_unprovided", nullptr, true};
+                    for_each_entry(cols[3], unprovided_ctx, false, [&](std::string_view model, const EntryValues &v,
+                                                                       uint32) { b.unprovided_model_usage(model, v); });
+                    rollup_daily(cols[4], r, b);
+                }
             }
-            // The passing usage (and, at model or key level, the model figures and key cells).
-            walk_cells(
-                cols[0], users_ctx, cells, level,
-                [&](const Cell &c) {
-                    if (!provider_passes(c))
-                        return;
-                    b.user_usage(c.user, c.values);
-                    if (filtered && level != core::CellLevel::user)
-                        b.model_usage(c.model, providers.of(c.model), c.values);
-                    if (level == core::CellLevel::key)
-                        b.key_usage(c.key, c.user, c.values);
-                },
-                [&](std::string_view user, const JsonbObjectView &entry) {
-                    read_identity(entry, ident);
-                    b.identity(user, ident);
-                });
-            // Only a user filter: the model figures come from the passing users' models (L7).
-            if (filtered && level == core::CellLevel::user)
-                walk_cells(cols[0], users_ctx, cells, core::CellLevel::model, [&](const Cell &c) {
-                    b.model_usage(c.model, providers.of(c.model), c.values);
-                });
-            // The top API key (L5): key cells passing every filter.
-            if (level != core::CellLevel::key)
-                walk_cells(cols[0], users_ctx, cells, core::CellLevel::key, [&](const Cell &c) {
-                    if (provider_passes(c))
-                        b.key_usage(c.key, c.user, c.values);
-                });
-            if (filtered)
-                continue;
-            // Unfiltered model figures: aggregated_by_model as stored; providers from
-            // aggregated_by_provider when it is a non-empty object, else derived (L3).
-            const bool stored_providers = nonempty_object(cols[2]);
-            for_each_entry(cols[1], models_ctx, false, [&](std::string_view model, const EntryValues &v, uint32) {
-                std::string_view p = providers.of(model);
-                b.model_usage(model, p, v);
-                if (!stored_providers)
-                    b.provider_usage(p, v);
-            });
-            if (stored_providers)
-                for_each_entry(cols[2], providers_ctx, false,
-                               [&](std::string_view p, const EntryValues &v, uint32) { b.provider_usage(p, v); });
+            scan.finish();
         }
-        scan.finish();
         result = jsonb_from_text(b.document(start_text, end_text), caller);
     }
     delete_context(work);
     PG_RETURN_DATUM(result);
+}
+
+}  // namespace
+
+// Through with_days_retry: an error met while summing rollups is the days' own (pg/rollup_retry.hpp).
+DUCACHE_FUNCTION(ducache_dashboard)
+{
+    return ducache::pg::with_days_retry([&] { return dashboard(fcinfo); });
 }

@@ -1,6 +1,10 @@
 // ducache_filter_options(start, end) -> jsonb: LiteMaaS's GET /filter-options document. The
 // adapter only walks aggregated_by_model (model names, own "provider", users[U] entries with a
 // username) and aggregated_by_user (identity); the document is core/filter_options.*'s.
+// Whole months come from their fresh rollups (CONTRACT §7): model names and latest own
+// providers as the days give them, and the identity facts core/rollup_identity.hpp keeps
+// ("~named" users of a model, a user's "~listed" identity and "~seen").
+#include "core/error.hpp"  // before any PostgreSQL header (pg/rollup_retry.hpp needs it)
 #include "core/aggregator.hpp"
 #include "core/entry_rules.hpp"
 #include "core/number.hpp"
@@ -9,6 +13,8 @@
 #include "core/filters.hpp"
 #include "core/object_view.hpp"
 
+#include "pg/rollup_retry.hpp"
+#include "pg/rollup_access.hpp"
 #include "pg/cache_table.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_object_view.hpp"
@@ -61,6 +67,15 @@ void read_models(const Jsonb *models, const InputRow &day, core::FilterOptionsBu
         std::string_view provider;
         bool own = string_member(entry, "provider", provider);
         b.model(model, own ? &provider : nullptr);
+        if (day.rollup) {  // the users a day listed with a username
+            int32 at = find_member(entry, "~named");
+            if (at < 0 || entry.kind(uint32(at)) != core::ValueKind::object)
+                continue;
+            JsonbObjectView named = entry.object(uint32(at));
+            for (uint32 i = 0; i < named.size(); i++)
+                b.user_seen(named.key(i));
+            continue;
+        }
         int32 users_at = find_member(entry, "users");
         if (users_at < 0 || entry.kind(uint32(users_at)) != core::ValueKind::object)
             continue;
@@ -90,6 +105,19 @@ void read_users(const Jsonb *users, const InputRow &day, core::FilterOptionsBuil
             continue;
         std::string_view user(k.data, k.len);
         JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(v.data));
+        if (day.rollup) {  // the latest listed identity of the month, and whether it was seen
+            if (find_member(entry, "~seen") >= 0)
+                b.user_seen(user);
+            int32 at = find_member(entry, "~listed");
+            if (at < 0 || entry.kind(uint32(at)) != core::ValueKind::object)
+                continue;
+            JsonbObjectView listed = entry.object(uint32(at));
+            std::string_view name, email;
+            bool has_name = string_member(listed, "username", name);
+            bool has_email = string_member(listed, "email", email);
+            b.identity(user, has_name ? &name : nullptr, has_email ? &email : nullptr);
+            continue;
+        }
         if (find_member(entry, "username") < 0)
             continue;
         std::string_view name, email;
@@ -101,9 +129,7 @@ void read_users(const Jsonb *users, const InputRow &day, core::FilterOptionsBuil
     }
 }
 
-}  // namespace
-
-DUCACHE_FUNCTION(ducache_filter_options)
+Datum filter_options(FunctionCallInfo fcinfo)
 {
     ducache::pg::refuse_on_coordinator(fcinfo, "ducache_filter_options");  // not coordinator-aware yet
     DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
@@ -115,13 +141,13 @@ DUCACHE_FUNCTION(ducache_filter_options)
     {
         ContextResource memory(work);
         core::FilterOptionsBuilder b(&memory);
-        CacheScan scan(table, "aggregated_by_model, aggregated_by_user", 2, start, end);
-        DateADT date;
+        CacheScan scan(table, "aggregated_by_model, aggregated_by_user", "aggregated_by_model, aggregated_by_user", 2,
+                       start, end, rollup_access(fcinfo));
+        ScanRow r;
         const Jsonb *cols[2] = {};
-        int day = 0;
-        while (scan.next(date, cols)) {
-            InputRow models_ctx{date, day, "aggregated_by_model"};
-            InputRow users_ctx{date, day++, "aggregated_by_user"};
+        while (scan.next(r, cols)) {
+            InputRow models_ctx{r.date, r.base, "aggregated_by_model", nullptr, r.rollup};
+            InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
             read_models(cols[0], models_ctx, b);
             read_users(cols[1], users_ctx, b);
         }
@@ -130,4 +156,12 @@ DUCACHE_FUNCTION(ducache_filter_options)
     }
     delete_context(work);
     PG_RETURN_DATUM(result);
+}
+
+}  // namespace
+
+// Through with_days_retry: an error met while reading rollups is the days' own (pg/rollup_retry.hpp).
+DUCACHE_FUNCTION(ducache_filter_options)
+{
+    return ducache::pg::with_days_retry([&] { return filter_options(fcinfo); });
 }

@@ -87,7 +87,13 @@ void feed_rollup_day(core::RollupBuilder &b, DateADT date, int day_of_month, con
     InputRow uctx{date, 0, "aggregated_by_user"};
     for_each_entry_item(users, uctx, true,
                         [&](std::string_view user, const EntryValues &v, uint32, const JsonbItem &item) {
-                            uint32_t slot = b.user(user, v);
+                            // As ducache_filter_options reads the entry (pg/filter_options.cpp).
+                            JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+                            core::UserFacts facts;
+                            facts.listed = find_member(entry, "username") >= 0;
+                            facts.name_is_string = string_member(entry, "username", facts.name);
+                            facts.email_is_string = string_member(entry, "email", facts.email);
+                            uint32_t slot = b.user(user, v, facts);
                             feed_cells(b, slot, user, item, uctx);
                         });
     InputRow mctx{date, 0, "aggregated_by_model"};
@@ -104,8 +110,15 @@ void feed_rollup_day(core::RollupBuilder &b, DateADT date, int day_of_month, con
                             JsonbObjectView u = entry.object(uint32(at));
                             ObjectWalker walk(u.walker().container());
                             JsonbItem k, val;
-                            while (walk.next(k, val))
-                                b.model_user(m, std::string_view(k.data, k.len));
+                            while (walk.next(k, val)) {
+                                // named: as ducache_filter_options lists model users
+                                std::string_view name;
+                                bool named = item_is_object(val) &&
+                                             string_member(JsonbObjectView(reinterpret_cast<const JsonbContainer *>(val.data)),
+                                                           "username", name) &&
+                                             !name.empty();
+                                b.model_user(m, std::string_view(k.data, k.len), named);
+                            }
                         });
     if (stored) {
         InputRow pctx{date, 0, "aggregated_by_provider"};

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal, ROUND_HALF_UP
 
 from litemaas_cells import (UNKNOWN_USER_ID, Filters, add, in_range, key_cells, load_rows, metrics,
-                            obj, passing, provider_rule, providers_of, to_json, zero)
+                            obj, passing, providers_of, to_json, zero)
 
 STABILITY_THRESHOLD = Decimal("1.0")  # ADMIN_ANALYTICS_TREND_STABILITY_THRESHOLD default
 PRECISION = Decimal("0.01")           # ADMIN_ANALYTICS_TREND_PRECISION default 2
@@ -33,6 +33,9 @@ def identity(days, uid):
 def aggregate(days, flt):
     """aggregateDailyData + calculateTotals, over the passing cells of CONTRACT §5.2."""
     by_user, by_model, by_provider, total = {}, {}, {}, zero()
+    # A model's provider, one for the whole document: its latest own "provider" in the range,
+    # else the name rule (docs/litemaas.md, "Provider of a model"; LiteMaaS derives it from the
+    # name alone, so a model never has two).
     prov = providers_of(days)
     for d in days:
         for uid, _e, _m, _a, _n, m in passing(d, flt):
@@ -51,8 +54,8 @@ def aggregate(days, flt):
                     add(by_provider.setdefault(p, zero()), metrics(obj(e)))
             else:  # L3: LiteMaaS writes {} here, so byProvider was always empty; derive (§5.3)
                 for model, e in obj(d.get("aggregated_by_model")).items():
-                    add(by_provider.setdefault(provider_rule(model, obj(e).get("provider")), zero()),
-                        metrics(obj(e)))
+                    # one provider per model for the document (LiteMaaS: extractProviderFromModel)
+                    add(by_provider.setdefault(prov(model), zero()), metrics(obj(e)))
     # LiteMaaS drops users and models whose summed api_requests is 0 (kept: it is deliberate)
     by_user = {u: m for u, m in by_user.items() if m["requests"] != 0}
     by_model = {k: m for k, m in by_model.items() if m["requests"] != 0}

@@ -65,7 +65,6 @@ def diff(a, b, path="$"):
 
 def main():
     rows = load_rows(sys.argv[1])
-    prov = providers_of(rows)
     models = sorted({m for r in rows for m in obj(r.get("aggregated_by_model"))})
     users = sorted({u for r in rows for u in obj(r.get("aggregated_by_user"))})
     real = [u for u in users if not u.startswith("00000000")]
@@ -86,6 +85,7 @@ def main():
     for i, (s, e, f) in enumerate(cases):
         ref_f = dict(f)
         if "providerIds" in f:  # the equivalent model filter (a sentinel when no model matches)
+            prov = providers_of([r for r in rows if s <= str(r["date"]) <= e])  # the range's latest
             keep = [m for m in models if prov(m) in f["providerIds"] and m in (f.get("modelIds") or models)]
             ref_f["modelIds"] = keep or ["\x00 no model"]
             del ref_f["providerIds"]

@@ -87,12 +87,12 @@ TEST(Dashboard, TotalsTopListsTrendsAndDailySeries)
     b.user_usage("u1", usage(2, "0.10"));
     b.user_usage(kUnknownUserId, usage(3, "5"));
     b.user_usage("u0", usage(0, "0"));  // zero requests: dropped from users
-    b.model_usage("openai/gpt", "openai", usage(5, "5.10"));
+    b.model_usage("openai/gpt", usage(5, "5.10"));
     b.provider_usage("openai", usage(5, "5.10"));
     b.key_usage("k1", "u1", usage(2, "0.10"));
     b.begin_day(2, "2025-03-02", true);
     b.user_usage("u1", usage(1, "0.05", 0));
-    b.model_usage("m2", "unknown", usage(1, "0.05", 0));
+    b.model_usage("m2", usage(1, "0.05", 0));
     b.provider_usage("unknown", usage(1, "0.05", 0));
     std::string doc = b.document("2025-03-01", "2025-03-02");
     EXPECT_TRUE(has(doc, "\"totalUsers\":2,\"activeUsers\":2,\"totalRequests\":6")) << doc;
@@ -132,7 +132,7 @@ TEST(Dashboard, UserFilterDropsUnknownFromTopUsersAndNoPreviousIsStable)
     DashboardBuilder b(std::pmr::get_default_resource(), o);
     b.begin_day(1, "2025-03-01", true);
     b.user_usage(kUnknownUserId, usage(3, "5"));
-    b.model_usage("m", "unknown", usage(3, "5"));
+    b.model_usage("m", usage(3, "5"));
     std::string doc = b.document("2025-03-01", "2025-03-01");
     EXPECT_TRUE(has(doc, "\"topUsers\":[]")) << doc;
     EXPECT_TRUE(has(doc, "\"topUser\":null")) << doc;
