@@ -55,6 +55,8 @@ ISOLATION = $(basename $(notdir $(sort $(wildcard specs/*.spec))))
 # libpq: writes through a coordinator talk to the shards directly (two-phase commit; see
 # docs/scale-out-writes.md), as dblink does.
 PG_CPPFLAGS = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir)
+# The version this library belongs to: month rollups are read only when it is the installed one.
+PG_CPPFLAGS += -DDUCACHE_LIBRARY_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra -Wno-register -Wno-unused-parameter \
               -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK = -lstdc++ -L$(shell $(PG_CONFIG) --libdir) -lpq

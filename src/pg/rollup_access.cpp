@@ -7,7 +7,13 @@
 #include "pg/settings.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rls.h"
@@ -15,6 +21,32 @@ extern "C" {
 }
 
 namespace ducache::pg {
+
+namespace {
+
+// Rollups are read only by the library of the installed version. A newer library loaded before
+// ALTER EXTENSION ducache UPDATE could otherwise read rollups an older one built, without the
+// fields it needs (the update itself logs every older rollup as changed). PostgreSQL calls
+// only: runs inside a pg_call body.
+bool installed_version_is_ours()
+{
+    Relation rel = table_open(ExtensionRelationId, AccessShareLock);
+    ScanKeyData key;
+    ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ, CStringGetDatum("ducache"));
+    SysScanDesc scan = systable_beginscan(rel, ExtensionNameIndexId, true, nullptr, 1, &key);
+    HeapTuple tuple = systable_getnext(scan);
+    bool ours = false;
+    if (HeapTupleIsValid(tuple)) {
+        bool isnull;
+        Datum v = heap_getattr(tuple, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+        ours = !isnull && strcmp(text_to_cstring(DatumGetTextPP(v)), DUCACHE_LIBRARY_VERSION) == 0;
+    }
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
+    return ours;
+}
+
+}  // namespace
 
 RollupAccess rollup_access(FunctionCallInfo fcinfo)
 {
@@ -28,6 +60,8 @@ RollupAccess rollup_access(FunctionCallInfo fcinfo)
         Oid changes = get_relname_relid("ducache_rollup_changes", nsp);
         if (!OidIsValid(table) || !OidIsValid(rollups) || !OidIsValid(changes))
             return;  // a 0.2 install running this library: no rollups yet
+        if (!installed_version_is_ours())
+            return;
         // The caller reads every row: table-level SELECT (not just some columns) and no
         // row-level security that applies to them (RLS_NONE_ENV, e.g. the owner of a table
         // with RLS enabled, is refused too: a rollup holds every row).
