@@ -5,6 +5,7 @@
 // compares them with the stored ones and hands the days that differ to the batched writer.
 #include "core/rebuild_model.hpp"
 
+#include "pg/coordinator_forward.hpp"
 #include "pg/cache_table.hpp"
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
@@ -69,6 +70,7 @@ DUCACHE_FUNCTION(ducache_rebuild)
 {
     DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
     check_date_range(start, end);
+    refuse_on_coordinator(fcinfo, "ducache_rebuild");  // the raw data is on the shards
     init_materialized_srf(fcinfo);
     Oid table = cache_table_oid(fcinfo);
     const char *table_name = cache_table_name(fcinfo);
