@@ -21,17 +21,7 @@ path=$(val $fresh "SELECT path FROM pg_extension_update_paths('ducache') WHERE s
 
 for kind in created adopted; do
     db=ducache_upgrade_$kind
-    fresh_db $db
-    if [ $kind = adopted ]; then
-        # LiteMaaS's own DDL (updated_at, no cached_at), made before ducache exists.
-        q -d $db -c "CREATE TABLE daily_usage_cache (date date PRIMARY KEY, raw_data jsonb NOT NULL DEFAULT '{}',
-                       aggregated_by_user jsonb, aggregated_by_model jsonb, aggregated_by_provider jsonb,
-                       total_metrics jsonb, updated_at timestamptz NOT NULL DEFAULT now(),
-                       is_complete boolean NOT NULL DEFAULT true)"
-    fi
-    q -d $db -c "CREATE EXTENSION ducache VERSION '0.1.0'"
-    v=$(val $db "SELECT extversion FROM pg_extension WHERE extname = 'ducache'")
-    [ "$v" = 0.1.0 ] || fail "$kind: not at 0.1.0"
+    install_at $db $kind 0.1.0
     fill_rows $db
     before=$(rows_md5 $db)
     indexes_before=$(indexes $db)

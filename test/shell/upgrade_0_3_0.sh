@@ -40,17 +40,7 @@ SQL
 
 for kind in created adopted; do
     db=ducache_upgrade3_$kind
-    fresh_db $db
-    if [ $kind = adopted ]; then
-        # LiteMaaS's own DDL (updated_at, no cached_at), made before ducache exists.
-        q -d $db -c "CREATE TABLE daily_usage_cache (date date PRIMARY KEY, raw_data jsonb NOT NULL DEFAULT '{}',
-                       aggregated_by_user jsonb, aggregated_by_model jsonb, aggregated_by_provider jsonb,
-                       total_metrics jsonb, updated_at timestamptz NOT NULL DEFAULT now(),
-                       is_complete boolean NOT NULL DEFAULT true)"
-    fi
-    q -d $db -c "CREATE EXTENSION ducache VERSION '0.3.0'"
-    v=$(val $db "SELECT extversion FROM pg_extension WHERE extname = 'ducache'")
-    [ "$v" = 0.3.0 ] || fail "$kind: not at 0.3.0"
+    install_at $db $kind 0.3.0
     fill_rows $db
     built=$(val $db "SELECT count(*) FROM ducache_refresh_rollups('2023-01-01', '2023-12-31') WHERE action = 'refreshed'")
     [ "$built" -ge 2 ] || fail "$kind: only $built months built at 0.3.0"

@@ -9,6 +9,22 @@ val() { psql -X -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 fresh_db() { psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"; }
 
+# A database at ducache VERSION_FROM: `created` lets CREATE EXTENSION make the table, `adopted`
+# makes LiteMaaS's own table first (updated_at, no cached_at), as LiteMaaS does before ducache.
+install_at() {   # db kind version
+    local db=$1 kind=$2 from=$3 v
+    fresh_db "$db"
+    if [ "$kind" = adopted ]; then
+        q -d "$db" -c "CREATE TABLE daily_usage_cache (date date PRIMARY KEY, raw_data jsonb NOT NULL DEFAULT '{}',
+                       aggregated_by_user jsonb, aggregated_by_model jsonb, aggregated_by_provider jsonb,
+                       total_metrics jsonb, updated_at timestamptz NOT NULL DEFAULT now(),
+                       is_complete boolean NOT NULL DEFAULT true)"
+    fi
+    q -d "$db" -c "CREATE EXTENSION ducache VERSION '$from'"
+    v=$(val "$db" "SELECT extversion FROM pg_extension WHERE extname = 'ducache'")
+    [ "$v" = "$from" ] || fail "$kind: not at $from"
+}
+
 # The extension's objects with their signatures and results, in a stable order.
 objects() {
     psql -X -At -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
