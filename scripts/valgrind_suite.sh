@@ -33,7 +33,7 @@ if [ ${#tests[@]} = 0 ]; then
 fi
 VG=$DUCACHE_SANDBOX/valgrind-suite
 PORT=$((DUCACHE_PGPORT + 1))
-rm -rf "$VG" && mkdir -p "$VG/run"
+rm -rf "$VG" && mkdir -p "$VG/run" "$VG/out"
 [ "$(id -u)" = 0 ] && chown -R "$(pg_owner)" "$VG"
 init_cluster "$VG/data" "$VG/run" "$PORT" 128MB
 log "postmaster under valgrind on port $PORT"
@@ -47,8 +47,9 @@ for _ in $(seq 1 300); do
 done
 started=$(date +%s)
 log "tests: ${tests[*]}"
+# Its own output directory: the test command runs this beside the main pg_regress run.
 regress_out=$(make -C "$REPO" -s installcheck PGHOST="$VG/run" PGPORT="$PORT" PGUSER=postgres \
-              REGRESS="${tests[*]}" ISOLATION= 2>&1 || true)
+              REGRESS="${tests[*]}" ISOLATION= EXTRA_REGRESS_OPTS="--outputdir=$VG/out" 2>&1 || true)
 echo "$regress_out" | grep -E '\.\.\. ' || true
 echo "suite under valgrind: $(( $(date +%s) - started )) s"
 as_owner "$PGBIN/pg_ctl" -D "$VG/data" -m fast -w -t 300 stop >/dev/null || true
@@ -56,7 +57,7 @@ sleep 2
 ok=$(echo "$regress_out" | grep -cE '\.\.\. ok' || true)
 if [ "$ok" != ${#tests[@]} ]; then
     echo "only $ok of ${#tests[@]} tests passed under valgrind"
-    [ -s "$REPO/regression.diffs" ] && head -n 100 "$REPO/regression.diffs"
+    [ -s "$VG/out/regression.diffs" ] && head -n 100 "$VG/out/regression.diffs"
     exit 1
 fi
 logs=("$VG"/memcheck.*.log)
