@@ -132,18 +132,22 @@ void write_block(const BlockRefresh &r, const Block &b, const core::RollupDocume
             args[8] = text_or_null(docs->models_unprovided, nulls[8]);
             args[9] = text_or_null(docs->daily, nulls[9]);
         }
-        run(psprintf("INSERT INTO %s AS b (block, month, last_day, built, days, aggregated_by_user, aggregated_by_model, "
-                     "aggregated_by_provider, providers_derived, models_unprovided, daily, refreshed_at) "
-                     "VALUES ($1, $2, $3, %s, $4, $5::pg_catalog.jsonb, $6::pg_catalog.jsonb, $7::pg_catalog.jsonb, "
-                     "$8::pg_catalog.jsonb, $9::pg_catalog.jsonb, $10::pg_catalog.jsonb, pg_catalog.now()) "
-                     "ON CONFLICT (block) DO UPDATE SET month = excluded.month, last_day = excluded.last_day, "
-                     "built = excluded.built, days = excluded.days, aggregated_by_user = excluded.aggregated_by_user, "
-                     "aggregated_by_model = excluded.aggregated_by_model, "
-                     "aggregated_by_provider = excluded.aggregated_by_provider, "
-                     "providers_derived = excluded.providers_derived, models_unprovided = excluded.models_unprovided, "
-                     "daily = excluded.daily, refreshed_at = excluded.refreshed_at",
+        // One row per block: updated in place, else inserted (under the month's lock, so no
+        // other refresh writes this block meanwhile).
+        run(psprintf("UPDATE %s SET month = $2, last_day = $3, built = %s, days = $4, "
+                     "aggregated_by_user = $5::pg_catalog.jsonb, aggregated_by_model = $6::pg_catalog.jsonb, "
+                     "aggregated_by_provider = $7::pg_catalog.jsonb, providers_derived = $8::pg_catalog.jsonb, "
+                     "models_unprovided = $9::pg_catalog.jsonb, daily = $10::pg_catalog.jsonb, "
+                     "refreshed_at = pg_catalog.now() WHERE block OPERATOR(pg_catalog.=) $1",
                      r.blocks, docs ? "true" : "false"),
-            10, types, args, nulls, false, SPI_OK_INSERT);
+            10, types, args, nulls, false, SPI_OK_UPDATE);
+        if (SPI_processed == 0)
+            run(psprintf("INSERT INTO %s (block, month, last_day, built, days, aggregated_by_user, aggregated_by_model, "
+                         "aggregated_by_provider, providers_derived, models_unprovided, daily, refreshed_at) "
+                         "VALUES ($1, $2, $3, %s, $4, $5::pg_catalog.jsonb, $6::pg_catalog.jsonb, $7::pg_catalog.jsonb, "
+                         "$8::pg_catalog.jsonb, $9::pg_catalog.jsonb, $10::pg_catalog.jsonb, pg_catalog.now())",
+                         r.blocks, docs ? "true" : "false"),
+                10, types, args, nulls, false, SPI_OK_INSERT);
         for (int i = 4; i < 10; i++)
             if (nulls[i] == ' ')
                 pfree(DatumGetPointer(args[i]));
