@@ -18,3 +18,8 @@
 -- changed, so no reader uses it until ducache_refresh_rollups() (or a writer) rebuilds it.
 -- Rollups are derived data; daily_usage_cache is not touched.
 INSERT INTO @extschema@.ducache_rollup_changes (month) SELECT month FROM @extschema@.ducache_rollups;
+
+-- 0.4.0 logs the day block of the month a change touched (ducache_rollup_blocks, part 13): a
+-- write leaves the month's other blocks usable. Rows without one (NULL) make the whole month
+-- stale, blocks included, as the rows above do.
+ALTER TABLE @extschema@.ducache_rollup_changes ADD COLUMN block date;

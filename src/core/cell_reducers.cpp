@@ -18,6 +18,10 @@ std::pair<std::string_view, std::string_view> split_pair(std::string_view key)
 
 void DaySet::add(int32_t base, uint32_t mask)
 {
+    if (base < 0) {
+        mask = base <= -32 ? 0 : mask >> -base;
+        base = 0;
+    }
     if (mask == 0)
         return;
     // mask << (base % 64) spans at most two words.

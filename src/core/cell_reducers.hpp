@@ -29,7 +29,9 @@ class DaySet {
 public:
     explicit DaySet(std::pmr::memory_resource *mr) : bits_(mr) {}
     void add(int32_t day) { add(day, 1); }
-    // The days base + b for every bit b of mask.
+    // The days base + b for every bit b of mask. base may be negative (a day-block rollup
+    // counts its days from its month's first day, which may lie before the scan's start);
+    // bits for offsets below 0 are not days of the range and are ignored.
     void add(int32_t base, uint32_t mask);
     void merge(const DaySet &o);
     int32_t count() const;

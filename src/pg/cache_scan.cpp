@@ -3,6 +3,7 @@
 #include "pg/boundary.hpp"
 #include "pg/table_shape.hpp"
 #include "pg/cache_table.hpp"
+#include "pg/rollup_blocks.hpp"
 
 #include <stdexcept>
 
@@ -108,7 +109,7 @@ CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_
     // first days). start and end are finite (check_date_range), far from the date limits.
     DateADT first_month = month_start(start) == start ? start : add_months(month_start(start), 1);
     DateADT last_month = add_months(month_start(end + 1), -1);
-    if (!access.usable() || first_month > last_month) {
+    if (!access.usable() || (first_month > last_month && !range_holds_a_block(start, end))) {
         const char *sql = pg_call([&] {
             return (const char *)psprintf("SELECT date, %s FROM %s WHERE date OPERATOR(pg_catalog.>=) $1 "
                                           "AND date OPERATOR(pg_catalog.<=) $2 ORDER BY date",
@@ -119,24 +120,40 @@ CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_
         return;
     }
     with_rollups_ = true;
-    first_value_ = 4;
+    first_value_ = 5;
     owner_ = access.owner;
     // Everything schema-qualified, operators written OPERATOR(pg_catalog.x): the query runs as
     // the rollups' owner, maybe a superuser, whatever the caller's search_path.
     const char *sql = pg_call([&] {
+        // The day blocks (pg/rollup_blocks.hpp) wholly inside the range whose month is not read
+        // from a fresh month rollup: fresh when built and no change row of the month names them
+        // or names no block. Rows come sorted by their first day; the second column is the
+        // date their day masks count from (a rollup's month).
         return (const char *)psprintf(
             "WITH fresh AS MATERIALIZED ("
             " SELECT r.month, r.days, %s FROM %s r"
             " WHERE r.built AND r.month OPERATOR(pg_catalog.>=) $3 AND r.month OPERATOR(pg_catalog.<=) $4"
-            " AND NOT EXISTS (SELECT FROM %s c WHERE c.month OPERATOR(pg_catalog.=) r.month))"
-            " SELECT f.month, true, f.days, %s FROM fresh f"
+            " AND NOT EXISTS (SELECT FROM %s c WHERE c.month OPERATOR(pg_catalog.=) r.month)),"
+            " fresh_blocks AS MATERIALIZED ("
+            " SELECT b.block, b.last_day, b.month, b.days, %s FROM %s b"
+            " WHERE b.built AND b.block OPERATOR(pg_catalog.>=) $1 AND b.block OPERATOR(pg_catalog.<=) $2"
+            " AND b.last_day OPERATOR(pg_catalog.<=) $2"
+            " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=) b.month)"
+            " AND NOT EXISTS (SELECT FROM %s c WHERE c.month OPERATOR(pg_catalog.=) b.month"
+            " AND (c.block IS NULL OR c.block OPERATOR(pg_catalog.=) b.block)))"
+            " SELECT f.month, f.month, true, f.days, %s FROM fresh f"
             " UNION ALL"
-            " SELECT d.date, false, 1, %s FROM %s d"
+            " SELECT k.block, k.month, true, k.days, %s FROM fresh_blocks k"
+            " UNION ALL"
+            " SELECT d.date, d.date, false, 1, %s FROM %s d"
             " WHERE d.date OPERATOR(pg_catalog.>=) $1 AND d.date OPERATOR(pg_catalog.<=) $2"
             " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=)"
             " %s.ducache_month_of(d.date))"
+            " AND NOT EXISTS (SELECT FROM fresh_blocks k WHERE d.date OPERATOR(pg_catalog.>=) k.block"
+            " AND d.date OPERATOR(pg_catalog.<=) k.last_day)"
             " ORDER BY 1",
-            prefixed("r", rollup_columns), access.rollups, access.changes, prefixed("f", rollup_columns),
+            prefixed("r", rollup_columns), access.rollups, access.changes, prefixed("b", rollup_columns),
+            access.blocks, access.changes, prefixed("f", rollup_columns), prefixed("k", rollup_columns),
             prefixed("d", columns), table, access.schema);
     });
     Datum args[4] = {DateADTGetDatum(start), DateADTGetDatum(end), DateADTGetDatum(first_month),
@@ -171,8 +188,9 @@ void CacheScan::open(const char *sql, int nargs, Datum *args, bool fresh_snapsho
     // checked one (the shape check holds a lock, this is the second line of defence).
     check_result_column(portal_->tupDesc, 1, DATEOID);
     if (with_rollups_) {
-        check_result_column(portal_->tupDesc, 2, BOOLOID);
-        check_result_column(portal_->tupDesc, 3, INT4OID);
+        check_result_column(portal_->tupDesc, 2, DATEOID);
+        check_result_column(portal_->tupDesc, 3, BOOLOID);
+        check_result_column(portal_->tupDesc, 4, INT4OID);
     }
     for (int i = 0; i < ncolumns_; i++)
         check_result_column(portal_->tupDesc, i + first_value_, JSONBOID);
@@ -214,8 +232,9 @@ bool CacheScan::next(ScanRow &row, const Jsonb **values)
         row.rollup = false;
         row.days = 1;
         if (with_rollups_) {
-            row.rollup = DatumGetBool(SPI_getbinval(tuple, desc, 2, &isnull));
-            Datum days = SPI_getbinval(tuple, desc, 3, &isnull);
+            row.date = DatumGetDateADT(SPI_getbinval(tuple, desc, 2, &isnull));  // a block: its month
+            row.rollup = DatumGetBool(SPI_getbinval(tuple, desc, 3, &isnull));
+            Datum days = SPI_getbinval(tuple, desc, 4, &isnull);
             row.days = isnull ? 0 : uint32(DatumGetInt32(days));
         }
         for (int i = 0; i < ncolumns_; i++) {

@@ -58,7 +58,8 @@ RollupAccess rollup_access(FunctionCallInfo fcinfo)
         Oid table = get_relname_relid("daily_usage_cache", nsp);
         Oid rollups = get_relname_relid("ducache_rollups", nsp);
         Oid changes = get_relname_relid("ducache_rollup_changes", nsp);
-        if (!OidIsValid(table) || !OidIsValid(rollups) || !OidIsValid(changes))
+        Oid blocks = get_relname_relid("ducache_rollup_blocks", nsp);
+        if (!OidIsValid(table) || !OidIsValid(rollups) || !OidIsValid(changes) || !OidIsValid(blocks))
             return;  // a 0.2 install running this library: no rollups yet
         if (!installed_version_is_ours())
             return;
@@ -80,12 +81,14 @@ RollupAccess rollup_access(FunctionCallInfo fcinfo)
         ReleaseSysCache(tuple);
         if (pg_class_aclcheck(table, owner, ACL_SELECT) != ACLCHECK_OK ||
             pg_class_aclcheck(rollups, owner, ACL_SELECT) != ACLCHECK_OK ||
-            pg_class_aclcheck(changes, owner, ACL_SELECT) != ACLCHECK_OK)
+            pg_class_aclcheck(changes, owner, ACL_SELECT) != ACLCHECK_OK ||
+            pg_class_aclcheck(blocks, owner, ACL_SELECT) != ACLCHECK_OK)
             return;
         const char *schema = quote_identifier(get_namespace_name(nsp));
         access.schema = schema;
         access.rollups = psprintf("%s.ducache_rollups", schema);
         access.changes = psprintf("%s.ducache_rollup_changes", schema);
+        access.blocks = psprintf("%s.ducache_rollup_blocks", schema);
         access.owner = owner;
     });
     return access;

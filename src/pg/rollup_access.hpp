@@ -13,6 +13,7 @@ struct RollupAccess {
     const char *schema = nullptr;    // ducache's schema, quoted for SQL text
     const char *rollups = nullptr;   // "schema".ducache_rollups, quoted for SQL text
     const char *changes = nullptr;   // "schema".ducache_rollup_changes
+    const char *blocks = nullptr;    // "schema".ducache_rollup_blocks
     bool usable() const { return OidIsValid(owner); }
 };
 

@@ -9,6 +9,7 @@
 #include "pg/context_resource.hpp"
 #include "pg/date_text.hpp"
 #include "pg/rollup_refresh.hpp"
+#include "pg/rollup_refresh_blocks.hpp"
 #include "pg/rollup_refresh_feed.hpp"
 #include "pg/rollup_triggers.hpp"
 #include "pg/settings.hpp"
@@ -60,6 +61,7 @@ namespace {
 
 struct Tables {
     const char *schema, *rollups, *changes, *cache;
+    const char *blocks;  // NULL: a 0.3.0 schema, no day blocks
     Oid cache_oid;
 };
 
@@ -68,6 +70,9 @@ struct Seen {
     ItemPointerData *tids = nullptr;
     int ntids = 0;
     int64 rows = 0, incomplete = 0;
+    DateADT *blocks = nullptr;  // the day blocks the change rows name (ntids entries at most)
+    int nblocks = 0;
+    bool whole_month = false;   // a change row names no block
 };
 
 // The caller's user id and security context, restored when the refresh is done (an ERROR
@@ -133,15 +138,24 @@ Seen read_month(const Tables &t, DateADT month, MemoryContext cxt)
         MemoryContext caller = CurrentMemoryContext;
         Oid types[2] = {DATEOID, DATEOID};
         Datum args[2] = {DateADTGetDatum(month), DateADTGetDatum(next_month(month))};
-        exec(psprintf("SELECT ctid FROM %s WHERE month OPERATOR(pg_catalog.=) $1", t.changes), 1, types, args,
-             nullptr, true, SPI_OK_SELECT);
+        // A 0.3.0 schema (this library refreshing it before ALTER EXTENSION ducache UPDATE) has
+        // no blocks and its change rows name none.
+        exec(psprintf("SELECT ctid, %s FROM %s WHERE month OPERATOR(pg_catalog.=) $1",
+                      t.blocks ? "block" : "NULL::pg_catalog.date", t.changes),
+             1, types, args, nullptr, true, SPI_OK_SELECT);
         seen.ntids = int(SPI_processed);
         seen.tids = static_cast<ItemPointerData *>(
             MemoryContextAlloc(cxt, sizeof(ItemPointerData) * std::max(seen.ntids, 1)));
+        seen.blocks = static_cast<DateADT *>(MemoryContextAlloc(cxt, sizeof(DateADT) * std::max(seen.ntids, 1)));
         for (int i = 0; i < seen.ntids; i++) {
             bool isnull;
             Datum d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
             ItemPointerCopy(reinterpret_cast<ItemPointer>(DatumGetPointer(d)), &seen.tids[i]);
+            Datum block = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+            if (isnull)
+                seen.whole_month = true;
+            else
+                seen.blocks[seen.nblocks++] = DatumGetDateADT(block);
         }
         SPI_freetuptable(SPI_tuptable);
         exec(psprintf("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE is_complete IS FALSE) "
@@ -275,6 +289,11 @@ RollupAction refresh_month(const Tables &t, DateADT month, bool owner_sees_all)
     Seen seen = read_month(t, month, work);
     RollupAction action;
     std::optional<core::RollupDocuments> docs;
+    // The month's blocks first (the same lock and snapshot; the change rows deleted below
+    // invalidated them too). A fresh month has fresh blocks: every change row names its month.
+    if (!(built && seen.ntids == 0) && t.blocks)
+        refresh_month_blocks(BlockRefresh{t.blocks, t.cache, t.schema, month, seen.blocks, seen.nblocks,
+                                          seen.whole_month, owner_sees_all});
     if (built && seen.ntids == 0) {
         action = RollupAction::fresh;
     } else if (seen.rows == 0) {
@@ -350,6 +369,9 @@ bool as_rollups_owner(Oid nsp, const char *cache_table, bool explicit_call, F &&
         t.schema = schema;
         t.rollups = psprintf("%s.%s", schema, quote_identifier("ducache_rollups"));
         t.changes = psprintf("%s.%s", schema, quote_identifier("ducache_rollup_changes"));
+        t.blocks = OidIsValid(get_relname_relid("ducache_rollup_blocks", nsp))
+                       ? psprintf("%s.%s", schema, quote_identifier("ducache_rollup_blocks"))
+                       : nullptr;  // a 0.3.0 schema
         t.cache_oid = get_relname_relid("daily_usage_cache", nsp);
     });
     // Without ducache's change triggers on the table (re-created or swapped in after CREATE

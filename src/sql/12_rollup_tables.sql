@@ -60,7 +60,10 @@ COMMENT ON TABLE @extschema@.ducache_rollups IS
 -- lock anything here (they only append), and a refresh deletes exactly the rows it saw.
 CREATE TABLE @extschema@.ducache_rollup_changes (
     month       date        NOT NULL,
-    changed_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+    changed_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- the day block of the month changed (ducache_block_of; 0.4.0): NULL = the whole month
+    -- (TRUNCATE, the 0.3.0 -> 0.4.0 update, a row logged by hand), every block of it stale
+    block       date
 );
 CREATE INDEX ducache_rollup_changes_month ON @extschema@.ducache_rollup_changes (month);
 COMMENT ON TABLE @extschema@.ducache_rollup_changes IS

@@ -1,7 +1,8 @@
 -- ducache install script, part 8: the triggers that keep rollups honest (CONTRACT §7).
 --
 -- Any INSERT, UPDATE, DELETE, COPY or TRUNCATE on daily_usage_cache, by any role, logs the
--- months it touched in ducache_rollup_changes in the same transaction; a reader uses a
+-- months it touched, and their day blocks (TRUNCATE: every month, no block = all of them), in
+-- ducache_rollup_changes in the same transaction; a reader uses a
 -- month's rollup only when its own snapshot shows no such row. The triggers fire in every
 -- session_replication_role (ENABLE ALWAYS) and depend on the extension, so DROP EXTENSION
 -- removes them and nothing else from the table. Days at ±infinity belong to no month (no
@@ -16,16 +17,16 @@ BEGIN
         INSERT INTO @extschema@.ducache_rollup_changes (month)
         SELECT r.month FROM @extschema@.ducache_rollups AS r;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-        INSERT INTO @extschema@.ducache_rollup_changes (month)
-        SELECT DISTINCT @extschema@.ducache_month_of(n.date) FROM ducache_new_rows AS n
-        WHERE pg_catalog.isfinite(n.date);
+        INSERT INTO @extschema@.ducache_rollup_changes (month, block)
+        SELECT DISTINCT @extschema@.ducache_month_of(n.date), @extschema@.ducache_block_of(n.date)
+        FROM ducache_new_rows AS n WHERE pg_catalog.isfinite(n.date);
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-        INSERT INTO @extschema@.ducache_rollup_changes (month)
-        SELECT DISTINCT @extschema@.ducache_month_of(o.date) FROM ducache_old_rows AS o
-        WHERE pg_catalog.isfinite(o.date);
+        INSERT INTO @extschema@.ducache_rollup_changes (month, block)
+        SELECT DISTINCT @extschema@.ducache_month_of(o.date), @extschema@.ducache_block_of(o.date)
+        FROM ducache_old_rows AS o WHERE pg_catalog.isfinite(o.date);
     ELSE
-        INSERT INTO @extschema@.ducache_rollup_changes (month)
-        SELECT DISTINCT @extschema@.ducache_month_of(c.date)
+        INSERT INTO @extschema@.ducache_rollup_changes (month, block)
+        SELECT DISTINCT @extschema@.ducache_month_of(c.date), @extschema@.ducache_block_of(c.date)
         FROM (SELECT n.date FROM ducache_new_rows AS n UNION ALL SELECT o.date FROM ducache_old_rows AS o) AS c
         WHERE pg_catalog.isfinite(c.date);
     END IF;

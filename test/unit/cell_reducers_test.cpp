@@ -71,6 +71,24 @@ TEST(CellReducers, DaySetMasksAtBases)
     EXPECT_EQ(a.count(), int32_t(want.size()) + 1);
 }
 
+// A day-block rollup's mask counts from its month's first day, which may come before the
+// scan's start: the offsets below 0 are dropped, the others land where they belong.
+TEST(CellReducers, DaySetNegativeBase)
+{
+    DaySet a(std::pmr::get_default_resource());
+    a.add(-21, 0x7fu << 24);   // month days 25..31 at offsets 3..9
+    a.add(4, 0x1);             // already there
+    a.add(-40, 0xffffffffu);   // nothing inside the range
+    a.add(-31, 0x80000000u);   // offset 0
+    EXPECT_EQ(a.count(), 8);
+    DaySet b(std::pmr::get_default_resource());
+    b.add(3, 0x7f);
+    b.add(0);
+    EXPECT_EQ(b.count(), 8);
+    a.merge(b);
+    EXPECT_EQ(a.count(), 8);
+}
+
 TEST(CellReducers, ProviderNamesLatestOwnElseRule)
 {
     ProviderNames names(std::pmr::get_default_resource());
