@@ -12,7 +12,7 @@ const char *nested_metric_name(Metric m)
     return m >= 0 && m < kMetricCount ? names[m] : "?";
 }
 
-KeyOwners::KeyOwners(std::pmr::memory_resource *mr) : map_(mr), unknown_(mr)
+KeyOwners::KeyOwners(std::pmr::memory_resource *mr) : map_(mr), by_hash_(mr), unknown_(mr)
 {
     unknown_.user_id = kUnknownUserId;
     unknown_.username = kUnknownUserName;
@@ -33,14 +33,16 @@ bool KeyOwners::counts_key(std::string_view hash)
 
 void KeyOwners::add(std::string_view hash, Owner owner)
 {
-    if (map_.find(hash) == map_.end())
-        map_.emplace(PmrString(hash, map_.get_allocator().resource()), std::move(owner));
+    if (map_.find(hash) != map_.end())
+        return;
+    auto it = map_.emplace(PmrString(hash, map_.get_allocator().resource()), std::move(owner)).first;
+    by_hash_.emplace(std::string_view(it->first), &it->second);  // map nodes do not move
 }
 
 const Owner &KeyOwners::of(std::string_view hash) const
 {
-    auto it = map_.find(hash);
-    return it == map_.end() ? unknown_ : it->second;
+    auto it = by_hash_.find(hash);
+    return it == by_hash_.end() ? unknown_ : *it->second;
 }
 
 namespace {
@@ -77,7 +79,7 @@ typename Map::mapped_type &entry(Map &map, std::string_view key, std::pmr::memor
 }  // namespace
 
 RebuildDay::RebuildDay(const KeyOwners &owners, std::pmr::memory_resource *mr)
-    : owners_(owners), mr_(mr), users_(mr), models_(mr), totals_(mr)
+    : owners_(owners), mr_(mr), users_(mr), user_of_(mr), models_(mr), totals_(mr)
 {
 }
 
@@ -116,7 +118,10 @@ void RebuildDay::add_key(std::string_view key_hash, const std::string_view *meta
 void RebuildDay::put(const Owner &owner, const int64_t counts[kCountMetrics], const Decimal *cost,
                      std::string_view alias, const Owner *key_of)
 {
-    UserDoc &user = entry(users_, owner.user_id, mr_);
+    UserDoc *&known = user_of_[&owner];
+    if (known == nullptr)
+        known = &entry(users_, owner.user_id, mr_);
+    UserDoc &user = *known;
     user.owner = &owner;
     // The order of these sums decides which overflow is reported: keep it.
     add_to(user.metrics, counts, cost, "user metrics");
@@ -132,7 +137,9 @@ void RebuildDay::put(const Owner &owner, const int64_t counts[kCountMetrics], co
         add_to(cell.metrics, counts, cost, "key metrics");
     }
     add_to(model_->metrics, counts, cost, "model metrics");
-    ModelUserDoc &model_user = entry(model_->users, owner.user_id, mr_);
+    if (user_model.in_model == nullptr)  // model_ is the model named *model_name_
+        user_model.in_model = &entry(model_->users, owner.user_id, mr_);
+    ModelUserDoc &model_user = *user_model.in_model;
     model_user.user = &user;
     add_to(model_user.metrics, counts, cost, "model user metrics");
 }

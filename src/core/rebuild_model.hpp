@@ -24,6 +24,7 @@
 #include <memory_resource>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace ducache::core {
@@ -69,6 +70,9 @@ public:
 
 private:
     NameMap<Owner> map_;
+    // The same owners by hash: a day looks up every key entry's hash, and hashing a hash beats
+    // a dozen string compares down the sorted map.
+    std::pmr::unordered_map<std::string_view, const Owner *> by_hash_;
     Owner unknown_;
 };
 
@@ -80,10 +84,13 @@ struct KeyCell {
     Totals metrics;
 };
 
+struct ModelUserDoc;
+
 struct UserModelDoc {
     explicit UserModelDoc(std::pmr::memory_resource *mr) : metrics(mr), api_keys(mr) {}
     Totals metrics;
     NameMap<KeyCell> api_keys;  // by alias; requests without key detail have no cell
+    ModelUserDoc *in_model = nullptr;  // the same (user, model) pair under models (found once)
 };
 
 struct UserDoc {
@@ -131,6 +138,9 @@ private:
     const KeyOwners &owners_;
     std::pmr::memory_resource *mr_;
     NameMap<UserDoc> users_;
+    // The user document of each owner met today: found once in users_ (an owner is one key
+    // hash; a user with several keys has several owners, all pointing to one document).
+    std::pmr::unordered_map<const Owner *, UserDoc *> user_of_;
     NameMap<ModelDoc> models_;
     Totals totals_;
     ModelDoc *model_ = nullptr;

@@ -11,6 +11,7 @@
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/raw_day_reader.hpp"
+#include "pg/rebuild_arena.hpp"
 #include "pg/rebuild_jsonb.hpp"
 #include "pg/rebuild_writer.hpp"
 #include "pg/rollup_refresh.hpp"
@@ -18,6 +19,8 @@
 #include "pg/user_tables.hpp"
 #include "pg/writer_lock.hpp"
 
+#include <memory_resource>
+#include <new>
 #include <vector>
 
 extern "C" {
@@ -78,9 +81,9 @@ DUCACHE_FUNCTION(ducache_rebuild)
     lock_cache_writers(table);
 
     MemoryContext work = new_work_context("ducache rebuild");
+    // A day's model and JSON tree live in the day arena (below); day_cxt takes what spills
+    // past its buffer on a day that grows it. The encoded documents are made in json_cxt.
     MemoryContext day_cxt = new_reused_context("ducache rebuild day", 4 * 1024 * 1024);
-    // One day's JSON is built in json_cxt (the JsonbValue trees are several times the size of
-    // the result); the writer copies the finished values out.
     MemoryContext json_cxt = new_reused_context("ducache rebuild json", 4 * 1024 * 1024);
     {
         ContextResource memory(work);
@@ -101,6 +104,7 @@ DUCACHE_FUNCTION(ducache_rebuild)
         CacheScan scan(table_name, "raw_data, aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics",
                        5, start, end, true);
         RebuildWriter writer(table_name, ts);
+        DayArena arena(work, day_cxt);
         std::vector<DateADT> written;  // the months of these days get fresh rollups at the end
         DateADT date;
         const Jsonb *row[5] = {};
@@ -111,15 +115,21 @@ DUCACHE_FUNCTION(ducache_rebuild)
             CopiedMembers copied;
             int32 n_users, n_models;
             {
-                ContextResource day_memory(day_cxt);
-                core::RebuildDay day(owners, &day_memory);
+                // The day's model and JSON tree are bump-allocated in the day arena and never
+                // destroyed: the arena's memory is reused by the next day, where destroying
+                // the model's maps walked and freed every node (their destructors do nothing
+                // else: everything in the tree lives in the arena).
+                std::pmr::memory_resource *mr = arena.begin();
+                auto &day = *new (mr->allocate(sizeof(core::RebuildDay), alignof(core::RebuildDay)))
+                    core::RebuildDay(owners, mr);
                 feed_raw_day(raw, date, day);
-                users = users_document(day);
-                models = models_document(day);
-                total = totals_document(day);
+                users = users_document(day, mr);
+                models = models_document(day, mr);
+                total = totals_document(day, mr);
                 copied = copy_raw_members(raw, date);
                 n_users = int32(day.users().size());
                 n_models = int32(day.models().size());
+                arena.end();
             }
             MemoryContextSwitchTo(outer);
             bool unchanged = same_jsonb(row[1], users) && same_jsonb(row[2], models) &&

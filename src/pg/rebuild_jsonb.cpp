@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <memory_resource>
 #include <string>
 
 namespace ducache::pg {
@@ -37,11 +38,33 @@ const std::array<core::Metric, core::kMetricCount> &metrics_in_jsonb_order()
     return order;
 }
 
+// A count as a numeric. Most counts of a day are small and repeat in every object, so the
+// small ones are converted once per backend and shared: the encoder only copies their bytes.
+// Called inside pg_call.
+Numeric count_numeric(int64 n)
+{
+    constexpr int64 kCached = 8192;
+    static Numeric small[kCached];
+    if (n < 0 || n >= kCached)
+        return int64_to_numeric(n);
+    if (small[n] == nullptr) {
+        Numeric v = int64_to_numeric(n);
+        Numeric kept = static_cast<Numeric>(MemoryContextAlloc(TopMemoryContext, VARSIZE(v)));
+        memcpy(kept, v, VARSIZE(v));
+        small[n] = kept;
+    }
+    return small[n];
+}
+
 class Tree {
 public:
-    Tree() : cxt_(CurrentMemoryContext) {}
+    // The tree lives in mr (the day's arena); the encoded document in CurrentMemoryContext.
+    explicit Tree(std::pmr::memory_resource *mr) : mr_(mr) {}
 
-    JsonbPair *pairs(size_t n) { return static_cast<JsonbPair *>(palloc_or_throw(cxt_, n * sizeof(JsonbPair))); }
+    JsonbPair *pairs(size_t n)
+    {
+        return static_cast<JsonbPair *>(mr_->allocate((n ? n : 1) * sizeof(JsonbPair), alignof(JsonbPair)));
+    }
 
     static void object(JsonbValue &v, JsonbPair *pairs, size_t n)
     {
@@ -85,7 +108,7 @@ public:
                 value.val.numeric =
                     m == core::kCost ? DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(cost_text),
                                                                            ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)))
-                                     : int64_to_numeric(t.counts[m]);
+                                     : count_numeric(t.counts[m]);
             }
         });
         object(v, p, order.size());
@@ -96,7 +119,7 @@ public:
     const typename Map::value_type **in_key_order(const Map &map)
     {
         using Entry = typename Map::value_type;
-        auto **entries = static_cast<const Entry **>(palloc_or_throw(cxt_, (map.size() + 1) * sizeof(Entry *)));
+        auto **entries = static_cast<const Entry **>(mr_->allocate((map.size() + 1) * sizeof(Entry *), alignof(Entry *)));
         size_t n = 0;
         for (const auto &e : map)
             entries[n++] = &e;
@@ -112,7 +135,7 @@ public:
     }
 
 private:
-    MemoryContext cxt_;
+    std::pmr::memory_resource *mr_;
 };
 
 // {keyName, metrics, keyAlias} (JSONB order)
@@ -184,9 +207,9 @@ void model(Tree &tree, JsonbValue &v, const core::ModelDoc &doc)
 
 }  // namespace
 
-Datum users_document(const core::RebuildDay &day)
+Datum users_document(const core::RebuildDay &day, std::pmr::memory_resource *mr)
 {
-    Tree tree;
+    Tree tree(mr);
     auto **users = tree.in_key_order(day.users());
     JsonbPair *p = tree.pairs(day.users().size());
     for (uint32_t i = 0; i < day.users().size(); i++) {
@@ -198,9 +221,9 @@ Datum users_document(const core::RebuildDay &day)
     return Tree::encode(root);
 }
 
-Datum models_document(const core::RebuildDay &day)
+Datum models_document(const core::RebuildDay &day, std::pmr::memory_resource *mr)
 {
-    Tree tree;
+    Tree tree(mr);
     auto **models = tree.in_key_order(day.models());
     JsonbPair *p = tree.pairs(day.models().size());
     for (uint32_t i = 0; i < day.models().size(); i++) {
@@ -212,9 +235,9 @@ Datum models_document(const core::RebuildDay &day)
     return Tree::encode(root);
 }
 
-Datum totals_document(const core::RebuildDay &day)
+Datum totals_document(const core::RebuildDay &day, std::pmr::memory_resource *mr)
 {
-    Tree tree;
+    Tree tree(mr);
     JsonbValue root;
     tree.metrics(root, day.totals());
     return Tree::encode(root);
