@@ -1,9 +1,12 @@
 -- The binary partials of scale-out (docs/scale-out.md, core/shard_partial.hpp) on one
 -- database: a shard's partial merged with itself is what two shards holding the same keys give
--- (sums doubled, day and user sets united, not doubled), against plain SQL over the rows; then
--- malformed partials, each refused with 22P03 and a DETAIL naming the partial, the byte and
--- what is wrong. Own rows (emptied first and last); needs 00_setup.
+-- (sums doubled, day and user sets united, not doubled), against plain SQL over the rows; the
+-- typed rows of the user-keyed reads come back as the read gave them; then malformed partials,
+-- each refused with 22P03 and a DETAIL naming the partial, the byte and what is wrong.
+-- Own rows (emptied first and last); needs 00_setup.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS ducache;
+RESET client_min_messages;
 TRUNCATE daily_usage_cache;
 INSERT INTO daily_usage_cache (date, aggregated_by_user, aggregated_by_model)
 SELECT d::date,
@@ -67,4 +70,23 @@ SELECT ducache_test.error_of($$SELECT ducache_shard_read_partial('user', '2025-0
 SELECT octet_length(ducache_shard_partial_bin(date, '{"kind": "model", "start": "2025-01-01", "end": "2025-01-10"}')) =
        (SELECT octet_length(b) FROM good) AS aggregate_is_the_read
 FROM daily_usage_cache WHERE date BETWEEN '2025-01-01' AND '2025-01-10';
+-- The rows of the user-keyed reads and the trend (core/shard_rows.hpp) come back as the read gave them.
+WITH um AS (SELECT * FROM ducache_coord_merge_rows(ARRAY[ducache_shard_read_rows('user_model', '2025-01-01', '2025-01-10')])
+        AS r(user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint,
+             completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)),
+u AS (SELECT * FROM ducache_coord_merge_rows(ARRAY[ducache_shard_read_rows('user', '2025-01-01', '2025-01-10', NULL, ARRAY['m1'])])
+        AS r(user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint,
+             completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer,
+             last_active date))
+SELECT (SELECT count(*) FROM um) AS user_model_rows,
+       (SELECT count(*) FROM (SELECT * FROM um EXCEPT ALL SELECT * FROM ducache_user_model_breakdown('2025-01-01', '2025-01-10')) x)
+     + (SELECT count(*) FROM (SELECT * FROM ducache_user_model_breakdown('2025-01-01', '2025-01-10') EXCEPT ALL SELECT * FROM um) x)
+       AS user_model_differ,
+       (SELECT count(*) FROM u) AS user_rows,
+       (SELECT count(*) FROM (SELECT * FROM u EXCEPT ALL SELECT * FROM ducache_user_breakdown('2025-01-01', '2025-01-10', NULL, ARRAY['m1'])) x)
+     + (SELECT count(*) FROM (SELECT * FROM ducache_user_breakdown('2025-01-01', '2025-01-10', NULL, ARRAY['m1']) EXCEPT ALL SELECT * FROM u) x)
+       AS user_differ;
+SELECT ducache_test.error_of($$SELECT * FROM ducache_coord_merge_rows(ARRAY['\x4455535201'::bytea]) AS r(a text)$$);
+SELECT ducache_test.error_of($$SELECT * FROM ducache_coord_merge_rows(ARRAY[ducache_shard_read_rows('trend', '2025-01-01', '2025-01-10')]) AS r(a text)$$);
+SELECT ducache_test.error_of($$SELECT ducache_shard_read_rows('model', '2025-01-01', '2025-01-10')$$);
 TRUNCATE daily_usage_cache;

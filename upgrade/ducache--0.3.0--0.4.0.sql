@@ -641,6 +641,13 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'ducache_shard_read_partial'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
+-- The rows of a user-keyed read or of the daily trend, typed (src/core/shard_rows.hpp).
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_read_rows(kind text, start_date date, end_date date,
+    user_ids text[] DEFAULT NULL, model_ids text[] DEFAULT NULL, api_key_aliases text[] DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ducache_shard_read_rows'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
 -- The final function of ducache_shard_partial_bin: the request's read, on the shard.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_bin_final(state jsonb)
 RETURNS bytea
@@ -655,6 +662,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM @extschema@.ducache_shard_list()) THEN
         RAISE EXCEPTION 'ducache_shard_partial_bin ran on a coordinator, not on a shard' USING ERRCODE = '55000',
             HINT = 'postgres_fdw pushes it down only when the server''s extensions option lists ducache.';
+    END IF;
+    IF state ->> 'kind' IN ('user', 'user_model', 'api_key', 'trend') THEN
+        RETURN @extschema@.ducache_shard_read_rows(state ->> 'kind', (state ->> 'start')::date, (state ->> 'end')::date,
+            @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
+            @extschema@.ducache_shard_filter(state, 'api_key_aliases'));
     END IF;
     RETURN @extschema@.ducache_shard_read_partial(state ->> 'kind', (state ->> 'start')::date, (state ->> 'end')::date,
         @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
@@ -752,6 +764,12 @@ CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_summary(parts bytea[]
     OUT top_user text, OUT top_model text)
 AS 'MODULE_PATHNAME', 'ducache_coord_merge_summary'
 LANGUAGE C STABLE;
+
+-- The shards' rows (ducache_shard_read_rows) as rows of the caller's column list.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_rows(parts bytea[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ducache_coord_merge_rows'
+LANGUAGE C STABLE;
 -- ducache install script: scale-out, part 3: the read functions on a coordinator. The C read
 -- functions hand their arguments to these when ducache_shards has rows
 -- (src/pg/coordinator_forward.cpp). Each asks every shard ONE aggregate query, pushed down
@@ -820,8 +838,9 @@ RETURNS TABLE (user_id text, username text, email text, role text, total_request
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_partials('user', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint,
+    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('user', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint,
                                               active_days integer, last_active date)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     ORDER BY r.total_cost DESC, r.user_id COLLATE "C"
@@ -833,8 +852,9 @@ RETURNS TABLE (user_id text, model text, provider text, total_requests bigint, t
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_partials('user_model', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
+    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('user_model', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     ORDER BY r.user_id COLLATE "C", r.total_cost DESC, r.model COLLATE "C"
 $$;
@@ -845,8 +865,9 @@ RETURNS TABLE (key_alias text, key_name text, user_id text, total_requests bigin
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_partials('api_key', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
+    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('api_key', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     ORDER BY r.total_cost DESC, r.key_alias COLLATE "C", r.user_id COLLATE "C"
 $$;
@@ -897,8 +918,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.date, sum(r.active_users)::integer, sum(r.total_requests)::bigint, sum(r.total_tokens)::bigint,
            sum(r.prompt_tokens)::bigint, sum(r.completion_tokens)::bigint, sum(r.total_cost)
-    FROM @extschema@.ducache_coord_partials('trend', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(date date, active_users integer, total_requests bigint, total_tokens bigint,
+    FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('trend', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(date date, active_users integer, total_requests bigint, total_tokens bigint,
                                               prompt_tokens bigint, completion_tokens bigint, total_cost numeric)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     GROUP BY r.date ORDER BY r.date

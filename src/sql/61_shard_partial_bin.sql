@@ -10,6 +10,13 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'ducache_shard_read_partial'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
+-- The rows of a user-keyed read or of the daily trend, typed (src/core/shard_rows.hpp).
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_read_rows(kind text, start_date date, end_date date,
+    user_ids text[] DEFAULT NULL, model_ids text[] DEFAULT NULL, api_key_aliases text[] DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ducache_shard_read_rows'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
 -- The final function of ducache_shard_partial_bin: the request's read, on the shard.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_bin_final(state jsonb)
 RETURNS bytea
@@ -24,6 +31,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM @extschema@.ducache_shard_list()) THEN
         RAISE EXCEPTION 'ducache_shard_partial_bin ran on a coordinator, not on a shard' USING ERRCODE = '55000',
             HINT = 'postgres_fdw pushes it down only when the server''s extensions option lists ducache.';
+    END IF;
+    IF state ->> 'kind' IN ('user', 'user_model', 'api_key', 'trend') THEN
+        RETURN @extschema@.ducache_shard_read_rows(state ->> 'kind', (state ->> 'start')::date, (state ->> 'end')::date,
+            @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
+            @extschema@.ducache_shard_filter(state, 'api_key_aliases'));
     END IF;
     RETURN @extschema@.ducache_shard_read_partial(state ->> 'kind', (state ->> 'start')::date, (state ->> 'end')::date,
         @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
@@ -120,4 +132,10 @@ CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_summary(parts bytea[]
     OUT total_cost numeric, OUT successful_requests bigint, OUT failed_requests bigint,
     OUT top_user text, OUT top_model text)
 AS 'MODULE_PATHNAME', 'ducache_coord_merge_summary'
+LANGUAGE C STABLE;
+
+-- The shards' rows (ducache_shard_read_rows) as rows of the caller's column list.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_rows(parts bytea[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ducache_coord_merge_rows'
 LANGUAGE C STABLE;

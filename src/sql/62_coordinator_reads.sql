@@ -66,8 +66,9 @@ RETURNS TABLE (user_id text, username text, email text, role text, total_request
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_partials('user', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint,
+    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('user', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint,
                                               active_days integer, last_active date)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     ORDER BY r.total_cost DESC, r.user_id COLLATE "C"
@@ -79,8 +80,9 @@ RETURNS TABLE (user_id text, model text, provider text, total_requests bigint, t
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_partials('user_model', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
+    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('user_model', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     ORDER BY r.user_id COLLATE "C", r.total_cost DESC, r.model COLLATE "C"
 $$;
@@ -91,8 +93,9 @@ RETURNS TABLE (key_alias text, key_name text, user_id text, total_requests bigin
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_partials('api_key', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
+    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('api_key', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     ORDER BY r.total_cost DESC, r.key_alias COLLATE "C", r.user_id COLLATE "C"
 $$;
@@ -143,8 +146,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.date, sum(r.active_users)::integer, sum(r.total_requests)::bigint, sum(r.total_tokens)::bigint,
            sum(r.prompt_tokens)::bigint, sum(r.completion_tokens)::bigint, sum(r.total_cost)
-    FROM @extschema@.ducache_coord_partials('trend', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(date date, active_users integer, total_requests bigint, total_tokens bigint,
+    FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('trend', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(date date, active_users integer, total_requests bigint, total_tokens bigint,
                                               prompt_tokens bigint, completion_tokens bigint, total_cost numeric)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     GROUP BY r.date ORDER BY r.date
