@@ -20,7 +20,13 @@ calls=("ducache_user_breakdown('2025-03-01', '$end')" "ducache_model_breakdown('
        "ducache_daily_trend('2025-03-01', '$end')"
        "ducache_user_breakdown('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
        "ducache_model_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
-       "ducache_api_key_breakdown('2025-03-01', '$end', ARRAY['$uid'])")
+       "ducache_api_key_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
+       "ducache_provider_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
+       "ducache_provider_breakdown('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
+       "ducache_analytics('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
+       "ducache_daily_trend('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
+       "ducache_user_model_breakdown('2025-03-01', '$end')"
+       "ducache_api_key_breakdown('2025-03-01', '$end')")
 timed() {  # median ms of RUNS calls of $2 in database $1
     psql -X -At -d "$1" -c "DO \$\$ DECLARE t0 timestamptz; ms float8[] := '{}'; BEGIN
         FOR i IN 1 .. $RUNS LOOP t0 := clock_timestamp(); PERFORM count(*) FROM $2;
@@ -37,7 +43,7 @@ for c in "${calls[@]}"; do
     printf '| `%s` | %.1f | %.1f | %.2f |\n' "$c" "$a" "$b" "$(echo "$b / $a" | bc -l)"
 done
 echo
-echo "Bytes one shard returns (its partial, as jsonb text) for the whole range:"
+echo "Bytes one shard returns as a jsonb partial (ducache_shard_partial, as text) for the whole range:"
 echo
 echo "| kind | shard 0 bytes | shard 1 bytes |"
 echo "|---|---:|---:|"
@@ -47,6 +53,20 @@ for kind in user model provider summary trend api_key; do
     for k in 0 1; do
         sizes+=("$(PGHOST=$base/run PGPORT=$((DUCACHE_PGPORT + 11 + k)) psql -X -At -d ducache_shard -c \
             "SELECT octet_length(ducache_shard_partial(date, '$req')::text) FROM daily_usage_cache WHERE date BETWEEN '2025-03-01' AND '$end'")")
+    done
+    echo "| $kind | ${sizes[0]} | ${sizes[1]} |"
+done
+echo
+echo "Bytes one shard returns as its binary partial (bytea, ducache_shard_partial_bin: what the coordinator uses for these reads):"
+echo
+echo "| kind | shard 0 bytes | shard 1 bytes |"
+echo "|---|---:|---:|"
+for kind in model provider summary summary_top; do
+    req="{\"kind\": \"$kind\", \"start\": \"2025-03-01\", \"end\": \"$end\"}"
+    sizes=()
+    for k in 0 1; do
+        sizes+=("$(PGHOST=$base/run PGPORT=$((DUCACHE_PGPORT + 11 + k)) psql -X -At -d ducache_shard -c \
+            "SELECT octet_length(ducache_shard_partial_bin(date, '$req')) FROM daily_usage_cache WHERE date BETWEEN '2025-03-01' AND '$end'")")
     done
     echo "| $kind | ${sizes[0]} | ${sizes[1]} |"
 done

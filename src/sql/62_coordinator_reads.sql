@@ -33,7 +33,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     q text;
-    sh record;
     st text; msg text; det text;
 BEGIN
     PERFORM @extschema@.ducache_coord_check_range(start_date, end_date);
@@ -54,17 +53,7 @@ BEGIN
                    OR connection_failure OR connection_does_not_exist THEN
         GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
         -- Which shard: the first that does not answer a trivial query now.
-        FOR sh IN SELECT * FROM @extschema@.ducache_shard_list() LOOP
-            BEGIN
-                EXECUTE format('SELECT 1 FROM %s LIMIT 1', sh.foreign_table);
-            EXCEPTION WHEN OTHERS THEN
-                RAISE EXCEPTION 'ducache shard % (server "%") failed: %', sh.shard, sh.server, msg
-                    USING ERRCODE = st, DETAIL = COALESCE(NULLIF(det, ''), 'The shard does not answer now.'),
-                          HINT = 'No result was returned: a coordinator never answers from some of its shards.';
-            END;
-        END LOOP;
-        RAISE EXCEPTION 'a ducache shard failed: %', msg USING ERRCODE = st,
-            DETAIL = COALESCE(NULLIF(det, ''), 'Every shard answers now; the call may be retried.');
+        PERFORM @extschema@.ducache_coord_shard_failed(st, msg, det);
     END;
 END
 $$;
@@ -77,8 +66,9 @@ RETURNS TABLE (user_id text, username text, email text, role text, total_request
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_partials('user', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint,
+    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('user', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint,
                                               active_days integer, last_active date)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     ORDER BY r.total_cost DESC, r.user_id COLLATE "C"
@@ -90,8 +80,9 @@ RETURNS TABLE (user_id text, model text, provider text, total_requests bigint, t
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_partials('user_model', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
+    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('user_model', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     ORDER BY r.user_id COLLATE "C", r.total_cost DESC, r.model COLLATE "C"
 $$;
@@ -102,40 +93,18 @@ RETURNS TABLE (key_alias text, key_name text, user_id text, total_requests bigin
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_partials('api_key', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
+    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('api_key', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     ORDER BY r.total_cost DESC, r.key_alias COLLATE "C", r.user_id COLLATE "C"
 $$;
 
--- Models and providers repeat across shards: sums add, day sets are united, distinct users add
--- (users are disjoint), a provider's distinct models are united.
-
--- The models of the shards' model partials, merged. A model's provider is its own field (the
--- latest in the range, whichever shard saw it), else the shards' answer (the name rule, the
--- same everywhere). Users: filtered, from the cells (disjoint across shards: added);
--- unfiltered, the union of the aggregated_by_model[M].users keys (NULL: no shard had any).
-CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_models(parts jsonb[], filtered boolean)
-RETURNS TABLE (model text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, provider text, users integer)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH p AS (SELECT x AS p FROM unnest(parts) x),
-    r AS (SELECT r.* FROM p, jsonb_to_recordset(p.p -> 'rows') AS r(model text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, provider text, users integer)),
-    d AS (SELECT d.key, x.day FROM p, jsonb_each(p.p -> 'days') d, jsonb_array_elements_text(d.value) x(day)),
-    f AS (SELECT DISTINCT ON (f.key) f.key, f.value ->> 1 AS provider FROM p, jsonb_each(p.p -> 'fields') f
-          ORDER BY f.key, (f.value ->> 0)::date DESC),
-    us AS (SELECT uu.key, x.id FROM p, jsonb_each(COALESCE(p.p -> 'users', '{}')) uu, jsonb_array_elements_text(uu.value) x(id)
-           WHERE jsonb_typeof(p.p -> 'users') = 'object')
-    SELECT r.model, sum(r.total_requests)::bigint, sum(r.total_tokens)::bigint, sum(r.prompt_tokens)::bigint,
-           sum(r.completion_tokens)::bigint, sum(r.total_cost), sum(r.successful_requests)::bigint,
-           sum(r.failed_requests)::bigint,
-           (SELECT count(DISTINCT d.day) FROM d WHERE d.key = r.model)::integer,
-           COALESCE((SELECT f.provider FROM f WHERE f.key = r.model), min(r.provider COLLATE "C")),
-           CASE WHEN filtered THEN sum(r.users)::integer
-                ELSE (SELECT CASE WHEN count(*) > 0 THEN count(DISTINCT us.id) END FROM us WHERE us.key = r.model)::integer END
-    FROM r GROUP BY r.model
-$$;
+-- Models and providers repeat across shards: sums add, day sets are united, user sets are
+-- united (a user may sit in a home day's entry on shard 0 and in a split day's entry on its
+-- own shard), a provider's models are united. The shards send binary partials (bytea, built
+-- and merged by ducache's C++: src/sql/61_shard_partial_bin.sql). A model's provider is its
+-- own field (the latest in the range, whichever shard saw it), else the name rule.
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_model_breakdown(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
@@ -143,61 +112,28 @@ RETURNS TABLE (model text, total_requests bigint, total_tokens bigint, prompt_to
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT m.* FROM @extschema@.ducache_coord_models(ARRAY(
-               SELECT p FROM @extschema@.ducache_coord_partials('model', start_date, end_date, user_ids, model_ids, api_key_aliases) p
-               WHERE start_date IS NOT NULL AND end_date IS NOT NULL),
-           @extschema@.ducache_shard_filtered(user_ids, model_ids, api_key_aliases)) m
+    SELECT m.* FROM @extschema@.ducache_coord_merge_models(ARRAY(
+               SELECT p FROM @extschema@.ducache_coord_partials_bin('model', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+               WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) m
+    WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     ORDER BY m.total_cost DESC, m.model COLLATE "C"
 $$;
 
--- Providers. Unfiltered, day by day as the shards read them (a day's providers are its own):
--- rows add, days unite, models and users are the union of the derived days' pairs. Filtered,
--- the passing models summed by their (merged) provider, their days united, the distinct users
--- of the passing (user, model) pairs.
+-- Providers. Unfiltered, the shards' provider partials (a day's providers are its own: stored,
+-- or derived from its models). Filtered, the passing models (filtered model partials) summed
+-- by their merged provider.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_provider_breakdown(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
 RETURNS TABLE (provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, models integer, users integer)
-LANGUAGE plpgsql STABLE
+LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    parts jsonb[];
-BEGIN
-    IF start_date IS NULL OR end_date IS NULL THEN
-        RETURN;
-    END IF;
-    parts := ARRAY(SELECT p FROM @extschema@.ducache_coord_partials('provider', start_date, end_date, user_ids, model_ids, api_key_aliases) p);
-    IF NOT @extschema@.ducache_shard_filtered(user_ids, model_ids, api_key_aliases) THEN
-        RETURN QUERY
-        WITH p AS (SELECT x AS p FROM unnest(parts) x),
-        dl AS (SELECT x.* FROM p, jsonb_to_recordset(p.p -> 'daily') x(date date, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint)),
-        pairs AS (SELECT DISTINCT x ->> 0 AS provider, x ->> 1 AS model FROM p, jsonb_array_elements(p.p -> 'pairs') x),
-        us AS (SELECT DISTINCT x ->> 0 AS provider, x ->> 1 AS id FROM p, jsonb_array_elements(p.p -> 'users') x),
-        hu AS (SELECT DISTINCT x #>> '{}' AS provider FROM p, jsonb_array_elements(p.p -> 'has_users') x)
-        SELECT dl.provider, sum(dl.total_requests)::bigint, sum(dl.total_tokens)::bigint, sum(dl.prompt_tokens)::bigint,
-           sum(dl.completion_tokens)::bigint, sum(dl.total_cost), sum(dl.successful_requests)::bigint,
-           sum(dl.failed_requests)::bigint, count(DISTINCT dl.date)::integer,
-               NULLIF((SELECT count(*) FROM pairs WHERE pairs.provider = dl.provider), 0)::integer,
-               CASE WHEN EXISTS (SELECT 1 FROM hu WHERE hu.provider = dl.provider)
-                    THEN (SELECT count(*) FROM us WHERE us.provider = dl.provider) END::integer
-        FROM dl GROUP BY dl.provider
-        ORDER BY 6 DESC, dl.provider COLLATE "C";
-        RETURN;
-    END IF;
-    RETURN QUERY
-    WITH p AS (SELECT x AS p FROM unnest(parts) x),
-    mm AS (SELECT * FROM @extschema@.ducache_coord_models(parts, true)),
-    d AS (SELECT d.key, x.day FROM p, jsonb_each(p.p -> 'days') d, jsonb_array_elements_text(d.value) x(day)),
-    pairs AS (SELECT DISTINCT x ->> 0 AS id, x ->> 1 AS model FROM p, jsonb_array_elements(p.p -> 'pairs') x)
-    SELECT mm.provider, sum(mm.total_requests)::bigint, sum(mm.total_tokens)::bigint, sum(mm.prompt_tokens)::bigint,
-           sum(mm.completion_tokens)::bigint, sum(mm.total_cost), sum(mm.successful_requests)::bigint,
-           sum(mm.failed_requests)::bigint,
-           (SELECT count(DISTINCT d.day) FROM d JOIN mm AS m2 ON m2.model = d.key WHERE m2.provider = mm.provider)::integer,
-           count(*)::integer,
-           (SELECT count(DISTINCT pairs.id) FROM pairs JOIN mm AS m2 ON m2.model = pairs.model WHERE m2.provider = mm.provider)::integer
-    FROM mm GROUP BY mm.provider
-    ORDER BY 6 DESC, mm.provider COLLATE "C";
-END
+    SELECT m.* FROM @extschema@.ducache_coord_merge_providers(ARRAY(
+               SELECT p FROM @extschema@.ducache_coord_partials_bin('provider', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+               WHERE start_date IS NOT NULL AND end_date IS NOT NULL),
+           @extschema@.ducache_shard_filtered(user_ids, model_ids, api_key_aliases)) m
+    WHERE start_date IS NOT NULL AND end_date IS NOT NULL
+    ORDER BY m.total_cost DESC, m.provider COLLATE "C"
 $$;
 
 -- Dates repeat across shards: a day's figures add (its users are disjoint across shards).
@@ -210,8 +146,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.date, sum(r.active_users)::integer, sum(r.total_requests)::bigint, sum(r.total_tokens)::bigint,
            sum(r.prompt_tokens)::bigint, sum(r.completion_tokens)::bigint, sum(r.total_cost)
-    FROM @extschema@.ducache_coord_partials('trend', start_date, end_date, user_ids, model_ids, api_key_aliases) p,
-         jsonb_to_recordset(p -> 'rows') AS r(date date, active_users integer, total_requests bigint, total_tokens bigint,
+    FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+             SELECT p FROM @extschema@.ducache_coord_partials_bin('trend', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(date date, active_users integer, total_requests bigint, total_tokens bigint,
                                               prompt_tokens bigint, completion_tokens bigint, total_cost numeric)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
     GROUP BY r.date ORDER BY r.date
@@ -219,7 +156,8 @@ $$;
 
 -- One period's totals (ducache_analytics calls it twice): days_cached = the union of the
 -- shards' cached days; users add; the top user is the best of the shards' top users; the top
--- model has the largest summed cost (ties: smallest key, byte order).
+-- model has the largest summed cost (ties: smallest key, byte order). Binary partials, merged
+-- in C++ (src/sql/61_shard_partial_bin.sql).
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_period_summary(start_date date, end_date date, with_top boolean,
     user_ids text[], model_ids text[], api_key_aliases text[],
     OUT days_cached integer, OUT active_users integer, OUT total_requests bigint,
@@ -229,22 +167,9 @@ CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_period_summary(start_date d
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH p AS (SELECT * FROM @extschema@.ducache_coord_partials('summary', start_date, end_date, user_ids, model_ids, api_key_aliases) p
+    SELECT s.* FROM @extschema@.ducache_coord_merge_summary(ARRAY(
+               SELECT p FROM @extschema@.ducache_coord_partials_bin(CASE WHEN with_top THEN 'summary_top' ELSE 'summary' END,
+                                                                    start_date, end_date, user_ids, model_ids, api_key_aliases) p
                WHERE start_date IS NOT NULL AND end_date IS NOT NULL),
-    r AS (SELECT r.* FROM p, jsonb_to_record(p.p -> 'row') AS r(active_users integer, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint))
-    SELECT CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN
-               (SELECT count(DISTINCT x) FROM p, jsonb_array_elements_text(p.p -> 'dates') x)::integer END,
-           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.active_users) FROM r), 0)::integer END,
-           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.total_requests) FROM r), 0)::bigint END,
-           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.total_tokens) FROM r), 0)::bigint END,
-           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.prompt_tokens) FROM r), 0)::bigint END,
-           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.completion_tokens) FROM r), 0)::bigint END,
-           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.total_cost) FROM r), 0) END,
-           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.successful_requests) FROM r), 0)::bigint END,
-           CASE WHEN start_date IS NOT NULL AND end_date IS NOT NULL THEN COALESCE((SELECT sum(r.failed_requests) FROM r), 0)::bigint END,
-           CASE WHEN with_top THEN (SELECT p.p -> 'top_user' ->> 'user_id' FROM p WHERE jsonb_typeof(p.p -> 'top_user') = 'object'
-                                    ORDER BY (p.p -> 'top_user' ->> 'total_cost')::numeric DESC,
-                                             (p.p -> 'top_user' ->> 'user_id') COLLATE "C" LIMIT 1) END,
-           CASE WHEN with_top THEN (SELECT x ->> 0 FROM p, jsonb_array_elements(p.p -> 'models') x
-                                    GROUP BY x ->> 0 ORDER BY sum((x ->> 1)::numeric) DESC, (x ->> 0) COLLATE "C" LIMIT 1) END
+           COALESCE(with_top, false), start_date IS NOT NULL AND end_date IS NOT NULL) s
 $$;

@@ -1,0 +1,192 @@
+// The binary rows of the user-keyed reads and the daily trend (core/shard_rows.hpp):
+// ducache_shard_read_rows runs, on a shard, the read of a kind through SPI and writes its
+// rows typed; ducache_coord_merge_rows, on the coordinator, turns the shards' rows back into
+// the result of the calling SQL function (its column list). No JSON on either side.
+#include "core/error.hpp"
+#include "core/decimal.hpp"
+#include "core/shard_rows.hpp"
+
+#include "pg/boundary.hpp"
+#include "pg/srf_output.hpp"
+
+extern "C" {
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+}
+
+#include <string>
+#include <vector>
+
+namespace ducache::pg {
+
+namespace {
+
+using core::ColumnKind;
+
+const char *read_function(std::string_view kind)
+{
+    if (kind == "user")
+        return "ducache_user_breakdown";
+    if (kind == "user_model")
+        return "ducache_user_model_breakdown";
+    if (kind == "api_key")
+        return "ducache_api_key_breakdown";
+    if (kind == "trend")
+        return "ducache_daily_trend";
+    return nullptr;
+}
+
+ColumnKind kind_of(Oid type, int column)
+{
+    switch (type) {
+    case TEXTOID: return ColumnKind::text;
+    case INT4OID: return ColumnKind::int4;
+    case INT8OID: return ColumnKind::int8;
+    case NUMERICOID: return ColumnKind::numeric;
+    case DATEOID: return ColumnKind::date;
+    }
+    throw core::Error("XX000", "ducache shard rows: column " + std::to_string(column) + " has an unsupported type");
+}
+
+Datum read_rows(FunctionCallInfo fcinfo)
+{
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        throw core::Error("22004", "ducache_shard_read_rows needs a kind and both dates");
+    std::string_view kind = pg_call([&] { return (const char *)text_to_cstring(PG_GETARG_TEXT_PP(0)); });
+    const char *fn = read_function(kind);
+    if (!fn)
+        throw core::Error("22023", "unknown ducache shard rows kind \"" + std::string(kind) + "\"");
+    const char *sql = pg_call([&] {
+        char *schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
+        return (const char *)psprintf("SELECT * FROM %s.%s($1, $2, $3, $4, $5)", quote_identifier(schema), fn);
+    });
+    Oid types[5] = {DATEOID, DATEOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+    Datum args[5];
+    char nulls[5];
+    for (int i = 0; i < 5; i++) {
+        bool isnull = PG_NARGS() <= i + 1 || PG_ARGISNULL(i + 1);
+        args[i] = isnull ? (Datum)0 : PG_GETARG_DATUM(i + 1);
+        nulls[i] = isnull ? 'n' : ' ';
+    }
+    MemoryContext caller = CurrentMemoryContext;
+    pg_call([&] {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        int rc = SPI_execute_with_args(sql, 5, types, args, nulls, true, 0);
+        if (rc != SPI_OK_SELECT)
+            elog(ERROR, "ducache shard rows: %s", SPI_result_code_string(rc));
+    });
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    uint64 n = SPI_processed;
+    std::vector<ColumnKind> columns;
+    for (int c = 0; c < desc->natts; c++)
+        columns.push_back(kind_of(TupleDescAttr(desc, c)->atttypid, c + 1));
+    core::RowsWriter w(columns);
+    for (uint64 r = 0; r < n; r++) {
+        if ((r & 1023) == 1023)
+            check_for_interrupts();
+        HeapTuple tuple = SPI_tuptable->vals[r];
+        for (int c = 0; c < desc->natts; c++) {
+            bool isnull;
+            Datum v = heap_getattr(tuple, c + 1, desc, &isnull);
+            if (isnull) {
+                w.null();
+                continue;
+            }
+            switch (columns[c]) {
+            case ColumnKind::text: {
+                const text *t = pg_call([&] { return (const text *)PG_DETOAST_DATUM_PACKED(v); });
+                w.text(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+                break;
+            }
+            case ColumnKind::numeric:
+                w.numeric(pg_call([&] { return (const char *)DatumGetCString(DirectFunctionCall1(numeric_out, v)); }));
+                break;
+            case ColumnKind::int4: w.int4(DatumGetInt32(v)); break;
+            case ColumnKind::date: w.int4(DatumGetDateADT(v)); break;
+            case ColumnKind::int8: w.int8(DatumGetInt64(v)); break;
+            }
+        }
+        w.end_row();
+    }
+    std::string bytes = w.finish();
+    bytea *out = pg_call([&] {
+        bytea *b = (bytea *)MemoryContextAlloc(caller, VARHDRSZ + bytes.size());
+        SET_VARSIZE(b, VARHDRSZ + bytes.size());
+        memcpy(VARDATA(b), bytes.data(), bytes.size());
+        SPI_finish();
+        return b;
+    });
+    return PointerGetDatum(out);
+}
+
+// Every part's rows as rows of the calling function's result (its column list must have the
+// parts' column kinds).
+Datum merge_rows(FunctionCallInfo fcinfo)
+{
+    init_materialized_srf(fcinfo);
+    if (PG_ARGISNULL(0))
+        return (Datum)0;
+    auto *rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    TupleDesc desc = rs->setDesc;
+    int natts = desc->natts;
+    Datum *elems = nullptr;
+    bool *enulls = nullptr;
+    int nparts = 0;
+    pg_call([&] {
+        ArrayType *a = PG_GETARG_ARRAYTYPE_P(0);
+        deconstruct_array(a, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &enulls, &nparts);
+    });
+    std::vector<ColumnKind> want;
+    for (int c = 0; c < natts; c++)
+        want.push_back(kind_of(TupleDescAttr(desc, c)->atttypid, c + 1));
+    std::vector<Datum> values(natts);
+    bool nulls_array[64];
+    if (natts > 64)
+        throw core::Error("XX000", "ducache shard rows: too many columns");
+    for (int k = 0; k < nparts; k++) {
+        if (enulls[k])
+            continue;
+        const bytea *b = pg_call([&] { return (const bytea *)PG_DETOAST_DATUM_PACKED(elems[k]); });
+        core::RowsReader r(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), k + 1);
+        if (r.columns() != want)
+            r.fail("its columns are not the " + std::to_string(natts) + " columns asked for");
+        for (uint32 row = 0; row < r.rows(); row++) {
+            if ((row & 1023) == 1023)
+                check_for_interrupts();
+            for (int c = 0; c < natts; c++) {
+                std::string_view s;
+                int64_t i = 0;
+                nulls_array[c] = !r.next(want[c], s, i);
+                if (nulls_array[c]) {
+                    values[c] = (Datum)0;
+                    continue;
+                }
+                switch (want[c]) {
+                case ColumnKind::text: values[c] = text_datum(s); break;
+                case ColumnKind::numeric: values[c] = numeric_datum(std::string(s)); break;
+                case ColumnKind::int4: values[c] = Int32GetDatum(int32(i)); break;
+                case ColumnKind::date: values[c] = DateADTGetDatum(DateADT(i)); break;
+                case ColumnKind::int8: values[c] = Int64GetDatum(i); break;
+                }
+            }
+            put_row(fcinfo, values.data(), nulls_array);
+        }
+        r.finish();
+    }
+    return (Datum)0;
+}
+
+}  // namespace
+
+}  // namespace ducache::pg
+
+DUCACHE_FUNCTION(ducache_shard_read_rows)
+{
+    return ducache::pg::read_rows(fcinfo);
+}
+
+DUCACHE_FUNCTION(ducache_coord_merge_rows)
+{
+    return ducache::pg::merge_rows(fcinfo);
+}

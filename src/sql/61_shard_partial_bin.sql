@@ -1,0 +1,141 @@
+-- ducache install script: scale-out, the binary partials of the model, provider and period
+-- summary reads (docs/scale-out.md). A shard builds its partial in C++ (src/pg/shard_partial_read.cpp: per
+-- key the exact sums, day bits, the own provider field with its day, user and model sets; the
+-- format is src/core/shard_partial.hpp's) and returns it as bytea, a built-in type postgres_fdw
+-- ships; the coordinator merges the partials in C++ (src/pg/shard_partial_merge.cpp).
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_read_partial(kind text, start_date date, end_date date,
+    user_ids text[] DEFAULT NULL, model_ids text[] DEFAULT NULL, api_key_aliases text[] DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ducache_shard_read_partial'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+-- The rows of a user-keyed read or of the daily trend, typed (src/core/shard_rows.hpp).
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_read_rows(kind text, start_date date, end_date date,
+    user_ids text[] DEFAULT NULL, model_ids text[] DEFAULT NULL, api_key_aliases text[] DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ducache_shard_read_rows'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+-- The final function of ducache_shard_partial_bin: the request's read, on the shard.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_bin_final(state jsonb)
+RETURNS bytea
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF state IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- Run here only on a shard: on a coordinator the read below would ask the shards again.
+    IF EXISTS (SELECT 1 FROM @extschema@.ducache_shard_list()) THEN
+        RAISE EXCEPTION 'ducache_shard_partial_bin ran on a coordinator, not on a shard' USING ERRCODE = '55000',
+            HINT = 'postgres_fdw pushes it down only when the server''s extensions option lists ducache.';
+    END IF;
+    IF state ->> 'kind' IN ('user', 'user_model', 'api_key', 'trend') THEN
+        RETURN @extschema@.ducache_shard_read_rows(state ->> 'kind', (state ->> 'start')::date, (state ->> 'end')::date,
+            @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
+            @extschema@.ducache_shard_filter(state, 'api_key_aliases'));
+    END IF;
+    RETURN @extschema@.ducache_shard_read_partial(state ->> 'kind', (state ->> 'start')::date, (state ->> 'end')::date,
+        @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
+        @extschema@.ducache_shard_filter(state, 'api_key_aliases'));
+END
+$$;
+
+-- The same request as ducache_shard_partial (one jsonb, for the pushdown), a bytea answer.
+CREATE OR REPLACE AGGREGATE @extschema@.ducache_shard_partial_bin(date, jsonb) (
+    SFUNC = @extschema@.ducache_shard_partial_step,
+    STYPE = jsonb,
+    FINALFUNC = @extschema@.ducache_shard_partial_bin_final
+);
+COMMENT ON AGGREGATE @extschema@.ducache_shard_partial_bin(date, jsonb) IS
+    'Scale-out: a shard''s binary partial of a model or provider read (pushed down whole by postgres_fdw; docs/scale-out.md).';
+
+-- A connection-class error met while the shards answered: re-raised naming the first shard
+-- that does not answer now (same SQLSTATE), never a partial answer.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_shard_failed(st text, msg text, det text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sh record;
+BEGIN
+    FOR sh IN SELECT * FROM @extschema@.ducache_shard_list() LOOP
+        BEGIN
+            EXECUTE format('SELECT 1 FROM %s LIMIT 1', sh.foreign_table);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE EXCEPTION 'ducache shard % (server "%") failed: %', sh.shard, sh.server, msg
+                USING ERRCODE = st, DETAIL = COALESCE(NULLIF(det, ''), 'The shard does not answer now.'),
+                      HINT = 'No result was returned: a coordinator never answers from some of its shards.';
+        END;
+    END LOOP;
+    RAISE EXCEPTION 'a ducache shard failed: %', msg USING ERRCODE = st,
+        DETAIL = COALESCE(NULLIF(det, ''), 'Every shard answers now; the call may be retried.');
+END
+$$;
+
+-- Every shard's binary partial for one read (empty ones left out), in one statement: one
+-- pushed-down aggregate per shard, run concurrently.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_partials_bin(kind text, start_date date, end_date date,
+    user_ids text[], model_ids text[], api_key_aliases text[])
+RETURNS SETOF bytea
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    q text;
+    st text; msg text; det text;
+BEGIN
+    PERFORM @extschema@.ducache_coord_check_range(start_date, end_date);
+    SELECT string_agg(format('SELECT @extschema@.ducache_shard_partial_bin(date, $1) AS p FROM %s WHERE date BETWEEN $2 AND $3',
+                             l.foreign_table), ' UNION ALL ' ORDER BY l.shard)
+    INTO q FROM @extschema@.ducache_shard_list() l;
+    IF q IS NULL THEN
+        RAISE EXCEPTION 'this database has no shards' USING ERRCODE = '55000';
+    END IF;
+    PERFORM set_config('enable_partitionwise_aggregate', 'on', true);
+    BEGIN
+        RETURN QUERY EXECUTE 'SELECT p FROM (' || q || ') s WHERE p IS NOT NULL'
+            USING jsonb_build_object('kind', kind, 'start', start_date, 'end', end_date, 'user_ids', user_ids,
+                                     'model_ids', model_ids, 'api_key_aliases', api_key_aliases),
+                  start_date, end_date;
+    EXCEPTION WHEN connection_exception OR sqlclient_unable_to_establish_sqlconnection
+                   OR connection_failure OR connection_does_not_exist THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+        PERFORM @extschema@.ducache_coord_shard_failed(st, msg, det);
+    END;
+END
+$$;
+
+-- The merges (C++): models (sums added, day sets and user sets united, the latest own provider
+-- field); providers, from provider partials, or grouped from filtered model partials.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_models(parts bytea[])
+RETURNS TABLE (model text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint,
+               total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer,
+               provider text, users integer)
+AS 'MODULE_PATHNAME', 'ducache_coord_merge_models'
+LANGUAGE C STABLE;
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_providers(parts bytea[], grouped boolean)
+RETURNS TABLE (provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint,
+               total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer,
+               models integer, users integer)
+AS 'MODULE_PATHNAME', 'ducache_coord_merge_providers'
+LANGUAGE C STABLE;
+
+-- One period's totals (ducache_period_summary's row) from summary partials; period false (a
+-- NULL date): a row of NULLs.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_summary(parts bytea[], with_top boolean, period boolean,
+    OUT days_cached integer, OUT active_users integer, OUT total_requests bigint,
+    OUT total_tokens bigint, OUT prompt_tokens bigint, OUT completion_tokens bigint,
+    OUT total_cost numeric, OUT successful_requests bigint, OUT failed_requests bigint,
+    OUT top_user text, OUT top_model text)
+AS 'MODULE_PATHNAME', 'ducache_coord_merge_summary'
+LANGUAGE C STABLE;
+
+-- The shards' rows (ducache_shard_read_rows) as rows of the caller's column list.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_rows(parts bytea[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ducache_coord_merge_rows'
+LANGUAGE C STABLE;
