@@ -136,6 +136,14 @@ void DayBits::set_word(uint32_t word, uint64_t bits)
 
 void DayBits::add(int32_t base, uint32_t mask)
 {
+    // A day block is read as its month (pg/cache_scan.cpp): a block late in a month starts the
+    // mask before the range; those days are not in it (DaySet::add's rule).
+    if (base < 0) {
+        mask = base <= -32 ? 0 : mask >> -base;
+        base = 0;
+    }
+    if (mask == 0)
+        return;
     uint32_t word = uint32_t(base) / 64;
     unsigned shift = unsigned(base) % 64;
     uint64_t m = mask;

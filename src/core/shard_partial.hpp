@@ -49,7 +49,7 @@ struct DayBits {
     std::pmr::vector<uint64_t> words;
 
     void set_word(uint32_t word, uint64_t bits);
-    // The days base + b for every bit b of mask (base >= 0).
+    // The days base + b >= 0 for every bit b of mask.
     void add(int32_t base, uint32_t mask);
     void merge(const DayBits &o);
     int32_t count() const;

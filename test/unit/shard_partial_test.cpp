@@ -204,6 +204,17 @@ TEST(ShardPartial, DayBitsUniteAcrossWordsAndRollupMasks)
     EXPECT_EQ(d.last(), 130);
 }
 
+// A day block read as its month: its mask starts before the range (a negative base); only the
+// days from the range's start count (found when blocks met the binary partials).
+TEST(ShardPartial, DayBitsDropDaysBeforeTheRange)
+{
+    DayBits d(std::pmr::get_default_resource());
+    d.add(-4, 0b110110);  // days -3, -2 (dropped), 0, 1
+    d.add(-40, ~0u);      // a whole mask before the range: nothing
+    EXPECT_EQ(d.count(), 2);
+    EXPECT_EQ(d.last(), 1);
+}
+
 TEST(ShardPartial, GroupsModelsByTheirMergedProvider)
 {
     std::vector<Use> a = {{"m1", 1, "1", 0, {"u1"}, "p"}, {"m2", 2, "2", 1, {"u1", "u2"}, "p"}};
