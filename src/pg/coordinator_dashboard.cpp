@@ -102,6 +102,8 @@ Datum bytea_result(const std::string &bytes, MemoryContext cxt)
 // ducache_dashboard_partial(start, end, filters, providers, providers_only) on a shard.
 Datum dashboard_partial(FunctionCallInfo fcinfo)
 {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
+        PG_RETURN_NULL();  // strict but for providers (NULL: the shard's own)
     DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
     const Jsonb *filters_doc = PG_GETARG_JSONB_P(2);
     DashboardReadMode mode;
