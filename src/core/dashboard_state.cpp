@@ -13,17 +13,15 @@ void date_parts(std::string_view s, int64_t out[3])
 {
     out[0] = out[1] = out[2] = 0;
     int part = 0;
-    size_t i = 0;
-    for (; i < s.size() && part < 3; i++) {
-        char c = s[i];
-        if (c >= '0' && c <= '9')
-            out[part] = out[part] * 10 + (c - '0');
-        else if (c == '-')
+    for (char c : s) {
+        if (c >= '0' && c <= '9') {
+            if (out[part] < 100000000)  // longer numbers are not dates: stop growing
+                out[part] = out[part] * 10 + (c - '0');
+        } else if (c == '-' && part < 2) {
             part++;
-        else
+        } else {
             break;
-        if (out[part] > 100000000)
-            break;
+        }
     }
     if (s.size() >= 3 && s.substr(s.size() - 3) == " BC")
         out[0] = 1 - out[0];
