@@ -1,5 +1,6 @@
 #include "core/dashboard.hpp"
 
+#include "core/dashboard_partial.hpp"
 #include "core/dashboard_trend.hpp"
 #include "core/error_text.hpp"
 #include "core/filters.hpp"
@@ -29,35 +30,24 @@ void summary_metrics(JsonWriter &w, const Totals &t)
 
 }  // namespace
 
-struct DashboardBuilder::Impl {
-    Impl(std::pmr::memory_resource *mr, DashboardOptions o)
-        : mr(mr), options(o), users(mr), prev_users(mr), idents(mr), models(mr), providers(mr), unprovided(mr),
-          keys(mr), model_provider(mr), total(mr), prev_total(mr)
-    {
-    }
-    std::pmr::memory_resource *mr;
+struct DashboardBuilder::Impl : DashboardState {
+    Impl(std::pmr::memory_resource *mr, DashboardOptions o) : DashboardState(mr), options(o) {}
     DashboardOptions options;
-    KeyAggregator users, prev_users, idents, models, providers, unprovided, keys;
-    std::pmr::map<std::pmr::string, std::pmr::string, std::less<>> model_provider;  // own; latest wins
-    Totals total, prev_total;
-    bool has_current = false, has_previous = false;
 
-    // The day being read, and its daily rows (written when the day ends). day_sums: usage
+    // The day being read (its row goes to `days` when the next day begins). day_sums: usage
     // handed in also counts for the day (a day row; not a rollup, whose days come whole).
     bool in_day = false, current = false, day_sums = false;
     std::string date;
     std::optional<Totals> day_total;
     std::unique_ptr<KeyAggregator> day_models;
-    JsonWriter daily, daily_models;
-    std::vector<std::pair<std::string, std::unique_ptr<KeyAggregator>>> model_days;  // dates with models
-    void write_model_days();
+    void write_days(JsonWriter &daily, JsonWriter &daily_models) const;
 
     FixedLabel where() const { return FixedLabel(date); }
     void end_day();
     std::string_view provider_of(std::string_view model) const
     {
         auto it = model_provider.find(model);
-        return it == model_provider.end() ? provider_from_name(model) : std::string_view(it->second);
+        return it == model_provider.end() ? provider_from_name(model) : std::string_view(it->second.provider);
     }
     void open_day(std::string_view day, bool cur)
     {
@@ -107,36 +97,37 @@ void DashboardBuilder::Impl::end_day()
 {
     if (!in_day || !current)
         return;
-    // dailyUsage: days whose passing requests are 0 are dropped (LiteMaaS)
-    if (day_total->counts[kRequests] > 0) {
-        daily.begin_object();
-        daily.key("date"), daily.string(date);
-        summary_metrics(daily, *day_total);
-        daily.end_object();
-    }
-    // dailyModelUsage: written at the end, when every model's provider is known
-    for (const Slot &s : day_models->slots())
-        if (s.totals.counts[kRequests] > 0) {
-            model_days.emplace_back(date, std::move(day_models));
-            break;
-        }
+    in_day = false;
+    days.emplace_back(date, mr);
+    days.back().total = std::move(*day_total);
+    days.back().models = std::move(day_models);
 }
 
-void DashboardBuilder::Impl::write_model_days()
+void DashboardBuilder::Impl::write_days(JsonWriter &daily, JsonWriter &daily_models) const
 {
-    for (const auto &[day, agg] : model_days) {
-        // models with requests > 0, by requests descending, ties by name (L8)
+    for (const Day &d : days) {
+        // dailyUsage: days whose passing requests are 0 are dropped (LiteMaaS)
+        if (d.total.counts[kRequests] > 0) {
+            daily.begin_object();
+            daily.key("date"), daily.string(d.date);
+            summary_metrics(daily, d.total);
+            daily.end_object();
+        }
+        // dailyModelUsage: models with requests > 0, by requests descending, ties by name
+        // (L8); a day without any is dropped
         std::vector<const Slot *> list;
-        for (const Slot &s : agg->slots())
+        for (const Slot &s : d.models->slots())
             if (s.totals.counts[kRequests] > 0)
                 list.push_back(&s);
+        if (list.empty())
+            continue;
         std::sort(list.begin(), list.end(), [](const Slot *a, const Slot *b) {
             if (a->totals.counts[kRequests] != b->totals.counts[kRequests])
                 return a->totals.counts[kRequests] > b->totals.counts[kRequests];
             return a->key_view() < b->key_view();
         });
         daily_models.begin_object();
-        daily_models.key("date"), daily_models.string(day);
+        daily_models.key("date"), daily_models.string(d.date);
         daily_models.key("models"), daily_models.begin_array();
         for (const Slot *s : list)
             model_summary(daily_models, s->key_view(), s->totals);
@@ -148,8 +139,6 @@ void DashboardBuilder::Impl::write_model_days()
 DashboardBuilder::DashboardBuilder(std::pmr::memory_resource *mr, DashboardOptions options)
     : impl_(std::make_unique<Impl>(mr, options))
 {
-    impl_->daily.begin_array();
-    impl_->daily_models.begin_array();
 }
 
 DashboardBuilder::~DashboardBuilder() = default;
@@ -213,14 +202,9 @@ void DashboardBuilder::identity(std::string_view user, const EntryValues &v)
     keep(t.role, v.role);
 }
 
-void DashboardBuilder::own_provider(std::string_view model, std::string_view provider)
+void DashboardBuilder::own_provider(std::string_view model, std::string_view provider, int32_t day)
 {
-    Impl &s = *impl_;
-    auto it = s.model_provider.find(model);
-    if (it == s.model_provider.end())
-        s.model_provider.emplace(std::pmr::string(model, s.mr), std::pmr::string(provider, s.mr));
-    else if (it->second != provider)
-        it->second.assign(provider);
+    impl_->note_provider(model, provider, day, true);  // in date order: the latest call wins
 }
 
 std::string_view DashboardBuilder::provider_of(std::string_view model) const { return impl_->provider_of(model); }
@@ -308,11 +292,30 @@ void DashboardBuilder::Impl::trends(JsonWriter &w, int64_t cur_users, int64_t pr
     w.end_object();
 }
 
+std::string DashboardBuilder::partial()
+{
+    impl_->end_day();
+    return serialize_dashboard_state(*impl_);
+}
+
+void DashboardBuilder::merge_partial(const char *data, size_t len)
+{
+    DashboardState other(impl_->mr);
+    deserialize_dashboard_state(data, len, other);
+    impl_->merge(other);
+}
+
+void DashboardBuilder::for_each_own_provider(
+    const std::function<void(std::string_view, std::string_view)> &f) const
+{
+    for (const auto &[model, p] : impl_->model_provider)
+        f(model, p.provider);
+}
+
 std::string DashboardBuilder::document(std::string_view start, std::string_view end)
 {
     Impl &s = *impl_;
     s.end_day();
-    s.in_day = false;
     // byProvider: filtered, the passing model figures by provider; unfiltered, the stored
     // providers plus the models of the days that had none (L3).
     s.group_by_provider(s.options.filtered ? s.models : s.unprovided);
@@ -406,11 +409,14 @@ std::string DashboardBuilder::document(std::string_view start, std::string_view 
     w.end_object();
 
     s.trends(w, int64_t(users.size()), prev_users);
-    s.daily.end_array();
-    s.write_model_days();
-    s.daily_models.end_array();
-    w.key("dailyUsage"), w.number_text(s.daily.text());
-    w.key("dailyModelUsage"), w.number_text(s.daily_models.text());
+    JsonWriter daily, daily_models;
+    daily.begin_array();
+    daily_models.begin_array();
+    s.write_days(daily, daily_models);
+    daily.end_array();
+    daily_models.end_array();
+    w.key("dailyUsage"), w.number_text(daily.text());
+    w.key("dailyModelUsage"), w.number_text(daily_models.text());
     w.key("topModels"), w.begin_array();
     for (size_t i = 0; i < models.size() && i < size_t(kTopModels); i++)
         s.model_summary(w, models[i]->key_view(), models[i]->totals);

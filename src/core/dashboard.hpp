@@ -26,6 +26,8 @@
 #include "core/aggregator.hpp"
 #include "core/metrics.hpp"
 
+#include <climits>
+#include <functional>
 #include <memory>
 #include <memory_resource>
 #include <string>
@@ -56,7 +58,9 @@ public:
     void user_usage(std::string_view user, const EntryValues &v);
     // The entry's username/email/role: a non-empty username replaces all three (latest wins).
     void identity(std::string_view user, const EntryValues &v);
-    void own_provider(std::string_view model, std::string_view provider);  // latest wins
+    // day: the row's date as a day number (a rollup: its first day); calls come in date order,
+    // the latest wins. A shard's partial keeps the day: the coordinator takes the latest.
+    void own_provider(std::string_view model, std::string_view provider, int32_t day = INT32_MIN);
     void model_usage(std::string_view model, const EntryValues &v);
     void provider_usage(std::string_view provider, const EntryValues &v);
     void unprovided_model_usage(std::string_view model, const EntryValues &v);
@@ -66,6 +70,15 @@ public:
 
     // The whole document; start/end are the request's dates.
     std::string document(std::string_view start, std::string_view end);
+
+    // Scale-out (docs/scale-out.md): instead of document(), a shard ships what it summed as a
+    // binary partial (core/dashboard_partial.hpp); the coordinator's builder, made with the
+    // same options, adds every shard's partial (malformed input: 22P03) and then writes the
+    // document one node writes.
+    std::string partial();
+    void merge_partial(const char *data, size_t len);
+    // The models' own providers (the coordinator hands them to the shards under a provider filter).
+    void for_each_own_provider(const std::function<void(std::string_view, std::string_view)> &f) const;
 
 private:
     struct Impl;

@@ -9,17 +9,17 @@
 namespace ducache::core {
 
 FilterOptionsBuilder::FilterOptionsBuilder(std::pmr::memory_resource *mr)
-    : mr_(mr), models_(mr), own_(mr), users_(mr), idents_(mr)
+    : mr_(mr), models_(mr), users_(mr), idents_(mr)
 {
 }
 
 void FilterOptionsBuilder::model(std::string_view name, const std::string_view *own_provider)
 {
-    std::pmr::string key(name, mr_);
-    auto it = models_.try_emplace(key).first;
+    Model &m = models_.try_emplace(std::pmr::string(name, mr_)).first->second;
     if (own_provider) {
-        it->second.assign(own_provider->data(), own_provider->size());
-        own_.insert(key);
+        m.own = true;
+        m.day = day_;
+        m.provider.assign(own_provider->data(), own_provider->size());
     }
 }
 
@@ -29,6 +29,7 @@ void FilterOptionsBuilder::identity(std::string_view user_id, const std::string_
                                     const std::string_view *email)
 {
     Ident &id = idents_.try_emplace(std::pmr::string(user_id, mr_)).first->second;
+    id.day = day_;
     id.has_username = username != nullptr;
     id.username.assign(username ? *username : std::string_view());
     id.has_email = email != nullptr;
@@ -40,11 +41,11 @@ std::string FilterOptionsBuilder::document() const
     JsonWriter w;
     w.begin_object();
     w.key("models"), w.begin_array();
-    for (const auto &[name, own] : models_) {  // std::map over std::string: byte order
+    for (const auto &[name, m] : models_) {  // std::map over std::string: byte order
         w.begin_object();
         w.key("id"), w.string(name);
         w.key("name"), w.string(name);
-        w.key("provider"), w.string(own_.count(name) ? std::string_view(own) : provider_from_name(name));
+        w.key("provider"), w.string(m.own ? std::string_view(m.provider) : provider_from_name(name));
         w.end_object();
     }
     w.end_array();

@@ -18,6 +18,7 @@
 #include "core/dashboard_filters.hpp"
 #include "core/entry_rules.hpp"
 #include "core/filters.hpp"
+#include "core/filter_options.hpp"
 
 #include "pg/rollup_retry.hpp"
 #include "pg/boundary.hpp"
@@ -27,6 +28,7 @@
 #include "pg/cell_walker.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/dashboard_filters.hpp"
+#include "pg/dashboard_read.hpp"
 #include "pg/date_text.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_text.hpp"
@@ -54,7 +56,21 @@ void own_providers(const Jsonb *models, const InputRow &row, F &&f)
         JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(v.data));
         int32 at = find_member(entry, "provider");
         if (at >= 0 && entry.kind(uint32(at)) == core::ValueKind::string)
-            f(std::string_view(k.data, k.len), entry.text(uint32(at)));
+            f(std::string_view(k.data, k.len), entry.text(uint32(at)), row.date);
+    }
+}
+
+// f(model, provider) for every member of the coordinator's {"model": "provider"} object.
+template <typename F>
+void for_each_string_member(const Jsonb *doc, const InputRow &ctx, F &&f)
+{
+    if (!JsonContainerIsObject(&doc->root) || JsonContainerIsScalar(&doc->root))
+        throw_bad_shape(ctx, "it is not a JSON object");
+    JsonbObjectView view(&doc->root);
+    for (uint32 i = 0; i < view.size(); i++) {
+        if (view.kind(i) != core::ValueKind::string)
+            throw_bad_shape(ctx, "a provider is not a string");
+        f(view.key(i), view.text(i));
     }
 }
 
@@ -113,15 +129,138 @@ void rollup_daily(const Jsonb *daily, const ScanRow &r, core::DashboardBuilder &
     }
 }
 
-Datum dashboard(FunctionCallInfo fcinfo)
+}  // namespace
+
+namespace ducache::pg {
+
+void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const core::DashboardFilters &flt,
+                    core::DashboardBuilder &b, const DashboardReadMode &mode)
 {
-    ducache::pg::refuse_on_coordinator(fcinfo, "ducache_dashboard");  // not coordinator-aware yet
-    DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
-    const Jsonb *filters_doc = PG_GETARG_JSONB_P(2);
-    check_date_range(start, end);
     const char *table = cache_table_name(fcinfo);
     // The comparison period: as many days as the range, ending the day before it.
     DateADT prev_start = start - (end - start + 1);
+    const core::Filters &cells = flt.cells;
+    const bool filtered = flt.any();
+    const core::CellLevel level = flt.level();
+    const RollupAccess access = rollup_access(fcinfo);
+    auto note_provider = [&](std::string_view m, std::string_view p, DateADT day) { b.own_provider(m, p, day); };
+    // The models' providers first when a provider filter needs them (see above), or when
+    // they are all that is asked (a shard, for its coordinator); or given by the coordinator.
+    const bool providers_first = flt.providers.active() || mode.providers_only;
+    if (mode.providers != nullptr) {
+        InputRow ctx{start, 0, "providers", "the coordinator's request", false};
+        for_each_string_member(mode.providers, ctx, [&](std::string_view m, std::string_view p) {
+            b.own_provider(m, p);
+        });
+    } else if (providers_first) {
+        CacheScan scan(table, "aggregated_by_model", "aggregated_by_model", 1, start, end, access);
+        ScanRow r;
+        const Jsonb *models = nullptr;
+        while (scan.next(r, &models))
+            own_providers(models, InputRow{r.date, r.base, "aggregated_by_model", nullptr, r.rollup}, note_provider);
+        scan.finish();
+    }
+    if (mode.providers_only)
+        return;
+    auto provider_passes = [&](const Cell &c) {
+        return !flt.providers.active() || flt.providers.contains(b.provider_of(c.model));
+    };
+
+    EntryValues ident;
+    for (const bool current : {false, true}) {
+        // Days: the three documents. Rollups: the same three, then models_unprovided, daily.
+        // The comparison period: only the users (and a day's models, checked as in the range).
+        CacheScan scan = current
+            ? CacheScan(table, "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb",
+                        "aggregated_by_user, aggregated_by_model, aggregated_by_provider, models_unprovided, daily", 5,
+                        start, end, filtered ? RollupAccess() : access)
+            : CacheScan(table, "aggregated_by_user, aggregated_by_model", "aggregated_by_user, NULL::jsonb", 2,
+                        prev_start, start - 1, access);
+        ScanRow r;
+        const Jsonb *cols[5] = {};
+        while (scan.next(r, cols)) {
+            InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
+            InputRow models_ctx{r.date, r.base, "aggregated_by_model", nullptr, r.rollup};
+            InputRow providers_ctx{r.date, r.base, "aggregated_by_provider", nullptr, r.rollup};
+            if (r.rollup)
+                b.begin_rollup(date_text(r.date), current);
+            else
+                b.begin_day(r.base, date_text(r.date), current);
+            if (!current) {  // the comparison period needs only the totals and the user count
+                if (!r.rollup)  // its models are not read, but refused as in the range
+                    own_providers(cols[1], models_ctx, [](std::string_view, std::string_view, DateADT) {});
+                walk_cells(cols[0], users_ctx, cells, level, [&](const Cell &c) {
+                    if (provider_passes(c))
+                        b.user_usage(c.user, c.values);
+                });
+                continue;
+            }
+            if (!providers_first && mode.providers == nullptr)
+                own_providers(cols[1], models_ctx, note_provider);
+            // The passing usage (and, at model or key level, the model figures and key cells).
+            walk_cells(
+                cols[0], users_ctx, cells, level,
+                [&](const Cell &c) {
+                    if (!provider_passes(c))
+                        return;
+                    b.user_usage(c.user, c.values);
+                    if (filtered && level != core::CellLevel::user)
+                        b.model_usage(c.model, c.values);
+                    if (level == core::CellLevel::key)
+                        b.key_usage(c.key, c.user, c.values);
+                },
+                [&](std::string_view user, const JsonbObjectView &entry) {
+                    if (r.rollup)
+                        rollup_identity(entry, ident);
+                    else
+                        read_identity(entry, ident);
+                    b.identity(user, ident);
+                });
+            // Only a user filter: the model figures come from the passing users' models (L7).
+            if (filtered && level == core::CellLevel::user)
+                walk_cells(cols[0], users_ctx, cells, core::CellLevel::model,
+                           [&](const Cell &c) { b.model_usage(c.model, c.values); });
+            // The top API key (L5): key cells passing every filter.
+            if (level != core::CellLevel::key)
+                walk_cells(cols[0], users_ctx, cells, core::CellLevel::key, [&](const Cell &c) {
+                    if (provider_passes(c))
+                        b.key_usage(c.key, c.user, c.values);
+                });
+            if (filtered)
+                continue;
+            // Unfiltered model figures: aggregated_by_model as stored; providers from
+            // aggregated_by_provider when it is a non-empty object, else from the models (L3).
+            const bool stored_providers = r.rollup ? false : nonempty_object(cols[2]);
+            for_each_entry(cols[1], models_ctx, false, [&](std::string_view model, const EntryValues &v, uint32) {
+                b.model_usage(model, v);
+                if (!r.rollup && !stored_providers)
+                    b.unprovided_model_usage(model, v);
+            });
+            if (stored_providers || r.rollup)  // a rollup: the stored days' sums (or NULL)
+                for_each_entry(cols[2], providers_ctx, false,
+                               [&](std::string_view p, const EntryValues &v, uint32) { b.provider_usage(p, v); });
+            if (r.rollup) {  // the other days' models, and the daily series
+                InputRow unprovided_ctx{r.date, r.base, "models_unprovided", nullptr, true};
+                for_each_entry(cols[3], unprovided_ctx, false, [&](std::string_view model, const EntryValues &v,
+                                                                   uint32) { b.unprovided_model_usage(model, v); });
+                rollup_daily(cols[4], r, b);
+            }
+        }
+        scan.finish();
+    }
+}
+
+}  // namespace ducache::pg
+
+namespace {
+
+Datum dashboard(FunctionCallInfo fcinfo)
+{
+    if (is_coordinator(fcinfo))  // the shards' partials, merged (pg/coordinator_dashboard.cpp)
+        return coordinator_dashboard(fcinfo);
+    DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
+    const Jsonb *filters_doc = PG_GETARG_JSONB_P(2);
+    check_date_range(start, end);
     const std::string start_text = date_text(start), end_text = date_text(end);
     MemoryContext caller = CurrentMemoryContext;
     MemoryContext work = new_work_context("ducache dashboard");
@@ -130,111 +269,8 @@ Datum dashboard(FunctionCallInfo fcinfo)
         ContextResource memory(work);
         core::DashboardFilters flt(&memory);
         read_dashboard_filters(filters_doc, flt);
-        const core::Filters &cells = flt.cells;
-        const bool filtered = flt.any();
-        const core::CellLevel level = flt.level();
-        core::DashboardOptions options;
-        options.filtered = filtered;
-        options.user_filter = cells.users.active();
-        core::DashboardBuilder b(&memory, options);
-        const RollupAccess access = rollup_access(fcinfo);
-        auto note_provider = [&](std::string_view m, std::string_view p) { b.own_provider(m, p); };
-        // The models' providers first when a provider filter needs them (see above).
-        const bool providers_first = flt.providers.active();
-        if (providers_first) {
-            CacheScan scan(table, "aggregated_by_model", "aggregated_by_model", 1, start, end, access);
-            ScanRow r;
-            const Jsonb *models = nullptr;
-            while (scan.next(r, &models))
-                own_providers(models, InputRow{r.date, r.base, "aggregated_by_model", nullptr, r.rollup}, note_provider);
-            scan.finish();
-        }
-        auto provider_passes = [&](const Cell &c) {
-            return !flt.providers.active() || flt.providers.contains(b.provider_of(c.model));
-        };
-
-        EntryValues ident;
-        for (const bool current : {false, true}) {
-            // Days: the three documents. Rollups: the same three, then models_unprovided, daily.
-            // The comparison period: only the users (and a day's models, checked as in the range).
-            CacheScan scan = current
-                ? CacheScan(table, "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb",
-                            "aggregated_by_user, aggregated_by_model, aggregated_by_provider, models_unprovided, daily", 5,
-                            start, end, filtered ? RollupAccess() : access)
-                : CacheScan(table, "aggregated_by_user, aggregated_by_model", "aggregated_by_user, NULL::jsonb", 2,
-                            prev_start, start - 1, access);
-            ScanRow r;
-            const Jsonb *cols[5] = {};
-            while (scan.next(r, cols)) {
-                InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
-                InputRow models_ctx{r.date, r.base, "aggregated_by_model", nullptr, r.rollup};
-                InputRow providers_ctx{r.date, r.base, "aggregated_by_provider", nullptr, r.rollup};
-                if (r.rollup)
-                    b.begin_rollup(date_text(r.date), current);
-                else
-                    b.begin_day(r.base, date_text(r.date), current);
-                if (!current) {  // the comparison period needs only the totals and the user count
-                    if (!r.rollup)  // its models are not read, but refused as in the range
-                        own_providers(cols[1], models_ctx, [](std::string_view, std::string_view) {});
-                    walk_cells(cols[0], users_ctx, cells, level, [&](const Cell &c) {
-                        if (provider_passes(c))
-                            b.user_usage(c.user, c.values);
-                    });
-                    continue;
-                }
-                if (!providers_first)
-                    own_providers(cols[1], models_ctx, note_provider);
-                // The passing usage (and, at model or key level, the model figures and key cells).
-                walk_cells(
-                    cols[0], users_ctx, cells, level,
-                    [&](const Cell &c) {
-                        if (!provider_passes(c))
-                            return;
-                        b.user_usage(c.user, c.values);
-                        if (filtered && level != core::CellLevel::user)
-                            b.model_usage(c.model, c.values);
-                        if (level == core::CellLevel::key)
-                            b.key_usage(c.key, c.user, c.values);
-                    },
-                    [&](std::string_view user, const JsonbObjectView &entry) {
-                        if (r.rollup)
-                            rollup_identity(entry, ident);
-                        else
-                            read_identity(entry, ident);
-                        b.identity(user, ident);
-                    });
-                // Only a user filter: the model figures come from the passing users' models (L7).
-                if (filtered && level == core::CellLevel::user)
-                    walk_cells(cols[0], users_ctx, cells, core::CellLevel::model,
-                               [&](const Cell &c) { b.model_usage(c.model, c.values); });
-                // The top API key (L5): key cells passing every filter.
-                if (level != core::CellLevel::key)
-                    walk_cells(cols[0], users_ctx, cells, core::CellLevel::key, [&](const Cell &c) {
-                        if (provider_passes(c))
-                            b.key_usage(c.key, c.user, c.values);
-                    });
-                if (filtered)
-                    continue;
-                // Unfiltered model figures: aggregated_by_model as stored; providers from
-                // aggregated_by_provider when it is a non-empty object, else from the models (L3).
-                const bool stored_providers = r.rollup ? false : nonempty_object(cols[2]);
-                for_each_entry(cols[1], models_ctx, false, [&](std::string_view model, const EntryValues &v, uint32) {
-                    b.model_usage(model, v);
-                    if (!r.rollup && !stored_providers)
-                        b.unprovided_model_usage(model, v);
-                });
-                if (stored_providers || r.rollup)  // a rollup: the stored days' sums (or NULL)
-                    for_each_entry(cols[2], providers_ctx, false,
-                                   [&](std::string_view p, const EntryValues &v, uint32) { b.provider_usage(p, v); });
-                if (r.rollup) {  // the other days' models, and the daily series
-                    InputRow unprovided_ctx{r.date, r.base, "models_unprovided", nullptr, true};
-                    for_each_entry(cols[3], unprovided_ctx, false, [&](std::string_view model, const EntryValues &v,
-                                                                       uint32) { b.unprovided_model_usage(model, v); });
-                    rollup_daily(cols[4], r, b);
-                }
-            }
-            scan.finish();
-        }
+        core::DashboardBuilder b(&memory, dashboard_options(flt));
+        read_dashboard(fcinfo, start, end, flt, b, DashboardReadMode());
         result = jsonb_from_text(b.document(start_text, end_text), caller);
     }
     delete_context(work);

@@ -10,6 +10,8 @@
 #include "core/number.hpp"
 #include "core/decimal.hpp"
 #include "core/filter_options.hpp"
+#include "core/dashboard.hpp"
+#include "core/dashboard_filters.hpp"
 #include "core/filters.hpp"
 #include "core/object_view.hpp"
 
@@ -20,6 +22,7 @@
 #include "pg/jsonb_object_view.hpp"
 #include "pg/boundary.hpp"
 #include "pg/coordinator_forward.hpp"
+#include "pg/dashboard_read.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/cell_walker.hpp"
@@ -129,29 +132,40 @@ void read_users(const Jsonb *users, const InputRow &day, core::FilterOptionsBuil
     }
 }
 
+}  // namespace
+
+void ducache::pg::read_filter_options(FunctionCallInfo fcinfo, DateADT start, DateADT end,
+                                      core::FilterOptionsBuilder &b)
+{
+    CacheScan scan(cache_table_name(fcinfo), "aggregated_by_model, aggregated_by_user",
+                   "aggregated_by_model, aggregated_by_user", 2, start, end, rollup_access(fcinfo));
+    ScanRow r;
+    const Jsonb *cols[2] = {};
+    while (scan.next(r, cols)) {
+        InputRow models_ctx{r.date, r.base, "aggregated_by_model", nullptr, r.rollup};
+        InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
+        b.begin_day(r.date);  // for the coordinator's "latest wins" across shards
+        read_models(cols[0], models_ctx, b);
+        read_users(cols[1], users_ctx, b);
+    }
+    scan.finish();
+}
+
+namespace {
+
 Datum filter_options(FunctionCallInfo fcinfo)
 {
-    ducache::pg::refuse_on_coordinator(fcinfo, "ducache_filter_options");  // not coordinator-aware yet
+    if (is_coordinator(fcinfo))  // the shards' partials, merged (pg/coordinator_dashboard.cpp)
+        return coordinator_filter_options(fcinfo);
     DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
     check_date_range(start, end);
-    const char *table = cache_table_name(fcinfo);
     MemoryContext caller = CurrentMemoryContext;
     MemoryContext work = new_work_context("ducache filter options");
     Datum result;
     {
         ContextResource memory(work);
         core::FilterOptionsBuilder b(&memory);
-        CacheScan scan(table, "aggregated_by_model, aggregated_by_user", "aggregated_by_model, aggregated_by_user", 2,
-                       start, end, rollup_access(fcinfo));
-        ScanRow r;
-        const Jsonb *cols[2] = {};
-        while (scan.next(r, cols)) {
-            InputRow models_ctx{r.date, r.base, "aggregated_by_model", nullptr, r.rollup};
-            InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
-            read_models(cols[0], models_ctx, b);
-            read_users(cols[1], users_ctx, b);
-        }
-        scan.finish();
+        read_filter_options(fcinfo, start, end, b);
         result = jsonb_from_text(b.document(), caller);
     }
     delete_context(work);

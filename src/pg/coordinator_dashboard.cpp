@@ -1,0 +1,225 @@
+// ducache_dashboard and ducache_filter_options on a coordinator (docs/scale-out.md), and the
+// shard functions behind them. Each shard builds the one-node state over its own rows (the
+// same reads as pg/dashboard.cpp and pg/filter_options.cpp) and returns it as a binary
+// partial (core/dashboard_partial.hpp, core/filter_options_partial.cpp), through one aggregate
+// per shard pushed down whole by postgres_fdw and run concurrently
+// (ducache_coord_document_partials, src/sql/63_coordinator_documents.sql). The coordinator
+// only moves bytes: the core adds the partials and writes the document one node writes.
+//
+// Under a provider filter a shard must know every model's provider over the whole range (a
+// model's latest own "provider" may sit on a day where only another shard's users used it), so
+// the coordinator first asks every shard for its own providers (one more round trip, also
+// concurrent), and hands the merged map to the shards with the request.
+#include "core/error.hpp"  // before any PostgreSQL header (pg/rollup_retry.hpp needs it)
+#include "core/dashboard.hpp"
+#include "core/dashboard_filters.hpp"
+#include "core/filter_options.hpp"
+#include "core/json_writer.hpp"
+
+#include "pg/rollup_retry.hpp"
+#include "pg/boundary.hpp"
+#include "pg/cache_scan.hpp"
+#include "pg/context_resource.hpp"
+#include "pg/dashboard_filters.hpp"
+#include "pg/dashboard_read.hpp"
+#include "pg/date_text.hpp"
+#include "pg/jsonb_text.hpp"
+
+extern "C" {
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+}
+
+namespace {
+
+using namespace ducache;
+using namespace ducache::pg;
+
+// The non-NULL partials of every shard, copied into the caller's context.
+struct Parts {
+    uint64 n;
+    bytea **p;
+};
+
+// One call of ducache_coord_document_partials(request, from, to): every shard's partial, the
+// shards asked at once; a shard that fails ends the call (class 08, naming it).
+Parts shard_partials(FunctionCallInfo fcinfo, const char *request, DateADT from, DateADT to)
+{
+    return pg_call([&] {
+        Parts out{0, nullptr};
+        MemoryContext caller = CurrentMemoryContext;
+        const char *schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+        StringInfoData sql;
+        initStringInfo(&sql);
+        appendStringInfo(&sql, "SELECT p FROM %s.ducache_coord_document_partials($1::jsonb, $2, $3) p", schema);
+        Oid types[3] = {TEXTOID, DATEOID, DATEOID};
+        Datum values[3] = {CStringGetTextDatum(request), DateADTGetDatum(from), DateADTGetDatum(to)};
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        if (SPI_execute_with_args(sql.data, 3, types, values, nullptr, true, 0) != SPI_OK_SELECT)
+            elog(ERROR, "ducache_coord_document_partials did not answer a SELECT");
+        out.p = static_cast<bytea **>(MemoryContextAlloc(caller, sizeof(bytea *) * (SPI_processed + 1)));
+        for (uint64 i = 0; i < SPI_processed; i++) {
+            bool isnull;
+            Datum d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+            if (isnull)
+                continue;
+            MemoryContext spi = MemoryContextSwitchTo(caller);
+            out.p[out.n++] = DatumGetByteaPCopy(d);
+            MemoryContextSwitchTo(spi);
+        }
+        SPI_finish();
+        return out;
+    });
+}
+
+// {"kind": .., "start": .., "end": .., "filters": .., "providers": ..} (filters / providers:
+// JSON text, or absent).
+std::string request(const char *kind, DateADT start, DateADT end, const char *filters, const std::string *providers)
+{
+    core::JsonWriter w;
+    w.begin_object();
+    w.key("kind"), w.string(kind);
+    w.key("start"), w.string(date_text(start));
+    w.key("end"), w.string(date_text(end));
+    if (filters)
+        w.key("filters"), w.number_text(filters);
+    if (providers)
+        w.key("providers"), w.number_text(*providers);
+    w.end_object();
+    return w.take();
+}
+
+Datum bytea_result(const std::string &bytes, MemoryContext cxt)
+{
+    auto *out = static_cast<bytea *>(palloc_or_throw(cxt, VARHDRSZ + bytes.size()));
+    SET_VARSIZE(out, VARHDRSZ + bytes.size());
+    memcpy(VARDATA(out), bytes.data(), bytes.size());
+    return PointerGetDatum(out);
+}
+
+// ducache_dashboard_partial(start, end, filters, providers, providers_only) on a shard.
+Datum dashboard_partial(FunctionCallInfo fcinfo)
+{
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
+        PG_RETURN_NULL();  // strict but for providers (NULL: the shard's own)
+    DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
+    const Jsonb *filters_doc = PG_GETARG_JSONB_P(2);
+    DashboardReadMode mode;
+    mode.providers = PG_ARGISNULL(3) ? nullptr : PG_GETARG_JSONB_P(3);
+    mode.providers_only = PG_GETARG_BOOL(4);
+    check_date_range(start, end);
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext work = new_work_context("ducache dashboard partial");
+    Datum result;
+    {
+        ContextResource memory(work);
+        core::DashboardFilters flt(&memory);
+        read_dashboard_filters(filters_doc, flt);
+        core::DashboardBuilder b(&memory, dashboard_options(flt));
+        read_dashboard(fcinfo, start, end, flt, b, mode);
+        result = bytea_result(b.partial(), caller);
+    }
+    delete_context(work);
+    PG_RETURN_DATUM(result);
+}
+
+// ducache_filter_options_partial(start, end) on a shard.
+Datum filter_options_partial(FunctionCallInfo fcinfo)
+{
+    DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
+    check_date_range(start, end);
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext work = new_work_context("ducache filter options partial");
+    Datum result;
+    {
+        ContextResource memory(work);
+        core::FilterOptionsBuilder b(&memory);
+        read_filter_options(fcinfo, start, end, b);
+        result = bytea_result(b.partial(), caller);
+    }
+    delete_context(work);
+    PG_RETURN_DATUM(result);
+}
+
+}  // namespace
+
+namespace ducache::pg {
+
+Datum coordinator_dashboard(FunctionCallInfo fcinfo)
+{
+    DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
+    const Jsonb *filters_doc = PG_GETARG_JSONB_P(2);
+    check_date_range(start, end);
+    DateADT prev_start = start - (end - start + 1);
+    const char *filters_text =
+        pg_call([&] { return JsonbToCString(nullptr, const_cast<JsonbContainer *>(&filters_doc->root), VARSIZE(filters_doc)); });
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext work = new_work_context("ducache coordinator dashboard");
+    Datum result;
+    {
+        ContextResource memory(work);
+        core::DashboardFilters flt(&memory);
+        read_dashboard_filters(filters_doc, flt);  // the local refusals, before any shard is asked
+        core::DashboardBuilder b(&memory, dashboard_options(flt));
+        std::string providers;
+        if (flt.providers.active()) {  // the whole range's own providers first (see above)
+            Parts own = shard_partials(fcinfo, request("dashboard_providers", start, end, filters_text, nullptr).c_str(),
+                                       start, end);
+            for (uint64 i = 0; i < own.n; i++)
+                b.merge_partial(VARDATA_ANY(own.p[i]), VARSIZE_ANY_EXHDR(own.p[i]));
+            core::JsonWriter w;
+            w.begin_object();
+            b.for_each_own_provider([&](std::string_view m, std::string_view p) { w.key(m), w.string(p); });
+            w.end_object();
+            providers = w.take();
+        }
+        // The aggregate runs over the comparison period and the range: a shard with a row in
+        // either has something to say.
+        Parts parts = shard_partials(
+            fcinfo, request("dashboard", start, end, filters_text, flt.providers.active() ? &providers : nullptr).c_str(),
+            prev_start, end);
+        for (uint64 i = 0; i < parts.n; i++) {
+            check_for_interrupts();
+            b.merge_partial(VARDATA_ANY(parts.p[i]), VARSIZE_ANY_EXHDR(parts.p[i]));
+        }
+        result = jsonb_from_text(b.document(date_text(start), date_text(end)), caller);
+    }
+    delete_context(work);
+    PG_RETURN_DATUM(result);
+}
+
+Datum coordinator_filter_options(FunctionCallInfo fcinfo)
+{
+    DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
+    check_date_range(start, end);
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext work = new_work_context("ducache coordinator filter options");
+    Datum result;
+    {
+        ContextResource memory(work);
+        core::FilterOptionsBuilder b(&memory);
+        Parts parts = shard_partials(fcinfo, request("filter_options", start, end, nullptr, nullptr).c_str(), start, end);
+        for (uint64 i = 0; i < parts.n; i++) {
+            check_for_interrupts();
+            b.merge_partial(VARDATA_ANY(parts.p[i]), VARSIZE_ANY_EXHDR(parts.p[i]));
+        }
+        result = jsonb_from_text(b.document(), caller);
+    }
+    delete_context(work);
+    PG_RETURN_DATUM(result);
+}
+
+}  // namespace ducache::pg
+
+// Through with_days_retry, as the one-node calls: an error met in rollups is the days' own.
+DUCACHE_FUNCTION(ducache_dashboard_partial)
+{
+    return ducache::pg::with_days_retry([&] { return dashboard_partial(fcinfo); });
+}
+
+DUCACHE_FUNCTION(ducache_filter_options_partial)
+{
+    return ducache::pg::with_days_retry([&] { return filter_options_partial(fcinfo); });
+}
