@@ -117,15 +117,16 @@ std::string header(uint8_t version, uint8_t kind, uint32_t keys)
     return out;
 }
 
-// One row key written as the layout says: counts {requests, 10 x requests, 0...}, its day
-// words, its users.
+// One row key written as the layout says: counts {requests, 10 x requests (requests itself when
+// that would overflow: UBSan), 0...}, its day words, its users.
 std::string row_key(const std::string &key, int64_t requests, const std::string &cost, uint32_t first,
                     const std::vector<uint64_t> &words, const std::vector<std::string> &users)
 {
     std::string out;
     put_bytes(out, key);
     put<uint8_t>(out, uint8_t(1 | (users.empty() ? 0 : 4)));
-    int64_t counts[kCountMetrics] = {requests, requests * 10, 0, 0, 0, 0};
+    int64_t tokens = requests <= INT64_MAX / 10 ? requests * 10 : requests;
+    int64_t counts[kCountMetrics] = {requests, tokens, 0, 0, 0, 0};
     for (int64_t c : counts)
         put<int64_t>(out, c);
     put_bytes(out, cost);
