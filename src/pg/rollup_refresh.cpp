@@ -8,9 +8,9 @@
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/date_text.hpp"
+#include "pg/rollup_jsonb.hpp"
 #include "pg/rollup_refresh.hpp"
 #include "pg/rollup_refresh_blocks.hpp"
-#include "pg/rollup_jsonb.hpp"
 #include "pg/rollup_refresh_feed.hpp"
 #include "pg/rollup_triggers.hpp"
 #include "pg/settings.hpp"
@@ -180,7 +180,7 @@ Seen read_month(const Tables &t, DateADT month, MemoryContext cxt)
 }
 
 // Step 2's day rows, into the builder (the active snapshot is the month's one); the documents
-// as jsonb in `work`.
+// as jsonb in memory's context.
 RollupDatums build_month(const Tables &t, DateADT month, bool owner_sees_all, ContextResource *memory)
 {
     std::string label = date_text(month).substr(0, 7);
