@@ -2,7 +2,8 @@
 // from the month's cached days. The adapter reads each day with the readers' rules and hands in
 // what they would sum; the builder keeps exact sums (counts with the one overflow check,
 // costs as DecimalSum), a day mask per entry and cell ("~days": bit d-1 = present on day d), the
-// latest identity / keyName / keyAlias / own provider, and writes every document as JSON text.
+// latest identity / keyName / keyAlias / own provider, and writes every document into a
+// JsonSink (the adapter's builds JSONB directly; JsonTextSink gives JSON text).
 //
 // How to use, for each cached day of the month in date order:
 //   b.begin_day(day_of_month, stored_providers);   // stored: aggregated_by_provider non-empty
@@ -14,7 +15,8 @@
 //   m = b.model(M, values, own_provider_or_null);  // every aggregated_by_model entry
 //     b.model_has_users(m); b.model_user(m, U, named);  // its "users" object and keys
 //   b.provider(P, values);                         // aggregated_by_provider entries (stored days)
-// then finish(). A bad sum throws core::Error (then the month gets no rollup).
+// then end_days() and write(doc, sink) for each document has(doc) (or finish(): all as JSON
+// text). A bad sum throws core::Error (then the month gets no rollup).
 #pragma once
 
 #ifdef POSTGRES_H
@@ -22,7 +24,7 @@
 #endif
 
 #include "core/aggregator.hpp"
-#include "core/json_writer.hpp"
+#include "core/json_sink.hpp"
 #include "core/metrics.hpp"
 #include "core/rollup_identity.hpp"
 
@@ -32,6 +34,10 @@
 #include <string_view>
 
 namespace ducache::core {
+
+// The documents of a rollup row, in the order of its columns.
+enum class RollupDocument { users, models, providers, providers_derived, models_unprovided, daily };
+constexpr int kRollupDocuments = 6;
 
 // The documents of one month; JSON text. providers is empty when no day had stored providers
 // (the column is NULL then).
@@ -49,7 +55,7 @@ struct KeyFacts {
 // The preferred (first) alias names of the seven metrics, as rollups write them.
 const char *canonical_metric_name(Metric m);
 // {"totalRequests": n, ..., "totalCost": <exact text>} (cost keeps its scale, e.g. 0.30).
-void write_canonical_metrics(JsonWriter &w, const int64_t counts[kCountMetrics], const DecimalSum &cost);
+void write_canonical_metrics(JsonSink &w, const int64_t counts[kCountMetrics], const DecimalSum &cost);
 
 class RollupBuilder {
 public:
@@ -72,10 +78,16 @@ public:
     void model_user(uint32_t model, std::string_view user, bool named = false);
     void provider(std::string_view provider, const EntryValues &v);
 
-    // Called every 1024 entries while finish() writes the documents (the adapter checks for
+    // Called every 1024 entries while write() writes a document (the adapter checks for
     // interrupts there; it may throw).
     void set_tick(void (*tick)());
 
+    // After the last day: the days cached (bit d-1: day d). Then write() any document.
+    int32_t end_days();
+    // False for providers when no day had stored providers (the column is NULL then).
+    bool has(RollupDocument d) const;
+    void write(RollupDocument d, JsonSink &out);
+    // Every document as JSON text (end_days and write): for tests and tools.
     RollupDocuments finish();
 
 private:

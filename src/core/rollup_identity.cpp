@@ -35,7 +35,7 @@ void RollupIdentities::model_user_named(uint32_t model, std::string_view user)
     named_.try_emplace(model).first->second.emplace(user);
 }
 
-void RollupIdentities::write_user(JsonWriter &w, uint32_t user) const
+void RollupIdentities::write_user(JsonSink &w, uint32_t user) const
 {
     auto it = users_.find(user);
     if (it == users_.end())
@@ -62,7 +62,7 @@ void RollupIdentities::write_user(JsonWriter &w, uint32_t user) const
         w.key("~seen"), w.integer(1);
 }
 
-void RollupIdentities::write_model(JsonWriter &w, uint32_t model) const
+void RollupIdentities::write_model(JsonSink &w, uint32_t model) const
 {
     auto it = named_.find(model);
     if (it == named_.end())

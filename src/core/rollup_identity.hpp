@@ -15,7 +15,7 @@
 #error "core is pure C++"
 #endif
 
-#include "core/json_writer.hpp"
+#include "core/json_sink.hpp"
 
 #include <cstdint>
 #include <map>
@@ -41,8 +41,8 @@ public:
               const UserFacts &facts);
     void model_user_named(uint32_t model, std::string_view user);
     // The members above of a user / model entry (nothing when there is nothing to say).
-    void write_user(JsonWriter &w, uint32_t user) const;
-    void write_model(JsonWriter &w, uint32_t model) const;
+    void write_user(JsonSink &w, uint32_t user) const;
+    void write_model(JsonSink &w, uint32_t model) const;
 
 private:
     struct Ident {

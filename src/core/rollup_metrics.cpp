@@ -11,7 +11,7 @@ const char *canonical_metric_name(Metric m)
     return m >= 0 && m < kMetricCount ? names[m] : "?";
 }
 
-void write_canonical_metrics(JsonWriter &w, const int64_t counts[kCountMetrics], const DecimalSum &cost)
+void write_canonical_metrics(JsonSink &w, const int64_t counts[kCountMetrics], const DecimalSum &cost)
 {
     w.begin_object();
     for (int m = 0; m < kCountMetrics; m++) {
@@ -19,7 +19,7 @@ void write_canonical_metrics(JsonWriter &w, const int64_t counts[kCountMetrics],
         w.integer(counts[m]);
     }
     w.key(canonical_metric_name(kCost));
-    w.number_text(cost.to_string());
+    w.decimal(cost.to_string());
     w.end_object();
 }
 

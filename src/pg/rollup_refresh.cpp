@@ -8,6 +8,7 @@
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/date_text.hpp"
+#include "pg/rollup_jsonb.hpp"
 #include "pg/rollup_refresh.hpp"
 #include "pg/rollup_refresh_blocks.hpp"
 #include "pg/rollup_refresh_feed.hpp"
@@ -178,9 +179,9 @@ Seen read_month(const Tables &t, DateADT month, MemoryContext cxt)
                       "The rollup of " + month + " would not hold every day row.");
 }
 
-// Step 2's day rows, into the builder (the active snapshot is the month's one).
-core::RollupDocuments build_month(const Tables &t, DateADT month, bool owner_sees_all,
-                                  std::pmr::memory_resource *memory)
+// Step 2's day rows, into the builder (the active snapshot is the month's one); the documents
+// as jsonb in memory's context.
+RollupDatums build_month(const Tables &t, DateADT month, bool owner_sees_all, ContextResource *memory)
 {
     std::string label = date_text(month).substr(0, 7);
     if (!owner_sees_all)
@@ -199,21 +200,14 @@ core::RollupDocuments build_month(const Tables &t, DateADT month, bool owner_see
         throw;
     }
     scan.finish();
-    return b.finish();
-}
-
-Datum text_or_null(const std::string &s, char &null)
-{
-    null = s.empty() ? 'n' : ' ';
-    return s.empty() ? (Datum)0 : PointerGetDatum(cstring_to_text_with_len(s.data(), int(s.size())));
+    return rollup_jsonb_documents(b, memory->context());
 }
 
 // Step 3's writes, and the change rows seen in step 2 deleted.
-void write_month(const Tables &t, DateADT month, RollupAction action, const core::RollupDocuments *docs,
-                 const Seen &seen)
+void write_month(const Tables &t, DateADT month, RollupAction action, const RollupDatums *docs, const Seen &seen)
 {
     pg_call([&] {
-        Oid types[8] = {DATEOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+        Oid types[8] = {DATEOID, INT4OID, JSONBOID, JSONBOID, JSONBOID, JSONBOID, JSONBOID, JSONBOID};
         Datum args[8] = {DateADTGetDatum(month)};
         char nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
         switch (action) {
@@ -233,23 +227,17 @@ void write_month(const Tables &t, DateADT month, RollupAction action, const core
                  1, types, args, nulls, false, SPI_OK_UPDATE);
             break;
         case RollupAction::refreshed:
+            // The documents as built (jsonb datums in the month's work context): no text to parse.
             args[1] = Int32GetDatum(docs->days);
-            args[2] = text_or_null(docs->users, nulls[2]);
-            args[3] = text_or_null(docs->models, nulls[3]);
-            args[4] = text_or_null(docs->providers, nulls[4]);
-            args[5] = text_or_null(docs->providers_derived, nulls[5]);
-            args[6] = text_or_null(docs->models_unprovided, nulls[6]);
-            args[7] = text_or_null(docs->daily, nulls[7]);
-            exec(psprintf("UPDATE %s SET built = true, days = $2, aggregated_by_user = $3::pg_catalog.jsonb, "
-                          "aggregated_by_model = $4::pg_catalog.jsonb, aggregated_by_provider = $5::pg_catalog.jsonb, "
-                          "providers_derived = $6::pg_catalog.jsonb, models_unprovided = $7::pg_catalog.jsonb, "
-                          "daily = $8::pg_catalog.jsonb, refreshed_at = pg_catalog.now() "
-                          "WHERE month OPERATOR(pg_catalog.=) $1",
+            for (int d = 0; d < core::kRollupDocuments; d++) {
+                args[2 + d] = docs->doc[d];
+                nulls[2 + d] = docs->isnull[d] ? 'n' : ' ';
+            }
+            exec(psprintf("UPDATE %s SET built = true, days = $2, aggregated_by_user = $3, aggregated_by_model = $4, "
+                          "aggregated_by_provider = $5, providers_derived = $6, models_unprovided = $7, daily = $8, "
+                          "refreshed_at = pg_catalog.now() WHERE month OPERATOR(pg_catalog.=) $1",
                           t.rollups),
                  8, types, args, nulls, false, SPI_OK_UPDATE);
-            for (int i = 2; i < 8; i++)
-                if (nulls[i] == ' ')
-                    pfree(DatumGetPointer(args[i]));
             break;
         }
         if (seen.ntids == 0)
@@ -288,7 +276,7 @@ RollupAction refresh_month(const Tables &t, DateADT month, bool owner_sees_all)
     });
     Seen seen = read_month(t, month, work);
     RollupAction action;
-    std::optional<core::RollupDocuments> docs;
+    std::optional<RollupDatums> docs;
     // The month's blocks first (the same lock and snapshot; the change rows deleted below
     // invalidated them too). A fresh month has fresh blocks: every change row names its month.
     if (!(built && seen.ntids == 0) && t.blocks)

@@ -8,6 +8,7 @@
 #include "pg/context_resource.hpp"
 #include "pg/date_text.hpp"
 #include "pg/rollup_blocks.hpp"
+#include "pg/rollup_jsonb.hpp"
 #include "pg/rollup_refresh.hpp"
 #include "pg/rollup_refresh_blocks.hpp"
 #include "pg/rollup_refresh_feed.hpp"
@@ -89,8 +90,9 @@ bool is_stale(const BlockRefresh &r, const Block &b)
     return false;
 }
 
-// The block's days into the builder, in the active (the month's) snapshot.
-core::RollupDocuments build_block(const BlockRefresh &r, const Block &b, std::pmr::memory_resource *memory)
+// The block's days into the builder, in the active (the month's) snapshot; the documents as
+// jsonb in memory's context.
+RollupDatums build_block(const BlockRefresh &r, const Block &b, ContextResource *memory)
 {
     if (!r.owner_sees_all)
         throw core::Error("42501", "row-level security hides rows of daily_usage_cache from the rollups' owner");
@@ -107,50 +109,36 @@ core::RollupDocuments build_block(const BlockRefresh &r, const Block &b, std::pm
         throw;
     }
     scan.finish();
-    return builder.finish();
-}
-
-Datum text_or_null(const std::string &s, char &null)
-{
-    null = s.empty() ? 'n' : ' ';
-    return s.empty() ? (Datum)0 : PointerGetDatum(cstring_to_text_with_len(s.data(), int(s.size())));
+    return rollup_jsonb_documents(builder, memory->context());
 }
 
 // Writes the block's row: its documents, or built = false (docs null).
-void write_block(const BlockRefresh &r, const Block &b, const core::RollupDocuments *docs)
+void write_block(const BlockRefresh &r, const Block &b, const RollupDatums *docs)
 {
     pg_call([&] {
-        Oid types[10] = {DATEOID, DATEOID, DATEOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+        Oid types[10] = {DATEOID, DATEOID, DATEOID, INT4OID, JSONBOID, JSONBOID, JSONBOID, JSONBOID, JSONBOID, JSONBOID};
         Datum args[10] = {DateADTGetDatum(b.start), DateADTGetDatum(r.month), DateADTGetDatum(b.last),
                           Int32GetDatum(docs ? docs->days : 0)};
         char nulls[10] = {' ', ' ', ' ', ' ', 'n', 'n', 'n', 'n', 'n', 'n'};
-        if (docs) {
-            args[4] = text_or_null(docs->users, nulls[4]);
-            args[5] = text_or_null(docs->models, nulls[5]);
-            args[6] = text_or_null(docs->providers, nulls[6]);
-            args[7] = text_or_null(docs->providers_derived, nulls[7]);
-            args[8] = text_or_null(docs->models_unprovided, nulls[8]);
-            args[9] = text_or_null(docs->daily, nulls[9]);
-        }
+        if (docs)  // jsonb datums as built: no text to parse
+            for (int d = 0; d < core::kRollupDocuments; d++) {
+                args[4 + d] = docs->doc[d];
+                nulls[4 + d] = docs->isnull[d] ? 'n' : ' ';
+            }
         // One row per block: updated in place, else inserted (under the month's lock, so no
         // other refresh writes this block meanwhile).
         run(psprintf("UPDATE %s SET month = $2, last_day = $3, built = %s, days = $4, "
-                     "aggregated_by_user = $5::pg_catalog.jsonb, aggregated_by_model = $6::pg_catalog.jsonb, "
-                     "aggregated_by_provider = $7::pg_catalog.jsonb, providers_derived = $8::pg_catalog.jsonb, "
-                     "models_unprovided = $9::pg_catalog.jsonb, daily = $10::pg_catalog.jsonb, "
+                     "aggregated_by_user = $5, aggregated_by_model = $6, aggregated_by_provider = $7, "
+                     "providers_derived = $8, models_unprovided = $9, daily = $10, "
                      "refreshed_at = pg_catalog.now() WHERE block OPERATOR(pg_catalog.=) $1",
                      r.blocks, docs ? "true" : "false"),
             10, types, args, nulls, false, SPI_OK_UPDATE);
         if (SPI_processed == 0)
             run(psprintf("INSERT INTO %s (block, month, last_day, built, days, aggregated_by_user, aggregated_by_model, "
                          "aggregated_by_provider, providers_derived, models_unprovided, daily, refreshed_at) "
-                         "VALUES ($1, $2, $3, %s, $4, $5::pg_catalog.jsonb, $6::pg_catalog.jsonb, $7::pg_catalog.jsonb, "
-                         "$8::pg_catalog.jsonb, $9::pg_catalog.jsonb, $10::pg_catalog.jsonb, pg_catalog.now())",
+                         "VALUES ($1, $2, $3, %s, $4, $5, $6, $7, $8, $9, $10, pg_catalog.now())",
                          r.blocks, docs ? "true" : "false"),
                 10, types, args, nulls, false, SPI_OK_INSERT);
-        for (int i = 4; i < 10; i++)
-            if (nulls[i] == ' ')
-                pfree(DatumGetPointer(args[i]));
     });
 }
 
@@ -186,7 +174,7 @@ void refresh_month_blocks(const BlockRefresh &r)
             continue;
         }
         MemoryContext work = new_work_context("ducache block refresh");
-        std::optional<core::RollupDocuments> docs;
+        std::optional<RollupDatums> docs;
         {
             ContextResource memory(work);
             try {

@@ -1,0 +1,220 @@
+#include "pg/rollup_jsonb.hpp"
+
+#include "pg/boundary.hpp"
+#include "pg/context_resource.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <memory_resource>
+#include <vector>
+
+namespace ducache::pg {
+
+namespace {
+
+// JSONB's key order: shorter first, then bytewise; equal keys by the order they came in.
+bool pair_less(const JsonbPair &a, const JsonbPair &b)
+{
+    int la = a.key.val.string.len, lb = b.key.val.string.len;
+    if (la != lb)
+        return la < lb;
+    int c = memcmp(a.key.val.string.val, b.key.val.string.val, la);
+    return c != 0 ? c < 0 : a.order < b.order;
+}
+
+bool same_key(const JsonbPair &a, const JsonbPair &b)
+{
+    return a.key.val.string.len == b.key.val.string.len &&
+           memcmp(a.key.val.string.val, b.key.val.string.val, a.key.val.string.len) == 0;
+}
+
+// A count as a numeric, bytes equal to numeric_in of its decimal text (what jsonb_in makes of
+// the number). Small ones (counts, "~days" masks of the first 13 days, the sets' 1) are
+// converted once per backend and shared: the encoder only copies their bytes. Inside pg_call.
+Numeric small_numeric(int64 n, MemoryContext scratch)
+{
+    constexpr int64 kCached = 8192;
+    static Numeric small[kCached];
+    if (n < 0 || n >= kCached) {
+        MemoryContext caller = MemoryContextSwitchTo(scratch);
+        Numeric v = int64_to_numeric(n);
+        MemoryContextSwitchTo(caller);
+        return v;
+    }
+    if (small[n] == nullptr) {
+        Numeric v = int64_to_numeric(n);
+        Numeric kept = static_cast<Numeric>(MemoryContextAlloc(TopMemoryContext, VARSIZE(v)));
+        memcpy(kept, v, VARSIZE(v));
+        pfree(v);
+        small[n] = kept;
+    }
+    return small[n];
+}
+
+// The token stream of one document into a JsonbValue tree. Open objects keep their members on
+// one stack (pairs_, from frames_.back()); closing one sorts its members into a final array.
+// Everything lives in `scratch` (reset by the caller once the document is encoded).
+class JsonbTreeSink final : public core::JsonSink {
+public:
+    JsonbTreeSink(ContextResource &mr) : mr_(&mr), scratch_(mr.context()), pairs_(&mr), frames_(&mr)
+    {
+        root_.type = jbvNull;
+    }
+
+    void begin_object() override { frames_.push_back(uint32_t(pairs_.size())); }
+
+    void end_object() override
+    {
+        uint32_t start = frames_.back();
+        frames_.pop_back();
+        uint32_t n = uint32_t(pairs_.size() - start);
+        auto *out = static_cast<JsonbPair *>(mr_->allocate((n ? n : 1) * sizeof(JsonbPair), alignof(JsonbPair)));
+        bool sorted = true;
+        for (uint32_t i = 0; i < n; i++) {
+            out[i] = pairs_[start + i];
+            out[i].order = i;
+            if (i > 0 && sorted && !pair_less(out[i - 1], out[i]))
+                sorted = false;
+        }
+        // Sorted and all keys distinct already (the common case for the small objects)?
+        if (!sorted || has_equal_neighbours(out, n)) {
+            std::sort(out, out + n, pair_less);
+            n = keep_last_of_equal(out, n);
+        }
+        pairs_.resize(start);
+        JsonbValue v;
+        v.type = jbvObject;
+        v.val.object.nPairs = int(n);
+        v.val.object.pairs = out;
+        put(v);
+    }
+
+    void key(std::string_view k) override
+    {
+        JsonbPair p;
+        set_string(p.key, k);
+        p.value.type = jbvNull;
+        p.order = 0;
+        pairs_.push_back(p);
+    }
+
+    void string(std::string_view s) override
+    {
+        JsonbValue v;
+        set_string(v, s);
+        put(v);
+    }
+
+    void integer(int64_t n) override
+    {
+        JsonbValue v;
+        v.type = jbvNumeric;
+        v.val.numeric = pg_call([&] { return small_numeric(n, scratch_); });
+        put(v);
+    }
+
+    void decimal(std::string_view text) override
+    {
+        // numeric_in on the text, as jsonb_in does for a number token (a NUL-terminated copy).
+        char *t = copy(text);
+        JsonbValue v;
+        v.type = jbvNumeric;
+        MemoryContext scratch = scratch_;
+        v.val.numeric = pg_call([&] {
+            MemoryContext caller = MemoryContextSwitchTo(scratch);
+            Numeric n = DatumGetNumeric(
+                DirectFunctionCall3(numeric_in, CStringGetDatum(t), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+            MemoryContextSwitchTo(caller);
+            return n;
+        });
+        put(v);
+    }
+
+    JsonbValue &root() { return root_; }
+
+private:
+    // A value: the member whose key came last, or the document itself.
+    void put(const JsonbValue &v)
+    {
+        if (frames_.empty())
+            root_ = v;
+        else
+            pairs_.back().value = v;
+    }
+
+    char *copy(std::string_view s)
+    {
+        char *p = static_cast<char *>(mr_->allocate(s.size() + 1, 1));
+        memcpy(p, s.data(), s.size());
+        p[s.size()] = '\0';
+        return p;
+    }
+
+    void set_string(JsonbValue &v, std::string_view s)
+    {
+        v.type = jbvString;
+        v.val.string.val = copy(s);
+        v.val.string.len = int(s.size());
+    }
+
+    static bool has_equal_neighbours(const JsonbPair *p, uint32_t n)
+    {
+        for (uint32_t i = 1; i < n; i++)
+            if (same_key(p[i - 1], p[i]))
+                return true;
+        return false;
+    }
+
+    // Sorted by (key, order): each run of one key keeps its last member (jsonb_in's rule).
+    static uint32_t keep_last_of_equal(JsonbPair *p, uint32_t n)
+    {
+        uint32_t w = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (i + 1 < n && same_key(p[i], p[i + 1]))
+                continue;
+            p[w++] = p[i];
+        }
+        return w;
+    }
+
+    ContextResource *mr_;
+    MemoryContext scratch_;
+    std::pmr::vector<JsonbPair> pairs_;
+    std::pmr::vector<uint32_t> frames_;
+    JsonbValue root_;
+};
+
+}  // namespace
+
+RollupDatums rollup_jsonb_documents(core::RollupBuilder &b, MemoryContext into)
+{
+    RollupDatums out;
+    out.days = b.end_days();
+    MemoryContext scratch = pg_call([&] {
+        return AllocSetContextCreateInternal(into, "ducache rollup jsonb", ALLOCSET_DEFAULT_SIZES);
+    });
+    for (int d = 0; d < core::kRollupDocuments; d++) {
+        auto doc = core::RollupDocument(d);
+        if (!b.has(doc)) {
+            out.isnull[d] = true;
+            continue;
+        }
+        {
+            ContextResource mr(scratch);
+            JsonbTreeSink sink(mr);
+            b.write(doc, sink);
+            JsonbValue *root = &sink.root();
+            out.doc[d] = pg_call([&] {
+                MemoryContext caller = MemoryContextSwitchTo(into);
+                Datum encoded = JsonbPGetDatum(JsonbValueToJsonb(root));
+                MemoryContextSwitchTo(caller);
+                return encoded;
+            });
+        }
+        pg_call([&] { MemoryContextReset(scratch); });
+    }
+    delete_context(scratch);
+    return out;
+}
+
+}  // namespace ducache::pg
