@@ -102,6 +102,7 @@ void BreakdownPartial::combine(const BreakdownPartial &other)
 {
     if (other.failed)
         failed = true;
+    worker_days += other.worker_days;
     if (failed)
         return;
     const auto &slots = other.agg.slots();
@@ -130,6 +131,7 @@ std::string serialize_breakdown_partial(const BreakdownPartial &p)
     out.reserve(16 + slots.size() * 120);
     put<uint8_t>(out, kBreakdownPartialVersion);
     put<uint8_t>(out, p.failed ? 1 : 0);
+    put<int32_t>(out, p.worker_days);
     put<uint32_t>(out, p.failed ? 0 : uint32_t(slots.size()));
     if (p.failed)
         return out;
@@ -165,6 +167,9 @@ void deserialize_breakdown_partial(const char *data, size_t len, BreakdownPartia
                 std::to_string(kBreakdownPartialVersion));
     if (r.get<uint8_t>() != 0)
         into.failed = true;
+    int32_t worker_days = r.get<int32_t>();
+    if (worker_days < 0)
+        corrupt("negative worker days");
     uint32_t n = r.get<uint32_t>();
     // Each key needs at least 4 + 48 + 8 + 4 + 3 * 8 bytes: refuse counts the buffer cannot hold.
     if (uint64_t(n) * 88 > r.left())
@@ -200,6 +205,7 @@ void deserialize_breakdown_partial(const char *data, size_t len, BreakdownPartia
         corrupt("trailing bytes");
     if (!direct)
         into.combine(one);
+    into.worker_days += worker_days;
 }
 
 }  // namespace ducache::core

@@ -12,7 +12,7 @@
 // and raises the error the serial order finds first.
 //
 // Wire form (native byte order; states only travel between processes of one query):
-//   uint8 version | uint8 failed | uint32 key count |
+//   uint8 version | uint8 failed | int32 worker days | uint32 key count |
 //   per key: uint32 key length, key bytes, six int64 counts, int32 active days,
 //            int32 last day, uint32 cost length, cost as JSON number text,
 //            3 x (int32 day, uint32 length, bytes) for username, email, role.
@@ -42,6 +42,7 @@ struct BreakdownPartial {
     KeyAggregator agg;
     std::pmr::vector<IdentityDays> identity_days;  // by slot index
     bool failed = false;
+    int32_t worker_days = 0;  // rows read by parallel workers (tests check the workers ran)
 
     // True when an entry's values are safe to sum in any order (see above).
     static bool order_free(const EntryValues &v)

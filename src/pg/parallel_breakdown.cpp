@@ -16,6 +16,9 @@ namespace ducache::pg {
 
 namespace {
 
+// Days the workers read in this backend's last user breakdown; -1: it took the serial path.
+int32 last_worker_days = -1;
+
 DateADT month_start(DateADT d)
 {
     int y, m, day;
@@ -90,6 +93,7 @@ const char *partial_query(const char *schema, const char *table, int days, int c
 bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
                              const RollupAccess &rollups, core::BreakdownPartial &out)
 {
+    last_worker_days = -1;
     int min_days = parallel_min_days_setting();
     int days = end - start + 1;
     if (min_days < 0 || days < min_days || days <= 1)
@@ -141,7 +145,17 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
         throw;
     }
     pg_call([&] { SPI_finish(); });
+    if (ok)
+        last_worker_days = out.worker_days;
     return ok;
 }
 
 }  // namespace ducache::pg
+
+#ifdef DUCACHE_TEST_HOOKS
+// Test hook: the days parallel workers read in this backend's last user breakdown (-1: serial).
+DUCACHE_FUNCTION(ducache_test_parallel_worker_days)
+{
+    PG_RETURN_INT32(ducache::pg::last_worker_days);
+}
+#endif

@@ -11,6 +11,10 @@
 #include "pg/context_resource.hpp"
 #include "pg/entry_reader.hpp"
 
+extern "C" {
+#include "access/parallel.h"
+}
+
 #include <new>
 #include <string>
 
@@ -94,6 +98,8 @@ DUCACHE_FUNCTION(ducache_user_partial_trans)
     const Jsonb *obj = pg_call([&] { return (const Jsonb *)PG_GETARG_JSONB_P(1); });
     DateADT date = PG_GETARG_DATEADT(2), start = PG_GETARG_DATEADT(3);
     InputRow day{date, int32(date - start), "aggregated_by_user"};
+    if (IsParallelWorker())
+        state->partial.worker_days++;
     try {
         accumulate(state->partial, obj, day);
     } catch (const core::Error &) {
