@@ -8,7 +8,10 @@
 extern "C" {
 #include "access/parallel.h"
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "nodes/value.h"
 #include "optimizer/cost.h"
+#include "parser/parse_func.h"
 #include "utils/lsyscache.h"
 }
 
@@ -66,6 +69,15 @@ bool rollup_built_in(const RollupAccess &rollups, DateADT start, DateADT end)
     return built;
 }
 
+// Whether ducache_user_partial is declared next to the calling function: the library also runs
+// under an older version's declarations until ALTER EXTENSION ducache UPDATE.
+bool partial_aggregate_declared(Oid schema)
+{
+    Oid types[3] = {JSONBOID, DATEOID, DATEOID};
+    List *name = list_make2(makeString(get_namespace_name(schema)), makeString(pstrdup("ducache_user_partial")));
+    return OidIsValid(LookupFuncName(name, 3, types, true));
+}
+
 // The aggregate over the range's days, in `chunks` date chunks under a UNION ALL: Parallel
 // Append gives each chunk wholly to one participant, the next free one, so the work stays
 // balanced however few heap pages hold the rows (a year is a few pages of TOAST pointers: a
@@ -108,6 +120,9 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
     size_t len = 0;
     bool ran = pg_call([&] {
         MemoryContext caller = CurrentMemoryContext;
+        Oid schema_oid = get_func_namespace(fcinfo->flinfo->fn_oid);
+        if (!partial_aggregate_declared(schema_oid))
+            return false;
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed");
         if (rollups.usable() && rollup_built_in(rollups, start, end)) {
@@ -115,7 +130,7 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
             MemoryContextSwitchTo(caller);
             return false;
         }
-        const char *schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+        const char *schema = quote_identifier(get_namespace_name(schema_oid));
         const char *sql = partial_query(schema, table, days, chunks);
         Oid types[2] = {DATEOID, DATEOID};
         Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
