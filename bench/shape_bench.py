@@ -5,7 +5,8 @@ Called by bench/run.py (--shapes). For each shape, interleaved in bench.time_all
   * ducache_user_breakdown over the whole range, with no parallel workers (bench.serial),
   * the detoast floor of the same column and range (bench.floor), with no parallel workers,
   * ducache_merge(aggregated_by_user) over the same rows, with no parallel workers,
-  * the breakdown and the floor again with the session's default parallel settings.
+  * the breakdown and the floor again with the session's default parallel settings (the
+    breakdown's parallel path: src/pg/parallel_breakdown.hpp).
 Own ns per entry = (time - floor time) / entries, where entries is counted once in plain SQL
 (jsonb_object_keys of every row read), so it is the work ducache adds to the decompression.
 A second pass (bench.cpu_all) takes the backend's CPU time of the serial variants, which waits
@@ -137,11 +138,15 @@ def shape_lines(names, scales, runs, psql, exists, use_dataset, time_all):
                      f"{r['floor']:.1f} | {r['duc']:.1f} | {r['duc'] / max(r['floor'], 0.01):.2f} | "
                      f"{ns_per_entry(r['duc'], r['floor'], r['entries']):.0f} | {r['merge']:.1f} | "
                      f"{ns_per_entry(r['merge'], r['floor'], r['entries']):.0f} |")
-    lines += ["", "Default parallel settings (max_parallel_workers_per_gather as configured):", "",
-              "| shape | users × days | floor ms | ducache ms | ÷ floor |", "|---|---|---|---|---|"]
+    lines += ["", "Default parallel settings (max_parallel_workers_per_gather as configured; the user breakdown "
+              "hands ranges of ducache.parallel_min_days or more to parallel workers). ÷ serial floor: against the "
+              "single-process floor of the first table:", "",
+              "| shape | users × days | floor ms | ducache ms | ÷ floor | ÷ serial floor | ducache serial ÷ default |",
+              "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['shape']} | {r['users']} × {r['days']} | {r['floor_def']:.1f} | {r['duc_def']:.1f} | "
-                     f"{r['duc_def'] / max(r['floor_def'], 0.01):.2f} |")
+                     f"{r['duc_def'] / max(r['floor_def'], 0.01):.2f} | {r['duc_def'] / max(r['floor'], 0.01):.2f} | "
+                     f"{r['duc'] / max(r['duc_def'], 0.01):.2f} |")
     lines += ["", "Backend CPU time instead of wall time (no waits for a core; mean of the runs, serial). Marginal = "
               f"(own CPU over the whole range - own CPU over the first {HEAD_DAYS} days) / (entries - entries of those days): "
               "both ranges output the same keys, so this is the cost per entry read; per key = the rest of the first "

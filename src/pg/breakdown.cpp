@@ -3,6 +3,7 @@
 // filtered_breakdown.cpp.
 #include "core/error.hpp"  // before any PostgreSQL header (pg/rollup_retry.hpp needs it)
 #include "core/aggregator.hpp"
+#include "core/breakdown_partial.hpp"
 #include "core/entry_rules.hpp"
 #include "core/cell_reducers.hpp"
 #include "core/filters.hpp"
@@ -19,6 +20,7 @@
 #include "pg/filter_args.hpp"
 #include "pg/filtered_breakdown.hpp"
 #include "pg/identity.hpp"
+#include "pg/parallel_breakdown.hpp"
 #include "pg/range_aggregate.hpp"
 #include "pg/rollup_access.hpp"
 #include "pg/srf_output.hpp"
@@ -142,8 +144,13 @@ void emit_with_extras(FunctionCallInfo fcinfo, const core::KeyAggregator &agg, c
 void user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
                     std::pmr::memory_resource *memory)
 {
-    core::KeyAggregator agg(memory);
-    aggregate_range(table, "aggregated_by_user", start, end, rollup_access(fcinfo), agg, true);
+    RollupAccess rollups = rollup_access(fcinfo);
+    core::BreakdownPartial parallel(memory);
+    core::KeyAggregator serial(memory);
+    bool in_parallel = parallel_user_breakdown(fcinfo, table, start, end, rollups, parallel);
+    if (!in_parallel)
+        aggregate_range(table, "aggregated_by_user", start, end, rollups, serial, true);
+    core::KeyAggregator &agg = in_parallel ? parallel.agg : serial;
     apply_users_table(agg);
     bool appended = result_columns(fcinfo) > 12;
     Datum values[13];

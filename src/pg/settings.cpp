@@ -12,6 +12,7 @@ namespace {
 char *users_table = nullptr;
 char *api_keys_table = nullptr;
 bool use_rollups = true;
+int parallel_min_days = 60;
 }  // namespace
 
 void define_settings()
@@ -36,11 +37,19 @@ void define_settings()
         "who may read every row of daily_usage_cache; results are the same either way. "
         "Off: every function reads the days.",
         &use_rollups, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "ducache.parallel_min_days",
+        "Ranges of at least this many days are summed by parallel workers (unfiltered user breakdown).",
+        "The user breakdown then runs a parallel partial aggregation over its days, when the "
+        "planner gives workers (max_parallel_workers_per_gather > 0) and no rollup is built for "
+        "the range; results are the same either way. -1: never.",
+        &parallel_min_days, 60, -1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("ducache");
 }
 
 const char *users_table_setting() { return users_table ? users_table : ""; }
 const char *api_keys_table_setting() { return api_keys_table ? api_keys_table : ""; }
 bool use_rollups_setting() { return use_rollups; }
+int parallel_min_days_setting() { return parallel_min_days; }
 
 }  // namespace ducache::pg

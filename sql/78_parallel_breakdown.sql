@@ -1,0 +1,152 @@
+-- The user breakdown's parallel path (issue 13, src/pg/parallel_breakdown.hpp): with parallel
+-- workers forced on, its rows equal plain SQL over the same days (sums, active days, last
+-- active day, the latest identity in date order) in the same order; what only the date order
+-- can judge (negative counts, errors, a sum passing bigint) gives the serial path's answer.
+-- Own rows in 2040 (deleted at the end); needs 00_setup and the extension.
+CREATE FUNCTION ducache_test_parallel_worker_days() RETURNS integer
+    AS '$libdir/ducache', 'ducache_test_parallel_worker_days' LANGUAGE C;
+SET ducache.users_table = '';  -- identity from the entries only
+
+-- 121 days, 40 users: odd users flat, even users nested; each active on its own rhythm;
+-- identity that changes every 30 days and is missing on some days; costs with 0 to 9
+-- decimals, some as strings; counts sometimes strings or null.
+INSERT INTO daily_usage_cache (date, aggregated_by_user)
+SELECT d::date,
+       (SELECT jsonb_object_agg('user-' || u,
+            CASE WHEN u % 2 = 1 THEN
+                jsonb_build_object('totalRequests', CASE WHEN u % 9 = 0 THEN to_jsonb((i * u % 50)::text) ELSE to_jsonb(i * u % 50) END,
+                                   'totalTokens', i * u * 7 % 9000, 'promptTokens', i * u * 3 % 5000,
+                                   'completionTokens', CASE WHEN u % 7 = 0 THEN NULL ELSE i * u * 2 % 4000 END,
+                                   'totalCost', CASE WHEN u % 11 = 0 THEN to_jsonb(round(i * u * 0.000123, 6)::text)
+                                                     ELSE to_jsonb(round(i * u * 0.0001234567, u % 10)) END,
+                                   'successfulRequests', i % 13, 'failedRequests', u % 3)
+            ELSE
+                jsonb_build_object('metrics', jsonb_build_object('api_requests', i * u % 70, 'total_tokens', i * u % 7000,
+                                   'prompt_tokens', i % 100, 'completion_tokens', u % 100,
+                                   'spend', round(i * u * 0.00000987654321, 9),
+                                   'successful_requests', i * u % 60, 'failed_requests', i % 5),
+                                   'models', jsonb_build_object('m' || (u % 3), jsonb_build_object('metrics', jsonb_build_object('api_requests', 1))))
+            END
+            || CASE WHEN i % 3 <> 0 THEN jsonb_build_object('username', 'name-' || u || '-' || (i / 30)) ELSE '{}' END
+            || CASE WHEN u % 5 <> 0 AND i % 4 <> 1 THEN jsonb_build_object('email', 'u' || u || '-' || (i / 45) || '@x.example') ELSE '{}' END
+            || CASE WHEN u % 4 = 0 THEN jsonb_build_object('role', CASE WHEN i % 2 = 0 THEN to_jsonb('role-' || (i / 20)) ELSE '7' END) ELSE '{}' END)
+        FROM generate_series(1, 40) AS u WHERE (i + u) % (1 + u % 4) = 0)
+FROM generate_series(date '2040-01-01', date '2040-04-30', interval '1 day') WITH ORDINALITY AS g(d, i)
+WHERE d::date <> date '2040-02-14';  -- a day missing from the range
+
+-- Plain SQL: jsonb_each + GROUP BY, aliases by COALESCE, identity the latest string by date.
+CREATE FUNCTION pg_temp.ref(s date, e date)
+RETURNS TABLE (user_id text, username text, email text, role text, total_requests bigint,
+               total_tokens bigint, prompt_tokens bigint, completion_tokens bigint,
+               total_cost numeric, successful_requests bigint, failed_requests bigint,
+               active_days integer, last_active date)
+LANGUAGE sql STABLE AS $$
+    WITH x AS (SELECT c.date, j.key, j.value AS v,
+                      CASE WHEN jsonb_typeof(j.value->'metrics') = 'object' THEN j.value->'metrics' ELSE j.value END AS m
+               FROM daily_usage_cache AS c, jsonb_each(c.aggregated_by_user) AS j
+               WHERE c.date BETWEEN s AND e)
+    SELECT key,
+           (array_agg(v->>'username' ORDER BY date DESC) FILTER (WHERE jsonb_typeof(v->'username') = 'string'))[1],
+           (array_agg(v->>'email' ORDER BY date DESC) FILTER (WHERE jsonb_typeof(v->'email') = 'string'))[1],
+           (array_agg(v->>'role' ORDER BY date DESC) FILTER (WHERE jsonb_typeof(v->'role') = 'string'))[1],
+           COALESCE(sum(COALESCE(m->>'totalRequests', m->>'api_requests', m->>'requests')::numeric), 0)::bigint,
+           COALESCE(sum(COALESCE(m->>'totalTokens', m->>'total_tokens', m->>'tokens')::numeric), 0)::bigint,
+           COALESCE(sum(COALESCE(m->>'promptTokens', m->>'prompt_tokens')::numeric), 0)::bigint,
+           COALESCE(sum(COALESCE(m->>'completionTokens', m->>'completion_tokens')::numeric), 0)::bigint,
+           COALESCE(sum(COALESCE(m->>'totalCost', m->>'spend', m->>'cost')::numeric), 0),
+           COALESCE(sum(COALESCE(m->>'successfulRequests', m->>'successful_requests')::numeric), 0)::bigint,
+           COALESCE(sum(COALESCE(m->>'failedRequests', m->>'failed_requests')::numeric), 0)::bigint,
+           count(DISTINCT date)::integer, max(date)
+    FROM x GROUP BY key
+$$;
+
+-- Rows missing either way, rows, and whether the order (cost DESC, user_id in byte order)
+-- matches; then the days the workers read (-1: the serial path ran).
+CREATE FUNCTION pg_temp.check(s date, e date) RETURNS TABLE (missing int, extra int, n int, same_order boolean, worker_days int)
+LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TEMP TABLE got AS SELECT row_number() OVER () AS k, * FROM ducache_user_breakdown(s, e);
+    worker_days := ducache_test_parallel_worker_days();
+    SELECT count(*) INTO missing FROM (SELECT * FROM pg_temp.ref(s, e) EXCEPT ALL
+        SELECT user_id, username, email, role, total_requests, total_tokens, prompt_tokens, completion_tokens,
+               total_cost, successful_requests, failed_requests, active_days, last_active FROM got) a;
+    SELECT count(*) INTO extra FROM (SELECT user_id, username, email, role, total_requests, total_tokens, prompt_tokens,
+               completion_tokens, total_cost, successful_requests, failed_requests, active_days, last_active FROM got
+        EXCEPT ALL SELECT * FROM pg_temp.ref(s, e)) b;
+    SELECT count(*) INTO n FROM got;
+    SELECT bool_and(g.user_id = r.user_id) INTO same_order
+    FROM got AS g JOIN (SELECT row_number() OVER (ORDER BY total_cost DESC, user_id COLLATE "C") AS k, user_id
+                        FROM pg_temp.ref(s, e)) AS r USING (k);
+    DROP TABLE got;
+    RETURN NEXT;
+END $$;
+
+-- Workers forced on: every plan cost of parallelism zero, the leader leaves the rows to them.
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET min_parallel_index_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+SET ducache.parallel_min_days = 2;
+SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2040-01-01', '2040-04-30');
+SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2040-01-17', '2040-03-02');
+SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2039-12-01', '2040-01-05');
+-- A range with no rows: no rows (the aggregate's state is NULL).
+SELECT missing, extra, n, worker_days FROM pg_temp.check('2041-01-01', '2041-06-30');
+-- The leader taking part too.
+RESET parallel_leader_participation;
+SELECT missing, extra, n, same_order, worker_days >= 0 AS parallel_path FROM pg_temp.check('2040-01-01', '2040-04-30');
+-- The serial path gives the same (and says so): the setting off, a range below it, no workers.
+SET ducache.parallel_min_days = -1;
+SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
+SET ducache.parallel_min_days = 200;
+SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
+SET ducache.parallel_min_days = 2;
+SET max_parallel_workers_per_gather = 0;
+SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
+SET max_parallel_workers_per_gather = 2;
+-- The whole call inside a parallel worker (force_parallel_mode): no nested workers, same rows.
+SET force_parallel_mode = on;
+SELECT missing, extra, n, same_order FROM pg_temp.check('2040-01-01', '2040-04-30');
+RESET force_parallel_mode;
+
+-- A negative count: sums could pass bigint in one order and not another, so the serial path
+-- answers (exactly).
+UPDATE daily_usage_cache SET aggregated_by_user = aggregated_by_user || '{"user-neg": {"totalRequests": -5, "totalCost": 1}}'
+WHERE date = '2040-03-03';
+SET parallel_leader_participation = off;
+SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
+
+-- Errors: the serial path's error, naming the first bad day in date order, whatever the
+-- workers met first.
+UPDATE daily_usage_cache SET aggregated_by_user = aggregated_by_user || '{"user-bad": {"totalTokens": "many"}}'
+WHERE date IN ('2040-02-20', '2040-04-20');
+SELECT ducache_test.error_of($$SELECT * FROM ducache_user_breakdown('2040-01-01', '2040-04-30')$$) AS parallel_error;
+SELECT ducache_test_parallel_worker_days() AS worker_days;
+SET ducache.parallel_min_days = -1;
+SELECT ducache_test.error_of($$SELECT * FROM ducache_user_breakdown('2040-01-01', '2040-04-30')$$) AS serial_error;
+SET ducache.parallel_min_days = 2;
+UPDATE daily_usage_cache SET aggregated_by_user = aggregated_by_user - 'user-bad' - 'user-neg';
+
+-- A count sum passing bigint only when partials from different days are added up.
+UPDATE daily_usage_cache SET aggregated_by_user = aggregated_by_user || '{"user-big": {"totalRequests": 9223372036854775000}}'
+WHERE date IN ('2040-01-10', '2040-04-10');
+SELECT ducache_test.error_of($$SELECT * FROM ducache_user_breakdown('2040-01-01', '2040-04-30')$$) AS parallel_error;
+SET ducache.parallel_min_days = -1;
+SELECT ducache_test.error_of($$SELECT * FROM ducache_user_breakdown('2040-01-01', '2040-04-30')$$) AS serial_error;
+SET ducache.parallel_min_days = 2;
+UPDATE daily_usage_cache SET aggregated_by_user = aggregated_by_user - 'user-big';
+
+-- A built rollup in the range: the months come from it (CacheScan), not from the workers.
+SELECT count(*) > 0 AS refreshed FROM ducache_refresh_rollups('2040-02-01', '2040-02-29');
+SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
+-- Outside that month the workers again.
+SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2040-03-01', '2040-04-30');
+
+DELETE FROM daily_usage_cache WHERE date BETWEEN '2040-01-01' AND '2040-12-31';
+DELETE FROM ducache_rollup_blocks WHERE month >= '2040-01-01';
+DELETE FROM ducache_rollups WHERE month >= '2040-01-01';
+DELETE FROM ducache_rollup_changes WHERE month >= '2040-01-01';
+RESET ALL;
+DROP FUNCTION ducache_test_parallel_worker_days();

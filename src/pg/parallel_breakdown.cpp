@@ -1,0 +1,176 @@
+#include "core/breakdown_partial.hpp"
+#include "core/error.hpp"
+
+#include "pg/boundary.hpp"
+#include "pg/parallel_breakdown.hpp"
+#include "pg/settings.hpp"
+
+extern "C" {
+#include "access/parallel.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "nodes/value.h"
+#include "optimizer/cost.h"
+#include "parser/parse_func.h"
+#include "utils/lsyscache.h"
+}
+
+namespace ducache::pg {
+
+namespace {
+
+// Days the workers read in this backend's last user breakdown; -1: it took the serial path.
+int32 last_worker_days = -1;
+
+DateADT month_start(DateADT d)
+{
+    int y, m, day;
+    j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+    return date2j(y, m, 1) - POSTGRES_EPOCH_JDATE;
+}
+
+DateADT next_month(DateADT first)
+{
+    int y, m, day;
+    j2date(first + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+    return m == 12 ? date2j(y + 1, 1, 1) - POSTGRES_EPOCH_JDATE : date2j(y, m + 1, 1) - POSTGRES_EPOCH_JDATE;
+}
+
+DateADT previous_month(DateADT first)
+{
+    int y, m, day;
+    j2date(first + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+    return m == 1 ? date2j(y - 1, 12, 1) - POSTGRES_EPOCH_JDATE : date2j(y, m - 1, 1) - POSTGRES_EPOCH_JDATE;
+}
+
+// Whether CacheScan could read a rollup row for [start, end]: a month rollup built for a whole
+// month inside the range, or a day block built wholly inside it (fresh ones are a subset).
+// Run read-only, so with the statement's snapshot, the one the breakdown's query uses too.
+bool rollup_built_in(const RollupAccess &rollups, DateADT start, DateADT end)
+{
+    DateADT first_month = month_start(start) == start ? start : next_month(month_start(start));
+    DateADT last_month = previous_month(month_start(end + 1));
+    const char *sql = psprintf(
+        "SELECT EXISTS (SELECT FROM %s r WHERE r.built AND r.month OPERATOR(pg_catalog.>=) $3"
+        " AND r.month OPERATOR(pg_catalog.<=) $4)"
+        " OR EXISTS (SELECT FROM %s b WHERE b.built AND b.block OPERATOR(pg_catalog.>=) $1"
+        " AND b.block OPERATOR(pg_catalog.<=) $2 AND b.last_day OPERATOR(pg_catalog.<=) $2)",
+        rollups.rollups, rollups.blocks);
+    Oid types[4] = {DATEOID, DATEOID, DATEOID, DATEOID};
+    Datum args[4] = {DateADTGetDatum(start), DateADTGetDatum(end), DateADTGetDatum(first_month),
+                     DateADTGetDatum(last_month)};
+    bool built = false;
+    as_rollup_owner(rollups.owner, [&] {
+        if (SPI_execute_with_args(sql, 4, types, args, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+            elog(ERROR, "ducache: the rollup check failed");
+        bool isnull;
+        built = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    });
+    return built;
+}
+
+// Whether ducache_user_partial is declared next to the calling function: the library also runs
+// under an older version's declarations until ALTER EXTENSION ducache UPDATE.
+bool partial_aggregate_declared(Oid schema)
+{
+    Oid types[3] = {JSONBOID, DATEOID, DATEOID};
+    List *name = list_make2(makeString(get_namespace_name(schema)), makeString(pstrdup("ducache_user_partial")));
+    return OidIsValid(LookupFuncName(name, 3, types, true));
+}
+
+// The aggregate over the range's days, in `chunks` date chunks under a UNION ALL: Parallel
+// Append gives each chunk wholly to one participant, the next free one, so the work stays
+// balanced however few heap pages hold the rows (a year is a few pages of TOAST pointers: a
+// Parallel Seq Scan would split it in a few page-sized parts).
+const char *partial_query(const char *schema, const char *table, int days, int chunks)
+{
+    StringInfoData q;
+    initStringInfo(&q);
+    appendStringInfo(&q, "SELECT %s.ducache_user_partial(d.aggregated_by_user, d.date, $1) FROM (", schema);
+    for (int c = 0; c < chunks; c++) {
+        int from = int(int64(days) * c / chunks), to = int(int64(days) * (c + 1) / chunks) - 1;
+        appendStringInfo(&q,
+                         "%sSELECT date, aggregated_by_user FROM %s"
+                         " WHERE date OPERATOR(pg_catalog.>=) ($1 OPERATOR(pg_catalog.+) %d)"
+                         " AND date OPERATOR(pg_catalog.<=) ($1 OPERATOR(pg_catalog.+) %d)"
+                         " AND date OPERATOR(pg_catalog.<=) $2",
+                         c ? " UNION ALL " : "", table, from, to);
+    }
+    appendStringInfoString(&q, ") d");
+    return q.data;
+}
+
+}  // namespace
+
+bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
+                             const RollupAccess &rollups, core::BreakdownPartial &out)
+{
+    last_worker_days = -1;
+    int min_days = parallel_min_days_setting();
+    int days = end - start + 1;
+    if (min_days < 0 || days < min_days || days <= 1)
+        return false;
+    if (max_parallel_workers_per_gather <= 0 || IsInParallelMode())
+        return false;
+    // A few days per chunk at least; enough chunks that three participants stay busy.
+    int chunks = days / 12 < 3 ? 3 : days / 12 > 24 ? 24 : days / 12;
+    if (chunks > days)
+        chunks = days;
+    const char *data = nullptr;
+    size_t len = 0;
+    bool ran = pg_call([&] {
+        MemoryContext caller = CurrentMemoryContext;
+        Oid schema_oid = get_func_namespace(fcinfo->flinfo->fn_oid);
+        if (!partial_aggregate_declared(schema_oid))
+            return false;
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        if (rollups.usable() && rollup_built_in(rollups, start, end)) {
+            SPI_finish();
+            MemoryContextSwitchTo(caller);
+            return false;
+        }
+        const char *schema = quote_identifier(get_namespace_name(schema_oid));
+        const char *sql = partial_query(schema, table, days, chunks);
+        Oid types[2] = {DATEOID, DATEOID};
+        Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
+        // Read-only: the statement's snapshot, as CacheScan's cursor. SPI plans it with
+        // parallel workers allowed (CURSOR_OPT_PARALLEL_OK).
+        if (SPI_execute_with_args(sql, 2, types, args, nullptr, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+            elog(ERROR, "ducache: the parallel user breakdown query failed");
+        bool isnull;
+        Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+        if (!isnull) {
+            bytea *b = DatumGetByteaPP(d);
+            data = VARDATA_ANY(b);
+            len = VARSIZE_ANY_EXHDR(b);
+        }
+        MemoryContextSwitchTo(caller);
+        return true;
+    });
+    if (!ran)
+        return false;
+    // The bytes live in SPI's memory until SPI_finish.
+    bool ok = data == nullptr || !core::serialized_partial_failed(data, len);
+    try {
+        if (ok && data)
+            core::deserialize_breakdown_partial(data, len, out);
+    } catch (const core::Error &) {
+        pg_call([&] { SPI_finish(); });
+        throw;
+    }
+    pg_call([&] { SPI_finish(); });
+    if (ok)
+        last_worker_days = out.worker_days;
+    return ok;
+}
+
+}  // namespace ducache::pg
+
+#ifdef DUCACHE_TEST_HOOKS
+// Test hook: the days parallel workers read in this backend's last user breakdown (-1: serial).
+DUCACHE_FUNCTION(ducache_test_parallel_worker_days)
+{
+    PG_RETURN_INT32(ducache::pg::last_worker_days);
+}
+#endif
