@@ -129,6 +129,36 @@ void rollup_daily(const Jsonb *daily, const ScanRow &r, core::DashboardBuilder &
     }
 }
 
+// A rollup's key_totals {U: {A: {"metrics"}}} (pg/rollup_derived.cpp) into the API keys. NULL
+// beside users: its key cells could not be summed there; the call then reads the days.
+void rollup_key_totals(const Jsonb *keys, bool has_users, const InputRow &ctx, core::DashboardBuilder &b)
+{
+    if (keys == nullptr) {
+        if (has_users)
+            throw core::Error("22023", "rollup of " + row_text(ctx) + " has no key totals");
+        return;
+    }
+    InputRow keys_ctx{ctx.date, ctx.day_index, "key_totals", nullptr, false};
+    if (!JsonContainerIsObject(&keys->root) || JsonContainerIsScalar(&keys->root))
+        throw_bad_shape(keys_ctx, "it is not a JSON object");
+    ObjectWalker walk(&keys->root);
+    JsonbItem k, v;
+    EntryValues values;
+    while (walk.next(k, v)) {
+        std::string_view user(k.data, k.len);
+        if (!item_is_object(v))
+            throw_bad_shape(keys_ctx, "a user's key totals are not an object");
+        ObjectWalker kwalk(reinterpret_cast<const JsonbContainer *>(v.data));
+        JsonbItem ak, av;
+        while (kwalk.next(ak, av)) {
+            std::string_view alias(ak.data, ak.len);
+            read_entry(av, keys_ctx, alias, false, values);
+            b.key_usage(alias, user, values);
+        }
+        check_for_interrupts();
+    }
+}
+
 }  // namespace
 
 namespace ducache::pg {
@@ -153,7 +183,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             b.own_provider(m, p);
         });
     } else if (providers_first) {
-        CacheScan scan(table, "aggregated_by_model", "aggregated_by_model", 1, start, end, access);
+        CacheScan scan(table, "aggregated_by_model", "model_totals", 1, start, end, access);
         ScanRow r;
         const Jsonb *models = nullptr;
         while (scan.next(r, &models))
@@ -168,16 +198,24 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
 
     EntryValues ident;
     for (const bool current : {false, true}) {
-        // Days: the three documents. Rollups: the same three, then models_unprovided, daily.
-        // The comparison period: only the users (and a day's models, checked as in the range).
+        // Days: the three documents. Rollups (unfiltered): the derived columns of
+        // pg/rollup_derived.cpp in their place (user_totals: the users without their cells,
+        // model_totals: the models without their user sets), aggregated_by_provider,
+        // models_unprovided, daily, and key_totals for the top API key: a fraction of the bytes
+        // to detoast and of the entries to walk.
+        // The comparison period: only the users (and a day's models, checked as in the range);
+        // at the user level a rollup's user_totals.
+        const Jsonb *cols[6] = {};
         CacheScan scan = current
-            ? CacheScan(table, "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb",
-                        "aggregated_by_user, aggregated_by_model, aggregated_by_provider, models_unprovided, daily", 5,
+            ? CacheScan(table,
+                        "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb, "
+                        "NULL::jsonb",
+                        "user_totals, model_totals, aggregated_by_provider, models_unprovided, daily, key_totals", 6,
                         start, end, filtered ? RollupAccess() : access)
-            : CacheScan(table, "aggregated_by_user, aggregated_by_model", "aggregated_by_user, NULL::jsonb", 2,
+            : CacheScan(table, "aggregated_by_user, aggregated_by_model",
+                        level == core::CellLevel::user ? "user_totals, NULL::jsonb" : "aggregated_by_user, NULL::jsonb", 2,
                         prev_start, start - 1, access);
         ScanRow r;
-        const Jsonb *cols[5] = {};
         while (scan.next(r, cols)) {
             InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
             InputRow models_ctx{r.date, r.base, "aggregated_by_model", nullptr, r.rollup};
@@ -220,8 +258,10 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             if (filtered && level == core::CellLevel::user)
                 walk_cells(cols[0], users_ctx, cells, core::CellLevel::model,
                            [&](const Cell &c) { b.model_usage(c.model, c.values); });
-            // The top API key (L5): key cells passing every filter.
-            if (level != core::CellLevel::key)
+            // The top API key (L5): key cells passing every filter (a rollup: its key_totals).
+            if (r.rollup && current && !filtered)
+                rollup_key_totals(cols[5], cols[0] != nullptr, users_ctx, b);
+            else if (level != core::CellLevel::key)
                 walk_cells(cols[0], users_ctx, cells, core::CellLevel::key, [&](const Cell &c) {
                     if (provider_passes(c))
                         b.key_usage(c.key, c.user, c.values);
