@@ -175,25 +175,32 @@ void DashboardBuilder::rollup_day_model(std::string_view model, const EntryValue
         .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's daily model usage", model, s.where());
 }
 
-void DashboardBuilder::user_usage(std::string_view user, const EntryValues &v)
+namespace {
+Slot &lookup(KeyAggregator &agg, std::string_view key, uint32_t position)
+{
+    return position == DashboardBuilder::kNoPosition ? agg.find_or_insert(key.data(), key.size())
+                                                     : agg.find_or_insert_at(key.data(), key.size(), position);
+}
+}  // namespace
+
+void DashboardBuilder::user_usage(std::string_view user, const EntryValues &v, uint32_t position)
 {
     Impl &s = *impl_;
     FixedLabel where = s.where();
     KeyAggregator &agg = s.current ? s.users : s.prev_users;
-    agg.find_or_insert(user.data(), user.size()).totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users",
-                                                                      user, where);
+    lookup(agg, user, position).totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users", user, where);
     (s.current ? s.total : s.prev_total).add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
     if (s.current && s.day_sums)
         s.day_total->add_or_throw(v.counts, cost_of(v), "the dashboard's daily usage", user, where);
 }
 
-void DashboardBuilder::identity(std::string_view user, const EntryValues &v)
+void DashboardBuilder::identity(std::string_view user, const EntryValues &v, uint32_t position)
 {
     Impl &s = *impl_;
     if (!s.current || v.username.empty())
         return;
     // Copied only when it changed: the same identity comes back every day.
-    Totals &t = s.idents.find_or_insert(user.data(), user.size()).totals;
+    Totals &t = lookup(s.idents, user, position).totals;
     auto keep = [&](std::string_view &dst, std::string_view src) {
         if (dst != src)
             dst = src.empty() ? std::string_view() : s.idents.store(src.data(), src.size());
@@ -242,7 +249,8 @@ void DashboardBuilder::provider_usage(std::string_view provider, const EntryValu
         .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's providers", provider, where);
 }
 
-void DashboardBuilder::key_usage(std::string_view alias, std::string_view user, const EntryValues &v)
+void DashboardBuilder::key_usage(std::string_view alias, std::string_view user, const EntryValues &v,
+                                 uint32_t position)
 {
     Impl &s = *impl_;
     if (!s.current)
@@ -253,8 +261,7 @@ void DashboardBuilder::key_usage(std::string_view alias, std::string_view user, 
     k.assign(alias).push_back('\0');
     k.append(user);
     FixedLabel where = s.where();
-    s.keys.find_or_insert(k.data(), k.size()).totals.add_or_throw(v.counts, cost_of(v), "the dashboard's API keys",
-                                                                    alias, where);
+    lookup(s.keys, k, position).totals.add_or_throw(v.counts, cost_of(v), "the dashboard's API keys", alias, where);
 }
 
 void DashboardBuilder::Impl::trends(JsonWriter &w, int64_t cur_users, int64_t prev_users_n) const

@@ -144,6 +144,7 @@ void rollup_key_totals(const Jsonb *keys, bool has_users, const InputRow &ctx, c
     ObjectWalker walk(&keys->root);
     JsonbItem k, v;
     EntryValues values;
+    uint32 at = 0;  // the pairs come in the same order block after block: a lookup hint
     while (walk.next(k, v)) {
         std::string_view user(k.data, k.len);
         if (!item_is_object(v))
@@ -153,7 +154,7 @@ void rollup_key_totals(const Jsonb *keys, bool has_users, const InputRow &ctx, c
         while (kwalk.next(ak, av)) {
             std::string_view alias(ak.data, ak.len);
             read_entry(av, keys_ctx, alias, false, values);
-            b.key_usage(alias, user, values);
+            b.key_usage(alias, user, values, at++);
         }
         check_for_interrupts();
     }
@@ -227,21 +228,23 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             if (!current) {  // the comparison period needs only the totals and the user count
                 if (!r.rollup)  // its models are not read, but refused as in the range
                     own_providers(cols[1], models_ctx, [](std::string_view, std::string_view, DateADT) {});
+                uint32 at = 0;  // users come in the same order row after row: a lookup hint
                 walk_cells(cols[0], users_ctx, cells, level, [&](const Cell &c) {
                     if (provider_passes(c))
-                        b.user_usage(c.user, c.values);
+                        b.user_usage(c.user, c.values, level == core::CellLevel::user ? at++ : b.kNoPosition);
                 });
                 continue;
             }
             if (!providers_first && mode.providers == nullptr)
                 own_providers(cols[1], models_ctx, note_provider);
             // The passing usage (and, at model or key level, the model figures and key cells).
+            uint32 user_at = 0, ident_at = 0;
             walk_cells(
                 cols[0], users_ctx, cells, level,
                 [&](const Cell &c) {
                     if (!provider_passes(c))
                         return;
-                    b.user_usage(c.user, c.values);
+                    b.user_usage(c.user, c.values, level == core::CellLevel::user ? user_at++ : b.kNoPosition);
                     if (filtered && level != core::CellLevel::user)
                         b.model_usage(c.model, c.values);
                     if (level == core::CellLevel::key)
@@ -252,7 +255,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                         rollup_identity(entry, ident);
                     else
                         read_identity(entry, ident);
-                    b.identity(user, ident);
+                    b.identity(user, ident, ident_at++);
                 });
             // Only a user filter: the model figures come from the passing users' models (L7).
             if (filtered && level == core::CellLevel::user)
@@ -261,11 +264,13 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             // The top API key (L5): key cells passing every filter (a rollup: its key_totals).
             if (r.rollup && current && !filtered)
                 rollup_key_totals(cols[5], cols[0] != nullptr, users_ctx, b);
-            else if (level != core::CellLevel::key)
+            else if (level != core::CellLevel::key) {
+                uint32 key_at = 0;
                 walk_cells(cols[0], users_ctx, cells, core::CellLevel::key, [&](const Cell &c) {
                     if (provider_passes(c))
-                        b.key_usage(c.key, c.user, c.values);
+                        b.key_usage(c.key, c.user, c.values, key_at++);
                 });
+            }
             if (filtered)
                 continue;
             // Unfiltered model figures: aggregated_by_model as stored; providers from
