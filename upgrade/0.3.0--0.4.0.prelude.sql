@@ -23,3 +23,17 @@ INSERT INTO @extschema@.ducache_rollup_changes (month) SELECT month FROM @extsch
 -- write leaves the month's other blocks usable. Rows without one (NULL) make the whole month
 -- stale, blocks included, as the rows above do.
 ALTER TABLE @extschema@.ducache_rollup_changes ADD COLUMN block date;
+
+-- 0.4.0's rollups keep three columns derived from their documents by a trigger on every write
+-- of a rollup row (part 56): user_totals, model_totals, key_totals. The rows 0.3.0 built are
+-- marked changed above, so their refresh fills them before any reader uses them.
+ALTER TABLE @extschema@.ducache_rollups ADD COLUMN user_totals jsonb, ADD COLUMN model_totals jsonb,
+    ADD COLUMN key_totals jsonb;
+DO $compression$
+BEGIN
+    ALTER TABLE @extschema@.ducache_rollups ALTER COLUMN user_totals SET COMPRESSION lz4,
+        ALTER COLUMN model_totals SET COMPRESSION lz4, ALTER COLUMN key_totals SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    NULL;   -- a server built without lz4: the default compression
+END
+$compression$;

@@ -23,6 +23,20 @@ INSERT INTO @extschema@.ducache_rollup_changes (month) SELECT month FROM @extsch
 -- write leaves the month's other blocks usable. Rows without one (NULL) make the whole month
 -- stale, blocks included, as the rows above do.
 ALTER TABLE @extschema@.ducache_rollup_changes ADD COLUMN block date;
+
+-- 0.4.0's rollups keep three columns derived from their documents by a trigger on every write
+-- of a rollup row (part 56): user_totals, model_totals, key_totals. The rows 0.3.0 built are
+-- marked changed above, so their refresh fills them before any reader uses them.
+ALTER TABLE @extschema@.ducache_rollups ADD COLUMN user_totals jsonb, ADD COLUMN model_totals jsonb,
+    ADD COLUMN key_totals jsonb;
+DO $compression$
+BEGIN
+    ALTER TABLE @extschema@.ducache_rollups ALTER COLUMN user_totals SET COMPRESSION lz4,
+        ALTER COLUMN model_totals SET COMPRESSION lz4, ALTER COLUMN key_totals SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    NULL;   -- a server built without lz4: the default compression
+END
+$compression$;
 -- ducache install script, part 1b: the table's shape, checked (the upgrade runs this part too).
 -- The column types and the unique date, checked by the same rule the functions check on
 -- every call (src/pg/table_shape.cpp): a json raw_data, a text date, a table without a unique
@@ -80,6 +94,9 @@ CREATE TABLE @extschema@.ducache_rollup_blocks (
     models_unprovided       jsonb,
     daily                   jsonb,
     refreshed_at            timestamptz,
+    user_totals             jsonb,
+    model_totals            jsonb,
+    key_totals              jsonb,
     CHECK (month OPERATOR(pg_catalog.=) @extschema@.ducache_month_of(block)),
     CHECK (last_day OPERATOR(pg_catalog.>=) block)
 );
@@ -88,7 +105,9 @@ BEGIN
     ALTER TABLE @extschema@.ducache_rollup_blocks
         ALTER COLUMN aggregated_by_user SET COMPRESSION lz4, ALTER COLUMN aggregated_by_model SET COMPRESSION lz4,
         ALTER COLUMN aggregated_by_provider SET COMPRESSION lz4, ALTER COLUMN providers_derived SET COMPRESSION lz4,
-        ALTER COLUMN models_unprovided SET COMPRESSION lz4, ALTER COLUMN daily SET COMPRESSION lz4;
+        ALTER COLUMN models_unprovided SET COMPRESSION lz4, ALTER COLUMN daily SET COMPRESSION lz4,
+        ALTER COLUMN user_totals SET COMPRESSION lz4, ALTER COLUMN model_totals SET COMPRESSION lz4,
+        ALTER COLUMN key_totals SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported THEN
     NULL;   -- a server built without lz4: the default compression
 END
@@ -481,6 +500,27 @@ AS 'MODULE_PATHNAME', 'ducache_refresh_rollups'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.ducache_refresh_rollups(date, date) IS
     'Refreshes the month rollups of daily_usage_cache that changes made stale; one row per month: fresh, refreshed, removed, incomplete or skipped.';
+-- ducache install script: the derived columns of the rollup rows (src/pg/rollup_derived.cpp).
+--
+-- Every INSERT or UPDATE of a row of ducache_rollups or ducache_rollup_blocks sets, from the
+-- row's own documents and whoever writes it: user_totals (aggregated_by_user without the users'
+-- "models"), model_totals (aggregated_by_model without the models' "users" and "~named") and key_totals
+-- (each user's key cells summed per key alias; NULL when they cannot be summed). They can never
+-- disagree with the documents; ducache_dashboard reads them instead of the whole documents.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_rollups_derived() RETURNS trigger
+AS 'MODULE_PATHNAME', 'ducache_rollups_derived'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.ducache_rollups_derived() IS
+    'Trigger function: sets a rollup row''s user_totals, model_totals and key_totals from its documents.';
+REVOKE ALL ON FUNCTION @extschema@.ducache_rollups_derived() FROM PUBLIC;
+
+CREATE OR REPLACE TRIGGER ducache_rollups_derived BEFORE INSERT OR UPDATE ON @extschema@.ducache_rollups
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ducache_rollups_derived();
+CREATE OR REPLACE TRIGGER ducache_rollup_blocks_derived BEFORE INSERT OR UPDATE ON @extschema@.ducache_rollup_blocks
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ducache_rollups_derived();
+-- In every session_replication_role, like the change triggers.
+ALTER TABLE @extschema@.ducache_rollups ENABLE ALWAYS TRIGGER ducache_rollups_derived;
+ALTER TABLE @extschema@.ducache_rollup_blocks ENABLE ALWAYS TRIGGER ducache_rollup_blocks_derived;
 -- ducache install script: scale-out over user-hash shards (CONTRACT §8; docs/scale-out.md).
 -- Part 1, on every database (a shard answers with it): the per-shard aggregate the coordinator
 -- pushes down whole through postgres_fdw, and ducache_add_shards (the coordinator's setup).

@@ -55,16 +55,20 @@ public:
     // One cached day of the current rollup: the sum of its user entries, then its models.
     void rollup_day(std::string_view date, const EntryValues &users_total);
     void rollup_day_model(std::string_view model, const EntryValues &v);
-    void user_usage(std::string_view user, const EntryValues &v);
+    // position (optional): the entry's index in its row's object, a hint for the lookup (keys
+    // come in the same order row after row: core/aggregator.hpp, find_or_insert_at).
+    static constexpr uint32_t kNoPosition = UINT32_MAX;
+    void user_usage(std::string_view user, const EntryValues &v, uint32_t position = kNoPosition);
     // The entry's username/email/role: a non-empty username replaces all three (latest wins).
-    void identity(std::string_view user, const EntryValues &v);
+    void identity(std::string_view user, const EntryValues &v, uint32_t position = kNoPosition);
     // day: the row's date as a day number (a rollup: its first day); calls come in date order,
     // the latest wins. A shard's partial keeps the day: the coordinator takes the latest.
     void own_provider(std::string_view model, std::string_view provider, int32_t day = INT32_MIN);
     void model_usage(std::string_view model, const EntryValues &v);
     void provider_usage(std::string_view provider, const EntryValues &v);
     void unprovided_model_usage(std::string_view model, const EntryValues &v);
-    void key_usage(std::string_view alias, std::string_view user, const EntryValues &v);
+    void key_usage(std::string_view alias, std::string_view user, const EntryValues &v,
+                   uint32_t position = kNoPosition);
     // The model's provider by the rule above, over the own_provider() calls so far.
     std::string_view provider_of(std::string_view model) const;
 

@@ -17,7 +17,7 @@ extern "C" {
 namespace ducache::pg {
 
 namespace {
-constexpr int kMaxColumns = 5;  // the rebuild reads raw_data and the four documents it may rewrite
+constexpr int kMaxColumns = 6;  // the dashboard's range: six documents of a rollup row
 constexpr long kBatch = 16;
 }  // namespace
 

@@ -129,6 +129,37 @@ void rollup_daily(const Jsonb *daily, const ScanRow &r, core::DashboardBuilder &
     }
 }
 
+// A rollup's key_totals {U: {A: {"metrics"}}} (pg/rollup_derived.cpp) into the API keys. NULL
+// beside users: its key cells could not be summed there; the call then reads the days.
+void rollup_key_totals(const Jsonb *keys, bool has_users, const InputRow &ctx, core::DashboardBuilder &b)
+{
+    if (keys == nullptr) {
+        if (has_users)
+            throw core::Error("22023", "rollup of " + row_text(ctx) + " has no key totals");
+        return;
+    }
+    InputRow keys_ctx{ctx.date, ctx.day_index, "key_totals", nullptr, false};
+    if (!JsonContainerIsObject(&keys->root) || JsonContainerIsScalar(&keys->root))
+        throw_bad_shape(keys_ctx, "it is not a JSON object");
+    ObjectWalker walk(&keys->root);
+    JsonbItem k, v;
+    EntryValues values;
+    uint32 at = 0;  // the pairs come in the same order block after block: a lookup hint
+    while (walk.next(k, v)) {
+        std::string_view user(k.data, k.len);
+        if (!item_is_object(v))
+            throw_bad_shape(keys_ctx, "a user's key totals are not an object");
+        ObjectWalker kwalk(reinterpret_cast<const JsonbContainer *>(v.data));
+        JsonbItem ak, av;
+        while (kwalk.next(ak, av)) {
+            std::string_view alias(ak.data, ak.len);
+            read_entry(av, keys_ctx, alias, false, values);
+            b.key_usage(alias, user, values, at++);
+        }
+        check_for_interrupts();
+    }
+}
+
 }  // namespace
 
 namespace ducache::pg {
@@ -153,7 +184,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             b.own_provider(m, p);
         });
     } else if (providers_first) {
-        CacheScan scan(table, "aggregated_by_model", "aggregated_by_model", 1, start, end, access);
+        CacheScan scan(table, "aggregated_by_model", "model_totals", 1, start, end, access);
         ScanRow r;
         const Jsonb *models = nullptr;
         while (scan.next(r, &models))
@@ -168,16 +199,24 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
 
     EntryValues ident;
     for (const bool current : {false, true}) {
-        // Days: the three documents. Rollups: the same three, then models_unprovided, daily.
-        // The comparison period: only the users (and a day's models, checked as in the range).
+        // Days: the three documents. Rollups (unfiltered): the derived columns of
+        // pg/rollup_derived.cpp in their place (user_totals: the users without their cells,
+        // model_totals: the models without their user sets), aggregated_by_provider,
+        // models_unprovided, daily, and key_totals for the top API key: a fraction of the bytes
+        // to detoast and of the entries to walk.
+        // The comparison period: only the users (and a day's models, checked as in the range);
+        // at the user level a rollup's user_totals.
+        const Jsonb *cols[6] = {};
         CacheScan scan = current
-            ? CacheScan(table, "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb",
-                        "aggregated_by_user, aggregated_by_model, aggregated_by_provider, models_unprovided, daily", 5,
+            ? CacheScan(table,
+                        "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb, "
+                        "NULL::jsonb",
+                        "user_totals, model_totals, aggregated_by_provider, models_unprovided, daily, key_totals", 6,
                         start, end, filtered ? RollupAccess() : access)
-            : CacheScan(table, "aggregated_by_user, aggregated_by_model", "aggregated_by_user, NULL::jsonb", 2,
+            : CacheScan(table, "aggregated_by_user, aggregated_by_model",
+                        level == core::CellLevel::user ? "user_totals, NULL::jsonb" : "aggregated_by_user, NULL::jsonb", 2,
                         prev_start, start - 1, access);
         ScanRow r;
-        const Jsonb *cols[5] = {};
         while (scan.next(r, cols)) {
             InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
             InputRow models_ctx{r.date, r.base, "aggregated_by_model", nullptr, r.rollup};
@@ -189,21 +228,23 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             if (!current) {  // the comparison period needs only the totals and the user count
                 if (!r.rollup)  // its models are not read, but refused as in the range
                     own_providers(cols[1], models_ctx, [](std::string_view, std::string_view, DateADT) {});
+                uint32 at = 0;  // users come in the same order row after row: a lookup hint
                 walk_cells(cols[0], users_ctx, cells, level, [&](const Cell &c) {
                     if (provider_passes(c))
-                        b.user_usage(c.user, c.values);
+                        b.user_usage(c.user, c.values, level == core::CellLevel::user ? at++ : b.kNoPosition);
                 });
                 continue;
             }
             if (!providers_first && mode.providers == nullptr)
                 own_providers(cols[1], models_ctx, note_provider);
             // The passing usage (and, at model or key level, the model figures and key cells).
+            uint32 user_at = 0, ident_at = 0;
             walk_cells(
                 cols[0], users_ctx, cells, level,
                 [&](const Cell &c) {
                     if (!provider_passes(c))
                         return;
-                    b.user_usage(c.user, c.values);
+                    b.user_usage(c.user, c.values, level == core::CellLevel::user ? user_at++ : b.kNoPosition);
                     if (filtered && level != core::CellLevel::user)
                         b.model_usage(c.model, c.values);
                     if (level == core::CellLevel::key)
@@ -214,18 +255,22 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                         rollup_identity(entry, ident);
                     else
                         read_identity(entry, ident);
-                    b.identity(user, ident);
+                    b.identity(user, ident, ident_at++);
                 });
             // Only a user filter: the model figures come from the passing users' models (L7).
             if (filtered && level == core::CellLevel::user)
                 walk_cells(cols[0], users_ctx, cells, core::CellLevel::model,
                            [&](const Cell &c) { b.model_usage(c.model, c.values); });
-            // The top API key (L5): key cells passing every filter.
-            if (level != core::CellLevel::key)
+            // The top API key (L5): key cells passing every filter (a rollup: its key_totals).
+            if (r.rollup && current && !filtered)
+                rollup_key_totals(cols[5], cols[0] != nullptr, users_ctx, b);
+            else if (level != core::CellLevel::key) {
+                uint32 key_at = 0;
                 walk_cells(cols[0], users_ctx, cells, core::CellLevel::key, [&](const Cell &c) {
                     if (provider_passes(c))
-                        b.key_usage(c.key, c.user, c.values);
+                        b.key_usage(c.key, c.user, c.values, key_at++);
                 });
+            }
             if (filtered)
                 continue;
             // Unfiltered model figures: aggregated_by_model as stored; providers from

@@ -39,7 +39,13 @@ CREATE TABLE @extschema@.ducache_rollups (
     models_unprovided       jsonb,
     -- per-day summaries for the daily series (trend, dashboard)
     daily                   jsonb,
-    refreshed_at            timestamptz
+    refreshed_at            timestamptz,
+    -- derived from the documents above by a trigger on every write of the row (part 56,
+    -- src/pg/rollup_derived.cpp): aggregated_by_user without the users' "models",
+    -- aggregated_by_model without the models' "users" and "~named", the key cells summed per user and alias
+    user_totals             jsonb,
+    model_totals            jsonb,
+    key_totals              jsonb
 );
 -- lz4 like the cache table's documents (a refresh spent 12 % of its time in pglz).
 DO $compression$
@@ -47,7 +53,9 @@ BEGIN
     ALTER TABLE @extschema@.ducache_rollups
         ALTER COLUMN aggregated_by_user SET COMPRESSION lz4, ALTER COLUMN aggregated_by_model SET COMPRESSION lz4,
         ALTER COLUMN aggregated_by_provider SET COMPRESSION lz4, ALTER COLUMN providers_derived SET COMPRESSION lz4,
-        ALTER COLUMN models_unprovided SET COMPRESSION lz4, ALTER COLUMN daily SET COMPRESSION lz4;
+        ALTER COLUMN models_unprovided SET COMPRESSION lz4, ALTER COLUMN daily SET COMPRESSION lz4,
+        ALTER COLUMN user_totals SET COMPRESSION lz4, ALTER COLUMN model_totals SET COMPRESSION lz4,
+        ALTER COLUMN key_totals SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported THEN
     NULL;   -- a server built without lz4: the default compression
 END

@@ -44,6 +44,9 @@ CREATE TABLE @extschema@.ducache_rollup_blocks (
     models_unprovided       jsonb,
     daily                   jsonb,
     refreshed_at            timestamptz,
+    user_totals             jsonb,
+    model_totals            jsonb,
+    key_totals              jsonb,
     CHECK (month OPERATOR(pg_catalog.=) @extschema@.ducache_month_of(block)),
     CHECK (last_day OPERATOR(pg_catalog.>=) block)
 );
@@ -52,7 +55,9 @@ BEGIN
     ALTER TABLE @extschema@.ducache_rollup_blocks
         ALTER COLUMN aggregated_by_user SET COMPRESSION lz4, ALTER COLUMN aggregated_by_model SET COMPRESSION lz4,
         ALTER COLUMN aggregated_by_provider SET COMPRESSION lz4, ALTER COLUMN providers_derived SET COMPRESSION lz4,
-        ALTER COLUMN models_unprovided SET COMPRESSION lz4, ALTER COLUMN daily SET COMPRESSION lz4;
+        ALTER COLUMN models_unprovided SET COMPRESSION lz4, ALTER COLUMN daily SET COMPRESSION lz4,
+        ALTER COLUMN user_totals SET COMPRESSION lz4, ALTER COLUMN model_totals SET COMPRESSION lz4,
+        ALTER COLUMN key_totals SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported THEN
     NULL;   -- a server built without lz4: the default compression
 END
