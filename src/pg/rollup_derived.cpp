@@ -16,11 +16,12 @@
 // (pg/dashboard.cpp). Anything that is not an object (a column, a user's or model's entry) is
 // copied as it is into the first two, so a reader meets the same value, and error, as before.
 #include "core/error.hpp"
-#include "core/json_writer.hpp"
-#include "core/rollup_builder.hpp"
+#include "core/rollup_derived.hpp"
 
 #include "pg/cell_walker.hpp"  // before any PostgreSQL header: it includes core headers
 #include "pg/boundary.hpp"
+#include "pg/context_resource.hpp"
+#include "pg/rollup_jsonb.hpp"
 
 extern "C" {
 #include "commands/trigger.h"
@@ -30,10 +31,8 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-#include <cstring>
 #include <optional>
-#include <string>
-#include <vector>
+#include <string_view>
 
 namespace {
 
@@ -62,14 +61,11 @@ bool is_object(const JsonbValue &v)
 
 bool is_object(const Jsonb *j) { return JsonContainerIsObject(&j->root) && !JsonContainerIsScalar(&j->root); }
 
-bool named(const JsonbValue &k, const char *name)
-{
-    return size_t(k.val.string.len) == strlen(name) && memcmp(k.val.string.val, name, k.val.string.len) == 0;
-}
+std::string_view name_of(const JsonbValue &k) { return {k.val.string.val, size_t(k.val.string.len)}; }
 
-// doc (an object) with the members `drop` and `drop2` (may be null) left out of every entry that
-// is an object (PostgreSQL calls only: run inside pg_call).
-Jsonb *without_members(Jsonb *doc, const char *drop, const char *drop2)
+// doc (an object) with every entry that is an object keeping only the members `keeps` accepts
+// (core/rollup_derived.hpp's rules; PostgreSQL calls only: run inside pg_call).
+Jsonb *projected(Jsonb *doc, bool (*keeps)(std::string_view member))
 {
     JsonbParseState *st = nullptr;
     pushJsonbValue(&st, WJB_BEGIN_OBJECT, nullptr);
@@ -82,7 +78,7 @@ Jsonb *without_members(Jsonb *doc, const char *drop, const char *drop2)
         }
         pushJsonbValue(&st, WJB_BEGIN_OBJECT, nullptr);
         each_member(entry.val.binary.data, [&](JsonbValue &k, JsonbValue &v) {
-            if (named(k, drop) || (drop2 != nullptr && named(k, drop2)))
+            if (!keeps(name_of(k)))
                 return;
             pushJsonbValue(&st, WJB_KEY, &k);
             pushJsonbValue(&st, WJB_VALUE, &v);
@@ -92,71 +88,25 @@ Jsonb *without_members(Jsonb *doc, const char *drop, const char *drop2)
     return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, nullptr));
 }
 
-// One key alias of the user being summed.
-struct KeySum {
-    std::string_view alias;
-    core::Totals totals;
-    bool cost_seen = false;
-};
-
-// key_totals as JSON text, or nothing (see the top of the file).
-std::optional<std::string> key_totals_text(const Jsonb *users)
+// key_totals as a jsonb datum in the current context, or nothing (see the top of the file).
+std::optional<Datum> key_totals(const Jsonb *users)
 {
-    std::pmr::memory_resource *mr = std::pmr::new_delete_resource();
-    core::Filters none(mr);
+    MemoryContext into = CurrentMemoryContext;
+    ContextResource mr(into);
+    core::Filters none(&mr);
     none.seal();
-    core::JsonWriter w;
     const core::FixedLabel where("a rollup row");
-    std::string_view user;
-    std::vector<KeySum> keys;
-    auto flush = [&] {
-        if (keys.empty())
-            return;
-        w.key(user);
-        w.begin_object();
-        for (const KeySum &k : keys) {
-            w.key(k.alias);
-            w.begin_object();
-            w.key("metrics");
-            w.begin_object();
-            for (int m = 0; m < core::kCountMetrics; m++) {
-                w.key(core::canonical_metric_name(core::Metric(m)));
-                w.integer(k.totals.counts[m]);
-            }
-            if (k.cost_seen) {
-                w.key(core::canonical_metric_name(core::kCost));
-                w.number_text(k.totals.cost.to_string());
-            }
-            w.end_object();
-            w.end_object();
-        }
-        w.end_object();
-        keys.clear();
-    };
     InputRow row{0, 0, "aggregated_by_user", "a rollup row", true};
     try {
-        w.begin_object();
-        walk_cells(users, row, none, core::CellLevel::key, [&](const Cell &c) {
-            if (c.user.data() != user.data() || c.user.size() != user.size()) {
-                flush();
-                user = c.user;
-            }
-            KeySum *k = nullptr;
-            for (KeySum &s : keys)
-                if (s.alias == c.key)
-                    k = &s;
-            if (k == nullptr)
-                k = &keys.emplace_back(KeySum{c.key, core::Totals(mr)});
-            k->totals.add_or_throw(c.values.counts, c.values.cost_seen ? &c.values.cost : nullptr,
-                                   "a rollup's key totals", c.key, where);
-            k->cost_seen |= c.values.cost_seen;
+        return jsonb_document(into, [&](core::JsonSink &sink) {
+            core::KeyTotalsWriter keys(sink, &mr);
+            walk_cells(users, row, none, core::CellLevel::key,
+                       [&](const Cell &c) { keys.add(c.user, c.key, c.values, where); });
+            keys.finish();
         });
-        flush();
-        w.end_object();
     } catch (const core::Error &) {
         return std::nullopt;  // the readers' own error (or overflow) stays theirs: read the days
     }
-    return w.take();
 }
 
 int column(TupleDesc desc, const char *name)
@@ -204,14 +154,13 @@ DUCACHE_FUNCTION(ducache_rollups_derived)
     });
     if (users != nullptr) {
         values[0] = pg_call([&] {
-            return is_object(users) ? JsonbPGetDatum(without_members(const_cast<Jsonb *>(users), "models", nullptr))
+            return is_object(users) ? JsonbPGetDatum(projected(const_cast<Jsonb *>(users), core::user_totals_keeps))
                                     : PointerGetDatum(users);
         });
         nulls[0] = false;
-        std::optional<std::string> keys = is_object(users) ? key_totals_text(users) : std::nullopt;
+        std::optional<Datum> keys = is_object(users) ? key_totals(users) : std::nullopt;
         if (keys) {
-            const char *text = keys->c_str();
-            values[1] = pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(text)); });
+            values[1] = *keys;
             nulls[1] = false;
         }
     }
@@ -221,7 +170,7 @@ DUCACHE_FUNCTION(ducache_rollups_derived)
         if (isnull)
             return;
         Jsonb *models = DatumGetJsonbP(d);
-        values[2] = is_object(models) ? JsonbPGetDatum(without_members(models, "users", "~named")) : PointerGetDatum(models);
+        values[2] = is_object(models) ? JsonbPGetDatum(projected(models, core::model_totals_keeps)) : PointerGetDatum(models);
         nulls[2] = false;
     });
     return pg_call([&] { return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, 3, cols, values, nulls)); });

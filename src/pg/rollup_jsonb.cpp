@@ -217,4 +217,29 @@ RollupDatums rollup_jsonb_documents(core::RollupBuilder &b, MemoryContext into)
     return out;
 }
 
+Datum jsonb_document(MemoryContext into, const std::function<void(core::JsonSink &)> &write)
+{
+    MemoryContext scratch = pg_call([&] {
+        return AllocSetContextCreateInternal(into, "ducache derived jsonb", ALLOCSET_DEFAULT_SIZES);
+    });
+    Datum out;
+    try {
+        ContextResource mr(scratch);
+        JsonbTreeSink sink(mr);
+        write(sink);
+        JsonbValue *root = &sink.root();
+        out = pg_call([&] {
+            MemoryContext caller = MemoryContextSwitchTo(into);
+            Datum encoded = JsonbPGetDatum(JsonbValueToJsonb(root));
+            MemoryContextSwitchTo(caller);
+            return encoded;
+        });
+    } catch (...) {
+        delete_context(scratch);
+        throw;
+    }
+    delete_context(scratch);
+    return out;
+}
+
 }  // namespace ducache::pg

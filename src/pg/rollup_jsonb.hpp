@@ -9,6 +9,8 @@
 
 #include "pg/postgres.hpp"
 
+#include <functional>
+
 namespace ducache::pg {
 
 struct RollupDatums {
@@ -20,5 +22,10 @@ struct RollupDatums {
 // Ends the builder's days and encodes its documents; they are palloc'd in `into`, and so is the
 // trees' scratch memory (a child context, freed before return).
 RollupDatums rollup_jsonb_documents(core::RollupBuilder &b, MemoryContext into);
+
+// One document the core writes into a sink (the rollup rows' derived columns), as a jsonb datum
+// palloc'd in `into`; the tree's scratch memory is freed before return, also when `write` throws
+// (a core::Error goes on to the caller).
+Datum jsonb_document(MemoryContext into, const std::function<void(core::JsonSink &)> &write);
 
 }  // namespace ducache::pg

@@ -1,0 +1,66 @@
+#include "core/rollup_derived.hpp"
+
+namespace ducache::core {
+
+bool user_totals_keeps(std::string_view member) { return member != "models"; }
+
+bool model_totals_keeps(std::string_view member) { return member != "users" && member != "~named"; }
+
+KeyTotalsWriter::KeyTotalsWriter(JsonSink &out, std::pmr::memory_resource *mr) : out_(out), mr_(mr), aliases_(mr)
+{
+    out_.begin_object();
+}
+
+void KeyTotalsWriter::add(std::string_view user, std::string_view alias, const EntryValues &cell,
+                          const RowLabel &where)
+{
+    // A user's cells come together; a new user (compared by position: the views point into the
+    // one document) writes the one before.
+    if (!have_user_ || user.data() != user_.data() || user.size() != user_.size()) {
+        flush_user();
+        user_ = user;
+        have_user_ = true;
+    }
+    AliasSum *sum = nullptr;
+    for (AliasSum &s : aliases_)
+        if (s.alias == alias)
+            sum = &s;
+    if (sum == nullptr)
+        sum = &aliases_.emplace_back(AliasSum{alias, Totals(mr_), false});
+    sum->totals.add_or_throw(cell.counts, cell.cost_seen ? &cell.cost : nullptr, "a rollup's key totals", alias, where);
+    sum->cost_seen |= cell.cost_seen;
+}
+
+void KeyTotalsWriter::flush_user()
+{
+    if (aliases_.empty())
+        return;
+    out_.key(user_);
+    out_.begin_object();
+    for (const AliasSum &s : aliases_) {
+        out_.key(s.alias);
+        out_.begin_object();
+        out_.key("metrics");
+        out_.begin_object();
+        for (int m = 0; m < kCountMetrics; m++) {
+            out_.key(canonical_metric_name(Metric(m)));
+            out_.integer(s.totals.counts[m]);
+        }
+        if (s.cost_seen) {
+            out_.key(canonical_metric_name(kCost));
+            out_.decimal(s.totals.cost.to_string());
+        }
+        out_.end_object();
+        out_.end_object();
+    }
+    out_.end_object();
+    aliases_.clear();
+}
+
+void KeyTotalsWriter::finish()
+{
+    flush_user();
+    out_.end_object();
+}
+
+}  // namespace ducache::core
