@@ -160,12 +160,12 @@ done
 
 # The plan: one whole aggregate pushed to each shard, the shards asked concurrently.
 plan=$(q -At -d $coord -c "SET enable_partitionwise_aggregate = on" -c "EXPLAIN (VERBOSE, COSTS OFF)
-    SELECT ducache_shard_partial(date, '{\"kind\": \"model\", \"start\": \"2025-03-01\", \"end\": \"2025-03-31\"}') FROM ducache_shard_0 WHERE date BETWEEN '2025-03-01' AND '2025-03-31'
-    UNION ALL SELECT ducache_shard_partial(date, '{\"kind\": \"model\", \"start\": \"2025-03-01\", \"end\": \"2025-03-31\"}') FROM ducache_shard_1 WHERE date BETWEEN '2025-03-01' AND '2025-03-31'")
+    SELECT ducache_shard_partial_bin(date, '{\"kind\": \"user\", \"start\": \"2025-03-01\", \"end\": \"2025-03-31\"}') FROM ducache_shard_0 WHERE date BETWEEN '2025-03-01' AND '2025-03-31'
+    UNION ALL SELECT ducache_shard_partial_bin(date, '{\"kind\": \"user\", \"start\": \"2025-03-01\", \"end\": \"2025-03-31\"}') FROM ducache_shard_1 WHERE date BETWEEN '2025-03-01' AND '2025-03-31'")
 echo "$plan" >"$tmp/plan"
 [ "$(grep -c 'Async Foreign Scan' "$tmp/plan")" = 2 ] || { cat "$tmp/plan"; fail "not two Async Foreign Scans"; }
 [ "$(grep -c 'Relations: Aggregate on' "$tmp/plan")" = 2 ] || { cat "$tmp/plan"; fail "aggregates not pushed down"; }
-grep -q 'Remote SQL: SELECT .*ducache_shard_partial(date' "$tmp/plan" || { cat "$tmp/plan"; fail "no remote aggregate"; }
+grep -q 'Remote SQL: SELECT .*ducache_shard_partial_bin(date' "$tmp/plan" || { cat "$tmp/plan"; fail "no remote aggregate"; }
 
 # A shard that hangs (its table locked): statement_timeout ends the call (57014), no rows.
 PGHOST=$base/run PGPORT=$(shard_port 1) psql -X -q -d $shard_db -c "BEGIN" -c "LOCK daily_usage_cache IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
