@@ -103,10 +103,46 @@ void ShardPartial::add_user(size_t i, std::string_view user)
     add_user_id(i, uint32_t(&s - users_.slots().data()));
 }
 
-void ShardPartial::add_user_at(size_t i, std::string_view user, uint32_t position)
+void ShardPartial::begin_object_users(size_t i)
 {
-    Slot &s = users_.find_or_insert_at(user.data(), user.size(), position);
-    add_user_id(i, uint32_t(&s - users_.slots().data()));
+    extra_[i].this_object.clear();
+    extra_[i].last_at = 0;
+}
+
+void ShardPartial::add_object_user(size_t i, std::string_view name)
+{
+    Extra &x = extra_[i];
+    // JSONB's key order: shorter first, then bytes. A user before `name` in the previous
+    // object is absent from this one: step over it. (Objects in another order only miss the
+    // walk and take the lookup: the set is right either way.)
+    auto before = [](std::string_view a, std::string_view b) {
+        return a.size() != b.size() ? a.size() < b.size() : std::memcmp(a.data(), b.data(), a.size()) < 0;
+    };
+    while (x.last_at < x.last_object.size()) {
+        uint32_t id = x.last_object[x.last_at];
+        std::string_view seen = user(id);
+        if (before(seen, name)) {
+            x.last_at++;
+            continue;
+        }
+        if (seen == name) {
+            x.last_at++;
+            x.this_object.push_back(id);
+            add_user_id(i, id);
+            return;
+        }
+        break;
+    }
+    Slot &s = users_.find_or_insert(name.data(), name.size());
+    uint32_t id = uint32_t(&s - users_.slots().data());
+    x.this_object.push_back(id);
+    add_user_id(i, id);
+}
+
+void ShardPartial::end_object_users(size_t i)
+{
+    Extra &x = extra_[i];
+    x.last_object.swap(x.this_object);
 }
 
 void ShardPartial::add_model(size_t i, std::string_view model)

@@ -65,7 +65,8 @@ struct DayBits {
 class ShardPartial {
 public:
     struct Extra {
-        explicit Extra(std::pmr::memory_resource *mr) : days(mr), users(mr), user_bits(mr), models(mr) {}
+        explicit Extra(std::pmr::memory_resource *mr)
+            : days(mr), users(mr), user_bits(mr), last_object(mr), this_object(mr), models(mr) {}
         bool row = false;        // has usage (a result row); else it only carries a field
         bool has_users = false;  // some entry had per-user detail (else users prints NULL)
         int32_t field_day = -1;  // the own provider field's day offset; -1: none
@@ -73,6 +74,10 @@ public:
         DayBits days;
         std::pmr::vector<uint32_t> users;      // distinct user ids (ShardPartial::user), in first-seen order
         std::pmr::vector<uint64_t> user_bits;  // bit id: the user is in `users`
+        // The ids of the key's previous users object, in its order, and of the one being read
+        // (add_object_user), with the read position in the previous one.
+        std::pmr::vector<uint32_t> last_object, this_object;
+        size_t last_at = 0;
         std::pmr::vector<std::string_view> models;  // distinct; sorted by finish()
     };
 
@@ -105,10 +110,13 @@ public:
     // smaller value, so that the merge does not depend on the order of the shards).
     void saw_field(size_t i, int32_t day, std::string_view provider);
     void add_user(size_t i, std::string_view user);
-    // The same for the `position`-th key of a users object: objects of the same kind list
-    // their users in the same order day after day, so the position usually finds the user
-    // without hashing (KeyAggregator::find_or_insert_at).
-    void add_user_at(size_t i, std::string_view user, uint32_t position);
+    // The same for the keys of one users object of key i, in the object's order (a JSONB
+    // object's: by length, then bytes), between begin_object_users and end_object_users. The
+    // key's previous object lists mostly the same users in the same order, so a walk along it
+    // finds most users with one comparison instead of a hash lookup.
+    void begin_object_users(size_t i);
+    void add_object_user(size_t i, std::string_view user);
+    void end_object_users(size_t i);
     void add_user_id(size_t i, uint32_t id);
     std::string_view user(uint32_t id) const { return users_.slots()[id].key_view(); }
     void add_model(size_t i, std::string_view model);

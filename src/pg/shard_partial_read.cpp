@@ -57,9 +57,10 @@ void note_users(ShardPartial &p, size_t i, const JsonbObjectView &entry)
     JsonbObjectView u = entry.object(uint32(at));
     ObjectWalker walk(u.walker().container());
     JsonbItem k, v;
-    uint32 position = 0;
+    p.begin_object_users(i);
     while (walk.next(k, v))
-        p.add_user_at(i, std::string_view(k.data, k.len), position++);
+        p.add_object_user(i, std::string_view(k.data, k.len));
+    p.end_object_users(i);
 }
 
 // Every entry of a breakdown object into p (accumulate_breakdown's rule).

@@ -179,6 +179,34 @@ TEST(ShardPartial, EachUserIsWrittenOnce)
         EXPECT_EQ(rows[model].users, users.size());
 }
 
+// Users objects read key by key (the shard's walk along the key's previous object): the set
+// is the union of the objects whatever their order, users coming and going between them.
+TEST(ShardPartial, ObjectUsersWalkKeepsTheUnion)
+{
+    std::vector<std::vector<std::string>> objects = {
+        {"u1", "u3", "u5", "u10"}, {"u1", "u2", "u5", "u10", "u11"}, {"u5"}, {}, {"u10", "u5", "u1", "u7"},
+        {"u0", "u1", "u3", "u5", "u9", "u10", "u12"}, {"u3", "u3"}};
+    ShardPartial p(PartialKind::model, std::pmr::get_default_resource());
+    size_t a = p.index_of("a"), b = p.index_of("b");
+    std::set<std::string> expected;
+    for (const auto &object : objects) {
+        for (size_t i : {a, b}) {
+            p.begin_object_users(i);
+            for (const std::string &u : object)
+                p.add_object_user(i, u);
+            p.end_object_users(i);
+        }
+        expected.insert(object.begin(), object.end());
+    }
+    for (size_t i : {a, b}) {
+        std::set<std::string> got;
+        for (uint32_t id : p.extra(i).users)
+            got.insert(std::string(p.user(id)));
+        EXPECT_EQ(got, expected);
+        EXPECT_EQ(p.extra(i).users.size(), expected.size());  // each once
+    }
+}
+
 TEST(ShardPartial, MergeEqualsIndependentSums)
 {
     // Two shards: the same model on overlapping days, a user in both (a home day on shard 0
