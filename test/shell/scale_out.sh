@@ -74,7 +74,7 @@ done
 servers=""
 for k in $(seq 0 $((NSHARDS - 1))); do
     q -d $coord -c "CREATE EXTENSION IF NOT EXISTS ducache" -c "CREATE EXTENSION IF NOT EXISTS postgres_fdw" \
-      -c "CREATE SERVER s$k FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$base/run', port '$(shard_port "$k")', dbname '$shard_db', async_capable 'true', extensions 'ducache')" \
+      -c "CREATE SERVER s$k FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$base/run', port '$(shard_port "$k")', dbname '$shard_db', async_capable 'true', parallel_commit 'true', extensions 'ducache')" \
       -c "CREATE USER MAPPING FOR CURRENT_USER SERVER s$k OPTIONS (user 'postgres')"
     servers="$servers${servers:+,}s$k"
 done
