@@ -11,8 +11,14 @@ source scripts/lib.sh
 USERS=${1:-1000} DAYS=${2:-90} RUNS=${3:-5}
 export SCALE_OUT_USERS=$USERS SCALE_OUT_DAYS=$DAYS SCALE_OUT_SETUP_ONLY=1
 base=$DUCACHE_SANDBOX/scale_out
-setup_out=$(bash test/shell/scale_out.sh)
-trap 'for k in 0 1; do as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -m fast stop >/dev/null 2>&1 || true; done; rm -rf "$base"' EXIT
+# REUSE=1: the clusters and databases a KEEP=1 run left (same USERS x DAYS), not built again.
+if [ -n "${REUSE:-}" ] && [ -d "$base/shard1" ]; then
+    for k in 0 1; do as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -l "$base/shard$k.log" -w start >/dev/null 2>&1 || true; done
+else
+    setup_out=$(bash test/shell/scale_out.sh)
+fi
+# KEEP=1 leaves the clusters and databases for a look by hand (scale_out.sh cleans them up next time).
+[ -z "${KEEP:-}" ] && trap 'for k in 0 1; do as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -m fast stop >/dev/null 2>&1 || true; done; rm -rf "$base"' EXIT
 end=$(psql -X -At -d ducache_so_single -c "SELECT max(date) FROM daily_usage_cache")
 uid=$(psql -X -At -d ducache_so_single -c "SELECT md5('litemaas-user1')::uuid")
 calls=("ducache_user_breakdown('2025-03-01', '$end')" "ducache_model_breakdown('2025-03-01', '$end')"
@@ -43,25 +49,11 @@ for c in "${calls[@]}"; do
     printf '| `%s` | %.1f | %.1f | %.2f |\n' "$c" "$a" "$b" "$(echo "$b / $a" | bc -l)"
 done
 echo
-echo "Bytes one shard returns as a jsonb partial (ducache_shard_partial, as text) for the whole range:"
+echo "Bytes one shard returns (its bytea answer, ducache_shard_partial_bin; kinds user, user_model, api_key, trend are typed rows):"
 echo
 echo "| kind | shard 0 bytes | shard 1 bytes |"
 echo "|---|---:|---:|"
-for kind in user model provider summary trend api_key; do
-    req="{\"kind\": \"$kind\", \"start\": \"2025-03-01\", \"end\": \"$end\"}"
-    sizes=()
-    for k in 0 1; do
-        sizes+=("$(PGHOST=$base/run PGPORT=$((DUCACHE_PGPORT + 11 + k)) psql -X -At -d ducache_shard -c \
-            "SELECT octet_length(ducache_shard_partial(date, '$req')::text) FROM daily_usage_cache WHERE date BETWEEN '2025-03-01' AND '$end'")")
-    done
-    echo "| $kind | ${sizes[0]} | ${sizes[1]} |"
-done
-echo
-echo "Bytes one shard returns as its binary partial (bytea, ducache_shard_partial_bin: what the coordinator uses for these reads):"
-echo
-echo "| kind | shard 0 bytes | shard 1 bytes |"
-echo "|---|---:|---:|"
-for kind in model provider summary summary_top; do
+for kind in model provider summary summary_top user user_model api_key trend; do
     req="{\"kind\": \"$kind\", \"start\": \"2025-03-01\", \"end\": \"$end\"}"
     sizes=()
     for k in 0 1; do
@@ -72,4 +64,5 @@ for kind in model provider summary summary_top; do
 done
 echo
 echo "Per shard: $(for k in 0 1; do PGHOST=$base/run PGPORT=$((DUCACHE_PGPORT + 11 + k)) psql -X -At -d ducache_shard -c "SELECT 'shard $k: ' || pg_size_pretty(pg_total_relation_size('daily_usage_cache')) || ' table, ' || (SELECT count(*) FROM daily_usage_cache, jsonb_object_keys(aggregated_by_user)) || ' user-days; '"; done)"
-psql -X -q -d postgres -c "DROP DATABASE ducache_so_coord" -c "DROP DATABASE ducache_so_single"
+[ -z "${KEEP:-}" ] && psql -X -q -d postgres -c "DROP DATABASE ducache_so_coord" -c "DROP DATABASE ducache_so_single"
+true

@@ -12,8 +12,14 @@ source scripts/lib.sh
 USERS=${1:-1000} DAYS=${2:-90} RUNS=${3:-5}
 export SCALE_OUT_USERS=$USERS SCALE_OUT_DAYS=$DAYS SCALE_OUT_SETUP_ONLY=1
 base=$DUCACHE_SANDBOX/scale_out
-setup_out=$(bash test/shell/scale_out.sh)
-trap 'for k in 0 1; do as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -m fast stop >/dev/null 2>&1 || true; done; rm -rf "$base"' EXIT
+# REUSE=1: the clusters and databases a KEEP=1 run left (same USERS x DAYS), not built again.
+if [ -n "${REUSE:-}" ] && [ -d "$base/shard1" ]; then
+    for k in 0 1; do as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -l "$base/shard$k.log" -w start >/dev/null 2>&1 || true; done
+else
+    setup_out=$(bash test/shell/scale_out.sh)
+fi
+# KEEP=1 leaves the clusters and databases for a look by hand (scale_out.sh cleans them up next time).
+[ -z "${KEEP:-}" ] && trap 'for k in 0 1; do as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -m fast stop >/dev/null 2>&1 || true; done; rm -rf "$base"' EXIT
 end=$(psql -X -At -d ducache_so_single -c "SELECT max(date) FROM daily_usage_cache")
 uid=$(psql -X -At -d ducache_so_single -c "SELECT md5('litemaas-user1')::uuid")
 calls=("ducache_dashboard('2025-03-01', '$end')"
@@ -49,4 +55,5 @@ for fn in "ducache_dashboard_partial('2025-03-01', '$end', '{}', NULL, false)" "
     done
     echo "| \`${fn%%(*}\` | ${sizes[0]} | ${sizes[1]} |"
 done
-psql -X -q -d postgres -c "DROP DATABASE ducache_so_coord" -c "DROP DATABASE ducache_so_single"
+[ -z "${KEEP:-}" ] && psql -X -q -d postgres -c "DROP DATABASE ducache_so_coord" -c "DROP DATABASE ducache_so_single"
+true

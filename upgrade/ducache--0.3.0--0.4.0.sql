@@ -522,22 +522,19 @@ CREATE OR REPLACE TRIGGER ducache_rollup_blocks_derived BEFORE INSERT OR UPDATE 
 ALTER TABLE @extschema@.ducache_rollups ENABLE ALWAYS TRIGGER ducache_rollups_derived;
 ALTER TABLE @extschema@.ducache_rollup_blocks ENABLE ALWAYS TRIGGER ducache_rollup_blocks_derived;
 -- ducache install script: scale-out over user-hash shards (CONTRACT §8; docs/scale-out.md).
--- Part 1, on every database (a shard answers with it): the per-shard aggregate the coordinator
--- pushes down whole through postgres_fdw, and ducache_add_shards (the coordinator's setup).
+-- Part 1, on every database (a shard answers with it): the request of the per-shard aggregate
+-- the coordinator pushes down whole through postgres_fdw (61_shard_partial_bin.sql).
 
--- ducache_shard_partial(date, request jsonb) -> jsonb, request = {"kind", "start", "end",
--- "user_ids", "model_ids", "api_key_aliases"} (one jsonb, not text arguments: postgres_fdw does
--- not push down an aggregate whose input has a collation, and text and text[] constants do).
--- Aggregated over a shard's daily_usage_cache rows in [start, end] (only to give postgres_fdw
--- an aggregate to push down: one round trip per shard), its final function runs ducache's own
--- read of `kind` on the shard, rollups included, and returns the partial the coordinator merges
--- (rows, plus the day sets of keys that repeat across shards). No row in range: NULL, which
--- the coordinator reads as an empty partial.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_step(state jsonb, day date, request jsonb)
+-- The step function of ducache_shard_partial_bin(date, request jsonb): keeps the request (one
+-- jsonb, not text arguments: postgres_fdw does not push down an aggregate whose input has a
+-- collation, and text and text[] constants do). The aggregate runs over a shard's
+-- daily_usage_cache rows in the request's range only to give postgres_fdw an aggregate to push
+-- down (one round trip per shard); its final function does the work. In C: it runs once per
+-- cached day of the range.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_request_step(state jsonb, day date, request jsonb)
 RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT COALESCE(state, request) $$;
+AS 'MODULE_PATHNAME', 'ducache_shard_request_step'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- The request's filter: NULL stays NULL, elements (JSON nulls too) as they were.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_filter(request jsonb, field text) RETURNS text[]
@@ -553,134 +550,11 @@ CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_filtered(u text[], m text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT COALESCE(cardinality(u), 0) + COALESCE(cardinality(m), 0) + COALESCE(cardinality(k), 0) > 0 $$;
-
--- The model partial: the range's rows, each model's days, its own provider field (the latest
--- in the range, [date, provider]: what a one-node read names the model's provider by), and
--- unfiltered each model's users (the keys of aggregated_by_model[M].users: the same user may
--- sit in a home day's entry on shard 0 and in a split day's entry on its own shard, so they
--- are united, not added). Unfiltered, a model's days are the days whose aggregated_by_model has
--- its key (the range read refuses any entry that is not an object); filtered, one read per
--- cached day (a day's passing usage is the read's own rule). Each day's aggregated_by_model is
--- detoasted once (the MATERIALIZED entries), not once per use.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_model_part(s date, e date, u text[], m text[], k text[]) RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH ent AS MATERIALIZED (
-        SELECT c.date, mm.key, mm.value
-        FROM @extschema@.daily_usage_cache c,
-             jsonb_each(CASE WHEN jsonb_typeof(c.aggregated_by_model) = 'object' THEN c.aggregated_by_model ELSE '{}' END) mm
-        WHERE c.date BETWEEN s AND e)
-    SELECT jsonb_build_object(
-        'rows', (SELECT COALESCE(jsonb_agg(to_jsonb(t)), '[]') FROM @extschema@.ducache_model_breakdown(s, e, u, m, k) t),
-        'days', CASE WHEN @extschema@.ducache_shard_filtered(u, m, k) THEN
-                (SELECT COALESCE(jsonb_object_agg(x.model, x.days), '{}')
-                 FROM (SELECT t.model, jsonb_agg(c.date ORDER BY c.date) AS days
-                       FROM @extschema@.daily_usage_cache c, LATERAL @extschema@.ducache_model_breakdown(c.date, c.date, u, m, k) t
-                       WHERE c.date BETWEEN s AND e GROUP BY t.model) x)
-                ELSE (SELECT COALESCE(jsonb_object_agg(x.key, x.days), '{}')
-                      FROM (SELECT ent.key, jsonb_agg(ent.date ORDER BY ent.date) AS days FROM ent GROUP BY ent.key) x) END,
-        'fields', (SELECT COALESCE(jsonb_object_agg(f.key, jsonb_build_array(f.date, f.provider)), '{}')
-                   FROM (SELECT DISTINCT ON (ent.key) ent.key, ent.date, ent.value ->> 'provider' AS provider
-                         FROM ent WHERE jsonb_typeof(ent.value) = 'object' AND jsonb_typeof(ent.value -> 'provider') = 'string'
-                         ORDER BY ent.key, ent.date DESC) f),
-        'users', CASE WHEN NOT @extschema@.ducache_shard_filtered(u, m, k) THEN
-                 (SELECT COALESCE(jsonb_object_agg(x.key, x.users), '{}')
-                  FROM (SELECT ent.key, jsonb_agg(DISTINCT uu) AS users
-                        FROM ent, jsonb_object_keys(ent.value -> 'users') uu
-                        WHERE jsonb_typeof(ent.value -> 'users') = 'object'
-                        GROUP BY ent.key) x) END)
-$$;
-
--- The unfiltered provider partial, day by day (a day's providers are its own: stored, or
--- derived from its models): each day's rows, and on derived days the (provider, model) and
--- (provider, user) pairs, and the providers that had per-user detail.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_provider_part(s date, e date) RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH d AS (SELECT c.date, c.aggregated_by_model AS models,
-                      (c.aggregated_by_provider IS NULL OR c.aggregated_by_provider = '{}'::jsonb) AS derived
-               FROM @extschema@.daily_usage_cache c WHERE c.date BETWEEN s AND e),
-    md AS (SELECT d.date, t.model, t.provider FROM d, LATERAL @extschema@.ducache_model_breakdown(d.date, d.date) t
-           WHERE d.derived),
-    mv AS (SELECT d.date, mm.key AS model, mm.value -> 'users' AS users
-           FROM d, jsonb_each(CASE WHEN jsonb_typeof(d.models) = 'object' THEN d.models ELSE '{}' END) mm
-           WHERE d.derived AND jsonb_typeof(mm.value -> 'users') = 'object'),
-    mu AS (SELECT md.provider, x FROM md JOIN mv USING (date, model), jsonb_object_keys(mv.users) x)
-    SELECT jsonb_build_object(
-        'daily', (SELECT COALESCE(jsonb_agg(to_jsonb(t) || jsonb_build_object('date', d.date)), '[]')
-                  FROM d, LATERAL @extschema@.ducache_provider_breakdown(d.date, d.date) t),
-        'pairs', (SELECT COALESCE(jsonb_agg(DISTINCT jsonb_build_array(md.provider, md.model)), '[]') FROM md),
-        'users', (SELECT COALESCE(jsonb_agg(DISTINCT jsonb_build_array(mu.provider, mu.x)), '[]') FROM mu),
-        'has_users', (SELECT COALESCE(jsonb_agg(DISTINCT md.provider), '[]') FROM md JOIN mv USING (date, model)))
-$$;
-
-CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_final(state jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    kind text := state ->> 'kind';
-    s date := (state ->> 'start')::date;
-    e date := (state ->> 'end')::date;
-    u text[] := @extschema@.ducache_shard_filter(state, 'user_ids');
-    m text[] := @extschema@.ducache_shard_filter(state, 'model_ids');
-    k text[] := @extschema@.ducache_shard_filter(state, 'api_key_aliases');
-    fn text;
-    rows jsonb;
-BEGIN
-    IF state IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- Run here only on a shard: on a coordinator the reads below would ask the shards again.
-    IF EXISTS (SELECT 1 FROM @extschema@.ducache_shard_list()) THEN
-        RAISE EXCEPTION 'ducache_shard_partial ran on a coordinator, not on a shard' USING ERRCODE = '55000',
-            HINT = 'postgres_fdw pushes it down only when the server''s extensions option lists ducache.';
-    END IF;
-    IF kind = 'summary' THEN
-        -- Users are disjoint across shards: the top user is the best of the shards' first rows;
-        -- the top model needs every model's cost (models repeat); days are united.
-        RETURN jsonb_build_object(
-            'row', (SELECT to_jsonb(t) FROM @extschema@.ducache_period_summary(s, e, false, u, m, k) t),
-            'top_user', (SELECT to_jsonb(t) FROM (SELECT user_id, total_cost FROM @extschema@.ducache_user_breakdown(s, e, u, m, k) LIMIT 1) t),
-            'models', (SELECT COALESCE(jsonb_agg(jsonb_build_array(t.model, t.total_cost)), '[]') FROM @extschema@.ducache_model_breakdown(s, e, u, m, k) t),
-            'dates', (SELECT COALESCE(jsonb_agg(c.date), '[]') FROM @extschema@.daily_usage_cache c WHERE c.date BETWEEN s AND e));
-    ELSIF kind = 'model' THEN
-        RETURN @extschema@.ducache_shard_model_part(s, e, u, m, k);
-    ELSIF kind = 'provider' AND NOT @extschema@.ducache_shard_filtered(u, m, k) THEN
-        RETURN @extschema@.ducache_shard_provider_part(s, e);
-    ELSIF kind = 'provider' THEN
-        -- Filtered, the coordinator sums the passing models by provider: their partial, and the
-        -- (user, model) pairs for the distinct users.
-        RETURN @extschema@.ducache_shard_model_part(s, e, u, m, k) || jsonb_build_object('pairs',
-            (SELECT COALESCE(jsonb_agg(jsonb_build_array(t.user_id, t.model)), '[]')
-             FROM @extschema@.ducache_user_model_breakdown(s, e, u, m, k) t));
-    END IF;
-    fn := CASE kind WHEN 'user' THEN 'ducache_user_breakdown' WHEN 'trend' THEN 'ducache_daily_trend'
-                    WHEN 'user_model' THEN 'ducache_user_model_breakdown' WHEN 'api_key' THEN 'ducache_api_key_breakdown' END;
-    IF fn IS NULL THEN
-        RAISE EXCEPTION 'unknown ducache shard partial kind %', kind USING ERRCODE = '22023';
-    END IF;
-    EXECUTE format('SELECT COALESCE(jsonb_agg(to_jsonb(t)), ''[]'') FROM @extschema@.%I($1, $2, $3, $4, $5) t', fn)
-        INTO rows USING s, e, u, m, k;
-    RETURN jsonb_build_object('rows', rows);
-END
-$$;
-
-CREATE OR REPLACE AGGREGATE @extschema@.ducache_shard_partial(date, jsonb) (
-    SFUNC = @extschema@.ducache_shard_partial_step,
-    STYPE = jsonb,
-    FINALFUNC = @extschema@.ducache_shard_partial_final
-);
-COMMENT ON AGGREGATE @extschema@.ducache_shard_partial(date, jsonb) IS
-    'Scale-out: a shard''s partial answer for one read (pushed down whole by postgres_fdw; docs/scale-out.md).';
 -- ducache install script: scale-out, part 2: ducache_add_shards turns a database into a
 -- coordinator (CONTRACT §8; docs/scale-out.md "Setup").
 
 -- The foreign table onto shard k's daily_usage_cache (its date column only: the coordinator
--- never reads a shard's JSON; it pushes ducache_shard_partial down over these dates).
+-- never reads a shard's JSON; it pushes ducache_shard_partial_bin down over these dates).
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_table(shard integer) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -795,12 +669,19 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'ducache_shard_read_rows'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
--- The final function of ducache_shard_partial_bin: the request's read, on the shard.
+-- The final function of ducache_shard_partial_bin: the request's read, on the shard. Kinds:
+-- model, provider, summary, summary_top (binary partials); user, user_model, api_key, trend
+-- (typed rows); dashboard, dashboard_providers, filter_options (the documents' partials,
+-- 63_coordinator_documents.sql).
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_bin_final(state jsonb)
 RETURNS bytea
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    kind text := state ->> 'kind';
+    s date := (state ->> 'start')::date;
+    e date := (state ->> 'end')::date;
 BEGIN
     IF state IS NULL THEN
         RETURN NULL;
@@ -810,28 +691,36 @@ BEGIN
         RAISE EXCEPTION 'ducache_shard_partial_bin ran on a coordinator, not on a shard' USING ERRCODE = '55000',
             HINT = 'postgres_fdw pushes it down only when the server''s extensions option lists ducache.';
     END IF;
-    IF state ->> 'kind' IN ('user', 'user_model', 'api_key', 'trend') THEN
-        RETURN @extschema@.ducache_shard_read_rows(state ->> 'kind', (state ->> 'start')::date, (state ->> 'end')::date,
+    IF kind IN ('user', 'user_model', 'api_key', 'trend') THEN
+        RETURN @extschema@.ducache_shard_read_rows(kind, s, e,
             @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
             @extschema@.ducache_shard_filter(state, 'api_key_aliases'));
+    ELSIF kind IN ('dashboard', 'dashboard_providers') THEN
+        RETURN @extschema@.ducache_dashboard_partial(s, e, COALESCE(state -> 'filters', '{}'), state -> 'providers',
+                                                     kind = 'dashboard_providers');
+    ELSIF kind = 'filter_options' THEN
+        RETURN @extschema@.ducache_filter_options_partial(s, e);
     END IF;
-    RETURN @extschema@.ducache_shard_read_partial(state ->> 'kind', (state ->> 'start')::date, (state ->> 'end')::date,
+    RETURN @extschema@.ducache_shard_read_partial(kind, s, e,
         @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
         @extschema@.ducache_shard_filter(state, 'api_key_aliases'));
 END
 $$;
 
--- The same request as ducache_shard_partial (one jsonb, for the pushdown), a bytea answer.
+-- ducache_shard_partial_bin(date, request jsonb) -> bytea: a shard's answer to one request
+-- (pushed down whole by postgres_fdw; its final function does the read). No row in range: NULL
+-- (every shard holds every day, so it has nothing to add).
 CREATE OR REPLACE AGGREGATE @extschema@.ducache_shard_partial_bin(date, jsonb) (
-    SFUNC = @extschema@.ducache_shard_partial_step,
+    SFUNC = @extschema@.ducache_shard_request_step,
     STYPE = jsonb,
     FINALFUNC = @extschema@.ducache_shard_partial_bin_final
 );
 COMMENT ON AGGREGATE @extschema@.ducache_shard_partial_bin(date, jsonb) IS
-    'Scale-out: a shard''s binary partial of a model or provider read (pushed down whole by postgres_fdw; docs/scale-out.md).';
+    'Scale-out: a shard''s binary answer to a coordinator''s read (pushed down whole by postgres_fdw; docs/scale-out.md).';
 
 -- A connection-class error met while the shards answered: re-raised naming the first shard
--- that does not answer now (same SQLSTATE), never a partial answer.
+-- that does not answer now (same SQLSTATE), never a partial answer. The one probe of every
+-- coordinator read (ducache_coord_gather).
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_shard_failed(st text, msg text, det text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -853,10 +742,10 @@ BEGIN
 END
 $$;
 
--- Every shard's binary partial for one read (empty ones left out), in one statement: one
--- pushed-down aggregate per shard, run concurrently.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_partials_bin(kind text, start_date date, end_date date,
-    user_ids text[], model_ids text[], api_key_aliases text[])
+-- Every shard's answer to `request` (empty ones left out), aggregated over its rows in
+-- [start_date, end_date], in one statement: one pushed-down aggregate per shard, run
+-- concurrently. A shard that fails ends the call with a class-08 ERROR naming it.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_gather(request jsonb, start_date date, end_date date)
 RETURNS SETOF bytea
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -872,18 +761,28 @@ BEGIN
     IF q IS NULL THEN
         RAISE EXCEPTION 'this database has no shards' USING ERRCODE = '55000';
     END IF;
+    -- The planner must see the shards' aggregates as whole pushed-down aggregates.
     PERFORM set_config('enable_partitionwise_aggregate', 'on', true);
     BEGIN
-        RETURN QUERY EXECUTE 'SELECT p FROM (' || q || ') s WHERE p IS NOT NULL'
-            USING jsonb_build_object('kind', kind, 'start', start_date, 'end', end_date, 'user_ids', user_ids,
-                                     'model_ids', model_ids, 'api_key_aliases', api_key_aliases),
-                  start_date, end_date;
+        RETURN QUERY EXECUTE 'SELECT p FROM (' || q || ') s WHERE p IS NOT NULL' USING request, start_date, end_date;
     EXCEPTION WHEN connection_exception OR sqlclient_unable_to_establish_sqlconnection
                    OR connection_failure OR connection_does_not_exist THEN
         GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
         PERFORM @extschema@.ducache_coord_shard_failed(st, msg, det);
     END;
 END
+$$;
+
+-- The request of a read function (kind, range, the three filters) to every shard.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_partials_bin(kind text, start_date date, end_date date,
+    user_ids text[], model_ids text[], api_key_aliases text[])
+RETURNS SETOF bytea
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT p FROM @extschema@.ducache_coord_gather(
+        jsonb_build_object('kind', kind, 'start', start_date, 'end', end_date, 'user_ids', user_ids,
+                           'model_ids', model_ids, 'api_key_aliases', api_key_aliases), start_date, end_date) p
 $$;
 
 -- The merges (C++): models (sums added, day sets and user sets united, the latest own provider
@@ -939,41 +838,6 @@ BEGIN
         RAISE EXCEPTION 'start_date must not be after end_date' USING ERRCODE = '22023',
             DETAIL = format('start_date is %s, end_date is %s.', start_date, end_date);
     END IF;
-END
-$$;
-
--- The partials of every shard for one read (empty partials left out). A shard that fails ends
--- the whole call with a class-08 ERROR naming it: never a partial answer.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_partials(kind text, start_date date, end_date date,
-    user_ids text[], model_ids text[], api_key_aliases text[])
-RETURNS SETOF jsonb
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    q text;
-    st text; msg text; det text;
-BEGIN
-    PERFORM @extschema@.ducache_coord_check_range(start_date, end_date);
-    SELECT string_agg(format('SELECT @extschema@.ducache_shard_partial(date, $1) AS p FROM %s WHERE date BETWEEN $2 AND $3',
-                             l.foreign_table), ' UNION ALL ' ORDER BY l.shard)
-    INTO q FROM @extschema@.ducache_shard_list() l;
-    IF q IS NULL THEN
-        RAISE EXCEPTION 'this database has no shards' USING ERRCODE = '55000';
-    END IF;
-    -- The planner must see the shards' aggregates as whole pushed-down aggregates.
-    PERFORM set_config('enable_partitionwise_aggregate', 'on', true);
-    BEGIN
-        RETURN QUERY EXECUTE 'SELECT p FROM (' || q || ') s WHERE p IS NOT NULL'
-            USING jsonb_build_object('kind', kind, 'start', start_date, 'end', end_date, 'user_ids', user_ids,
-                                     'model_ids', model_ids, 'api_key_aliases', api_key_aliases),
-                  start_date, end_date;
-    EXCEPTION WHEN connection_exception OR sqlclient_unable_to_establish_sqlconnection
-                   OR connection_failure OR connection_does_not_exist THEN
-        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-        -- Which shard: the first that does not answer a trivial query now.
-        PERFORM @extschema@.ducache_coord_shard_failed(st, msg, det);
-    END;
 END
 $$;
 
@@ -1095,7 +959,9 @@ $$;
 -- ducache install script: scale-out, part 4: ducache_dashboard and ducache_filter_options on a
 -- coordinator (docs/scale-out.md). Each shard builds the state one node builds before writing
 -- the document and returns it as a binary partial (bytea; src/core/dashboard_partial.hpp); the
--- coordinator's C function adds the partials and writes the document (pg/coordinator_dashboard.cpp).
+-- coordinator's C function asks every shard through ducache_coord_gather (kinds dashboard,
+-- dashboard_providers, filter_options of ducache_shard_partial_bin, 61_shard_partial_bin.sql),
+-- adds the partials and writes the document (pg/coordinator_dashboard.cpp).
 
 -- On a shard: the state of ducache_dashboard over its rows. providers: the coordinator's
 -- {"model": "provider"} (a provider filter needs the whole range's), or NULL; providers_only:
@@ -1114,86 +980,3 @@ AS 'MODULE_PATHNAME', 'ducache_filter_options_partial'
 LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION @extschema@.ducache_filter_options_partial(date, date) IS
     'Scale-out: a shard''s partial of ducache_filter_options (binary; merged by the coordinator).';
-
--- The final function of ducache_shard_document_partial: the request's partial, run on the shard.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_document_final(state jsonb)
-RETURNS bytea
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    kind text := state ->> 'kind';
-    s date := (state ->> 'start')::date;
-    e date := (state ->> 'end')::date;
-BEGIN
-    IF state IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- Run here only on a shard: on a coordinator the reads below would ask the shards again.
-    IF EXISTS (SELECT 1 FROM @extschema@.ducache_shard_list()) THEN
-        RAISE EXCEPTION 'ducache_shard_document_partial ran on a coordinator, not on a shard' USING ERRCODE = '55000',
-            HINT = 'postgres_fdw pushes it down only when the server''s extensions option lists ducache.';
-    END IF;
-    IF kind IN ('dashboard', 'dashboard_providers') THEN
-        RETURN @extschema@.ducache_dashboard_partial(s, e, COALESCE(state -> 'filters', '{}'), state -> 'providers',
-                                                     kind = 'dashboard_providers');
-    ELSIF kind = 'filter_options' THEN
-        RETURN @extschema@.ducache_filter_options_partial(s, e);
-    END IF;
-    RAISE EXCEPTION 'unknown ducache shard document kind %', kind USING ERRCODE = '22023';
-END
-$$;
-
--- ducache_shard_document_partial(date, request jsonb) -> bytea: like ducache_shard_partial
--- (60_scale_out.sql; the same step function, one jsonb request for postgres_fdw's pushdown),
--- its final function returning a binary partial. No row in range: NULL (nothing to add).
-CREATE OR REPLACE AGGREGATE @extschema@.ducache_shard_document_partial(date, jsonb) (
-    SFUNC = @extschema@.ducache_shard_partial_step,
-    STYPE = jsonb,
-    FINALFUNC = @extschema@.ducache_shard_document_final
-);
-COMMENT ON AGGREGATE @extschema@.ducache_shard_document_partial(date, jsonb) IS
-    'Scale-out: a shard''s binary partial of a document read (pushed down whole by postgres_fdw; docs/scale-out.md).';
-
--- On the coordinator: every shard's partial of `request`, aggregated over its rows in
--- [start_date, end_date] (one pushed-down aggregate per shard, run concurrently). A shard that
--- fails ends the call with a class-08 ERROR naming it (as ducache_coord_partials): never a
--- partial answer.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_document_partials(request jsonb, start_date date, end_date date)
-RETURNS SETOF bytea
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    q text;
-    sh record;
-    st text; msg text; det text;
-BEGIN
-    SELECT string_agg(format('SELECT @extschema@.ducache_shard_document_partial(date, $1) AS p FROM %s WHERE date BETWEEN $2 AND $3',
-                             l.foreign_table), ' UNION ALL ' ORDER BY l.shard)
-    INTO q FROM @extschema@.ducache_shard_list() l;
-    IF q IS NULL THEN
-        RAISE EXCEPTION 'this database has no shards' USING ERRCODE = '55000';
-    END IF;
-    -- The planner must see the shards' aggregates as whole pushed-down aggregates.
-    PERFORM set_config('enable_partitionwise_aggregate', 'on', true);
-    BEGIN
-        RETURN QUERY EXECUTE 'SELECT p FROM (' || q || ') s WHERE p IS NOT NULL' USING request, start_date, end_date;
-    EXCEPTION WHEN connection_exception OR sqlclient_unable_to_establish_sqlconnection
-                   OR connection_failure OR connection_does_not_exist THEN
-        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-        -- Which shard: the first that does not answer a trivial query now.
-        FOR sh IN SELECT * FROM @extschema@.ducache_shard_list() LOOP
-            BEGIN
-                EXECUTE format('SELECT 1 FROM %s LIMIT 1', sh.foreign_table);
-            EXCEPTION WHEN OTHERS THEN
-                RAISE EXCEPTION 'ducache shard % (server "%") failed: %', sh.shard, sh.server, msg
-                    USING ERRCODE = st, DETAIL = COALESCE(NULLIF(det, ''), 'The shard does not answer now.'),
-                          HINT = 'No result was returned: a coordinator never answers from some of its shards.';
-            END;
-        END LOOP;
-        RAISE EXCEPTION 'a ducache shard failed: %', msg USING ERRCODE = st,
-            DETAIL = COALESCE(NULLIF(det, ''), 'Every shard answers now; the call may be retried.');
-    END;
-END
-$$;

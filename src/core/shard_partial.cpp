@@ -5,177 +5,18 @@
 #include "core/filters.hpp"
 #include "core/number.hpp"
 
+#include "core/shard_partial_wire.hpp"
+
 #include <algorithm>
 #include <cstring>
 
 namespace ducache::core {
 
-namespace {
-
-constexpr char kMagic[4] = {'D', 'U', 'S', 'P'};
-constexpr uint8_t kRow = 1, kField = 2, kUsers = 4;
-// Day offsets are below 2^31: words past this never hold a day.
-constexpr uint64_t kMaxWords = (uint64_t(1) << 31) / 64;
-
-template <typename T>
-void put(std::string &out, T v)
-{
-    // Little-endian on the wire whatever the host.
-    for (size_t b = 0; b < sizeof v; b++)
-        out.push_back(char(uint64_t(v) >> (8 * b) & 0xff));
-}
-
-void put_bytes(std::string &out, std::string_view s)
-{
-    put<uint32_t>(out, uint32_t(s.size()));
-    out.append(s.data(), s.size());
-}
-
-class Reader {
-public:
-    Reader(const char *p, size_t n, int part) : base_(p), p_(p), left_(n), part_(part) {}
-    template <typename T>
-    T get(const char *what)
-    {
-        need(sizeof(T), what);
-        uint64_t v = 0;
-        for (size_t b = 0; b < sizeof(T); b++)
-            v |= uint64_t(uint8_t(p_[b])) << (8 * b);
-        p_ += sizeof(T);
-        left_ -= sizeof(T);
-        return T(v);
-    }
-    std::string_view bytes(const char *what)
-    {
-        uint32_t n = get<uint32_t>(what);
-        need(n, what);
-        std::string_view s(p_, n);
-        p_ += n;
-        left_ -= n;
-        return s;
-    }
-    void need(uint64_t n, const char *what)
-    {
-        if (n > left_)
-            fail(std::string("the buffer ends inside ") + what);
-    }
-    size_t left() const { return left_; }
-    [[noreturn]] void fail(const std::string &why) const
-    {
-        throw Error("22P03", "invalid ducache shard partial",
-                    "Partial " + std::to_string(part_) + ", byte " + std::to_string(p_ - base_) + ": " + why + ".",
-                    "Every shard must run the coordinator's ducache version.");
-    }
-
-private:
-    const char *base_, *p_;
-    size_t left_;
-    int part_;
-};
-
-// A sorted set's members: strictly increasing bytes (so duplicates are refused too).
-template <typename F>
-void read_set(Reader &r, const char *what, F &&add)
-{
-    uint32_t n = r.get<uint32_t>(what);
-    r.need(uint64_t(n) * 4, what);  // each member has at least its length
-    std::string_view prev;
-    for (uint32_t k = 0; k < n; k++) {
-        std::string_view s = r.bytes(what);
-        if (k > 0 && !(prev < s))
-            r.fail(std::string(what) + " are not strictly increasing");
-        add(s);
-        prev = s;
-    }
-}
-
-void put_days(std::string &out, const DayBits &d)
-{
-    // Leading and trailing zero words are left out.
-    size_t a = 0, b = d.words.size();
-    while (a < b && d.words[a] == 0)
-        a++;
-    while (b > a && d.words[b - 1] == 0)
-        b--;
-    put<uint32_t>(out, uint32_t(a == b ? 0 : d.first + a));
-    put<uint32_t>(out, uint32_t(b - a));
-    for (size_t w = a; w < b; w++)
-        put<uint64_t>(out, d.words[w]);
-}
-
-void read_days(Reader &r, DayBits &d, const std::string &whose)
-{
-    uint32_t first = r.get<uint32_t>("the days");
-    uint32_t words = r.get<uint32_t>("the days");
-    if (uint64_t(first) + words > kMaxWords)
-        r.fail(whose + " has days past the largest day offset");
-    r.need(uint64_t(words) * 8, "the days");
-    for (uint32_t w = 0; w < words; w++)
-        d.set_word(first + w, r.get<uint64_t>("the days"));
-}
-
-}  // namespace
-
-void DayBits::set_word(uint32_t word, uint64_t bits)
-{
-    if (bits == 0)
-        return;
-    if (words.empty()) {
-        first = word;
-        words.push_back(bits);
-        return;
-    }
-    if (word < first) {
-        words.insert(words.begin(), first - word, 0);
-        first = word;
-    } else if (word - first >= words.size()) {
-        words.resize(word - first + 1, 0);
-    }
-    words[word - first] |= bits;
-}
-
-void DayBits::add(int32_t base, uint32_t mask)
-{
-    // A day block is read as its month (pg/cache_scan.cpp): a block late in a month starts the
-    // mask before the range; those days are not in it (DaySet::add's rule).
-    if (base < 0) {
-        mask = base <= -32 ? 0 : mask >> -base;
-        base = 0;
-    }
-    if (mask == 0)
-        return;
-    uint32_t word = uint32_t(base) / 64;
-    unsigned shift = unsigned(base) % 64;
-    uint64_t m = mask;
-    set_word(word, m << shift);
-    if (shift > 32)
-        set_word(word + 1, m >> (64 - shift));
-}
-
-void DayBits::merge(const DayBits &o)
-{
-    for (size_t i = 0; i < o.words.size(); i++)
-        set_word(uint32_t(o.first + i), o.words[i]);
-}
-
-int32_t DayBits::count() const
-{
-    int32_t n = 0;
-    for (uint64_t w : words)
-        n += __builtin_popcountll(w);
-    return n;
-}
-
-int32_t DayBits::last() const
-{
-    for (size_t i = words.size(); i-- > 0;)
-        if (words[i])
-            return int32_t((first + i) * 64 + 63 - __builtin_clzll(words[i]));
-    return -1;
-}
+using namespace shard_wire;
 
 ShardPartial::ShardPartial(PartialKind kind, std::pmr::memory_resource *mr)
-    : kind_(kind), mr_(mr), keys_(mr), extra_(mr), seen_(mr), buf_(mr), stamp_(mr), summary_(mr)
+    : kind_(kind), mr_(mr), keys_(mr), extra_(mr), users_(mr), part_users_(mr), seen_(mr), buf_(mr), stamp_(mr),
+      summary_(mr)
 {
 }
 
@@ -242,11 +83,66 @@ bool ShardPartial::first_pair(size_t i, char tag, std::string_view member)
     return true;
 }
 
+void ShardPartial::add_user_id(size_t i, uint32_t id)
+{
+    Extra &x = extra_[i];
+    x.has_users = true;
+    size_t word = id / 64;
+    if (word >= x.user_bits.size())
+        x.user_bits.resize(word + 1, 0);
+    uint64_t bit = uint64_t(1) << (id % 64);
+    if (x.user_bits[word] & bit)
+        return;
+    x.user_bits[word] |= bit;
+    x.users.push_back(id);
+}
+
 void ShardPartial::add_user(size_t i, std::string_view user)
 {
-    extra_[i].has_users = true;
-    if (first_pair(i, 'u', user))
-        extra_[i].users.push_back(keys_.store(user.data(), user.size()));
+    Slot &s = users_.find_or_insert(user.data(), user.size());
+    add_user_id(i, uint32_t(&s - users_.slots().data()));
+}
+
+void ShardPartial::begin_object_users(size_t i)
+{
+    extra_[i].this_object.clear();
+    extra_[i].last_at = 0;
+}
+
+void ShardPartial::add_object_user(size_t i, std::string_view name)
+{
+    Extra &x = extra_[i];
+    // JSONB's key order: shorter first, then bytes. A user before `name` in the previous
+    // object is absent from this one: step over it. (Objects in another order only miss the
+    // walk and take the lookup: the set is right either way.)
+    auto before = [](std::string_view a, std::string_view b) {
+        return a.size() != b.size() ? a.size() < b.size() : std::memcmp(a.data(), b.data(), a.size()) < 0;
+    };
+    while (x.last_at < x.last_object.size()) {
+        uint32_t id = x.last_object[x.last_at];
+        std::string_view seen = user(id);
+        if (before(seen, name)) {
+            x.last_at++;
+            continue;
+        }
+        if (seen == name) {
+            x.last_at++;
+            x.this_object.push_back(id);
+            add_user_id(i, id);
+            return;
+        }
+        break;
+    }
+    Slot &s = users_.find_or_insert(name.data(), name.size());
+    uint32_t id = uint32_t(&s - users_.slots().data());
+    x.this_object.push_back(id);
+    add_user_id(i, id);
+}
+
+void ShardPartial::end_object_users(size_t i)
+{
+    Extra &x = extra_[i];
+    x.last_object.swap(x.this_object);
 }
 
 void ShardPartial::add_model(size_t i, std::string_view model)
@@ -258,7 +154,6 @@ void ShardPartial::add_model(size_t i, std::string_view model)
 void ShardPartial::finish()
 {
     for (size_t i = 0; i < extra_.size(); i++) {
-        std::sort(extra_[i].users.begin(), extra_[i].users.end());
         std::sort(extra_[i].models.begin(), extra_[i].models.end());
         slot(i).totals.active_days = extra_[i].days.count();
     }
@@ -271,6 +166,19 @@ std::string ShardPartial::encode()
     put<uint8_t>(out, kShardPartialVersion);
     put<uint8_t>(out, uint8_t(kind_));
     put<uint16_t>(out, 0);
+    // The user dictionary in byte order; a key's users are their positions in it.
+    const std::pmr::vector<Slot> &users = users_.slots();
+    std::vector<uint32_t> order(users.size()), rank(users.size());
+    for (uint32_t u = 0; u < order.size(); u++)
+        order[u] = u;
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return users[a].key_view() < users[b].key_view(); });
+    put<uint32_t>(out, uint32_t(order.size()));
+    for (uint32_t pos = 0; pos < order.size(); pos++) {
+        rank[order[pos]] = pos;
+        put_bytes(out, users[order[pos]].key_view());
+    }
+    std::vector<uint32_t> ranks;
     put<uint32_t>(out, uint32_t(keys_.size()));
     for (size_t i = 0; i < keys_.size(); i++) {
         const Slot &s = slot(i);
@@ -287,9 +195,16 @@ std::string ShardPartial::encode()
             put<int32_t>(out, x.field_day);
             put_bytes(out, x.field);
         }
-        put<uint32_t>(out, uint32_t(x.users.size()));
-        for (std::string_view u : x.users)
-            put_bytes(out, u);
+        ranks.clear();
+        for (uint32_t u : x.users)
+            ranks.push_back(rank[u]);
+        std::sort(ranks.begin(), ranks.end());
+        put<uint32_t>(out, uint32_t(ranks.size()));
+        int64_t prev = -1;
+        for (uint32_t pos : ranks) {
+            put_varint(out, uint32_t(pos - prev - 1));
+            prev = pos;
+        }
         put<uint32_t>(out, uint32_t(x.models.size()));
         for (std::string_view m : x.models)
             put_bytes(out, m);
@@ -326,6 +241,11 @@ void ShardPartial::merge_encoded(const char *data, size_t len, int part)
         r.fail("kind " + std::to_string(kind) + " where kind " + std::to_string(uint8_t(kind_)) + " was asked for");
     if (r.get<uint16_t>("the header") != 0)
         r.fail("the reserved header bytes are not zero");
+    part_users_.clear();
+    read_set(r, "the dictionary's users", [&](std::string_view u) {
+        Slot &s = users_.find_or_insert(u.data(), u.size());
+        part_users_.push_back(uint32_t(&s - users_.slots().data()));
+    });
     uint32_t n = r.get<uint32_t>("the key count");
     // Each key takes at least 4 + 1 + 4 + 4 bytes.
     r.need(uint64_t(n) * 13, "the keys");
@@ -361,11 +281,19 @@ void ShardPartial::merge_encoded(const char *data, size_t len, int part)
         }
         if (flags & kUsers)
             x.has_users = true;
-        read_set(r, "the users", [&](std::string_view u) {
-            if (!(flags & kUsers))
-                r.fail("key " + std::to_string(k) + " lists users without its users flag");
-            add_user(i, u);
-        });
+        uint32_t users = r.get<uint32_t>("the users");
+        if (users > 0 && !(flags & kUsers))
+            r.fail("key " + std::to_string(k) + " lists users without its users flag");
+        r.need(users, "the users");  // each at least one byte
+        uint64_t pos = 0;  // the next position a user may have
+        for (uint32_t u = 0; u < users; u++) {
+            pos += r.varint("the users");
+            if (pos >= part_users_.size())
+                r.fail("key " + std::to_string(k) + " names user " + std::to_string(pos) + " of a dictionary of " +
+                       std::to_string(part_users_.size()));
+            add_user_id(i, part_users_[pos]);
+            pos++;
+        }
         read_set(r, "the models", [&](std::string_view m) { add_model(i, m); });
     }
     if (kind_ == PartialKind::summary) {
@@ -418,8 +346,8 @@ void ShardPartial::group_by_provider(ShardPartial &out) const
         px.days.merge(x.days);
         out.add_model(p, m.key_view());
         px.has_users = true;
-        for (std::string_view u : x.users)
-            out.add_user(p, u);
+        for (uint32_t u : x.users)
+            out.add_user(p, user(u));
     }
     out.finish();
 }

@@ -4,17 +4,23 @@
 // the distinct users (and, for providers, models). Sets are united when partials merge: the
 // same user may sit in a home day's entry on shard 0 and in a split day's entry on its shard.
 //
-// Wire layout (little-endian, version 1):
-//   "DUSP" | uint8 version | uint8 kind | uint16 0 | uint32 key count |
+// Wire layout (little-endian, version 2):
+//   "DUSP" | uint8 version | uint8 kind | uint16 0 |
+//   uint32 user count, bytes users (strictly increasing: the partial's user dictionary) |
+//   uint32 key count |
 //   per key: bytes key | uint8 flags (1 row, 2 field, 4 users) |
 //            row:   six int64 counts, bytes cost (JSON number text), uint32 first word,
 //                   uint32 word count, the words (uint64; bit b of word w = day 64 w + b) |
 //            field: int32 day, bytes provider |
-//            uint32 user count, bytes users (strictly increasing) |
+//            uint32 user count, the users as positions in the dictionary, increasing, each
+//                   written as a varint (LEB128) of its distance to the previous one minus 1
+//                   (the first: its position) |
 //            uint32 model count, bytes models (strictly increasing) |
 //   summary only: int64 active users, six int64 counts, bytes cost, the cached days (uint32
 //            first word, uint32 word count, the words), uint8 has top user,
 //            [bytes top user, bytes its cost]
+// Each user id is written once (version 1 wrote it under every key: 4x the bytes, and the
+// coordinator hashed every (key, user) pair instead of every user).
 // where "bytes" is uint32 length + the bytes. Decoding checks every length against what is
 // left and throws Error 22P03 naming the partial and what is wrong; it never reads out of
 // bounds. A new field means a new version: partials only travel between one ducache version.
@@ -35,7 +41,7 @@
 
 namespace ducache::core {
 
-constexpr uint8_t kShardPartialVersion = 1;
+constexpr uint8_t kShardPartialVersion = 2;
 
 // model: keys are models (rows of a model breakdown, or of a filtered provider breakdown,
 // grouped on the coordinator). provider: keys are providers. summary: one period's totals
@@ -59,13 +65,19 @@ struct DayBits {
 class ShardPartial {
 public:
     struct Extra {
-        explicit Extra(std::pmr::memory_resource *mr) : days(mr), users(mr), models(mr) {}
+        explicit Extra(std::pmr::memory_resource *mr)
+            : days(mr), users(mr), user_bits(mr), last_object(mr), this_object(mr), models(mr) {}
         bool row = false;        // has usage (a result row); else it only carries a field
         bool has_users = false;  // some entry had per-user detail (else users prints NULL)
         int32_t field_day = -1;  // the own provider field's day offset; -1: none
         std::string_view field;
         DayBits days;
-        std::pmr::vector<std::string_view> users;   // distinct; sorted by finish()
+        std::pmr::vector<uint32_t> users;      // distinct user ids (ShardPartial::user), in first-seen order
+        std::pmr::vector<uint64_t> user_bits;  // bit id: the user is in `users`
+        // The ids of the key's previous users object, in its order, and of the one being read
+        // (add_object_user), with the read position in the previous one.
+        std::pmr::vector<uint32_t> last_object, this_object;
+        size_t last_at = 0;
         std::pmr::vector<std::string_view> models;  // distinct; sorted by finish()
     };
 
@@ -98,6 +110,15 @@ public:
     // smaller value, so that the merge does not depend on the order of the shards).
     void saw_field(size_t i, int32_t day, std::string_view provider);
     void add_user(size_t i, std::string_view user);
+    // The same for the keys of one users object of key i, in the object's order (a JSONB
+    // object's: by length, then bytes), between begin_object_users and end_object_users. The
+    // key's previous object lists mostly the same users in the same order, so a walk along it
+    // finds most users with one comparison instead of a hash lookup.
+    void begin_object_users(size_t i);
+    void add_object_user(size_t i, std::string_view user);
+    void end_object_users(size_t i);
+    void add_user_id(size_t i, uint32_t id);
+    std::string_view user(uint32_t id) const { return users_.slots()[id].key_view(); }
     void add_model(size_t i, std::string_view model);
     // A key's whole totals (a summary's models).
     void add_totals(size_t i, const Totals &t);
@@ -125,6 +146,8 @@ private:
     std::pmr::memory_resource *mr_;
     KeyAggregator keys_;
     std::pmr::vector<Extra> extra_;
+    KeyAggregator users_;  // the user dictionary: a user's id is its slot index
+    std::pmr::vector<uint32_t> part_users_;  // merge_encoded: dictionary position -> user id
     KeyAggregator seen_;  // (key index, tag, member) already in a set
     std::pmr::string buf_;
     std::pmr::vector<int32_t> stamp_;  // by slot: the last part that named the key

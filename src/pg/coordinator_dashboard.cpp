@@ -3,7 +3,7 @@
 // same reads as pg/dashboard.cpp and pg/filter_options.cpp) and returns it as a binary
 // partial (core/dashboard_partial.hpp, core/filter_options_partial.cpp), through one aggregate
 // per shard pushed down whole by postgres_fdw and run concurrently
-// (ducache_coord_document_partials, src/sql/63_coordinator_documents.sql). The coordinator
+// (ducache_coord_gather, src/sql/61_shard_partial_bin.sql). The coordinator
 // only moves bytes: the core adds the partials and writes the document one node writes.
 //
 // Under a provider filter a shard must know every model's provider over the whole range (a
@@ -42,7 +42,7 @@ struct Parts {
     bytea **p;
 };
 
-// One call of ducache_coord_document_partials(request, from, to): every shard's partial, the
+// One call of ducache_coord_gather(request, from, to): every shard's partial, the
 // shards asked at once; a shard that fails ends the call (class 08, naming it).
 Parts shard_partials(FunctionCallInfo fcinfo, const char *request, DateADT from, DateADT to)
 {
@@ -52,13 +52,13 @@ Parts shard_partials(FunctionCallInfo fcinfo, const char *request, DateADT from,
         const char *schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
         StringInfoData sql;
         initStringInfo(&sql);
-        appendStringInfo(&sql, "SELECT p FROM %s.ducache_coord_document_partials($1::jsonb, $2, $3) p", schema);
+        appendStringInfo(&sql, "SELECT p FROM %s.ducache_coord_gather($1::jsonb, $2, $3) p", schema);
         Oid types[3] = {TEXTOID, DATEOID, DATEOID};
         Datum values[3] = {CStringGetTextDatum(request), DateADTGetDatum(from), DateADTGetDatum(to)};
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed");
         if (SPI_execute_with_args(sql.data, 3, types, values, nullptr, true, 0) != SPI_OK_SELECT)
-            elog(ERROR, "ducache_coord_document_partials did not answer a SELECT");
+            elog(ERROR, "ducache_coord_gather did not answer a SELECT");
         out.p = static_cast<bytea **>(MemoryContextAlloc(caller, sizeof(bytea *) * (SPI_processed + 1)));
         for (uint64 i = 0; i < SPI_processed; i++) {
             bool isnull;

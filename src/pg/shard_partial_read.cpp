@@ -57,8 +57,10 @@ void note_users(ShardPartial &p, size_t i, const JsonbObjectView &entry)
     JsonbObjectView u = entry.object(uint32(at));
     ObjectWalker walk(u.walker().container());
     JsonbItem k, v;
+    p.begin_object_users(i);
     while (walk.next(k, v))
-        p.add_user(i, std::string_view(k.data, k.len));
+        p.add_object_user(i, std::string_view(k.data, k.len));
+    p.end_object_users(i);
 }
 
 // Every entry of a breakdown object into p (accumulate_breakdown's rule).
@@ -296,4 +298,15 @@ Datum read_partial(FunctionCallInfo fcinfo)
 DUCACHE_FUNCTION(ducache_shard_read_partial)
 {
     return ducache::pg::with_days_retry([&] { return ducache::pg::read_partial(fcinfo); });
+}
+
+// The step function of ducache_shard_partial_bin (src/sql/60_scale_out.sql): the state is the
+// request, kept from the first row on (the final function does the read). Called once per day.
+DUCACHE_FUNCTION(ducache_shard_request_step)
+{
+    if (!PG_ARGISNULL(0))
+        PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+    if (PG_ARGISNULL(2))
+        PG_RETURN_NULL();
+    PG_RETURN_DATUM(PG_GETARG_DATUM(2));
 }

@@ -2,7 +2,7 @@
 -- coordinator (CONTRACT §8; docs/scale-out.md "Setup").
 
 -- The foreign table onto shard k's daily_usage_cache (its date column only: the coordinator
--- never reads a shard's JSON; it pushes ducache_shard_partial down over these dates).
+-- never reads a shard's JSON; it pushes ducache_shard_partial_bin down over these dates).
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_table(shard integer) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp

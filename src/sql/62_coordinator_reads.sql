@@ -23,41 +23,6 @@ BEGIN
 END
 $$;
 
--- The partials of every shard for one read (empty partials left out). A shard that fails ends
--- the whole call with a class-08 ERROR naming it: never a partial answer.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_partials(kind text, start_date date, end_date date,
-    user_ids text[], model_ids text[], api_key_aliases text[])
-RETURNS SETOF jsonb
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    q text;
-    st text; msg text; det text;
-BEGIN
-    PERFORM @extschema@.ducache_coord_check_range(start_date, end_date);
-    SELECT string_agg(format('SELECT @extschema@.ducache_shard_partial(date, $1) AS p FROM %s WHERE date BETWEEN $2 AND $3',
-                             l.foreign_table), ' UNION ALL ' ORDER BY l.shard)
-    INTO q FROM @extschema@.ducache_shard_list() l;
-    IF q IS NULL THEN
-        RAISE EXCEPTION 'this database has no shards' USING ERRCODE = '55000';
-    END IF;
-    -- The planner must see the shards' aggregates as whole pushed-down aggregates.
-    PERFORM set_config('enable_partitionwise_aggregate', 'on', true);
-    BEGIN
-        RETURN QUERY EXECUTE 'SELECT p FROM (' || q || ') s WHERE p IS NOT NULL'
-            USING jsonb_build_object('kind', kind, 'start', start_date, 'end', end_date, 'user_ids', user_ids,
-                                     'model_ids', model_ids, 'api_key_aliases', api_key_aliases),
-                  start_date, end_date;
-    EXCEPTION WHEN connection_exception OR sqlclient_unable_to_establish_sqlconnection
-                   OR connection_failure OR connection_does_not_exist THEN
-        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-        -- Which shard: the first that does not answer a trivial query now.
-        PERFORM @extschema@.ducache_coord_shard_failed(st, msg, det);
-    END;
-END
-$$;
-
 -- Users are disjoint across shards: rows keyed by a user come whole from one shard.
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_user_breakdown(start_date date, end_date date, user_ids text[],

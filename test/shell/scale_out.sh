@@ -74,7 +74,7 @@ done
 servers=""
 for k in $(seq 0 $((NSHARDS - 1))); do
     q -d $coord -c "CREATE EXTENSION IF NOT EXISTS ducache" -c "CREATE EXTENSION IF NOT EXISTS postgres_fdw" \
-      -c "CREATE SERVER s$k FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$base/run', port '$(shard_port "$k")', dbname '$shard_db', async_capable 'true', extensions 'ducache')" \
+      -c "CREATE SERVER s$k FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$base/run', port '$(shard_port "$k")', dbname '$shard_db', async_capable 'true', parallel_commit 'true', extensions 'ducache')" \
       -c "CREATE USER MAPPING FOR CURRENT_USER SERVER s$k OPTIONS (user 'postgres')"
     servers="$servers${servers:+,}s$k"
 done
@@ -160,12 +160,12 @@ done
 
 # The plan: one whole aggregate pushed to each shard, the shards asked concurrently.
 plan=$(q -At -d $coord -c "SET enable_partitionwise_aggregate = on" -c "EXPLAIN (VERBOSE, COSTS OFF)
-    SELECT ducache_shard_partial(date, '{\"kind\": \"model\", \"start\": \"2025-03-01\", \"end\": \"2025-03-31\"}') FROM ducache_shard_0 WHERE date BETWEEN '2025-03-01' AND '2025-03-31'
-    UNION ALL SELECT ducache_shard_partial(date, '{\"kind\": \"model\", \"start\": \"2025-03-01\", \"end\": \"2025-03-31\"}') FROM ducache_shard_1 WHERE date BETWEEN '2025-03-01' AND '2025-03-31'")
+    SELECT ducache_shard_partial_bin(date, '{\"kind\": \"user\", \"start\": \"2025-03-01\", \"end\": \"2025-03-31\"}') FROM ducache_shard_0 WHERE date BETWEEN '2025-03-01' AND '2025-03-31'
+    UNION ALL SELECT ducache_shard_partial_bin(date, '{\"kind\": \"user\", \"start\": \"2025-03-01\", \"end\": \"2025-03-31\"}') FROM ducache_shard_1 WHERE date BETWEEN '2025-03-01' AND '2025-03-31'")
 echo "$plan" >"$tmp/plan"
 [ "$(grep -c 'Async Foreign Scan' "$tmp/plan")" = 2 ] || { cat "$tmp/plan"; fail "not two Async Foreign Scans"; }
 [ "$(grep -c 'Relations: Aggregate on' "$tmp/plan")" = 2 ] || { cat "$tmp/plan"; fail "aggregates not pushed down"; }
-grep -q 'Remote SQL: SELECT .*ducache_shard_partial(date' "$tmp/plan" || { cat "$tmp/plan"; fail "no remote aggregate"; }
+grep -q 'Remote SQL: SELECT .*ducache_shard_partial_bin(date' "$tmp/plan" || { cat "$tmp/plan"; fail "no remote aggregate"; }
 
 # A shard that hangs (its table locked): statement_timeout ends the call (57014), no rows.
 PGHOST=$base/run PGPORT=$(shard_port 1) psql -X -q -d $shard_db -c "BEGIN" -c "LOCK daily_usage_cache IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &

@@ -92,12 +92,12 @@ done
 # The plan: one whole aggregate pushed to each shard, the shards asked concurrently.
 for req in '{"kind": "dashboard", "start": "2025-03-01", "end": "2025-03-31", "filters": {}}' '{"kind": "filter_options", "start": "2025-03-01", "end": "2025-03-31"}'; do
     plan=$(q -At -d $coord -c "SET enable_partitionwise_aggregate = on" -c "EXPLAIN (VERBOSE, COSTS OFF)
-        SELECT ducache_shard_document_partial(date, '$req') FROM ducache_shard_0 WHERE date BETWEEN '2025-01-29' AND '2025-03-31'
-        UNION ALL SELECT ducache_shard_document_partial(date, '$req') FROM ducache_shard_1 WHERE date BETWEEN '2025-01-29' AND '2025-03-31'")
+        SELECT ducache_shard_partial_bin(date, '$req') FROM ducache_shard_0 WHERE date BETWEEN '2025-01-29' AND '2025-03-31'
+        UNION ALL SELECT ducache_shard_partial_bin(date, '$req') FROM ducache_shard_1 WHERE date BETWEEN '2025-01-29' AND '2025-03-31'")
     echo "$plan" >"$tmp/plan"
     [ "$(grep -c 'Async Foreign Scan' "$tmp/plan")" = 2 ] || { cat "$tmp/plan"; fail "not two Async Foreign Scans"; }
     [ "$(grep -c 'Relations: Aggregate on' "$tmp/plan")" = 2 ] || { cat "$tmp/plan"; fail "aggregates not pushed down"; }
-    grep -q 'Remote SQL: SELECT .*ducache_shard_document_partial(date' "$tmp/plan" || { cat "$tmp/plan"; fail "no remote aggregate"; }
+    grep -q 'Remote SQL: SELECT .*ducache_shard_partial_bin(date' "$tmp/plan" || { cat "$tmp/plan"; fail "no remote aggregate"; }
 done
 # What a shard returns is its binary partial (header "DUCP", version 1), KBs, never the rows.
 for k in 0 1; do
@@ -105,7 +105,7 @@ for k in 0 1; do
     [ "$hdr" = 4455435001 ] || fail "shard $k's partial header: $hdr"
 done
 # The partial's final function refuses to run on a coordinator (it would ask the shards again).
-out=$(q -d $coord -c "\set VERBOSITY sqlstate" -c "SELECT ducache_shard_document_final('{\"kind\": \"filter_options\", \"start\": \"2025-03-01\", \"end\": \"2025-03-31\"}')" 2>&1 || true)
+out=$(q -d $coord -c "\set VERBOSITY sqlstate" -c "SELECT ducache_shard_partial_bin_final('{\"kind\": \"filter_options\", \"start\": \"2025-03-01\", \"end\": \"2025-03-31\"}')" 2>&1 || true)
 [ "$out" = "ERROR:  55000" ] || fail "the final function on a coordinator: $out"
 
 # A shard that is down: a class-08 ERROR naming its server, no document.

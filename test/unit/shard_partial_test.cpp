@@ -107,20 +107,25 @@ void put_bytes(std::string &out, const std::string &s)
     out += s;
 }
 
-std::string header(uint8_t version, uint8_t kind, uint32_t keys)
+// The header, the user dictionary and the key count.
+std::string header(uint8_t version, uint8_t kind, uint32_t keys, const std::vector<std::string> &dictionary = {})
 {
     std::string out = "DUSP";
     put<uint8_t>(out, version);
     put<uint8_t>(out, kind);
     put<uint16_t>(out, 0);
+    put<uint32_t>(out, uint32_t(dictionary.size()));
+    for (const std::string &u : dictionary)
+        put_bytes(out, u);
     put<uint32_t>(out, keys);
     return out;
 }
 
 // One row key written as the layout says: counts {requests, 10 x requests (requests itself when
-// that would overflow: UBSan), 0...}, its day words, its users.
+// that would overflow: UBSan), 0...}, its day words, its users (positions in the dictionary,
+// increasing, each under 128 steps from the previous: one varint byte each).
 std::string row_key(const std::string &key, int64_t requests, const std::string &cost, uint32_t first,
-                    const std::vector<uint64_t> &words, const std::vector<std::string> &users)
+                    const std::vector<uint64_t> &words, const std::vector<uint32_t> &users)
 {
     std::string out;
     put_bytes(out, key);
@@ -135,8 +140,11 @@ std::string row_key(const std::string &key, int64_t requests, const std::string 
     for (uint64_t w : words)
         put<uint64_t>(out, w);
     put<uint32_t>(out, uint32_t(users.size()));
-    for (const std::string &u : users)
-        put_bytes(out, u);
+    int64_t prev = -1;
+    for (uint32_t pos : users) {
+        put<uint8_t>(out, uint8_t(pos - prev - 1));
+        prev = pos;
+    }
     put<uint32_t>(out, 0);
     return out;
 }
@@ -146,8 +154,57 @@ std::string row_key(const std::string &key, int64_t requests, const std::string 
 TEST(ShardPartial, EncodesTheDocumentedLayout)
 {
     std::string bytes = encode(PartialKind::model, {{"gpt-4o", 3, "0.25", 70, {"u2", "u1"}, ""}});
-    std::string expected = header(1, 1, 1) + row_key("gpt-4o", 3, "0.25", 1, {uint64_t(1) << 6}, {"u1", "u2"});
+    std::string expected = header(2, 1, 1, {"u1", "u2"}) + row_key("gpt-4o", 3, "0.25", 1, {uint64_t(1) << 6}, {0, 1});
     EXPECT_EQ(bytes, expected);
+}
+
+// Version 2: a user is written once, in the dictionary, however many keys list it; keys name
+// it by position (a byte each here).
+TEST(ShardPartial, EachUserIsWrittenOnce)
+{
+    std::vector<std::string> users;
+    for (int u = 0; u < 50; u++)
+        users.push_back("0c4a4359-user-" + std::to_string(1000 + u));
+    std::vector<Use> uses;
+    for (const char *model : {"m1", "m2", "m3", "m4"})
+        uses.push_back({model, 1, "1", 0, users, ""});
+    std::string bytes = encode(PartialKind::model, uses);
+    for (const std::string &u : users) {
+        size_t at = bytes.find(u);
+        ASSERT_NE(at, std::string::npos) << u;
+        EXPECT_EQ(bytes.find(u, at + 1), std::string::npos) << u;
+    }
+    auto rows = merged_rows({bytes, bytes});
+    for (const char *model : {"m1", "m2", "m3", "m4"})
+        EXPECT_EQ(rows[model].users, users.size());
+}
+
+// Users objects read key by key (the shard's walk along the key's previous object): the set
+// is the union of the objects whatever their order, users coming and going between them.
+TEST(ShardPartial, ObjectUsersWalkKeepsTheUnion)
+{
+    std::vector<std::vector<std::string>> objects = {
+        {"u1", "u3", "u5", "u10"}, {"u1", "u2", "u5", "u10", "u11"}, {"u5"}, {}, {"u10", "u5", "u1", "u7"},
+        {"u0", "u1", "u3", "u5", "u9", "u10", "u12"}, {"u3", "u3"}};
+    ShardPartial p(PartialKind::model, std::pmr::get_default_resource());
+    size_t a = p.index_of("a"), b = p.index_of("b");
+    std::set<std::string> expected;
+    for (const auto &object : objects) {
+        for (size_t i : {a, b}) {
+            p.begin_object_users(i);
+            for (const std::string &u : object)
+                p.add_object_user(i, u);
+            p.end_object_users(i);
+        }
+        expected.insert(object.begin(), object.end());
+    }
+    for (size_t i : {a, b}) {
+        std::set<std::string> got;
+        for (uint32_t id : p.extra(i).users)
+            got.insert(std::string(p.user(id)));
+        EXPECT_EQ(got, expected);
+        EXPECT_EQ(p.extra(i).users.size(), expected.size());  // each once
+    }
 }
 
 TEST(ShardPartial, MergeEqualsIndependentSums)
@@ -244,8 +301,8 @@ TEST(ShardPartial, GroupsModelsByTheirMergedProvider)
 
 TEST(ShardPartial, SumsThatPassBigintAreRefused)
 {
-    std::string a = header(1, 1, 1) + row_key("m", INT64_MAX, "0", 0, {1}, {});
-    std::string b = header(1, 1, 1) + row_key("m", 1, "0", 0, {1}, {});
+    std::string a = header(2, 1, 1) + row_key("m", INT64_MAX, "0", 0, {1}, {});
+    std::string b = header(2, 1, 1) + row_key("m", 1, "0", 0, {1}, {});
     ShardPartial p(PartialKind::model, std::pmr::get_default_resource());
     p.merge_encoded(a.data(), a.size(), 1);
     try {
@@ -258,7 +315,7 @@ TEST(ShardPartial, SumsThatPassBigintAreRefused)
 
 TEST(ShardPartial, MalformedBuffersAreRefused)
 {
-    std::string good = header(1, 1, 1) + row_key("m", 1, "0.5", 0, {1}, {"a", "b"});
+    std::string good = header(2, 1, 1, {"a", "b"}) + row_key("m", 1, "0.5", 0, {1}, {0, 1});
     {
         ShardPartial p(PartialKind::model, std::pmr::get_default_resource());
         p.merge_encoded(good.data(), good.size(), 1);  // the reference buffer is fine
@@ -267,18 +324,31 @@ TEST(ShardPartial, MalformedBuffersAreRefused)
     for (size_t n = 0; n < good.size(); n++)
         expect_22p03(good.substr(0, n), n < 4 ? "the header" : "");
     expect_22p03("XUSP" + good.substr(4), "ducache shard partial mark");
-    expect_22p03(header(2, 1, 0), "version 2 is not the supported version 1");
-    expect_22p03(header(1, 2, 0), "kind 2 where kind 1 was asked for");
+    expect_22p03(header(3, 1, 0), "version 3 is not the supported version 2");
+    expect_22p03(header(2, 2, 0), "kind 2 where kind 1 was asked for");
     expect_22p03(good + "x", "1 bytes follow the last key");
-    expect_22p03(header(1, 1, 1000), "the buffer ends inside the keys");
-    expect_22p03(header(1, 1, 2) + row_key("m", 1, "0", 0, {1}, {}) + row_key("m", 1, "0", 0, {1}, {}),
+    expect_22p03(header(2, 1, 1000), "the buffer ends inside the keys");
+    expect_22p03(header(2, 1, 2) + row_key("m", 1, "0", 0, {1}, {}) + row_key("m", 1, "0", 0, {1}, {}),
                  "key 1 repeats an earlier key");
-    expect_22p03(header(1, 1, 1) + row_key("m", 1, "0", 0, {1}, {"b", "a"}), "the users are not strictly increasing");
-    expect_22p03(header(1, 1, 1) + row_key("m", 1, "lots", 0, {1}, {}), "key 0 has a cost that is not a number");
-    expect_22p03(header(1, 1, 1) + row_key("m", 1, "0", 0xFFFFFFF0u, {1, 1}, {}),
+    expect_22p03(header(2, 1, 0, {"b", "a"}), "the dictionary's users are not strictly increasing");
+    expect_22p03(header(2, 1, 0, {"a", "a"}), "the dictionary's users are not strictly increasing");
+    expect_22p03(header(2, 1, 1, {"a"}) + row_key("m", 1, "0", 0, {1}, {1}), "key 0 names user 1 of a dictionary of 1");
+    {
+        // A varint longer than 5 bytes, and one past 32 bits.
+        std::string k = row_key("m", 1, "0", 0, {1}, {});
+        k[4 + 1] = char(1 | 4);  // row and users
+        std::string head = header(2, 1, 1, {"a"}) + k.substr(0, k.size() - 8);
+        std::string tail(4, '\0');  // no models
+        expect_22p03(head + std::string("\x01\0\0\0\x80\x80\x80\x80\x80\x01", 10) + tail, "longer than 5 bytes");
+        expect_22p03(head + std::string("\x01\0\0\0\xff\xff\xff\xff\x1f", 9) + tail, "past 32 bits");
+    }
+    expect_22p03(header(2, 1, 1, {"a"}) + std::string(row_key("m", 1, "0", 0, {1}, {0})).replace(4 + 1, 1, 1, char(1)),
+                 "key 0 lists users without its users flag");
+    expect_22p03(header(2, 1, 1) + row_key("m", 1, "lots", 0, {1}, {}), "key 0 has a cost that is not a number");
+    expect_22p03(header(2, 1, 1) + row_key("m", 1, "0", 0xFFFFFFF0u, {1, 1}, {}),
                  "key 0 has days past the largest day offset");
     std::string flags = good;
-    flags[12 + 4 + 1] = char(0x40);  // the key's flags byte
+    flags[header(2, 1, 1, {"a", "b"}).size() + 4 + 1] = char(0x40);  // the key's flags byte
     expect_22p03(flags, "key 0 has unknown flags 64");
 }
 
