@@ -35,11 +35,12 @@ private:
     bool first = true;
 };
 
-EntryValues cell(int64_t requests, const char *cost)
+// tokens: 10 per request unless given (the overflow case gives 0: 10 x INT64_MAX is itself UB).
+EntryValues cell(int64_t requests, const char *cost, int64_t tokens = -1)
 {
     EntryValues v{};
     v.counts[0] = requests;
-    v.counts[1] = requests * 10;
+    v.counts[1] = tokens < 0 ? requests * 10 : tokens;
     v.cost_seen = cost != nullptr;
     if (cost) {
         EXPECT_TRUE(parse_json_number(cost, v.cost));
@@ -94,6 +95,6 @@ TEST(RollupDerived, KeyTotalsOverflowThrows)
 {
     TextSink sink;
     KeyTotalsWriter w(sink, std::pmr::new_delete_resource());
-    w.add("u", "k", cell(INT64_MAX, nullptr), where);
-    EXPECT_THROW(w.add("u", "k", cell(1, nullptr), where), Error);
+    w.add("u", "k", cell(INT64_MAX, nullptr, 0), where);
+    EXPECT_THROW(w.add("u", "k", cell(1, nullptr, 0), where), Error);
 }
