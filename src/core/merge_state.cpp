@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/number.hpp"
+#include "core/state_bytes.hpp"
 
 #include <cstring>
 
@@ -14,51 +15,9 @@ namespace {
     throw Error("22P03", "invalid ducache_merge state", "Serialized state: " + why + ".");
 }
 
-template <typename T>
-void put(std::string &out, T v)
-{
-    out.append(reinterpret_cast<const char *>(&v), sizeof v);
-}
-
-void put_bytes(std::string &out, std::string_view s)
-{
-    put<uint32_t>(out, uint32_t(s.size()));
-    out.append(s.data(), s.size());
-}
-
-class Reader {
-public:
-    Reader(const char *p, size_t n) : p_(p), left_(n) {}
-    template <typename T>
-    T get()
-    {
-        need(sizeof(T));
-        T v;
-        std::memcpy(&v, p_, sizeof v);
-        p_ += sizeof v;
-        left_ -= sizeof v;
-        return v;
-    }
-    std::string_view bytes()
-    {
-        uint32_t n = get<uint32_t>();
-        need(n);
-        std::string_view s(p_, n);
-        p_ += n;
-        left_ -= n;
-        return s;
-    }
-    size_t left() const { return left_; }
-
-private:
-    void need(size_t n)
-    {
-        if (n > left_)
-            corrupt("the buffer ends early");
-    }
-    const char *p_;
-    size_t left_;
-};
+using state_bytes::put;
+using state_bytes::put_bytes;
+using state_bytes::Reader;
 
 }  // namespace
 
@@ -80,7 +39,7 @@ std::string serialize_merge_state(const KeyAggregator &agg, const MergeStateHead
 
 MergeStateHeader deserialize_merge_state(const char *data, size_t len, KeyAggregator &agg)
 {
-    Reader r(data, len);
+    Reader r(data, len, corrupt);
     uint8_t version = r.get<uint8_t>();
     if (version != kMergeStateVersion)
         corrupt("version " + std::to_string(version) + " is not the supported version " +
