@@ -72,25 +72,35 @@ BEGIN
     RETURN n + b + m;
 END $f$;
 -- The detoast floor of what one period of ducache_dashboard reads: the fresh month rollups of
--- the whole months inside [s, e], the fresh blocks of the other months' whole blocks, and the
--- other days' rows; of each rollup or block row the columns rollup_cols, of each day row day_cols.
-CREATE OR REPLACE FUNCTION bench.period_floor(rollup_cols text[], day_cols text[], s date, e date) RETURNS bigint
+-- the whole months inside [s, e], the fresh blocks of the other months' whole blocks, the built
+-- day projections of the other days (when projections is true; the benchmark reads after a
+-- refresh, with no change logged), and the other days' rows; of each rollup, block or
+-- projection row the columns rollup_cols, of each day row day_cols.
+DROP FUNCTION IF EXISTS bench.period_floor(text[], text[], date, date);
+CREATE OR REPLACE FUNCTION bench.period_floor(rollup_cols text[], day_cols text[], s date, e date,
+                                              projections boolean DEFAULT true) RETURNS bigint
 LANGUAGE plpgsql STABLE SET enable_bitmapscan = off AS $f$
-DECLARE n bigint := 0; c bigint; col text; months date[]; block_list date[]; left_over date[];
+DECLARE n bigint := 0; c bigint; col text; months date[]; block_list date[]; left_over date[]; proj date[];
 BEGIN
     SELECT coalesce(array_agg(r.month), '{}') INTO months FROM public.ducache_rollups r
     WHERE r.built AND r.month >= s AND (r.month + interval '1 month' - interval '1 day')::date <= e;
     SELECT coalesce(array_agg(k.block), '{}') INTO block_list FROM public.ducache_rollup_blocks k
     WHERE k.built AND k.block >= s AND k.last_day <= e AND NOT (k.month = ANY (months));
+    SELECT coalesce(array_agg(p.day), '{}') INTO proj FROM public.ducache_rollup_days p
+    WHERE projections AND p.built AND p.day BETWEEN s AND e AND NOT (p.month = ANY (months))
+      AND NOT (public.ducache_block_of(p.day) = ANY (block_list));
     SELECT coalesce(array_agg(d.date), '{}') INTO left_over FROM public.daily_usage_cache d
     WHERE d.date BETWEEN s AND e AND NOT (public.ducache_month_of(d.date) = ANY (months))
-      AND NOT (public.ducache_block_of(d.date) = ANY (block_list));
+      AND NOT (public.ducache_block_of(d.date) = ANY (block_list)) AND NOT (d.date = ANY (proj));
     FOREACH col IN ARRAY rollup_cols LOOP
         EXECUTE format('SELECT count(*) FROM public.ducache_rollups WHERE month = ANY ($1) AND %I ? %L', col, 'no-such-key')
             INTO c USING months;
         n := n + c;
         EXECUTE format('SELECT count(*) FROM public.ducache_rollup_blocks WHERE block = ANY ($1) AND %I ? %L', col, 'no-such-key')
             INTO c USING block_list;
+        n := n + c;
+        EXECUTE format('SELECT count(*) FROM public.ducache_rollup_days WHERE day = ANY ($1) AND %I ? %L', col, 'no-such-key')
+            INTO c USING proj;
         n := n + c;
     END LOOP;
     FOREACH col IN ARRAY day_cols LOOP
@@ -104,22 +114,36 @@ END $f$;
 -- their derived user_totals, model_totals and key_totals and the small documents, its days
 -- their three documents; the comparison period's rollups user_totals, its days the users and
 -- models (blocks false: the months' derived columns and the days, blocks hidden).
-CREATE OR REPLACE FUNCTION bench.dashboard_floor(s date, e date, blocks boolean DEFAULT true) RETURNS bigint
+-- (blocks false: blocks and day projections hidden; projections false: day projections hidden.)
+DROP FUNCTION IF EXISTS bench.dashboard_floor(date, date, boolean);
+CREATE OR REPLACE FUNCTION bench.dashboard_floor(s date, e date, blocks boolean DEFAULT true,
+                                                 projections boolean DEFAULT true) RETURNS bigint
 LANGUAGE plpgsql AS $f$
 DECLARE ps date := s - (e - s + 1);
 BEGIN
     IF NOT blocks THEN
-        RETURN bench.without_blocks_value($q$SELECT bench.dashboard_floor('$q$ || s || $q$', '$q$ || e || $q$')$q$);
+        RETURN bench.without_blocks_value($q$SELECT bench.dashboard_floor('$q$ || s || $q$', '$q$ || e || $q$', true, false)$q$);
     END IF;
     RETURN bench.period_floor(ARRAY['user_totals', 'model_totals', 'key_totals', 'aggregated_by_provider', 'models_unprovided', 'daily'],
-                              ARRAY['aggregated_by_user', 'aggregated_by_model', 'aggregated_by_provider'], s, e)
-         + bench.period_floor(ARRAY['user_totals'], ARRAY['aggregated_by_user', 'aggregated_by_model'], ps, s - 1);
+                              ARRAY['aggregated_by_user', 'aggregated_by_model', 'aggregated_by_provider'], s, e, projections)
+         + bench.period_floor(ARRAY['user_totals'], ARRAY['aggregated_by_user', 'aggregated_by_model'], ps, s - 1, projections);
 END $f$;
--- Runs stmt with the block rollups hidden (built = false for the statement; nothing else
--- changes): the read path of month rollups and days alone, as before blocks existed.
+-- Runs stmt with the day projections hidden (built = false for the statement): the read path of
+-- months, blocks and days, as before day projections.
+CREATE OR REPLACE FUNCTION bench.without_projections(stmt text) RETURNS void LANGUAGE plpgsql AS $f$
+BEGIN
+    UPDATE public.ducache_rollup_days SET built = false WHERE built;
+    EXECUTE stmt;
+    RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'bench: roll back';
+EXCEPTION WHEN SQLSTATE 'P0001' THEN
+    NULL;
+END $f$;
+-- Runs stmt with the block rollups and day projections hidden (built = false for the statement;
+-- nothing else changes): the read path of month rollups and days alone, as before blocks existed.
 CREATE OR REPLACE FUNCTION bench.without_blocks(stmt text) RETURNS void LANGUAGE plpgsql AS $f$
 BEGIN
     UPDATE public.ducache_rollup_blocks SET built = false WHERE built;
+    UPDATE public.ducache_rollup_days SET built = false WHERE built;
     EXECUTE stmt;
     RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'bench: roll back';
 EXCEPTION WHEN SQLSTATE 'P0001' THEN
@@ -131,6 +155,7 @@ DECLARE v bigint;
 BEGIN
     BEGIN
         UPDATE public.ducache_rollup_blocks SET built = false WHERE built;
+        UPDATE public.ducache_rollup_days SET built = false WHERE built;
         EXECUTE stmt INTO v;
         RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'bench: roll back';
     EXCEPTION WHEN SQLSTATE 'P0001' THEN
@@ -165,6 +190,10 @@ def make_table(scale, shape, psql, exists):
     return table
 
 
+SIZES = ("SELECT pg_total_relation_size('public.ducache_rollups'), pg_total_relation_size('public.daily_usage_cache'), "
+         "pg_total_relation_size('public.ducache_rollup_blocks'), pg_total_relation_size('public.ducache_rollup_days')")
+
+
 def timed(psql, sql):
     t0 = time.perf_counter()
     psql(sql)
@@ -182,15 +211,15 @@ def rollup_rows(scale, shape, runs, psql, exists, use_dataset, time_all):
     # year takes ~10 minutes on the shared machine).
     keep = os.environ.get("DUCACHE_BENCH_KEEP_ROLLUPS") == "1"
     if keep:
-        psql("SELECT count(*) FROM ducache_refresh_rollups()")
+        t_keep = timed(psql, "SELECT count(*) FROM ducache_refresh_rollups()")
         lines, targets = [], []
-        sizes = psql("SELECT pg_total_relation_size('public.ducache_rollups'), pg_total_relation_size('public.daily_usage_cache'), "
-                     "pg_total_relation_size('public.ducache_rollup_blocks')").split("|")
-        notes = [f"{scale} {shape}: rollups kept from an earlier run (DUCACHE_BENCH_KEEP_ROLLUPS=1): write side not measured; "
-                 f"rollups {int(sizes[0]) / 2**20:.0f} MB, day blocks {int(sizes[2]) / 2**20:.0f} MB, "
+        sizes = psql(SIZES).split("|")
+        notes = [f"{scale} {shape}: rollups kept from an earlier run (DUCACHE_BENCH_KEEP_ROLLUPS=1; its refresh {t_keep / 1000:.1f} s): "
+                 f"write side not measured; rollups {int(sizes[0]) / 2**20:.0f} MB, day blocks {int(sizes[2]) / 2**20:.0f} MB, "
+                 f"day projections {int(sizes[3]) / 2**20:.0f} MB ({int(sizes[3]) / int(sizes[1]):.1%} of the table), "
                  f"the table {int(sizes[1]) / 2**20:.0f} MB."]
         return read_rows(scale, shape, runs, psql, time_all, lines, targets, notes)
-    psql("TRUNCATE public.ducache_rollups, public.ducache_rollup_blocks, public.ducache_rollup_changes")
+    psql("TRUNCATE public.ducache_rollups, public.ducache_rollup_blocks, public.ducache_rollup_days, public.ducache_rollup_changes")
     t_all = timed(psql, "SELECT count(*) FROM ducache_refresh_rollups()")
     months = int(psql("SELECT count(*) FROM public.ducache_rollups WHERE built"))
     # One month again after a change to one of its days by plain SQL.
@@ -204,17 +233,17 @@ def rollup_rows(scale, shape, runs, psql, exists, use_dataset, time_all):
               "WHERE d.date = '2025-05-14'")
     t_upsert_on = timed(psql, f"SET ducache.use_rollups = on; {upsert}")
     t_upsert_off = timed(psql, f"SET ducache.use_rollups = off; {upsert}")
-    sizes = psql("SELECT pg_total_relation_size('public.ducache_rollups'), pg_total_relation_size('public.daily_usage_cache'), "
-                 "pg_total_relation_size('public.ducache_rollup_blocks')").split("|")
+    sizes = psql(SIZES).split("|")
     psql("SELECT count(*) FROM ducache_refresh_rollups()")
     notes = [f"{scale} {shape} ({users} users × {DAYS} days): refresh of all {months} months {t_all / 1000:.1f} s "
              f"({t_all / max(months, 1) / 1000:.2f} s a month); one month after a change {t_month / 1000:.2f} s; "
              f"a one-day ducache_batch_upsert of a past day {t_upsert_on:.0f} ms with its month's refresh, "
              f"{t_upsert_off:.0f} ms with rollups off (no refresh); rollups {int(sizes[0]) / 2**20:.0f} MB "
              f"against the table's {int(sizes[1]) / 2**20:.0f} MB ({int(sizes[0]) / int(sizes[1]):.1%}), "
-             f"day blocks {int(sizes[2]) / 2**20:.0f} MB ({int(sizes[2]) / int(sizes[1]):.1%})."]
+             f"day blocks {int(sizes[2]) / 2**20:.0f} MB ({int(sizes[2]) / int(sizes[1]):.1%}), "
+             f"day projections {int(sizes[3]) / 2**20:.0f} MB ({int(sizes[3]) / int(sizes[1]):.1%})."]
     lines, targets, notes = read_rows(scale, shape, runs, psql, time_all, [], [], notes)
-    psql("TRUNCATE public.ducache_rollups, public.ducache_rollup_blocks, public.ducache_rollup_changes")
+    psql("TRUNCATE public.ducache_rollups, public.ducache_rollup_blocks, public.ducache_rollup_days, public.ducache_rollup_changes")
     return lines, targets, notes
 
 
@@ -242,15 +271,20 @@ def read_rows(scale, shape, runs, psql, time_all, lines, targets, notes):
             call = f"SELECT ducache_dashboard('{s}', '{e}') IS NOT NULL"
             t = time_all([("rollups", f"SELECT bench.with_rollups('on', $s${call}$s$)"),
                           ("months only", f"SELECT bench.without_blocks($s${call}$s$)"),
+                          ("no projections", f"SELECT bench.without_projections($s${call}$s$)"),
                           ("days", f"SELECT bench.with_rollups('off', $s${call}$s$)"),
                           ("floor days", f"SELECT bench.floor('aggregated_by_user', '{ps}', '{e}') + bench.floor('aggregated_by_model', '{ps}', '{e}')"),
                           ("floor read", f"SELECT bench.dashboard_floor('{s}', '{e}')"),
-                          ("floor months", f"SELECT bench.dashboard_floor('{s}', '{e}', false)")],
+                          ("floor months", f"SELECT bench.dashboard_floor('{s}', '{e}', false)"),
+                          ("floor no projections", f"SELECT bench.dashboard_floor('{s}', '{e}', true, false)")],
                          runs)
             on, mo, off, fd, fr, fm = (t[k][0] for k in ("rollups", "months only", "days", "floor days", "floor read", "floor months"))
+            npj, fnp = t["no projections"][0], t["floor no projections"][0]
             lines.append(f"| {scale} {shape} | {label} | {on:.0f} | {off:.0f} | {fd:.0f} | {fr:.0f} | "
                          f"{on / fd:.3f} | {on / fr:.2f} | {off / on:.1f} |")
-            lines.append(f"| {scale} {shape} | {label}, blocks hidden (months + days, as before blocks) | {mo:.0f} | {off:.0f} | {fd:.0f} | {fm:.0f} | "
+            lines.append(f"| {scale} {shape} | {label}, day projections hidden (months + blocks + days, as before them) | {npj:.0f} | {off:.0f} | {fd:.0f} | {fnp:.0f} | "
+                         f"{npj / fd:.3f} | {npj / fnp:.2f} | {off / npj:.1f} |")
+            lines.append(f"| {scale} {shape} | {label}, blocks and projections hidden (months + days, as before blocks) | {mo:.0f} | {off:.0f} | {fd:.0f} | {fm:.0f} | "
                          f"{mo / fd:.3f} | {mo / fm:.2f} | {off / mo:.1f} |")
             targets.append((f"{scale} {label} with rollups ≤ 0.25× the day rows' floor", on / fd <= 0.25, f"{on / fd:.3f}×"))
             targets.append((f"{scale} {label} ≤ 1.3× the floor of the rows it reads", on / fr <= 1.3, f"{on / fr:.2f}×"))

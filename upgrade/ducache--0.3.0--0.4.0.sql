@@ -150,6 +150,55 @@ CREATE TABLE @extschema@.ducache_shard_xacts (
 COMMENT ON TABLE @extschema@.ducache_shard_xacts IS
     'Commit decisions of writes through a ducache coordinator (two-phase commit over the shards; docs/scale-out-writes.md).';
 REVOKE ALL ON @extschema@.ducache_shard_xacts FROM PUBLIC;
+-- ducache install script, part 3c: the day projections (docs/rollups.md, "Day projections").
+--
+-- A range that does not start and end on block boundaries leaves up to 7 days at each end
+-- that no month or block rollup covers. For ducache_dashboard (unfiltered) those days are read
+-- from the small projections of a one-day rollup instead of the day row's whole documents:
+-- user_totals, model_totals, key_totals (as the month and block rows' derived columns) and the
+-- small documents (aggregated_by_provider, models_unprovided, daily). No aggregated_by_user or
+-- aggregated_by_model: the day row holds those. Built and freed by the month's refresh under
+-- the month's lock; a day is fresh for a snapshot when built and no change row of its month
+-- names it, names its block without a day, or names no block. Derived data, like ducache_rollups.
+
+-- 0.4.0: the one day a change row's statement touched in its block (NULL: several days, or a
+-- row that names no block: the whole block, or month, is stale). Added here, after the table's
+-- part, so a new install and the update from 0.3.0 both get it (the column comes last in both).
+ALTER TABLE @extschema@.ducache_rollup_changes ADD COLUMN day date;
+
+-- One row per day that a refresh built (or found incomplete). Rows live and die with their
+-- month's ducache_rollups row, and are written only by the refresh that holds that row's lock.
+-- No index (a scan of small rows; the schema's index set stays what the install tests know).
+CREATE TABLE @extschema@.ducache_rollup_days (
+    day                     date        NOT NULL,
+    month                   date        NOT NULL REFERENCES @extschema@.ducache_rollups (month) ON DELETE CASCADE,
+    built                   boolean     NOT NULL DEFAULT false,
+    -- bit d-1 set: day d of the month (this day) was cached
+    days                    integer     NOT NULL DEFAULT 0,
+    -- as ducache_rollups' columns of the same names, over this one day
+    aggregated_by_provider  jsonb,
+    models_unprovided       jsonb,
+    daily                   jsonb,
+    user_totals             jsonb,
+    model_totals            jsonb,
+    key_totals              jsonb,
+    refreshed_at            timestamptz,
+    CHECK (month OPERATOR(pg_catalog.=) @extschema@.ducache_month_of(day))
+);
+DO $compression$
+BEGIN
+    ALTER TABLE @extschema@.ducache_rollup_days
+        ALTER COLUMN aggregated_by_provider SET COMPRESSION lz4, ALTER COLUMN models_unprovided SET COMPRESSION lz4,
+        ALTER COLUMN daily SET COMPRESSION lz4, ALTER COLUMN user_totals SET COMPRESSION lz4,
+        ALTER COLUMN model_totals SET COMPRESSION lz4, ALTER COLUMN key_totals SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    NULL;   -- a server built without lz4: the default compression
+END
+$compression$;
+COMMENT ON TABLE @extschema@.ducache_rollup_days IS
+    'ducache day projections of daily_usage_cache (the dashboard''s small columns of one day; derived data).';
+
+REVOKE ALL ON TABLE @extschema@.ducache_rollup_days FROM PUBLIC;
 -- ducache install script, part 3: the breakdowns.
 -- Each sums one JSONB breakdown column over the cached days of [start_date, end_date]
 -- (inclusive) in C++, reading the JSONB in place; rows are ordered by total_cost DESC, then
@@ -422,7 +471,9 @@ REVOKE ALL ON FUNCTION @extschema@.ducache_resolve_shards() FROM PUBLIC;
 --
 -- Any INSERT, UPDATE, DELETE, COPY or TRUNCATE on daily_usage_cache, by any role, logs the
 -- months it touched, and their day blocks (TRUNCATE: every month, no block = all of them), in
--- ducache_rollup_changes in the same transaction; a reader uses a
+-- ducache_rollup_changes in the same transaction, one row per block; the row names the day too
+-- when the statement touched one day of the block (LiteMaaS rewriting "today": the other days'
+-- projections, part 16, stay usable). A reader uses a
 -- month's rollup only when its own snapshot shows no such row. The triggers fire in every
 -- session_replication_role (ENABLE ALWAYS) and depend on the extension, so DROP EXTENSION
 -- removes them and nothing else from the table. Days at ±infinity belong to no month (no
@@ -437,18 +488,21 @@ BEGIN
         INSERT INTO @extschema@.ducache_rollup_changes (month)
         SELECT r.month FROM @extschema@.ducache_rollups AS r;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-        INSERT INTO @extschema@.ducache_rollup_changes (month, block)
-        SELECT DISTINCT @extschema@.ducache_month_of(n.date), @extschema@.ducache_block_of(n.date)
-        FROM ducache_new_rows AS n WHERE pg_catalog.isfinite(n.date);
+        INSERT INTO @extschema@.ducache_rollup_changes (month, block, day)
+        SELECT @extschema@.ducache_month_of(n.date), @extschema@.ducache_block_of(n.date),
+               CASE WHEN pg_catalog.min(n.date) OPERATOR(pg_catalog.=) pg_catalog.max(n.date) THEN pg_catalog.min(n.date) END
+        FROM ducache_new_rows AS n WHERE pg_catalog.isfinite(n.date) GROUP BY 1, 2;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-        INSERT INTO @extschema@.ducache_rollup_changes (month, block)
-        SELECT DISTINCT @extschema@.ducache_month_of(o.date), @extschema@.ducache_block_of(o.date)
-        FROM ducache_old_rows AS o WHERE pg_catalog.isfinite(o.date);
+        INSERT INTO @extschema@.ducache_rollup_changes (month, block, day)
+        SELECT @extschema@.ducache_month_of(o.date), @extschema@.ducache_block_of(o.date),
+               CASE WHEN pg_catalog.min(o.date) OPERATOR(pg_catalog.=) pg_catalog.max(o.date) THEN pg_catalog.min(o.date) END
+        FROM ducache_old_rows AS o WHERE pg_catalog.isfinite(o.date) GROUP BY 1, 2;
     ELSE
-        INSERT INTO @extschema@.ducache_rollup_changes (month, block)
-        SELECT DISTINCT @extschema@.ducache_month_of(c.date), @extschema@.ducache_block_of(c.date)
+        INSERT INTO @extschema@.ducache_rollup_changes (month, block, day)
+        SELECT @extschema@.ducache_month_of(c.date), @extschema@.ducache_block_of(c.date),
+               CASE WHEN pg_catalog.min(c.date) OPERATOR(pg_catalog.=) pg_catalog.max(c.date) THEN pg_catalog.min(c.date) END
         FROM (SELECT n.date FROM ducache_new_rows AS n UNION ALL SELECT o.date FROM ducache_old_rows AS o) AS c
-        WHERE pg_catalog.isfinite(c.date);
+        WHERE pg_catalog.isfinite(c.date) GROUP BY 1, 2;
     END IF;
     RETURN NULL;
 END

@@ -109,7 +109,8 @@ CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_
     // first days). start and end are finite (check_date_range), far from the date limits.
     DateADT first_month = month_start(start) == start ? start : add_months(month_start(start), 1);
     DateADT last_month = add_months(month_start(end + 1), -1);
-    if (!access.usable() || (first_month > last_month && !range_holds_a_block(start, end))) {
+    const bool day_projections = access.day_projections && access.days != nullptr;
+    if (!access.usable() || (first_month > last_month && !range_holds_a_block(start, end) && !day_projections)) {
         const char *sql = pg_call([&] {
             return (const char *)psprintf("SELECT date, %s FROM %s WHERE date OPERATOR(pg_catalog.>=) $1 "
                                           "AND date OPERATOR(pg_catalog.<=) $2 ORDER BY date",
@@ -125,6 +126,26 @@ CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_
     // Everything schema-qualified, operators written OPERATOR(pg_catalog.x): the query runs as
     // the rollups' owner, maybe a superuser, whatever the caller's search_path.
     const char *sql = pg_call([&] {
+        // The day projections (src/sql/16_rollup_day_tables.sql) of the days no fresh month or
+        // block covers, when the reader asked for them: fresh when built and no change row of
+        // their month names no block, their block without a day, or them.
+        const char *days_cte = "", *days_rows = "", *days_skip = "";
+        if (day_projections) {
+            days_cte = psprintf(
+                ", fresh_days AS MATERIALIZED ("
+                " SELECT p.day, p.month, p.days, %s FROM %s p"
+                " WHERE p.built AND p.day OPERATOR(pg_catalog.>=) $1 AND p.day OPERATOR(pg_catalog.<=) $2"
+                " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=) p.month)"
+                " AND NOT EXISTS (SELECT FROM fresh_blocks k WHERE p.day OPERATOR(pg_catalog.>=) k.block"
+                " AND p.day OPERATOR(pg_catalog.<=) k.last_day)"
+                " AND NOT EXISTS (SELECT FROM %s c WHERE c.month OPERATOR(pg_catalog.=) p.month"
+                " AND (c.block IS NULL OR (c.day IS NULL AND c.block OPERATOR(pg_catalog.=) %s.ducache_block_of(p.day))"
+                " OR c.day OPERATOR(pg_catalog.=) p.day)))",
+                prefixed("p", rollup_columns), access.days, access.changes, access.schema);
+            days_rows = psprintf(" UNION ALL SELECT p.day, p.month, true, p.days, %s FROM fresh_days p",
+                                 prefixed("p", rollup_columns));
+            days_skip = " AND NOT EXISTS (SELECT FROM fresh_days p WHERE p.day OPERATOR(pg_catalog.=) d.date)";
+        }
         // The day blocks (pg/rollup_blocks.hpp) wholly inside the range whose month is not read
         // from a fresh month rollup: fresh when built and no change row of the month names them
         // or names no block. Rows come sorted by their first day; the second column is the
@@ -141,20 +162,22 @@ CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_
             " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=) b.month)"
             " AND NOT EXISTS (SELECT FROM %s c WHERE c.month OPERATOR(pg_catalog.=) b.month"
             " AND (c.block IS NULL OR c.block OPERATOR(pg_catalog.=) b.block)))"
+            "%s"
             " SELECT f.month, f.month, true, f.days, %s FROM fresh f"
             " UNION ALL"
             " SELECT k.block, k.month, true, k.days, %s FROM fresh_blocks k"
+            "%s"
             " UNION ALL"
             " SELECT d.date, d.date, false, 1, %s FROM %s d"
             " WHERE d.date OPERATOR(pg_catalog.>=) $1 AND d.date OPERATOR(pg_catalog.<=) $2"
             " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=)"
             " %s.ducache_month_of(d.date))"
             " AND NOT EXISTS (SELECT FROM fresh_blocks k WHERE d.date OPERATOR(pg_catalog.>=) k.block"
-            " AND d.date OPERATOR(pg_catalog.<=) k.last_day)"
+            " AND d.date OPERATOR(pg_catalog.<=) k.last_day)%s"
             " ORDER BY 1",
             prefixed("r", rollup_columns), access.rollups, access.changes, prefixed("b", rollup_columns),
-            access.blocks, access.changes, prefixed("f", rollup_columns), prefixed("k", rollup_columns),
-            prefixed("d", columns), table, access.schema);
+            access.blocks, access.changes, days_cte, prefixed("f", rollup_columns), prefixed("k", rollup_columns),
+            days_rows, prefixed("d", columns), table, access.schema, days_skip);
     });
     Datum args[4] = {DateADTGetDatum(start), DateADTGetDatum(end), DateADTGetDatum(first_month),
                      DateADTGetDatum(last_month)};

@@ -197,6 +197,13 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
         return !flt.providers.active() || flt.providers.contains(b.provider_of(c.model));
     };
 
+    // The days no fresh month or block covers: their day projections where fresh (the scans
+    // below ask only for columns ducache_rollup_days has: the range unfiltered, the comparison
+    // period at the user level).
+    RollupAccess range_access = filtered ? RollupAccess() : access;
+    range_access.day_projections = true;
+    RollupAccess previous_access = access;
+    previous_access.day_projections = level == core::CellLevel::user;
     EntryValues ident;
     for (const bool current : {false, true}) {
         // Days: the three documents. Rollups (unfiltered): the derived columns of
@@ -212,10 +219,10 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                         "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb, "
                         "NULL::jsonb",
                         "user_totals, model_totals, aggregated_by_provider, models_unprovided, daily, key_totals", 6,
-                        start, end, filtered ? RollupAccess() : access)
+                        start, end, range_access)
             : CacheScan(table, "aggregated_by_user, aggregated_by_model",
                         level == core::CellLevel::user ? "user_totals, NULL::jsonb" : "aggregated_by_user, NULL::jsonb", 2,
-                        prev_start, start - 1, access);
+                        prev_start, start - 1, previous_access);
         ScanRow r;
         while (scan.next(r, cols)) {
             InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};

@@ -90,6 +90,9 @@ RollupAccess rollup_access(FunctionCallInfo fcinfo)
         access.changes = psprintf("%s.ducache_rollup_changes", schema);
         access.blocks = psprintf("%s.ducache_rollup_blocks", schema);
         access.owner = owner;
+        Oid days = get_relname_relid("ducache_rollup_days", nsp);
+        if (OidIsValid(days) && pg_class_aclcheck(days, owner, ACL_SELECT) == ACLCHECK_OK)
+            access.days = psprintf("%s.ducache_rollup_days", schema);
     });
     return access;
 }

@@ -14,6 +14,11 @@ struct RollupAccess {
     const char *rollups = nullptr;   // "schema".ducache_rollups, quoted for SQL text
     const char *changes = nullptr;   // "schema".ducache_rollup_changes
     const char *blocks = nullptr;    // "schema".ducache_rollup_blocks
+    const char *days = nullptr;      // "schema".ducache_rollup_days (NULL: none, or not readable)
+    // Set by a reader whose rollup columns are all columns of ducache_rollup_days (the
+    // dashboard's small ones): the days no fresh month or block covers are read from their fresh
+    // day projections where built (pg/cache_scan.cpp).
+    bool day_projections = false;
     bool usable() const { return OidIsValid(owner); }
 };
 

@@ -21,6 +21,7 @@
 #include "pg/cell_walker.hpp"  // before any PostgreSQL header: it includes core headers
 #include "pg/boundary.hpp"
 #include "pg/context_resource.hpp"
+#include "pg/rollup_derived.hpp"
 #include "pg/rollup_jsonb.hpp"
 
 extern "C" {
@@ -127,6 +128,34 @@ bool updated(const TriggerData *td, int at)
 
 }  // namespace
 
+namespace ducache::pg {
+
+void rollup_derived_columns(const Jsonb *users, const Jsonb *models, Datum values[3], bool nulls[3])
+{
+    nulls[kUserTotals] = nulls[kKeyTotals] = nulls[kModelTotals] = true;
+    if (users != nullptr) {
+        values[kUserTotals] = pg_call([&] {
+            return is_object(users) ? JsonbPGetDatum(projected(const_cast<Jsonb *>(users), core::user_totals_keeps))
+                                    : PointerGetDatum(users);
+        });
+        nulls[kUserTotals] = false;
+        std::optional<Datum> keys = is_object(users) ? key_totals(users) : std::nullopt;
+        if (keys) {
+            values[kKeyTotals] = *keys;
+            nulls[kKeyTotals] = false;
+        }
+    }
+    if (models != nullptr) {
+        values[kModelTotals] = pg_call([&] {
+            return is_object(models) ? JsonbPGetDatum(projected(const_cast<Jsonb *>(models), core::model_totals_keeps))
+                                     : PointerGetDatum(models);
+        });
+        nulls[kModelTotals] = false;
+    }
+}
+
+}  // namespace ducache::pg
+
 DUCACHE_FUNCTION(ducache_rollups_derived)
 {
     TriggerData *td = CALLED_AS_TRIGGER(fcinfo) ? reinterpret_cast<TriggerData *>(fcinfo->context) : nullptr;
@@ -145,33 +174,15 @@ DUCACHE_FUNCTION(ducache_rollups_derived)
     if (update && !updated(td, users_at) && !updated(td, models_at) && !updated(td, cols[0]) &&
         !updated(td, cols[1]) && !updated(td, cols[2]))
         return PointerGetDatum(row);
+    auto document = [&](int at) -> const Jsonb * {
+        return pg_call([&]() -> const Jsonb * {
+            bool isnull;
+            Datum d = heap_getattr(row, at, desc, &isnull);
+            return isnull ? nullptr : DatumGetJsonbP(d);
+        });
+    };
     Datum values[3] = {};
     bool nulls[3] = {true, true, true};
-    const Jsonb *users = pg_call([&]() -> const Jsonb * {
-        bool isnull;
-        Datum d = heap_getattr(row, users_at, desc, &isnull);
-        return isnull ? nullptr : DatumGetJsonbP(d);
-    });
-    if (users != nullptr) {
-        values[0] = pg_call([&] {
-            return is_object(users) ? JsonbPGetDatum(projected(const_cast<Jsonb *>(users), core::user_totals_keeps))
-                                    : PointerGetDatum(users);
-        });
-        nulls[0] = false;
-        std::optional<Datum> keys = is_object(users) ? key_totals(users) : std::nullopt;
-        if (keys) {
-            values[1] = *keys;
-            nulls[1] = false;
-        }
-    }
-    pg_call([&] {
-        bool isnull;
-        Datum d = heap_getattr(row, models_at, desc, &isnull);
-        if (isnull)
-            return;
-        Jsonb *models = DatumGetJsonbP(d);
-        values[2] = is_object(models) ? JsonbPGetDatum(projected(models, core::model_totals_keeps)) : PointerGetDatum(models);
-        nulls[2] = false;
-    });
+    rollup_derived_columns(document(users_at), document(models_at), values, nulls);
     return pg_call([&] { return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, 3, cols, values, nulls)); });
 }

@@ -11,6 +11,7 @@
 #include "pg/rollup_jsonb.hpp"
 #include "pg/rollup_refresh.hpp"
 #include "pg/rollup_refresh_blocks.hpp"
+#include "pg/rollup_refresh_days.hpp"
 #include "pg/rollup_refresh_feed.hpp"
 #include "pg/rollup_triggers.hpp"
 #include "pg/settings.hpp"
@@ -63,6 +64,7 @@ namespace {
 struct Tables {
     const char *schema, *rollups, *changes, *cache;
     const char *blocks;  // NULL: a 0.3.0 schema, no day blocks
+    const char *days;    // NULL: no day projections (a schema before them)
     Oid cache_oid;
 };
 
@@ -72,6 +74,7 @@ struct Seen {
     int ntids = 0;
     int64 rows = 0, incomplete = 0;
     DateADT *blocks = nullptr;  // the day blocks the change rows name (ntids entries at most)
+    SeenBlockChange *block_changes = nullptr;  // the same rows, with the day they name if any
     int nblocks = 0;
     bool whole_month = false;   // a change row names no block
 };
@@ -141,22 +144,29 @@ Seen read_month(const Tables &t, DateADT month, MemoryContext cxt)
         Datum args[2] = {DateADTGetDatum(month), DateADTGetDatum(next_month(month))};
         // A 0.3.0 schema (this library refreshing it before ALTER EXTENSION ducache UPDATE) has
         // no blocks and its change rows name none.
-        exec(psprintf("SELECT ctid, %s FROM %s WHERE month OPERATOR(pg_catalog.=) $1",
-                      t.blocks ? "block" : "NULL::pg_catalog.date", t.changes),
+        exec(psprintf("SELECT ctid, %s, %s FROM %s WHERE month OPERATOR(pg_catalog.=) $1",
+                      t.blocks ? "block" : "NULL::pg_catalog.date", t.days ? "day" : "NULL::pg_catalog.date",
+                      t.changes),
              1, types, args, nullptr, true, SPI_OK_SELECT);
         seen.ntids = int(SPI_processed);
         seen.tids = static_cast<ItemPointerData *>(
             MemoryContextAlloc(cxt, sizeof(ItemPointerData) * std::max(seen.ntids, 1)));
         seen.blocks = static_cast<DateADT *>(MemoryContextAlloc(cxt, sizeof(DateADT) * std::max(seen.ntids, 1)));
+        seen.block_changes = static_cast<SeenBlockChange *>(
+            MemoryContextAlloc(cxt, sizeof(SeenBlockChange) * std::max(seen.ntids, 1)));
         for (int i = 0; i < seen.ntids; i++) {
             bool isnull;
             Datum d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
             ItemPointerCopy(reinterpret_cast<ItemPointer>(DatumGetPointer(d)), &seen.tids[i]);
             Datum block = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
-            if (isnull)
+            if (isnull) {
                 seen.whole_month = true;
-            else
-                seen.blocks[seen.nblocks++] = DatumGetDateADT(block);
+                continue;
+            }
+            Datum day = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull);
+            seen.block_changes[seen.nblocks] = SeenBlockChange{DatumGetDateADT(block),
+                                                               isnull ? 0 : DatumGetDateADT(day), !isnull};
+            seen.blocks[seen.nblocks++] = DatumGetDateADT(block);
         }
         SPI_freetuptable(SPI_tuptable);
         exec(psprintf("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE is_complete IS FALSE) "
@@ -282,6 +292,11 @@ RollupAction refresh_month(const Tables &t, DateADT month, bool owner_sees_all)
     if (!(built && seen.ntids == 0) && t.blocks)
         refresh_month_blocks(BlockRefresh{t.blocks, t.cache, t.schema, month, seen.blocks, seen.nblocks,
                                           seen.whole_month, owner_sees_all});
+    // The day projections (the same lock and snapshot), also of a fresh month: those not built
+    // yet (a month built before they existed) are built.
+    if (t.days)
+        refresh_month_days(DayRefresh{t.days, t.cache, t.schema, month, seen.block_changes, seen.nblocks,
+                                      seen.whole_month, owner_sees_all});
     if (built && seen.ntids == 0) {
         action = RollupAction::fresh;
     } else if (seen.rows == 0) {
@@ -360,6 +375,9 @@ bool as_rollups_owner(Oid nsp, const char *cache_table, bool explicit_call, F &&
         t.blocks = OidIsValid(get_relname_relid("ducache_rollup_blocks", nsp))
                        ? psprintf("%s.%s", schema, quote_identifier("ducache_rollup_blocks"))
                        : nullptr;  // a 0.3.0 schema
+        t.days = t.blocks && OidIsValid(get_relname_relid("ducache_rollup_days", nsp))
+                     ? psprintf("%s.%s", schema, quote_identifier("ducache_rollup_days"))
+                     : nullptr;
         t.cache_oid = get_relname_relid("daily_usage_cache", nsp);
     });
     // Without ducache's change triggers on the table (re-created or swapped in after CREATE

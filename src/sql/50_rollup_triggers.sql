@@ -2,7 +2,9 @@
 --
 -- Any INSERT, UPDATE, DELETE, COPY or TRUNCATE on daily_usage_cache, by any role, logs the
 -- months it touched, and their day blocks (TRUNCATE: every month, no block = all of them), in
--- ducache_rollup_changes in the same transaction; a reader uses a
+-- ducache_rollup_changes in the same transaction, one row per block; the row names the day too
+-- when the statement touched one day of the block (LiteMaaS rewriting "today": the other days'
+-- projections, part 16, stay usable). A reader uses a
 -- month's rollup only when its own snapshot shows no such row. The triggers fire in every
 -- session_replication_role (ENABLE ALWAYS) and depend on the extension, so DROP EXTENSION
 -- removes them and nothing else from the table. Days at ±infinity belong to no month (no
@@ -17,18 +19,21 @@ BEGIN
         INSERT INTO @extschema@.ducache_rollup_changes (month)
         SELECT r.month FROM @extschema@.ducache_rollups AS r;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-        INSERT INTO @extschema@.ducache_rollup_changes (month, block)
-        SELECT DISTINCT @extschema@.ducache_month_of(n.date), @extschema@.ducache_block_of(n.date)
-        FROM ducache_new_rows AS n WHERE pg_catalog.isfinite(n.date);
+        INSERT INTO @extschema@.ducache_rollup_changes (month, block, day)
+        SELECT @extschema@.ducache_month_of(n.date), @extschema@.ducache_block_of(n.date),
+               CASE WHEN pg_catalog.min(n.date) OPERATOR(pg_catalog.=) pg_catalog.max(n.date) THEN pg_catalog.min(n.date) END
+        FROM ducache_new_rows AS n WHERE pg_catalog.isfinite(n.date) GROUP BY 1, 2;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-        INSERT INTO @extschema@.ducache_rollup_changes (month, block)
-        SELECT DISTINCT @extschema@.ducache_month_of(o.date), @extschema@.ducache_block_of(o.date)
-        FROM ducache_old_rows AS o WHERE pg_catalog.isfinite(o.date);
+        INSERT INTO @extschema@.ducache_rollup_changes (month, block, day)
+        SELECT @extschema@.ducache_month_of(o.date), @extschema@.ducache_block_of(o.date),
+               CASE WHEN pg_catalog.min(o.date) OPERATOR(pg_catalog.=) pg_catalog.max(o.date) THEN pg_catalog.min(o.date) END
+        FROM ducache_old_rows AS o WHERE pg_catalog.isfinite(o.date) GROUP BY 1, 2;
     ELSE
-        INSERT INTO @extschema@.ducache_rollup_changes (month, block)
-        SELECT DISTINCT @extschema@.ducache_month_of(c.date), @extschema@.ducache_block_of(c.date)
+        INSERT INTO @extschema@.ducache_rollup_changes (month, block, day)
+        SELECT @extschema@.ducache_month_of(c.date), @extschema@.ducache_block_of(c.date),
+               CASE WHEN pg_catalog.min(c.date) OPERATOR(pg_catalog.=) pg_catalog.max(c.date) THEN pg_catalog.min(c.date) END
         FROM (SELECT n.date FROM ducache_new_rows AS n UNION ALL SELECT o.date FROM ducache_old_rows AS o) AS c
-        WHERE pg_catalog.isfinite(c.date);
+        WHERE pg_catalog.isfinite(c.date) GROUP BY 1, 2;
     END IF;
     RETURN NULL;
 END
