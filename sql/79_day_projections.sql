@@ -222,12 +222,22 @@ SELECT ducache_dashboard('2025-03-14', '2025-03-20')::text
 UPDATE daily_usage_cache SET is_complete = true WHERE date = '2025-03-18';
 SELECT month, action FROM ducache_refresh_rollups('2025-03-01', '2025-03-31') ORDER BY month;
 SELECT day, built FROM ducache_rollup_days WHERE day BETWEEN '2025-03-17' AND '2025-03-19' ORDER BY day;
--- A deleted day loses its projection; a month's rollup row takes its projections with it.
+-- A deleted day loses its projection.
 DELETE FROM daily_usage_cache WHERE date = '2025-03-19';
 SELECT month, action FROM ducache_refresh_rollups('2025-03-01', '2025-03-31') ORDER BY month;
 SELECT count(*) AS projection_of_the_deleted_day FROM ducache_rollup_days WHERE day = '2025-03-19';
+-- Projections have no foreign key to their month's row (TRUNCATE ducache_rollups alone works):
+-- without the row (deleted by hand) they are not read; the refresh that puts it back keeps them
+-- (no change logged: the tampered one is read again).
+SELECT pg_temp.tamper('2025-01-30');
+CREATE TEMP VIEW january_added AS
+SELECT (ducache_dashboard('2025-01-29', '2025-01-31') ->> 'totalRequests')::bigint
+       - (pg_temp.with_rollups_off($$SELECT ducache_dashboard('2025-01-29', '2025-01-31') ->> 'totalRequests'$$))::bigint AS added;
+SELECT added AS tampered_read FROM january_added;
 DELETE FROM ducache_rollups WHERE month = '2025-01-01';
-SELECT count(*) AS january_projections FROM ducache_rollup_days WHERE month = '2025-01-01';
+SELECT added AS without_the_month_row FROM january_added;
+SELECT month, action FROM ducache_refresh_rollups('2025-01-01', '2025-01-31') ORDER BY month;
+SELECT added AS month_row_back FROM january_added;
 
 DELETE FROM daily_usage_cache;
 SELECT count(*) AS months FROM ducache_refresh_rollups();

@@ -166,12 +166,15 @@ REVOKE ALL ON @extschema@.ducache_shard_xacts FROM PUBLIC;
 -- part, so a new install and the update from 0.3.0 both get it (the column comes last in both).
 ALTER TABLE @extschema@.ducache_rollup_changes ADD COLUMN day date;
 
--- One row per day that a refresh built (or found incomplete). Rows live and die with their
--- month's ducache_rollups row, and are written only by the refresh that holds that row's lock.
--- No index (a scan of small rows; the schema's index set stays what the install tests know).
+-- One row per day that a refresh built (or found incomplete), written only by the refresh that
+-- holds the lock of its month's ducache_rollups row. No foreign key to that row (a TRUNCATE of
+-- ducache_rollups alone must keep working): a reader uses a projection only while its month's
+-- row exists, and a refresh deletes the projections of days that have no day row (of a month
+-- with no days left: all of them). No index (a scan of small rows; the schema's index set stays
+-- what the install tests know).
 CREATE TABLE @extschema@.ducache_rollup_days (
     day                     date        NOT NULL,
-    month                   date        NOT NULL REFERENCES @extschema@.ducache_rollups (month) ON DELETE CASCADE,
+    month                   date        NOT NULL,
     built                   boolean     NOT NULL DEFAULT false,
     -- bit d-1 set: day d of the month (this day) was cached
     days                    integer     NOT NULL DEFAULT 0,

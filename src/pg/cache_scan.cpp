@@ -127,21 +127,23 @@ CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_
     // the rollups' owner, maybe a superuser, whatever the caller's search_path.
     const char *sql = pg_call([&] {
         // The day projections (src/sql/16_rollup_day_tables.sql) of the days no fresh month or
-        // block covers, when the reader asked for them: fresh when built and no change row of
-        // their month names no block, their block without a day, or them.
+        // block covers, when the reader asked for them: fresh when built, their month's rollup
+        // row exists (they have no foreign key to it), and no change row of their month names
+        // no block, their block without a day, or them.
         const char *days_cte = "", *days_rows = "", *days_skip = "";
         if (day_projections) {
             days_cte = psprintf(
                 ", fresh_days AS MATERIALIZED ("
                 " SELECT p.day, p.month, p.days, %s FROM %s p"
                 " WHERE p.built AND p.day OPERATOR(pg_catalog.>=) $1 AND p.day OPERATOR(pg_catalog.<=) $2"
+                " AND EXISTS (SELECT FROM %s r WHERE r.month OPERATOR(pg_catalog.=) p.month)"
                 " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=) p.month)"
                 " AND NOT EXISTS (SELECT FROM fresh_blocks k WHERE p.day OPERATOR(pg_catalog.>=) k.block"
                 " AND p.day OPERATOR(pg_catalog.<=) k.last_day)"
                 " AND NOT EXISTS (SELECT FROM %s c WHERE c.month OPERATOR(pg_catalog.=) p.month"
                 " AND (c.block IS NULL OR (c.day IS NULL AND c.block OPERATOR(pg_catalog.=) %s.ducache_block_of(p.day))"
                 " OR c.day OPERATOR(pg_catalog.=) p.day)))",
-                prefixed("p", rollup_columns), access.days, access.changes, access.schema);
+                prefixed("p", rollup_columns), access.days, access.rollups, access.changes, access.schema);
             days_rows = psprintf(" UNION ALL SELECT p.day, p.month, true, p.days, %s FROM fresh_days p",
                                  prefixed("p", rollup_columns));
             days_skip = " AND NOT EXISTS (SELECT FROM fresh_days p WHERE p.day OPERATOR(pg_catalog.=) d.date)";

@@ -39,10 +39,10 @@ namespace {
 using namespace ducache;
 using namespace ducache::pg;
 
-// f(model, provider) for every aggregated_by_model entry with an own string "provider" (a day's
-// or, in a rollup, the month's latest).
+// f(model, provider, day) for every aggregated_by_model entry with an own string "provider" (a
+// day's or, in a rollup, the month's latest), day: latest_day(row).
 template <typename F>
-void own_providers(const Jsonb *models, const InputRow &row, F &&f)
+void own_providers(const Jsonb *models, const InputRow &row, DateADT day, F &&f)
 {
     if (models == nullptr)
         return;
@@ -56,8 +56,16 @@ void own_providers(const Jsonb *models, const InputRow &row, F &&f)
         JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(v.data));
         int32 at = find_member(entry, "provider");
         if (at >= 0 && entry.kind(uint32(at)) == core::ValueKind::string)
-            f(std::string_view(k.data, k.len), entry.text(uint32(at)), row.date);
+            f(std::string_view(k.data, k.len), entry.text(uint32(at)), day);
     }
+}
+
+// The day a row's own providers are "latest" as of: a day row's date; a rollup's (month, block or
+// day projection: their date is the month's first day) last cached day. Rows come in date order
+// and never overlap, so the latest row that names a provider wins, as over the days.
+DateADT latest_day(const ScanRow &r)
+{
+    return r.rollup && r.days != 0 ? r.date + (31 - __builtin_clz(r.days)) : r.date;
 }
 
 // f(model, provider) for every member of the coordinator's {"model": "provider"} object.
@@ -188,7 +196,8 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
         ScanRow r;
         const Jsonb *models = nullptr;
         while (scan.next(r, &models))
-            own_providers(models, InputRow{r.date, r.base, "aggregated_by_model", nullptr, r.rollup}, note_provider);
+            own_providers(models, InputRow{r.date, r.base, "aggregated_by_model", nullptr, r.rollup}, latest_day(r),
+                          note_provider);
         scan.finish();
     }
     if (mode.providers_only)
@@ -234,7 +243,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                 b.begin_day(r.base, date_text(r.date), current);
             if (!current) {  // the comparison period needs only the totals and the user count
                 if (!r.rollup)  // its models are not read, but refused as in the range
-                    own_providers(cols[1], models_ctx, [](std::string_view, std::string_view, DateADT) {});
+                    own_providers(cols[1], models_ctx, r.date, [](std::string_view, std::string_view, DateADT) {});
                 uint32 at = 0;  // users come in the same order row after row: a lookup hint
                 walk_cells(cols[0], users_ctx, cells, level, [&](const Cell &c) {
                     if (provider_passes(c))
@@ -243,7 +252,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                 continue;
             }
             if (!providers_first && mode.providers == nullptr)
-                own_providers(cols[1], models_ctx, note_provider);
+                own_providers(cols[1], models_ctx, latest_day(r), note_provider);
             // The passing usage (and, at model or key level, the model figures and key cells).
             uint32 user_at = 0, ident_at = 0;
             walk_cells(
