@@ -9,6 +9,10 @@
 // series need each day's passing cells, which a rollup does not keep per day. (A filtered
 // call's comparison period needs only the passing totals and users: rollups serve it.)
 //
+// The days no fresh month or block covers are read from their fresh day projections (one-day
+// rollups' small columns, docs/rollups.md "Day projections") when the scan asks only for their
+// columns: the unfiltered range, and the comparison period at the user level.
+//
 // A model's provider is one for the whole document: its latest own "provider" string in the
 // range, else the name rule (core/dashboard.hpp). A provider filter needs it before the first
 // cell is read, so with providerIds the range's aggregated_by_model is read first for it.
