@@ -148,7 +148,10 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
     if (object)
         layout = key_layout(ObjectWalker(&obj->root));
     for_each_entry(obj, day, want_identity, [&](std::string_view key, const EntryValues &v, uint32 position) {
-        agg.prefetch_at(position + 4);
+        if (known)
+            agg.prefetch_known_at(position + 8);
+        else
+            agg.prefetch_at(position + 4);
         core::Slot &slot = position == 0 ? agg.begin_object(key.data(), key.size(), layout, known)
                            : known       ? agg.known_slot_at(position)
                                          : agg.find_or_insert_at(key.data(), key.size(), position);

@@ -70,7 +70,10 @@ void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const In
             core::EntrySite site{column, row, key};
             days = core::entry_days(JsonbObjectView(c), at, site);
         }
-        agg.prefetch_at(position + 4);
+        if (known)
+            agg.prefetch_known_at(position + 8);
+        else
+            agg.prefetch_at(position + 4);
         core::Slot &slot = position == 0 ? agg.begin_object(key.data(), key.size(), layout, known)
                            : known       ? agg.known_slot_at(position)
                                          : agg.find_or_insert_at(key.data(), key.size(), position);
