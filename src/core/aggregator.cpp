@@ -20,14 +20,11 @@ Metric Totals::add(const int64_t in[kCountMetrics], const Decimal *cost_in)
 }
 
 KeyAggregator::KeyAggregator(std::pmr::memory_resource *mr)
-    : mr_(mr), slots_(mr), table_(mr), hint_sets_(mr), layouts_(mr), chunks_(mr), big_blocks_(mr)
+    : mr_(mr), slots_(mr), table_(mr), hint_sets_(mr), chunks_(mr), big_blocks_(mr)
 {
     hint_sets_.reserve(kHintSets);  // never reallocated: hints_ points into it
-    layouts_.reserve(kHintSets);
-    for (int i = 0; i < kHintSets; i++) {
+    for (int i = 0; i < kHintSets; i++)
         hint_sets_.emplace_back();  // on mr_ (uses-allocator construction)
-        layouts_.emplace_back();
-    }
     hints_ = &hint_sets_[0];
     table_.assign(1024, 0);
     mask_ = table_.size() - 1;
@@ -111,7 +108,6 @@ Slot &KeyAggregator::find_or_insert(const char *key, size_t len)
 
 Slot &KeyAggregator::find_or_insert_missed(const char *key, size_t len, uint32_t position)
 {
-    layout_valid_[current_set_] = false;  // this set's hints no longer match its layout
     if (position >= hints_->size())
         hints_->resize(size_t(position) + 1, 0);
     Slot &s = find_or_insert(key, len);
@@ -133,28 +129,12 @@ Slot &KeyAggregator::first_of_object(const char *key, size_t len)
         set = next_set_;
         next_set_ = (next_set_ + 1) % kHintSets;
         hint_owner_[set] = owner;
-        layout_valid_[set] = false;  // its hints belong to another kind of object
     }
-    current_set_ = set;
     hints_ = &hint_sets_[size_t(set)];
     if (hints_->empty())
         hints_->push_back(0);
     (*hints_)[0] = owner;
     return s;
-}
-
-void KeyAggregator::end_object(const ObjectLayout &layout)
-{
-    std::pmr::vector<char> &kept = layouts_[size_t(current_set_)];
-    if (layout.a_len + layout.b_len > kMaxLayoutBytes) {
-        layout_valid_[current_set_] = false;
-        return;
-    }
-    if (layout_valid_[current_set_] && layout.same_as(kept))
-        return;
-    kept.assign(layout.a, layout.a + layout.a_len);
-    kept.insert(kept.end(), layout.b, layout.b + layout.b_len);
-    layout_valid_[current_set_] = true;
 }
 
 const Slot *KeyAggregator::find(const char *key, size_t len) const

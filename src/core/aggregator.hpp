@@ -14,7 +14,6 @@
 #include "core/same_bytes.hpp"
 
 #include <cstdint>
-#include <cstring>
 #include <memory_resource>
 #include <string_view>
 #include <vector>
@@ -84,19 +83,6 @@ struct Slot {
     std::string_view key_view() const { return {key, key_len}; }
 };
 
-// The bytes that identify an object's key list exactly, in two parts (contiguous or not).
-struct ObjectLayout {
-    const char *a;
-    size_t a_len;
-    const char *b;
-    size_t b_len;
-    bool same_as(const std::pmr::vector<char> &kept) const
-    {
-        return kept.size() == a_len + b_len && std::memcmp(kept.data(), a, a_len) == 0 &&
-               std::memcmp(kept.data() + a_len, b, b_len) == 0;
-    }
-};
-
 class KeyAggregator {
 public:
     explicit KeyAggregator(std::pmr::memory_resource *mr = std::pmr::get_default_resource());
@@ -125,36 +111,6 @@ public:
         }
         return find_or_insert_missed(key, len, position);
     }
-    // Whole objects. When a breakdown object's key list is byte for byte the one last read in
-    // full under its kind's hint set, every position's hint is right: its entries need no key
-    // comparison at all. `layout` is what fixes the key list exactly (the adapter passes JSONB's
-    // key JEntries, lengths included, then the key bytes), opaque here.
-    // begin_object looks position 0 up as find_or_insert_at(key, len, 0) does and sets `known`;
-    // while known, known_slot_at(p) is the slot of the object's p-th key (p < its key count).
-    // end_object, called once the whole object was read, remembers its layout for its set.
-    Slot &begin_object(const char *key, size_t len, const ObjectLayout &layout, bool &known)
-    {
-        Slot &s = first_of_object(key, len);
-        known = layout_valid_[current_set_] && layout.same_as(layouts_[size_t(current_set_)]);
-        return s;
-    }
-    Slot &known_slot_at(uint32_t position) { return slots_[(*hints_)[position] - 1]; }
-    // While known: asks the cache for every line an entry's add touches in the slot at
-    // `position` (counts, days, the cost's sum: 2-3 lines of a slot that is not line-aligned),
-    // with no load of the slot itself (prefetch_at reads its key pointer, a load that waits for
-    // the very line it asks for).
-    void prefetch_known_at(uint32_t position) const
-    {
-        if (position < hints_->size() && (*hints_)[position] != 0) {
-            const Slot &s = slots_[(*hints_)[position] - 1];  // addresses only: nothing loaded
-            const char *p = reinterpret_cast<const char *>(&s);
-            __builtin_prefetch(p);
-            __builtin_prefetch(p + 64);
-            // The cost's 128-bit sum and its scale: the last bytes an add touches.
-            __builtin_prefetch(reinterpret_cast<const char *>(&s.totals.cost) + 24);
-        }
-    }
-    void end_object(const ObjectLayout &layout);
     // Asks the cache for the slot (and its key bytes) the hint expects at `position`, a few
     // entries before it is needed: slots are bigger than L2 at 10K keys.
     void prefetch_at(uint32_t position) const
@@ -196,12 +152,6 @@ private:
     uint32_t hint_owner_[kHintSets] = {};
     int next_set_ = 0;
     std::pmr::vector<uint32_t> *hints_ = nullptr;
-    int current_set_ = 0;  // hints_'s index
-    // Per set: the layout of the last object read in full with it, valid while no hint of the
-    // set changed since (a miss clears it; end_object sets it again).
-    std::pmr::vector<std::pmr::vector<char>> layouts_;  // kHintSets
-    bool layout_valid_[kHintSets] = {};
-    static constexpr size_t kMaxLayoutBytes = 4u << 20;  // bigger objects are compared key by key
     uint64_t mask_ = 0;
     // Arena: chunks from mr_, released in the destructor (or by the owning context's reset).
     std::pmr::vector<char *> chunks_;

@@ -126,41 +126,18 @@ void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int le
     out.days = rollup ? read_days_mask(view, site) : 1;
 }
 
-core::ObjectLayout key_layout(const ObjectWalker &walk)
-{
-    return {reinterpret_cast<const char *>(walk.key_entries()), walk.size() * sizeof(JEntry), walk.key_bytes(),
-            walk.key_bytes_len()};
-}
-
-bool is_breakdown_object(const Jsonb *obj)
-{
-    return obj != nullptr && JsonContainerIsObject(&obj->root) && !JsonContainerIsScalar(&obj->root);
-}
-
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day, bool want_identity)
 {
     DayLabel row(day);
     std::string_view column(day.column);  // once per row, not a strlen per entry
-    // Most days list the same keys as an earlier day of their kind: then the slots are taken by
-    // position (core::KeyAggregator::begin_object), with no key compared per entry.
-    bool object = is_breakdown_object(obj), known = false;
-    core::ObjectLayout layout{};
-    if (object)
-        layout = key_layout(ObjectWalker(&obj->root));
     for_each_entry(obj, day, want_identity, [&](std::string_view key, const EntryValues &v, uint32 position) {
-        if (known)
-            agg.prefetch_known_at(position + 8);
-        else
-            agg.prefetch_at(position + 4);
-        core::Slot &slot = position == 0 ? agg.begin_object(key.data(), key.size(), layout, known)
-                           : known       ? agg.known_slot_at(position)
-                                         : agg.find_or_insert_at(key.data(), key.size(), position);
+        agg.prefetch_at(position + 4);
+        core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), position);
         slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
         slot.totals.mark_days(day.day_index, v.days);
         if (want_identity) {
-            // Usually the stored value again: lengths first, then the bytes inline.
             auto keep = [&](std::string_view &dst, std::string_view src) {
-                if (!src.empty() && (src.size() != dst.size() || !core::same_bytes(src.data(), dst.data(), src.size())))
+                if (!src.empty() && src != dst)
                     dst = agg.store(src.data(), src.size());
             };
             keep(slot.totals.username, v.username);
@@ -168,8 +145,6 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
             keep(slot.totals.role, v.role);
         }
     });
-    if (object && !known && JsonContainerSize(&obj->root) > 0)
-        agg.end_object(layout);
 }
 
 }  // namespace ducache::pg

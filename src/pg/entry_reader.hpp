@@ -75,15 +75,13 @@ inline void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site,
 
 [[noreturn]] void throw_bad_shape(const InputRow &day, const char *what);
 
-// A detoasted row is bigger than L2 and an entry is read in ~100 ns: ask for an entry a few
-// entries ahead while this one is read (one entry ahead left the loads of each entry's head
-// waiting on L3). Its head (JEntries, keys) and its last bytes: members are stored by key
-// length, so a nested entry's "metrics" and identity lie after its long "models".
-constexpr uint32 kPrefetchDistance = 3;
-inline void prefetch_next_entry(ObjectWalker &walk)
+// A detoasted row is bigger than L2 and an entry is read in ~100 ns or more: ask for the next
+// entry while this one is read. Its head (JEntries, keys) and its last bytes: members are
+// stored by key length, so a nested entry's "metrics" and identity lie after its long "models".
+inline void prefetch_next_entry(const ObjectWalker &walk)
 {
     uint32 start, end;
-    if (!walk.peek_ahead(kPrefetchDistance, start, end))
+    if (!walk.peek_value(start, end))
         return;
     const char *p = walk.data_area();
     __builtin_prefetch(p + start);
@@ -125,11 +123,6 @@ void for_each_entry(const Jsonb *obj, const InputRow &day, bool want_identity, F
     for_each_entry_item(obj, day, want_identity,
                         [&](std::string_view k, const EntryValues &v, uint32 n, const JsonbItem &) { f(k, v, n); });
 }
-
-// The bytes that fix an object's key list: its key JEntries (lengths) and its key bytes.
-core::ObjectLayout key_layout(const ObjectWalker &walk);
-// obj is a JSON object (not a scalar, not an array): for_each_entry reads it without error.
-bool is_breakdown_object(const Jsonb *obj);
 
 // The common case: add every entry into a per-key aggregator (and mark the day active).
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day,

@@ -62,24 +62,6 @@ public:
         return true;
     }
 
-    // The same for the value `distance` members after it, from a second cursor that moves in
-    // step (each JEntry summed once): for prefetching a few entries ahead.
-    bool peek_ahead(uint32 distance, uint32 &start, uint32 &end)
-    {
-        uint32 target = i_ + distance;
-        if (target >= count_)
-            return false;
-        if (ahead_i_ < i_) {
-            ahead_i_ = i_;
-            ahead_off_ = val_off_;
-        }
-        for (; ahead_i_ < target; ahead_i_++)
-            JBE_ADVANCE_OFFSET(ahead_off_, c_->children[count_ + ahead_i_]);
-        start = end = ahead_off_;
-        JBE_ADVANCE_OFFSET(end, c_->children[count_ + target]);
-        return true;
-    }
-
     // Bytes [start, end) of the data area as the item of JEntry `je`.
     static void item(const char *base, JEntry je, uint32 start, uint32 end, JsonbItem &out)
     {
@@ -103,7 +85,6 @@ private:
     uint32 count_;
     const char *base_;
     uint32 key_off_ = 0, val_off_ = 0, keys_len_ = 0, i_ = 0;
-    uint32 ahead_off_ = 0, ahead_i_ = 0;  // peek_ahead's cursor
 };
 
 // Random access to an object's values (and, rarely needed, its keys) by member index. Small

@@ -28,16 +28,14 @@ struct MergeState {
 };
 
 // The index of the entry's "days" member, -1 when absent. JSONB keeps an object's keys sorted
-// by length first, so the look stops at the first key longer than "days" (read straight from
-// the key JEntries: an ObjectWalker would first sum every key's length).
-int32 find_days(const JsonbContainer *c)
+// by length first, so the look stops at the first key longer than "days".
+int32 find_days(const ObjectWalker &w)
 {
-    uint32 n = JsonContainerSize(c);
-    const JEntry *je = c->children;
-    const char *base = reinterpret_cast<const char *>(&c->children[n * 2]);
+    const JEntry *je = w.key_entries();
+    const char *base = w.key_bytes();
     constexpr size_t len = core::kDaysField.size();
     uint32 off = 0;
-    for (uint32 i = 0; i < n; i++) {
+    for (uint32 i = 0; i < w.size(); i++) {
         uint32 start = off;
         JBE_ADVANCE_OFFSET(off, je[i]);
         if (off - start > len)
@@ -50,40 +48,27 @@ int32 find_days(const JsonbContainer *c)
 
 // Adds one input object: each entry's metrics, and its days (CONTRACT §6: an entry with a
 // numeric "days", as ducache_merge outputs carry, stands for that many days, others for one).
-// Slots by position when the object lists the keys of an earlier one, as the breakdowns do.
 void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day)
 {
     DayLabel row(day);
     std::string_view column(day.column);  // once per row, not a strlen per entry
-    bool object = is_breakdown_object(obj), known = false;
-    core::ObjectLayout layout{};
-    if (object)
-        layout = key_layout(ObjectWalker(&obj->root));
     for_each_entry_item(obj, day, false, [&](std::string_view key, const EntryValues &v, uint32 position,
                                              const JsonbItem &item) {
-        // Day rows carry no "days": only the first keys are needed to see that (the value
-        // table of a full view is built only when there is one to read).
+        // Day rows carry no "days": only the key walk is needed to see that (the value table
+        // of a full view is built only when there is one to read).
         const auto *c = reinterpret_cast<const JsonbContainer *>(item.data);
-        int32 at = find_days(c);
+        int32 at = find_days(ObjectWalker(c));
         int32_t days = 1;
         if (at >= 0) {
             core::EntrySite site{column, row, key};
             days = core::entry_days(JsonbObjectView(c), at, site);
         }
-        if (known)
-            agg.prefetch_known_at(position + 8);
-        else
-            agg.prefetch_at(position + 4);
-        core::Slot &slot = position == 0 ? agg.begin_object(key.data(), key.size(), layout, known)
-                           : known       ? agg.known_slot_at(position)
-                                         : agg.find_or_insert_at(key.data(), key.size(), position);
+        core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), position);
         int32_t day_sum = slot.totals.active_days;
         core::add_days_or_throw(day_sum, days, key, row);
         slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
         slot.totals.active_days = day_sum;
     });
-    if (object && !known && JsonContainerSize(&obj->root) > 0)
-        agg.end_object(layout);
 }
 
 MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *fn)
