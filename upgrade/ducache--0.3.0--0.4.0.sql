@@ -718,60 +718,16 @@ CREATE OR REPLACE AGGREGATE @extschema@.ducache_shard_partial_bin(date, jsonb) (
 COMMENT ON AGGREGATE @extschema@.ducache_shard_partial_bin(date, jsonb) IS
     'Scale-out: a shard''s binary answer to a coordinator''s read (pushed down whole by postgres_fdw; docs/scale-out.md).';
 
--- A connection-class error met while the shards answered: re-raised naming the first shard
--- that does not answer now (same SQLSTATE), never a partial answer. The one probe of every
--- coordinator read (ducache_coord_gather).
-CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_shard_failed(st text, msg text, det text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    sh record;
-BEGIN
-    FOR sh IN SELECT * FROM @extschema@.ducache_shard_list() LOOP
-        BEGIN
-            EXECUTE format('SELECT 1 FROM %s LIMIT 1', sh.foreign_table);
-        EXCEPTION WHEN OTHERS THEN
-            RAISE EXCEPTION 'ducache shard % (server "%") failed: %', sh.shard, sh.server, msg
-                USING ERRCODE = st, DETAIL = COALESCE(NULLIF(det, ''), 'The shard does not answer now.'),
-                      HINT = 'No result was returned: a coordinator never answers from some of its shards.';
-        END;
-    END LOOP;
-    RAISE EXCEPTION 'a ducache shard failed: %', msg USING ERRCODE = st,
-        DETAIL = COALESCE(NULLIF(det, ''), 'Every shard answers now; the call may be retried.');
-END
-$$;
-
 -- Every shard's answer to `request` (empty ones left out), aggregated over its rows in
 -- [start_date, end_date], in one statement: one pushed-down aggregate per shard, run
--- concurrently. A shard that fails ends the call with a class-08 ERROR naming it.
+-- concurrently. In C (src/pg/coordinator_gather.cpp): no subtransaction around the statement
+-- (it would cost a remote SAVEPOINT and RELEASE per shard); a connection-class error is
+-- re-raised naming the first shard that does not answer a new connection now (class 08,
+-- same SQLSTATE), never a partial answer.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_gather(request jsonb, start_date date, end_date date)
 RETURNS SETOF bytea
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    q text;
-    st text; msg text; det text;
-BEGIN
-    PERFORM @extschema@.ducache_coord_check_range(start_date, end_date);
-    SELECT string_agg(format('SELECT @extschema@.ducache_shard_partial_bin(date, $1) AS p FROM %s WHERE date BETWEEN $2 AND $3',
-                             l.foreign_table), ' UNION ALL ' ORDER BY l.shard)
-    INTO q FROM @extschema@.ducache_shard_list() l;
-    IF q IS NULL THEN
-        RAISE EXCEPTION 'this database has no shards' USING ERRCODE = '55000';
-    END IF;
-    -- The planner must see the shards' aggregates as whole pushed-down aggregates.
-    PERFORM set_config('enable_partitionwise_aggregate', 'on', true);
-    BEGIN
-        RETURN QUERY EXECUTE 'SELECT p FROM (' || q || ') s WHERE p IS NOT NULL' USING request, start_date, end_date;
-    EXCEPTION WHEN connection_exception OR sqlclient_unable_to_establish_sqlconnection
-                   OR connection_failure OR connection_does_not_exist THEN
-        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-        PERFORM @extschema@.ducache_coord_shard_failed(st, msg, det);
-    END;
-END
-$$;
+AS 'MODULE_PATHNAME', 'ducache_coord_gather'
+LANGUAGE C STABLE;
 
 -- The request of a read function (kind, range, the three filters) to every shard.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_partials_bin(kind text, start_date date, end_date date,
