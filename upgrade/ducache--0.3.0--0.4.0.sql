@@ -729,17 +729,13 @@ RETURNS SETOF bytea
 AS 'MODULE_PATHNAME', 'ducache_coord_gather'
 LANGUAGE C STABLE;
 
--- The request of a read function (kind, range, the three filters) to every shard.
+-- The request of a read function (kind, range, the three filters) to every shard: the
+-- jsonb_build_object of them, gathered (C, src/pg/coordinator_gather.cpp: one SQL layer less).
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_partials_bin(kind text, start_date date, end_date date,
     user_ids text[], model_ids text[], api_key_aliases text[])
 RETURNS SETOF bytea
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT p FROM @extschema@.ducache_coord_gather(
-        jsonb_build_object('kind', kind, 'start', start_date, 'end', end_date, 'user_ids', user_ids,
-                           'model_ids', model_ids, 'api_key_aliases', api_key_aliases), start_date, end_date) p
-$$;
+AS 'MODULE_PATHNAME', 'ducache_coord_partials_bin'
+LANGUAGE C STABLE;
 
 -- The merges (C++): models (sums added, day sets and user sets united, the latest own provider
 -- field); providers, from provider partials, or grouped from filtered model partials.

@@ -14,13 +14,18 @@
 // now. After an ERROR nothing may run in this transaction (no SQL, no catalog), so the probe
 // is libpq only: a new connection to each shard with options built before the query
 // (shard_probe, pg/shard_conn.hpp), running what the old probe ran through postgres_fdw.
+#include "core/json_writer.hpp"
+
 #include "pg/coordinator_gather.hpp"
 #include "pg/boundary.hpp"
+#include "pg/date_text.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/shard_catalog.hpp"
 #include "pg/shard_conn.hpp"
 
 extern "C" {
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 }
@@ -133,6 +138,23 @@ ShardParts gather_shard_parts(Oid nsp, Datum request, DateADT from, DateADT to)
 
 }  // namespace ducache::pg
 
+namespace {
+
+// The parts as the rows of a SETOF bytea function (materialized).
+void put_parts(FunctionCallInfo fcinfo, const ducache::pg::ShardParts &parts)
+{
+    ducache::pg::pg_call([&] {
+        auto *rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+        for (int i = 0; i < parts.n; i++) {
+            Datum v = PointerGetDatum(parts.p[i]);
+            bool isnull = false;
+            tuplestore_putvalues(rs->setResult, rs->setDesc, &v, &isnull);
+        }
+    });
+}
+
+}  // namespace
+
 // ducache_coord_gather(request jsonb, start_date date, end_date date) RETURNS SETOF bytea.
 // A NULL argument: no rows (as the SQL it replaced: BETWEEN NULL matches no date).
 DUCACHE_FUNCTION(ducache_coord_gather)
@@ -143,13 +165,70 @@ DUCACHE_FUNCTION(ducache_coord_gather)
         return (Datum)0;
     Oid nsp = pg_call([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); });
     ShardParts parts = gather_shard_parts(nsp, PG_GETARG_DATUM(0), PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(2));
-    pg_call([&] {
-        auto *rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-        for (int i = 0; i < parts.n; i++) {
-            Datum v = PointerGetDatum(parts.p[i]);
-            bool isnull = false;
-            tuplestore_putvalues(rs->setResult, rs->setDesc, &v, &isnull);
-        }
+    put_parts(fcinfo, parts);
+    return (Datum)0;
+}
+
+namespace {
+
+// A text[] argument as a JSON array (NULL elements as null), or null: what
+// jsonb_build_object wrote for it in the SQL this replaces.
+void write_text_array(ducache::core::JsonWriter &w, FunctionCallInfo fcinfo, int arg)
+{
+    using namespace ducache::pg;
+    if (PG_ARGISNULL(arg)) {
+        w.null();
+        return;
+    }
+    struct Elems {
+        Datum *values;
+        bool *nulls;
+        int n;
+    };
+    Elems e = pg_call([&] {
+        Elems out{};
+        deconstruct_array(PG_GETARG_ARRAYTYPE_P(arg), TEXTOID, -1, false, TYPALIGN_INT, &out.values, &out.nulls, &out.n);
+        return out;
     });
+    w.begin_array();
+    for (int i = 0; i < e.n; i++) {
+        if (e.nulls[i]) {
+            w.null();
+            continue;
+        }
+        const text *t = reinterpret_cast<const text *>(pg_call([&] { return PG_DETOAST_DATUM_PACKED(e.values[i]); }));
+        w.string(std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+    }
+    w.end_array();
+}
+
+}  // namespace
+
+// ducache_coord_partials_bin(kind, start_date, end_date, user_ids, model_ids, api_key_aliases)
+// RETURNS SETOF bytea: the request of a read function (kind, range, the three filters) to every
+// shard. In C: one SQL function layer less under every coordinator read.
+DUCACHE_FUNCTION(ducache_coord_partials_bin)
+{
+    using namespace ducache::pg;
+    pg_call([&] { InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); });
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        return (Datum)0;
+    DateADT from = PG_GETARG_DATEADT(1), to = PG_GETARG_DATEADT(2);
+    check_date_range(from, to);  // before the dates are written as text (infinity)
+    ducache::core::JsonWriter w;
+    w.begin_object();
+    const text *kind = reinterpret_cast<const text *>(pg_call([&] { return PG_GETARG_TEXT_PP(0); }));
+    w.key("kind"), w.string(std::string_view(VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind)));
+    w.key("start"), w.string(date_text(from));
+    w.key("end"), w.string(date_text(to));
+    w.key("user_ids"), write_text_array(w, fcinfo, 3);
+    w.key("model_ids"), write_text_array(w, fcinfo, 4);
+    w.key("api_key_aliases"), write_text_array(w, fcinfo, 5);
+    w.end_object();
+    std::string json = w.take();
+    Oid nsp = pg_call([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); });
+    Datum request = pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
+    ShardParts parts = gather_shard_parts(nsp, request, from, to);
+    put_parts(fcinfo, parts);
     return (Datum)0;
 }
