@@ -536,15 +536,6 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'ducache_shard_request_step'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
--- The request's filter: NULL stays NULL, elements (JSON nulls too) as they were.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_filter(request jsonb, field text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE WHEN jsonb_typeof(request -> field) = 'array'
-                THEN ARRAY(SELECT x #>> '{}' FROM jsonb_array_elements(request -> field) WITH ORDINALITY AS t(x, o) ORDER BY o) END
-$$;
-
 -- Is any of the three filters given (a non-empty array)?
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_filtered(u text[], m text[], k text[]) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -670,42 +661,15 @@ AS 'MODULE_PATHNAME', 'ducache_shard_read_rows'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 -- The final function of ducache_shard_partial_bin: the request's read, on the shard. Kinds:
--- model, provider, summary, summary_top (binary partials); user, user_model, api_key, trend
--- (typed rows); dashboard, dashboard_providers, filter_options (the documents' partials,
--- 63_coordinator_documents.sql).
+-- model, provider, summary, summary_top (binary partials, ducache_shard_read_partial); user,
+-- user_model, api_key, trend (typed rows, ducache_shard_read_rows); dashboard,
+-- dashboard_providers, filter_options (the documents' partials, 63_coordinator_documents.sql).
+-- The filters are the request's arrays as text[] (JSON null elements as NULL). Refuses to run
+-- on a coordinator (55000). In C (src/pg/shard_request.cpp): it runs once per shard and call.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_bin_final(state jsonb)
 RETURNS bytea
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    kind text := state ->> 'kind';
-    s date := (state ->> 'start')::date;
-    e date := (state ->> 'end')::date;
-BEGIN
-    IF state IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- Run here only on a shard: on a coordinator the read below would ask the shards again.
-    IF EXISTS (SELECT 1 FROM @extschema@.ducache_shard_list()) THEN
-        RAISE EXCEPTION 'ducache_shard_partial_bin ran on a coordinator, not on a shard' USING ERRCODE = '55000',
-            HINT = 'postgres_fdw pushes it down only when the server''s extensions option lists ducache.';
-    END IF;
-    IF kind IN ('user', 'user_model', 'api_key', 'trend') THEN
-        RETURN @extschema@.ducache_shard_read_rows(kind, s, e,
-            @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
-            @extschema@.ducache_shard_filter(state, 'api_key_aliases'));
-    ELSIF kind IN ('dashboard', 'dashboard_providers') THEN
-        RETURN @extschema@.ducache_dashboard_partial(s, e, COALESCE(state -> 'filters', '{}'), state -> 'providers',
-                                                     kind = 'dashboard_providers');
-    ELSIF kind = 'filter_options' THEN
-        RETURN @extschema@.ducache_filter_options_partial(s, e);
-    END IF;
-    RETURN @extschema@.ducache_shard_read_partial(kind, s, e,
-        @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
-        @extschema@.ducache_shard_filter(state, 'api_key_aliases'));
-END
-$$;
+AS 'MODULE_PATHNAME', 'ducache_shard_partial_bin_final'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 -- ducache_shard_partial_bin(date, request jsonb) -> bytea: a shard's answer to one request
 -- (pushed down whole by postgres_fdw; its final function does the read). No row in range: NULL
