@@ -32,7 +32,8 @@ calls=("ducache_user_breakdown('2025-03-01', '$end')" "ducache_model_breakdown('
        "ducache_analytics('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
        "ducache_daily_trend('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
        "ducache_user_model_breakdown('2025-03-01', '$end')"
-       "ducache_api_key_breakdown('2025-03-01', '$end')")
+       "ducache_api_key_breakdown('2025-03-01', '$end')"
+       "ducache_daily_trend('2025-05-10', '2025-05-10')")   # the per-call floor: one day
 timed() {  # median ms of RUNS calls of $2 in database $1
     psql -X -At -d "$1" -c "DO \$\$ DECLARE t0 timestamptz; ms float8[] := '{}'; BEGIN
         FOR i IN 1 .. $RUNS LOOP t0 := clock_timestamp(); PERFORM count(*) FROM $2;

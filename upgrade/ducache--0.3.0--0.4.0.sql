@@ -593,15 +593,6 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'ducache_shard_request_step'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
--- The request's filter: NULL stays NULL, elements (JSON nulls too) as they were.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_filter(request jsonb, field text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE WHEN jsonb_typeof(request -> field) = 'array'
-                THEN ARRAY(SELECT x #>> '{}' FROM jsonb_array_elements(request -> field) WITH ORDINALITY AS t(x, o) ORDER BY o) END
-$$;
-
 -- Is any of the three filters given (a non-empty array)?
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_filtered(u text[], m text[], k text[]) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -727,42 +718,15 @@ AS 'MODULE_PATHNAME', 'ducache_shard_read_rows'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 -- The final function of ducache_shard_partial_bin: the request's read, on the shard. Kinds:
--- model, provider, summary, summary_top (binary partials); user, user_model, api_key, trend
--- (typed rows); dashboard, dashboard_providers, filter_options (the documents' partials,
--- 63_coordinator_documents.sql).
+-- model, provider, summary, summary_top (binary partials, ducache_shard_read_partial); user,
+-- user_model, api_key, trend (typed rows, ducache_shard_read_rows); dashboard,
+-- dashboard_providers, filter_options (the documents' partials, 63_coordinator_documents.sql).
+-- The filters are the request's arrays as text[] (JSON null elements as NULL). Refuses to run
+-- on a coordinator (55000). In C (src/pg/shard_request.cpp): it runs once per shard and call.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_partial_bin_final(state jsonb)
 RETURNS bytea
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    kind text := state ->> 'kind';
-    s date := (state ->> 'start')::date;
-    e date := (state ->> 'end')::date;
-BEGIN
-    IF state IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- Run here only on a shard: on a coordinator the read below would ask the shards again.
-    IF EXISTS (SELECT 1 FROM @extschema@.ducache_shard_list()) THEN
-        RAISE EXCEPTION 'ducache_shard_partial_bin ran on a coordinator, not on a shard' USING ERRCODE = '55000',
-            HINT = 'postgres_fdw pushes it down only when the server''s extensions option lists ducache.';
-    END IF;
-    IF kind IN ('user', 'user_model', 'api_key', 'trend') THEN
-        RETURN @extschema@.ducache_shard_read_rows(kind, s, e,
-            @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
-            @extschema@.ducache_shard_filter(state, 'api_key_aliases'));
-    ELSIF kind IN ('dashboard', 'dashboard_providers') THEN
-        RETURN @extschema@.ducache_dashboard_partial(s, e, COALESCE(state -> 'filters', '{}'), state -> 'providers',
-                                                     kind = 'dashboard_providers');
-    ELSIF kind = 'filter_options' THEN
-        RETURN @extschema@.ducache_filter_options_partial(s, e);
-    END IF;
-    RETURN @extschema@.ducache_shard_read_partial(kind, s, e,
-        @extschema@.ducache_shard_filter(state, 'user_ids'), @extschema@.ducache_shard_filter(state, 'model_ids'),
-        @extschema@.ducache_shard_filter(state, 'api_key_aliases'));
-END
-$$;
+AS 'MODULE_PATHNAME', 'ducache_shard_partial_bin_final'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 -- ducache_shard_partial_bin(date, request jsonb) -> bytea: a shard's answer to one request
 -- (pushed down whole by postgres_fdw; its final function does the read). No row in range: NULL
@@ -775,72 +739,24 @@ CREATE OR REPLACE AGGREGATE @extschema@.ducache_shard_partial_bin(date, jsonb) (
 COMMENT ON AGGREGATE @extschema@.ducache_shard_partial_bin(date, jsonb) IS
     'Scale-out: a shard''s binary answer to a coordinator''s read (pushed down whole by postgres_fdw; docs/scale-out.md).';
 
--- A connection-class error met while the shards answered: re-raised naming the first shard
--- that does not answer now (same SQLSTATE), never a partial answer. The one probe of every
--- coordinator read (ducache_coord_gather).
-CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_shard_failed(st text, msg text, det text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    sh record;
-BEGIN
-    FOR sh IN SELECT * FROM @extschema@.ducache_shard_list() LOOP
-        BEGIN
-            EXECUTE format('SELECT 1 FROM %s LIMIT 1', sh.foreign_table);
-        EXCEPTION WHEN OTHERS THEN
-            RAISE EXCEPTION 'ducache shard % (server "%") failed: %', sh.shard, sh.server, msg
-                USING ERRCODE = st, DETAIL = COALESCE(NULLIF(det, ''), 'The shard does not answer now.'),
-                      HINT = 'No result was returned: a coordinator never answers from some of its shards.';
-        END;
-    END LOOP;
-    RAISE EXCEPTION 'a ducache shard failed: %', msg USING ERRCODE = st,
-        DETAIL = COALESCE(NULLIF(det, ''), 'Every shard answers now; the call may be retried.');
-END
-$$;
-
 -- Every shard's answer to `request` (empty ones left out), aggregated over its rows in
 -- [start_date, end_date], in one statement: one pushed-down aggregate per shard, run
--- concurrently. A shard that fails ends the call with a class-08 ERROR naming it.
+-- concurrently. In C (src/pg/coordinator_gather.cpp): no subtransaction around the statement
+-- (it would cost a remote SAVEPOINT and RELEASE per shard); a connection-class error is
+-- re-raised naming the first shard that does not answer a new connection now (class 08,
+-- same SQLSTATE), never a partial answer.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_gather(request jsonb, start_date date, end_date date)
 RETURNS SETOF bytea
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    q text;
-    st text; msg text; det text;
-BEGIN
-    PERFORM @extschema@.ducache_coord_check_range(start_date, end_date);
-    SELECT string_agg(format('SELECT @extschema@.ducache_shard_partial_bin(date, $1) AS p FROM %s WHERE date BETWEEN $2 AND $3',
-                             l.foreign_table), ' UNION ALL ' ORDER BY l.shard)
-    INTO q FROM @extschema@.ducache_shard_list() l;
-    IF q IS NULL THEN
-        RAISE EXCEPTION 'this database has no shards' USING ERRCODE = '55000';
-    END IF;
-    -- The planner must see the shards' aggregates as whole pushed-down aggregates.
-    PERFORM set_config('enable_partitionwise_aggregate', 'on', true);
-    BEGIN
-        RETURN QUERY EXECUTE 'SELECT p FROM (' || q || ') s WHERE p IS NOT NULL' USING request, start_date, end_date;
-    EXCEPTION WHEN connection_exception OR sqlclient_unable_to_establish_sqlconnection
-                   OR connection_failure OR connection_does_not_exist THEN
-        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-        PERFORM @extschema@.ducache_coord_shard_failed(st, msg, det);
-    END;
-END
-$$;
+AS 'MODULE_PATHNAME', 'ducache_coord_gather'
+LANGUAGE C STABLE;
 
--- The request of a read function (kind, range, the three filters) to every shard.
+-- The request of a read function (kind, range, the three filters) to every shard: the
+-- jsonb_build_object of them, gathered (C, src/pg/coordinator_gather.cpp: one SQL layer less).
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_partials_bin(kind text, start_date date, end_date date,
     user_ids text[], model_ids text[], api_key_aliases text[])
 RETURNS SETOF bytea
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT p FROM @extschema@.ducache_coord_gather(
-        jsonb_build_object('kind', kind, 'start', start_date, 'end', end_date, 'user_ids', user_ids,
-                           'model_ids', model_ids, 'api_key_aliases', api_key_aliases), start_date, end_date) p
-$$;
+AS 'MODULE_PATHNAME', 'ducache_coord_partials_bin'
+LANGUAGE C STABLE;
 
 -- The merges (C++): models (sums added, day sets and user sets united, the latest own provider
 -- field); providers, from provider partials, or grouped from filtered model partials.

@@ -3,7 +3,7 @@
 // same reads as pg/dashboard.cpp and pg/filter_options.cpp) and returns it as a binary
 // partial (core/dashboard_partial.hpp, core/filter_options_partial.cpp), through one aggregate
 // per shard pushed down whole by postgres_fdw and run concurrently
-// (ducache_coord_gather, src/sql/61_shard_partial_bin.sql). The coordinator
+// (pg/coordinator_gather.hpp, ducache_coord_gather's C). The coordinator
 // only moves bytes: the core adds the partials and writes the document one node writes.
 //
 // Under a provider filter a shard must know every model's provider over the whole range (a
@@ -20,6 +20,7 @@
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
+#include "pg/coordinator_gather.hpp"
 #include "pg/dashboard_filters.hpp"
 #include "pg/dashboard_read.hpp"
 #include "pg/date_text.hpp"
@@ -36,42 +37,15 @@ namespace {
 using namespace ducache;
 using namespace ducache::pg;
 
-// The non-NULL partials of every shard, copied into the caller's context.
-struct Parts {
-    uint64 n;
-    bytea **p;
-};
+// The non-NULL partials of every shard (pg/coordinator_gather.hpp): the shards asked at once;
+// a shard that fails ends the call (class 08, naming it).
+using Parts = ShardParts;
 
-// One call of ducache_coord_gather(request, from, to): every shard's partial, the
-// shards asked at once; a shard that fails ends the call (class 08, naming it).
 Parts shard_partials(FunctionCallInfo fcinfo, const char *request, DateADT from, DateADT to)
 {
-    return pg_call([&] {
-        Parts out{0, nullptr};
-        MemoryContext caller = CurrentMemoryContext;
-        const char *schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
-        StringInfoData sql;
-        initStringInfo(&sql);
-        appendStringInfo(&sql, "SELECT p FROM %s.ducache_coord_gather($1::jsonb, $2, $3) p", schema);
-        Oid types[3] = {TEXTOID, DATEOID, DATEOID};
-        Datum values[3] = {CStringGetTextDatum(request), DateADTGetDatum(from), DateADTGetDatum(to)};
-        if (SPI_connect() != SPI_OK_CONNECT)
-            elog(ERROR, "SPI_connect failed");
-        if (SPI_execute_with_args(sql.data, 3, types, values, nullptr, true, 0) != SPI_OK_SELECT)
-            elog(ERROR, "ducache_coord_gather did not answer a SELECT");
-        out.p = static_cast<bytea **>(MemoryContextAlloc(caller, sizeof(bytea *) * (SPI_processed + 1)));
-        for (uint64 i = 0; i < SPI_processed; i++) {
-            bool isnull;
-            Datum d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-            if (isnull)
-                continue;
-            MemoryContext spi = MemoryContextSwitchTo(caller);
-            out.p[out.n++] = DatumGetByteaPCopy(d);
-            MemoryContextSwitchTo(spi);
-        }
-        SPI_finish();
-        return out;
-    });
+    Oid nsp = pg_call([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); });
+    Datum doc = pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(request)); });
+    return gather_shard_parts(nsp, doc, from, to);
 }
 
 // {"kind": .., "start": .., "end": .., "filters": .., "providers": ..} (filters / providers:
@@ -167,7 +141,7 @@ Datum coordinator_dashboard(FunctionCallInfo fcinfo)
         if (flt.providers.active()) {  // the whole range's own providers first (see above)
             Parts own = shard_partials(fcinfo, request("dashboard_providers", start, end, filters_text, nullptr).c_str(),
                                        start, end);
-            for (uint64 i = 0; i < own.n; i++)
+            for (int i = 0; i < own.n; i++)
                 b.merge_partial(VARDATA_ANY(own.p[i]), VARSIZE_ANY_EXHDR(own.p[i]));
             core::JsonWriter w;
             w.begin_object();
@@ -180,7 +154,7 @@ Datum coordinator_dashboard(FunctionCallInfo fcinfo)
         Parts parts = shard_partials(
             fcinfo, request("dashboard", start, end, filters_text, flt.providers.active() ? &providers : nullptr).c_str(),
             prev_start, end);
-        for (uint64 i = 0; i < parts.n; i++) {
+        for (int i = 0; i < parts.n; i++) {
             check_for_interrupts();
             b.merge_partial(VARDATA_ANY(parts.p[i]), VARSIZE_ANY_EXHDR(parts.p[i]));
         }
@@ -201,7 +175,7 @@ Datum coordinator_filter_options(FunctionCallInfo fcinfo)
         ContextResource memory(work);
         core::FilterOptionsBuilder b(&memory);
         Parts parts = shard_partials(fcinfo, request("filter_options", start, end, nullptr, nullptr).c_str(), start, end);
-        for (uint64 i = 0; i < parts.n; i++) {
+        for (int i = 0; i < parts.n; i++) {
             check_for_interrupts();
             b.merge_partial(VARDATA_ANY(parts.p[i]), VARSIZE_ANY_EXHDR(parts.p[i]));
         }

@@ -9,8 +9,13 @@ extern "C" {
 #include "access/table.h"
 #include "storage/bufmgr.h"
 #include "executor/spi.h"
+#include "catalog/pg_collation.h"
 #include "funcapi.h"
+#include "nodes/execnodes.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
 #include "utils/snapmgr.h"
 }
 
@@ -34,6 +39,62 @@ bool coordinator_check(FunctionCallInfo fcinfo)
     }
     table_close(rel, AccessShareLock);
     return found;
+}
+
+// A set-returning coordinator version called directly (no SPI statement around it: no parse or
+// plan of "SELECT * FROM fn(...)", no copy of every row into SPI's table and again into ours).
+// The SQL function materializes its rows into a tuplestore in the query's memory, which becomes
+// this function's result as it is when the columns match (an older declaration has fewer
+// columns: then its first ones are copied). False when the function is not found with exactly
+// these argument types: the SPI path below resolves it then.
+bool forward_set_direct(FunctionCallInfo fcinfo, const char *schema, const char *coord_fn, int nargs,
+                        const Oid *types, const Datum *values, const char *nulls)
+{
+    auto *rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    if (rs == nullptr || !IsA(rs, ReturnSetInfo) || rs->econtext == nullptr)
+        return false;
+    Oid fn = LookupFuncName(list_make2(makeString(pstrdup(schema)), makeString(pstrdup(coord_fn))), nargs, types, true);
+    if (!OidIsValid(fn))
+        return false;
+    MemoryContext query = rs->econtext->ecxt_per_query_memory;
+    FmgrInfo *fl = static_cast<FmgrInfo *>(MemoryContextAllocZero(query, sizeof(FmgrInfo)));
+    fmgr_info_cxt(fn, fl, query);
+    ReturnSetInfo inner;
+    memset(&inner, 0, sizeof(inner));
+    inner.type = T_ReturnSetInfo;
+    inner.econtext = rs->econtext;
+    inner.allowedModes = SFRM_ValuePerCall | SFRM_Materialize | SFRM_Materialize_Preferred |
+                         (rs->allowedModes & SFRM_Materialize_Random);  // the store becomes ours
+    inner.returnMode = SFRM_ValuePerCall;
+    inner.isDone = ExprSingleResult;
+    LOCAL_FCINFO(call, FUNC_MAX_ARGS);
+    InitFunctionCallInfoData(*call, fl, nargs, DEFAULT_COLLATION_OID, nullptr, reinterpret_cast<Node *>(&inner));
+    for (int i = 0; i < nargs; i++) {
+        call->args[i].value = values[i];
+        call->args[i].isnull = nulls[i] == 'n';
+    }
+    (void)FunctionCallInvoke(call);
+    if (inner.returnMode != SFRM_Materialize)
+        elog(ERROR, "%s did not materialize its rows", coord_fn);
+    TupleDesc out_desc = rs->setDesc;
+    if (inner.setResult == nullptr)  // no rows
+        return true;
+    if (inner.setDesc == nullptr || inner.setDesc->natts < out_desc->natts)
+        elog(ERROR, "%s returns fewer columns than the caller expects", coord_fn);
+    if (inner.setDesc->natts == out_desc->natts) {
+        tuplestore_end(rs->setResult);  // InitMaterializedSRF's, still empty
+        rs->setResult = inner.setResult;
+        return true;
+    }
+    TupleTableSlot *slot = MakeSingleTupleTableSlot(inner.setDesc, &TTSOpsMinimalTuple);
+    while (tuplestore_gettupleslot(inner.setResult, true, false, slot)) {
+        CHECK_FOR_INTERRUPTS();
+        slot_getallattrs(slot);
+        tuplestore_putvalues(rs->setResult, out_desc, slot->tts_values, slot->tts_isnull);
+    }
+    ExecDropSingleTupleTableSlot(slot);
+    tuplestore_end(inner.setResult);
+    return true;
 }
 
 Datum forward(FunctionCallInfo fcinfo, const char *coord_fn, int coord_nargs, bool composite)
@@ -70,6 +131,8 @@ Datum forward(FunctionCallInfo fcinfo, const char *coord_fn, int coord_nargs, bo
         InitMaterializedSRF(fcinfo, 0);
         rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
         out_desc = rs->setDesc;
+        if (forward_set_direct(fcinfo, get_namespace_name(nsp), coord_fn, coord_nargs, types, values, nulls))
+            return (Datum)0;
     }
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");

@@ -18,11 +18,11 @@ namespace {
 
 // Options from the server and the user mapping that libpq knows (postgres_fdw's own options,
 // like "extensions" or "fetch_size", are left out), then ducache's own.
-void build_options(const char *server, const char ***keywords, const char ***values)
+void build_options(const char *server, const char ***keywords, const char ***values, bool check_usage = true)
 {
     ForeignServer *fs = GetForeignServerByName(server, false);
     // As dblink: the caller needs USAGE on the server (then their own user mapping is used).
-    if (pg_foreign_server_aclcheck(fs->serverid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+    if (check_usage && pg_foreign_server_aclcheck(fs->serverid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("permission denied for foreign server %s (a ducache shard)", server)));
     UserMapping *um = GetUserMapping(GetUserId(), fs->serverid);
@@ -314,6 +314,61 @@ bool shard_exec_quietly(ShardConn *c, const char *sql, int timeout_ms, char **me
         }
         PQclear(r);
     }
+    return ok;
+}
+
+void shard_probe_options(const char *server, const char ***keywords, const char ***values)
+{
+    build_options(server, keywords, values, false);
+}
+
+bool shard_probe(const char *const *keywords, const char *const *values, const char *sql)
+{
+    ShardConn c{};
+    c.conn = PQconnectStartParams(keywords, values, 0);
+    bool ok = false;
+    PG_TRY();
+    {
+        for (;;) {
+            if (c.conn == nullptr || PQstatus(c.conn) == CONNECTION_BAD)
+                break;
+            PostgresPollingStatusType st = PQconnectPoll(c.conn);
+            if (st == PGRES_POLLING_FAILED)
+                break;
+            if (st == PGRES_POLLING_OK) {
+                ok = PQsetnonblocking(c.conn, 1) == 0 && PQsendQuery(c.conn, sql);
+                break;
+            }
+            wait_socket(&c, st == PGRES_POLLING_WRITING, -1, true);
+        }
+        while (ok) {
+            int f = PQflush(c.conn);
+            if (f == 0)
+                break;
+            ok = f > 0 && (wait_socket(&c, true, -1, true), PQconsumeInput(c.conn) != 0);
+        }
+        for (bool answered = false; ok;) {
+            while (ok && PQisBusy(c.conn)) {
+                wait_socket(&c, false, -1, true);
+                ok = PQconsumeInput(c.conn) != 0;
+            }
+            PGresult *r = ok ? PQgetResult(c.conn) : nullptr;
+            if (r == nullptr) {
+                ok = ok && answered;
+                break;
+            }
+            ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+            answered = true;
+            PQclear(r);
+        }
+    }
+    PG_CATCH();
+    {
+        shard_close(&c);  // an interrupt (statement_timeout, cancel) while probing
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    shard_close(&c);
     return ok;
 }
 

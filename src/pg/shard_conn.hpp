@@ -51,4 +51,12 @@ void shard_close(ShardConn *c);
 // raising: for transaction-end callbacks, where an ERROR must not be raised.
 bool shard_exec_quietly(ShardConn *c, const char *sql, int timeout_ms, char **message, char *sqlstate);
 
+// A probe of a shard that may be down, for after a failed statement, when no catalog may be
+// read: shard_probe_options builds the options before (the server's and the caller's user
+// mapping, without dblink's USAGE check: a probe reads nothing), shard_probe then opens a new
+// connection with them and runs sql. True when it answered without an ERROR; it raises only
+// for an interrupt (statement_timeout, cancel), closing its connection first.
+void shard_probe_options(const char *server, const char ***keywords, const char ***values);
+bool shard_probe(const char *const *keywords, const char *const *values, const char *sql);
+
 }  // namespace ducache::pg

@@ -13,15 +13,6 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'ducache_shard_request_step'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
--- The request's filter: NULL stays NULL, elements (JSON nulls too) as they were.
-CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_filter(request jsonb, field text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE WHEN jsonb_typeof(request -> field) = 'array'
-                THEN ARRAY(SELECT x #>> '{}' FROM jsonb_array_elements(request -> field) WITH ORDINALITY AS t(x, o) ORDER BY o) END
-$$;
-
 -- Is any of the three filters given (a non-empty array)?
 CREATE OR REPLACE FUNCTION @extschema@.ducache_shard_filtered(u text[], m text[], k text[]) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

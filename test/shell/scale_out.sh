@@ -195,5 +195,23 @@ wait
 grep -q '^ERROR:  08' <<<"$out" || fail "a shard dying mid-call: not a class-08 error: $out"
 grep -q '"s1"' <<<"$out" || fail "a shard dying mid-call: the error does not name s1: $out"
 
+# A shard that dies after it answered, while the other still works: postgres_fdw has its
+# answer and fails on a later step (CLOSE of its cursor). Shard 1 is held by a lock, shard 0
+# answers and is then stopped; the call must still fail naming s0, with no rows.
+as_owner "$PGBIN/pg_ctl" -D "$base/shard1" -l "$base/shard1.log" -w start >/dev/null
+PGHOST=$base/run PGPORT=$(shard_port 1) psql -X -q -d $shard_db -c "BEGIN" -c "LOCK daily_usage_cache IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(4)" >/dev/null 2>&1 &
+locker=$!
+sleep 1
+q -At -d $coord -c "\set VERBOSITY verbose" -c "SELECT count(*) FROM ducache_user_breakdown('2025-03-01', '2025-03-31')" >"$tmp/late.out" 2>&1 &
+caller=$!
+sleep 1.5
+as_owner "$PGBIN/pg_ctl" -D "$base/shard0" -m immediate stop >/dev/null
+wait "$caller" || true
+wait "$locker" 2>/dev/null || true; locker=
+out=$(cat "$tmp/late.out")
+grep -q '^ERROR:  08' <<<"$out" || fail "a shard dying after it answered: not a class-08 error: $out"
+grep -q '"s0"' <<<"$out" || fail "a shard dying after it answered: the error does not name s0: $out"
+! grep -q '^[0-9]' <<<"$out" || fail "a shard dying after it answered: rows returned: $out"
+
 q -d postgres -c "DROP DATABASE $coord" -c "DROP DATABASE $single"
 echo "scale_out: ok ($NSHARDS shards, $USERS users x $DAYS days)"

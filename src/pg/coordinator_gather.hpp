@@ -1,0 +1,22 @@
+// How a coordinator asks its shards (docs/scale-out.md "What is pushed down"): one statement,
+// a UNION ALL of ducache_shard_partial_bin(date, request) over every shard's foreign table,
+// which postgres_fdw pushes down whole per shard and runs concurrently.
+//
+// Plain C-style function (it raises PostgreSQL ERRORs): C++ callers run it in pg_call.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+namespace ducache::pg {
+
+// Every shard's non-NULL answer to `request` (a jsonb Datum) over its rows in [from, to],
+// copied into the caller's memory context. The range checks of the local reads first (22008,
+// 22023). A shard that fails ends the call with a class-08 ERROR naming it; never a partial
+// answer.
+struct ShardParts {
+    int n;
+    bytea **p;
+};
+ShardParts gather_shard_parts(Oid extension_schema, Datum request, DateADT from, DateADT to);
+
+}  // namespace ducache::pg
