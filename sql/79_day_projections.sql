@@ -227,8 +227,8 @@ DELETE FROM daily_usage_cache WHERE date = '2025-03-19';
 SELECT month, action FROM ducache_refresh_rollups('2025-03-01', '2025-03-31') ORDER BY month;
 SELECT count(*) AS projection_of_the_deleted_day FROM ducache_rollup_days WHERE day = '2025-03-19';
 -- Projections have no foreign key to their month's row (TRUNCATE ducache_rollups alone works):
--- without the row (deleted by hand) they are not read; the refresh that puts it back keeps them
--- (no change logged: the tampered one is read again).
+-- without the row (deleted by hand) they are not read; the refresh deletes them and, putting
+-- the month's row back, builds them again from the days (the tampered one is gone).
 SELECT pg_temp.tamper('2025-01-30');
 CREATE TEMP VIEW january_added AS
 SELECT (ducache_dashboard('2025-01-29', '2025-01-31') ->> 'totalRequests')::bigint

@@ -337,16 +337,19 @@ std::vector<DateADT> months_of_range(const Tables &t, const DateADT *lo, const D
         char nulls[2] = {lo ? ' ' : 'n', hi ? ' ' : 'n'};
         const char *in_range = "($1::pg_catalog.date IS NULL OR %s OPERATOR(pg_catalog.>=) $1) AND "
                                "($2::pg_catalog.date IS NULL OR %s OPERATOR(pg_catalog.<) $2)";
-        // (and the months of day projections: one left without its month's row is deleted)
+        // Day projections left without their month's row (a reader never uses them) are
+        // deleted here, silently: they are no month of the result.
+        if (t.days)
+            exec(psprintf("DELETE FROM %s AS p WHERE %s AND NOT EXISTS (SELECT FROM %s AS r "
+                          "WHERE r.month OPERATOR(pg_catalog.=) p.month)",
+                          t.days, psprintf(in_range, "p.month", "p.month"), t.rollups),
+                 2, types, args, nulls, false, SPI_OK_DELETE);
         char *sql = psprintf("SELECT s.m FROM (SELECT %s.ducache_month_of(c.date) AS m FROM %s AS c WHERE pg_catalog.isfinite(c.date) AND %s "
                              "UNION SELECT r.month FROM %s AS r WHERE %s "
-                             "UNION SELECT ch.month FROM %s AS ch WHERE %s%s) AS s ORDER BY s.m",
+                             "UNION SELECT ch.month FROM %s AS ch WHERE %s) AS s ORDER BY s.m",
                              t.schema, t.cache, psprintf(in_range, "c.date", "c.date"), t.rollups,
                              psprintf(in_range, "r.month", "r.month"), t.changes,
-                             psprintf(in_range, "ch.month", "ch.month"),
-                             t.days ? psprintf(" UNION SELECT p.month FROM %s AS p WHERE %s", t.days,
-                                               psprintf(in_range, "p.month", "p.month"))
-                                    : "");
+                             psprintf(in_range, "ch.month", "ch.month"));
         exec(sql, 2, types, args, nulls, true, SPI_OK_SELECT);
         n = int(SPI_processed);
         DateADT *out = static_cast<DateADT *>(palloc(sizeof(DateADT) * std::max(n, 1)));
