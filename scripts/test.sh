@@ -61,6 +61,7 @@ beside=(valgrind_suite.sh)
     for b in "${beside[@]}"; do run_shell_test "$b" 2; done
     # Then this stream takes shell tests too, once the queue is there (or the run is over).
     while [ ! -e "$queue.ready" ]; do kill -0 $$ 2>/dev/null || exit 0; sleep 1; done
+    pg_env   # the test cluster's PG* variables: this stream was forked before start_cluster set them
     shell_stream 2
 ) &
 
