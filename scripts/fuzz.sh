@@ -21,38 +21,30 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# ONE build of the core (ASan + UBSan + libFuzzer's coverage instrumentation, -O1) links both
+# the unit tests and every fuzz target (CMake's DUCACHE_FUZZ): building the core twice, once for
+# each, took minutes of the test command.
 echo "== unit tests under ASan+UBSan"
-CC=clang CXX=clang++ cmake -S "$REPO" -B "$OUT/asan" -DDUCACHE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+CC=clang CXX=clang++ cmake -S "$REPO" -B "$OUT/asan" -DDUCACHE_SANITIZE=ON -DDUCACHE_FUZZ=ON \
+    -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 >/dev/null
 cmake --build "$OUT/asan" -j"$(nproc)" >/dev/null
-(cd "$OUT/asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure | tail -n 3)
+(cd "$OUT/asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j"$(nproc)" --output-on-failure | tail -n 3)
 
 shopt -s nullglob
-core_sources=("$REPO"/src/core/*.cpp)
 # libFuzzer leaves its reproducers (crash-*, leak-*, timeout-*, oom-*, slow-unit-*) in the
 # current directory: keep them out of the checkout.
 mkdir -p "$OUT/findings"
 cd "$OUT/findings"
 rm -f crash-* leak-* timeout-* oom-* slow-unit-*
-# The core is compiled once (every core file in parallel) and linked into each target: compiling
-# it again per target took minutes of the test command.
-SAN=(-std=c++17 -g -O1 -fno-sanitize-recover=all -I"$REPO/src")
-mkdir -p "$OUT/obj"
-rm -f "$OUT"/obj/*.o
-printf '%s\n' "${core_sources[@]}" "$REPO"/test/fuzz/fuzz_*.cpp |
-    xargs -P "$(nproc)" -I{} sh -c 'clang++ "$@" -c "$0" -o "'"$OUT"'/obj/$(basename "$0" .cpp).o"' {} \
-        "${SAN[@]}" -fsanitize=fuzzer-no-link,address,undefined
-core_objects=()
-for src in "${core_sources[@]}"; do core_objects+=("$OUT/obj/$(basename "$src" .cpp).o"); done
 for target_src in "$REPO"/test/fuzz/fuzz_*.cpp; do
     name=$(basename "$target_src" .cpp)
     [ -z "$ONLY" ] || [ "$ONLY" = "$name" ] || continue
     echo "== $name: ${SECONDS_PER_TARGET}s"
-    clang++ "${SAN[@]}" -fsanitize=fuzzer,address,undefined "$OUT/obj/$name.o" "${core_objects[@]}" -o "$OUT/$name"
     corpus="$OUT/corpus/$name"
     mkdir -p "$corpus"
     seeds="$REPO/test/fuzz/corpus/$name"
     [ -d "$seeds" ] || seeds=""
-    "$OUT/$name" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 "$corpus" $seeds 2>&1 |
+    "$OUT/asan/$name" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 "$corpus" $seeds 2>&1 |
         grep -E 'Done|stat::number_of_executed_units|ERROR|SUMMARY' || true
     # libFuzzer exits non-zero on a crash and leaves crash-* files behind. A slow unit (over
     # 10 s for one input) is a failure too: it is how a quadratic BigDecimal path was found.

@@ -6,6 +6,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 passed=0
 failed=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+# Elapsed time per phase, so a slow run shows where its time went.
+run_start=$(date +%s)
+phase_start=$run_start
+at() { local s=$(( $(date +%s) - run_start )); printf '%d:%02d' $((s / 60)) $((s % 60)); }
+phase_done() { log "$1: $(( $(date +%s) - phase_start )) s (at $(at))"; phase_start=$(date +%s); }
 
 # Every sql/*.sql must be listed in test/schedule (the order pg_regress runs them in), or it
 # would silently never run; counted as one test.
@@ -24,24 +29,53 @@ fi
 ensure_packages
 make_pg_copy
 build_and_install 1
+phase_done "build and install"
+
+# Shell-level tests (test/shell/*.sh, each exits 0 on success) run in two streams that take
+# them from one queue, longest first: this shell's once pg_regress is done, and the stream of
+# the valgrind suite once that suite is done. Two can run at once because each works in
+# databases, directories and ports of its own; tests that share clusters (scale_out*.sh use
+# the shard clusters scale_out.sh starts) are one queue entry, run one after the other.
+# The zz_* tests, which check the whole run's server log, run last, alone.
+queue=$DUCACHE_SANDBOX/shell.queue
+results=$DUCACHE_SANDBOX/shell.results
+rm -f "$queue" "$queue.ready" "$results"
+next_entry() { flock "$queue.lock" bash -c 'head -n 1 "$0"; sed -i 1d "$0"' "$queue"; }
+run_shell_test() {   # name stream: runs it, appends "name exit-code seconds stream" to $results
+    local t0 rc=0
+    t0=$(date +%s)
+    bash "$REPO/test/shell/$1" >"$DUCACHE_SANDBOX/$1.log" 2>&1 || rc=$?
+    echo "$1 $rc $(( $(date +%s) - t0 )) $2 $(at)" >>"$results"
+}
+shell_stream() {   # stream number
+    local entry name
+    while entry=$(next_entry) && [ -n "$entry" ]; do
+        for name in $entry; do run_shell_test "$name" "$1"; done
+    done
+}
 
 # The longest test, the regression suite under valgrind (its own cluster and pg_regress output
 # directory), starts now and runs beside everything else: two cores, two streams.
 beside=(valgrind_suite.sh)
-for b in "${beside[@]}"; do
-    ( bash "$REPO/test/shell/$b" >"$DUCACHE_SANDBOX/$b.log" 2>&1; echo $? >"$DUCACHE_SANDBOX/$b.rc" ) &
-done
+(
+    for b in "${beside[@]}"; do run_shell_test "$b" 2; done
+    # Then this stream takes shell tests too, once the queue is there (or the run is over).
+    while [ ! -e "$queue.ready" ]; do kill -0 $$ 2>/dev/null || exit 0; sleep 1; done
+    pg_env   # the test cluster's PG* variables: this stream was forked before start_cluster set them
+    shell_stream 2
+) &
 
 log "unit tests (ctest)"
 # Warnings are errors here, as in build_and_install. Only the unit tests and the core are built:
 # the module was just built by PGXS (CMake's copy of it is for IDEs).
 ctest_out=$( (cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS=-Werror >/dev/null &&
                cmake --build "$REPO/build" -j"$(nproc)" --target ducache_unit_tests >/dev/null &&
-               cd "$REPO/build" && ctest --output-on-failure 2>&1) 2>&1 || true)
+               cd "$REPO/build" && ctest -j"$(nproc)" --output-on-failure 2>&1) 2>&1 || true)
 echo "$ctest_out" | tail -n 25
 ct_total=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p')
 ct_failed=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p')
 if [ -z "$ct_total" ]; then count 0 1; else count $((ct_total - ct_failed)) "$ct_failed"; fi
+phase_done "unit tests (ctest)"
 
 log "regression and isolation tests (pg_regress)"
 start_cluster
@@ -56,30 +90,53 @@ if [ "$r_ok" = 0 ] && [ "$r_bad" = 0 ]; then count 0 1; fi
 for diffs in "$REPO/regression.diffs" "$REPO/output_iso/regression.diffs"; do
     [ -s "$diffs" ] && { log "differences: $diffs"; head -n 200 "$diffs"; }
 done
+phase_done "regression and isolation tests (pg_regress)"
 
-# Shell-level tests: each test/shell/*.sh exits 0 on success (the valgrind suite, started above,
-# is reported after them); the zz_* tests, which check the whole run's server log, run last.
-report() {   # name, exit code
-    if [ "$2" = 0 ]; then
-        echo "shell test $1 ... ok"; count 1 0
-    else
-        echo "shell test $1 ... FAILED"; tail -n 30 "$DUCACHE_SANDBOX/$1.log"; count 0 1
-    fi
-}
+# The queue, longest first (by a quiet 2-core run's times), then the rest in name order. The
+# scale_out* tests are one entry (scale_out_writes.sh has clusters of its own, but is short).
+first=(sanitizers.sh upgrade_0_2_0.sh) after_scale_out=(upgrade_0_1_0.sh upgrade_0_3_0.sh)
+shell_tests=() scale_out=()
 for t in "$REPO"/test/shell/*.sh; do
     [ -e "$t" ] || continue
     name=$(basename "$t")
     [[ " ${beside[*]} " == *" $name "* || $name == zz_* ]] && continue
-    rc=0; bash "$t" >"$DUCACHE_SANDBOX/$name.log" 2>&1 || rc=$?
-    report "$name" "$rc"
+    shell_tests+=("$name")
+    if [[ $name == scale_out* ]]; then scale_out+=("$name"); fi
 done
+listed() { [[ " $2 " == *" $1 "* ]]; }   # name, list
+{
+    for name in "${first[@]}"; do if listed "$name" "${shell_tests[*]}"; then echo "$name"; fi; done
+    if [ ${#scale_out[@]} -gt 0 ]; then echo "${scale_out[*]}"; fi
+    for name in "${after_scale_out[@]}"; do if listed "$name" "${shell_tests[*]}"; then echo "$name"; fi; done
+    for name in "${shell_tests[@]}"; do
+        if ! listed "$name" "${first[*]} ${scale_out[*]} ${after_scale_out[*]}"; then echo "$name"; fi
+    done
+} >"$queue.tmp"
+mv "$queue.tmp" "$queue"
+touch "$queue.ready"
+shell_stream 1
 wait
-for b in "${beside[@]}"; do report "$b" "$(cat "$DUCACHE_SANDBOX/$b.rc" 2>/dev/null || echo 1)"; done
+phase_done "shell tests (two streams)"
+
+report() {   # name, exit code, seconds, stream, ended at
+    if [ "$2" = 0 ]; then
+        echo "shell test $1 ... ok ($3 s; stream $4, ended at $5)"; count 1 0
+    else
+        echo "shell test $1 ... FAILED ($3 s; stream $4, ended at $5)"; tail -n 30 "$DUCACHE_SANDBOX/$1.log"; count 0 1
+    fi
+}
+# In name order; a test that left no result (its stream died) failed.
+for name in $(printf '%s\n' "${shell_tests[@]}" "${beside[@]}" | sort); do
+    read -r _ rc secs stream ended < <(grep "^$name " "$results" || echo "$name 1 ? ? ?")
+    report "$name" "$rc" "$secs" "$stream" "$ended"
+done
 for t in "$REPO"/test/shell/zz_*.sh; do
     [ -e "$t" ] || continue
-    rc=0; bash "$t" >"$DUCACHE_SANDBOX/$(basename "$t").log" 2>&1 || rc=$?
-    report "$(basename "$t")" "$rc"
+    name=$(basename "$t")
+    run_shell_test "$name" 1
+    read -r _ rc secs stream ended < <(grep "^$name " "$results")
+    report "$name" "$rc" "$secs" "$stream" "$ended"
 done
-
+log "total: $(at)"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
