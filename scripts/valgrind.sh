@@ -43,6 +43,7 @@ SELECT ducache_dashboard('2025-04-01', '2025-04-30', '{"userIds": [1]}')
 SELECT count(*) FROM ducache_batch_upsert(ARRAY['2025-04-01']::date[], ARRAY['{}']::jsonb[], ARRAY['{"u2": {"totalRequests": 4}}']::jsonb[], NULL, NULL)
 SELECT count(*) FROM ducache_batch_upsert(ARRAY['2025-04-01']::date[], ARRAY['{}']::jsonb[], ARRAY['{"u2": {"totalRequests": 4}}']::jsonb[], NULL, NULL, touch_unchanged => true)
 SELECT count(*) FROM ducache_refresh_rollups()
+SELECT length(ducache_dashboard('2025-01-03', '2025-01-12')::text) > 0
 SELECT count(*) FROM ducache_user_breakdown('2025-01-01', '2025-01-31')
 SELECT count(*) FROM ducache_provider_breakdown('2025-01-01', '2025-02-28')
 SELECT count(*) FROM ducache_model_breakdown('2025-01-01', '2025-04-30', model_ids => ARRAY['m'])

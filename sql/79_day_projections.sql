@@ -74,63 +74,10 @@ BEGIN
     PERFORM set_config('ducache.use_rollups', 'on', false);
     RETURN v;
 END $$;
--- The unfiltered document's figures in plain SQL over the day rows (as 75_rollups_dashboard).
-CREATE FUNCTION pg_temp.dash_ref(s date, e date) RETURNS jsonb LANGUAGE sql STABLE AS $$
-  WITH cur AS (SELECT * FROM litemaas_ref.user_cells WHERE date BETWEEN s AND e),
-  prev AS (SELECT * FROM litemaas_ref.user_cells WHERE date BETWEEN s - (e - s + 1) AND s - 1),
-  models AS (SELECT d.date, m.key AS model, (litemaas_ref.m(m.value)).*,
-                    litemaas_ref.obj(d.aggregated_by_provider) = '{}' AS derived
-             FROM daily_usage_cache d, jsonb_each(litemaas_ref.obj(d.aggregated_by_model)) m
-             WHERE d.date BETWEEN s AND e),
-  stored AS (SELECT p.key AS provider, (litemaas_ref.m(p.value)).cost
-             FROM daily_usage_cache d, jsonb_each(litemaas_ref.obj(d.aggregated_by_provider)) p
-             WHERE d.date BETWEEN s AND e),
-  by_provider AS (SELECT provider, sum(cost) AS cost FROM (
-                    SELECT litemaas_ref.provider_of(model, s, e) AS provider, cost FROM models WHERE derived
-                    UNION ALL SELECT provider, cost FROM stored) x GROUP BY provider),
-  by_user AS (SELECT user_id, sum(cost) AS cost FROM cur GROUP BY user_id HAVING sum(requests) <> 0),
-  by_model AS (SELECT model, sum(cost) AS cost FROM models GROUP BY model HAVING sum(requests) <> 0),
-  daily AS (SELECT date, sum(requests) AS requests, sum(total_tokens) AS tokens, sum(prompt_tokens) AS prompt_tokens,
-                   sum(completion_tokens) AS completion_tokens, sum(cost) AS cost
-            FROM cur GROUP BY date HAVING sum(requests) > 0)
-  SELECT jsonb_build_object(
-    'totalRequests', coalesce((SELECT sum(requests) FROM cur), 0),
-    'totalCost', coalesce((SELECT sum(cost) FROM cur), 0),
-    'byUser', coalesce((SELECT jsonb_object_agg(user_id, cost) FROM by_user), '{}'),
-    'byModel', coalesce((SELECT jsonb_object_agg(model, cost) FROM by_model), '{}'),
-    'byProvider', coalesce((SELECT jsonb_object_agg(provider, cost) FROM by_provider), '{}'),
-    'dailyUsage', coalesce((SELECT jsonb_agg(to_jsonb(x) ORDER BY x.date) FROM daily x), '[]'),
-    'dailyModelProviders', coalesce((SELECT jsonb_agg(jsonb_build_array(date, model, litemaas_ref.provider_of(model, s, e), requests)
-                                                      ORDER BY date, model COLLATE "C")
-                                     FROM models WHERE requests > 0), '[]'),
-    'previousRequests', coalesce((SELECT sum(requests) FROM prev), 0),
-    'previousUsers', (SELECT count(*) FROM (SELECT FROM prev GROUP BY user_id HAVING sum(requests) <> 0) x))
-$$;
-CREATE FUNCTION pg_temp.dash_figures(d jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
-  SELECT jsonb_build_object(
-    'totalRequests', d -> 'totalRequests',
-    'totalCost', d -> 'totalCost' -> 'total',
-    'byUser', d -> 'totalCost' -> 'byUser',
-    'byModel', d -> 'totalCost' -> 'byModel',
-    'byProvider', d -> 'totalCost' -> 'byProvider',
-    'dailyUsage', d -> 'dailyUsage',
-    'dailyModelProviders', coalesce((SELECT jsonb_agg(jsonb_build_array(x -> 'date', m -> 'modelId', m -> 'provider', m -> 'requests')
-                                                      ORDER BY x ->> 'date', m ->> 'modelId' COLLATE "C")
-                                     FROM jsonb_array_elements(d -> 'dailyModelUsage') x, jsonb_array_elements(x -> 'models') m), '[]'),
-    'previousRequests', d -> 'trends' -> 'requestsTrend' -> 'previous',
-    'previousUsers', d -> 'trends' -> 'usersTrend' -> 'previous')
-$$;
--- topUsers' identity: the latest day in the range whose entry has a non-empty username.
-CREATE FUNCTION pg_temp.identity_ref(uid text, s date, e date) RETURNS jsonb LANGUAGE sql STABLE AS $$
-  SELECT coalesce((SELECT jsonb_build_object('username', c.entry -> 'username',
-                    'email', CASE WHEN jsonb_typeof(c.entry -> 'email') = 'string' AND c.entry ->> 'email' <> '' THEN c.entry -> 'email' ELSE 'null' END,
-                    'role', CASE WHEN jsonb_typeof(c.entry -> 'role') = 'string' AND c.entry ->> 'role' <> '' THEN c.entry -> 'role' ELSE 'null' END)
-                   FROM litemaas_ref.user_cells c
-                   WHERE c.user_id = uid AND c.date BETWEEN s AND e
-                     AND jsonb_typeof(c.entry -> 'username') = 'string' AND c.entry ->> 'username' <> ''
-                   ORDER BY c.date DESC LIMIT 1),
-                  '{"username": null, "email": null, "role": null}')
-$$;
+-- The unfiltered document's figures in plain SQL over the day rows (test/reference/dashboard_figures.sql).
+\set ECHO none
+\i test/reference/dashboard_figures.sql
+\set ECHO all
 
 -- Ranges leaving days over at one or both ends (of the range or of its comparison period).
 CREATE TEMP TABLE ranges (s date, e date, what text);
@@ -140,9 +87,9 @@ INSERT INTO ranges VALUES
     ('2025-01-22', '2025-03-04', 'January days, February whole, March days (03-01 missing)'),
     ('2025-03-28', '2025-04-05', 'March days (03-31 missing), April days with the incomplete 04-03'),
     ('2025-03-14', '2025-03-16', 'three days, 03-15 cached without usage');
-SELECT r.what, pg_temp.dash_figures(ducache_dashboard(r.s, r.e)) = pg_temp.dash_ref(r.s, r.e) AS figures_equal_reference,
+SELECT r.what, litemaas_ref.dash_figures(ducache_dashboard(r.s, r.e)) = litemaas_ref.dash_ref(r.s, r.e) AS figures_equal_reference,
        (SELECT bool_and(jsonb_build_object('username', u -> 'username', 'email', u -> 'email', 'role', u -> 'role')
-                        = pg_temp.identity_ref(u ->> 'userId', r.s, r.e))
+                        = litemaas_ref.identity_ref(u ->> 'userId', r.s, r.e))
         FROM jsonb_array_elements(ducache_dashboard(r.s, r.e) -> 'topUsers') u) AS top_users_identity_equal_reference,
        ducache_dashboard(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS equal_rollups_off,
        (ducache_dashboard(r.s, r.e) ->> 'totalRequests')::bigint > 0 AS has_usage
@@ -208,7 +155,7 @@ SELECT count(*) AS projections_checked,
        count(*) FILTER (WHERE (p.user_requests, p.user_cost, p.key_requests, p.key_cost, p.model_requests)
                         IS DISTINCT FROM (r.user_requests, r.user_cost, r.key_requests, r.key_cost, r.model_requests)) AS differ
 FROM projection_sums p JOIN reference_sums r USING (day);
-SELECT r.what, pg_temp.dash_figures(ducache_dashboard(r.s, r.e)) = pg_temp.dash_ref(r.s, r.e) AS figures_equal_reference,
+SELECT r.what, litemaas_ref.dash_figures(ducache_dashboard(r.s, r.e)) = litemaas_ref.dash_ref(r.s, r.e) AS figures_equal_reference,
        ducache_dashboard(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS equal_rollups_off
 FROM ranges r ORDER BY r.s, r.e;
 

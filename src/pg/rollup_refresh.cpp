@@ -196,21 +196,7 @@ RollupDatums build_month(const Tables &t, DateADT month, bool owner_sees_all, Co
     std::string label = date_text(month).substr(0, 7);
     if (!owner_sees_all)
         throw_rls_hides(label);
-    core::RollupBuilder b(memory, label);
-    b.set_tick([] { check_for_interrupts(); });
-    CacheScan scan(t.cache, "aggregated_by_user, aggregated_by_model, aggregated_by_provider", 3, month,
-                   next_month(month) - 1);
-    DateADT date;
-    const Jsonb *cols[3] = {};
-    try {
-        while (scan.next(date, cols))
-            feed_rollup_day(b, date, int(date - month) + 1, cols[0], cols[1], cols[2]);
-    } catch (const core::Error &) {
-        scan.finish();
-        throw;
-    }
-    scan.finish();
-    return rollup_jsonb_documents(b, memory->context());
+    return build_rollup_span(t.cache, month, month, next_month(month) - 1, label, memory);
 }
 
 // Step 3's writes, and the change rows seen in step 2 deleted.

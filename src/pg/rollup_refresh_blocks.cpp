@@ -96,20 +96,7 @@ RollupDatums build_block(const BlockRefresh &r, const Block &b, ContextResource 
 {
     if (!r.owner_sees_all)
         throw core::Error("42501", "row-level security hides rows of daily_usage_cache from the rollups' owner");
-    core::RollupBuilder builder(memory, date_text(b.start));
-    builder.set_tick([] { check_for_interrupts(); });
-    CacheScan scan(r.cache, "aggregated_by_user, aggregated_by_model, aggregated_by_provider", 3, b.start, b.last);
-    DateADT date;
-    const Jsonb *cols[3] = {};
-    try {
-        while (scan.next(date, cols))
-            feed_rollup_day(builder, date, int(date - r.month) + 1, cols[0], cols[1], cols[2]);
-    } catch (const core::Error &) {
-        scan.finish();
-        throw;
-    }
-    scan.finish();
-    return rollup_jsonb_documents(builder, memory->context());
+    return build_rollup_span(r.cache, r.month, b.start, b.last, date_text(b.start), memory);
 }
 
 // Writes the block's row: its documents, or built = false (docs null).

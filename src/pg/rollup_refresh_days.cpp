@@ -100,20 +100,7 @@ Projection build_day(const DayRefresh &r, DateADT day, ContextResource *memory)
 {
     if (!r.owner_sees_all)
         throw core::Error("42501", "row-level security hides rows of daily_usage_cache from the rollups' owner");
-    core::RollupBuilder builder(memory, date_text(day));
-    builder.set_tick([] { check_for_interrupts(); });
-    CacheScan scan(r.cache, "aggregated_by_user, aggregated_by_model, aggregated_by_provider", 3, day, day);
-    DateADT date;
-    const Jsonb *cols[3] = {};
-    try {
-        while (scan.next(date, cols))
-            feed_rollup_day(builder, date, int(date - r.month) + 1, cols[0], cols[1], cols[2]);
-    } catch (const core::Error &) {
-        scan.finish();
-        throw;
-    }
-    scan.finish();
-    RollupDatums docs = rollup_jsonb_documents(builder, memory->context());
+    RollupDatums docs = build_rollup_span(r.cache, r.month, day, day, date_text(day), memory);
     Projection p;
     p.days = docs.days;
     const core::RollupDocument kept[3] = {core::RollupDocument::providers, core::RollupDocument::models_unprovided,

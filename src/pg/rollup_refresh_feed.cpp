@@ -4,12 +4,15 @@
 // "provider" string and "users" object (pg/breakdown.cpp), and aggregated_by_provider when it
 // is a non-empty object (else the builder derives the day's providers from the models).
 #include "core/entry_rules.hpp"
+#include "core/error.hpp"
 #include "core/rollup_builder.hpp"
 
 #include "pg/cell_walker.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_object_view.hpp"
 #include "pg/rollup_refresh_feed.hpp"
+#include "pg/cache_scan.hpp"
+#include "pg/context_resource.hpp"
 
 namespace ducache::pg {
 
@@ -125,6 +128,25 @@ void feed_rollup_day(core::RollupBuilder &b, DateADT date, int day_of_month, con
         for_each_entry(providers, pctx, false,
                        [&](std::string_view p, const EntryValues &v, uint32) { b.provider(p, v); });
     }
+}
+
+RollupDatums build_rollup_span(const char *cache, DateADT month, DateADT first, DateADT last,
+                               const std::string &label, ContextResource *memory)
+{
+    core::RollupBuilder builder(memory, label);
+    builder.set_tick([] { check_for_interrupts(); });
+    CacheScan scan(cache, "aggregated_by_user, aggregated_by_model, aggregated_by_provider", 3, first, last);
+    DateADT date;
+    const Jsonb *cols[3] = {};
+    try {
+        while (scan.next(date, cols))
+            feed_rollup_day(builder, date, int(date - month) + 1, cols[0], cols[1], cols[2]);
+    } catch (const core::Error &) {
+        scan.finish();
+        throw;
+    }
+    scan.finish();
+    return rollup_jsonb_documents(builder, memory->context());
 }
 
 }  // namespace ducache::pg

@@ -4,6 +4,9 @@
 #include "core/rollup_builder.hpp"
 
 #include "pg/postgres.hpp"
+#include "pg/rollup_jsonb.hpp"
+
+#include <string>
 
 namespace ducache::pg {
 
@@ -13,5 +16,14 @@ bool stored_providers(const Jsonb *providers);
 // Throws core::Error on a bad value, naming the date, key and field as the readers do.
 void feed_rollup_day(core::RollupBuilder &b, DateADT date, int day_of_month, const Jsonb *users,
                      const Jsonb *models, const Jsonb *providers);
+
+class ContextResource;
+
+// The rollup documents of the cached days [first, last] of the month starting at `month` (the
+// month, a block or one day), read in the active snapshot by the caller (the rollups' owner),
+// as jsonb in memory's context; `label` names the span in the builder's errors. Throws
+// core::Error on a bad value.
+RollupDatums build_rollup_span(const char *cache, DateADT month, DateADT first, DateADT last,
+                               const std::string &label, ContextResource *memory);
 
 }  // namespace ducache::pg
