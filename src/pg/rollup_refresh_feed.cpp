@@ -130,22 +130,27 @@ void feed_rollup_day(core::RollupBuilder &b, DateADT date, int day_of_month, con
     }
 }
 
-RollupDatums build_rollup_span(const char *cache, DateADT month, DateADT first, DateADT last,
-                               const std::string &label, ContextResource *memory)
+void feed_rollup_span(core::RollupBuilder &b, const char *cache, DateADT month, DateADT first, DateADT last)
 {
-    core::RollupBuilder builder(memory, label);
-    builder.set_tick([] { check_for_interrupts(); });
     CacheScan scan(cache, "aggregated_by_user, aggregated_by_model, aggregated_by_provider", 3, first, last);
     DateADT date;
     const Jsonb *cols[3] = {};
     try {
         while (scan.next(date, cols))
-            feed_rollup_day(builder, date, int(date - month) + 1, cols[0], cols[1], cols[2]);
+            feed_rollup_day(b, date, int(date - month) + 1, cols[0], cols[1], cols[2]);
     } catch (const core::Error &) {
         scan.finish();
         throw;
     }
     scan.finish();
+}
+
+RollupDatums build_rollup_span(const char *cache, DateADT month, DateADT first, DateADT last,
+                               const std::string &label, ContextResource *memory)
+{
+    core::RollupBuilder builder(memory, label);
+    builder.set_tick([] { check_for_interrupts(); });
+    feed_rollup_span(builder, cache, month, first, last);
     return rollup_jsonb_documents(builder, memory->context());
 }
 

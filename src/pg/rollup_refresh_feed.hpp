@@ -19,6 +19,10 @@ void feed_rollup_day(core::RollupBuilder &b, DateADT date, int day_of_month, con
 
 class ContextResource;
 
+// The cached days [first, last] of the month starting at `month` into the builder, read in the
+// active snapshot by the caller. Throws core::Error on a bad value.
+void feed_rollup_span(core::RollupBuilder &b, const char *cache, DateADT month, DateADT first, DateADT last);
+
 // The rollup documents of the cached days [first, last] of the month starting at `month` (the
 // month, a block or one day), read in the active snapshot by the caller (the rollups' owner),
 // as jsonb in memory's context; `label` names the span in the builder's errors. Throws

@@ -30,17 +30,7 @@ void rollup_text(const char *table, DateADT first, DateADT last, std::pmr::memor
 {
     DateADT month = month_start(first);
     core::RollupBuilder b(memory, date_text(first));
-    CacheScan scan(table, "aggregated_by_user, aggregated_by_model, aggregated_by_provider", 3, first, last);
-    DateADT date;
-    const Jsonb *cols[3] = {};
-    try {
-        while (scan.next(date, cols))
-            feed_rollup_day(b, date, int(date - month) + 1, cols[0], cols[1], cols[2]);
-    } catch (const core::Error &) {
-        scan.finish();
-        throw;
-    }
-    scan.finish();
+    feed_rollup_span(b, table, month, first, last);
     b.end_days();
     for (int d = 0; d < core::kRollupDocuments; d++) {
         if (!b.has(core::RollupDocument(d)))
