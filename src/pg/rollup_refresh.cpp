@@ -8,6 +8,7 @@
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/date_text.hpp"
+#include "pg/heap_retention.hpp"
 #include "pg/rollup_jsonb.hpp"
 #include "pg/rollup_refresh.hpp"
 #include "pg/rollup_refresh_blocks.hpp"
@@ -404,6 +405,7 @@ bool as_rollups_owner(Oid nsp, const char *cache_table, bool explicit_call, F &&
 void refresh_all(const Tables &t, bool owner_sees_all, const std::vector<DateADT> &months,
                  std::vector<RollupAction> &out)
 {
+    HeapRetention keep_heap;  // the builds reuse each other's freed memory (pg/heap_retention.hpp)
     for (DateADT month : months) {
         check_for_interrupts();
         out.push_back(refresh_month(t, month, owner_sees_all));
