@@ -1,3 +1,5 @@
+#include "core/rollup_blocks.hpp"  // before PostgreSQL headers (pg/rollup_blocks.hpp uses it)
+
 #include "pg/cache_scan.hpp"
 
 #include "pg/boundary.hpp"

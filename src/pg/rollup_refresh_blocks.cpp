@@ -1,6 +1,7 @@
 // Refreshing the day blocks of a month (see rollup_refresh_blocks.hpp). SQL text is
 // schema-qualified with OPERATOR(pg_catalog.x): it runs as the owner of the rollup tables.
 #include "core/error.hpp"
+#include "core/rollup_blocks.hpp"
 #include "core/rollup_builder.hpp"
 
 #include "pg/boundary.hpp"

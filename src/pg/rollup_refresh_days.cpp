@@ -5,6 +5,7 @@
 // models_unprovided and daily. SQL text is schema-qualified with OPERATOR(pg_catalog.x): it
 // runs as the owner of the rollup tables.
 #include "core/error.hpp"
+#include "core/rollup_blocks.hpp"
 #include "core/rollup_builder.hpp"
 
 #include "pg/boundary.hpp"
