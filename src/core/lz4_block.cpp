@@ -53,16 +53,42 @@ Lz4Block::Status Lz4Block::decode_until(size_t want)
             op += length;
             size_t offset = size_t(ip[0]) | size_t(ip[1]) << 8;
             size_t mlen = token & 15;
-            if (mlen < 15 && offset >= 16 && offset <= size_t(op - dst_)) {
-                ip += 2;
-                copy16(op, op - offset);
-                copy16(op + 16, op - offset + 16);
-                op += mlen + kMinMatch;
-                if (op >= stop) {
-                    ip_ = ip, op_ = op;
-                    return Status::more;
+            if (offset >= 16 && offset <= size_t(op - dst_)) {
+                if (mlen < 15) {
+                    ip += 2;
+                    copy16(op, op - offset);
+                    copy16(op + 16, op - offset + 16);
+                    op += mlen + kMinMatch;
+                    if (op >= stop) {
+                        ip_ = ip, op_ = op;
+                        return Status::more;
+                    }
+                    continue;
                 }
-                continue;
+                // A long match (a third of a breakdown's): its extension, then 32 bytes a turn.
+                const uint8_t *p = ip + 2;
+                unsigned s;
+                do {
+                    s = *p++;
+                    mlen += s;
+                    if (iend - p < ptrdiff_t(kLastLiterals))
+                        goto match;  // the general path finds what is wrong
+                } while (s == 255);
+                mlen += kMinMatch;
+                if (mlen + 32 <= size_t(oend - op)) {
+                    ip = p;
+                    const uint8_t *m = op - offset;
+                    for (size_t k = 0; k < mlen; k += 32) {
+                        copy16(op + k, m + k);
+                        copy16(op + k + 16, m + k + 16);
+                    }
+                    op += mlen;
+                    if (op >= stop) {
+                        ip_ = ip, op_ = op;
+                        return Status::more;
+                    }
+                    continue;
+                }
             }
             goto match;  // the literals are in; the match takes the general path
         }
