@@ -264,9 +264,7 @@ bool CacheScan::next(ScanRow &row, const Jsonb **values)
         }
         for (int i = 0; i < ncolumns_; i++) {
             Datum d = SPI_getbinval(tuple, desc, i + first_value_, &isnull);
-            values[i] = isnull          ? nullptr
-                        : keep_toasted_ ? reinterpret_cast<const Jsonb *>(DatumGetPointer(d))
-                                        : DatumGetJsonbP(d);  // detoasts into row_cxt_
+            values[i] = isnull ? nullptr : DatumGetJsonbP(d);  // detoasts into row_cxt_
         }
         MemoryContextSwitchTo(old);
     });

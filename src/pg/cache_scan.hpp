@@ -37,9 +37,6 @@ public:
     // column that stands for each of `columns`, one for one (trusted constants).
     CacheScan(const char *table, const char *columns, const char *rollup_columns, int ncolumns, DateADT start,
               DateADT end, const RollupAccess &access);
-    // After it, next() hands out the stored datums as they are, maybe toasted
-    // (pg/streamed_value.hpp reads them), instead of detoasted jsonb.
-    void keep_toasted() { keep_toasted_ = true; }
     // Next row; values[i] are detoasted jsonb (or NULL) valid until the next call.
     bool next(ScanRow &row, const Jsonb **values);
     bool next(DateADT &date, const Jsonb **values);
@@ -73,7 +70,6 @@ private:
     bool done_ = false;
     int rows_ = 0, rollup_rows_ = 0;
     bool finished_ = false;
-    bool keep_toasted_ = false;
     static inline uint64 rollup_rows_total_ = 0;
 };
 

@@ -126,15 +126,11 @@ void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int le
     out.days = rollup ? read_days_mask(view, site) : 1;
 }
 
-namespace {
-
-template <typename Ready>
-void accumulate_in(core::KeyAggregator &agg, const Jsonb *obj, Ready &ready, const InputRow &day, bool want_identity)
+void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day, bool want_identity)
 {
     DayLabel row(day);
     std::string_view column(day.column);  // once per row, not a strlen per entry
-    for_each_entry_item_in(obj, ready, day, want_identity,
-                           [&](std::string_view key, const EntryValues &v, uint32 position, const JsonbItem &) {
+    for_each_entry(obj, day, want_identity, [&](std::string_view key, const EntryValues &v, uint32 position) {
         agg.prefetch_at(position + 4);
         core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), position);
         slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
@@ -149,20 +145,6 @@ void accumulate_in(core::KeyAggregator &agg, const Jsonb *obj, Ready &ready, con
             keep(slot.totals.role, v.role);
         }
     });
-}
-
-}  // namespace
-
-void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day, bool want_identity,
-                          StreamedValue *stream)
-{
-    if (stream == nullptr) {
-        AllReady ready;
-        accumulate_in(agg, obj, ready, day, want_identity);
-        return;
-    }
-    accumulate_in(agg, obj, *stream, day, want_identity);
-    stream->finish();
 }
 
 }  // namespace ducache::pg

@@ -11,7 +11,6 @@
 #include "pg/boundary.hpp"
 #include "pg/jsonb_view.hpp"
 #include "pg/postgres.hpp"
-#include "pg/streamed_value.hpp"
 
 #include <string_view>
 
@@ -92,30 +91,22 @@ inline void prefetch_next_entry(const ObjectWalker &walk)
 }
 
 // Calls f(key, values, position, item) for every entry of a breakdown object; item is the
-// entry itself (an object: read_entry checked it). obj may be NULL (no call). ready.until(end)
-// is called before the walk reads bytes up to `end` (StreamedValue decodes them then): the
-// header, the JEntries, the keys, then each entry's value in turn (JSONB stores every key
-// before the first value).
-template <typename Ready, typename F>
-void for_each_entry_item_in(const Jsonb *obj, Ready &ready, const InputRow &day, bool want_identity, F &&f)
+// entry itself (an object: read_entry checked it). obj may be NULL (no call).
+template <typename F>
+void for_each_entry_item(const Jsonb *obj, const InputRow &day, bool want_identity, F &&f)
 {
     if (obj == nullptr)
         return;
     const JsonbContainer *root = &obj->root;
-    ready.until(reinterpret_cast<const char *>(root->children));
     if (!JsonContainerIsObject(root) || JsonContainerIsScalar(root))
         throw_bad_shape(day, "it is not a JSON object");
-    ready.until(reinterpret_cast<const char *>(&root->children[2 * size_t(JsonContainerSize(root))]));
     ObjectWalker walk(root);
-    ready.until(walk.data_area() + walk.key_bytes_len());
     JsonbItem key, val;
     EntryValues values;
     DayLabel row(day);
     std::string_view column(day.column);
-    uint32 n = 0, start, end;
-    while (walk.peek_value(start, end)) {
-        ready.until(walk.data_area() + end);
-        walk.next(key, val);
+    uint32 n = 0;
+    while (walk.next(key, val)) {
         prefetch_next_entry(walk);
         std::string_view k(key.data, key.len);
         read_entry_at(val, column, row, k, day.rollup, want_identity, values);
@@ -123,13 +114,6 @@ void for_each_entry_item_in(const Jsonb *obj, Ready &ready, const InputRow &day,
         if ((++n & 4095) == 0)
             check_for_interrupts();
     }
-}
-
-template <typename F>
-void for_each_entry_item(const Jsonb *obj, const InputRow &day, bool want_identity, F &&f)
-{
-    AllReady ready;
-    for_each_entry_item_in(obj, ready, day, want_identity, f);
 }
 
 // The same without the item: f(key, values, position).
@@ -141,8 +125,7 @@ void for_each_entry(const Jsonb *obj, const InputRow &day, bool want_identity, F
 }
 
 // The common case: add every entry into a per-key aggregator (and mark the day active).
-// With `stream`, obj is the value it opened, read as it is decoded (then finished).
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day,
-                          bool want_identity, StreamedValue *stream = nullptr);
+                          bool want_identity);
 
 }  // namespace ducache::pg

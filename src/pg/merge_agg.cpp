@@ -21,10 +21,9 @@ using namespace ducache;
 using namespace ducache::pg;
 
 struct MergeState {
-    explicit MergeState(MemoryContext cxt) : memory(cxt), agg(&memory), stream(cxt) {}
+    explicit MergeState(MemoryContext cxt) : memory(cxt), agg(&memory) {}
     ContextResource memory;
     core::KeyAggregator agg;
-    StreamedValue stream;  // each input read as it is decompressed (pg/streamed_value.hpp)
     int32 rows = 0;  // input rows seen, to name a row in messages
 };
 
@@ -49,11 +48,11 @@ int32 find_days(const ObjectWalker &w)
 
 // Adds one input object: each entry's metrics, and its days (CONTRACT §6: an entry with a
 // numeric "days", as ducache_merge outputs carry, stands for that many days, others for one).
-void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, StreamedValue &stream, const InputRow &day)
+void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day)
 {
     DayLabel row(day);
     std::string_view column(day.column);  // once per row, not a strlen per entry
-    for_each_entry_item_in(obj, stream, day, false, [&](std::string_view key, const EntryValues &v, uint32 position,
+    for_each_entry_item(obj, day, false, [&](std::string_view key, const EntryValues &v, uint32 position,
                                              const JsonbItem &item) {
         // Day rows carry no "days": only the key walk is needed to see that (the value table
         // of a full view is built only when there is one to read).
@@ -108,17 +107,16 @@ DUCACHE_FUNCTION(ducache_merge_trans)
     MergeState *state = state_arg(fcinfo, 0);
     if (PG_ARGISNULL(1))  // a NULL row adds nothing (like sum)
         PG_RETURN_POINTER(state);
+    const Jsonb *obj = pg_call([&] { return (const Jsonb *)PG_GETARG_JSONB_P(1); });
     if (!state)
         state = new_state(cxt);
-    const Jsonb *obj = state->stream.open(PG_GETARG_DATUM(1));
     // ducache_merge(jsonb, date) passes the row's date, so an error names it; the one-argument
     // form only knows the row's position in its input.
     bool dated = PG_NARGS() > 2 && !PG_ARGISNULL(2);
     std::string where = dated ? std::string() : "input row " + std::to_string(state->rows + 1);
     InputRow day{dated ? PG_GETARG_DATEADT(2) : 0, state->rows++, "ducache_merge input",
                    dated ? nullptr : where.c_str()};
-    accumulate_merge_input(state->agg, obj, state->stream, day);
-    state->stream.finish();
+    accumulate_merge_input(state->agg, obj, day);
     PG_RETURN_POINTER(state);
 }
 

@@ -3,7 +3,6 @@
 #include "pg/cache_scan.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/range_aggregate.hpp"
-#include "pg/streamed_value.hpp"
 
 namespace ducache::pg {
 
@@ -11,16 +10,13 @@ int aggregate_range(const char *table, const char *column, DateADT start, DateAD
                     core::KeyAggregator &agg, bool want_identity)
 {
     CacheScan scan(table, column, column, 1, start, end, rollups);
-    scan.keep_toasted();  // each value is read as it is decompressed (pg/streamed_value.hpp)
-    StreamedValue stream;
     ScanRow row;
     const Jsonb *value = nullptr;
     int days = 0;
     while (scan.next(row, &value)) {
         days += row.day_count();
         InputRow ctx{row.date, row.base, column, nullptr, row.rollup};
-        const Jsonb *v = value ? stream.open(PointerGetDatum(value)) : nullptr;
-        accumulate_breakdown(agg, v, ctx, want_identity, &stream);
+        accumulate_breakdown(agg, value, ctx, want_identity);
     }
     scan.finish();
     return days;
