@@ -73,9 +73,7 @@ struct Totals {
     }
 };
 
-// Line-aligned: what an entry touches (key, counts, days, the cost's 128-bit sum and scale:
-// bytes 0-121) then lies on 2 cache lines, not 2-3 as at 16-byte alignment (224 bytes).
-struct alignas(64) Slot {
+struct Slot {
     Slot(const char *k, uint32_t len, uint64_t h, std::pmr::memory_resource *mr)
         : key(k), key_len(len), hash(h), totals(mr) {}
     const char *key;
