@@ -22,6 +22,7 @@
 #endif
 
 #include "core/aggregator.hpp"
+#include "core/same_bytes.hpp"
 
 #include <cstdint>
 #include <memory_resource>
@@ -50,6 +51,11 @@ public:
         std::pmr::vector<Slot> &slots = agg_.slots();
         while (pos_ < order_.size()) {
             Slot &s = slots[order_[pos_]];
+            // The common case first, without the call: the key the cursor expects.
+            if (s.key_len == key.size() && same_bytes(s.key, key.data(), key.size())) {
+                pos_++;
+                return s;
+            }
             int c = cmp_(s.key_view(), key);
             if (c == 0) {
                 pos_++;
