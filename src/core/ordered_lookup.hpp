@@ -54,6 +54,7 @@ public:
             // The common case first, without the call: the key the cursor expects.
             if (s.key_len == key.size() && same_bytes(s.key, key.data(), key.size())) {
                 pos_++;
+                prefetch(pos_ + kAhead);
                 return s;
             }
             int c = cmp_(s.key_view(), key);
@@ -73,6 +74,18 @@ public:
 
 private:
     Slot &missed(std::string_view key);
+    // 20K slots and their keys are far bigger than L2: ask for the slot (and key bytes) the
+    // cursor expects a few keys ahead while this one is summed.
+    static constexpr size_t kAhead = 4;
+    void prefetch(size_t at) const
+    {
+        if (at < order_.size()) {
+            const Slot &s = agg_.slots()[order_[at]];
+            __builtin_prefetch(&s);
+            __builtin_prefetch(&s.totals.cost);
+            __builtin_prefetch(s.key);
+        }
+    }
 
     KeyAggregator &agg_;
     Compare cmp_;
