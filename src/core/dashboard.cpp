@@ -216,7 +216,8 @@ void DashboardBuilder::user_usage(std::string_view user, const EntryValues &v, u
     Impl &s = *impl_;
     FixedLabel where = s.where();
     KeyAggregator &agg = s.current ? s.users : s.prev_users;
-    lookup(agg, s.current ? s.users_order : s.prev_users_order, user, position).totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users", user, where);
+    lookup(agg, s.current ? s.users_order : s.prev_users_order, user, position)
+        .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users", user, where);
     (s.current ? s.total : s.prev_total).add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
     if (s.current && s.day_sums)
         s.day_total->add_or_throw(v.counts, cost_of(v), "the dashboard's daily usage", user, where);
