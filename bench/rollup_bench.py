@@ -296,3 +296,40 @@ def read_rows(scale, shape, runs, psql, time_all, lines, targets, notes):
 ROLLUP_HEADER = ["| data | call | rollups p50 ms | days only p50 ms | floor of the day rows ms | floor of the rows read ms | "
                  "rollups ÷ day floor | rollups ÷ read floor | days ÷ rollups |",
                  "|---|---|---|---|---|---|---|---|---|"]
+
+
+# The two dashboard rows alone, for comparing builds (issue 12's remaining goal): their time with
+# rollups against the floor of the rows they read, wall-clock p50 and backend CPU ms (on a shared
+# machine CPU time leaves out the waits for a core). Reads the data set in place (run
+# `bench/run.py --rollups L --rollups-only --rollup-shape litemaas` with
+# DUCACHE_BENCH_KEEP_ROLLUPS=1 once first); refreshes nothing.
+#   python3 bench/rollup_bench.py --dashboard-ratio [--runs N]
+DASHBOARD_RANGES = [("aligned", "2025-04-01", "2025-06-29"), ("mid-month", "2025-05-18", "2025-08-15")]
+
+
+def dashboard_ratio(runs):
+    from run import psql, time_all, use_dataset
+    if psql("SELECT to_regclass('bench.live_origin') IS NOT NULL") != "t":
+        use_dataset(f"bench.litemaas_{ROLLUP_SCALES['L']}x{DAYS}")
+    psql(HELPERS)
+    out = []
+    for label, s, e in DASHBOARD_RANGES:
+        variants = [("rollups", f"SELECT ducache_dashboard('{s}', '{e}') IS NOT NULL"),
+                    ("floor read", f"SELECT bench.dashboard_floor('{s}', '{e}')")]
+        wall = time_all(variants, runs)
+        labels = "ARRAY[" + ",".join(f"'{l}'" for l, _ in variants) + "]"
+        stmts = "ARRAY[" + ",".join(f"$q${q}$q$" for _, q in variants) + "]"
+        cpu = {r.split("|")[0]: float(r.split("|")[1])
+               for r in psql(f"SELECT label, cpu_ms FROM bench.cpu_all({labels}, {stmts}, {runs})").splitlines()}
+        on, fr = wall["rollups"][0], wall["floor read"][0]
+        out.append(f"{label} {s}..{e}: rollups {on:.0f} ms, read floor {fr:.0f} ms, ratio {on / fr:.2f}; "
+                   f"CPU {cpu['rollups']:.0f} / {cpu['floor read']:.0f} ms, ratio {cpu['rollups'] / max(cpu['floor read'], 1):.2f}")
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dashboard-ratio", action="store_true", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    print("\n".join(dashboard_ratio(ap.parse_args().runs)))

@@ -6,6 +6,7 @@
 #include "core/filters.hpp"
 #include "core/count_sum.hpp"
 #include "core/json_writer.hpp"
+#include "core/ordered_lookup.hpp"
 
 #include <algorithm>
 #include <map>
@@ -31,8 +32,16 @@ void summary_metrics(JsonWriter &w, const Totals &t)
 }  // namespace
 
 struct DashboardBuilder::Impl : DashboardState {
-    Impl(std::pmr::memory_resource *mr, DashboardOptions o) : DashboardState(mr), options(o) {}
+    Impl(std::pmr::memory_resource *mr, DashboardOptions o)
+        : DashboardState(mr), options(o), users_order(users, jsonb_key_compare, mr),
+          prev_users_order(prev_users, jsonb_key_compare, mr), idents_order(idents, jsonb_key_compare, mr),
+          keys_order(keys, key_pair_compare, mr)
+    {
+    }
     DashboardOptions options;
+    // Lookups of keys handed in with a position, i.e. in their object's order
+    // (core/ordered_lookup.hpp): every row lists its users (key_totals its pairs) in one order.
+    OrderedLookup users_order, prev_users_order, idents_order, keys_order;
 
     // The day being read (its row goes to `days` when the next day begins). day_sums: usage
     // handed in also counts for the day (a day row; not a rollup, whose days come whole).
@@ -59,6 +68,8 @@ struct DashboardBuilder::Impl : DashboardState {
         (cur ? has_current : has_previous) = true;
         day_total.emplace(mr);
         day_models = std::make_unique<KeyAggregator>(mr);
+        for (OrderedLookup *o : {&users_order, &prev_users_order, &idents_order, &keys_order})
+            o->begin();
     }
     // byProvider: every model's (or unprovided model's) sums under its provider.
     void group_by_provider(const KeyAggregator &from)
@@ -176,10 +187,27 @@ void DashboardBuilder::rollup_day_model(std::string_view model, const EntryValue
 }
 
 namespace {
-Slot &lookup(KeyAggregator &agg, std::string_view key, uint32_t position)
+Slot &lookup(KeyAggregator &agg, OrderedLookup &in_order, std::string_view key, uint32_t position)
 {
     return position == DashboardBuilder::kNoPosition ? agg.find_or_insert(key.data(), key.size())
-                                                     : agg.find_or_insert_at(key.data(), key.size(), position);
+                                                     : in_order.find_or_insert(key);
+}
+
+// The first slot of KeyAggregator::sorted() (cost descending, then key in byte order) without
+// sorting them all: the top API key is all the document shows of 20K+ pairs.
+const Slot *first_by_cost(const KeyAggregator &agg)
+{
+    const Slot *best = nullptr;
+    for (const Slot &s : agg.slots()) {
+        if (best == nullptr) {
+            best = &s;
+            continue;
+        }
+        int c = s.totals.cost.compare(best->totals.cost);
+        if (c > 0 || (c == 0 && s.key_view() < best->key_view()))
+            best = &s;
+    }
+    return best;
 }
 }  // namespace
 
@@ -188,7 +216,8 @@ void DashboardBuilder::user_usage(std::string_view user, const EntryValues &v, u
     Impl &s = *impl_;
     FixedLabel where = s.where();
     KeyAggregator &agg = s.current ? s.users : s.prev_users;
-    lookup(agg, user, position).totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users", user, where);
+    lookup(agg, s.current ? s.users_order : s.prev_users_order, user, position)
+        .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users", user, where);
     (s.current ? s.total : s.prev_total).add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
     if (s.current && s.day_sums)
         s.day_total->add_or_throw(v.counts, cost_of(v), "the dashboard's daily usage", user, where);
@@ -200,7 +229,7 @@ void DashboardBuilder::identity(std::string_view user, const EntryValues &v, uin
     if (!s.current || v.username.empty())
         return;
     // Copied only when it changed: the same identity comes back every day.
-    Totals &t = lookup(s.idents, user, position).totals;
+    Totals &t = lookup(s.idents, s.idents_order, user, position).totals;
     auto keep = [&](std::string_view &dst, std::string_view src) {
         if (dst != src)
             dst = src.empty() ? std::string_view() : s.idents.store(src.data(), src.size());
@@ -261,7 +290,7 @@ void DashboardBuilder::key_usage(std::string_view alias, std::string_view user, 
     k.assign(alias).push_back('\0');
     k.append(user);
     FixedLabel where = s.where();
-    lookup(s.keys, k, position).totals.add_or_throw(v.counts, cost_of(v), "the dashboard's API keys", alias, where);
+    lookup(s.keys, s.keys_order, k, position).totals.add_or_throw(v.counts, cost_of(v), "the dashboard's API keys", alias, where);
 }
 
 void DashboardBuilder::Impl::trends(JsonWriter &w, int64_t cur_users, int64_t prev_users_n) const
@@ -399,7 +428,7 @@ std::string DashboardBuilder::document(std::string_view start, std::string_view 
     if (s.keys.size() == 0) {
         w.null();
     } else {
-        const Slot *k = s.keys.sorted()[0];
+        const Slot *k = first_by_cost(s.keys);
         std::string_view both = k->key_view();
         size_t nul = both.find('\0');
         std::string_view alias = both.substr(0, nul), user = both.substr(nul + 1);

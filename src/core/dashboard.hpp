@@ -55,8 +55,9 @@ public:
     // One cached day of the current rollup: the sum of its user entries, then its models.
     void rollup_day(std::string_view date, const EntryValues &users_total);
     void rollup_day_model(std::string_view model, const EntryValues &v);
-    // position (optional): the entry's index in its row's object, a hint for the lookup (keys
-    // come in the same order row after row: core/aggregator.hpp, find_or_insert_at).
+    // position (optional): the entry's index in its row's object; given, the keys come in their
+    // object's order and are found by a merge with the previous rows' keys, not by hashing
+    // (core/ordered_lookup.hpp).
     static constexpr uint32_t kNoPosition = UINT32_MAX;
     void user_usage(std::string_view user, const EntryValues &v, uint32_t position = kNoPosition);
     // The entry's username/email/role: a non-empty username replaces all three (latest wins).

@@ -156,7 +156,9 @@ void rollup_key_totals(const Jsonb *keys, bool has_users, const InputRow &ctx, c
     ObjectWalker walk(&keys->root);
     JsonbItem k, v;
     EntryValues values;
-    uint32 at = 0;  // the pairs come in the same order block after block: a lookup hint
+    DayLabel row(keys_ctx);
+    std::string_view column(keys_ctx.column);
+    uint32 at = 0;  // the pairs come in the same order row after row (core/ordered_lookup.hpp)
     while (walk.next(k, v)) {
         std::string_view user(k.data, k.len);
         if (!item_is_object(v))
@@ -165,7 +167,7 @@ void rollup_key_totals(const Jsonb *keys, bool has_users, const InputRow &ctx, c
         JsonbItem ak, av;
         while (kwalk.next(ak, av)) {
             std::string_view alias(ak.data, ak.len);
-            read_entry(av, keys_ctx, alias, false, values);
+            read_entry_at(av, column, row, alias, false, false, values);
             b.key_usage(alias, user, values, at++);
         }
         check_for_interrupts();
@@ -248,6 +250,12 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             if (!current) {  // the comparison period needs only the totals and the user count
                 if (!r.rollup)  // its models are not read, but refused as in the range
                     own_providers(cols[1], models_ctx, r.date, [](std::string_view, std::string_view, DateADT) {});
+                if (!filtered) {  // every user entry, in object order (core/ordered_lookup.hpp)
+                    for_each_entry(cols[0], users_ctx, false, [&](std::string_view user, const EntryValues &v, uint32 at) {
+                        b.user_usage(user, v, at);
+                    });
+                    continue;
+                }
                 uint32 at = 0;  // users come in the same order row after row: a lookup hint
                 walk_cells(cols[0], users_ctx, cells, level, [&](const Cell &c) {
                     if (provider_passes(c))
@@ -259,24 +267,36 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                 own_providers(cols[1], models_ctx, latest_day(r), note_provider);
             // The passing usage (and, at model or key level, the model figures and key cells).
             uint32 user_at = 0, ident_at = 0;
-            walk_cells(
-                cols[0], users_ctx, cells, level,
-                [&](const Cell &c) {
-                    if (!provider_passes(c))
-                        return;
-                    b.user_usage(c.user, c.values, level == core::CellLevel::user ? user_at++ : b.kNoPosition);
-                    if (filtered && level != core::CellLevel::user)
-                        b.model_usage(c.model, c.values);
-                    if (level == core::CellLevel::key)
-                        b.key_usage(c.key, c.user, c.values);
-                },
-                [&](std::string_view user, const JsonbObjectView &entry) {
-                    if (r.rollup)
-                        rollup_identity(entry, ident);
-                    else
-                        read_identity(entry, ident);
-                    b.identity(user, ident, ident_at++);
-                });
+            if (!filtered)  // every user entry with its identity, in object order
+                for_each_entry_item(cols[0], users_ctx, false,
+                                    [&](std::string_view user, const EntryValues &v, uint32 at, const JsonbItem &item) {
+                                        JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+                                        if (r.rollup)
+                                            rollup_identity(entry, ident);
+                                        else
+                                            read_identity(entry, ident);
+                                        b.identity(user, ident, at);
+                                        b.user_usage(user, v, at);
+                                    });
+            else
+                walk_cells(
+                    cols[0], users_ctx, cells, level,
+                    [&](const Cell &c) {
+                        if (!provider_passes(c))
+                            return;
+                        b.user_usage(c.user, c.values, level == core::CellLevel::user ? user_at++ : b.kNoPosition);
+                        if (filtered && level != core::CellLevel::user)
+                            b.model_usage(c.model, c.values);
+                        if (level == core::CellLevel::key)
+                            b.key_usage(c.key, c.user, c.values);
+                    },
+                    [&](std::string_view user, const JsonbObjectView &entry) {
+                        if (r.rollup)
+                            rollup_identity(entry, ident);
+                        else
+                            read_identity(entry, ident);
+                        b.identity(user, ident, ident_at++);
+                    });
             // Only a user filter: the model figures come from the passing users' models (L7).
             if (filtered && level == core::CellLevel::user)
                 walk_cells(cols[0], users_ctx, cells, core::CellLevel::model,
