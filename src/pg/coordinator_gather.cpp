@@ -19,6 +19,7 @@
 #include "pg/coordinator_gather.hpp"
 #include "pg/boundary.hpp"
 #include "pg/date_text.hpp"
+#include "pg/fdw_gather.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/shard_catalog.hpp"
 #include "pg/shard_conn.hpp"
@@ -73,6 +74,9 @@ ShardParts gather(Oid nsp, Datum request, DateADT from, DateADT to)
     int n = coordinator_servers(nsp, &servers);
     if (n == 0)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("this database has no shards")));
+    ShardParts out{0, nullptr};
+    if (fdw_gather(nsp, n, servers, request, from, to, caller, &out))
+        return out;
     const char *schema = quote_identifier(get_namespace_name(nsp));
     StringInfoData sql;
     initStringInfo(&sql);
@@ -95,7 +99,6 @@ ShardParts gather(Oid nsp, Datum request, DateADT from, DateADT to)
                             true, 0, false);
     Oid types[3] = {JSONBOID, DATEOID, DATEOID};
     Datum args[3] = {request, DateADTGetDatum(from), DateADTGetDatum(to)};
-    ShardParts out{0, nullptr};
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     PG_TRY();
