@@ -13,7 +13,7 @@ _Pragma("GCC visibility pop")
 void _PG_init(void)
 {
     ducache::pg::define_shard_settings();
+    ducache::pg::define_fdw_gather_settings();  // before define_settings reserves the prefix
     ducache::pg::define_settings();
-    ducache::pg::define_fdw_gather_settings();
 }
 }
