@@ -1,4 +1,5 @@
-// See coordinator_gather.hpp. The one query a coordinator read runs (ducache_coord_gather):
+// See coordinator_gather.hpp. First fdw_gather (one statement per shard on postgres_fdw's own
+// connections); when postgres_fdw's functions cannot be used, the one query of round 4:
 //
 //   SELECT p FROM (SELECT s.ducache_shard_partial_bin(date, $1) AS p FROM s.ducache_shard_0
 //                  WHERE date BETWEEN $2 AND $3 UNION ALL ... ducache_shard_1 ...) q WHERE p IS NOT NULL
