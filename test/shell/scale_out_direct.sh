@@ -126,6 +126,20 @@ q -d $coord -c "DROP ROLE IF EXISTS ducache_sod_reader" -c "CREATE ROLE ducache_
 out=$(q -At -d $coord -c "\set VERBOSITY sqlstate" -c "SET ROLE ducache_sod_reader" -c "SELECT count(*) FROM $c" 2>&1 || true)
 [ "$out" = "ERROR:  2F003" ] || fail "a non-superuser without a password: $out"
 
+# A shard's own ERROR (not of the connection class): its SQLSTATE and message, as postgres_fdw
+# raised it on the gather query path; then, the table back, the same session answers.
+sq 1 -c "ALTER TABLE daily_usage_cache RENAME TO daily_usage_cache_away"
+for via in off on; do
+    psql -X -q -At -d $coord -c "SET ducache.test_gather_via_query = $via" -c "\set SHOW_CONTEXT never" -c "SELECT count(*) FROM $c" -c "\echo :LAST_ERROR_SQLSTATE" \
+         -c "\! PGHOST=$base/run PGPORT=$(shard_port 1) psql -X -q -d $shard_db -c 'ALTER TABLE daily_usage_cache_away RENAME TO daily_usage_cache'" \
+         -c "SELECT t::text FROM $c t" -c "\! PGHOST=$base/run PGPORT=$(shard_port 1) psql -X -q -d $shard_db -c 'ALTER TABLE daily_usage_cache RENAME TO daily_usage_cache_away'" \
+         >"$tmp/remote_$via.out" 2>&1 || true
+    [ "$(head -2 "$tmp/remote_$via.out")" = "$(printf '%s\n42P01' 'ERROR:  relation "public.daily_usage_cache" does not exist')" ] ||
+        fail "a shard's ERROR (via query $via): $(head -3 "$tmp/remote_$via.out")"
+    [ "$(tail -n +3 "$tmp/remote_$via.out")" = "$ref" ] || fail "the session after a shard's ERROR answers wrong (via query $via): $(head -8 "$tmp/remote_$via.out")"
+done
+sq 1 -c "ALTER TABLE daily_usage_cache_away RENAME TO daily_usage_cache"
+
 q -d $coord -c "DROP USER MAPPING FOR ducache_sod_reader SERVER s0" -c "DROP USER MAPPING FOR ducache_sod_reader SERVER s1" -c "DROP ROLE ducache_sod_reader"
 q -d postgres -c "DROP DATABASE $coord" -c "DROP DATABASE $single"
 echo "scale_out_direct: ok"
