@@ -1,4 +1,5 @@
-// See coordinator_gather.hpp. The one query a coordinator read runs (ducache_coord_gather):
+// See coordinator_gather.hpp. First fdw_gather (one statement per shard on postgres_fdw's own
+// connections); when postgres_fdw's functions cannot be used, the one query of round 4:
 //
 //   SELECT p FROM (SELECT s.ducache_shard_partial_bin(date, $1) AS p FROM s.ducache_shard_0
 //                  WHERE date BETWEEN $2 AND $3 UNION ALL ... ducache_shard_1 ...) q WHERE p IS NOT NULL
@@ -19,6 +20,7 @@
 #include "pg/coordinator_gather.hpp"
 #include "pg/boundary.hpp"
 #include "pg/date_text.hpp"
+#include "pg/fdw_gather.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/shard_catalog.hpp"
 #include "pg/shard_conn.hpp"
@@ -73,6 +75,9 @@ ShardParts gather(Oid nsp, Datum request, DateADT from, DateADT to)
     int n = coordinator_servers(nsp, &servers);
     if (n == 0)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("this database has no shards")));
+    ShardParts out{0, nullptr};
+    if (fdw_gather(nsp, n, servers, request, from, to, caller, &out))
+        return out;
     const char *schema = quote_identifier(get_namespace_name(nsp));
     StringInfoData sql;
     initStringInfo(&sql);
@@ -95,7 +100,6 @@ ShardParts gather(Oid nsp, Datum request, DateADT from, DateADT to)
                             true, 0, false);
     Oid types[3] = {JSONBOID, DATEOID, DATEOID};
     Datum args[3] = {request, DateADTGetDatum(from), DateADTGetDatum(to)};
-    ShardParts out{0, nullptr};
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     PG_TRY();

@@ -1,6 +1,8 @@
-// How a coordinator asks its shards (docs/scale-out.md "What is pushed down"): one statement,
-// a UNION ALL of ducache_shard_partial_bin(date, request) over every shard's foreign table,
-// which postgres_fdw pushes down whole per shard and runs concurrently.
+// How a coordinator asks its shards (docs/scale-out.md "What is pushed down"): the statement
+// postgres_fdw would push down for each shard, sent directly on postgres_fdw's connections
+// (pg/fdw_gather.hpp, docs/scale-out-speed.md round 5); else one query, a UNION ALL of
+// ducache_shard_partial_bin(date, request) over every shard's foreign table, which postgres_fdw
+// pushes down whole per shard and runs concurrently.
 //
 // Plain C-style function (it raises PostgreSQL ERRORs): C++ callers run it in pg_call.
 #pragma once

@@ -1,5 +1,6 @@
 // Library entry: the module magic block and load-time set-up.
 #include "pg/postgres.hpp"
+#include "pg/fdw_gather.hpp"
 #include "pg/settings.hpp"
 #include "pg/shard_xact.hpp"
 
@@ -12,6 +13,7 @@ _Pragma("GCC visibility pop")
 void _PG_init(void)
 {
     ducache::pg::define_shard_settings();
+    ducache::pg::define_fdw_gather_settings();  // before define_settings reserves the prefix
     ducache::pg::define_settings();
 }
 }

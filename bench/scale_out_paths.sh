@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Scale-out, round 5 (docs/scale-out-speed.md): one node against the coordinator on both of its
+# ways to ask the shards, interleaved per call in one setup: round 4's gather query through
+# postgres_fdw's executor (the test-only setting ducache.test_gather_via_query = on: needs a
+# build with DUCACHE_TEST_HOOKS=1) and round 5's one statement per shard on postgres_fdw's
+# connections. Then the per-call floor (a one-day trend): the median of FLOOR_N calls inside one
+# transaction, and the mean latency of FLOOR_N autocommit calls (pgbench). Reuses the databases
+# of a KEEP=1 bench/scale_out_bench.sh run (or SCALE_OUT_SETUP_ONLY=1 test/shell/scale_out.sh).
+# Usage: bench/scale_out_paths.sh [RUNS] [FLOOR_N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+pg_env
+RUNS=${1:-9} FLOOR_N=${2:-101}
+single=ducache_so_single coord=ducache_so_coord
+end=$(psql -X -At -d $single -c "SELECT max(date) FROM daily_usage_cache")
+uid=$(psql -X -At -d $single -c "SELECT md5('litemaas-user1')::uuid")
+calls=("ducache_user_breakdown('2025-03-01', '$end')" "ducache_model_breakdown('2025-03-01', '$end')"
+       "ducache_provider_breakdown('2025-03-01', '$end')" "ducache_analytics('2025-03-01', '$end')"
+       "ducache_daily_trend('2025-03-01', '$end')"
+       "ducache_user_breakdown('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
+       "ducache_model_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
+       "ducache_api_key_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
+       "ducache_provider_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
+       "ducache_provider_breakdown('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
+       "ducache_analytics('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
+       "ducache_daily_trend('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
+       "ducache_user_model_breakdown('2025-03-01', '$end')"
+       "ducache_api_key_breakdown('2025-03-01', '$end')"
+       "ducache_daily_trend('2025-05-10', '2025-05-10')"
+       "ducache_dashboard('2025-03-01', '$end')" "ducache_dashboard('2025-04-01', '2025-04-30')"
+       "ducache_filter_options('2025-03-01', '$end')")
+median() {  # database, via_query setting, call, runs: the median ms (after a warm-up call)
+    psql -X -At -d "$1" -c "SET ducache.test_gather_via_query = $2" -c "DO \$\$ DECLARE t0 timestamptz; ms float8[] := '{}'; BEGIN
+        PERFORM count(*) FROM $3;
+        FOR i IN 1 .. $4 LOOP t0 := clock_timestamp(); PERFORM count(*) FROM $3;
+            ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000; END LOOP;
+        RAISE NOTICE '%', (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(ms) x); END \$\$" 2>&1 |
+        sed -n 's/^NOTICE:  //p'
+}
+echo "load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M) UTC, medians of $RUNS"
+echo
+echo "| call | one node ms | round 4 path ms | ratio | round 5 path ms | ratio |"
+echo "|---|---:|---:|---:|---:|---:|"
+for c in "${calls[@]}"; do
+    a=$(median $single off "$c" "$RUNS"); b=$(median $coord on "$c" "$RUNS"); n=$(median $coord off "$c" "$RUNS")
+    printf '| `%s` | %.1f | %.1f | %.2f | %.1f | %.2f |\n' "$c" "$a" "$b" "$(echo "$b / $a" | bc -l)" "$n" "$(echo "$n / $a" | bc -l)"
+done
+floor="ducache_daily_trend('2025-05-10', '2025-05-10')"
+sqlfile=$(mktemp); trap 'rm -f "$sqlfile"' EXIT
+echo "SELECT count(*) FROM $floor;" >"$sqlfile"
+autocommit() { PGOPTIONS="-c ducache.test_gather_via_query=$2" "$PGBIN/pgbench" -n -t "$FLOOR_N" -f "$sqlfile" "$1" 2>/dev/null |
+               sed -n 's/^latency average = \([0-9.]*\) ms/\1/p'; }
+echo
+echo "The floor, $floor: one node / round 4 path / round 5 path (load $(cut -d' ' -f1 /proc/loadavg))"
+echo "* in one transaction, median ms of $FLOOR_N: $(median $single off "$floor" "$FLOOR_N") / $(median $coord on "$floor" "$FLOOR_N") / $(median $coord off "$floor" "$FLOOR_N")"
+echo "* autocommit, mean ms of $FLOOR_N (pgbench): $(autocommit $single off) / $(autocommit $coord on) / $(autocommit $coord off)"

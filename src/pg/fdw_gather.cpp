@@ -1,0 +1,298 @@
+// See fdw_gather.hpp. Per shard k and call, on postgres_fdw's connection to its server:
+//
+//   SELECT <ext>.ducache_shard_partial_bin(date, $1::jsonb) FROM <schema>.<table>
+//   WHERE date BETWEEN $2::date AND $3::date
+//
+// (schema and table from ducache_shard_k's options: the statement postgres_fdw pushes down
+// for the gather query, so each shard's work is unchanged), one Parse/Bind/Execute message,
+// result format binary. Sent to every shard before any answer is read: one concurrent wait.
+//
+// What stays postgres_fdw's: GetConnection opens or reuses the cached connection, checks
+// password_required for non-superusers, and starts the remote transaction (REPEATABLE READ,
+// savepoints mirroring the local nesting) the first time a local transaction uses it; its
+// transaction callbacks COMMIT it, or at an abort cancel a statement still running on it
+// (PQtransactionStatus ACTIVE, which our in-flight query is) and ABORT it.
+#include "pg/fdw_gather.hpp"
+
+#include "pg/date_text.hpp"
+
+#include <libpq-fe.h>
+
+extern "C" {
+#include "catalog/pg_class.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/acl.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+}
+
+namespace ducache::pg {
+
+namespace {
+
+// postgres_fdw.h of PostgreSQL 14-15 (not installed with the server headers).
+struct PgFdwConnState {
+    void *pendingAreq;  // an async foreign scan's request still in flight on the connection
+};
+using GetConnectionFn = PGconn *(*)(UserMapping *, bool, PgFdwConnState **);
+using ReleaseConnectionFn = void (*)(PGconn *);
+using ProcessPendingFn = void (*)(void *);
+
+struct FdwApi {
+    bool resolved;
+    GetConnectionFn get_connection;
+    ReleaseConnectionFn release_connection;
+    ProcessPendingFn process_pending_request;
+};
+FdwApi api;
+
+bool test_via_query = false;
+
+// Once per backend. The shards are postgres_fdw servers, so the library is installed; a
+// postgres_fdw without these exports leaves the three NULL (the query path then).
+bool resolve_api()
+{
+    if (!api.resolved) {
+        const char *lib = "$libdir/postgres_fdw";
+        api.get_connection = reinterpret_cast<GetConnectionFn>(load_external_function(lib, "GetConnection", false, nullptr));
+        api.release_connection =
+            reinterpret_cast<ReleaseConnectionFn>(load_external_function(lib, "ReleaseConnection", false, nullptr));
+        api.process_pending_request =
+            reinterpret_cast<ProcessPendingFn>(load_external_function(lib, "process_pending_request", false, nullptr));
+        api.resolved = true;
+    }
+    return api.get_connection != nullptr && api.release_connection != nullptr && api.process_pending_request != nullptr;
+}
+
+bool connection_class(int code)
+{
+    return code == ERRCODE_CONNECTION_EXCEPTION || code == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION ||
+           code == ERRCODE_CONNECTION_FAILURE || code == ERRCODE_CONNECTION_DOES_NOT_EXIST;
+}
+
+const char *hint_no_result = "No result was returned: a coordinator never answers from some of its shards.";
+
+// The connection to shard k broke (sending, waiting, or found closed after it answered).
+[[noreturn]] void raise_lost(int k, const char *server, PGconn *conn)
+{
+    char *m = pstrdup(conn != nullptr ? PQerrorMessage(conn) : "out of memory");
+    for (size_t len = strlen(m); len > 0 && (m[len - 1] == '\n' || m[len - 1] == ' ');)
+        m[--len] = '\0';
+    ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE),
+                    errmsg("ducache shard %d (server \"%s\") failed: lost the connection", k, server),
+                    errdetail_internal("%s", *m ? m : "The shard does not answer now."), errhint("%s", hint_no_result)));
+    pg_unreachable();
+}
+
+// A shard's ERROR result (freed here). Connection-class ones (or none: libpq's own) name the
+// shard like a lost connection; the others are raised as postgres_fdw raises a remote ERROR.
+[[noreturn]] void raise_result(int k, const char *server, PGconn *conn, PGresult *r, const char *sql)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    int code = state != nullptr && strlen(state) == 5 ? MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4])
+                                                      : ERRCODE_CONNECTION_FAILURE;
+    auto field = [r](int f) {
+        const char *v = PQresultErrorField(r, f);
+        return v != nullptr ? pstrdup(v) : nullptr;
+    };
+    char *primary = field(PG_DIAG_MESSAGE_PRIMARY), *detail = field(PG_DIAG_MESSAGE_DETAIL);
+    char *hint = field(PG_DIAG_MESSAGE_HINT), *context = field(PG_DIAG_CONTEXT);
+    PQclear(r);
+    if (primary == nullptr)
+        primary = pstrdup(PQerrorMessage(conn));
+    if (connection_class(code))
+        ereport(ERROR, (errcode(code), errmsg("ducache shard %d (server \"%s\") failed: %s", k, server, primary),
+                        detail ? errdetail_internal("%s", detail) : 0, errhint("%s", hint_no_result)));
+    ereport(ERROR, (errcode(code), errmsg_internal("%s", primary), detail ? errdetail_internal("%s", detail) : 0,
+                    hint ? errhint("%s", hint) : 0, context ? errcontext("%s", context) : 0,
+                    errcontext("remote SQL command: %s", sql)));
+    pg_unreachable();
+}
+
+// postgres_fdw's connection to shard k: its ERRORs of the connection class re-raised naming
+// the shard (the transaction is aborting anyway: no catalog access after the catch).
+PGconn *connection(int k, const char *server, UserMapping *um, MemoryContext ctx)
+{
+    PGconn *volatile conn = nullptr;
+    PG_TRY();
+    {
+        PgFdwConnState *state = nullptr;
+        conn = api.get_connection(um, false, &state);
+        // An async foreign scan of the same statement still waiting on this connection
+        // (another foreign table of the query): let postgres_fdw take its answer first.
+        if (state != nullptr && state->pendingAreq != nullptr)
+            api.process_pending_request(state->pendingAreq);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(ctx);
+        ErrorData *e = CopyErrorData();
+        if (!connection_class(e->sqlerrcode))
+            PG_RE_THROW();
+        FlushErrorState();
+        ereport(ERROR, (errcode(e->sqlerrcode), errmsg("ducache shard %d (server \"%s\") failed: %s", k, server, e->message),
+                        e->detail ? errdetail_internal("%s", e->detail) : 0, errhint("%s", hint_no_result)));
+    }
+    PG_END_TRY();
+    if (PQstatus(conn) != CONNECTION_OK)
+        raise_lost(k, server, conn);
+    return conn;
+}
+
+// Waits (interruptible: statement_timeout, cancel) until conn has a result ready.
+void wait_ready(int k, const char *server, PGconn *conn)
+{
+    while (PQisBusy(conn)) {
+        int rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH, PQsocket(conn), -1,
+                                   PG_WAIT_EXTENSION);
+        if (rc & WL_LATCH_SET) {
+            ResetLatch(MyLatch);
+            CHECK_FOR_INTERRUPTS();
+        }
+        if ((rc & WL_SOCKET_READABLE) && PQconsumeInput(conn) == 0)
+            raise_lost(k, server, conn);
+    }
+}
+
+// Shard k's answer: its non-NULL bytea rows appended to out (in `into`). Every result is read
+// up to the end, so the connection is idle again (or an ERROR is raised after that).
+void collect(int k, const char *server, PGconn *conn, const char *sql, MemoryContext into, ShardParts *out,
+             int *capacity)
+{
+    PGresult *volatile failed = nullptr;
+    volatile bool any = false;
+    for (;;) {
+        wait_ready(k, server, conn);
+        PGresult *volatile r = PQgetResult(conn);
+        if (r == nullptr)
+            break;
+        any = true;
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            if (failed == nullptr)
+                failed = r;
+            else
+                PQclear(r);
+            continue;
+        }
+        PG_TRY();
+        {
+            if (PQnfields(r) != 1 || PQfformat(r, 0) != 1)
+                elog(ERROR, "ducache shard %d (server \"%s\") answered an unexpected row shape", k, server);
+            for (int i = 0; i < PQntuples(r); i++) {
+                if (PQgetisnull(r, i, 0))
+                    continue;
+                if (out->n == *capacity) {
+                    *capacity *= 2;
+                    out->p = static_cast<bytea **>(repalloc(out->p, sizeof(bytea *) * *capacity));
+                }
+                int len = PQgetlength(r, i, 0);
+                bytea *b = static_cast<bytea *>(MemoryContextAlloc(into, VARHDRSZ + len));
+                SET_VARSIZE(b, VARHDRSZ + len);
+                memcpy(VARDATA(b), PQgetvalue(r, i, 0), len);
+                out->p[out->n++] = b;
+            }
+        }
+        PG_CATCH();
+        {
+            PQclear(r);
+            PQclear(failed);
+            PG_RE_THROW();
+        }
+        PG_END_TRY();
+        PQclear(r);
+    }
+    if (failed != nullptr)
+        raise_result(k, server, conn, failed, sql);
+    if (!any || PQstatus(conn) != CONNECTION_OK)
+        raise_lost(k, server, conn);
+}
+
+// Reads what the socket holds without waiting: a shard stopped since it answered has sent its
+// last message (a notice) and closed, which the second read finds.
+bool still_connected(PGconn *conn)
+{
+    for (int i = 0; i < 2; i++)
+        if (PQconsumeInput(conn) == 0)
+            return false;
+    return PQstatus(conn) == CONNECTION_OK;
+}
+
+}  // namespace
+
+bool fdw_gather(Oid nsp, int n, char **servers, Datum request, DateADT from, DateADT to, MemoryContext into,
+                ShardParts *out)
+{
+    if (test_via_query || !resolve_api())
+        return false;
+    MemoryContext ctx = CurrentMemoryContext;
+    Jsonb *jb = DatumGetJsonbP(request);
+    const char *values[3] = {JsonbToCString(nullptr, &jb->root, VARSIZE(jb)), pstrdup(date_text(from).c_str()),
+                             pstrdup(date_text(to).c_str())};
+    const char *ext = quote_identifier(get_namespace_name(nsp));
+    PGconn **conns = static_cast<PGconn **>(palloc0(sizeof(PGconn *) * n));
+    char **sqls = static_cast<char **>(palloc0(sizeof(char *) * n));
+    UserMapping **ums = static_cast<UserMapping **>(palloc0(sizeof(UserMapping *) * n));
+    // Everything from the catalog first: the foreign tables (the caller's SELECT right on
+    // them, as the query needed), their remote names, the caller's user mappings.
+    for (int k = 0; k < n; k++) {
+        char table[NAMEDATALEN];
+        snprintf(table, sizeof(table), "ducache_shard_%d", k);
+        Oid relid = get_relname_relid(table, nsp);
+        if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_FOREIGN_TABLE)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                            errmsg("foreign table %s.%s of ducache shard %d does not exist", ext, table, k),
+                            errhint("ducache_add_shards creates it.")));
+        AclResult acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+        if (acl != ACLCHECK_OK)
+            aclcheck_error(acl, OBJECT_FOREIGN_TABLE, table);
+        ForeignTable *ft = GetForeignTable(relid);
+        const char *schema = get_namespace_name(nsp), *remote = "daily_usage_cache";
+        ListCell *lc;
+        foreach (lc, ft->options) {
+            DefElem *d = static_cast<DefElem *>(lfirst(lc));
+            if (strcmp(d->defname, "schema_name") == 0)
+                schema = defGetString(d);
+            else if (strcmp(d->defname, "table_name") == 0)
+                remote = defGetString(d);
+        }
+        sqls[k] = psprintf("SELECT %s.ducache_shard_partial_bin(date, $1::jsonb) FROM %s.%s WHERE date BETWEEN $2::date AND $3::date",
+                           ext, quote_identifier(schema), quote_identifier(remote));
+        ums[k] = GetUserMapping(GetUserId(), ft->serverid);
+    }
+    // Connections (and remote transactions) in shard order, then every request at once.
+    for (int k = 0; k < n; k++)
+        conns[k] = connection(k, servers[k], ums[k], ctx);
+    for (int k = 0; k < n; k++)
+        if (!PQsendQueryParams(conns[k], sqls[k], 3, nullptr, values, nullptr, nullptr, 1))
+            raise_lost(k, servers[k], conns[k]);
+    int capacity = n;
+    out->n = 0;
+    out->p = static_cast<bytea **>(MemoryContextAlloc(into, sizeof(bytea *) * capacity));
+    for (int k = 0; k < n; k++)
+        collect(k, servers[k], conns[k], sqls[k], into, out, &capacity);
+    // A shard that answered and broke while another was still working: its remote
+    // transaction cannot commit, so the call fails now, naming it, rather than at COMMIT.
+    for (int k = 0; k < n; k++)
+        if (!still_connected(conns[k]))
+            raise_lost(k, servers[k], conns[k]);
+    for (int k = 0; k < n; k++)
+        api.release_connection(conns[k]);
+    return true;
+}
+
+void define_fdw_gather_settings()
+{
+#ifdef DUCACHE_TEST_HOOKS
+    DefineCustomBoolVariable("ducache.test_gather_via_query",
+                             "Test only: a coordinator read asks its shards with the gather query through postgres_fdw's "
+                             "executor (round 4's path), not directly on its connections.",
+                             nullptr, &test_via_query, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+#endif
+}
+
+}  // namespace ducache::pg
