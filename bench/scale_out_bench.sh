@@ -9,38 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 USERS=${1:-1000} DAYS=${2:-90} RUNS=${3:-5}
-export SCALE_OUT_USERS=$USERS SCALE_OUT_DAYS=$DAYS SCALE_OUT_SETUP_ONLY=1
-base=$DUCACHE_SANDBOX/scale_out
-# REUSE=1: the clusters and databases a KEEP=1 run left (same USERS x DAYS), not built again.
-if [ -n "${REUSE:-}" ] && [ -d "$base/shard1" ]; then
-    for k in 0 1; do as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -l "$base/shard$k.log" -w start >/dev/null 2>&1 || true; done
-else
-    setup_out=$(bash test/shell/scale_out.sh)
-fi
-# KEEP=1 leaves the clusters and databases for a look by hand (scale_out.sh cleans them up next time).
-[ -z "${KEEP:-}" ] && trap 'for k in 0 1; do as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -m fast stop >/dev/null 2>&1 || true; done; rm -rf "$base"' EXIT
-end=$(psql -X -At -d ducache_so_single -c "SELECT max(date) FROM daily_usage_cache")
-uid=$(psql -X -At -d ducache_so_single -c "SELECT md5('litemaas-user1')::uuid")
-calls=("ducache_user_breakdown('2025-03-01', '$end')" "ducache_model_breakdown('2025-03-01', '$end')"
-       "ducache_provider_breakdown('2025-03-01', '$end')" "ducache_analytics('2025-03-01', '$end')"
-       "ducache_daily_trend('2025-03-01', '$end')"
-       "ducache_user_breakdown('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
-       "ducache_model_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
-       "ducache_api_key_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
-       "ducache_provider_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
-       "ducache_provider_breakdown('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
-       "ducache_analytics('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
-       "ducache_daily_trend('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
-       "ducache_user_model_breakdown('2025-03-01', '$end')"
-       "ducache_api_key_breakdown('2025-03-01', '$end')"
-       "ducache_daily_trend('2025-05-10', '2025-05-10')")   # the per-call floor: one day
-timed() {  # median ms of RUNS calls of $2 in database $1
-    psql -X -At -d "$1" -c "DO \$\$ DECLARE t0 timestamptz; ms float8[] := '{}'; BEGIN
-        FOR i IN 1 .. $RUNS LOOP t0 := clock_timestamp(); PERFORM count(*) FROM $2;
-            ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000; END LOOP;
-        RAISE NOTICE '%', (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(ms) x); END \$\$" 2>&1 |
-        sed -n 's/^NOTICE:  //p'
-}
+export SCALE_OUT_USERS=$USERS SCALE_OUT_DAYS=$DAYS
+source bench/scale_out_lib.sh
+scale_out_setup
+scale_out_read_calls; calls=("${read_calls[@]}")  # the last: the per-call floor, one day
+timed() { median_ms "$1" "count(*) FROM $2" "$RUNS"; }  # median ms of RUNS calls of $2 in database $1
 echo "## Scale-out: coordinator over 2 shards vs one node, $USERS users x $DAYS days (2025-03-01 .. $end), median of $RUNS"
 echo
 echo "| call | one node ms | coordinator ms | ratio |"

@@ -12,32 +12,12 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 pg_env
 RUNS=${1:-9} FLOOR_N=${2:-101}
+source bench/scale_out_lib.sh
 single=ducache_so_single coord=ducache_so_coord
 end=$(psql -X -At -d $single -c "SELECT max(date) FROM daily_usage_cache")
 uid=$(psql -X -At -d $single -c "SELECT md5('litemaas-user1')::uuid")
-calls=("ducache_user_breakdown('2025-03-01', '$end')" "ducache_model_breakdown('2025-03-01', '$end')"
-       "ducache_provider_breakdown('2025-03-01', '$end')" "ducache_analytics('2025-03-01', '$end')"
-       "ducache_daily_trend('2025-03-01', '$end')"
-       "ducache_user_breakdown('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
-       "ducache_model_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
-       "ducache_api_key_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
-       "ducache_provider_breakdown('2025-03-01', '$end', ARRAY['$uid'])"
-       "ducache_provider_breakdown('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
-       "ducache_analytics('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
-       "ducache_daily_trend('2025-03-01', '$end', NULL, ARRAY['gpt-4o'])"
-       "ducache_user_model_breakdown('2025-03-01', '$end')"
-       "ducache_api_key_breakdown('2025-03-01', '$end')"
-       "ducache_daily_trend('2025-05-10', '2025-05-10')"
-       "ducache_dashboard('2025-03-01', '$end')" "ducache_dashboard('2025-04-01', '2025-04-30')"
-       "ducache_filter_options('2025-03-01', '$end')")
-median() {  # database, via_query setting, call, runs: the median ms (after a warm-up call)
-    psql -X -At -d "$1" -c "SET ducache.test_gather_via_query = $2" -c "DO \$\$ DECLARE t0 timestamptz; ms float8[] := '{}'; BEGIN
-        PERFORM count(*) FROM $3;
-        FOR i IN 1 .. $4 LOOP t0 := clock_timestamp(); PERFORM count(*) FROM $3;
-            ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000; END LOOP;
-        RAISE NOTICE '%', (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(ms) x); END \$\$" 2>&1 |
-        sed -n 's/^NOTICE:  //p'
-}
+scale_out_read_calls; scale_out_document_calls; calls=("${read_calls[@]}" "${document_calls[@]:0:2}" "${document_calls[5]}")
+median() { median_ms "$1" "count(*) FROM $3" "$4" "SET ducache.test_gather_via_query = $2"; }  # database, via_query setting, call, runs
 echo "load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M) UTC, medians of $RUNS"
 echo
 echo "| call | one node ms | round 4 path ms | ratio | round 5 path ms | ratio |"
