@@ -16,6 +16,7 @@ extern "C" {
 #include "parser/parse_func.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 #include "utils/snapmgr.h"
 }
 
@@ -66,6 +67,14 @@ bool forward_set_direct(FunctionCallInfo fcinfo, const char *schema, const char 
     inner.allowedModes = SFRM_ValuePerCall | SFRM_Materialize | SFRM_Materialize_Preferred |
                          (rs->allowedModes & SFRM_Materialize_Random);  // the store becomes ours
     inner.returnMode = SFRM_ValuePerCall;
+    // The function's own columns (PL/pgSQL builds its store with them and requires them).
+    TupleDesc own = nullptr;
+    MemoryContext before = MemoryContextSwitchTo(query);
+    TypeFuncClass cls = get_func_result_type(fn, nullptr, &own);
+    MemoryContextSwitchTo(before);
+    if (cls != TYPEFUNC_COMPOSITE || own == nullptr)
+        return false;
+    inner.expectedDesc = own;
     inner.isDone = ExprSingleResult;
     LOCAL_FCINFO(call, FUNC_MAX_ARGS);
     InitFunctionCallInfoData(*call, fl, nargs, DEFAULT_COLLATION_OID, nullptr, reinterpret_cast<Node *>(&inner));
@@ -94,6 +103,52 @@ bool forward_set_direct(FunctionCallInfo fcinfo, const char *schema, const char 
     }
     ExecDropSingleTupleTableSlot(slot);
     tuplestore_end(inner.setResult);
+    return true;
+}
+
+// The record-returning coordinator version (one row) called directly, like the sets above: its
+// row, or its first columns when the caller's older declaration has fewer. False when the
+// function is not found with exactly these argument types (the SPI path below then).
+bool forward_record_direct(FunctionCallInfo fcinfo, const char *schema, const char *coord_fn, int nargs,
+                           const Oid *types, const Datum *values, const char *nulls, TupleDesc out_desc,
+                           Datum *result)
+{
+    Oid fn = LookupFuncName(list_make2(makeString(pstrdup(schema)), makeString(pstrdup(coord_fn))), nargs, types, true);
+    if (!OidIsValid(fn) || get_func_retset(fn))
+        return false;
+    FmgrInfo fl;
+    fmgr_info(fn, &fl);
+    LOCAL_FCINFO(call, FUNC_MAX_ARGS);
+    InitFunctionCallInfoData(*call, &fl, nargs, DEFAULT_COLLATION_OID, nullptr, nullptr);
+    for (int i = 0; i < nargs; i++) {
+        call->args[i].value = values[i];
+        call->args[i].isnull = nulls[i] == 'n';
+    }
+    Datum row = FunctionCallInvoke(call);
+    if (call->isnull) {  // a NULL record: SELECT * FROM fn(...) gave one row of NULLs
+        Datum *none = static_cast<Datum *>(palloc0(sizeof(Datum) * out_desc->natts));
+        bool *all = static_cast<bool *>(palloc(sizeof(bool) * out_desc->natts));
+        memset(all, true, sizeof(bool) * out_desc->natts);
+        *result = HeapTupleGetDatum(heap_form_tuple(out_desc, none, all));
+        return true;
+    }
+    HeapTupleHeader td = DatumGetHeapTupleHeader(row);
+    TupleDesc in_desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(td), HeapTupleHeaderGetTypMod(td));
+    int natts = in_desc->natts;
+    if (natts < out_desc->natts) {
+        ReleaseTupleDesc(in_desc);
+        elog(ERROR, "%s returns %d columns, the caller expects %d", coord_fn, natts, out_desc->natts);
+    }
+    HeapTupleData tuple;
+    tuple.t_len = HeapTupleHeaderGetDatumLength(td);
+    ItemPointerSetInvalid(&tuple.t_self);
+    tuple.t_tableOid = InvalidOid;
+    tuple.t_data = td;
+    Datum *cols = static_cast<Datum *>(palloc(sizeof(Datum) * natts));
+    bool *col_nulls = static_cast<bool *>(palloc(sizeof(bool) * natts));
+    heap_deform_tuple(&tuple, in_desc, cols, col_nulls);
+    ReleaseTupleDesc(in_desc);
+    *result = HeapTupleGetDatum(heap_form_tuple(out_desc, cols, col_nulls));
     return true;
 }
 
@@ -127,6 +182,10 @@ Datum forward(FunctionCallInfo fcinfo, const char *coord_fn, int coord_nargs, bo
         if (get_call_result_type(fcinfo, nullptr, &out_desc) != TYPEFUNC_COMPOSITE)
             elog(ERROR, "%s must return a record", coord_fn);
         out_desc = BlessTupleDesc(out_desc);
+        Datum row;
+        if (forward_record_direct(fcinfo, get_namespace_name(nsp), coord_fn, coord_nargs, types, values, nulls, out_desc,
+                                  &row))
+            return row;
     } else {
         InitMaterializedSRF(fcinfo, 0);
         rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);

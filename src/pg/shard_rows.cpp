@@ -23,17 +23,50 @@ namespace {
 
 using core::ColumnKind;
 
-const char *read_function(std::string_view kind)
+// The read of each kind. Its SPI plan is kept for the backend (one per kind and extension
+// schema): a shard runs one per coordinator call, and parsing and planning "SELECT * FROM
+// fn(...)" each time was a visible part of a one-day call (docs/scale-out-speed.md, round 6).
+// A kept plan is re-planned by PostgreSQL when the function changes.
+struct ReadKind {
+    const char *kind;
+    const char *function;
+    Oid schema;
+    SPIPlanPtr plan;
+};
+ReadKind read_kinds[] = {{"user", "ducache_user_breakdown", InvalidOid, nullptr},
+                         {"user_model", "ducache_user_model_breakdown", InvalidOid, nullptr},
+                         {"api_key", "ducache_api_key_breakdown", InvalidOid, nullptr},
+                         {"trend", "ducache_daily_trend", InvalidOid, nullptr}};
+
+ReadKind *read_kind(std::string_view kind)
 {
-    if (kind == "user")
-        return "ducache_user_breakdown";
-    if (kind == "user_model")
-        return "ducache_user_model_breakdown";
-    if (kind == "api_key")
-        return "ducache_api_key_breakdown";
-    if (kind == "trend")
-        return "ducache_daily_trend";
+    for (ReadKind &k : read_kinds)
+        if (kind == k.kind)
+            return &k;
     return nullptr;
+}
+
+const Oid read_arg_types[5] = {DATEOID, DATEOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+
+// Inside SPI: the kind's kept plan for the extension's schema nsp.
+SPIPlanPtr kept_plan(ReadKind *k, Oid nsp)
+{
+    if (k->plan != nullptr && k->schema == nsp)
+        return k->plan;
+    if (k->plan != nullptr) {
+        SPI_freeplan(k->plan);
+        k->plan = nullptr;
+    }
+    char *sql = psprintf("SELECT * FROM %s.%s($1, $2, $3, $4, $5)", quote_identifier(get_namespace_name(nsp)),
+                         k->function);
+    SPIPlanPtr plan = SPI_prepare(sql, 5, const_cast<Oid *>(read_arg_types));
+    if (plan == nullptr)
+        elog(ERROR, "ducache shard rows: %s", SPI_result_code_string(SPI_result));
+    if (SPI_keepplan(plan) != 0)
+        elog(ERROR, "ducache shard rows: keeping the plan failed");
+    k->plan = plan;
+    k->schema = nsp;
+    return plan;
 }
 
 ColumnKind kind_of(Oid type, int column)
@@ -53,14 +86,10 @@ Datum read_rows(FunctionCallInfo fcinfo)
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
         throw core::Error("22004", "ducache_shard_read_rows needs a kind and both dates");
     std::string_view kind = pg_call([&] { return (const char *)text_to_cstring(PG_GETARG_TEXT_PP(0)); });
-    const char *fn = read_function(kind);
-    if (!fn)
+    ReadKind *k = read_kind(kind);
+    if (!k)
         throw core::Error("22023", "unknown ducache shard rows kind \"" + std::string(kind) + "\"");
-    const char *sql = pg_call([&] {
-        char *schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
-        return (const char *)psprintf("SELECT * FROM %s.%s($1, $2, $3, $4, $5)", quote_identifier(schema), fn);
-    });
-    Oid types[5] = {DATEOID, DATEOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+    Oid nsp = pg_call([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); });
     Datum args[5];
     char nulls[5];
     for (int i = 0; i < 5; i++) {
@@ -72,7 +101,7 @@ Datum read_rows(FunctionCallInfo fcinfo)
     pg_call([&] {
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed");
-        int rc = SPI_execute_with_args(sql, 5, types, args, nulls, true, 0);
+        int rc = SPI_execute_plan(kept_plan(k, nsp), args, nulls, true, 0);
         if (rc != SPI_OK_SELECT)
             elog(ERROR, "ducache shard rows: %s", SPI_result_code_string(rc));
     });

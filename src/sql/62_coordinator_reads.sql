@@ -4,6 +4,11 @@
 -- whole by postgres_fdw and run concurrently (an Append of Async Foreign Scans), then merges:
 -- users are disjoint across shards (their rows just add), models, providers and dates are not
 -- (sums add, day sets are united). docs/scale-out.md.
+--
+-- PL/pgSQL, not SQL: a SQL function with SET search_path is parsed and planned again at every
+-- call, a PL/pgSQL one keeps its plan for the session (most of a one-day call's fixed cost on
+-- the coordinator; docs/scale-out-speed.md, round 6). `#variable_conflict use_column`: the
+-- result columns are also variables, and the merge functions' columns carry the same names.
 
 -- The range checks of the local reads (pg/cache_scan.cpp), same SQLSTATEs and messages.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_check_range(start_date date, end_date date) RETURNS void
@@ -28,41 +33,50 @@ $$;
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_user_breakdown(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
 RETURNS TABLE (user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_active date)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
              SELECT p FROM @extschema@.ducache_coord_partials_bin('user', start_date, end_date, user_ids, model_ids, api_key_aliases) p
              WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint,
                                               active_days integer, last_active date)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
-    ORDER BY r.total_cost DESC, r.user_id COLLATE "C"
+    ORDER BY r.total_cost DESC, r.user_id COLLATE "C";
+END
 $$;
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_user_model_breakdown(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
 RETURNS TABLE (user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
              SELECT p FROM @extschema@.ducache_coord_partials_bin('user_model', start_date, end_date, user_ids, model_ids, api_key_aliases) p
              WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
-    ORDER BY r.user_id COLLATE "C", r.total_cost DESC, r.model COLLATE "C"
+    ORDER BY r.user_id COLLATE "C", r.total_cost DESC, r.model COLLATE "C";
+END
 $$;
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_api_key_breakdown(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
 RETURNS TABLE (key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
              SELECT p FROM @extschema@.ducache_coord_partials_bin('api_key', start_date, end_date, user_ids, model_ids, api_key_aliases) p
              WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
-    ORDER BY r.total_cost DESC, r.key_alias COLLATE "C", r.user_id COLLATE "C"
+    ORDER BY r.total_cost DESC, r.key_alias COLLATE "C", r.user_id COLLATE "C";
+END
 $$;
 
 -- Models and providers repeat across shards: sums add, day sets are united, user sets are
@@ -74,14 +88,17 @@ $$;
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_model_breakdown(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
 RETURNS TABLE (model text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, provider text, users integer)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT m.* FROM @extschema@.ducache_coord_merge_models(ARRAY(
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT m.* FROM @extschema@.ducache_coord_merge_models(ARRAY(
                SELECT p FROM @extschema@.ducache_coord_partials_bin('model', start_date, end_date, user_ids, model_ids, api_key_aliases) p
                WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) m
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
-    ORDER BY m.total_cost DESC, m.model COLLATE "C"
+    ORDER BY m.total_cost DESC, m.model COLLATE "C";
+END
 $$;
 
 -- Providers. Unfiltered, the shards' provider partials (a day's providers are its own: stored,
@@ -90,15 +107,18 @@ $$;
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_provider_breakdown(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
 RETURNS TABLE (provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, models integer, users integer)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT m.* FROM @extschema@.ducache_coord_merge_providers(ARRAY(
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT m.* FROM @extschema@.ducache_coord_merge_providers(ARRAY(
                SELECT p FROM @extschema@.ducache_coord_partials_bin('provider', start_date, end_date, user_ids, model_ids, api_key_aliases) p
                WHERE start_date IS NOT NULL AND end_date IS NOT NULL),
            @extschema@.ducache_shard_filtered(user_ids, model_ids, api_key_aliases)) m
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
-    ORDER BY m.total_cost DESC, m.provider COLLATE "C"
+    ORDER BY m.total_cost DESC, m.provider COLLATE "C";
+END
 $$;
 
 -- Dates repeat across shards: a day's figures add (its users are disjoint across shards).
@@ -106,17 +126,20 @@ $$;
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_daily_trend(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
 RETURNS TABLE (date date, active_users integer, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.date, sum(r.active_users)::integer, sum(r.total_requests)::bigint, sum(r.total_tokens)::bigint,
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT r.date, sum(r.active_users)::integer, sum(r.total_requests)::bigint, sum(r.total_tokens)::bigint,
            sum(r.prompt_tokens)::bigint, sum(r.completion_tokens)::bigint, sum(r.total_cost)
     FROM @extschema@.ducache_coord_merge_rows(ARRAY(
              SELECT p FROM @extschema@.ducache_coord_partials_bin('trend', start_date, end_date, user_ids, model_ids, api_key_aliases) p
              WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(date date, active_users integer, total_requests bigint, total_tokens bigint,
                                               prompt_tokens bigint, completion_tokens bigint, total_cost numeric)
     WHERE start_date IS NOT NULL AND end_date IS NOT NULL
-    GROUP BY r.date ORDER BY r.date
+    GROUP BY r.date ORDER BY r.date;
+END
 $$;
 
 -- One period's totals (ducache_analytics calls it twice): days_cached = the union of the
@@ -129,12 +152,17 @@ CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_period_summary(start_date d
     OUT total_tokens bigint, OUT prompt_tokens bigint, OUT completion_tokens bigint,
     OUT total_cost numeric, OUT successful_requests bigint, OUT failed_requests bigint,
     OUT top_user text, OUT top_model text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT s.* FROM @extschema@.ducache_coord_merge_summary(ARRAY(
+#variable_conflict use_column
+BEGIN
+    SELECT s.* INTO days_cached, active_users, total_requests, total_tokens, prompt_tokens, completion_tokens,
+                    total_cost, successful_requests, failed_requests, top_user, top_model
+    FROM @extschema@.ducache_coord_merge_summary(ARRAY(
                SELECT p FROM @extschema@.ducache_coord_partials_bin(CASE WHEN with_top THEN 'summary_top' ELSE 'summary' END,
                                                                     start_date, end_date, user_ids, model_ids, api_key_aliases) p
                WHERE start_date IS NOT NULL AND end_date IS NOT NULL),
-           COALESCE(with_top, false), start_date IS NOT NULL AND end_date IS NOT NULL) s
+           COALESCE(with_top, false), start_date IS NOT NULL AND end_date IS NOT NULL) s;
+END
 $$;
