@@ -796,10 +796,11 @@ LANGUAGE C STABLE;
 -- users are disjoint across shards (their rows just add), models, providers and dates are not
 -- (sums add, day sets are united). docs/scale-out.md.
 --
--- PL/pgSQL, not SQL: a SQL function with SET search_path is parsed and planned again at every
--- call, a PL/pgSQL one keeps its plan for the session (most of a one-day call's fixed cost on
--- the coordinator; docs/scale-out-speed.md, round 6). `#variable_conflict use_column`: the
--- result columns are also variables, and the merge functions' columns carry the same names.
+-- The others are PL/pgSQL, not SQL: a SQL function with SET search_path is parsed and planned
+-- again at every call, a PL/pgSQL one keeps its plan for the session (most of a one-day call's
+-- fixed cost on the coordinator; docs/scale-out-speed.md, round 6). `#variable_conflict
+-- use_column`: the result columns are also variables, and the merge functions' columns carry
+-- the same names.
 
 -- The range checks of the local reads (pg/cache_scan.cpp), same SQLSTATEs and messages.
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_check_range(start_date date, end_date date) RETURNS void
@@ -819,56 +820,28 @@ BEGIN
 END
 $$;
 
--- Users are disjoint across shards: rows keyed by a user come whole from one shard.
+-- Users are disjoint across shards: rows keyed by a user come whole from one shard. These
+-- three and the daily trend are C (src/pg/shard_rows.cpp): the shards' typed rows decoded, put
+-- in the one-node order by one sort in C++ (core/shard_rows_merge.hpp), the trend's rows of a
+-- date added, and written once into the result (docs/scale-out-speed.md, round 6).
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_user_breakdown(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
 RETURNS TABLE (user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_active date)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-BEGIN
-    RETURN QUERY SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
-             SELECT p FROM @extschema@.ducache_coord_partials_bin('user', start_date, end_date, user_ids, model_ids, api_key_aliases) p
-             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(user_id text, username text, email text, role text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint,
-                                              active_days integer, last_active date)
-    WHERE start_date IS NOT NULL AND end_date IS NOT NULL
-    ORDER BY r.total_cost DESC, r.user_id COLLATE "C";
-END
-$$;
+AS 'MODULE_PATHNAME', 'ducache_coord_user_breakdown'
+LANGUAGE C STABLE;
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_user_model_breakdown(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
 RETURNS TABLE (user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-BEGIN
-    RETURN QUERY SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
-             SELECT p FROM @extschema@.ducache_coord_partials_bin('user_model', start_date, end_date, user_ids, model_ids, api_key_aliases) p
-             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(user_id text, model text, provider text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer)
-    WHERE start_date IS NOT NULL AND end_date IS NOT NULL
-    ORDER BY r.user_id COLLATE "C", r.total_cost DESC, r.model COLLATE "C";
-END
-$$;
+AS 'MODULE_PATHNAME', 'ducache_coord_user_model_breakdown'
+LANGUAGE C STABLE;
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_api_key_breakdown(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
 RETURNS TABLE (key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-BEGIN
-    RETURN QUERY SELECT r.* FROM @extschema@.ducache_coord_merge_rows(ARRAY(
-             SELECT p FROM @extschema@.ducache_coord_partials_bin('api_key', start_date, end_date, user_ids, model_ids, api_key_aliases) p
-             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(key_alias text, key_name text, user_id text, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric, successful_requests bigint, failed_requests bigint, active_days integer, last_used date)
-    WHERE start_date IS NOT NULL AND end_date IS NOT NULL
-    ORDER BY r.total_cost DESC, r.key_alias COLLATE "C", r.user_id COLLATE "C";
-END
-$$;
+AS 'MODULE_PATHNAME', 'ducache_coord_api_key_breakdown'
+LANGUAGE C STABLE;
 
 -- Models and providers repeat across shards: sums add, day sets are united, user sets are
 -- united (a user may sit in a home day's entry on shard 0 and in a split day's entry on its
@@ -912,26 +885,14 @@ BEGIN
 END
 $$;
 
--- Dates repeat across shards: a day's figures add (its users are disjoint across shards).
+-- Dates repeat across shards: a day's figures add (its users are disjoint across shards), as
+-- sum(...)::integer / ::bigint / sum(numeric) did.
 
 CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_daily_trend(start_date date, end_date date, user_ids text[],
     model_ids text[], api_key_aliases text[])
 RETURNS TABLE (date date, active_users integer, total_requests bigint, total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, total_cost numeric)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-BEGIN
-    RETURN QUERY SELECT r.date, sum(r.active_users)::integer, sum(r.total_requests)::bigint, sum(r.total_tokens)::bigint,
-           sum(r.prompt_tokens)::bigint, sum(r.completion_tokens)::bigint, sum(r.total_cost)
-    FROM @extschema@.ducache_coord_merge_rows(ARRAY(
-             SELECT p FROM @extschema@.ducache_coord_partials_bin('trend', start_date, end_date, user_ids, model_ids, api_key_aliases) p
-             WHERE start_date IS NOT NULL AND end_date IS NOT NULL)) AS r(date date, active_users integer, total_requests bigint, total_tokens bigint,
-                                              prompt_tokens bigint, completion_tokens bigint, total_cost numeric)
-    WHERE start_date IS NOT NULL AND end_date IS NOT NULL
-    GROUP BY r.date ORDER BY r.date;
-END
-$$;
+AS 'MODULE_PATHNAME', 'ducache_coord_daily_trend'
+LANGUAGE C STABLE;
 
 -- One period's totals (ducache_analytics calls it twice): days_cached = the union of the
 -- shards' cached days; users add; the top user is the best of the shards' top users; the top

@@ -208,6 +208,27 @@ void write_text_array(ducache::core::JsonWriter &w, FunctionCallInfo fcinfo, int
 
 }  // namespace
 
+namespace ducache::pg {
+
+Datum shard_request(FunctionCallInfo fcinfo, std::string_view kind, int start_arg)
+{
+    DateADT from = PG_GETARG_DATEADT(start_arg), to = PG_GETARG_DATEADT(start_arg + 1);
+    check_date_range(from, to);  // before the dates are written as text (infinity)
+    ducache::core::JsonWriter w;
+    w.begin_object();
+    w.key("kind"), w.string(kind);
+    w.key("start"), w.string(date_text(from));
+    w.key("end"), w.string(date_text(to));
+    w.key("user_ids"), write_text_array(w, fcinfo, start_arg + 2);
+    w.key("model_ids"), write_text_array(w, fcinfo, start_arg + 3);
+    w.key("api_key_aliases"), write_text_array(w, fcinfo, start_arg + 4);
+    w.end_object();
+    std::string json = w.take();
+    return pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
+}
+
+}  // namespace ducache::pg
+
 // ducache_coord_partials_bin(kind, start_date, end_date, user_ids, model_ids, api_key_aliases)
 // RETURNS SETOF bytea: the request of a read function (kind, range, the three filters) to every
 // shard. In C: one SQL function layer less under every coordinator read.
@@ -217,22 +238,10 @@ DUCACHE_FUNCTION(ducache_coord_partials_bin)
     pg_call([&] { InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); });
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
         return (Datum)0;
-    DateADT from = PG_GETARG_DATEADT(1), to = PG_GETARG_DATEADT(2);
-    check_date_range(from, to);  // before the dates are written as text (infinity)
-    ducache::core::JsonWriter w;
-    w.begin_object();
     const text *kind = reinterpret_cast<const text *>(pg_call([&] { return PG_GETARG_TEXT_PP(0); }));
-    w.key("kind"), w.string(std::string_view(VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind)));
-    w.key("start"), w.string(date_text(from));
-    w.key("end"), w.string(date_text(to));
-    w.key("user_ids"), write_text_array(w, fcinfo, 3);
-    w.key("model_ids"), write_text_array(w, fcinfo, 4);
-    w.key("api_key_aliases"), write_text_array(w, fcinfo, 5);
-    w.end_object();
-    std::string json = w.take();
+    Datum request = shard_request(fcinfo, std::string_view(VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind)), 1);
     Oid nsp = pg_call([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); });
-    Datum request = pg_call([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
-    ShardParts parts = gather_shard_parts(nsp, request, from, to);
+    ShardParts parts = gather_shard_parts(nsp, request, PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(2));
     put_parts(fcinfo, parts);
     return (Datum)0;
 }

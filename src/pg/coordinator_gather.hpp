@@ -9,6 +9,8 @@
 
 #include "pg/postgres.hpp"
 
+#include <string_view>
+
 namespace ducache::pg {
 
 // Every shard's non-NULL answer to `request` (a jsonb Datum) over its rows in [from, to],
@@ -20,5 +22,11 @@ struct ShardParts {
     bytea **p;
 };
 ShardParts gather_shard_parts(Oid extension_schema, Datum request, DateADT from, DateADT to);
+
+// The request of a read (a jsonb Datum: kind, start, end and the three filters as arrays or
+// null) from the caller's arguments: the dates at start_arg and start_arg + 1 (not NULL: the
+// caller checks), user_ids, model_ids, api_key_aliases after them. The range checks first.
+// C++ (runs its PostgreSQL calls in pg_call).
+Datum shard_request(FunctionCallInfo fcinfo, std::string_view kind, int start_arg);
 
 }  // namespace ducache::pg

@@ -5,8 +5,10 @@
 #include "core/error.hpp"
 #include "core/decimal.hpp"
 #include "core/shard_rows.hpp"
+#include "core/shard_rows_merge.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/coordinator_gather.hpp"
 #include "pg/srf_output.hpp"
 
 extern "C" {
@@ -206,6 +208,61 @@ Datum merge_rows(FunctionCallInfo fcinfo)
     return (Datum)0;
 }
 
+// A coordinator's user, user x model, API-key breakdown or daily trend: every shard's rows for
+// the request, merged in C++ into the one-node order (core/shard_rows_merge.hpp) and written
+// once into the result. NULL dates: no rows (as the one-node reads).
+Datum coord_rows(FunctionCallInfo fcinfo, std::string_view kind)
+{
+    init_materialized_srf(fcinfo);
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+        return (Datum)0;
+    core::RowsRead read;
+    if (!core::rows_read_named(kind, read))
+        throw core::Error("XX000", "unknown ducache shard rows kind \"" + std::string(kind) + "\"");
+    auto *rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    TupleDesc desc = rs->setDesc;
+    int natts = desc->natts;
+    if (natts > 64)
+        throw core::Error("XX000", "ducache shard rows: too many columns");
+    std::vector<ColumnKind> columns;
+    for (int c = 0; c < natts; c++)
+        columns.push_back(kind_of(TupleDescAttr(desc, c)->atttypid, c + 1));
+    Datum request = shard_request(fcinfo, kind, 0);
+    Oid nsp = pg_call([&] { return get_func_namespace(fcinfo->flinfo->fn_oid); });
+    ShardParts parts = gather_shard_parts(nsp, request, PG_GETARG_DATEADT(0), PG_GETARG_DATEADT(1));
+    core::MergedRows merged(read, columns);
+    for (int k = 0; k < parts.n; k++)
+        merged.add_part(VARDATA_ANY(parts.p[k]), VARSIZE_ANY_EXHDR(parts.p[k]), k + 1);
+    merged.finish();
+    Datum values[64];
+    bool nulls[64];
+    for (size_t row = 0; row < merged.rows(); row++) {
+        if ((row & 1023) == 1023)
+            check_for_interrupts();
+        for (int c = 0; c < natts; c++) {
+            const core::RowValue &v = merged.at(row, c);
+            nulls[c] = v.null;
+            if (v.null) {
+                values[c] = (Datum)0;
+                continue;
+            }
+            switch (columns[c]) {
+            case ColumnKind::text: values[c] = text_datum(v.s); break;
+            case ColumnKind::numeric: values[c] = numeric_datum(std::string(v.s)); break;
+            case ColumnKind::int4: values[c] = Int32GetDatum(int32(v.i)); break;
+            case ColumnKind::date: values[c] = DateADTGetDatum(DateADT(v.i)); break;
+            case ColumnKind::int8: values[c] = Int64GetDatum(v.i); break;
+            }
+        }
+        put_row(fcinfo, values, nulls);
+        // The row's datums are in the tuplestore now: free them (a year of users is many rows).
+        for (int c = 0; c < natts; c++)
+            if (!nulls[c] && (columns[c] == ColumnKind::text || columns[c] == ColumnKind::numeric))
+                pg_call([&] { pfree(DatumGetPointer(values[c])); });
+    }
+    return (Datum)0;
+}
+
 }  // namespace
 
 }  // namespace ducache::pg
@@ -218,4 +275,26 @@ DUCACHE_FUNCTION(ducache_shard_read_rows)
 DUCACHE_FUNCTION(ducache_coord_merge_rows)
 {
     return ducache::pg::merge_rows(fcinfo);
+}
+
+// The coordinator versions of the user-keyed reads and the daily trend
+// (src/sql/62_coordinator_reads.sql).
+DUCACHE_FUNCTION(ducache_coord_user_breakdown)
+{
+    return ducache::pg::coord_rows(fcinfo, "user");
+}
+
+DUCACHE_FUNCTION(ducache_coord_user_model_breakdown)
+{
+    return ducache::pg::coord_rows(fcinfo, "user_model");
+}
+
+DUCACHE_FUNCTION(ducache_coord_api_key_breakdown)
+{
+    return ducache::pg::coord_rows(fcinfo, "api_key");
+}
+
+DUCACHE_FUNCTION(ducache_coord_daily_trend)
+{
+    return ducache::pg::coord_rows(fcinfo, "trend");
 }
