@@ -5,7 +5,8 @@
 //
 // (schema and table from ducache_shard_k's options: the statement postgres_fdw pushes down
 // for the gather query, so each shard's work is unchanged), one Parse/Bind/Execute message,
-// result format binary. Sent to every shard before any answer is read: one concurrent wait.
+// result format binary. Sent to every shard before any answer is read: one concurrent wait
+// (each as soon as its connection is ready).
 //
 // What stays postgres_fdw's: GetConnection opens or reuses the cached connection, checks
 // password_required for non-superusers, and starts the remote transaction (REPEATABLE READ,
@@ -264,12 +265,16 @@ bool fdw_gather(Oid nsp, int n, char **servers, Datum request, DateADT from, Dat
                            ext, quote_identifier(schema), quote_identifier(remote));
         ums[k] = GetUserMapping(GetUserId(), ft->serverid);
     }
-    // Connections (and remote transactions) in shard order, then every request at once.
-    for (int k = 0; k < n; k++)
+    // Connections (and remote transactions) in shard order, each request sent as soon as its
+    // connection is ready: shard k works while postgres_fdw starts shard k+1's remote
+    // transaction (a START round trip per shard in an autocommit call). A failure on a later
+    // shard aborts the transaction, and postgres_fdw's abort cleanup cancels the earlier
+    // shards' requests still running (as when a later shard's answer fails).
+    for (int k = 0; k < n; k++) {
         conns[k] = connection(k, servers[k], ums[k], ctx);
-    for (int k = 0; k < n; k++)
         if (!PQsendQueryParams(conns[k], sqls[k], 3, nullptr, values, nullptr, nullptr, 1))
             raise_lost(k, servers[k], conns[k]);
+    }
     int capacity = n;
     out->n = 0;
     out->p = static_cast<bytea **>(MemoryContextAlloc(into, sizeof(bytea *) * capacity));
