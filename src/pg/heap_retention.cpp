@@ -20,6 +20,14 @@ constexpr int kTrimDuring = 1024 * 1024 * 1024;
 
 }  // namespace
 
+void settle_heap_thresholds()
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
+    mallopt(M_TRIM_THRESHOLD, kTrimAfter);
+#endif
+}
+
 HeapRetention::HeapRetention()
 {
     if (depth++ > 0)

@@ -1,6 +1,7 @@
 // Library entry: the module magic block and load-time set-up.
 #include "pg/postgres.hpp"
 #include "pg/fdw_gather.hpp"
+#include "pg/heap_retention.hpp"
 #include "pg/settings.hpp"
 #include "pg/shard_xact.hpp"
 
@@ -15,5 +16,6 @@ void _PG_init(void)
     ducache::pg::define_shard_settings();
     ducache::pg::define_fdw_gather_settings();  // before define_settings reserves the prefix
     ducache::pg::define_settings();
+    ducache::pg::settle_heap_thresholds();
 }
 }
