@@ -784,6 +784,11 @@ CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_summary(parts bytea[]
 AS 'MODULE_PATHNAME', 'ducache_coord_merge_summary'
 LANGUAGE C STABLE;
 
+-- The shards' rows (ducache_shard_read_rows) as rows of the caller's column list.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_rows(parts bytea[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ducache_coord_merge_rows'
+LANGUAGE C STABLE;
 -- ducache install script: scale-out, part 3: the read functions on a coordinator. The C read
 -- functions hand their arguments to these when ducache_shards has rows
 -- (src/pg/coordinator_forward.cpp). Each asks every shard ONE aggregate query, pushed down

@@ -1,8 +1,7 @@
 // The binary rows of the user-keyed reads and the daily trend (core/shard_rows.hpp):
 // ducache_shard_read_rows runs, on a shard, the read of a kind through SPI and writes its
-// rows typed; the coordinator versions of those reads (ducache_coord_user_breakdown, ...)
-// gather the shards' rows, merge them in C++ (core/shard_rows_merge.hpp) and write the result.
-// No JSON on either side.
+// rows typed; ducache_coord_merge_rows, on the coordinator, turns the shards' rows back into
+// the result of the calling SQL function (its column list). No JSON on either side.
 #include "core/error.hpp"
 #include "core/decimal.hpp"
 #include "core/shard_rows.hpp"
@@ -152,6 +151,63 @@ Datum read_rows(FunctionCallInfo fcinfo)
     return PointerGetDatum(out);
 }
 
+// Every part's rows as rows of the calling function's result (its column list must have the
+// parts' column kinds).
+Datum merge_rows(FunctionCallInfo fcinfo)
+{
+    init_materialized_srf(fcinfo);
+    if (PG_ARGISNULL(0))
+        return (Datum)0;
+    auto *rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    TupleDesc desc = rs->setDesc;
+    int natts = desc->natts;
+    Datum *elems = nullptr;
+    bool *enulls = nullptr;
+    int nparts = 0;
+    pg_call([&] {
+        ArrayType *a = PG_GETARG_ARRAYTYPE_P(0);
+        deconstruct_array(a, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &enulls, &nparts);
+    });
+    std::vector<ColumnKind> want;
+    for (int c = 0; c < natts; c++)
+        want.push_back(kind_of(TupleDescAttr(desc, c)->atttypid, c + 1));
+    std::vector<Datum> values(natts);
+    bool nulls_array[64];
+    if (natts > 64)
+        throw core::Error("XX000", "ducache shard rows: too many columns");
+    for (int k = 0; k < nparts; k++) {
+        if (enulls[k])
+            continue;
+        const bytea *b = pg_call([&] { return (const bytea *)PG_DETOAST_DATUM_PACKED(elems[k]); });
+        core::RowsReader r(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), k + 1);
+        if (r.columns() != want)
+            r.fail("its columns are not the " + std::to_string(natts) + " columns asked for");
+        for (uint32 row = 0; row < r.rows(); row++) {
+            if ((row & 1023) == 1023)
+                check_for_interrupts();
+            for (int c = 0; c < natts; c++) {
+                std::string_view s;
+                int64_t i = 0;
+                nulls_array[c] = !r.next(want[c], s, i);
+                if (nulls_array[c]) {
+                    values[c] = (Datum)0;
+                    continue;
+                }
+                switch (want[c]) {
+                case ColumnKind::text: values[c] = text_datum(s); break;
+                case ColumnKind::numeric: values[c] = numeric_datum(std::string(s)); break;
+                case ColumnKind::int4: values[c] = Int32GetDatum(int32(i)); break;
+                case ColumnKind::date: values[c] = DateADTGetDatum(DateADT(i)); break;
+                case ColumnKind::int8: values[c] = Int64GetDatum(i); break;
+                }
+            }
+            put_row(fcinfo, values.data(), nulls_array);
+        }
+        r.finish();
+    }
+    return (Datum)0;
+}
+
 // A coordinator's user, user x model, API-key breakdown or daily trend: every shard's rows for
 // the request, merged in C++ into the one-node order (core/shard_rows_merge.hpp) and written
 // once into the result. NULL dates: no rows (as the one-node reads).
@@ -216,6 +272,10 @@ DUCACHE_FUNCTION(ducache_shard_read_rows)
     return ducache::pg::read_rows(fcinfo);
 }
 
+DUCACHE_FUNCTION(ducache_coord_merge_rows)
+{
+    return ducache::pg::merge_rows(fcinfo);
+}
 
 // The coordinator versions of the user-keyed reads and the daily trend
 // (src/sql/62_coordinator_reads.sql).

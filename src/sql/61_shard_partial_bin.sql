@@ -84,3 +84,8 @@ CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_summary(parts bytea[]
 AS 'MODULE_PATHNAME', 'ducache_coord_merge_summary'
 LANGUAGE C STABLE;
 
+-- The shards' rows (ducache_shard_read_rows) as rows of the caller's column list.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_coord_merge_rows(parts bytea[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ducache_coord_merge_rows'
+LANGUAGE C STABLE;
