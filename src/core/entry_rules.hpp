@@ -49,6 +49,7 @@ struct EntryPlan {
     static constexpr int kAliases = 3;  // no metric has more (CONTRACT §2)
     int32_t metric_keys[kMetricCount][kAliases + 1];  // -1 terminated
     int32_t metrics_object, username, email, role;    // -1 when absent
+    int32_t days_mask;  // a rollup entry's "~days" (-1 when absent): found once per layout, not per entry
     // The direct reads of a layout in which no metric has two aliases present and there is no
     // "metrics" member: nothing to choose, each metric is its one member (direct_count of them,
     // in member order). direct_count is -1 for other layouts.
@@ -87,7 +88,7 @@ void plan_entry(const View &view, EntryPlan &plan)
 {
     for (auto &keys : plan.metric_keys)
         keys[0] = -1;
-    plan.metrics_object = plan.username = plan.email = plan.role = -1;
+    plan.metrics_object = plan.username = plan.email = plan.role = plan.days_mask = -1;
     int8_t rank[kMetricCount][EntryPlan::kAliases];
     uint32_t n = view.size();
     for (uint32_t i = 0; i < n; i++) {
@@ -116,7 +117,10 @@ void plan_entry(const View &view, EntryPlan &plan)
         case KeyKind::username: plan.username = int32_t(i); break;
         case KeyKind::email: plan.email = int32_t(i); break;
         case KeyKind::role: plan.role = int32_t(i); break;
-        default: break;
+        default:
+            if (k == "~days")
+                plan.days_mask = int32_t(i);
+            break;
         }
     }
     plan_direct_reads(plan);

@@ -69,14 +69,10 @@ void throw_bad_shape(const InputRow &day, const char *what)
                 std::string(day.column) + " on " + row_text(day) + ": " + what + ".");
 }
 
-uint32_t read_days_mask(const JsonbObjectView &entry, const core::EntrySite &site)
+namespace {
+// The day mask at member `at` (-1: none), as read_days_mask reads it.
+uint32_t read_days_mask_at(const JsonbObjectView &entry, int32 at, const core::EntrySite &site)
 {
-    int32 at = -1;
-    for (uint32 i = 0; i < entry.size(); i++)
-        if (entry.key(i) == "~days") {
-            at = int32(i);
-            break;
-        }
     if (at < 0)
         core::throw_bad_value(site, "~days", "22023", "a rollup entry has no day mask");
     int64_t mask = 0;
@@ -86,6 +82,18 @@ uint32_t read_days_mask(const JsonbObjectView &entry, const core::EntrySite &sit
     if (mask <= 0 || mask > INT32_MAX)
         core::throw_bad_value(site, "~days", "22023", "the day mask is not a whole number of 1 to 2147483647");
     return uint32_t(mask);
+}
+}  // namespace
+
+uint32_t read_days_mask(const JsonbObjectView &entry, const core::EntrySite &site)
+{
+    int32 at = -1;
+    for (uint32 i = 0; i < entry.size(); i++)
+        if (entry.key(i) == "~days") {
+            at = int32(i);
+            break;
+        }
+    return read_days_mask_at(entry, at, site);
 }
 
 void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view key, bool want_identity,
@@ -102,13 +110,17 @@ void read_entry_at(const JsonbItem &entry, std::string_view column, const core::
     if (!item_is_object(entry))
         core::throw_entry_not_object(site, JsonbObjectView::kind_of(entry));
     JsonbObjectView view(reinterpret_cast<const JsonbContainer *>(entry.data));
+    const core::EntryPlan *outer = nullptr;  // the entry's own plan: it knows where "~days" is
     core::read_entry_values(
         view,
-        [](const JsonbObjectView &v, bool nested) -> const core::EntryPlan & {
-            return (nested ? metrics_shapes : entry_shapes).plan(v);
+        [&outer](const JsonbObjectView &v, bool nested) -> const core::EntryPlan & {
+            const core::EntryPlan &p = (nested ? metrics_shapes : entry_shapes).plan(v);
+            if (!nested)
+                outer = &p;
+            return p;
         },
         site, want_identity, out);
-    out.days = rollup ? read_days_mask(view, site) : 1;
+    out.days = rollup ? read_days_mask_at(view, outer->days_mask, site) : 1;
 }
 
 void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, bool rollup, EntryValues &out)
@@ -117,13 +129,17 @@ void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int le
         core::throw_entry_not_object(site, JsonbObjectView::kind_of(entry));
     JsonbObjectView view(reinterpret_cast<const JsonbContainer *>(entry.data));
     int slot = level > 0 ? 1 : 0;
+    const core::EntryPlan *outer = nullptr;
     core::read_entry_values(
         view,
-        [slot](const JsonbObjectView &v, bool nested) -> const core::EntryPlan & {
-            return (nested ? cell_metrics_shapes[slot] : cell_shapes[slot]).plan(v);
+        [slot, &outer](const JsonbObjectView &v, bool nested) -> const core::EntryPlan & {
+            const core::EntryPlan &p = (nested ? cell_metrics_shapes[slot] : cell_shapes[slot]).plan(v);
+            if (!nested)
+                outer = &p;
+            return p;
         },
         site, false, out);
-    out.days = rollup ? read_days_mask(view, site) : 1;
+    out.days = rollup ? read_days_mask_at(view, outer->days_mask, site) : 1;
 }
 
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day, bool want_identity)

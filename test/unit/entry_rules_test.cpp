@@ -198,6 +198,28 @@ TEST(EntryRules, PlanFollowsMembers)
     EXPECT_EQ(plan.username, -1);
 }
 
+// The plan knows where a rollup entry's "~days" is: the member whose key is "~days", found here
+// by a plain scan of the keys (the adapter's read_days_mask did that per entry).
+TEST(EntryRules, PlanFindsDayMask)
+{
+    Members with = {{"cost", Value::num("1")}, {"~day", Value::num("2")}, {"~days", Value::num("3")},
+                    {"~days2", Value::num("4")}, {"~identity", Value::null()}};
+    Members without = {{"days", Value::num("1")}, {"~Days", Value::num("2")}, {"requests", Value::num("3")}};
+    auto scan = [](const Members &m) {
+        for (size_t i = 0; i < m.size(); i++)
+            if (m[i].first == "~days")
+                return int32_t(i);
+        return int32_t(-1);
+    };
+    EntryPlan plan;
+    plan_entry(entry_model::TreeView(with), plan);
+    EXPECT_EQ(plan.days_mask, scan(with));
+    EXPECT_EQ(plan.days_mask, 2);
+    plan_entry(entry_model::TreeView(without), plan);
+    EXPECT_EQ(plan.days_mask, scan(without));
+    EXPECT_EQ(plan.days_mask, -1);
+}
+
 TEST(CountSum, AllOrNothingAndOneMessage)
 {
     int64_t acc[kCountMetrics] = {1, INT64_MAX - 1, 0, 0, 0, 0};

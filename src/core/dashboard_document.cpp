@@ -1,0 +1,223 @@
+// DashboardBuilder::document(): the JSON text of the dashboard from the sums handed in.
+#include "core/dashboard_impl.hpp"
+
+#include "core/dashboard_trend.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace ducache::core {
+
+namespace {
+// The first slot of KeyAggregator::sorted() (cost descending, then key in byte order) without
+// sorting them all: the top API key is all the document shows of 20K+ pairs.
+const Slot *first_by_cost(const KeyAggregator &agg)
+{
+    const Slot *best = nullptr;
+    for (const Slot &s : agg.slots()) {
+        if (best == nullptr) {
+            best = &s;
+            continue;
+        }
+        int c = s.totals.cost.compare(best->totals.cost);
+        if (c > 0 || (c == 0 && s.key_view() < best->key_view()))
+            best = &s;
+    }
+    return best;
+}
+}  // namespace
+
+void DashboardBuilder::Impl::write_days(JsonWriter &daily, JsonWriter &daily_models) const
+{
+    for (const Day &d : days) {
+        // dailyUsage: days whose passing requests are 0 are dropped (LiteMaaS)
+        if (d.total.counts[kRequests] > 0) {
+            daily.begin_object();
+            daily.key("date"), daily.string(d.date);
+            summary_metrics(daily, d.total);
+            daily.end_object();
+        }
+        // dailyModelUsage: models with requests > 0, by requests descending, ties by name
+        // (L8); a day without any is dropped
+        std::vector<const Slot *> list;
+        for (const Slot &s : d.models->slots())
+            if (s.totals.counts[kRequests] > 0)
+                list.push_back(&s);
+        if (list.empty())
+            continue;
+        std::sort(list.begin(), list.end(), [](const Slot *a, const Slot *b) {
+            if (a->totals.counts[kRequests] != b->totals.counts[kRequests])
+                return a->totals.counts[kRequests] > b->totals.counts[kRequests];
+            return a->key_view() < b->key_view();
+        });
+        daily_models.begin_object();
+        daily_models.key("date"), daily_models.string(d.date);
+        daily_models.key("models"), daily_models.begin_array();
+        for (const Slot *s : list)
+            model_summary(daily_models, s->key_view(), s->totals);
+        daily_models.end_array();
+        daily_models.end_object();
+    }
+}
+
+void DashboardBuilder::Impl::trends(JsonWriter &w, int64_t cur_users, int64_t prev_users_n) const
+{
+    struct Row {
+        const char *key, *metric;
+        std::string cur, prev;
+    };
+    auto count = [](const Totals &t, Metric m) { return std::to_string(t.counts[m]); };
+    Row rows[] = {
+        {"requestsTrend", "requests", count(total, kRequests), count(prev_total, kRequests)},
+        {"costTrend", "cost", total.cost.to_string(), prev_total.cost.to_string()},
+        {"usersTrend", "users", std::to_string(cur_users), std::to_string(prev_users_n)},
+        {"totalTokensTrend", "totalTokens", count(total, kTotalTokens), count(prev_total, kTotalTokens)},
+        {"promptTokensTrend", "promptTokens", count(total, kPromptTokens), count(prev_total, kPromptTokens)},
+        {"completionTokensTrend", "completionTokens", count(total, kCompletionTokens),
+         count(prev_total, kCompletionTokens)},
+    };
+    w.key("trends"), w.begin_object();
+    for (const Row &r : rows) {
+        w.key(r.key), w.begin_object();
+        w.key("metric"), w.string(r.metric);
+        w.key("current"), w.number_text(r.cur);
+        if (!has_previous) {  // no cached day in the comparison period: createEmptyTrend
+            w.key("previous"), w.integer(0);
+            w.key("percentageChange"), w.integer(0);
+            w.key("direction"), w.string("stable");
+        } else {
+            TrendChange c = trend_change(r.cur, r.prev);
+            w.key("previous"), w.number_text(r.prev);
+            w.key("percentageChange"), w.number_text(c.percentage);
+            w.key("direction"), w.string(c.direction);
+        }
+        w.end_object();
+    }
+    w.end_object();
+}
+
+std::string DashboardBuilder::document(std::string_view start, std::string_view end)
+{
+    Impl &s = *impl_;
+    s.end_day();
+    // byProvider: filtered, the passing model figures by provider; unfiltered, the stored
+    // providers plus the models of the days that had none (L3).
+    s.group_by_provider(s.options.filtered ? s.models : s.unprovided);
+    JsonWriter w;
+    if (!s.has_current) {  // createEmptyAnalytics
+        write_empty_dashboard(w, start, end);
+        return w.take();
+    }
+    // Users and models whose summed requests are 0 are dropped (LiteMaaS); sorted by cost
+    // descending, ties by key in byte order (L8).
+    auto nonzero = [](const KeyAggregator &agg) {
+        std::vector<const Slot *> out;
+        for (const Slot *p : agg.sorted())
+            if (p->totals.counts[kRequests] != 0)
+                out.push_back(p);
+        return out;
+    };
+    std::vector<const Slot *> users = nonzero(s.users), models = nonzero(s.models);
+    int64_t prev_users = 0;
+    for (const Slot &p : s.prev_users.slots())
+        prev_users += p.totals.counts[kRequests] != 0;
+    int64_t active = 0;
+    for (const Slot *p : users)
+        active += p->totals.counts[kRequests] > 0;
+
+    w.begin_object();
+    w.key("period"), w.begin_object(), w.key("startDate"), w.string(start), w.key("endDate"), w.string(end);
+    w.end_object();
+    w.key("totalUsers"), w.integer(int64_t(users.size()));
+    w.key("activeUsers"), w.integer(active);
+    w.key("totalRequests"), w.integer(s.total.counts[kRequests]);
+    w.key("totalTokens"), w.begin_object();
+    w.key("total"), w.integer(s.total.counts[kTotalTokens]);
+    w.key("prompt"), w.integer(s.total.counts[kPromptTokens]);
+    w.key("completion"), w.integer(s.total.counts[kCompletionTokens]);
+    w.end_object();
+    w.key("totalCost"), w.begin_object();
+    w.key("total"), w.number_text(s.total.cost.to_string());
+    w.key("byProvider"), w.begin_object();
+    for (const Slot *p : s.providers.sorted())
+        w.key(p->key_view()), w.number_text(p->totals.cost.to_string());
+    w.end_object();
+    w.key("byModel"), w.begin_object();
+    for (const Slot *p : models)
+        w.key(p->key_view()), w.number_text(p->totals.cost.to_string());
+    w.end_object();
+    w.key("byUser"), w.begin_object();
+    for (const Slot *p : users)
+        w.key(p->key_view()), w.number_text(p->totals.cost.to_string());
+    w.end_object();
+    w.end_object();
+    int64_t requests = s.total.counts[kRequests];
+    w.key("successRate");
+    if (requests > 0)
+        w.real(double(s.total.counts[kSuccessfulRequests]) * 100.0 / double(requests));
+    else
+        w.integer(0);
+    w.key("averageLatency"), w.integer(0);
+
+    w.key("topMetrics"), w.begin_object();
+    w.key("topUser");  // never the Unknown User
+    auto top_user = std::find_if(users.begin(), users.end(), [](const Slot *p) { return p->key_view() != kUnknownUserId; });
+    if (top_user == users.end())
+        w.null();
+    else
+        s.user_summary(w, (*top_user)->key_view(), (*top_user)->totals);
+    w.key("topModel");
+    if (models.empty())
+        w.null();
+    else
+        s.model_summary(w, models[0]->key_view(), models[0]->totals);
+    w.key("topApiKey");  // L5: LiteMaaS always null
+    if (s.keys.size() == 0) {
+        w.null();
+    } else {
+        const Slot *k = first_by_cost(s.keys);
+        std::string_view both = k->key_view();
+        size_t nul = both.find('\0');
+        std::string_view alias = both.substr(0, nul), user = both.substr(nul + 1);
+        const Slot *id = s.idents.find(user.data(), user.size());
+        w.begin_object();
+        w.key("keyId"), w.string(alias);
+        w.key("keyAlias"), w.string(alias);
+        w.key("userId"), w.string(user);
+        w.key("username"), w.string_or_null(id ? id->totals.username : "", id && !id->totals.username.empty());
+        w.key("requests"), w.integer(k->totals.counts[kRequests]);
+        w.key("tokens"), w.integer(k->totals.counts[kTotalTokens]);
+        w.key("cost"), w.number_text(k->totals.cost.to_string());
+        w.end_object();
+    }
+    w.end_object();
+
+    s.trends(w, int64_t(users.size()), prev_users);
+    JsonWriter daily, daily_models;
+    daily.begin_array();
+    daily_models.begin_array();
+    s.write_days(daily, daily_models);
+    daily.end_array();
+    daily_models.end_array();
+    w.key("dailyUsage"), w.number_text(daily.text());
+    w.key("dailyModelUsage"), w.number_text(daily_models.text());
+    w.key("topModels"), w.begin_array();
+    for (size_t i = 0; i < models.size() && i < size_t(kTopModels); i++)
+        s.model_summary(w, models[i]->key_view(), models[i]->totals);
+    w.end_array();
+    w.key("topUsers"), w.begin_array();
+    int n = 0;
+    for (const Slot *p : users) {
+        if (n == kTopUsers)
+            break;
+        if ((s.options.user_filter && p->key_view() == kUnknownUserId) || p->totals.counts[kRequests] <= 0)
+            continue;
+        s.user_summary(w, p->key_view(), p->totals);
+        n++;
+    }
+    w.end_array();
+    w.end_object();
+    return w.take();
+}
+
+}  // namespace ducache::core

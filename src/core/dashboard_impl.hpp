@@ -1,0 +1,106 @@
+// DashboardBuilder's state between the calls that hand usage in (core/dashboard.cpp) and
+// document(), which writes it (core/dashboard_document.cpp). Private to those two files.
+#pragma once
+
+#ifdef POSTGRES_H
+#error "core is pure C++"
+#endif
+
+#include "core/dashboard.hpp"
+#include "core/dashboard_state.hpp"
+#include "core/error_text.hpp"
+#include "core/filters.hpp"
+#include "core/json_writer.hpp"
+#include "core/ordered_lookup.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace ducache::core {
+
+// The metric fields of a user or model summary (LiteMaaS's snake_case names).
+inline void summary_metrics(JsonWriter &w, const Totals &t)
+{
+    w.key("requests"), w.integer(t.counts[kRequests]);
+    w.key("tokens"), w.integer(t.counts[kTotalTokens]);
+    w.key("prompt_tokens"), w.integer(t.counts[kPromptTokens]);
+    w.key("completion_tokens"), w.integer(t.counts[kCompletionTokens]);
+    w.key("cost"), w.number_text(t.cost.to_string());
+}
+
+struct DashboardBuilder::Impl : DashboardState {
+    Impl(std::pmr::memory_resource *mr, DashboardOptions o)
+        : DashboardState(mr), options(o), users_order(users, jsonb_key_compare, mr),
+          prev_users_order(prev_users, jsonb_key_compare, mr), idents_order(idents, jsonb_key_compare, mr),
+          keys_order(keys, key_pair_compare, mr)
+    {
+    }
+    DashboardOptions options;
+    // Lookups of keys handed in with a position, i.e. in their object's order
+    // (core/ordered_lookup.hpp): every row lists its users (key_totals its pairs) in one order.
+    OrderedLookup users_order, prev_users_order, idents_order, keys_order;
+
+    // The day being read (its row goes to `days` when the next day begins). day_sums: usage
+    // handed in also counts for the day (a day row; not a rollup, whose days come whole).
+    bool in_day = false, current = false, day_sums = false;
+    std::string date;
+    std::optional<Totals> day_total;
+    std::unique_ptr<KeyAggregator> day_models;
+    std::string key_buf;  // key_usage()'s pair key
+    void write_days(JsonWriter &daily, JsonWriter &daily_models) const;
+
+    FixedLabel where() const { return FixedLabel(date); }
+    void end_day();
+    std::string_view provider_of(std::string_view model) const
+    {
+        auto it = model_provider.find(model);
+        return it == model_provider.end() ? provider_from_name(model) : std::string_view(it->second.provider);
+    }
+    void open_day(std::string_view day, bool cur)
+    {
+        end_day();
+        in_day = true;
+        current = cur;
+        date.assign(day);
+        (cur ? has_current : has_previous) = true;
+        day_total.emplace(mr);
+        day_models = std::make_unique<KeyAggregator>(mr);
+        for (OrderedLookup *o : {&users_order, &prev_users_order, &idents_order, &keys_order})
+            o->begin();
+    }
+    // byProvider: every model's (or unprovided model's) sums under its provider.
+    void group_by_provider(const KeyAggregator &from)
+    {
+        const FixedLabel where("the range");
+        for (const Slot &m : from.slots()) {
+            std::string_view p = provider_of(m.key_view());
+            Totals &t = providers.find_or_insert(p.data(), p.size()).totals;
+            add_counts_or_throw(t.counts, m.totals.counts, "the dashboard's providers", p, where);
+            t.cost.add(m.totals.cost);
+        }
+    }
+    void model_summary(JsonWriter &w, std::string_view model, const Totals &t) const
+    {
+        w.begin_object();
+        w.key("modelId"), w.string(model);
+        w.key("modelName"), w.string(model);
+        w.key("provider"), w.string(provider_of(model));
+        summary_metrics(w, t);
+        w.end_object();
+    }
+    void user_summary(JsonWriter &w, std::string_view user, const Totals &t) const
+    {
+        const Slot *id = idents.find(user.data(), user.size());
+        w.begin_object();
+        w.key("userId"), w.string(user);
+        w.key("username"), w.string_or_null(id ? id->totals.username : "", id && !id->totals.username.empty());
+        w.key("email"), w.string_or_null(id ? id->totals.email : "", id && !id->totals.email.empty());
+        w.key("role"), w.string_or_null(id ? id->totals.role : "", id && !id->totals.role.empty());
+        summary_metrics(w, t);
+        w.end_object();
+    }
+    void trends(JsonWriter &w, int64_t cur_users, int64_t prev_users_n) const;
+};
+
+}  // namespace ducache::core
