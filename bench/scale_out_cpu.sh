@@ -15,24 +15,29 @@ base=$DUCACHE_SANDBOX/scale_out
 end=$(psql -X -At -d ducache_so_single -c "SELECT max(date) FROM daily_usage_cache")
 calls=("$@")
 [ ${#calls[@]} -gt 0 ] || calls=("ducache_dashboard('2025-04-01', '2025-04-30')" "ducache_user_model_breakdown('2025-03-01', '$end')")
+snap=$(mktemp) snapper=$(mktemp); trap 'rm -f "$snap" "$snapper"' EXIT
+# Run by psql (\!) before and after the loop: appends the tick count of the session's backend
+# and, per shard, the pid and tick count of its newest postgres_fdw backend (0 0: none).
+cat >"$snapper" <<'SH'
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-shard_pid() {  # the newest postgres_fdw backend on shard $1
-    PGHOST=$base/run PGPORT=$((DUCACHE_PGPORT + 11 + $1)) psql -X -At -d ducache_shard -c \
-        "SELECT pid FROM pg_stat_activity WHERE application_name = 'postgres_fdw' ORDER BY backend_start DESC LIMIT 1"
-}
-snap=$(mktemp); trap 'rm -f "$snap"' EXIT
-# Called by psql (\!) before and after the loop: the tick counts of the session's backend and,
-# on the coordinator, of both shards' backends.
-export -f ticks shard_pid; export base snap
+line=$(ticks "$CPID")
+for port in $SHARD_PORTS; do
+    p=$(PGHOST=$base/run PGPORT=$port psql -X -At -d ducache_shard -c \
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'postgres_fdw' ORDER BY backend_start DESC LIMIT 1")
+    if [ -n "$p" ]; then line="$line $p $(ticks "$p")"; else line="$line 0 0"; fi
+done
+echo "$line" >>"$snap"
+SH
+export base snap SHARD_PORTS="$((DUCACHE_PGPORT + 11)) $((DUCACHE_PGPORT + 12))"
 measure() {  # database, call -> "backend X [shard0 Y shard1 Z]" ms per call
     : >"$snap"
     psql -X -q -d "$1" >/dev/null <<SQL
 SELECT pg_backend_pid() AS pid \gset
 \setenv CPID :pid
 SELECT count(*) FROM $2;
-\! bash -c 'echo \$(ticks \$CPID) \$(for k in 0 1; do p=\$(shard_pid \$k); [ -n "\$p" ] && echo \$p \$(ticks \$p) || echo 0 0; done) >> \$snap'
+\! bash "$snapper"
 DO \$\$ BEGIN FOR i IN 1 .. $N LOOP PERFORM count(*) FROM $2; END LOOP; END \$\$;
-\! bash -c 'echo \$(ticks \$CPID) \$(for k in 0 1; do p=\$(shard_pid \$k); [ -n "\$p" ] && echo \$p \$(ticks \$p) || echo 0 0; done) >> \$snap'
+\! bash "$snapper"
 SQL
     paste -d' ' <(sed -n 1p "$snap") <(sed -n 2p "$snap") | awk -v n="$N" -v coord="$3" '{
         printf "backend %.1f", ($6 - $1) * 10 / n
