@@ -131,11 +131,12 @@ bool ordered_by_first_column(const std::vector<ColumnKind> &c)
 }
 
 // Every part's rows as rows of the calling function's result (its column list must have the
-// parts' column kinds). The calling SQL function sorts them (its ORDER BY decides the order);
-// for the user x model breakdown the parts are merged by user_id (bytewise, as COLLATE "C":
-// users are disjoint across shards, so each user's rows come whole from one part, in its
-// order), which hands that sort presorted rows (PostgreSQL's qsort then makes one pass instead
-// of sorting ~8K rows at S: round 6, docs/scale-out-speed.md).
+// parts' column kinds). The calling SQL functions sort the rows (their ORDER BY), but for the
+// user x model breakdown's columns this merge is the order: the parts merged by user_id
+// (bytewise, as COLLATE "C"; users are disjoint across shards, so each user's rows come whole
+// from one part, in one node's order: user_id, total_cost DESC, model), and
+// ducache_coord_user_model_breakdown has no ORDER BY (round 6, docs/scale-out-speed.md: the
+// sort of ~8K rows at S was ~20% of the coordinator's call).
 Datum merge_rows(FunctionCallInfo fcinfo)
 {
     init_materialized_srf(fcinfo);
