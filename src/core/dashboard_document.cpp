@@ -118,7 +118,7 @@ std::string DashboardBuilder::document(std::string_view start, std::string_view 
         return out;
     };
     std::vector<const Slot *> users = nonzero(s.users), models = nonzero(s.models);
-    int64_t prev_users = 0;
+    int64_t prev_users = s.prev_users_counted;  // counted by the shards (core/dashboard_state.hpp)
     for (const Slot &p : s.prev_users.slots())
         prev_users += p.totals.counts[kRequests] != 0;
     int64_t active = 0;

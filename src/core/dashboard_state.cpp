@@ -1,6 +1,7 @@
 #include "core/dashboard_state.hpp"
 
 #include "core/count_sum.hpp"
+#include "core/error.hpp"
 
 #include <algorithm>
 
@@ -72,6 +73,8 @@ void DashboardState::merge(const DashboardState &o)
     providers.merge(o.providers);
     unprovided.merge(o.unprovided);
     keys.merge(o.keys);
+    if (__builtin_add_overflow(prev_users_counted, o.prev_users_counted, &prev_users_counted))
+        throw Error("22003", "the count of the comparison period's users is out of range");
     for (const auto &[model, p] : o.model_provider)
         note_provider(model, p.provider, p.day, false);
     add_totals(total, o.total, "the dashboard's totals", "");

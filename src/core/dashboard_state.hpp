@@ -55,6 +55,10 @@ struct DashboardState {
     // users / idents / models / providers / unprovided / keys: the range; prev_users: the
     // comparison period. keys: alias, NUL, user.
     KeyAggregator users, prev_users, idents, models, providers, unprovided, keys;
+    // The comparison period's users with requests != 0 counted by the shards (a partial sends
+    // the count, not the users: users are disjoint across shards, and the document shows only
+    // the count); the document adds the ones listed in prev_users.
+    int64_t prev_users_counted = 0;
     std::pmr::map<std::pmr::string, OwnProvider, std::less<>> model_provider;
     Totals total, prev_total;
     bool has_current = false, has_previous = false;

@@ -151,8 +151,23 @@ Datum read_rows(FunctionCallInfo fcinfo)
     return PointerGetDatum(out);
 }
 
+// The user x model breakdown's columns (62_coordinator_reads.sql): its rows are ordered by
+// user_id first, and each shard's rows come ordered as one node orders them.
+bool ordered_by_first_column(const std::vector<ColumnKind> &c)
+{
+    static const std::vector<ColumnKind> user_model = {
+        ColumnKind::text, ColumnKind::text, ColumnKind::text, ColumnKind::int8, ColumnKind::int8, ColumnKind::int8,
+        ColumnKind::int8, ColumnKind::numeric, ColumnKind::int8, ColumnKind::int8, ColumnKind::int4};
+    return c == user_model;
+}
+
 // Every part's rows as rows of the calling function's result (its column list must have the
-// parts' column kinds).
+// parts' column kinds). The calling SQL functions sort the rows (their ORDER BY), but for the
+// user x model breakdown's columns this merge is the order: the parts merged by user_id
+// (bytewise, as COLLATE "C"; users are disjoint across shards, so each user's rows come whole
+// from one part, in one node's order: user_id, total_cost DESC, model), and
+// ducache_coord_user_model_breakdown has no ORDER BY (round 6, docs/scale-out-speed.md: the
+// sort of ~8K rows at S was ~20% of the coordinator's call).
 Datum merge_rows(FunctionCallInfo fcinfo)
 {
     init_materialized_srf(fcinfo);
@@ -175,35 +190,87 @@ Datum merge_rows(FunctionCallInfo fcinfo)
     bool nulls_array[64];
     if (natts > 64)
         throw core::Error("XX000", "ducache shard rows: too many columns");
+    std::vector<core::RowsReader> parts;
+    parts.reserve(size_t(nparts));
     for (int k = 0; k < nparts; k++) {
         if (enulls[k])
             continue;
         const bytea *b = pg_call([&] { return (const bytea *)PG_DETOAST_DATUM_PACKED(elems[k]); });
-        core::RowsReader r(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), k + 1);
-        if (r.columns() != want)
-            r.fail("its columns are not the " + std::to_string(natts) + " columns asked for");
-        for (uint32 row = 0; row < r.rows(); row++) {
-            if ((row & 1023) == 1023)
-                check_for_interrupts();
-            for (int c = 0; c < natts; c++) {
-                std::string_view s;
-                int64_t i = 0;
-                nulls_array[c] = !r.next(want[c], s, i);
-                if (nulls_array[c]) {
-                    values[c] = (Datum)0;
-                    continue;
-                }
-                switch (want[c]) {
-                case ColumnKind::text: values[c] = text_datum(s); break;
-                case ColumnKind::numeric: values[c] = numeric_datum(std::string(s)); break;
-                case ColumnKind::int4: values[c] = Int32GetDatum(int32(i)); break;
-                case ColumnKind::date: values[c] = DateADTGetDatum(DateADT(i)); break;
-                case ColumnKind::int8: values[c] = Int64GetDatum(i); break;
-                }
+        parts.emplace_back(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), k + 1);
+        if (parts.back().columns() != want)
+            parts.back().fail("its columns are not the " + std::to_string(natts) + " columns asked for");
+    }
+    // Reads columns [from, natts) of the current row of r into values / nulls_array.
+    auto read_columns = [&](core::RowsReader &r, int from) {
+        for (int c = from; c < natts; c++) {
+            std::string_view s;
+            int64_t i = 0;
+            nulls_array[c] = !r.next(want[c], s, i);
+            if (nulls_array[c]) {
+                values[c] = (Datum)0;
+                continue;
             }
-            put_row(fcinfo, values.data(), nulls_array);
+            switch (want[c]) {
+            case ColumnKind::text: values[c] = text_datum(s); break;
+            case ColumnKind::numeric: values[c] = numeric_datum(std::string(s)); break;
+            case ColumnKind::int4: values[c] = Int32GetDatum(int32(i)); break;
+            case ColumnKind::date: values[c] = DateADTGetDatum(DateADT(i)); break;
+            case ColumnKind::int8: values[c] = Int64GetDatum(i); break;
+            }
         }
-        r.finish();
+    };
+    uint64 emitted = 0;
+    if (!ordered_by_first_column(want) || parts.size() < 2) {
+        for (core::RowsReader &r : parts) {
+            for (uint32 row = 0; row < r.rows(); row++) {
+                if ((++emitted & 1023) == 0)
+                    check_for_interrupts();
+                read_columns(r, 0);
+                put_row(fcinfo, values.data(), nulls_array);
+            }
+            r.finish();
+        }
+        return (Datum)0;
+    }
+    // Each part's next row's first column (read ahead), then the smallest goes out first (a
+    // NULL after every text, as ORDER BY puts it; ties: the earlier part).
+    struct Head {
+        uint32 next = 0;  // rows of the part read so far
+        bool live = false, null = false;
+        std::string_view key;
+    };
+    std::vector<Head> heads(parts.size());
+    auto advance = [&](size_t k) {
+        Head &h = heads[k];
+        h.live = h.next < parts[k].rows();
+        if (!h.live) {
+            parts[k].finish();
+            return;
+        }
+        int64_t unused = 0;
+        h.null = !parts[k].next(want[0], h.key, unused);
+        h.next++;
+    };
+    for (size_t k = 0; k < parts.size(); k++)
+        advance(k);
+    for (;;) {
+        size_t best = parts.size();
+        for (size_t k = 0; k < parts.size(); k++) {
+            const Head &h = heads[k];
+            if (!h.live)
+                continue;
+            if (best == parts.size() || (!h.null && (heads[best].null || h.key < heads[best].key)))
+                best = k;
+        }
+        if (best == parts.size())
+            break;
+        if ((++emitted & 1023) == 0)
+            check_for_interrupts();
+        nulls_array[0] = heads[best].null;
+        values[0] = heads[best].null ? (Datum)0 : text_datum(heads[best].key);
+        read_columns(parts[best], 1);
+        put_row(fcinfo, values.data(), nulls_array);
+        advance(best);
     }
     return (Datum)0;
 }
