@@ -42,7 +42,7 @@ DO \$\$ BEGIN FOR i IN 1 .. $3 LOOP PERFORM count(*) FROM $2; END LOOP; END \$\$
 COMMIT;
 SQL
     paste -d' ' <(tr ' ' '\n' <"$tmp/a" | grep .) <(tr ' ' '\n' <"$tmp/b" | grep .) |
-        awk -v n="$3" '{printf "%s%.2f", NR > 1 ? " " : "", ($2 - $1) * 10 / n}'
+        awk -v n="$3" '{printf "%s%.2f", (NR > 1 ? " " : ""), ($2 - $1) * 10 / n}'
     rm -rf "$tmp"
 }
 echo "load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M) UTC, CPU ms per call, $N calls in one transaction"
