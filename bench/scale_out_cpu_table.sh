@@ -6,17 +6,19 @@
 # transaction, and (slowest shard + coordinator) / one node: the critical path's share when
 # the shards run side by side and the coordinator merges after them. Reuses the databases of a
 # KEEP=1 bench/scale_out_bench.sh run (or SCALE_OUT_SETUP_ONLY=1 test/shell/scale_out.sh).
-# Usage: bench/scale_out_cpu_table.sh [N] (the one-day floor runs 50 N calls)
+# Usage: bench/scale_out_cpu_table.sh [N] [CALL ...] (default: every call of the lists; the
+# one-day floor runs 50 N calls)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 pg_env
-N=${1:-20}
+N=${1:-20}; shift || true
 source bench/scale_out_lib.sh
 single=ducache_so_single coord=ducache_so_coord base=$DUCACHE_SANDBOX/scale_out
 end=$(psql -X -At -d $single -c "SELECT max(date) FROM daily_usage_cache")
 uid=$(psql -X -At -d $single -c "SELECT md5('litemaas-user1')::uuid")
 scale_out_read_calls; scale_out_document_calls; calls=("${read_calls[@]}" "${document_calls[@]}")
+[ $# -gt 0 ] && calls=("$@")
 # CPU ms per call of the given database's backend (and, on the coordinator, its shards'
 # postgres_fdw backends, found after the warm-up call opened them): one session, a warm-up call,
 # then N calls in one transaction between two readings of /proc.
