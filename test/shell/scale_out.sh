@@ -17,20 +17,16 @@ base=$DUCACHE_SANDBOX/scale_out
 single=ducache_so_single coord=ducache_so_coord shard_db=ducache_shard
 fail() { echo "FAIL: $*" >&2; exit 1; }
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-shard_port() { echo $((DUCACHE_PGPORT + 11 + $1)); }  # +1 is the valgrind suite's
-sq() { local k=$1; shift; PGHOST=$base/run PGPORT=$(shard_port "$k") q -d $shard_db "$@"; }
+source test/shell/lib/shards.sh
 
 stop_shards() {
-    for k in $(seq 0 $((NSHARDS - 1))); do
-        as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -m immediate stop >/dev/null 2>&1 || true
-    done
+    shards_stop
     [ -n "${locker:-}" ] && kill "$locker" 2>/dev/null || true
-    rm -rf "$base" "${tmp:-}"
+    rm -rf "${tmp:-}"
 }
 trap stop_shards EXIT
 stop_shards
-mkdir -p "$base/run"; tmp=$(mktemp -d); chmod 755 "$tmp"
-if [ "$(id -u)" = 0 ]; then chown "$(pg_owner)" "$base" "$base/run"; fi
+tmp=$(mktemp -d); chmod 755 "$tmp"
 
 # The single node: LiteMaaS-shaped days over three months (whole months get rollups).
 q -d postgres -c "DROP DATABASE IF EXISTS $single" -c "DROP DATABASE IF EXISTS $coord" -c "CREATE DATABASE $single" -c "CREATE DATABASE $coord"
@@ -49,14 +45,11 @@ CREATE TABLE users AS SELECT id, upper(username) AS username, email, roles FROM 
 SQL
 q -d $single -c "\copy users TO '$tmp/users.tsv'"
 # The shards: clusters of their own, each loaded with its part of every day.
+shards_start 64MB
 for k in $(seq 0 $((NSHARDS - 1))); do
-    init_cluster "$base/shard$k" "$base/run" "$(shard_port "$k")" 64MB
-    as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -l "$base/shard$k.log" -w start >/dev/null
-    PGHOST=$base/run PGPORT=$(shard_port "$k") q -d postgres -c "CREATE DATABASE $shard_db"
-    sq "$k" -c "CREATE EXTENSION ducache" -c "CREATE TABLE users (id uuid, username text, email text, roles text[])" -c "\copy users FROM '$tmp/users.tsv'"
-    q -d $single -c "\copy (SELECT s.date, s.raw_data, s.aggregated_by_user, s.aggregated_by_model, s.aggregated_by_provider, s.total_metrics, s.cached_at, s.is_complete FROM daily_usage_cache d, LATERAL shard_split.split_day($NSHARDS, d.date, d.raw_data, d.aggregated_by_user, d.aggregated_by_model, d.aggregated_by_provider, d.total_metrics, d.cached_at, d.is_complete) s WHERE s.shard = $k ORDER BY s.date) TO '$tmp/shard$k.tsv'"
-    sq "$k" -c "\copy daily_usage_cache (date, raw_data, aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics, cached_at, is_complete) FROM '$tmp/shard$k.tsv'"
+    sq "$k" -c "CREATE TABLE users (id uuid, username text, email text, roles text[])" -c "\copy users FROM '$tmp/users.tsv'"
 done
+shards_load_split $single "$tmp"
 for k in $(seq 0 $((NSHARDS - 1))); do sq "$k" -c "SELECT count(*) FROM ducache_refresh_rollups('2025-01-01', '2025-12-31')" >/dev/null; done
 q -d $single -c "SELECT count(*) FROM ducache_refresh_rollups('2025-01-01', '2025-12-31')" >/dev/null
 # Every user on exactly one shard, every day on every shard (the split's own invariants).
@@ -71,14 +64,8 @@ done
 [ "$users_shards" = "$users_total" ] || fail "user entries: shards $users_shards, single node $users_total"
 
 # The coordinator: standard postgres_fdw DDL, then ducache_add_shards.
-servers=""
-for k in $(seq 0 $((NSHARDS - 1))); do
-    q -d $coord -c "CREATE EXTENSION IF NOT EXISTS ducache" -c "CREATE EXTENSION IF NOT EXISTS postgres_fdw" \
-      -c "CREATE SERVER s$k FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$base/run', port '$(shard_port "$k")', dbname '$shard_db', async_capable 'true', parallel_commit 'true', extensions 'ducache')" \
-      -c "CREATE USER MAPPING FOR CURRENT_USER SERVER s$k OPTIONS (user 'postgres')"
-    servers="$servers${servers:+,}s$k"
-done
-q -d $coord -c "SELECT ducache_add_shards('{$servers}')" >/dev/null
+shards_attach $coord
+servers=$(seq -s, -f "s%.0f" 0 $((NSHARDS - 1)))
 q -d $coord -c "SELECT ducache_add_shards('{$servers}')" >/dev/null   # re-running: a re-check
 out=$(q -d $coord -c "SELECT ducache_add_shards('{s0}')" 2>&1) && fail "other shards accepted"
 grep -q "already has shards" <<<"$out" || fail "other shards: $out"

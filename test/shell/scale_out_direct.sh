@@ -21,41 +21,24 @@ base=$DUCACHE_SANDBOX/scale_out_direct
 single=ducache_sod_single coord=ducache_sod_coord shard_db=ducache_shard
 fail() { echo "FAIL: $*" >&2; exit 1; }
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-shard_port() { echo $((DUCACHE_PGPORT + 11 + $1)); }
-sq() { local k=$1; shift; PGHOST=$base/run PGPORT=$(shard_port "$k") q -d $shard_db "$@"; }
+source test/shell/lib/shards.sh
 
 stop_shards() {
     [ -n "${locker:-}" ] && kill "$locker" 2>/dev/null || true
-    for k in $(seq 0 $((NSHARDS - 1))); do
-        as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -m immediate stop >/dev/null 2>&1 || true
-    done
-    rm -rf "$base" "${tmp:-}"
+    shards_stop
+    rm -rf "${tmp:-}"
 }
 trap stop_shards EXIT
 stop_shards
-mkdir -p "$base/run"; tmp=$(mktemp -d); chmod 755 "$tmp"
-if [ "$(id -u)" = 0 ]; then chown "$(pg_owner)" "$base" "$base/run"; fi
+tmp=$(mktemp -d); chmod 755 "$tmp"
 
 q -d postgres -c "DROP DATABASE IF EXISTS $single" -c "DROP DATABASE IF EXISTS $coord" -c "CREATE DATABASE $single" -c "CREATE DATABASE $coord"
 q -d $single -c "CREATE EXTENSION ducache" -f test/reference/litemaas_gen.sql -f test/reference/shard_split.sql -c "
 INSERT INTO daily_usage_cache (date, raw_data, aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics)
 SELECT g.* FROM generate_series(0, $DAYS - 1) AS d, LATERAL litemaas_ref.gen_day($USERS, d, date '2025-03-01', false) AS g"
-for k in $(seq 0 $((NSHARDS - 1))); do
-    init_cluster "$base/shard$k" "$base/run" "$(shard_port "$k")" 64MB
-    as_owner "$PGBIN/pg_ctl" -D "$base/shard$k" -l "$base/shard$k.log" -w start >/dev/null
-    PGHOST=$base/run PGPORT=$(shard_port "$k") q -d postgres -c "CREATE DATABASE $shard_db"
-    sq "$k" -c "CREATE EXTENSION ducache"
-    q -d $single -c "\copy (SELECT s.date, s.raw_data, s.aggregated_by_user, s.aggregated_by_model, s.aggregated_by_provider, s.total_metrics, s.cached_at, s.is_complete FROM daily_usage_cache d, LATERAL shard_split.split_day($NSHARDS, d.date, d.raw_data, d.aggregated_by_user, d.aggregated_by_model, d.aggregated_by_provider, d.total_metrics, d.cached_at, d.is_complete) s WHERE s.shard = $k ORDER BY s.date) TO '$tmp/shard$k.tsv'"
-    sq "$k" -c "\copy daily_usage_cache (date, raw_data, aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics, cached_at, is_complete) FROM '$tmp/shard$k.tsv'"
-done
-servers=""
-for k in $(seq 0 $((NSHARDS - 1))); do
-    q -d $coord -c "CREATE EXTENSION IF NOT EXISTS ducache" -c "CREATE EXTENSION IF NOT EXISTS postgres_fdw" \
-      -c "CREATE SERVER s$k FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$base/run', port '$(shard_port "$k")', dbname '$shard_db', async_capable 'true', parallel_commit 'true', extensions 'ducache')" \
-      -c "CREATE USER MAPPING FOR CURRENT_USER SERVER s$k OPTIONS (user 'postgres')"
-    servers="$servers${servers:+,}s$k"
-done
-q -d $coord -c "SELECT ducache_add_shards('{$servers}')" >/dev/null
+shards_start 64MB
+shards_load_split $single "$tmp"
+shards_attach $coord
 
 calls=("ducache_user_breakdown('2025-03-01', '2025-04-09')" "ducache_model_breakdown('2025-03-05', '2025-03-20', NULL, ARRAY['gpt-4o'])"
        "ducache_analytics('2025-03-01', '2025-03-31')" "ducache_daily_trend('2025-03-10', '2025-04-02')"
