@@ -36,14 +36,6 @@ namespace ducache::pg {
 
 namespace {
 
-// The SQLSTATEs plpgsql's handler caught (connection_exception, sqlclient_unable_to_establish_
-// sqlconnection, connection_failure, connection_does_not_exist).
-bool connection_class(int code)
-{
-    return code == ERRCODE_CONNECTION_EXCEPTION || code == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION ||
-           code == ERRCODE_CONNECTION_FAILURE || code == ERRCODE_CONNECTION_DOES_NOT_EXIST;
-}
-
 struct Probe {
     const char **keywords;
     const char **values;
@@ -121,7 +113,7 @@ ShardParts gather(Oid nsp, Datum request, DateADT from, DateADT to)
     {
         MemoryContextSwitchTo(caller);
         ErrorData *e = CopyErrorData();
-        if (!connection_class(e->sqlerrcode))
+        if (!shard_connection_class(e->sqlerrcode))
             PG_RE_THROW();
         FlushErrorState();
         raise_shard_failed(e, n, servers, probes, probe_sql);

@@ -16,6 +16,7 @@
 #include "pg/fdw_gather.hpp"
 
 #include "pg/date_text.hpp"
+#include "pg/shard_conn.hpp"
 
 #include <libpq-fe.h>
 
@@ -70,12 +71,6 @@ bool resolve_api()
     return api.get_connection != nullptr && api.release_connection != nullptr && api.process_pending_request != nullptr;
 }
 
-bool connection_class(int code)
-{
-    return code == ERRCODE_CONNECTION_EXCEPTION || code == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION ||
-           code == ERRCODE_CONNECTION_FAILURE || code == ERRCODE_CONNECTION_DOES_NOT_EXIST;
-}
-
 const char *hint_no_result = "No result was returned: a coordinator never answers from some of its shards.";
 
 // The connection to shard k broke (sending, waiting, or found closed after it answered).
@@ -106,7 +101,7 @@ const char *hint_no_result = "No result was returned: a coordinator never answer
     PQclear(r);
     if (primary == nullptr)
         primary = pstrdup(PQerrorMessage(conn));
-    if (connection_class(code))
+    if (shard_connection_class(code))
         ereport(ERROR, (errcode(code), errmsg("ducache shard %d (server \"%s\") failed: %s", k, server, primary),
                         detail ? errdetail_internal("%s", detail) : 0, errhint("%s", hint_no_result)));
     ereport(ERROR, (errcode(code), errmsg_internal("%s", primary), detail ? errdetail_internal("%s", detail) : 0,
@@ -133,7 +128,7 @@ PGconn *connection(int k, const char *server, UserMapping *um, MemoryContext ctx
     {
         MemoryContextSwitchTo(ctx);
         ErrorData *e = CopyErrorData();
-        if (!connection_class(e->sqlerrcode))
+        if (!shard_connection_class(e->sqlerrcode))
             PG_RE_THROW();
         FlushErrorState();
         ereport(ERROR, (errcode(e->sqlerrcode), errmsg("ducache shard %d (server \"%s\") failed: %s", k, server, e->message),

@@ -13,6 +13,15 @@
 
 namespace ducache::pg {
 
+// The SQLSTATEs of a shard that cannot be reached (connection_exception, sqlclient_unable_to_
+// establish_sqlconnection, connection_failure, connection_does_not_exist): a coordinator
+// re-raises these naming the shard, and any other ERROR untouched.
+inline bool shard_connection_class(int sqlerrcode)
+{
+    return sqlerrcode == ERRCODE_CONNECTION_EXCEPTION || sqlerrcode == ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION ||
+           sqlerrcode == ERRCODE_CONNECTION_FAILURE || sqlerrcode == ERRCODE_CONNECTION_DOES_NOT_EXIST;
+}
+
 struct ShardConn {
     int shard;                   // index in ducache_shards
     char server[NAMEDATALEN];    // the foreign server's name
