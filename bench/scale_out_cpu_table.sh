@@ -28,7 +28,7 @@ measure() {  # database call calls
 pids=""
 if [ "$1" = "$coord" ]; then
     for k in 0 1; do
-        pids="\$pids \$(psql -X -At -h '$base/run' -p \$(( $DUCACHE_PGPORT + 11 + k )) -d ducache_shard -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'postgres_fdw' ORDER BY backend_start DESC LIMIT 1")"
+        pids="\$pids \$(psql -X -At -h '$base/run' -p \$(( $DUCACHE_PGPORT + 11 + k )) -d ducache_shard -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'ducache' ORDER BY backend_start DESC LIMIT 1")"
     done
 fi
 for p in \$pids \$BPID; do awk '{printf "%d ", \$14 + \$15}' /proc/\$p/stat; done

@@ -1,21 +1,18 @@
-// See fdw_gather.hpp. Per shard k and call, on postgres_fdw's connection to its server:
+// See fdw_gather.hpp. Per shard k and call, on the coordinator's own read connection to its
+// server (pg/read_conns.hpp):
 //
 //   SELECT <ext>.ducache_shard_partial_bin(date, $1::jsonb) FROM <schema>.<table>
 //   WHERE date BETWEEN $2::date AND $3::date
 //
 // (schema and table from ducache_shard_k's options: the statement postgres_fdw pushes down
 // for the gather query, so each shard's work is unchanged), one Parse/Bind/Execute message,
-// result format binary. Sent to every shard before any answer is read: one concurrent wait
-// (each as soon as its connection is ready).
-//
-// What stays postgres_fdw's: GetConnection opens or reuses the cached connection, checks
-// password_required for non-superusers, and starts the remote transaction (REPEATABLE READ,
-// savepoints mirroring the local nesting) the first time a local transaction uses it; its
-// transaction callbacks COMMIT it, or at an abort cancel a statement still running on it
-// (PQtransactionStatus ACTIVE, which our in-flight query is) and ABORT it.
+// result format binary, preceded in the same round trip by the START of the remote
+// transaction when the local transaction has not begun one on it yet. Sent to every shard
+// before any answer is read: one concurrent wait.
 #include "pg/fdw_gather.hpp"
 
 #include "pg/date_text.hpp"
+#include "pg/read_conns.hpp"
 #include "pg/shard_conn.hpp"
 
 #include <libpq-fe.h>
@@ -37,39 +34,7 @@ namespace ducache::pg {
 
 namespace {
 
-// postgres_fdw.h of PostgreSQL 14-15 (not installed with the server headers).
-struct PgFdwConnState {
-    void *pendingAreq;  // an async foreign scan's request still in flight on the connection
-};
-using GetConnectionFn = PGconn *(*)(UserMapping *, bool, PgFdwConnState **);
-using ReleaseConnectionFn = void (*)(PGconn *);
-using ProcessPendingFn = void (*)(void *);
-
-struct FdwApi {
-    bool resolved;
-    GetConnectionFn get_connection;
-    ReleaseConnectionFn release_connection;
-    ProcessPendingFn process_pending_request;
-};
-FdwApi api;
-
 bool test_via_query = false;
-
-// Once per backend. The shards are postgres_fdw servers, so the library is installed; a
-// postgres_fdw without these exports leaves the three NULL (the query path then).
-bool resolve_api()
-{
-    if (!api.resolved) {
-        const char *lib = "$libdir/postgres_fdw";
-        api.get_connection = reinterpret_cast<GetConnectionFn>(load_external_function(lib, "GetConnection", false, nullptr));
-        api.release_connection =
-            reinterpret_cast<ReleaseConnectionFn>(load_external_function(lib, "ReleaseConnection", false, nullptr));
-        api.process_pending_request =
-            reinterpret_cast<ProcessPendingFn>(load_external_function(lib, "process_pending_request", false, nullptr));
-        api.resolved = true;
-    }
-    return api.get_connection != nullptr && api.release_connection != nullptr && api.process_pending_request != nullptr;
-}
 
 const char *hint_no_result = "No result was returned: a coordinator never answers from some of its shards.";
 
@@ -110,36 +75,6 @@ const char *hint_no_result = "No result was returned: a coordinator never answer
     pg_unreachable();
 }
 
-// postgres_fdw's connection to shard k: its ERRORs of the connection class re-raised naming
-// the shard (the transaction is aborting anyway: no catalog access after the catch).
-PGconn *connection(int k, const char *server, UserMapping *um, MemoryContext ctx)
-{
-    PGconn *volatile conn = nullptr;
-    PG_TRY();
-    {
-        PgFdwConnState *state = nullptr;
-        conn = api.get_connection(um, false, &state);
-        // An async foreign scan of the same statement still waiting on this connection
-        // (another foreign table of the query): let postgres_fdw take its answer first.
-        if (state != nullptr && state->pendingAreq != nullptr)
-            api.process_pending_request(state->pendingAreq);
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(ctx);
-        ErrorData *e = CopyErrorData();
-        if (!shard_connection_class(e->sqlerrcode))
-            PG_RE_THROW();
-        FlushErrorState();
-        ereport(ERROR, (errcode(e->sqlerrcode), errmsg("ducache shard %d (server \"%s\") failed: %s", k, server, e->message),
-                        e->detail ? errdetail_internal("%s", e->detail) : 0, errhint("%s", hint_no_result)));
-    }
-    PG_END_TRY();
-    if (PQstatus(conn) != CONNECTION_OK)
-        raise_lost(k, server, conn);
-    return conn;
-}
-
 // Waits (interruptible: statement_timeout, cancel) until conn has a result ready.
 void wait_ready(int k, const char *server, PGconn *conn)
 {
@@ -157,18 +92,28 @@ void wait_ready(int k, const char *server, PGconn *conn)
 
 // Shard k's answer: its non-NULL bytea rows appended to out (in `into`). Every result is read
 // up to the end, so the connection is idle again (or an ERROR is raised after that).
-void collect(int k, const char *server, PGconn *conn, const char *sql, MemoryContext into, ShardParts *out,
-             int *capacity)
+void collect(int k, const char *server, PGconn *conn, bool pipelined, const char *sql, MemoryContext into,
+             ShardParts *out, int *capacity)
 {
     PGresult *volatile failed = nullptr;
     volatile bool any = false;
     for (;;) {
         wait_ready(k, server, conn);
         PGresult *volatile r = PQgetResult(conn);
-        if (r == nullptr)
+        if (r == nullptr) {
+            if (pipelined)  // the end of one statement's results: the sync ends the pipeline
+                continue;
             break;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (pipelined && (st == PGRES_PIPELINE_SYNC || st == PGRES_COMMAND_OK || st == PGRES_PIPELINE_ABORTED)) {
+            PQclear(r);  // the pipeline's end, the START's answer, or the read skipped after the START failed
+            if (st == PGRES_PIPELINE_SYNC)
+                break;
+            continue;
+        }
         any = true;
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        if (st != PGRES_TUPLES_OK) {
             if (failed == nullptr)
                 failed = r;
             else
@@ -206,6 +151,7 @@ void collect(int k, const char *server, PGconn *conn, const char *sql, MemoryCon
         raise_result(k, server, conn, failed, sql);
     if (!any || PQstatus(conn) != CONNECTION_OK)
         raise_lost(k, server, conn);
+    read_conn_finish(conn, pipelined);
 }
 
 // Reads what the socket holds without waiting: a shard stopped since it answered has sent its
@@ -223,18 +169,17 @@ bool still_connected(PGconn *conn)
 bool fdw_gather(Oid nsp, int n, char **servers, Datum request, DateADT from, DateADT to, MemoryContext into,
                 ShardParts *out)
 {
-    if (test_via_query || !resolve_api())
+    if (test_via_query)
         return false;
-    MemoryContext ctx = CurrentMemoryContext;
     Jsonb *jb = DatumGetJsonbP(request);
     const char *values[3] = {JsonbToCString(nullptr, &jb->root, VARSIZE(jb)), pstrdup(date_text(from).c_str()),
                              pstrdup(date_text(to).c_str())};
     const char *ext = quote_identifier(get_namespace_name(nsp));
     PGconn **conns = static_cast<PGconn **>(palloc0(sizeof(PGconn *) * n));
     char **sqls = static_cast<char **>(palloc0(sizeof(char *) * n));
-    UserMapping **ums = static_cast<UserMapping **>(palloc0(sizeof(UserMapping *) * n));
+    bool *pipelined = static_cast<bool *>(palloc0(sizeof(bool) * n));
     // Everything from the catalog first: the foreign tables (the caller's SELECT right on
-    // them, as the query needed), their remote names, the caller's user mappings.
+    // them, as the query needed), their remote names.
     for (int k = 0; k < n; k++) {
         char table[NAMEDATALEN];
         snprintf(table, sizeof(table), "ducache_shard_%d", k);
@@ -258,30 +203,22 @@ bool fdw_gather(Oid nsp, int n, char **servers, Datum request, DateADT from, Dat
         }
         sqls[k] = psprintf("SELECT %s.ducache_shard_partial_bin(date, $1::jsonb) FROM %s.%s WHERE date BETWEEN $2::date AND $3::date",
                            ext, quote_identifier(schema), quote_identifier(remote));
-        ums[k] = GetUserMapping(GetUserId(), ft->serverid);
     }
-    // Connections (and remote transactions) in shard order, each request sent as soon as its
-    // connection is ready: shard k works while postgres_fdw starts shard k+1's remote
-    // transaction (a START round trip per shard in an autocommit call). A failure on a later
-    // shard aborts the transaction, and postgres_fdw's abort cleanup cancels the earlier
-    // shards' requests still running (as when a later shard's answer fails).
-    for (int k = 0; k < n; k++) {
-        conns[k] = connection(k, servers[k], ums[k], ctx);
-        if (!PQsendQueryParams(conns[k], sqls[k], 3, nullptr, values, nullptr, nullptr, 1))
-            raise_lost(k, servers[k], conns[k]);
-    }
+    // Each request sent as soon as its connection is ready (connecting to a shard, when its
+    // connection is new, takes a few round trips). A failure on a later shard aborts the
+    // transaction, and the abort cancels the earlier shards' requests still running.
+    for (int k = 0; k < n; k++)
+        conns[k] = read_conn_send(k, servers[k], sqls[k], 3, values, &pipelined[k]);
     int capacity = n;
     out->n = 0;
     out->p = static_cast<bytea **>(MemoryContextAlloc(into, sizeof(bytea *) * capacity));
     for (int k = 0; k < n; k++)
-        collect(k, servers[k], conns[k], sqls[k], into, out, &capacity);
+        collect(k, servers[k], conns[k], pipelined[k], sqls[k], into, out, &capacity);
     // A shard that answered and broke while another was still working: its remote
     // transaction cannot commit, so the call fails now, naming it, rather than at COMMIT.
     for (int k = 0; k < n; k++)
         if (!still_connected(conns[k]))
             raise_lost(k, servers[k], conns[k]);
-    for (int k = 0; k < n; k++)
-        api.release_connection(conns[k]);
     return true;
 }
 

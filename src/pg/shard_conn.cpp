@@ -18,7 +18,8 @@ namespace {
 
 // Options from the server and the user mapping that libpq knows (postgres_fdw's own options,
 // like "extensions" or "fetch_size", are left out), then ducache's own.
-void build_options(const char *server, const char ***keywords, const char ***values, bool check_usage = true)
+void build_options(const char *server, const char ***keywords, const char ***values, bool check_usage = true,
+                   bool *password_required = nullptr)
 {
     ForeignServer *fs = GetForeignServerByName(server, false);
     // As dblink: the caller needs USAGE on the server (then their own user mapping is used).
@@ -27,6 +28,15 @@ void build_options(const char *server, const char ***keywords, const char ***val
                         errmsg("permission denied for foreign server %s (a ducache shard)", server)));
     UserMapping *um = GetUserMapping(GetUserId(), fs->serverid);
     List *opts = list_concat(list_copy(fs->options), um->options);
+    if (password_required != nullptr) {  // postgres_fdw's user mapping option (only a superuser sets it false)
+        *password_required = true;
+        ListCell *lc;
+        foreach (lc, um->options) {
+            DefElem *d = static_cast<DefElem *>(lfirst(lc));
+            if (strcmp(d->defname, "password_required") == 0)
+                *password_required = defGetBoolean(d);
+        }
+    }
     PQconninfoOption *known = PQconndefaults();
     if (known == nullptr)
         ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
@@ -118,10 +128,11 @@ char *copy_field(const PGresult *r, int field)
 
 }  // namespace
 
-void shard_connect(ShardConn *c)
+void shard_connect(ShardConn *c, bool check_usage)
 {
     const char **keywords, **values;
-    build_options(c->server, &keywords, &values);
+    bool password_required;
+    build_options(c->server, &keywords, &values, check_usage, &password_required);
     c->conn = PQconnectStartParams(keywords, values, 0);
     if (c->conn == nullptr || PQstatus(c->conn) == CONNECTION_BAD)
         goto failed;
@@ -134,8 +145,9 @@ void shard_connect(ShardConn *c)
         wait_socket(c, st == PGRES_POLLING_WRITING, -1, true);
     }
     // Like dblink and postgres_fdw: a non-superuser must authenticate with a password, so the
-    // coordinator's own OS identity or trust rules do not lend them rights on the shard.
-    if (!superuser() && !PQconnectionUsedPassword(c->conn)) {
+    // coordinator's own OS identity or trust rules do not lend them rights on the shard (unless
+    // a superuser set postgres_fdw's password_required 'false' on the user mapping).
+    if (!superuser() && password_required && !PQconnectionUsedPassword(c->conn)) {
         shard_close(c);
         ereport(ERROR, (errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
                         errmsg("password is required to reach ducache shard %d (server \"%s\")", c->shard, c->server),

@@ -32,8 +32,11 @@ struct ShardConn {
     bool prepared;               // ... and prepared
 };
 
-// Connects (interruptible). Raises 08001 naming the server on failure.
-void shard_connect(ShardConn *c);
+// Connects (interruptible). Raises 08001 naming the server on failure. check_usage: the
+// caller needs USAGE on the server (dblink's rule; reads check SELECT on the shard's foreign
+// table instead, postgres_fdw's). A non-superuser must authenticate with a password unless the
+// user mapping says password_required 'false' (postgres_fdw's option, set by a superuser).
+void shard_connect(ShardConn *c, bool check_usage = true);
 
 // Sends one statement (no wait). Raises 08006 when it cannot be sent. Parameters are text,
 // except where lengths/formats are given (formats[i] = 1: binary of lengths[i] bytes).

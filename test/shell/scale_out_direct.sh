@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scale-out, round 5 (docs/scale-out-speed.md): a coordinator read asks each shard with one
-# statement sent directly on postgres_fdw's connection (no cursor), and an ERROR while it waits
+# statement sent directly on its own read connection (no cursor; rounds 5 and 8), and an ERROR while it waits
 # leaves nothing behind. Two shards on their own clusters (ports DUCACHE_PGPORT+11..), loaded by
 # the plain-SQL split of a single node's rows, which is the reference for every answer:
 # * with log_statement = all on a shard, a call in a transaction sends it exactly one statement,
@@ -64,8 +64,9 @@ statements() {   # setting: the statements shard 0 logged for 5 calls
       -c "SELECT count(*) FROM ducache_daily_trend('2025-03-10', '2025-03-12')" -c "SELECT count(*) FROM ducache_daily_trend('2025-03-10', '2025-03-12')" \
       -c "SELECT count(*) FROM ducache_daily_trend('2025-03-10', '2025-03-12')" -c "COMMIT" >/dev/null
     sq 0 -c "ALTER SYSTEM RESET log_statement" -c "ALTER SYSTEM RESET log_line_prefix" -c "SELECT pg_reload_conf()" >/dev/null
-    # postgres_fdw's statements, less the session settings of a new connection.
-    tail -c +$((before + 1)) "$log" | grep -E '^postgres_fdw\|LOG:  (statement|execute [^:]*):' |
+    # The coordinator's statements (on postgres_fdw's connection for the gather query, on
+    # ducache's own read connection otherwise), less the session settings of a new connection.
+    tail -c +$((before + 1)) "$log" | grep -E '^(postgres_fdw|ducache)\|LOG:  (statement|execute [^:]*):' |
         sed -E 's/.*LOG:  (statement|execute [^:]*): //' | grep -v '^SET ' || true
 }
 new=$(statements off)
@@ -76,7 +77,7 @@ old=$(statements on)
 [ "$(grep -c 'FETCH' <<<"$old")" = 5 ] || fail "the gather query path: not one FETCH a call: $old"
 
 # A shard held by a lock: statement_timeout ends the call, the shard's statement is cancelled
-# (no postgres_fdw backend there waits for the lock any more), then the same session answers.
+# (no coordinator's backend there waits for the lock any more), then the same session answers.
 c="ducache_user_breakdown('2025-03-01', '2025-04-09')"
 ref=$(q -At -d $single -c "SELECT t::text FROM $c t")
 lock_shard1() { PGHOST=$base/run PGPORT=$(shard_port 1) psql -X -q -d $shard_db -c "BEGIN" -c "LOCK daily_usage_cache IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep($1)" >/dev/null 2>&1; }
@@ -84,7 +85,7 @@ lock_shard1 30 &
 locker=$!
 sleep 1
 psql -X -q -At -d $coord -c "\set VERBOSITY sqlstate" -c "SET statement_timeout = '1s'" -c "SELECT t::text FROM $c t" \
-     -c "\! PGHOST=$base/run PGPORT=$(shard_port 1) psql -X -At -d $shard_db -c \"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'postgres_fdw' AND wait_event_type = 'Lock'\" >$tmp/waiting" \
+     -c "\! PGHOST=$base/run PGPORT=$(shard_port 1) psql -X -At -d $shard_db -c \"SELECT count(*) FROM pg_stat_activity WHERE application_name IN ('postgres_fdw', 'ducache') AND wait_event_type = 'Lock'\" >$tmp/waiting" \
      -c "RESET statement_timeout" -c "\! kill $locker" -c "SELECT 'slept' FROM pg_sleep(1.5)" -c "SELECT t::text FROM $c t" >"$tmp/timeout.out" 2>&1 || true
 wait "$locker" 2>/dev/null || true; locker=
 [ "$(head -2 "$tmp/timeout.out")" = "$(printf 'ERROR:  57014\nslept')" ] || fail "statement_timeout with a locked shard: $(head -3 "$tmp/timeout.out")"
