@@ -85,21 +85,20 @@ const char *prefixed(const char *prefix, const char *columns)
     return out.data;
 }
 
-// The scans' statements, prepared once per backend and kept (SPI_keepplan: in
-// CacheMemoryContext). Parsing, analyzing and planning the rollup statement at every scan was
-// ~1.7 ms of a 9 ms dashboard at S (docs/scale-out-speed.md, round 8). The key is everything
-// the statement depends on: its text (columns, tables, the schema, every name in it quoted
-// and schema-qualified: no OID is baked into it), the number of its parameters (all dates)
-// and the role it is planned and run as (pg/rollup_access.hpp). What the text does not say,
-// PostgreSQL's plan cache checks at every use of a kept plan: DDL on a table or function it
-// uses (DROP EXTENSION and CREATE EXTENSION again, ALTER TABLE: the statement is analyzed
-// again from its text, so the new tables are found by name), search_path, and row-level
-// security for the role running it. The plan cache's own choice of plan: custom plans for the
-// first five scans of a statement, then its generic plan (the dates as parameters) when that
-// is not estimated to cost more. The generic plans read every table as the custom ones did (the
-// date and month indexes of daily_usage_cache and ducache_rollups; the block and day tables
-// have none), and planning was most of the cost: forcing custom plans would save only the
-// parsing, a third of it (docs/scale-out-speed.md, round 8).
+// The scans' statements, prepared once per backend and kept (SPI_keepplan: in CacheMemoryContext).
+// Parsing, analyzing and planning the rollup statements at every scan cost ~2 ms CPU of an 8.5 ms
+// month dashboard at S, two scans (docs/scale-out-speed.md, round 8). The key is everything the
+// statement depends on: its text (columns, tables, the schema, every name in it quoted and schema-
+// qualified: no OID is baked into it), the number of its parameters (all dates) and the role it is
+// planned and run as (pg/rollup_access.hpp). What the text does not say, PostgreSQL's plan cache
+// checks at every use of a kept plan: DDL on a table or function it uses (DROP EXTENSION and CREATE
+// EXTENSION again, ALTER TABLE: the statement is analyzed again from its text, so the new tables
+// are found by name), search_path, and row-level security for the role running it. The plan cache's
+// own choice of plan: custom plans for the first five scans of a statement, then its generic plan
+// (the dates as parameters) when that is not estimated to cost more. The generic plans read every
+// table as the custom ones did (the date and month indexes of daily_usage_cache and
+// ducache_rollups; the block and day tables have none), and planning was most of the cost: forcing
+// custom plans would save only the parsing, a third of it (docs/scale-out-speed.md, round 8).
 struct KeptScanPlan {
     char *sql;  // TopMemoryContext; nullptr: a free slot
     uint32 hash;
@@ -264,7 +263,7 @@ void CacheScan::open(const char *sql, int nargs, Datum *args, bool fresh_snapsho
         MemoryContextSwitchTo(caller);
         Portal portal = nullptr;
         // Planned and started (privileges checked) as the owner when reading rollups; the
-        // statement is parsed and analyzed once per backend (kept_scan_plan, above).
+        // statement is parsed and planned once per backend (kept_scan_plan, above).
         as_rollup_owner(owner_, [&] {
             SPIPlanPtr plan = kept_scan_plan(sql, nargs, owner_);
             portal = SPI_cursor_open(nullptr, plan, args, nullptr, !fresh_snapshot);
