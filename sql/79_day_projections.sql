@@ -221,5 +221,50 @@ SELECT count(*) AS months FROM ducache_refresh_rollups();
 SELECT count(*) FILTER (WHERE built) AS projections_built FROM ducache_rollup_days;
 SELECT (ducache_dashboard('2025-01-29', '2025-02-02') ->> 'totalRequests')::bigint AS requests,
        (SELECT count(*) * 2 FROM daily_usage_cache WHERE date BETWEEN '2025-01-29' AND '2025-02-02') AS requests_reference;
+
+-- Kept scan plans (pg/cache_scan.cpp keeps each scan's statement for the backend) across
+-- DROP EXTENSION and CREATE EXTENSION in one session: the readers below (their day and rollup
+-- statements) run once, the extension's tables are dropped and created again (new OIDs, same
+-- names), and the same readers run again in this session: before a refresh (nothing built:
+-- the days), after it, and with a tampered projection (as the superuser, no change logged),
+-- which shows the new ducache_rollup_days is what they read. Reference: plain SQL over the day
+-- rows (each day: one user, 2 requests, cost 0.5). Dynamic SQL: nothing here depends on the
+-- extension's functions.
+CREATE FUNCTION pg_temp.reads_vs_sql() RETURNS TABLE (what text, ducache numeric, plain_sql numeric)
+LANGUAGE plpgsql AS $f$
+BEGIN
+  RETURN QUERY EXECUTE $q$
+    SELECT 'dashboard 01-29..02-02 requests', (ducache_dashboard('2025-01-29', '2025-02-02') ->> 'totalRequests')::numeric,
+           (SELECT count(*) * 2 FROM daily_usage_cache WHERE date BETWEEN '2025-01-29' AND '2025-02-02')::numeric
+    UNION ALL
+    SELECT 'dashboard 02-01..02-03 cost', (ducache_dashboard('2025-02-01', '2025-02-03') -> 'totalCost' ->> 'total')::numeric,
+           (SELECT count(*) * 0.5 FROM daily_usage_cache WHERE date BETWEEN '2025-02-01' AND '2025-02-03')
+    UNION ALL
+    SELECT 'user breakdown January requests', (SELECT sum(total_requests) FROM ducache_user_breakdown('2025-01-01', '2025-01-31')),
+           (SELECT count(*) * 2 FROM daily_usage_cache WHERE date BETWEEN '2025-01-01' AND '2025-01-31')::numeric
+    UNION ALL
+    SELECT 'user breakdown 01-27..02-03 active days', (SELECT sum(active_days) FROM ducache_user_breakdown('2025-01-27', '2025-02-03')),
+           (SELECT count(*) FROM daily_usage_cache WHERE date BETWEEN '2025-01-27' AND '2025-02-03')::numeric
+    UNION ALL
+    SELECT 'daily trend 02-02 requests', (SELECT sum(total_requests) FROM ducache_daily_trend('2025-02-02', '2025-02-02')),
+           (SELECT count(*) * 2 FROM daily_usage_cache WHERE date = '2025-02-02')::numeric
+    UNION ALL
+    SELECT 'daily trend January days', (SELECT count(*) FROM ducache_daily_trend('2025-01-01', '2025-01-31')),
+           (SELECT count(*) FROM daily_usage_cache WHERE date BETWEEN '2025-01-01' AND '2025-01-31')::numeric
+  $q$;
+END $f$;
+SELECT what, ducache = plain_sql AS equal, plain_sql FROM pg_temp.reads_vs_sql();
+DROP EXTENSION ducache;
+SET client_min_messages = warning;
+CREATE EXTENSION ducache;
+RESET client_min_messages;
+SELECT what, ducache = plain_sql AS equal_before_refresh FROM pg_temp.reads_vs_sql();
+SELECT count(*) AS months FROM ducache_refresh_rollups();
+SELECT what, ducache = plain_sql AS equal_after_refresh FROM pg_temp.reads_vs_sql();
+UPDATE ducache_rollup_days
+SET user_totals = jsonb_set(user_totals, '{u2,metrics,totalRequests}',
+        to_jsonb((user_totals -> 'u2' -> 'metrics' ->> 'totalRequests')::bigint + 1000000))
+WHERE day = '2025-02-02';
+SELECT what, ducache - plain_sql AS tampered_projection_added FROM pg_temp.reads_vs_sql() WHERE what LIKE 'dashboard%';
 \c :regress_db
 DROP DATABASE ducache_day_projections;

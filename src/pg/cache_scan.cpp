@@ -11,6 +11,7 @@
 
 extern "C" {
 #include "catalog/namespace.h"
+#include "common/hashfn.h"
 #include "commands/extension.h"
 #include "lib/stringinfo.h"
 #include "utils/lsyscache.h"
@@ -82,6 +83,67 @@ const char *prefixed(const char *prefix, const char *columns)
         p = e;
     }
     return out.data;
+}
+
+// The scans' statements, prepared once per backend and kept (SPI_keepplan: in CacheMemoryContext).
+// Parsing, analyzing and planning the rollup statements at every scan cost ~2 ms CPU of an 8.5 ms
+// month dashboard at S, two scans (docs/scale-out-speed.md, round 8). The key is everything the
+// statement depends on: its text (columns, tables, the schema, every name in it quoted and schema-
+// qualified: no OID is baked into it), the number of its parameters (all dates) and the role it is
+// planned and run as (pg/rollup_access.hpp). What the text does not say, PostgreSQL's plan cache
+// checks at every use of a kept plan: DDL on a table or function it uses (DROP EXTENSION and CREATE
+// EXTENSION again, ALTER TABLE: the statement is analyzed again from its text, so the new tables
+// are found by name), search_path, and row-level security for the role running it. The plan cache's
+// own choice of plan: custom plans for the first five scans of a statement, then its generic plan
+// (the dates as parameters) when that is not estimated to cost more. The generic plans read every
+// table as the custom ones did (the date and month indexes of daily_usage_cache and
+// ducache_rollups; the block and day tables have none), and planning was most of the cost: forcing
+// custom plans would save only the parsing, a third of it (docs/scale-out-speed.md, round 8).
+struct KeptScanPlan {
+    char *sql;  // TopMemoryContext; nullptr: a free slot
+    uint32 hash;
+    int nargs;
+    Oid owner;
+    SPIPlanPtr plan;
+    uint64 used;  // the last use, for the least recently used to go first
+};
+// Distinct statements: a few dozen at most (each reader's columns, with or without rollups and
+// day projections, per extension schema and owner); a backend that uses more replans the least
+// recently used. A kept rollup statement with its generic plan takes ~170 kB of
+// CacheMemoryContext (S), so at most ~5 MB a backend. A scan's plan stays valid while its portal
+// is open even when freed here (the portal holds its own reference to the plan), and one call
+// never opens this many scans anyway.
+constexpr int kKeptPlans = 32;
+KeptScanPlan kept_plans[kKeptPlans];
+uint64 kept_plan_clock = 0;
+const Oid kDateArgs[4] = {DATEOID, DATEOID, DATEOID, DATEOID};
+
+// Inside SPI, as the role the scan runs as (owner: the rollups' owner, or InvalidOid).
+SPIPlanPtr kept_scan_plan(const char *sql, int nargs, Oid owner)
+{
+    const uint32 hash = hash_bytes(reinterpret_cast<const unsigned char *>(sql), int(strlen(sql)));
+    KeptScanPlan *slot = nullptr;  // the slot to fill: a free one, else the least recently used
+    for (KeptScanPlan &k : kept_plans) {
+        if (k.sql != nullptr && k.hash == hash && k.nargs == nargs && k.owner == owner && strcmp(k.sql, sql) == 0) {
+            k.used = ++kept_plan_clock;
+            return k.plan;
+        }
+        if (slot == nullptr || (slot->sql != nullptr && (k.sql == nullptr || k.used < slot->used)))
+            slot = &k;
+    }
+    SPIPlanPtr plan = SPI_prepare(sql, nargs, const_cast<Oid *>(kDateArgs));
+    if (plan == nullptr)
+        elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+    char *key = MemoryContextStrdup(TopMemoryContext, sql);
+    if (slot->sql != nullptr) {
+        SPI_freeplan(slot->plan);
+        pfree(slot->sql);
+        slot->sql = nullptr;
+    }
+    if (SPI_keepplan(plan) != 0)
+        elog(ERROR, "ducache: keeping the scan's plan failed");
+    *slot = KeptScanPlan{key, hash, nargs, owner, plan, ++kept_plan_clock};
+    return plan;
 }
 
 }  // namespace
@@ -199,13 +261,11 @@ void CacheScan::open(const char *sql, int nargs, Datum *args, bool fresh_snapsho
         // until SPI_finish, so anything the caller allocates while a scan is open would pile
         // up there. Each SPI call below switches back to the caller's context.
         MemoryContextSwitchTo(caller);
-        Oid types[4] = {DATEOID, DATEOID, DATEOID, DATEOID};
         Portal portal = nullptr;
-        // Planned and started (privileges checked) as the owner when reading rollups.
+        // Planned and started (privileges checked) as the owner when reading rollups; the
+        // statement is parsed and planned once per backend (kept_scan_plan, above).
         as_rollup_owner(owner_, [&] {
-            SPIPlanPtr plan = SPI_prepare(sql, nargs, types);
-            if (!plan)
-                elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+            SPIPlanPtr plan = kept_scan_plan(sql, nargs, owner_);
             portal = SPI_cursor_open(nullptr, plan, args, nullptr, !fresh_snapshot);
         });
         MemoryContextSwitchTo(caller);

@@ -6,7 +6,8 @@
 // calendar months inside the range (built, and no change of the month logged in
 // ducache_rollup_changes visible to the snapshot) and the day rows of every other month, in
 // date order. It runs as the rollups' owner, and only when pg/rollup_access.hpp allows it;
-// otherwise it is the days-only query, as the caller.
+// otherwise it is the days-only query, as the caller. Each statement's SPI plan is kept for the
+// backend (pg/cache_scan.cpp): parsed and planned once, revalidated by PostgreSQL's plan cache.
 #pragma once
 
 #include "pg/postgres.hpp"

@@ -231,13 +231,14 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
         const Jsonb *cols[6] = {};
         CacheScan scan = current
             ? CacheScan(table,
-                        "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::jsonb, NULL::jsonb, "
-                        "NULL::jsonb",
+                        "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::pg_catalog.jsonb, "
+                        "NULL::pg_catalog.jsonb, NULL::pg_catalog.jsonb",
                         "user_totals, model_totals, aggregated_by_provider, models_unprovided, daily, key_totals", 6,
                         start, end, range_access)
             : CacheScan(table, "aggregated_by_user, aggregated_by_model",
-                        level == core::CellLevel::user ? "user_totals, NULL::jsonb" : "aggregated_by_user, NULL::jsonb", 2,
-                        prev_start, start - 1, previous_access);
+                        level == core::CellLevel::user ? "user_totals, NULL::pg_catalog.jsonb"
+                                                       : "aggregated_by_user, NULL::pg_catalog.jsonb",
+                        2, prev_start, start - 1, previous_access);
         ScanRow r;
         while (scan.next(r, cols)) {
             InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
