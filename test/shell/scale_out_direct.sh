@@ -124,6 +124,38 @@ for via in off on; do
 done
 sq 1 -c "ALTER TABLE daily_usage_cache_away RENAME TO daily_usage_cache"
 
+# The read connections (pg/read_conns.cpp) are kept across calls and transactions, so each
+# transaction must see its own snapshot of the shards: inside one transaction a shard's change
+# committed meanwhile is not seen (REPEATABLE READ, as postgres_fdw's), the next transaction
+# sees it, and every autocommit call sees what committed before it. Shard 1 loses one day
+# (its users' sums change) and gets it back.
+sq 1 -c "CREATE TABLE kept_day AS SELECT * FROM daily_usage_cache WHERE date = '2025-03-05'"
+psql -X -q -At -d $coord -c "SELECT md5(string_agg(t::text, '|')) FROM $c t" -c "BEGIN" -c "SELECT md5(string_agg(t::text, '|')) FROM $c t" \
+     -c "\! PGHOST=$base/run PGPORT=$(shard_port 1) psql -X -q -d $shard_db -c \"DELETE FROM daily_usage_cache WHERE date = '2025-03-05'\"" \
+     -c "SELECT md5(string_agg(t::text, '|')) FROM $c t" -c "COMMIT" -c "SELECT md5(string_agg(t::text, '|')) FROM $c t" \
+     -c "\! PGHOST=$base/run PGPORT=$(shard_port 1) psql -X -q -d $shard_db -c 'INSERT INTO daily_usage_cache SELECT * FROM kept_day'" \
+     -c "SELECT md5(string_agg(t::text, '|')) FROM $c t" >"$tmp/snapshots.out" 2>&1 || true
+want=$(q -At -d $single -c "SELECT md5(string_agg(t::text, '|')) FROM $c t")
+got=$(paste -sd' ' "$tmp/snapshots.out")
+read -r s1 s2 s3 s4 s5 <<<"$got"
+[ "$s1" = "$want" ] && [ "$s2" = "$want" ] && [ "$s3" = "$want" ] || fail "a transaction's reads saw a shard's later commit (or answered wrong): $got (want $want)"
+[ -n "$s4" ] && [ "$s4" != "$want" ] || fail "the transaction after a shard's change did not see it: $got"
+[ "$s5" = "$want" ] || fail "an autocommit call after the day came back answers wrong: $got"
+sq 1 -c "DROP TABLE kept_day"
+# A changed foreign server closes the kept connection: the next call uses the new options.
+good_port=$(shard_port 1) bad_port=$((DUCACHE_PGPORT + 19))
+psql -X -q -At -d $coord -c "\set VERBOSITY verbose" -c "SELECT md5(string_agg(t::text, '|')) FROM $c t" \
+     -c "ALTER SERVER s1 OPTIONS (SET port '$bad_port')" -c "SELECT md5(string_agg(t::text, '|')) FROM $c t" \
+     -c "ALTER SERVER s1 OPTIONS (SET port '$good_port')" -c "SELECT md5(string_agg(t::text, '|')) FROM $c t" >"$tmp/alter.out" 2>&1 || true
+[ "$(grep -c "^$want\$" "$tmp/alter.out")" = 2 ] || fail "answers around ALTER SERVER: $(cat "$tmp/alter.out")"
+grep -q '^ERROR:  08001' "$tmp/alter.out" && grep -q '"s1"' "$tmp/alter.out" || fail "a server moved to a dead port: not 08001 naming s1: $(cat "$tmp/alter.out")"
+# password_required 'false' on the user mapping (postgres_fdw's option, set by a superuser)
+# lets a non-superuser read without a password, as through postgres_fdw.
+q -d $coord -c "ALTER USER MAPPING FOR ducache_sod_reader SERVER s0 OPTIONS (ADD password_required 'false')" \
+  -c "ALTER USER MAPPING FOR ducache_sod_reader SERVER s1 OPTIONS (ADD password_required 'false')"
+out=$(q -At -d $coord -c "SET ROLE ducache_sod_reader" -c "SELECT md5(string_agg(t::text, '|')) FROM $c t" 2>&1 || true)
+[ "$out" = "$want" ] || fail "a non-superuser with password_required 'false': $out"
+
 q -d $coord -c "DROP USER MAPPING FOR ducache_sod_reader SERVER s0" -c "DROP USER MAPPING FOR ducache_sod_reader SERVER s1" -c "DROP ROLE ducache_sod_reader"
 q -d postgres -c "DROP DATABASE $coord" -c "DROP DATABASE $single"
 echo "scale_out_direct: ok"
