@@ -1,6 +1,7 @@
 // The document of ducache_dashboard: LiteMaaS's POST /api/v1/admin/usage/analytics response
 // (docs/litemaas.md §5; differences L1, L3, L5-L9), built from the usage the adapter hands in
-// (already filtered, CONTRACT §5.2) and written as JSON text.
+// (already filtered, CONTRACT §5.2) and written into a JsonSink (the adapter's builds JSONB; JSON
+// text for tests).
 //
 // How to use: for each row of both periods in date order, begin_day() (a cached day) or
 // begin_rollup() (a month rollup, CONTRACT §7); then hand in the row's passing usage:
@@ -34,6 +35,8 @@
 #include <string_view>
 
 namespace ducache::core {
+
+class JsonSink;
 
 constexpr std::string_view kUnknownUserId = "00000000-0000-0000-0000-000000000000";
 constexpr int kTopUsers = 5, kTopModels = 10;  // the limits getAnalytics passes
@@ -73,7 +76,9 @@ public:
     // The model's provider by the rule above, over the own_provider() calls so far.
     std::string_view provider_of(std::string_view model) const;
 
-    // The whole document; start/end are the request's dates.
+    // The whole document into `out`; start/end are the request's dates. Once per builder.
+    void document(std::string_view start, std::string_view end, JsonSink &out);
+    // The same as JSON text (core::JsonTextSink).
     std::string document(std::string_view start, std::string_view end);
 
     // Scale-out (docs/scale-out.md): instead of document(), a shard ships what it summed as a

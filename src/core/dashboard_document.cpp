@@ -1,4 +1,4 @@
-// DashboardBuilder::document(): the JSON text of the dashboard from the sums handed in.
+// DashboardBuilder::document(): the dashboard from the sums handed in, into a JsonSink.
 #include "core/dashboard_impl.hpp"
 
 #include "core/dashboard_trend.hpp"
@@ -27,19 +27,26 @@ const Slot *first_by_cost(const KeyAggregator &agg)
 }
 }  // namespace
 
-void DashboardBuilder::Impl::write_days(JsonWriter &daily, JsonWriter &daily_models) const
+// dailyUsage: days whose passing requests are 0 are dropped (LiteMaaS)
+void DashboardBuilder::Impl::write_daily(JsonSink &w) const
 {
     for (const Day &d : days) {
-        // dailyUsage: days whose passing requests are 0 are dropped (LiteMaaS)
         if (d.total.counts[kRequests] > 0) {
-            daily.begin_object();
-            daily.key("date"), daily.string(d.date);
-            summary_metrics(daily, d.total);
-            daily.end_object();
+            w.begin_object();
+            w.key("date"), w.string(d.date);
+            summary_metrics(w, d.total);
+            w.end_object();
         }
-        // dailyModelUsage: models with requests > 0, by requests descending, ties by name
-        // (L8); a day without any is dropped
-        std::vector<const Slot *> list;
+    }
+}
+
+// dailyModelUsage: models with requests > 0, by requests descending, ties by name (L8); a day
+// without any is dropped
+void DashboardBuilder::Impl::write_daily_models(JsonSink &w) const
+{
+    std::vector<const Slot *> list;
+    for (const Day &d : days) {
+        list.clear();
         for (const Slot &s : d.models->slots())
             if (s.totals.counts[kRequests] > 0)
                 list.push_back(&s);
@@ -50,17 +57,17 @@ void DashboardBuilder::Impl::write_days(JsonWriter &daily, JsonWriter &daily_mod
                 return a->totals.counts[kRequests] > b->totals.counts[kRequests];
             return a->key_view() < b->key_view();
         });
-        daily_models.begin_object();
-        daily_models.key("date"), daily_models.string(d.date);
-        daily_models.key("models"), daily_models.begin_array();
+        w.begin_object();
+        w.key("date"), w.string(d.date);
+        w.key("models"), w.begin_array();
         for (const Slot *s : list)
-            model_summary(daily_models, s->key_view(), s->totals);
-        daily_models.end_array();
-        daily_models.end_object();
+            model_summary(w, s->key_view(), s->totals);
+        w.end_array();
+        w.end_object();
     }
 }
 
-void DashboardBuilder::Impl::trends(JsonWriter &w, int64_t cur_users, int64_t prev_users_n) const
+void DashboardBuilder::Impl::trends(JsonSink &w, int64_t cur_users, int64_t prev_users_n) const
 {
     struct Row {
         const char *key, *metric;
@@ -80,15 +87,15 @@ void DashboardBuilder::Impl::trends(JsonWriter &w, int64_t cur_users, int64_t pr
     for (const Row &r : rows) {
         w.key(r.key), w.begin_object();
         w.key("metric"), w.string(r.metric);
-        w.key("current"), w.number_text(r.cur);
+        w.key("current"), w.decimal(r.cur);
         if (!has_previous) {  // no cached day in the comparison period: createEmptyTrend
             w.key("previous"), w.integer(0);
             w.key("percentageChange"), w.integer(0);
             w.key("direction"), w.string("stable");
         } else {
             TrendChange c = trend_change(r.cur, r.prev);
-            w.key("previous"), w.number_text(r.prev);
-            w.key("percentageChange"), w.number_text(c.percentage);
+            w.key("previous"), w.decimal(r.prev);
+            w.key("percentageChange"), w.decimal(c.percentage);
             w.key("direction"), w.string(c.direction);
         }
         w.end_object();
@@ -98,15 +105,21 @@ void DashboardBuilder::Impl::trends(JsonWriter &w, int64_t cur_users, int64_t pr
 
 std::string DashboardBuilder::document(std::string_view start, std::string_view end)
 {
+    JsonTextSink text;
+    document(start, end, text);
+    return text.take();
+}
+
+void DashboardBuilder::document(std::string_view start, std::string_view end, JsonSink &w)
+{
     Impl &s = *impl_;
     s.end_day();
     // byProvider: filtered, the passing model figures by provider; unfiltered, the stored
     // providers plus the models of the days that had none (L3).
     s.group_by_provider(s.options.filtered ? s.models : s.unprovided);
-    JsonWriter w;
     if (!s.has_current) {  // createEmptyAnalytics
         write_empty_dashboard(w, start, end);
-        return w.take();
+        return;
     }
     // Users and models whose summed requests are 0 are dropped (LiteMaaS); sorted by cost
     // descending, ties by key in byte order (L8).
@@ -137,18 +150,18 @@ std::string DashboardBuilder::document(std::string_view start, std::string_view 
     w.key("completion"), w.integer(s.total.counts[kCompletionTokens]);
     w.end_object();
     w.key("totalCost"), w.begin_object();
-    w.key("total"), w.number_text(s.total.cost.to_string());
+    w.key("total"), w.decimal(s.total.cost.to_string());
     w.key("byProvider"), w.begin_object();
     for (const Slot *p : s.providers.sorted())
-        w.key(p->key_view()), w.number_text(p->totals.cost.to_string());
+        w.key(p->key_view()), w.decimal(p->totals.cost.to_string());
     w.end_object();
     w.key("byModel"), w.begin_object();
     for (const Slot *p : models)
-        w.key(p->key_view()), w.number_text(p->totals.cost.to_string());
+        w.key(p->key_view()), w.decimal(p->totals.cost.to_string());
     w.end_object();
     w.key("byUser"), w.begin_object();
     for (const Slot *p : users)
-        w.key(p->key_view()), w.number_text(p->totals.cost.to_string());
+        w.key(p->key_view()), w.decimal(p->totals.cost.to_string());
     w.end_object();
     w.end_object();
     int64_t requests = s.total.counts[kRequests];
@@ -187,20 +200,18 @@ std::string DashboardBuilder::document(std::string_view start, std::string_view 
         w.key("username"), w.string_or_null(id ? id->totals.username : "", id && !id->totals.username.empty());
         w.key("requests"), w.integer(k->totals.counts[kRequests]);
         w.key("tokens"), w.integer(k->totals.counts[kTotalTokens]);
-        w.key("cost"), w.number_text(k->totals.cost.to_string());
+        w.key("cost"), w.decimal(k->totals.cost.to_string());
         w.end_object();
     }
     w.end_object();
 
     s.trends(w, int64_t(users.size()), prev_users);
-    JsonWriter daily, daily_models;
-    daily.begin_array();
-    daily_models.begin_array();
-    s.write_days(daily, daily_models);
-    daily.end_array();
-    daily_models.end_array();
-    w.key("dailyUsage"), w.number_text(daily.text());
-    w.key("dailyModelUsage"), w.number_text(daily_models.text());
+    w.key("dailyUsage"), w.begin_array();
+    s.write_daily(w);
+    w.end_array();
+    w.key("dailyModelUsage"), w.begin_array();
+    s.write_daily_models(w);
+    w.end_array();
     w.key("topModels"), w.begin_array();
     for (size_t i = 0; i < models.size() && i < size_t(kTopModels); i++)
         s.model_summary(w, models[i]->key_view(), models[i]->totals);
@@ -217,7 +228,6 @@ std::string DashboardBuilder::document(std::string_view start, std::string_view 
     }
     w.end_array();
     w.end_object();
-    return w.take();
 }
 
 }  // namespace ducache::core

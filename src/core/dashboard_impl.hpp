@@ -10,7 +10,7 @@
 #include "core/dashboard_state.hpp"
 #include "core/error_text.hpp"
 #include "core/filters.hpp"
-#include "core/json_writer.hpp"
+#include "core/json_sink.hpp"
 #include "core/ordered_lookup.hpp"
 
 #include <memory>
@@ -20,13 +20,13 @@
 namespace ducache::core {
 
 // The metric fields of a user or model summary (LiteMaaS's snake_case names).
-inline void summary_metrics(JsonWriter &w, const Totals &t)
+inline void summary_metrics(JsonSink &w, const Totals &t)
 {
     w.key("requests"), w.integer(t.counts[kRequests]);
     w.key("tokens"), w.integer(t.counts[kTotalTokens]);
     w.key("prompt_tokens"), w.integer(t.counts[kPromptTokens]);
     w.key("completion_tokens"), w.integer(t.counts[kCompletionTokens]);
-    w.key("cost"), w.number_text(t.cost.to_string());
+    w.key("cost"), w.decimal(t.cost.to_string());
 }
 
 struct DashboardBuilder::Impl : DashboardState {
@@ -48,7 +48,9 @@ struct DashboardBuilder::Impl : DashboardState {
     std::optional<Totals> day_total;
     std::unique_ptr<KeyAggregator> day_models;
     std::string key_buf;  // key_usage()'s pair key
-    void write_days(JsonWriter &daily, JsonWriter &daily_models) const;
+    // dailyUsage's and dailyModelUsage's elements.
+    void write_daily(JsonSink &w) const;
+    void write_daily_models(JsonSink &w) const;
 
     FixedLabel where() const { return FixedLabel(date); }
     void end_day();
@@ -80,7 +82,7 @@ struct DashboardBuilder::Impl : DashboardState {
             t.cost.add(m.totals.cost);
         }
     }
-    void model_summary(JsonWriter &w, std::string_view model, const Totals &t) const
+    void model_summary(JsonSink &w, std::string_view model, const Totals &t) const
     {
         w.begin_object();
         w.key("modelId"), w.string(model);
@@ -89,7 +91,7 @@ struct DashboardBuilder::Impl : DashboardState {
         summary_metrics(w, t);
         w.end_object();
     }
-    void user_summary(JsonWriter &w, std::string_view user, const Totals &t) const
+    void user_summary(JsonSink &w, std::string_view user, const Totals &t) const
     {
         const Slot *id = idents.find(user.data(), user.size());
         w.begin_object();
@@ -100,7 +102,7 @@ struct DashboardBuilder::Impl : DashboardState {
         summary_metrics(w, t);
         w.end_object();
     }
-    void trends(JsonWriter &w, int64_t cur_users, int64_t prev_users_n) const;
+    void trends(JsonSink &w, int64_t cur_users, int64_t prev_users_n) const;
 };
 
 }  // namespace ducache::core

@@ -116,7 +116,7 @@ TrendChange trend_change(std::string_view current, std::string_view previous)
     return {hundredths_text(q), dir};
 }
 
-void write_empty_dashboard(JsonWriter &w, std::string_view start, std::string_view end)
+void write_empty_dashboard(JsonSink &w, std::string_view start, std::string_view end)
 {
     w.begin_object();
     w.key("period"), w.begin_object(), w.key("startDate"), w.string(start), w.key("endDate"), w.string(end);

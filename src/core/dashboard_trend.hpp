@@ -9,7 +9,7 @@
 #error "core is pure C++"
 #endif
 
-#include "core/json_writer.hpp"
+#include "core/json_sink.hpp"
 
 #include <string>
 #include <string_view>
@@ -25,6 +25,6 @@ struct TrendChange {
 TrendChange trend_change(std::string_view current, std::string_view previous);
 
 // LiteMaaS's createEmptyAnalytics (no cached day in the range): zeros, empty maps and lists.
-void write_empty_dashboard(JsonWriter &w, std::string_view start, std::string_view end);
+void write_empty_dashboard(JsonSink &w, std::string_view start, std::string_view end);
 
 }  // namespace ducache::core

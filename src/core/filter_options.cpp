@@ -1,7 +1,7 @@
 #include "core/filter_options.hpp"
 
 #include "core/filters.hpp"
-#include "core/json_writer.hpp"
+#include "core/json_sink.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -38,7 +38,13 @@ void FilterOptionsBuilder::identity(std::string_view user_id, const std::string_
 
 std::string FilterOptionsBuilder::document() const
 {
-    JsonWriter w;
+    JsonTextSink text;
+    document(text);
+    return text.take();
+}
+
+void FilterOptionsBuilder::document(JsonSink &w) const
+{
     w.begin_object();
     w.key("models"), w.begin_array();
     for (const auto &[name, m] : models_) {  // std::map over std::string: byte order
@@ -77,7 +83,6 @@ std::string FilterOptionsBuilder::document() const
     }
     w.end_array();
     w.end_object();
-    return w.take();
 }
 
 }  // namespace ducache::core

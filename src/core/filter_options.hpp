@@ -23,6 +23,8 @@
 
 namespace ducache::core {
 
+class JsonSink;
+
 class FilterOptionsBuilder {
 public:
     explicit FilterOptionsBuilder(std::pmr::memory_resource *mr);
@@ -32,7 +34,8 @@ public:
     void user_seen(std::string_view user_id);
     // username/email: nullptr when absent or not a string. Latest call wins.
     void identity(std::string_view user_id, const std::string_view *username, const std::string_view *email);
-    std::string document() const;
+    void document(JsonSink &out) const;
+    std::string document() const;  // as JSON text (core::JsonTextSink)
 
     // Scale-out (docs/scale-out.md): a shard's builder as a binary partial (version 1, layout in
     // core/filter_options_partial.cpp), and the coordinator's merge of one (malformed: 22P03).

@@ -1,9 +1,9 @@
-// Where the core writes a document it builds for the adapter to store (the month rollups):
-// a stream of JSON tokens. The core decides the structure and every value; a sink only turns
-// the stream into a representation: JSON text (JsonTextSink, for tests and tools), or, in the
-// adapter, a JSONB value built directly (pg/rollup_jsonb.cpp), so nothing parses text again.
-// Keys are handed over in any order; a sink that needs an order (JSONB) sorts them, and a
-// repeated key keeps its last value, as jsonb_in does with JSON text.
+// Where the core writes a document it builds for the adapter (the month rollups, the
+// dashboard, the filter options): a stream of JSON tokens. The core decides the structure and
+// every value; a sink only turns the stream into a representation: JSON text (JsonTextSink,
+// for tests and tools), or, in the adapter, a JSONB value built directly (pg/rollup_jsonb.cpp),
+// so nothing parses text again. Keys are handed over in any order; a sink that needs an order
+// (JSONB) sorts them, and a repeated key keeps its last value, as jsonb_in does with JSON text.
 #pragma once
 
 #ifdef POSTGRES_H
@@ -23,13 +23,29 @@ public:
     virtual ~JsonSink() = default;
     virtual void begin_object() = 0;
     virtual void end_object() = 0;
-    // An object member's name; the next call gives its value. The view need only live
-    // until the call returns.
+    virtual void begin_array() = 0;
+    virtual void end_array() = 0;
+    // An object member's name; the next call gives its value. Views passed to any call need
+    // only live until the call returns.
     virtual void key(std::string_view k) = 0;
     virtual void string(std::string_view s) = 0;
+    virtual void null() = 0;
+    virtual void boolean(bool b) = 0;
     virtual void integer(int64_t v) = 0;
-    // An exact decimal in JSON number form, as DecimalSum::to_string prints it ("12.3400").
+    // Number text in JSON number form, taken as it is: an exact decimal as DecimalSum::to_string
+    // prints it ("12.3400"), a trend's "-0.50", real()'s "%.15g" text. A JSONB sink makes of it
+    // the numeric jsonb_in makes of the same text.
     virtual void decimal(std::string_view text) = 0;
+
+    // A string, or null when absent.
+    void string_or_null(std::string_view s, bool present) { present ? string(s) : null(); }
+    // A double as JsonWriter::real prints it (real_text: "%.15g"), handed on as number text.
+    // Finite values only (core::Error 22003 otherwise: no JSON number says inf or nan).
+    void real(double v)
+    {
+        RealText t(v);
+        decimal(t.view());
+    }
 };
 
 // The stream as JSON text, members in the order given.
@@ -37,8 +53,12 @@ class JsonTextSink final : public JsonSink {
 public:
     void begin_object() override { w_.begin_object(); }
     void end_object() override { w_.end_object(); }
+    void begin_array() override { w_.begin_array(); }
+    void end_array() override { w_.end_array(); }
     void key(std::string_view k) override { w_.key(k); }
     void string(std::string_view s) override { w_.string(s); }
+    void null() override { w_.null(); }
+    void boolean(bool b) override { w_.boolean(b); }
     void integer(int64_t v) override { w_.integer(v); }
     void decimal(std::string_view text) override { w_.number_text(text); }
     std::string take() { return w_.take(); }

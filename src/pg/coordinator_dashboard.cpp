@@ -24,7 +24,7 @@
 #include "pg/dashboard_filters.hpp"
 #include "pg/dashboard_read.hpp"
 #include "pg/date_text.hpp"
-#include "pg/jsonb_text.hpp"
+#include "pg/jsonb_document.hpp"
 
 extern "C" {
 #include "executor/spi.h"
@@ -158,7 +158,8 @@ Datum coordinator_dashboard(FunctionCallInfo fcinfo)
             check_for_interrupts();
             b.merge_partial(VARDATA_ANY(parts.p[i]), VARSIZE_ANY_EXHDR(parts.p[i]));
         }
-        result = jsonb_from_text(b.document(date_text(start), date_text(end)), caller);
+        const std::string start_text = date_text(start), end_text = date_text(end);
+        result = jsonb_document(caller, [&](core::JsonSink &out) { b.document(start_text, end_text, out); });
     }
     delete_context(work);
     PG_RETURN_DATUM(result);
@@ -179,7 +180,7 @@ Datum coordinator_filter_options(FunctionCallInfo fcinfo)
             check_for_interrupts();
             b.merge_partial(VARDATA_ANY(parts.p[i]), VARSIZE_ANY_EXHDR(parts.p[i]));
         }
-        result = jsonb_from_text(b.document(), caller);
+        result = jsonb_document(caller, [&](core::JsonSink &out) { b.document(out); });
     }
     delete_context(work);
     PG_RETURN_DATUM(result);

@@ -35,7 +35,7 @@
 #include "pg/dashboard_read.hpp"
 #include "pg/date_text.hpp"
 #include "pg/entry_reader.hpp"
-#include "pg/jsonb_text.hpp"
+#include "pg/jsonb_document.hpp"
 #include "pg/rollup_access.hpp"
 
 namespace {
@@ -357,7 +357,7 @@ Datum dashboard(FunctionCallInfo fcinfo)
         read_dashboard_filters(filters_doc, flt);
         core::DashboardBuilder b(&memory, dashboard_options(flt));
         read_dashboard(fcinfo, start, end, flt, b, DashboardReadMode());
-        result = jsonb_from_text(b.document(start_text, end_text), caller);
+        result = jsonb_document(caller, [&](core::JsonSink &out) { b.document(start_text, end_text, out); });
     }
     delete_context(work);
     PG_RETURN_DATUM(result);

@@ -26,7 +26,7 @@
 #include "pg/cache_scan.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/cell_walker.hpp"
-#include "pg/jsonb_text.hpp"
+#include "pg/jsonb_document.hpp"
 #include "pg/srf_output.hpp"
 
 namespace {
@@ -166,7 +166,7 @@ Datum filter_options(FunctionCallInfo fcinfo)
         ContextResource memory(work);
         core::FilterOptionsBuilder b(&memory);
         read_filter_options(fcinfo, start, end, b);
-        result = jsonb_from_text(b.document(), caller);
+        result = jsonb_document(caller, [&](core::JsonSink &out) { b.document(out); });
     }
     delete_context(work);
     PG_RETURN_DATUM(result);

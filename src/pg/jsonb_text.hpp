@@ -1,4 +1,5 @@
-// JSON text the core wrote -> a jsonb Datum.
+// JSON text the core wrote -> a jsonb Datum by jsonb_in: the documents' path before round 8, now
+// only taken in test builds with ducache.test_json_text on (pg/jsonb_document.hpp).
 #pragma once
 
 #include "pg/boundary.hpp"

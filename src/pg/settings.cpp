@@ -13,6 +13,7 @@ char *users_table = nullptr;
 char *api_keys_table = nullptr;
 bool use_rollups = true;
 int parallel_min_days = 60;
+bool test_json_text = false;
 }  // namespace
 
 void define_settings()
@@ -44,6 +45,13 @@ void define_settings()
         "planner gives workers (max_parallel_workers_per_gather > 0) and no rollup is built for "
         "the range; results are the same either way. -1: never.",
         &parallel_min_days, 60, -1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+#ifdef DUCACHE_TEST_HOOKS
+    DefineCustomBoolVariable("ducache.test_json_text",
+                             "Test only: the documents the core writes into a sink (the dashboard, the filter options, "
+                             "the rollups' key_totals) become jsonb by jsonb_in of their JSON text (the path before "
+                             "round 8), not built directly.",
+                             nullptr, &test_json_text, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+#endif
     MarkGUCPrefixReserved("ducache");
 }
 
@@ -51,5 +59,6 @@ const char *users_table_setting() { return users_table ? users_table : ""; }
 const char *api_keys_table_setting() { return api_keys_table ? api_keys_table : ""; }
 bool use_rollups_setting() { return use_rollups; }
 int parallel_min_days_setting() { return parallel_min_days; }
+bool test_json_text_setting() { return test_json_text; }
 
 }  // namespace ducache::pg

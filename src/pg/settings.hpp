@@ -13,5 +13,8 @@ bool use_rollups_setting();
 // ducache.parallel_min_days: the shortest range the user breakdown hands to parallel workers
 // (-1: never; pg/parallel_breakdown.hpp).
 int parallel_min_days_setting();
+// ducache.test_json_text (test builds only; always false otherwise): pg/jsonb_document.hpp's
+// jsonb_document() parses the document's JSON text with jsonb_in instead of building it.
+bool test_json_text_setting();
 
 }  // namespace ducache::pg

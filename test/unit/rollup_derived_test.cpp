@@ -23,6 +23,11 @@ public:
     void string(std::string_view s) override { sep(); out += "\"" + std::string(s) + "\""; first = false; }
     void integer(int64_t v) override { sep(); out += std::to_string(v); first = false; }
     void decimal(std::string_view t) override { sep(); out += std::string(t); first = false; }
+    // Not in these documents.
+    void begin_array() override { ADD_FAILURE() << "an array"; }
+    void end_array() override { ADD_FAILURE() << "an array"; }
+    void null() override { ADD_FAILURE() << "a null"; }
+    void boolean(bool) override { ADD_FAILURE() << "a boolean"; }
     std::string out;
 
 private:

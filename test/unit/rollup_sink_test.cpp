@@ -35,6 +35,11 @@ public:
     void string(std::string_view s) override { value("S" + std::string(s)); }
     void integer(int64_t v) override { value("I" + std::to_string(v)); }
     void decimal(std::string_view t) override { value("D" + std::string(t)); }
+    // The rollup documents have no arrays, nulls or booleans.
+    void begin_array() override { ADD_FAILURE() << "an array"; }
+    void end_array() override { ADD_FAILURE() << "an array"; }
+    void null() override { ADD_FAILURE() << "a null"; }
+    void boolean(bool) override { ADD_FAILURE() << "a boolean"; }
 
     bool complete() const { return depth_.empty() && roots_ == 1; }
     const std::string &log() const { return log_; }
