@@ -8,6 +8,7 @@ extern "C" {
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -95,6 +96,18 @@ void subxact_callback(SubXactEvent event, SubTransactionId, SubTransactionId, vo
     }
 }
 
+// The backend exits: each connection ends with a Terminate message, after reading what the
+// socket holds (an unread COMMIT answer in the kernel's buffer would make the close a reset,
+// which the shard logs as an error).
+void close_all_at_exit(int, Datum)
+{
+    for (int i = 0; i < nconns; i++)
+        if (conns[i].sc.conn != nullptr) {
+            (void)PQconsumeInput(conns[i].sc.conn);
+            close_conn(&conns[i]);
+        }
+}
+
 void inval_callback(Datum, int, uint32)
 {
     for (int i = 0; i < nconns; i++)
@@ -111,6 +124,7 @@ ReadConn *find_or_add(Oid serverid, Oid userid)
         RegisterSubXactCallback(subxact_callback, nullptr);
         CacheRegisterSyscacheCallback(FOREIGNSERVEROID, inval_callback, 0);
         CacheRegisterSyscacheCallback(USERMAPPINGOID, inval_callback, 0);
+        on_proc_exit(close_all_at_exit, 0);
         callbacks_registered = true;
     }
     if (nconns == capacity) {
