@@ -121,7 +121,7 @@ void DashboardBuilder::document(std::string_view start, std::string_view end, Js
         write_empty_dashboard(w, start, end);
         return;
     }
-    // Users and models whose summed requests are 0 are dropped (LiteMaaS); sorted by cost
+    // Users and models whose summed requests are 0 are dropped (LiteMaaS); listed by cost
     // descending, ties by key in byte order (L8).
     auto nonzero = [](const KeyAggregator &agg) {
         std::vector<const Slot *> out;
@@ -130,7 +130,44 @@ void DashboardBuilder::document(std::string_view start, std::string_view end, Js
                 out.push_back(p);
         return out;
     };
-    std::vector<const Slot *> users = nonzero(s.users), models = nonzero(s.models);
+    std::vector<const Slot *> models = nonzero(s.models);
+    // The users (~10K): only topUser and topUsers need the cost order, and a sink that orders
+    // the members itself (JSONB) takes byUser in any order: then in JSONB key order where the
+    // range's user walk left it (the sink finds them sorted), else in slot order.
+    std::vector<const Slot *> users;
+    if (w.orders_members()) {
+        users.reserve(s.users.size());
+        const std::pmr::vector<uint32_t> &order = s.users_order.settled_order();
+        const std::pmr::vector<Slot> &slots = s.users.slots();
+        if (order.size() == slots.size()) {
+            for (uint32_t i : order)
+                if (slots[i].totals.counts[kRequests] != 0)
+                    users.push_back(&slots[i]);
+        } else {
+            for (const Slot &p : slots)
+                if (p.totals.counts[kRequests] != 0)
+                    users.push_back(&p);
+        }
+    } else {
+        users = nonzero(s.users);
+    }
+    auto by_cost = [](const Slot *a, const Slot *b) {
+        int c = a->totals.cost.compare(b->totals.cost);
+        return c != 0 ? c > 0 : a->key_view() < b->key_view();
+    };
+    // topUser: the first by cost that is not the Unknown User.
+    const Slot *top_user = nullptr;
+    for (const Slot *p : users)
+        if (p->key_view() != kUnknownUserId && (top_user == nullptr || by_cost(p, top_user)))
+            top_user = p;
+    // topUsers: the first kTopUsers by cost of those it may list.
+    std::vector<const Slot *> top_users;
+    for (const Slot *p : users)
+        if (!(s.options.user_filter && p->key_view() == kUnknownUserId) && p->totals.counts[kRequests] > 0)
+            top_users.push_back(p);
+    size_t n_top = std::min(top_users.size(), size_t(kTopUsers));
+    std::partial_sort(top_users.begin(), top_users.begin() + std::ptrdiff_t(n_top), top_users.end(), by_cost);
+    top_users.resize(n_top);
     int64_t prev_users = s.prev_users_counted;  // counted by the shards (core/dashboard_state.hpp)
     for (const Slot &p : s.prev_users.slots())
         prev_users += p.totals.counts[kRequests] != 0;
@@ -150,18 +187,18 @@ void DashboardBuilder::document(std::string_view start, std::string_view end, Js
     w.key("completion"), w.integer(s.total.counts[kCompletionTokens]);
     w.end_object();
     w.key("totalCost"), w.begin_object();
-    w.key("total"), w.decimal(s.total.cost.to_string());
+    w.key("total"), w.decimal_sum(s.total.cost);
     w.key("byProvider"), w.begin_object();
     for (const Slot *p : s.providers.sorted())
-        w.key(p->key_view()), w.decimal(p->totals.cost.to_string());
+        w.key(p->key_view()), w.decimal_sum(p->totals.cost);
     w.end_object();
     w.key("byModel"), w.begin_object();
     for (const Slot *p : models)
-        w.key(p->key_view()), w.decimal(p->totals.cost.to_string());
+        w.key(p->key_view()), w.decimal_sum(p->totals.cost);
     w.end_object();
     w.key("byUser"), w.begin_object();
     for (const Slot *p : users)
-        w.key(p->key_view()), w.decimal(p->totals.cost.to_string());
+        w.key(p->key_view()), w.decimal_sum(p->totals.cost);
     w.end_object();
     w.end_object();
     int64_t requests = s.total.counts[kRequests];
@@ -174,11 +211,10 @@ void DashboardBuilder::document(std::string_view start, std::string_view end, Js
 
     w.key("topMetrics"), w.begin_object();
     w.key("topUser");  // never the Unknown User
-    auto top_user = std::find_if(users.begin(), users.end(), [](const Slot *p) { return p->key_view() != kUnknownUserId; });
-    if (top_user == users.end())
+    if (top_user == nullptr)
         w.null();
     else
-        s.user_summary(w, (*top_user)->key_view(), (*top_user)->totals);
+        s.user_summary(w, top_user->key_view(), top_user->totals);
     w.key("topModel");
     if (models.empty())
         w.null();
@@ -217,15 +253,8 @@ void DashboardBuilder::document(std::string_view start, std::string_view end, Js
         s.model_summary(w, models[i]->key_view(), models[i]->totals);
     w.end_array();
     w.key("topUsers"), w.begin_array();
-    int n = 0;
-    for (const Slot *p : users) {
-        if (n == kTopUsers)
-            break;
-        if ((s.options.user_filter && p->key_view() == kUnknownUserId) || p->totals.counts[kRequests] <= 0)
-            continue;
+    for (const Slot *p : top_users)
         s.user_summary(w, p->key_view(), p->totals);
-        n++;
-    }
     w.end_array();
     w.end_object();
 }

@@ -26,7 +26,7 @@ inline void summary_metrics(JsonSink &w, const Totals &t)
     w.key("tokens"), w.integer(t.counts[kTotalTokens]);
     w.key("prompt_tokens"), w.integer(t.counts[kPromptTokens]);
     w.key("completion_tokens"), w.integer(t.counts[kCompletionTokens]);
-    w.key("cost"), w.decimal(t.cost.to_string());
+    w.key("cost"), w.decimal_sum(t.cost);
 }
 
 struct DashboardBuilder::Impl : DashboardState {

@@ -91,6 +91,19 @@ struct Decimal {
     IntStatus to_int64(int64_t &out) const;
 };
 
+// A value in PostgreSQL numeric's base-10000 form, as numeric_in makes it of the value's text:
+// value = sum digits[i] * 10000^(weight - i), digits most significant first, no leading or
+// trailing zero digit; zero is ndigits 0, weight 0, not negative. dscale: the text's
+// fractional digits. (pg/numeric_decode.hpp encodes it as numeric's on-disk bytes.)
+struct NumericDigits {
+    static constexpr int kMax = 12;  // a 128-bit magnitude aligned to groups of four digits
+    bool negative = false;
+    int weight = 0;
+    int dscale = 0;
+    int ndigits = 0;
+    int16_t digits[kMax];
+};
+
 // Running exact sum with PostgreSQL's display-scale rule.
 class DecimalSum {
 public:
@@ -115,6 +128,9 @@ public:
     int dscale() const { return dscale_; }
     // Exactly what sum(numeric) prints: e.g. 0.0246 + 0.45 -> "0.4746", 1.50 + 2 -> "3.50".
     std::string to_string() const;
+    // The value to_string() prints, as NumericDigits (what numeric_in makes of that text),
+    // without the text. False on the arbitrary-precision path: then use to_string().
+    bool numeric_digits(NumericDigits &out) const;
     // Orders sums by value (for "top by cost" and breakdown ordering).
     int compare(const DecimalSum &other) const;
 

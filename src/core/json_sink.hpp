@@ -10,6 +10,7 @@
 #error "core is pure C++"
 #endif
 
+#include "core/decimal.hpp"
 #include "core/json_writer.hpp"
 
 #include <cstdint>
@@ -36,6 +37,12 @@ public:
     // prints it ("12.3400"), a trend's "-0.50", real()'s "%.15g" text. A JSONB sink makes of it
     // the numeric jsonb_in makes of the same text.
     virtual void decimal(std::string_view text) = 0;
+    // An exact sum, as decimal(v.to_string()) would hand it over (the default). A JSONB sink
+    // makes the numeric from the sum's digits directly (the same bytes, without the text).
+    virtual void decimal_sum(const DecimalSum &v) { decimal(v.to_string()); }
+    // True for a sink that puts an object's members in an order of its own (JSONB's key order):
+    // the writer may then hand them over in any order (a text sink keeps the order given).
+    virtual bool orders_members() const { return false; }
 
     // A string, or null when absent.
     void string_or_null(std::string_view s, bool present) { present ? string(s) : null(); }

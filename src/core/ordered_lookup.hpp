@@ -68,6 +68,13 @@ public:
         }
         return missed(key);
     }
+    // The keys in the order (the last object's new keys placed too), as slot indexes. The
+    // order is a hint: it need not hold every key of the aggregator, nor be sorted by `cmp`.
+    const std::pmr::vector<uint32_t> &settled_order()
+    {
+        begin();
+        return order_;
+    }
     // Keys in the order, and lookups that went to the hash table (tests).
     size_t ordered() const { return order_.size(); }
     uint64_t hashed() const { return hashed_; }

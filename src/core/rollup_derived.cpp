@@ -48,7 +48,7 @@ void KeyTotalsWriter::flush_user()
         }
         if (s.cost_seen) {
             out_.key(canonical_metric_name(kCost));
-            out_.decimal(s.totals.cost.to_string());
+            out_.decimal_sum(s.totals.cost);
         }
         out_.end_object();
         out_.end_object();

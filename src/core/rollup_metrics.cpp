@@ -19,7 +19,7 @@ void write_canonical_metrics(JsonSink &w, const int64_t counts[kCountMetrics], c
         w.integer(counts[m]);
     }
     w.key(canonical_metric_name(kCost));
-    w.decimal(cost.to_string());
+    w.decimal_sum(cost);
     w.end_object();
 }
 

@@ -31,6 +31,38 @@ constexpr uint16 kShortWeightMask = 0x003F;
 constexpr uint16 kDscaleMask = 0x3FFF;
 }  // namespace numeric_bits
 
+// NumericDigits' on-disk bytes, as make_result (numeric.c) lays out that value: the short
+// format when dscale and weight fit it, else the long one. `len` bytes (numeric_encoded_size)
+// at `out`, 4-byte aligned.
+inline size_t numeric_encoded_size(const core::NumericDigits &d)
+{
+    bool can_short = d.dscale <= (numeric_bits::kShortDscaleMask >> numeric_bits::kShortDscaleShift) &&
+                     d.weight <= int(numeric_bits::kShortWeightMask) && d.weight >= -int(numeric_bits::kShortWeightMask) - 1;
+    return VARHDRSZ + (can_short ? sizeof(uint16) : sizeof(uint16) + sizeof(int16)) + size_t(d.ndigits) * sizeof(int16);
+}
+
+inline void encode_numeric(const core::NumericDigits &d, char *out, size_t len)
+{
+    using namespace numeric_bits;
+    SET_VARSIZE(out, len);
+    char *p = out + VARHDRSZ;
+    size_t digits = size_t(d.ndigits) * sizeof(int16);
+    if (len == VARHDRSZ + sizeof(uint16) + digits) {
+        uint16 h = uint16((d.negative ? (kShort | kShortSignMask) : kShort) | (d.dscale << kShortDscaleShift) |
+                          (d.weight < 0 ? kShortWeightSignMask : 0) | (d.weight & kShortWeightMask));
+        memcpy(p, &h, sizeof h);
+        p += sizeof h;
+    } else {
+        uint16 sign_dscale = uint16((d.negative ? kNeg : 0) | (d.dscale & kDscaleMask));
+        int16 weight = int16(d.weight);
+        memcpy(p, &sign_dscale, sizeof sign_dscale);
+        memcpy(p + sizeof sign_dscale, &weight, sizeof weight);
+        p += sizeof sign_dscale + sizeof weight;
+    }
+    if (digits)
+        memcpy(p, d.digits, digits);
+}
+
 inline CountDecode decode_numeric_count(const char *p, int64_t &out)
 {
     const char *body = VARDATA_ANY(p);

@@ -1,4 +1,7 @@
+#include "core/object_view.hpp"  // before the PostgreSQL headers (pg/numeric_decode.hpp needs it)
 #include "pg/rollup_jsonb.hpp"
+
+#include "pg/numeric_decode.hpp"
 
 #include "pg/boundary.hpp"
 #include "pg/context_resource.hpp"
@@ -168,6 +171,26 @@ public:
         });
         put(v);
     }
+
+    void decimal_sum(const core::DecimalSum &sum) override
+    {
+        core::NumericDigits d;
+        if (!sum.numeric_digits(d)) {  // the arbitrary-precision path: through its text
+            decimal(sum.to_string());
+            return;
+        }
+        // The bytes numeric_in makes of sum.to_string(), laid out directly (test/unit
+        // decimal_test, sql/79_numeric_direct compare them with numeric_in's).
+        size_t len = numeric_encoded_size(d);
+        char *bytes = static_cast<char *>(mr_->allocate(len, alignof(int32)));
+        encode_numeric(d, bytes, len);
+        JsonbValue v;
+        v.type = jbvNumeric;
+        v.val.numeric = reinterpret_cast<Numeric>(bytes);
+        put(v);
+    }
+
+    bool orders_members() const override { return true; }
 
     JsonbValue &root() { return root_; }
 

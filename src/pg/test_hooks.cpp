@@ -5,7 +5,11 @@
 
 #include "core/error.hpp"
 
+#include "core/decimal.hpp"
+#include "core/object_view.hpp"
+
 #include "pg/boundary.hpp"
+#include "pg/numeric_decode.hpp"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -73,6 +77,52 @@ DUCACHE_FUNCTION(ducache_test_fail)
 DUCACHE_FUNCTION(ducache_test_live_objects)
 {
     PG_RETURN_INT64(live_objects);
+}
+
+namespace {
+
+// The exact sum of a numeric[] (core::DecimalSum, as the documents sum costs).
+ducache::core::DecimalSum sum_of(FunctionCallInfo fcinfo)
+{
+    ArrayType *array = PG_GETARG_ARRAYTYPE_P(0);
+    Datum *values = nullptr;
+    bool *nulls = nullptr;
+    int n = 0;
+    ducache::pg::pg_call([&] { deconstruct_array(array, NUMERICOID, -1, false, TYPALIGN_INT, &values, &nulls, &n); });
+    ducache::core::DecimalSum sum;
+    for (int i = 0; i < n; i++) {
+        if (nulls[i])
+            continue;
+        ducache::core::Decimal d;
+        const char *p = ducache::pg::pg_call([&] { return reinterpret_cast<const char *>(PG_DETOAST_DATUM_PACKED(values[i])); });
+        if (!ducache::pg::decode_numeric(p, d))
+            throw ducache::core::Error("22023", "not a finite number");
+        sum.add(d);
+    }
+    return sum;
+}
+
+}  // namespace
+
+// The sum's numeric made from its digits as the JSONB documents make it (NULL when the sum
+// takes the text path), for sql/79_numeric_direct to compare with numeric_in of its text.
+DUCACHE_FUNCTION(ducache_test_sum_direct)
+{
+    ducache::core::DecimalSum sum = sum_of(fcinfo);
+    ducache::core::NumericDigits d;
+    if (!sum.numeric_digits(d))
+        PG_RETURN_NULL();
+    size_t len = ducache::pg::numeric_encoded_size(d);
+    char *bytes = static_cast<char *>(ducache::pg::palloc_or_throw(CurrentMemoryContext, len));
+    ducache::pg::encode_numeric(d, bytes, len);
+    PG_RETURN_POINTER(bytes);
+}
+
+// The sum's text (DecimalSum::to_string: what the documents' text path prints).
+DUCACHE_FUNCTION(ducache_test_sum_text)
+{
+    std::string t = sum_of(fcinfo).to_string();
+    PG_RETURN_TEXT_P(ducache::pg::pg_call([&] { return cstring_to_text_with_len(t.data(), int(t.size())); }));
 }
 
 #endif  // DUCACHE_TEST_HOOKS

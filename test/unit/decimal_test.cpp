@@ -171,3 +171,119 @@ TEST(Number, ValuesBeyondNumericRangeAreErrors)
     EXPECT_TRUE(parse_json_number("1e1000", d));
     EXPECT_THROW(parse_json_number("0e-99999", d), Error);  // as ::numeric (issue 16 item 8)
 }
+
+namespace {
+
+// numeric_in's reading of plain decimal text (set_var_from_str, then strip_var / make_result),
+// written out digit by digit: the reference numeric_digits must equal.
+NumericDigits digits_of_text(const std::string &text)
+{
+    NumericDigits out;
+    size_t i = 0;
+    bool negative = text[0] == '-';
+    if (negative)
+        i++;
+    std::string ip, fp;
+    for (; i < text.size() && text[i] != '.'; i++)
+        ip += text[i];
+    if (i < text.size())
+        fp = text.substr(i + 1);
+    out.dscale = int(fp.size());
+    // Pad to whole groups of four on both sides of the point.
+    while (ip.size() % 4)
+        ip.insert(0, 1, '0');
+    while (fp.size() % 4)
+        fp += '0';
+    std::vector<int> groups;
+    for (size_t g = 0; g < ip.size(); g += 4)
+        groups.push_back(std::stoi(ip.substr(g, 4)));
+    int weight = int(ip.size() / 4) - 1;
+    for (size_t g = 0; g < fp.size(); g += 4)
+        groups.push_back(std::stoi(fp.substr(g, 4)));
+    size_t lo = 0, hi = groups.size();
+    while (lo < hi && groups[lo] == 0) {
+        lo++;
+        weight--;
+    }
+    while (hi > lo && groups[hi - 1] == 0)
+        hi--;
+    out.ndigits = int(hi - lo);
+    out.negative = out.ndigits > 0 && negative;
+    out.weight = out.ndigits > 0 ? weight : 0;
+    for (size_t g = lo; g < hi; g++)
+        out.digits[g - lo] = int16_t(groups[g]);
+    return out;
+}
+
+void expect_digits_of_text(const DecimalSum &s)
+{
+    std::string text = s.to_string();
+    NumericDigits got, want = digits_of_text(text);
+    if (!s.numeric_digits(got))
+        return;  // the text path
+    EXPECT_EQ(got.negative, want.negative) << text;
+    EXPECT_EQ(got.weight, want.weight) << text;
+    EXPECT_EQ(got.dscale, want.dscale) << text;
+    ASSERT_EQ(got.ndigits, want.ndigits) << text;
+    for (int i = 0; i < got.ndigits; i++)
+        EXPECT_EQ(got.digits[i], want.digits[i]) << text << " digit " << i;
+}
+
+}  // namespace
+
+// numeric_digits is numeric_in of to_string()'s text: scales, trailing zeros, zero and -0,
+// negatives, values below 10^-4, 64-bit and 128-bit magnitudes, sums of mixed scales (a sum's
+// scale above its dscale), big display scales. sql/79_numeric_direct checks the same against
+// numeric_in itself.
+TEST(DecimalSum, NumericDigitsAreNumericInOfTheText)
+{
+    const std::vector<std::vector<std::string>> cases = {
+        {"0"}, {"0.00"}, {"-0.00"}, {"1"}, {"-1"}, {"12.3400"}, {"0.0001"}, {"0.00001234"}, {"10000"},
+        {"99999999"}, {"100000000"}, {"1e3"}, {"1.5e-7"}, {"0.1", "-0.1"}, {"1.50", "2"}, {"0.0246", "0.45"},
+        {"2.4976888017"}, {"-2.4976888017", "0.0000000001"}, {"123456789012345678.9012345678"},
+        {"170141183460469231731687303715884105727"}, {"-170141183460469231731687303715884105727"},
+        {"17014118346046923173168730371588410572.7"}, {"0.000000000000000000000000000000000001"},
+        {"1.000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001"},
+        {"5", "0.000000000000000000000000000000000000000000000000000000000000000000000000"},
+        {"12345678901234567890123456789012345678", "1"}};
+    for (const auto &c : cases) {
+        DecimalSum s;
+        for (const auto &v : c)
+            s.add(num(v));
+        expect_digits_of_text(s);
+    }
+    // Many values: random mantissas and scales, summed in varying counts.
+    uint64_t x = 88172645463325252ull;
+    auto next = [&] {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        return x;
+    };
+    for (int round = 0; round < 20000; round++) {
+        DecimalSum s;
+        int terms = 1 + int(next() % 4);
+        for (int t = 0; t < terms; t++) {
+            Decimal d;
+            d.scale = int(next() % 20);
+            d.dscale = d.scale + int(next() % 3);
+            __int128 m = __int128(next() >> (next() % 64));
+            if (next() % 4 == 0)
+                m *= __int128(next() % 1000000007);
+            d.mantissa = next() % 3 == 0 ? -m : m;
+            s.add(d);
+        }
+        expect_digits_of_text(s);
+    }
+    // A Decimal as numeric's digits give it: scale above dscale (0.5 read as 5000 / 10^4).
+    DecimalSum s;
+    Decimal half;
+    int16_t five[] = {5000};
+    Decimal::from_base10000(half, false, -1, 1, five, 1);
+    s.add(half);
+    expect_digits_of_text(s);
+    NumericDigits d;
+    ASSERT_TRUE(s.numeric_digits(d));
+    EXPECT_EQ(d.dscale, 1);
+    EXPECT_EQ(d.weight, -1);
+    ASSERT_EQ(d.ndigits, 1);
+    EXPECT_EQ(d.digits[0], 5000);
+}
