@@ -6,6 +6,8 @@
 #include "core/dashboard_partial.hpp"
 #include "core/count_sum.hpp"
 
+#include <algorithm>
+
 namespace ducache::core {
 
 namespace {
@@ -90,6 +92,67 @@ void DashboardBuilder::identity(std::string_view user, const EntryValues &v, uin
         return;
     // Copied only when it changed: the same identity comes back every day.
     Totals &t = lookup(s.idents, s.idents_order, user, position).totals;
+    auto keep = [&](std::string_view &dst, std::string_view src) {
+        if (dst != src)
+            dst = src.empty() ? std::string_view() : s.idents.store(src.data(), src.size());
+    };
+    keep(t.username, v.username);
+    keep(t.email, v.email);
+    keep(t.role, v.role);
+}
+
+const Slot &DashboardBuilder::user_usage_slot(std::string_view user, const EntryValues &v, uint32_t position)
+{
+    Impl &s = *impl_;
+    FixedLabel where = s.where();
+    KeyAggregator &agg = s.current ? s.users : s.prev_users;
+    Slot &slot = lookup(agg, s.current ? s.users_order : s.prev_users_order, user, position);
+    slot.totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users", user, where);
+    (s.current ? s.total : s.prev_total).add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
+    if (s.current && s.day_sums)
+        s.day_total->add_or_throw(v.counts, cost_of(v), "the dashboard's daily usage", user, where);
+    return slot;
+}
+
+bool DashboardBuilder::identity_read_before(const Slot &user, std::string_view identity_key) const
+{
+    const Impl &s = *impl_;
+    if (!s.current)
+        return true;  // identity_of() ignores the comparison period
+    size_t i = size_t(&user - s.users.slots().data());
+    if (i >= s.user_ident_key.size())
+        return false;
+    std::string_view last = s.user_ident_key[i];
+    return last.data() != nullptr && last == identity_key;
+}
+
+void DashboardBuilder::identity_of(const Slot &user, const EntryValues &v, const std::string_view *identity_key)
+{
+    Impl &s = *impl_;
+    if (!s.current)
+        return;
+    size_t i = size_t(&user - s.users.slots().data());
+    if (i >= s.user_ident.size()) {
+        size_t n = std::max(i + 1, s.users.slots().size());
+        s.user_ident.resize(n, 0);
+        s.user_ident_key.resize(n, std::string_view());
+    }
+    // The key read now: an entry with the same key hands in the same identity (a no-op then).
+    std::string_view &last = s.user_ident_key[i];
+    if (identity_key == nullptr)
+        last = std::string_view();
+    else if (identity_key->empty())
+        last = std::string_view("", 0);
+    else if (last != *identity_key || last.data() == nullptr)
+        last = s.idents.store(identity_key->data(), identity_key->size());
+    if (v.username.empty())
+        return;
+    uint32_t &link = s.user_ident[i];
+    if (link == 0) {
+        Slot &id = s.idents.find_or_insert(user.key, user.key_len);
+        link = uint32_t(&id - s.idents.slots().data()) + 1;
+    }
+    Totals &t = s.idents.slots()[link - 1].totals;
     auto keep = [&](std::string_view &dst, std::string_view src) {
         if (dst != src)
             dst = src.empty() ? std::string_view() : s.idents.store(src.data(), src.size());

@@ -65,6 +65,16 @@ public:
     void user_usage(std::string_view user, const EntryValues &v, uint32_t position = kNoPosition);
     // The entry's username/email/role: a non-empty username replaces all three (latest wins).
     void identity(std::string_view user, const EntryValues &v, uint32_t position = kNoPosition);
+    // The unfiltered range's user entries, each with its identity (pg/dashboard.cpp): one lookup
+    // for both. user_usage_slot() is user_usage() returning the user's slot; identity_of() is
+    // identity() for that slot. identity_key: bytes that determine the entry's identity (a
+    // rollup entry's "~identity" object; "" when it has none), or nullptr when there are none
+    // (a day entry, whose identity is members of its own). identity_read_before(slot, key):
+    // the user's last identity_of() had the same key, so reading this identity and handing it
+    // in would change nothing (the adapter skips both). Not mixed with identity() in one build.
+    const Slot &user_usage_slot(std::string_view user, const EntryValues &v, uint32_t position);
+    bool identity_read_before(const Slot &user, std::string_view identity_key) const;
+    void identity_of(const Slot &user, const EntryValues &v, const std::string_view *identity_key);
     // day: the row's date as a day number (a rollup: its first day); calls come in date order,
     // the latest wins. A shard's partial keeps the day: the coordinator takes the latest.
     void own_provider(std::string_view model, std::string_view provider, int32_t day = INT32_MIN);

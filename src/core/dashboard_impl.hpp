@@ -33,13 +33,17 @@ struct DashboardBuilder::Impl : DashboardState {
     Impl(std::pmr::memory_resource *mr, DashboardOptions o)
         : DashboardState(mr), options(o), users_order(users, jsonb_key_compare, mr),
           prev_users_order(prev_users, jsonb_key_compare, mr), idents_order(idents, jsonb_key_compare, mr),
-          keys_order(keys, key_pair_compare, mr)
+          keys_order(keys, key_pair_compare, mr), user_ident(mr), user_ident_key(mr)
     {
     }
     DashboardOptions options;
     // Lookups of keys handed in with a position, i.e. in their object's order
     // (core/ordered_lookup.hpp): every row lists its users (key_totals its pairs) in one order.
     OrderedLookup users_order, prev_users_order, idents_order, keys_order;
+    // By users slot index (identity_of()): the user's idents slot index + 1 (0: none yet), and
+    // the identity key of its last identity_of() (kept in idents' arena; data() nullptr: none).
+    std::pmr::vector<uint32_t> user_ident;
+    std::pmr::vector<std::string_view> user_ident_key;
 
     // The day being read (its row goes to `days` when the next day begins). day_sums: usage
     // handed in also counts for the day (a day row; not a rollup, whose days come whole).

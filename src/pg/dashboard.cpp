@@ -92,13 +92,32 @@ bool nonempty_object(const Jsonb *j)
            JsonContainerSize(&j->root) > 0;
 }
 
-// A rollup user entry's "~identity" (core/rollup_identity.hpp) as the day entry's own strings.
-void rollup_identity(const JsonbObjectView &entry, EntryValues &out)
+// A rollup user entry's "~identity" (core/rollup_identity.hpp) as the day entry's own strings,
+// and its bytes (the identity key of DashboardBuilder::identity_of: "" when it has none).
+int32 identity_member(const JsonbObjectView &entry)
+{
+    int32 at = find_member(entry, "~identity");
+    return at >= 0 && entry.kind(uint32(at)) == core::ValueKind::object ? at : -1;
+}
+
+void rollup_identity_at(const JsonbObjectView &entry, int32 at, EntryValues &out)
 {
     out.username = out.email = out.role = {};
-    int32 at = find_member(entry, "~identity");
-    if (at >= 0 && entry.kind(uint32(at)) == core::ValueKind::object)
+    if (at >= 0)
         read_identity(entry.object(uint32(at)), out);
+}
+
+void rollup_identity(const JsonbObjectView &entry, EntryValues &out)
+{
+    rollup_identity_at(entry, identity_member(entry), out);
+}
+
+std::string_view identity_key(const JsonbObjectView &entry, int32 at)
+{
+    if (at < 0)
+        return std::string_view("", 0);
+    JsonbItem item = entry.item(uint32(at));
+    return {item.data, item.len};
 }
 
 // A rollup's "daily" {"d": {"users", "metrics", "models": {M: {"metrics"}}}}, in day order.
@@ -269,16 +288,25 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             // The passing usage (and, at model or key level, the model figures and key cells).
             uint32 user_at = 0, ident_at = 0;
             if (!filtered)  // every user entry with its identity, in object order
-                for_each_entry_item(cols[0], users_ctx, false,
-                                    [&](std::string_view user, const EntryValues &v, uint32 at, const JsonbItem &item) {
-                                        JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
-                                        if (r.rollup)
-                                            rollup_identity(entry, ident);
-                                        else
-                                            read_identity(entry, ident);
-                                        b.identity(user, ident, at);
-                                        b.user_usage(user, v, at);
-                                    });
+                for_each_entry_item(
+                    cols[0], users_ctx, false,
+                    [&](std::string_view user, const EntryValues &v, uint32 at, const JsonbItem &item) {
+                        // One lookup for the user and its identity; a rollup entry's identity
+                        // is read only when its bytes differ from the user's last ones.
+                        const core::Slot &slot = b.user_usage_slot(user, v, at);
+                        JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+                        if (r.rollup) {
+                            int32 id_at = identity_member(entry);
+                            std::string_view key = identity_key(entry, id_at);
+                            if (b.identity_read_before(slot, key))
+                                return;
+                            rollup_identity_at(entry, id_at, ident);
+                            b.identity_of(slot, ident, &key);
+                        } else {
+                            read_identity(entry, ident);
+                            b.identity_of(slot, ident, nullptr);
+                        }
+                    });
             else
                 walk_cells(
                     cols[0], users_ctx, cells, level,

@@ -34,6 +34,8 @@ public:
         JsonbItem v = vals_.value(i);
         return {v.data, v.len};
     }
+    // Member i as stored (a container: its bytes).
+    JsonbItem item(uint32 i) const { return vals_.value(i); }
     JsonbObjectView object(uint32 i) const
     {
         return JsonbObjectView(reinterpret_cast<const JsonbContainer *>(vals_.value(i).data));

@@ -139,3 +139,50 @@ TEST(Dashboard, UserFilterDropsUnknownFromTopUsersAndNoPreviousIsStable)
     EXPECT_TRUE(has(doc, "\"byProvider\":{\"unknown\":5}")) << doc;  // filtered: from the cells
     EXPECT_TRUE(has(doc, "\"current\":3,\"previous\":0,\"percentageChange\":0,\"direction\":\"stable\"")) << doc;
 }
+
+// user_usage_slot + identity_of (the unfiltered range's one-lookup walk) give identity()'s
+// document: a later non-empty username replaces all three, an empty one changes nothing, a key
+// seen last time skips the read (the adapter does not hand it in then), a day entry (no key)
+// in between forgets the key.
+TEST(Dashboard, IdentityOfASlotIsIdentity)
+{
+    auto id = [](const char *user, const char *email) {
+        EntryValues v = usage(0, "0");
+        v.username = user;
+        v.email = email;
+        v.role = "user";
+        return v;
+    };
+    struct Row {
+        const char *name, *email, *key;  // key nullptr: a day entry
+    };
+    const Row rows[] = {{"ada", "a@x", "K1"}, {"ada", "a@x", "K1"}, {"", "", ""}, {"bob", "b@x", "K2"},
+                        {"ada", "a@x", nullptr}, {"bob", "b@x", "K2"}, {"eve", "e@x", "K3"}, {"", "z@x", "K4"}};
+    for (size_t upto = 1; upto <= sizeof rows / sizeof rows[0]; upto++) {
+        DashboardBuilder ref(std::pmr::get_default_resource(), {}), one(std::pmr::get_default_resource(), {});
+        int skipped = 0;
+        for (size_t i = 0; i < upto; i++) {
+            std::string date = "2025-03-0" + std::to_string(i + 1);
+            ref.begin_day(int32_t(i), date, true);
+            one.begin_day(int32_t(i), date, true);
+            EntryValues v = id(rows[i].name, rows[i].email);
+            ref.identity("u1", v, 0);
+            ref.user_usage("u1", usage(1, "0.5"), 0);
+            const Slot &slot = one.user_usage_slot("u1", usage(1, "0.5"), 0);
+            if (rows[i].key == nullptr) {
+                one.identity_of(slot, v, nullptr);
+                continue;
+            }
+            std::string_view key(rows[i].key);
+            if (one.identity_read_before(slot, key)) {
+                skipped++;
+                continue;
+            }
+            one.identity_of(slot, v, &key);
+        }
+        EXPECT_EQ(one.document("2025-03-01", "2025-03-09"), ref.document("2025-03-01", "2025-03-09")) << upto;
+        if (upto >= 2) {
+            EXPECT_GE(skipped, 1);
+        }
+    }
+}
