@@ -55,11 +55,11 @@ rm -rf "$VG" && mkdir -p "$VG"
 # The default list runs as two halves, each on a postmaster of its own under valgrind, at the
 # same time: memcheck runs each server at one core's speed, and the suite (over 13 minutes in
 # one piece on a quiet 2-core machine, the test command's longest pole) holds no state between
-# the halves. Each half starts with 00_setup (the fixture schema most tests use); half 2 is the
-# read fixture's group (20_read_fixture creates the extension, 21-25 read it in order), the
-# tests that need only the extension and the rebuild tests (44_rebuild_fidelity leaves
-# litemaas_ref for 45_rebuild_unchanged); half 1 is the rest, after 13_plans (which creates
-# the extension). Balanced by two runs' memcheck times: ~410 s and ~390 s of the one piece's 800.
+# the halves. Both halves run 00_setup (the fixture schema most tests use) and 13_plans (creates
+# the extension, which 20_read_fixture expects: ~10 s of memcheck twice). Half 2 is the read
+# fixture's group (21-25 read it in order), the tests that need only the extension and the
+# rebuild tests (44_rebuild_fidelity leaves litemaas_ref for 45_rebuild_unchanged); half 1 is
+# the rest. Balanced by two runs' memcheck times: ~410 s and ~390 s of the one piece's ~800.
 # An explicit TEST list runs as one half.
 half2=" 20_read_fixture 21_breakdowns 22_read_errors 23_analytics_trend 24_merge 25_number_matrix 26_sum_overflow 27_wide_costs 78_parallel_breakdown 41_rebuild 42_lookup_tables 43_rebuild_rls 44_rebuild_fidelity 45_rebuild_unchanged 46_upsert_unchanged 52_hostile_tables 78_rollup_jsonb "
 halves=("${tests[*]}")
