@@ -54,8 +54,9 @@ shell_stream() {   # stream number
     done
 }
 
-# The longest test, the regression suite under valgrind (its own cluster and pg_regress output
-# directory), starts now and runs beside everything else: two cores, two streams.
+# The longest test, the regression suite under valgrind (two halves at once, each on a cluster
+# and pg_regress output directory of its own: scripts/valgrind_suite.sh), starts now and runs
+# beside everything else.
 beside=(valgrind_suite.sh)
 (
     for b in "${beside[@]}"; do run_shell_test "$b" 2; done
