@@ -71,18 +71,24 @@ Slot &lookup(KeyAggregator &agg, OrderedLookup &in_order, std::string_view key, 
                                                      : in_order.find_or_insert(key);
 }
 
+// The entry's identity into the user's idents slot, copied only when it changed: the same
+// identity comes back every day.
+void keep_identity(KeyAggregator &idents, Totals &t, const EntryValues &v)
+{
+    auto keep = [&](std::string_view &dst, std::string_view src) {
+        if (dst != src)
+            dst = src.empty() ? std::string_view() : idents.store(src.data(), src.size());
+    };
+    keep(t.username, v.username);
+    keep(t.email, v.email);
+    keep(t.role, v.role);
+}
+
 }  // namespace
 
 void DashboardBuilder::user_usage(std::string_view user, const EntryValues &v, uint32_t position)
 {
-    Impl &s = *impl_;
-    FixedLabel where = s.where();
-    KeyAggregator &agg = s.current ? s.users : s.prev_users;
-    lookup(agg, s.current ? s.users_order : s.prev_users_order, user, position)
-        .totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users", user, where);
-    (s.current ? s.total : s.prev_total).add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
-    if (s.current && s.day_sums)
-        s.day_total->add_or_throw(v.counts, cost_of(v), "the dashboard's daily usage", user, where);
+    user_usage_slot(user, v, position);
 }
 
 void DashboardBuilder::identity(std::string_view user, const EntryValues &v, uint32_t position)
@@ -90,15 +96,8 @@ void DashboardBuilder::identity(std::string_view user, const EntryValues &v, uin
     Impl &s = *impl_;
     if (!s.current || v.username.empty())
         return;
-    // Copied only when it changed: the same identity comes back every day.
     Totals &t = lookup(s.idents, s.idents_order, user, position).totals;
-    auto keep = [&](std::string_view &dst, std::string_view src) {
-        if (dst != src)
-            dst = src.empty() ? std::string_view() : s.idents.store(src.data(), src.size());
-    };
-    keep(t.username, v.username);
-    keep(t.email, v.email);
-    keep(t.role, v.role);
+    keep_identity(s.idents, t, v);
 }
 
 const Slot &DashboardBuilder::user_usage_slot(std::string_view user, const EntryValues &v, uint32_t position)
@@ -153,13 +152,7 @@ void DashboardBuilder::identity_of(const Slot &user, const EntryValues &v, const
         link = uint32_t(&id - s.idents.slots().data()) + 1;
     }
     Totals &t = s.idents.slots()[link - 1].totals;
-    auto keep = [&](std::string_view &dst, std::string_view src) {
-        if (dst != src)
-            dst = src.empty() ? std::string_view() : s.idents.store(src.data(), src.size());
-    };
-    keep(t.username, v.username);
-    keep(t.email, v.email);
-    keep(t.role, v.role);
+    keep_identity(s.idents, t, v);
 }
 
 void DashboardBuilder::own_provider(std::string_view model, std::string_view provider, int32_t day)
