@@ -442,7 +442,9 @@ bool DecimalSum::numeric_digits(NumericDigits &out) const
         mag /= (unsigned __int128)pow10_128(scale - dscale_);
         scale = dscale_;
     }
-    // Aligned to whole groups of four fractional digits: an integer of base-10000 digits.
+    // Aligned to whole groups of four fractional digits: an integer of base-10000 digits. The
+    // fast path keeps scale <= kMaxFastScale, so the zero groups after the point fit `little`.
+    static_assert((kMaxFastScale + 3) / 4 <= NumericDigits::kMax);
     int frac_groups = (scale + 3) / 4;
     unsigned __int128 factor = (unsigned __int128)pow10_128(frac_groups * 4 - scale);
     if (mag > ~(unsigned __int128)0 / factor)
