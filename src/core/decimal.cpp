@@ -23,10 +23,6 @@ struct Pow10Table {
 };
 constexpr Pow10Table kPow10;
 
-__int128 pow10_128(int n)
-{
-    return kPow10.p[n];
-}
 
 // v *= 10^n, false on overflow. The sum's scale rarely changes, so the common n == 0 costs a
 // compare; a 128-bit checked multiply is a library call.
@@ -77,6 +73,11 @@ std::string format_scaled(bool negative, std::string digits, int scale, int dsca
 }
 
 }  // namespace
+
+__int128 pow10_128(int n)
+{
+    return kPow10.p[n];
+}
 
 // ---- BigDecimal ----
 
@@ -429,58 +430,6 @@ std::string DecimalSum::to_string() const
     bool neg = acc_ < 0;
     unsigned __int128 mag = neg ? (unsigned __int128)(-(acc_ + 1)) + 1 : (unsigned __int128)acc_;
     return format_scaled(neg, int128_digits(mag), scale_, dscale_);
-}
-
-bool DecimalSum::numeric_digits(NumericDigits &out) const
-{
-    if (is_big_)
-        return false;
-    bool negative = acc_ < 0;
-    unsigned __int128 mag = negative ? (unsigned __int128)(-(acc_ + 1)) + 1 : (unsigned __int128)acc_;
-    int scale = scale_;
-    if (scale > dscale_) {  // to_string drops the digits beyond dscale (format_scaled)
-        mag /= (unsigned __int128)pow10_128(scale - dscale_);
-        scale = dscale_;
-    }
-    // Aligned to whole groups of four fractional digits: an integer of base-10000 digits. The
-    // fast path keeps scale <= kMaxFastScale, so the zero groups after the point fit `little`.
-    static_assert((kMaxFastScale + 3) / 4 <= NumericDigits::kMax);
-    int frac_groups = (scale + 3) / 4;
-    unsigned __int128 factor = (unsigned __int128)pow10_128(frac_groups * 4 - scale);
-    if (mag > ~(unsigned __int128)0 / factor)
-        return false;  // a 128-bit magnitude near the top: the text path
-    mag *= factor;
-    int16_t little[NumericDigits::kMax];  // least significant first
-    int n = 0;
-    if (mag <= UINT64_MAX) {  // the common case: 64-bit divisions by a constant
-        for (uint64_t m = uint64_t(mag); m != 0; m /= 10000)
-            little[n++] = int16_t(m % 10000);
-    } else {
-        for (; mag != 0; mag /= 10000)
-            little[n++] = int16_t(uint64_t(mag % 10000));
-    }
-    while (n < frac_groups)  // 0.0001234: the zero groups after the point
-        little[n++] = 0;
-    int weight = n - frac_groups - 1;
-    int hi = n - 1, lo = 0;
-    while (hi >= 0 && little[hi] == 0) {  // leading zero groups
-        hi--;
-        weight--;
-    }
-    while (lo <= hi && little[lo] == 0)  // trailing zero groups
-        lo++;
-    out.dscale = dscale_;
-    out.ndigits = hi >= lo ? hi - lo + 1 : 0;
-    if (out.ndigits == 0) {
-        out.negative = false;
-        out.weight = 0;
-        return true;
-    }
-    out.negative = negative;
-    out.weight = weight;
-    for (int i = 0; i < out.ndigits; i++)
-        out.digits[i] = little[hi - i];
-    return true;
 }
 
 int DecimalSum::compare(const DecimalSum &other) const

@@ -95,6 +95,9 @@ struct Decimal {
 // value = sum digits[i] * 10000^(weight - i), digits most significant first, no leading or
 // trailing zero digit; zero is ndigits 0, weight 0, not negative. dscale: the text's
 // fractional digits. (pg/numeric_decode.hpp encodes it as numeric's on-disk bytes.)
+// 10^n for 0 <= n <= 38 (a table: decimal.cpp).
+__int128 pow10_128(int n);
+
 struct NumericDigits {
     static constexpr int kMax = 12;  // a 128-bit magnitude aligned to groups of four digits
     bool negative = false;
