@@ -113,6 +113,30 @@ const Slot &DashboardBuilder::user_usage_slot(std::string_view user, const Entry
     return slot;
 }
 
+namespace {
+// The day being read, as FixedLabel would name it, without copying it per entry.
+class DateLabel final : public RowLabel {
+public:
+    explicit DateLabel(const std::string &date) : date_(date) {}
+    std::string text() const override { return date_; }
+
+private:
+    const std::string &date_;
+};
+}  // namespace
+
+void DashboardBuilder::previous_user_usage(std::string_view user, const EntryValues &v)
+{
+    Impl &s = *impl_;
+    if (s.current) {  // not the comparison period: what user_usage() does
+        user_usage(user, v);
+        return;
+    }
+    DateLabel where(s.date);
+    s.prev_period.add(user, v.counts, "the dashboard's users", where);
+    s.prev_total.add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
+}
+
 bool DashboardBuilder::identity_read_before(const Slot &user, std::string_view identity_key) const
 {
     const Impl &s = *impl_;
@@ -212,6 +236,7 @@ void DashboardBuilder::key_usage(std::string_view alias, std::string_view user, 
 std::string DashboardBuilder::partial()
 {
     impl_->end_day();
+    impl_->settle_previous();
     return serialize_dashboard_state(*impl_);
 }
 

@@ -73,6 +73,11 @@ public:
     // the user's last identity_of() had the same key, so reading this identity and handing it
     // in would change nothing (the adapter skips both). Not mixed with identity() in one build.
     const Slot &user_usage_slot(std::string_view user, const EntryValues &v, uint32_t position);
+    // The comparison period's user entries unfiltered at the user level, in their object's
+    // order: what user_usage() does with them (the same sums, checks and errors), kept in
+    // core/period_users.hpp instead of a slot per user. Not mixed with user_usage() for the
+    // comparison period in one build.
+    void previous_user_usage(std::string_view user, const EntryValues &v);
     bool identity_read_before(const Slot &user, std::string_view identity_key) const;
     void identity_of(const Slot &user, const EntryValues &v, const std::string_view *identity_key);
     // day: the row's date as a day number (a rollup: its first day); calls come in date order,

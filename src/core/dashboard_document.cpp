@@ -114,6 +114,7 @@ void DashboardBuilder::document(std::string_view start, std::string_view end, Js
 {
     Impl &s = *impl_;
     s.end_day();
+    s.settle_previous();
     // byProvider: filtered, the passing model figures by provider; unfiltered, the stored
     // providers plus the models of the days that had none (L3).
     s.group_by_provider(s.options.filtered ? s.models : s.unprovided);

@@ -12,6 +12,7 @@
 #include "core/filters.hpp"
 #include "core/json_sink.hpp"
 #include "core/ordered_lookup.hpp"
+#include "core/period_users.hpp"
 
 #include <memory>
 #include <optional>
@@ -33,13 +34,23 @@ struct DashboardBuilder::Impl : DashboardState {
     Impl(std::pmr::memory_resource *mr, DashboardOptions o)
         : DashboardState(mr), options(o), users_order(users, jsonb_key_compare, mr),
           prev_users_order(prev_users, jsonb_key_compare, mr), idents_order(idents, jsonb_key_compare, mr),
-          keys_order(keys, key_pair_compare, mr), user_ident(mr), user_ident_key(mr)
+          keys_order(keys, key_pair_compare, mr), prev_period(mr), user_ident(mr), user_ident_key(mr)
     {
     }
     DashboardOptions options;
     // Lookups of keys handed in with a position, i.e. in their object's order
     // (core/ordered_lookup.hpp): every row lists its users (key_totals its pairs) in one order.
     OrderedLookup users_order, prev_users_order, idents_order, keys_order;
+    // previous_user_usage()'s users; settle_previous() adds their count to prev_users_counted
+    // (once: document() and partial() call it).
+    PeriodUsers prev_period;
+    bool prev_settled = false;
+    void settle_previous()
+    {
+        if (!prev_settled)
+            prev_users_counted += prev_period.nonzero_requests();
+        prev_settled = true;
+    }
     // By users slot index (identity_of()): the user's idents slot index + 1 (0: none yet), and
     // the identity key of its last identity_of() (kept in idents' arena; data() nullptr: none).
     std::pmr::vector<uint32_t> user_ident;
@@ -74,6 +85,7 @@ struct DashboardBuilder::Impl : DashboardState {
         day_models = std::make_unique<KeyAggregator>(mr);
         for (OrderedLookup *o : {&users_order, &prev_users_order, &idents_order, &keys_order})
             o->begin();
+        prev_period.begin_row();
     }
     // byProvider: every model's (or unprovided model's) sums under its provider.
     void group_by_provider(const KeyAggregator &from)

@@ -270,9 +270,9 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             if (!current) {  // the comparison period needs only the totals and the user count
                 if (!r.rollup)  // its models are not read, but refused as in the range
                     own_providers(cols[1], models_ctx, r.date, [](std::string_view, std::string_view, DateADT) {});
-                if (!filtered) {  // every user entry, in object order (core/ordered_lookup.hpp)
-                    for_each_entry(cols[0], users_ctx, false, [&](std::string_view user, const EntryValues &v, uint32 at) {
-                        b.user_usage(user, v, at);
+                if (!filtered) {  // every user entry, in object order (core/period_users.hpp)
+                    for_each_entry(cols[0], users_ctx, false, [&](std::string_view user, const EntryValues &v, uint32) {
+                        b.previous_user_usage(user, v);
                     });
                     continue;
                 }

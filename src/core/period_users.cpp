@@ -1,0 +1,105 @@
+#include "core/period_users.hpp"
+
+#include <cstring>
+
+namespace ducache::core {
+
+PeriodUsers::PeriodUsers(std::pmr::memory_resource *mr)
+    : mr_(mr), arena_(mr), keys_(mr), sums_(mr), order_(mr), place_(mr), scratch_(mr), pending_(mr), row_(mr),
+      last_row_(mr), index_(mr)
+{
+}
+
+void PeriodUsers::begin_row()
+{
+    // A row without entries keeps the last one's positions (the next row is tried against it).
+    if (!row_.empty()) {
+        last_row_.swap(row_);
+        row_.clear();
+    }
+    row_pos_ = 0;
+    cursor_ = 0;
+    if (hashing_ || pending_.empty())
+        return;
+    // One merge of the new users into the order (their places were found while reading).
+    scratch_.clear();
+    scratch_.reserve(order_.size() + pending_.size());
+    size_t i = 0;
+    for (const Pending &p : pending_) {
+        while (i < p.at)
+            scratch_.push_back(order_[i++]);
+        scratch_.push_back(p.id);
+    }
+    while (i < order_.size())
+        scratch_.push_back(order_[i++]);
+    order_.swap(scratch_);
+    pending_.clear();
+    for (size_t at = 0; at < order_.size(); at++)
+        place_[order_[at]] = uint32_t(at);
+}
+
+uint32_t PeriodUsers::insert(std::string_view user)
+{
+    char *bytes = static_cast<char *>(arena_.allocate(user.size() + 1, 1));
+    if (!user.empty())
+        std::memcpy(bytes, user.data(), user.size());
+    uint32_t id = uint32_t(keys_.size());
+    keys_.emplace_back(bytes, user.size());
+    sums_.push_back(Sums{});
+    place_.push_back(hashing_ ? kNone : kPending);
+    if (hashing_)
+        index_.emplace(keys_.back(), id);
+    return id;
+}
+
+void PeriodUsers::start_hashing()
+{
+    hashing_ = true;
+    pending_.clear();
+    index_.reserve(keys_.size() * 2);
+    for (uint32_t id = 0; id < keys_.size(); id++)
+        index_.emplace(keys_[id], id);
+}
+
+uint32_t PeriodUsers::find_or_insert(std::string_view user)
+{
+    // Sorted so far: the row's previous key is smaller (else the cursor could pass this key).
+    if (!hashing_ && !row_.empty() && jsonb_key_compare(keys_[row_.back()], user) >= 0)
+        start_hashing();
+    if (hashing_) {
+        auto it = index_.find(user);
+        return it != index_.end() ? it->second : insert(user);
+    }
+    while (cursor_ < order_.size()) {
+        uint32_t id = order_[cursor_];
+        int c = jsonb_key_compare(keys_[id], user);
+        if (c == 0) {
+            cursor_++;
+            return id;
+        }
+        if (c > 0)
+            break;
+        cursor_++;  // a user this row lacks
+    }
+    uint32_t id = insert(user);  // new: placed where the cursor stands
+    pending_.push_back(Pending{cursor_, id});
+    return id;
+}
+
+int64_t PeriodUsers::nonzero_requests() const
+{
+    int64_t n = 0;
+    for (const Sums &s : sums_)
+        n += s.counts[kRequests] != 0;
+    return n;
+}
+
+const int64_t *PeriodUsers::sums_of(std::string_view user) const
+{
+    for (uint32_t id = 0; id < keys_.size(); id++)
+        if (keys_[id] == user)
+            return sums_[id].counts;
+    return nullptr;
+}
+
+}  // namespace ducache::core
