@@ -18,6 +18,7 @@ RESET client_min_messages;
 DELETE FROM daily_usage_cache;
 \set ECHO none
 SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS litemaas_ref CASCADE;  -- an earlier test's cell tables: the views of cells.sql here
 \i test/reference/rollups_fixture.sql
 \i test/reference/cells.sql
 RESET client_min_messages;
@@ -30,7 +31,7 @@ WHERE date >= '2025-02-01' AND aggregated_by_user -> litemaas_ref.user_id(7) ? '
 UPDATE daily_usage_cache
 SET aggregated_by_user = jsonb_set(aggregated_by_user, ARRAY[litemaas_ref.user_id(4), 'username'], '"user4.renamed"')
 WHERE date BETWEEN '2025-03-05' AND '2025-03-25' AND aggregated_by_user -> litemaas_ref.user_id(4) ? 'username';
-SELECT count(*) AS refreshed FROM ducache_refresh_rollups();
+SELECT count(*) > 0 AS refreshed FROM ducache_refresh_rollups();
 SELECT (SELECT count(*) FROM ducache_rollups WHERE built) AS months,
        (SELECT count(*) FROM ducache_rollup_blocks WHERE built) AS blocks,
        (SELECT count(*) FROM ducache_rollup_days WHERE built) AS day_projections;
@@ -116,7 +117,7 @@ UPDATE daily_usage_cache
 SET aggregated_by_user = jsonb_set(aggregated_by_user, ARRAY[litemaas_ref.user_id(2), 'metrics', 'api_requests'],
                                    '4611686018427387904')
 WHERE date IN ('2025-01-26', '2025-02-03');
-SELECT count(*) AS refreshed FROM ducache_refresh_rollups();
+SELECT count(*) > 0 AS refreshed FROM ducache_refresh_rollups();
 SELECT (SELECT built FROM ducache_rollups WHERE month = '2025-01-01') AS january_built,
        (SELECT built FROM ducache_rollups WHERE month = '2025-02-01') AS february_built;
 SELECT pg_temp.outcome($$SELECT ducache_dashboard('2025-03-01', '2025-04-05')$$) AS with_rollups;
@@ -134,7 +135,7 @@ UPDATE daily_usage_cache
 SET aggregated_by_user = jsonb_set(aggregated_by_user, ARRAY[litemaas_ref.user_id(3), 'metrics', 'api_requests'], '"many"')
 WHERE date = '2025-02-20';
 SET client_min_messages = error;  -- the refresh warns about the refused month
-SELECT count(*) AS refreshed FROM ducache_refresh_rollups();
+SELECT count(*) > 0 AS refreshed FROM ducache_refresh_rollups();
 RESET client_min_messages;
 SELECT (SELECT built FROM ducache_rollups WHERE month = '2025-02-01') AS february_built,
        (SELECT count(*) FROM ducache_rollup_blocks WHERE built AND month = '2025-02-01') AS february_blocks_built;
@@ -146,4 +147,7 @@ SELECT ducache_dashboard('2025-03-16', '2025-04-03')::text
        = pg_temp.with_rollups_off($$SELECT ducache_dashboard('2025-03-16', '2025-04-03')$$) AS equal_to_rollups_off;
 
 DELETE FROM daily_usage_cache;
-SELECT count(*) AS refreshed_after_delete FROM ducache_refresh_rollups();
+SELECT count(*) > 0 AS refreshed_after_delete FROM ducache_refresh_rollups();
+SET client_min_messages = warning;
+DROP SCHEMA litemaas_ref CASCADE;
+RESET client_min_messages;
