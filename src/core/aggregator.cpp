@@ -150,6 +150,13 @@ const Slot *KeyAggregator::find(const char *key, size_t len) const
     }
 }
 
+void KeyAggregator::reserve(size_t n)
+{
+    slots_.reserve(n);
+    while ((n + 1) * 2 > table_.size())
+        grow();
+}
+
 void KeyAggregator::grow()
 {
     table_.assign(table_.size() * 2, 0);

@@ -122,6 +122,8 @@ public:
         }
     }
     const Slot *find(const char *key, size_t len) const;
+    // Room for n keys without growing (moves the slots: Slot references taken before are invalid).
+    void reserve(size_t n);
     size_t size() const { return slots_.size(); }
     const std::pmr::vector<Slot> &slots() const { return slots_; }
     std::pmr::vector<Slot> &slots() { return slots_; }

@@ -14,6 +14,16 @@ namespace {
 
 const Decimal *cost_of(const EntryValues &v) { return v.cost_seen ? &v.cost : nullptr; }
 
+// The day being read, as FixedLabel(date) names it, without copying it per entry.
+class DateLabel final : public RowLabel {
+public:
+    explicit DateLabel(const std::string &date) : date_(date) {}
+    std::string text() const override { return date_; }
+
+private:
+    const std::string &date_;
+};
+
 }  // namespace
 
 void DashboardBuilder::Impl::end_day()
@@ -103,7 +113,7 @@ void DashboardBuilder::identity(std::string_view user, const EntryValues &v, uin
 const Slot &DashboardBuilder::user_usage_slot(std::string_view user, const EntryValues &v, uint32_t position)
 {
     Impl &s = *impl_;
-    FixedLabel where = s.where();
+    DateLabel where(s.date);
     KeyAggregator &agg = s.current ? s.users : s.prev_users;
     Slot &slot = lookup(agg, s.current ? s.users_order : s.prev_users_order, user, position);
     slot.totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users", user, where);
@@ -112,18 +122,6 @@ const Slot &DashboardBuilder::user_usage_slot(std::string_view user, const Entry
         s.day_total->add_or_throw(v.counts, cost_of(v), "the dashboard's daily usage", user, where);
     return slot;
 }
-
-namespace {
-// The day being read, as FixedLabel would name it, without copying it per entry.
-class DateLabel final : public RowLabel {
-public:
-    explicit DateLabel(const std::string &date) : date_(date) {}
-    std::string text() const override { return date_; }
-
-private:
-    const std::string &date_;
-};
-}  // namespace
 
 void DashboardBuilder::previous_user_usage(std::string_view user, const EntryValues &v)
 {
@@ -135,6 +133,15 @@ void DashboardBuilder::previous_user_usage(std::string_view user, const EntryVal
     DateLabel where(s.date);
     s.prev_period.add(user, v.counts, "the dashboard's users", where);
     s.prev_total.add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
+}
+
+void DashboardBuilder::expect_users(size_t n)
+{
+    Impl &s = *impl_;
+    if (!s.users.slots().empty() || !s.idents.slots().empty())
+        return;  // only before the first user: reserving moves the slots
+    s.users.reserve(n);
+    s.idents.reserve(n);
 }
 
 bool DashboardBuilder::identity_read_before(const Slot &user, std::string_view identity_key) const

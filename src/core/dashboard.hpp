@@ -78,6 +78,9 @@ public:
     // core/period_users.hpp instead of a slot per user. Not mixed with user_usage() for the
     // comparison period in one build.
     void previous_user_usage(std::string_view user, const EntryValues &v);
+    // The range's rows list about n users: room for them made once (before any range usage),
+    // instead of the slot vectors and tables growing while the first row is read.
+    void expect_users(size_t n);
     bool identity_read_before(const Slot &user, std::string_view identity_key) const;
     void identity_of(const Slot &user, const EntryValues &v, const std::string_view *identity_key);
     // day: the row's date as a day number (a rollup: its first day); calls come in date order,
