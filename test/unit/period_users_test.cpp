@@ -299,3 +299,19 @@ TEST(PeriodUsers, BuilderDocumentsMatchUserUsage)
         ASSERT_EQ(build(false), build(true));
     }
 }
+
+// A row out of order whose keys partly sit at the previous row's positions: a key taken by
+// position must still be checked against the row's previous key, or the merge cursor moves back
+// and new keys are placed out of order (a user would then get two entries).
+TEST(PeriodUsers, PositionalHitsInARowOutOfOrder)
+{
+    auto e = [](const char *u, int64_t r) { return Entry{u, {r, 1, 1, 1, 1, 1}}; };
+    std::vector<Row> rows = {{e("a", 1), e("b", 1), e("c", 1), e("d", 1)},
+                             {e("f", 1), e("b", 1), e("e", 1)},
+                             {e("e", 1), e("f", 1)},
+                             {e("a", 1), e("b", 1), e("c", 1), e("d", 1), e("e", -2), e("f", 1)}};
+    expect_same(rows);
+    Outcome got = run_period(rows);
+    EXPECT_EQ(got.sums.size(), 6u);
+    EXPECT_EQ(got.nonzero, 5);  // e: 1 + 1 - 2
+}
