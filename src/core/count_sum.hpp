@@ -19,10 +19,17 @@ namespace ducache::core {
 // (acc unchanged then), or kMetricCount when every count went in.
 inline Metric add_counts(int64_t acc[kCountMetrics], const int64_t in[kCountMetrics])
 {
+    // Every sum first with one branch for all six (they almost never overflow); the first
+    // metric that does is looked for only then.
     int64_t next[kCountMetrics];
+    bool over = false;
     for (int m = 0; m < kCountMetrics; m++)
-        if (__builtin_add_overflow(acc[m], in[m], &next[m]))
-            return Metric(m);
+        over |= __builtin_add_overflow(acc[m], in[m], &next[m]);
+    if (__builtin_expect(over, 0)) {
+        for (int m = 0; m < kCountMetrics; m++)
+            if (__builtin_add_overflow(acc[m], in[m], &next[m]))
+                return Metric(m);
+    }
     for (int m = 0; m < kCountMetrics; m++)
         acc[m] = next[m];
     return kMetricCount;

@@ -11,6 +11,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ducache::core {
 
 inline bool same_bytes(const void *pa, const void *pb, size_t n)
@@ -18,6 +22,21 @@ inline bool same_bytes(const void *pa, const void *pb, size_t n)
     const char *a = static_cast<const char *>(pa), *b = static_cast<const char *>(pb);
     auto load8 = [](const char *p) { uint64_t v; std::memcpy(&v, p, 8); return v; };
     auto load4 = [](const char *p) { uint32_t v; std::memcpy(&v, p, 4); return v; };
+#if defined(__SSE2__)
+    // 16 bytes a compare (an entry's key JEntries and key bytes are 20-200 bytes).
+    if (n >= 16) {
+        auto differ16 = [](const char *x, const char *y) {
+            __m128i eq = _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x)),
+                                        _mm_loadu_si128(reinterpret_cast<const __m128i *>(y)));
+            return _mm_movemask_epi8(eq) != 0xFFFF;
+        };
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16)
+            if (differ16(a + i, b + i))
+                return false;
+        return i == n || !differ16(a + n - 16, b + n - 16);
+    }
+#endif
     if (n >= 8) {
         // Whole words, then the last word again (overlapping) for the tail.
         size_t i = 0;

@@ -46,20 +46,154 @@ public:
         std::memcpy(bytes_, walk.key_bytes(), keys_len);
         count_ = n;
         keys_len_ = keys_len;
+        header_ = JB_FOBJECT | n;
+        split_direct_reads();
         return plan_;
     }
 
+    // Whether object c has the remembered layout (then plan_ is its plan): its header, its key
+    // JEntries and its key bytes, compared without building a view (no pass over the JEntries).
+    bool matches(const JsonbContainer *c) const
+    {
+        return c->header == header_ && core::same_bytes(c->children, entries_, count_ * sizeof(JEntry)) &&
+               core::same_bytes(reinterpret_cast<const char *>(&c->children[2 * count_]), bytes_, keys_len_);
+    }
+    const core::EntryPlan &remembered() const { return plan_; }
+    // plan_'s direct reads split for the fast path: the counts' members and metrics, the cost's
+    // member (-1: none); direct_ is false when the layout has no direct reads.
+    struct DirectReads {
+        bool direct = false;
+        int32 count_members = 0;
+        int32 member[core::kCountMetrics];
+        core::Metric metric[core::kCountMetrics];
+        int32 cost_member = -1;
+    };
+    const DirectReads &direct_reads() const { return direct_; }
+    uint32 count() const { return count_; }
+    uint32 keys_len() const { return keys_len_; }
+
 private:
+    void split_direct_reads()
+    {
+        direct_ = DirectReads();
+        direct_.direct = plan_.direct_count >= 0;
+        for (int32_t r = 0; r < plan_.direct_count; r++) {
+            if (plan_.direct[r].metric == core::kCost) {
+                direct_.cost_member = plan_.direct[r].member;
+            } else {
+                direct_.member[direct_.count_members] = plan_.direct[r].member;
+                direct_.metric[direct_.count_members++] = plan_.direct[r].metric;
+            }
+        }
+    }
+
     static constexpr uint32 kMaxKeys = 32;
     uint32 count_ = UINT32_MAX, keys_len_ = 0;
+    uint32 header_ = 0;  // JB_FOBJECT | count_ once a layout is remembered (0 matches no object)
     char bytes_[512];
     JEntry entries_[kMaxKeys];  // the same bytes split differently would be another key set
     core::EntryPlan plan_, scratch_;
+    DirectReads direct_;
 };
 
 ShapeCache entry_shapes, metrics_shapes;  // backend-local; validated byte for byte on each use
 // The cell walker's levels (models[M], api_keys[A]) have layouts of their own.
 ShapeCache cell_shapes[2], cell_metrics_shapes[2];
+
+// The common entry read straight from its JSONB bytes. An entry almost always has the layout
+// of the one before it, and its values are what the core's direct reads take without a second
+// look (core::read_direct: each count a small whole number, the cost a finite number, the
+// "metrics" object an object, a rollup's "~days" a valid mask). The general path builds an
+// ObjectWalker and ObjectValues (two passes over the JEntries), classifies each value through
+// ValueKind and reads it through the view: ~700 instructions a flat entry of five metrics
+// (cachegrind). Here the layout is compared and the values read by the remembered plan's member
+// indexes. Anything else returns false before `out` is trusted, and the caller reads the entry
+// the general way, which gives the same values or raises the error.
+class FastObject {
+public:
+    FastObject(const JsonbContainer *c, const ShapeCache &shape)
+        : c_(c), n_(shape.count()), base_(reinterpret_cast<const char *>(&c->children[2 * n_]))
+    {
+        uint32 off = shape.keys_len();
+        if (n_ <= JB_OFFSET_STRIDE / 2) {
+            // Values' JEntries all below index JB_OFFSET_STRIDE: each holds its length.
+            for (uint32 j = 0; j < n_; j++) {
+                start_[j] = off;
+                off += c->children[n_ + j] & JENTRY_OFFLENMASK;
+            }
+        } else {
+            for (uint32 j = 0; j < n_; j++) {
+                start_[j] = off;
+                JBE_ADVANCE_OFFSET(off, c->children[n_ + j]);
+            }
+        }
+        start_[n_] = off;
+    }
+    uint32 type(int32 i) const { return c_->children[n_ + uint32(i)] & JENTRY_TYPEMASK; }
+    // Numerics and containers start int-aligned (the JEntry length counts the padding).
+    const char *aligned(int32 i) const { return base_ + INTALIGN(start_[i]); }
+    std::string_view text(int32 i) const { return {base_ + start_[i], start_[i + 1] - start_[i]}; }
+
+private:
+    const JsonbContainer *c_;
+    uint32 n_;
+    const char *base_;
+    uint32 start_[33];
+};
+
+// A layout's direct reads (core::EntryPlan::direct), as core::read_direct reads them.
+bool read_direct_fast(const ShapeCache::DirectReads &d, const FastObject &o, EntryValues &out)
+{
+    if (!d.direct)
+        return false;
+    for (int m = 0; m < core::kCountMetrics; m++)
+        out.counts[m] = 0;
+    for (int32 r = 0; r < d.count_members; r++)
+        if (o.type(d.member[r]) != JENTRY_ISNUMERIC ||
+            decode_jsonb_count(o.aligned(d.member[r]), out.counts[d.metric[r]]) != core::CountFast::ok)
+            return false;
+    out.cost_seen = d.cost_member >= 0;
+    return !out.cost_seen ||
+           (o.type(d.cost_member) == JENTRY_ISNUMERIC && decode_jsonb_decimal(o.aligned(d.cost_member), out.cost));
+}
+
+bool read_entry_fast(const JsonbContainer *c, ShapeCache &shapes, ShapeCache &metrics_shapes, bool rollup,
+                     bool want_identity, EntryValues &out)
+{
+    if (!shapes.matches(c))
+        return false;
+    const core::EntryPlan &plan = shapes.remembered();
+    FastObject o(c, shapes);
+    out.username = out.email = out.role = {};
+    if (want_identity) {
+        auto text = [&](int32 i, std::string_view &dst) {
+            if (i >= 0 && o.type(i) == JENTRY_ISSTRING)
+                dst = o.text(i);
+        };
+        text(plan.username, out.username);
+        text(plan.email, out.email);
+        text(plan.role, out.role);
+    }
+    if (plan.metrics_object >= 0) {
+        if (o.type(plan.metrics_object) != JENTRY_ISCONTAINER)
+            return false;  // null (then the outer members count), or not an object: the general path
+        auto inner = reinterpret_cast<const JsonbContainer *>(o.aligned(plan.metrics_object));
+        if (!metrics_shapes.matches(inner) || !read_direct_fast(metrics_shapes.direct_reads(), FastObject(inner, metrics_shapes), out))
+            return false;
+    } else if (!read_direct_fast(shapes.direct_reads(), o, out)) {
+        return false;
+    }
+    out.days = 1;
+    if (rollup) {
+        int64_t mask;
+        if (plan.days_mask < 0 || o.type(plan.days_mask) != JENTRY_ISNUMERIC ||
+            decode_jsonb_count(o.aligned(plan.days_mask), mask) != core::CountFast::ok || mask <= 0 ||
+            mask > INT32_MAX)
+            return false;
+        out.days = uint32_t(mask);
+    }
+    return true;
+}
 
 }  // namespace
 
@@ -106,6 +240,10 @@ void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view ke
 void read_entry_at(const JsonbItem &entry, std::string_view column, const core::RowLabel &row, std::string_view key,
                    bool rollup, bool want_identity, EntryValues &out)
 {
+    if (entry.type == JENTRY_ISCONTAINER &&
+        read_entry_fast(reinterpret_cast<const JsonbContainer *>(entry.data), entry_shapes, metrics_shapes, rollup,
+                        want_identity, out))
+        return;
     core::EntrySite site{column, row, key};
     if (!item_is_object(entry))
         core::throw_entry_not_object(site, JsonbObjectView::kind_of(entry));
@@ -125,10 +263,14 @@ void read_entry_at(const JsonbItem &entry, std::string_view column, const core::
 
 void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, bool rollup, EntryValues &out)
 {
+    int slot = level > 0 ? 1 : 0;
+    if (entry.type == JENTRY_ISCONTAINER &&
+        read_entry_fast(reinterpret_cast<const JsonbContainer *>(entry.data), cell_shapes[slot],
+                        cell_metrics_shapes[slot], rollup, false, out))
+        return;
     if (!item_is_object(entry))
         core::throw_entry_not_object(site, JsonbObjectView::kind_of(entry));
     JsonbObjectView view(reinterpret_cast<const JsonbContainer *>(entry.data));
-    int slot = level > 0 ? 1 : 0;
     const core::EntryPlan *outer = nullptr;
     core::read_entry_values(
         view,

@@ -97,4 +97,72 @@ inline CountDecode decode_numeric_count(const char *p, int64_t &out)
     return CountDecode::ok;
 }
 
+// The two decodings above for the numerics the read path meets almost always, in ~25
+// instructions and no loop: a 4-byte varlena header (what JSONB stores), the short format, at
+// most four base-10000 digits. Digits past the value's own are never read (a pointer to a zero
+// is taken instead), and each function gives exactly what its general form gives; anything
+// else goes to that general form. (Round 5 of issue 13: the general forms took ~48 and ~77
+// instructions a value, a fifth of an entry's own work.)
+namespace numeric_fast {
+inline const int16 kZeroDigit = 0;
+// kPow10000[3 + k] = 10000^k for 0 <= k <= 3; 0 for k < 0 (a digit that is not there).
+inline constexpr int64_t kPow10000[7] = {0, 0, 0, 1, 10000, 100000000, 1000000000000LL};
+
+// The value of up to four digits as a whole number of base-10000 digits: digit i weighs
+// 10000^(top - i), top = the weight of digit 0 (0..3); digits i >= nd read as zero.
+inline int64_t digits_value(const int16 *d, uint32 nd, int top)
+{
+    const int16 *d1 = nd > 1 ? d + 1 : &kZeroDigit;
+    const int16 *d2 = nd > 2 ? d + 2 : &kZeroDigit;
+    const int16 *d3 = nd > 3 ? d + 3 : &kZeroDigit;
+    return d[0] * kPow10000[3 + top] + *d1 * kPow10000[2 + top] + *d2 * kPow10000[1 + top] +
+           *d3 * kPow10000[top];
+}
+}  // namespace numeric_fast
+
+inline CountDecode decode_jsonb_count(const char *p, int64_t &out)
+{
+    using namespace numeric_bits;
+    // The size word of a 4-byte varlena header (JSONB's) and the short header's sign-free bits:
+    // one or two digits, no fraction, weight 0 or 1 -- counts below 10^8.
+    uint16 header;
+    memcpy(&header, p + VARHDRSZ, sizeof header);
+    const int16 *d = reinterpret_cast<const int16 *>(p + VARHDRSZ + sizeof(uint16));
+    uint32 shape = header & (kSignMask | kShortWeightSignMask | kShortWeightMask);
+    int64_t v;
+    if (VARATT_IS_4B_U(p) && VARSIZE_4B(p) == VARHDRSZ + 4 && shape == kShort)
+        v = d[0];
+    else if (VARATT_IS_4B_U(p) && VARSIZE_4B(p) == VARHDRSZ + 6 && shape == (kShort | 1))
+        v = d[0] * int64_t(10000) + d[1];
+    else
+        return decode_numeric_count(p, out);
+    out = (header & kShortSignMask) ? -v : v;
+    return CountDecode::ok;
+}
+
+// decode_numeric for a cost: Decimal::from_base10000's inline case (<= 4 digits, none past the
+// fast scale), read without a loop; false only where decode_numeric is false.
+inline bool decode_jsonb_decimal(const char *p, core::Decimal &out)
+{
+    using namespace numeric_bits;
+    if (!VARATT_IS_4B_U(p))
+        return decode_numeric(p, out);
+    uint32 nd = (VARSIZE_4B(p) - VARHDRSZ - sizeof(uint16)) / sizeof(int16);
+    uint16 header;
+    memcpy(&header, p + VARHDRSZ, sizeof header);
+    int weight = (header & kShortWeightSignMask) ? -1 - int((~header) & kShortWeightMask)
+                                                 : int(header & kShortWeightMask);
+    int frac_digits = int(nd) - weight - 1;
+    if ((header & kSignMask) != kShort || nd - 1 > 3 || frac_digits < 0 || frac_digits > core::kMaxFastScale / 4)
+        return decode_numeric(p, out);
+    // The digits as one integer: digit i weighs 10000^(nd - 1 - i).
+    int64_t m = numeric_fast::digits_value(reinterpret_cast<const int16 *>(p + VARHDRSZ + sizeof(uint16)), nd,
+                                           int(nd) - 1);
+    out.dscale = (header & kShortDscaleMask) >> kShortDscaleShift;
+    out.big = false;
+    out.mantissa = (header & kShortSignMask) ? -m : m;
+    out.scale = frac_digits * 4;
+    return true;
+}
+
 }  // namespace ducache::pg

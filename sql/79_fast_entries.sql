@@ -1,0 +1,136 @@
+-- The read path's fast entry reads (pg/entry_reader.cpp, read_entry_fast; numeric_decode.hpp,
+-- decode_jsonb_count / decode_jsonb_decimal): an entry with the previous entry's layout is read
+-- by that layout's member indexes, its numbers decoded without the general code, and anything
+-- unusual goes to the general path. Against plain SQL on the same rows, over numbers of every
+-- form the decoders tell apart (0; one and two base-10000 digits; whole numbers written with a
+-- fraction, 12.0; counts past 10^8 and multiples of 10^4; negatives; costs of 0 to 14 decimals,
+-- below 10^-4, past 16 significant digits; numbers as JSON strings) and layouts that change from
+-- entry to entry (flat with 5 or 7 metrics, nested under "metrics", a null "metrics" whose outer
+-- members count, one member more).
+SET ducache.users_table = '';
+SET ducache.use_rollups = off;
+
+CREATE TEMP TABLE fast_cells AS
+WITH v AS (
+    SELECT d, u,
+           ('x' || substr(md5(d || '/' || u), 1, 15))::bit(60)::bigint AS h,
+           ('x' || substr(md5(u || '\' || d), 1, 15))::bit(60)::bigint AS g
+    FROM generate_series(0, 39) AS d, generate_series(1, 300) AS u
+    WHERE (d + u) % 7 <> 0)
+SELECT d, u, h, g,
+       -- a count in one of the decoders' cases, by h
+       (CASE h % 9
+            WHEN 0 THEN '0'
+            WHEN 1 THEN (g % 10000)::text                      -- one digit
+            WHEN 2 THEN (g % 100000000)::text                  -- up to two digits
+            WHEN 3 THEN ((g % 9 + 1) * 10000)::text            -- one digit of weight 1
+            WHEN 4 THEN (g % 1000000000000000)::text           -- up to four digits
+            WHEN 5 THEN '-' || (g % 100000)::text              -- negative
+            WHEN 6 THEN (g % 1000)::text || '.0'               -- whole, written with a fraction
+            WHEN 7 THEN (g % 100000000 * 10000)::text          -- trailing zero digits
+            ELSE (g % 5000)::text END) AS cnt,
+       -- a cost
+       (CASE WHEN g % 5 = 0 THEN '-' ELSE '' END
+        || (CASE g % 4 WHEN 0 THEN 0 WHEN 1 THEN g % 100 ELSE h % 100000000 END)::text
+        || CASE WHEN h % 15 > 0
+                THEN '.' || lpad((g % (10::bigint ^ (h % 15))::bigint)::text, (h % 15)::int, '0')
+                ELSE '' END
+        || CASE WHEN h % 97 = 0 THEN '123456789' ELSE '' END) AS cost
+FROM v;
+
+-- One day's entry of user u: the layout by (d, u), the numbers from the cell.
+CREATE TEMP TABLE fast_entries AS
+SELECT d, 'user' || u AS k, cnt, cost,
+       CASE WHEN d % 10 = 9 AND u % 3 = 0 THEN 'nested'
+            WHEN d % 10 = 8 AND u % 2 = 0 THEN 'nullmetrics'
+            WHEN u % 50 = 7 THEN 'strings'
+            WHEN d % 5 = 3 THEN 'seven'
+            WHEN u % 40 = 11 THEN 'extra'
+            ELSE 'flat' END AS layout
+FROM fast_cells;
+
+INSERT INTO daily_usage_cache (date, aggregated_by_user, aggregated_by_model, aggregated_by_provider)
+SELECT date '2032-01-01' + d,
+       jsonb_object_agg(k, CASE layout
+           WHEN 'flat' THEN jsonb_build_object('totalRequests', cnt::numeric, 'totalTokens', cnt::numeric * 3,
+                                               'promptTokens', cnt::numeric * 2, 'completionTokens', cnt::numeric,
+                                               'totalCost', cost::numeric)
+           WHEN 'seven' THEN jsonb_build_object('totalRequests', cnt::numeric, 'totalTokens', cnt::numeric * 3,
+                                                'promptTokens', cnt::numeric * 2, 'completionTokens', cnt::numeric,
+                                                'totalCost', cost::numeric, 'successfulRequests', cnt::numeric,
+                                                'failedRequests', 0)
+           WHEN 'extra' THEN jsonb_build_object('totalRequests', cnt::numeric, 'totalTokens', cnt::numeric * 3,
+                                                'promptTokens', cnt::numeric * 2, 'completionTokens', cnt::numeric,
+                                                'totalCost', cost::numeric, 'note', 'x')
+           WHEN 'strings' THEN jsonb_build_object('totalRequests', cnt, 'totalTokens', cnt::numeric * 3,
+                                                  'promptTokens', cnt::numeric * 2, 'completionTokens', cnt::numeric,
+                                                  'totalCost', cost)
+           WHEN 'nested' THEN jsonb_build_object('username', k, 'metrics',
+                              jsonb_build_object('totalRequests', cnt::numeric, 'totalTokens', cnt::numeric * 3,
+                                                 'promptTokens', cnt::numeric * 2, 'completionTokens', cnt::numeric,
+                                                 'totalCost', cost::numeric))
+           ELSE jsonb_build_object('metrics', NULL, 'totalRequests', cnt::numeric, 'totalTokens', cnt::numeric * 3,
+                                   'promptTokens', cnt::numeric * 2, 'completionTokens', cnt::numeric,
+                                   'totalCost', cost::numeric) END),
+       '{}', '{}'
+FROM fast_entries GROUP BY d;
+
+SELECT layout, count(*) FROM fast_entries GROUP BY layout ORDER BY layout;
+
+-- Plain SQL's sums per user, in the breakdown's columns.
+CREATE TEMP TABLE fast_ref AS
+SELECT k AS user_id,
+       sum((m->>'totalRequests')::numeric) AS total_requests, sum((m->>'totalTokens')::numeric) AS total_tokens,
+       sum((m->>'promptTokens')::numeric) AS prompt_tokens, sum((m->>'completionTokens')::numeric) AS completion_tokens,
+       sum((m->>'totalCost')::numeric) AS total_cost,
+       coalesce(sum((m->>'successfulRequests')::numeric), 0) AS successful_requests,
+       coalesce(sum((m->>'failedRequests')::numeric), 0) AS failed_requests,
+       count(*) AS active_days, max(date) AS last_active
+FROM daily_usage_cache, jsonb_each(aggregated_by_user) AS e(k, v),
+     LATERAL (SELECT CASE WHEN jsonb_typeof(v->'metrics') = 'object' THEN v->'metrics' ELSE v END AS m) AS x
+WHERE date BETWEEN '2032-01-01' AND '2032-02-09'
+GROUP BY k;
+
+-- Every user, every column, digit for digit (costs as text: the scale counts too).
+SELECT count(*) AS users,
+       count(*) FILTER (WHERE d.user_id IS NULL OR r.user_id IS NULL) AS missing,
+       count(*) FILTER (WHERE (d.total_requests, d.total_tokens, d.prompt_tokens, d.completion_tokens,
+                               d.total_cost::text, d.successful_requests, d.failed_requests, d.active_days, d.last_active)
+                              IS DISTINCT FROM
+                              (r.total_requests, r.total_tokens, r.prompt_tokens, r.completion_tokens,
+                               r.total_cost::text, r.successful_requests, r.failed_requests, r.active_days, r.last_active))
+           AS differ
+FROM ducache_user_breakdown('2032-01-01', '2032-02-09') AS d FULL JOIN fast_ref AS r USING (user_id);
+
+-- The same sums through the merge aggregate, and through the month's rollup (whose entries carry
+-- "~days": read by the same fast path with the mask).
+SELECT count(*) AS merged,
+       count(*) FILTER (WHERE ((m.value->>'requests')::numeric, (m.value->>'total_tokens')::numeric,
+                               (m.value->>'cost')::numeric::text, (m.value->>'days')::bigint)
+                              IS DISTINCT FROM (r.total_requests, r.total_tokens, r.total_cost::text, r.active_days))
+           AS merge_differ
+FROM (SELECT ducache_merge(aggregated_by_user) AS doc FROM daily_usage_cache
+      WHERE date BETWEEN '2032-01-01' AND '2032-02-09') AS x,
+     jsonb_each(x.doc) AS m JOIN fast_ref AS r ON r.user_id = m.key;
+SELECT count(*) > 0 AS refreshed FROM ducache_refresh_rollups('2032-01-01', '2032-01-31');
+SET ducache.use_rollups = on;
+SELECT count(*) AS users,
+       count(*) FILTER (WHERE (d.total_requests, d.total_tokens, d.total_cost::text, d.active_days, d.last_active)
+                              IS DISTINCT FROM
+                              (r.total_requests, r.total_tokens, r.total_cost::text, r.active_days, r.last_active))
+           AS differ
+FROM ducache_user_breakdown('2032-01-01', '2032-01-31') AS d
+FULL JOIN (SELECT k AS user_id, sum((m->>'totalRequests')::numeric) AS total_requests,
+                  sum((m->>'totalTokens')::numeric) AS total_tokens, sum((m->>'totalCost')::numeric) AS total_cost,
+                  count(*) AS active_days, max(date) AS last_active
+           FROM daily_usage_cache, jsonb_each(aggregated_by_user) AS e(k, v),
+                LATERAL (SELECT CASE WHEN jsonb_typeof(v->'metrics') = 'object' THEN v->'metrics' ELSE v END AS m) AS x
+           WHERE date BETWEEN '2032-01-01' AND '2032-01-31' GROUP BY k) AS r USING (user_id);
+SELECT count(*) AS rollups_read FROM ducache_rollups WHERE month = '2032-01-01' AND built;
+RESET ducache.use_rollups;
+
+-- A value the fast path does not take still raises the general path's error, naming the field.
+UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, '{user1,totalRequests}', '12.5')
+WHERE date = '2032-01-02';
+SELECT ducache_test.error_of($$SELECT count(*) FROM ducache_user_breakdown('2032-01-01', '2032-01-05')$$);
+DELETE FROM daily_usage_cache WHERE date BETWEEN '2032-01-01' AND '2032-02-09';
