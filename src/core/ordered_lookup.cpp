@@ -29,26 +29,31 @@ OrderedLookup::OrderedLookup(KeyAggregator &agg, Compare cmp, std::pmr::memory_r
 {
 }
 
+void merge_pending(std::pmr::vector<uint32_t> &order, std::pmr::vector<OrderPending> &pending,
+                   std::pmr::vector<uint32_t> &scratch, std::pmr::vector<uint32_t> &place)
+{
+    scratch.clear();
+    scratch.reserve(order.size() + pending.size());
+    size_t i = 0;
+    for (const OrderPending &p : pending) {
+        while (i < p.at)
+            scratch.push_back(order[i++]);
+        scratch.push_back(p.id);
+    }
+    while (i < order.size())
+        scratch.push_back(order[i++]);
+    order.swap(scratch);
+    pending.clear();
+    for (size_t at = 0; at < order.size(); at++)
+        place[order[at]] = uint32_t(at);
+}
+
 void OrderedLookup::begin()
 {
     pos_ = 0;
     if (pending_.empty())
         return;
-    // One merge of the new keys into the order (their places were found while reading).
-    scratch_.clear();
-    scratch_.reserve(order_.size() + pending_.size());
-    size_t i = 0;
-    for (const Pending &p : pending_) {
-        while (i < p.at)
-            scratch_.push_back(order_[i++]);
-        scratch_.push_back(p.slot);
-    }
-    while (i < order_.size())
-        scratch_.push_back(order_[i++]);
-    order_.swap(scratch_);
-    pending_.clear();
-    for (size_t at = 0; at < order_.size(); at++)
-        place_[order_[at]] = uint32_t(at);
+    merge_pending(order_, pending_, scratch_, place_);
 }
 
 Slot &OrderedLookup::missed(std::string_view key)
@@ -61,7 +66,7 @@ Slot &OrderedLookup::missed(std::string_view key)
     uint32_t at = place_[index];
     if (at == kAbsent) {  // new to the order: placed where the cursor stands
         place_[index] = kPending;
-        pending_.push_back(Pending{pos_, index});
+        pending_.push_back(OrderPending{pos_, index});
     } else if (at != kPending && at >= pos_) {  // found further on: continue from there
         pos_ = size_t(at) + 1;
     }  // (found behind the cursor: out of order, the cursor stays)

@@ -37,6 +37,17 @@ int jsonb_key_compare(std::string_view a, std::string_view b);
 // lists them: by user, then alias, each in JSONB key order.
 int key_pair_compare(std::string_view a, std::string_view b);
 
+// A key met in a row before the key at order[at], not placed in `order` yet.
+struct OrderPending {
+    size_t at;    // goes before order[at]; nondecreasing within a row
+    uint32_t id;  // what `order` holds (a slot index, a user id)
+};
+// Merges a row's pending keys into `order` in one pass (scratch: reused storage) and renumbers
+// place[id] = its index in `order`; empties `pending`. The row-end step of OrderedLookup and of
+// PeriodUsers (core/period_users.hpp).
+void merge_pending(std::pmr::vector<uint32_t> &order, std::pmr::vector<OrderPending> &pending,
+                   std::pmr::vector<uint32_t> &scratch, std::pmr::vector<uint32_t> &place);
+
 class OrderedLookup {
 public:
     using Compare = int (*)(std::string_view, std::string_view);
@@ -100,11 +111,7 @@ private:
     // By slot index: its index in order_, kPending while in pending_, kAbsent before.
     static constexpr uint32_t kAbsent = UINT32_MAX, kPending = UINT32_MAX - 1;
     std::pmr::vector<uint32_t> place_;
-    struct Pending {
-        size_t at;       // goes before order_[at]
-        uint32_t slot;
-    };
-    std::pmr::vector<Pending> pending_;    // new keys of this object, `at` nondecreasing
+    std::pmr::vector<OrderPending> pending_;  // new keys of this object, `at` nondecreasing
     std::pmr::vector<uint32_t> scratch_;
     size_t pos_ = 0;
     uint64_t hashed_ = 0;

@@ -21,21 +21,7 @@ void PeriodUsers::begin_row()
     cursor_ = 0;
     if (hashing_ || pending_.empty())
         return;
-    // One merge of the new users into the order (their places were found while reading).
-    scratch_.clear();
-    scratch_.reserve(order_.size() + pending_.size());
-    size_t i = 0;
-    for (const Pending &p : pending_) {
-        while (i < p.at)
-            scratch_.push_back(order_[i++]);
-        scratch_.push_back(p.id);
-    }
-    while (i < order_.size())
-        scratch_.push_back(order_[i++]);
-    order_.swap(scratch_);
-    pending_.clear();
-    for (size_t at = 0; at < order_.size(); at++)
-        place_[order_[at]] = uint32_t(at);
+    merge_pending(order_, pending_, scratch_, place_);  // one merge of the new users into the order
 }
 
 uint32_t PeriodUsers::insert(std::string_view user)
@@ -82,7 +68,7 @@ uint32_t PeriodUsers::find_or_insert(std::string_view user)
         cursor_++;  // a user this row lacks
     }
     uint32_t id = insert(user);  // new: placed where the cursor stands
-    pending_.push_back(Pending{cursor_, id});
+    pending_.push_back(OrderPending{cursor_, id});
     return id;
 }
 

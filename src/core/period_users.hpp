@@ -92,11 +92,7 @@ private:
     // Ids in key order; by id its index there (kPending: new in this row, kNone: hashing mode).
     static constexpr uint32_t kPending = UINT32_MAX - 1, kNone = UINT32_MAX;
     std::pmr::vector<uint32_t> order_, place_, scratch_;
-    struct Pending {
-        size_t at;  // goes before order_[at]
-        uint32_t id;
-    };
-    std::pmr::vector<Pending> pending_;
+    std::pmr::vector<OrderPending> pending_;
     std::pmr::vector<uint32_t> row_, last_row_;  // ids by position: this row's, the previous row's
     size_t cursor_ = 0;
     uint32_t row_pos_ = 0;
