@@ -56,11 +56,11 @@ void RollupBuilder::begin_day(int day, bool stored_providers)
     s.day_first = uint32_t(s.day_models.size());
 }
 
-uint32_t RollupBuilder::user(std::string_view user, const EntryValues &v, const UserFacts &facts)
+uint32_t RollupBuilder::user(std::string_view user, const EntryValues &v, const UserFacts &facts, uint32_t position)
 {
     Impl &s = *impl_;
     bool fresh;
-    uint32_t u = s.users.find(user, fresh);
+    uint32_t u = position == kNoPosition ? s.users.find(user, fresh) : s.users.find_at(user, position, fresh);
     Totals &t = s.users.totals(u);
     s.add(t, v, "aggregated_by_user", user);
     s.users.extra[u].mask |= s.bit;
@@ -87,8 +87,10 @@ uint32_t RollupBuilder::user_model(uint32_t user, std::string_view model, const 
 {
     Impl &s = *impl_;
     std::string_view name = s.users.agg.slots()[user].key_view();
-    bool fresh;
-    uint32_t c = s.cells.find(pair_key(s.buf, name, model), fresh);
+    bool fresh = false;
+    uint32_t c = s.cells.child(s.users.extra[user].first, name.size(), model);
+    if (c == kNone)
+        c = s.cells.find(pair_key(s.buf, name, model), fresh);
     if (fresh) {
         s.cells.extra[c].next = s.users.extra[user].first;
         s.users.extra[user].first = c;
@@ -107,8 +109,10 @@ void RollupBuilder::user_key(uint32_t cell, std::string_view alias, const EntryV
 {
     Impl &s = *impl_;
     std::string_view cell_key = s.cells.agg.slots()[cell].key_view();
-    bool fresh;
-    uint32_t k = s.keys.find(pair_key(s.buf, cell_key, alias), fresh);
+    bool fresh = false;
+    uint32_t k = s.keys.child(s.cells.extra[cell].first, cell_key.size(), alias);
+    if (k == kNone)
+        k = s.keys.find(pair_key(s.buf, cell_key, alias), fresh);
     Extra &x = s.keys.extra[k];
     if (fresh) {
         x.next = s.cells.extra[cell].first;

@@ -66,8 +66,11 @@ public:
     RollupBuilder &operator=(const RollupBuilder &) = delete;
 
     void begin_day(int day, bool stored_providers);
-    // facts: what filter options read of the entry (core/rollup_identity.hpp)
-    uint32_t user(std::string_view user, const EntryValues &v, const UserFacts &facts = {});
+    // facts: what filter options read of the entry (core/rollup_identity.hpp); position: the
+    // entry's index in its day's aggregated_by_user (a lookup hint), kNoPosition if unknown.
+    static constexpr uint32_t kNoPosition = UINT32_MAX;
+    uint32_t user(std::string_view user, const EntryValues &v, const UserFacts &facts = {},
+                  uint32_t position = kNoPosition);
     void user_has_models(uint32_t user);
     uint32_t user_model(uint32_t user, std::string_view model, const EntryValues &v);
     void cell_has_keys(uint32_t cell);

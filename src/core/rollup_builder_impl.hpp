@@ -57,6 +57,36 @@ public:
             extra.resize(agg.size());
         return i;
     }
+    // The child named `name` in the list that starts at `first` (children are linked by
+    // Extra::next, and a child's key is its parent's key, '\0', its name). A user has a few
+    // models and a cell a few keys, so comparing names along the list costs less than building
+    // the pair key and hashing it; kNone when it is not among the first kChildScan children
+    // (a long list, or a new child): the caller hashes then.
+    static constexpr int kChildScan = 8;
+    uint32_t child(uint32_t first, size_t parent_len, std::string_view name) const
+    {
+        const Slot *slots = agg.slots().data();
+        size_t len = parent_len + 1 + name.size();
+        uint32_t c = first;
+        for (int n = 0; c != kNone && n < kChildScan; n++, c = extra[c].next) {
+            const Slot &s = slots[c];
+            if (s.key_len == len && name == std::string_view(s.key + parent_len + 1, name.size()))
+                return c;
+        }
+        return kNone;
+    }
+    // find() with the key's position in its day's object as a hint (KeyAggregator::
+    // find_or_insert_at): the days of a month list mostly the same users in the same order.
+    uint32_t find_at(std::string_view key, uint32_t position, bool &fresh)
+    {
+        size_t before = agg.size();
+        Slot &s = agg.find_or_insert_at(key.data(), key.size(), position);
+        uint32_t i = uint32_t(&s - agg.slots().data());
+        fresh = agg.size() != before;
+        if (fresh)
+            extra.resize(agg.size());
+        return i;
+    }
     Totals &totals(uint32_t i) { return agg.slots()[i].totals; }
     std::string_view store(std::string_view s) { return agg.store(s.data(), s.size()); }
 

@@ -89,14 +89,14 @@ void feed_rollup_day(core::RollupBuilder &b, DateADT date, int day_of_month, con
     b.begin_day(day_of_month, stored);
     InputRow uctx{date, 0, "aggregated_by_user"};
     for_each_entry_item(users, uctx, true,
-                        [&](std::string_view user, const EntryValues &v, uint32, const JsonbItem &item) {
+                        [&](std::string_view user, const EntryValues &v, uint32 position, const JsonbItem &item) {
                             // As ducache_filter_options reads the entry (pg/filter_options.cpp).
                             JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
                             core::UserFacts facts;
                             facts.listed = find_member(entry, "username") >= 0;
                             facts.name_is_string = string_member(entry, "username", facts.name);
                             facts.email_is_string = string_member(entry, "email", facts.email);
-                            uint32_t slot = b.user(user, v, facts);
+                            uint32_t slot = b.user(user, v, facts, position);
                             feed_cells(b, slot, user, item, uctx);
                         });
     InputRow mctx{date, 0, "aggregated_by_model"};

@@ -9,12 +9,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <random>
 #include <regex>
 #include <set>
 #include <string>
+#include <vector>
 
 using namespace ducache::core;
 using nlohmann::json;
@@ -125,9 +127,22 @@ TEST_P(RollupRandom, MatchesNaiveSums)
         g.cost_seen = chance(80);
         return g;
     };
-    const char *user_pool[] = {"u1", "u2", "u3", "u\"4", "u5"};
-    const char *model_pool[] = {"openai/gpt-4o", "gpt-x", "claude-3", "mistral", "gemini-pro"};
-    const char *key_pool[] = {"k1", "k2", "k3"};
+    // Seeds past 40 are wide: more models per user and keys per cell than the builder's list
+    // scan looks at (RollupBuilder::Impl's Level::child, kChildScan), names that are prefixes
+    // of each other, users fed with their positions (the lookup hint) in an order that changes
+    // from day to day.
+    bool wide = GetParam() > 40;
+    std::vector<std::string> user_pool = {"u1", "u2", "u3", "u\"4", "u5"};
+    std::vector<std::string> model_pool = {"openai/gpt-4o", "gpt-x", "claude-3", "mistral", "gemini-pro"};
+    std::vector<std::string> key_pool = {"k1", "k2", "k3"};
+    if (wide) {
+        user_pool = {"u", "u1", "u10", "u1x", "v", "u2", "w", "u3"};
+        model_pool.clear();
+        for (const char *m : {"m", "m1", "m10", "m2", "gpt", "gpt-4", "gpt-4o", "claude", "c", "openai/gpt-4o",
+                              "mistral", "m100", "x"})
+            model_pool.push_back(m);
+        key_pool = {"k", "k1", "k10", "k2", "kk", "a", "b", "c", "d", "e", "k100", "key"};
+    }
     const char *names[] = {"", "alice", "bob"};
     const char *providers[] = {"openai", "acme", ""};
 
@@ -150,8 +165,13 @@ TEST_P(RollupRandom, MatchesNaiveSums)
         any_stored |= stored_day;
         b.begin_day(day, stored_day);
         NDay &nd = daily[day];
-        for (const char *u : user_pool) {
-            if (!chance(70))
+        if (wide && chance(50))
+            std::shuffle(user_pool.begin(), user_pool.end(), rng);
+        if (wide && chance(50))
+            std::shuffle(model_pool.begin(), model_pool.end(), rng);
+        uint32_t position = 0;
+        for (const std::string &u : user_pool) {
+            if (!chance(wide ? 90 : 70))
                 continue;
             Gen g = gen();
             EntryValues v = values_of(g, cost_text);
@@ -159,7 +179,7 @@ TEST_P(RollupRandom, MatchesNaiveSums)
             v.username = un;
             v.email = em;
             v.role = ro;
-            uint32_t ui = b.user(u, v);
+            uint32_t ui = wide ? b.user(u, v, {}, position++) : b.user(u, v);
             NUser &nu = users[u];
             add(nu.s, g, day);
             nu.any_cost |= g.cost_seen;
@@ -173,8 +193,8 @@ TEST_P(RollupRandom, MatchesNaiveSums)
                 continue;  // a flat entry
             b.user_has_models(ui);
             nu.has_models = true;
-            for (const char *m : model_pool) {
-                if (!chance(40))
+            for (const std::string &m : model_pool) {
+                if (!chance(wide ? 80 : 40))
                     continue;
                 Gen gm = gen();
                 uint32_t ci = b.user_model(ui, m, values_of(gm, cost_text));
@@ -185,8 +205,8 @@ TEST_P(RollupRandom, MatchesNaiveSums)
                     continue;
                 b.cell_has_keys(ci);
                 nc.has_keys = true;
-                for (const char *k : key_pool) {
-                    if (!chance(50))
+                for (const std::string &k : key_pool) {
+                    if (!chance(wide ? 85 : 50))
                         continue;
                     Gen gk = gen();
                     KeyFacts f;
@@ -204,7 +224,7 @@ TEST_P(RollupRandom, MatchesNaiveSums)
                 }
             }
         }
-        for (const char *m : model_pool) {
+        for (const std::string &m : model_pool) {
             if (!chance(70))
                 continue;
             Gen g = gen();
@@ -234,7 +254,7 @@ TEST_P(RollupRandom, MatchesNaiveSums)
                 b.model_has_users(mi);
                 nm.has_users = true;
                 if (np) np->has_users = true;
-                for (const char *u : user_pool)
+                for (const std::string &u : user_pool)
                     if (chance(40)) {
                         b.model_user(mi, u);
                         nm.users.insert(u);
@@ -361,6 +381,7 @@ TEST_P(RollupRandom, MatchesNaiveSums)
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, RollupRandom, ::testing::Range(1, 41));
+INSTANTIATE_TEST_SUITE_P(WideSeeds, RollupRandom, ::testing::Range(41, 61));
 
 TEST(RollupBuilder, EmptyMonthDay)
 {
