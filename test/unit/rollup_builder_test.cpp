@@ -16,6 +16,8 @@
 #include <set>
 #include <string>
 
+namespace ut_rollup_builder_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 using nlohmann::json;
 
@@ -412,3 +414,5 @@ TEST(RollupBuilder, CostKeepsScaleAndOverflowThrows)
 }
 
 }  // namespace
+
+}  // namespace ut_rollup_builder_test
