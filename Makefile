@@ -74,6 +74,14 @@ endif
 # DUCACHE_WERROR=1 a warning in the core fails the build as it failed the unit tests' build.
 src/core/%.o: override CXXFLAGS += -Wsign-compare -Wunused-parameter -Wmissing-field-initializers
 
+# DUCACHE_LINE_TABLES=1 (the test command's build, lib.sh's build_and_install): debug information
+# of line tables and functions only (-g1, after PostgreSQL's -g) instead of full DWARF (types and
+# locals of every template instance): the build's compile CPU was mostly that. gcc's code is the
+# same with any -g level; valgrind's and a backtrace's frames still name function, file and line.
+ifeq ($(DUCACHE_LINE_TABLES),1)
+PG_CXXFLAGS += -g1
+endif
+
 # Test-only SQL entry points that throw on purpose (make DUCACHE_TEST_HOOKS=1).
 ifeq ($(DUCACHE_TEST_HOOKS),1)
 PG_CPPFLAGS += -DDUCACHE_TEST_HOOKS

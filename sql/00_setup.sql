@@ -29,4 +29,18 @@ LANGUAGE sql AS $$
     SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
                          'VmRSS:\s+(\d+)'))[1]::bigint
 $$;
+
+-- The text of one query's single value with ducache.use_rollups = off: the rollup tests'
+-- reference (the same call reading the days only). Used by 74_rollups_equal,
+-- 75_rollups_dashboard, 77_rollup_blocks, 78_rollup_derived, 79_day_projections and
+-- 79_dashboard_user_walks.
+CREATE FUNCTION ducache_test.with_rollups_off(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v text;
+BEGIN
+    PERFORM set_config('ducache.use_rollups', 'off', false);
+    EXECUTE q INTO v;
+    PERFORM set_config('ducache.use_rollups', 'on', false);
+    RETURN v;
+END $$;
 GRANT USAGE ON SCHEMA ducache_test TO PUBLIC;  -- tests also run them as unprivileged roles

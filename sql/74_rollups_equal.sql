@@ -69,17 +69,6 @@ FROM ducache_rollups r ORDER BY r.month;
 SELECT count(*) AS changes_logged FROM ducache_rollup_changes;
 SELECT md5(string_agg(t::text, '|' ORDER BY month)) AS rollups_before FROM ducache_rollups t \gset
 
--- The text of one query's single value with ducache.use_rollups = off.
-CREATE FUNCTION pg_temp.with_rollups_off(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v text;
-BEGIN
-    PERFORM set_config('ducache.use_rollups', 'off', false);
-    EXECUTE q INTO v;
-    PERFORM set_config('ducache.use_rollups', 'on', false);
-    RETURN v;
-END $$;
-
 -- One call of ducache_<fn> with rollups (the default) and without, and the reference: the
 -- differing rows (text and position, EXCEPT ALL both ways) of on vs reference and on vs off.
 CREATE FUNCTION pg_temp.cmp(fn text, s date, e date, u text[], m text[], k text[],
@@ -145,7 +134,7 @@ SELECT fn, s, e, u, m, k, vs_ref, vs_off FROM results WHERE vs_ref + vs_off > 0 
 
 -- ducache_filter_options: with rollups = the reference = rollups off, for every range.
 SELECT r.what, ducache_filter_options(r.s, r.e)::text = pg_temp.filter_options_ref(r.s, r.e)::text AS equals_reference,
-       ducache_filter_options(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_filter_options(%L, %L)', r.s, r.e)) AS equals_rollups_off
+       ducache_filter_options(r.s, r.e)::text = ducache_test.with_rollups_off(format('SELECT ducache_filter_options(%L, %L)', r.s, r.e)) AS equals_rollups_off
 FROM ranges r ORDER BY r.s, r.e;
 
 -- ducache_dashboard: with rollups = rollups off (as text: costs digit for digit), every range x
@@ -163,7 +152,7 @@ SELECT '{"providerIds": ["mistral", "ibm"]}' UNION ALL
 SELECT ('{"providerIds": ["mistralai", "openai"], "userIds": ["' || litemaas_ref.user_id(3) || '"]}')::jsonb;
 SELECT count(*) AS calls,
        count(*) FILTER (WHERE ducache_dashboard(r.s, r.e, d.f)::text <>
-           pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', r.s, r.e, d.f))) AS differ_from_rollups_off,
+           ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', r.s, r.e, d.f))) AS differ_from_rollups_off,
        count(*) FILTER (WHERE (ducache_dashboard(r.s, r.e, d.f) ->> 'totalRequests')::bigint > 0) AS calls_with_usage
 FROM ranges r, dash_filters d;
 

@@ -24,16 +24,6 @@ RESET client_min_messages;
 \set ECHO all
 SELECT month, action FROM ducache_refresh_rollups() ORDER BY month;
 
-CREATE FUNCTION pg_temp.with_rollups_off(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v text;
-BEGIN
-    PERFORM set_config('ducache.use_rollups', 'off', false);
-    EXECUTE q INTO v;
-    PERFORM set_config('ducache.use_rollups', 'on', false);
-    RETURN v;
-END $$;
-
 -- Ranges: whole months in the range, in the comparison period, in both, in neither.
 CREATE TEMP TABLE ranges (s date, e date, what text);
 INSERT INTO ranges VALUES
@@ -62,11 +52,11 @@ INSERT INTO dash_filters VALUES
 -- (a) with rollups = rollups off, every range x filters; and filter options.
 SELECT count(*) AS calls,
        count(*) FILTER (WHERE ducache_dashboard(r.s, r.e, d.f)::text IS DISTINCT FROM
-           pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', r.s, r.e, d.f))) AS differ_from_rollups_off,
+           ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', r.s, r.e, d.f))) AS differ_from_rollups_off,
        count(*) FILTER (WHERE (ducache_dashboard(r.s, r.e, d.f) ->> 'totalRequests')::bigint > 0) AS calls_with_usage
 FROM ranges r, dash_filters d;
 SELECT r.what, ducache_filter_options(r.s, r.e)::text =
-       pg_temp.with_rollups_off(format('SELECT ducache_filter_options(%L, %L)', r.s, r.e)) AS filter_options_equal
+       ducache_test.with_rollups_off(format('SELECT ducache_filter_options(%L, %L)', r.s, r.e)) AS filter_options_equal
 FROM ranges r ORDER BY r.s, r.e;
 
 -- (b) The unfiltered document against plain SQL over the days (a model's provider: its latest
@@ -101,11 +91,11 @@ SET aggregated_by_user = jsonb_set(jsonb_set(jsonb_set(aggregated_by_user,
         ARRAY[:'top_feb', '~listed', 'username'], '"tampered"')
 WHERE month = '2025-02-01';
 SELECT r.what,
-       ducache_dashboard(r.s, r.e)::text <> pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS dashboard_differs,
-       (ducache_dashboard(r.s, r.e) ->> 'totalRequests')::bigint - (pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L) ->> %L', r.s, r.e, 'totalRequests')))::bigint AS requests_added,
+       ducache_dashboard(r.s, r.e)::text <> ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS dashboard_differs,
+       (ducache_dashboard(r.s, r.e) ->> 'totalRequests')::bigint - (ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L) ->> %L', r.s, r.e, 'totalRequests')))::bigint AS requests_added,
        ducache_dashboard(r.s, r.e)::text LIKE '%"tampered"%' AS tampered_username_shown,
        (ducache_dashboard(r.s, r.e) -> 'trends' -> 'requestsTrend' ->> 'previous')::bigint
-         - (pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L) -> %L -> %L ->> %L', r.s, r.e, 'trends', 'requestsTrend', 'previous')))::bigint AS previous_requests_added,
+         - (ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L) -> %L -> %L ->> %L', r.s, r.e, 'trends', 'requestsTrend', 'previous')))::bigint AS previous_requests_added,
        ducache_filter_options(r.s, r.e)::text LIKE '%"tampered"%' AS filter_options_tampered
 FROM ranges r WHERE r.what LIKE 'February%' OR r.what LIKE 'March%' OR r.what = 'inside one month' ORDER BY r.s, r.e;
 -- A filtered call: its range reads the days (unchanged), its comparison period the rollup.
@@ -113,18 +103,18 @@ SELECT (d ->> 'totalRequests')::bigint - (off ->> 'totalRequests')::bigint AS ra
        (d -> 'trends' -> 'requestsTrend' ->> 'previous')::bigint
          - (off -> 'trends' -> 'requestsTrend' ->> 'previous')::bigint AS previous_requests_added
 FROM (SELECT ducache_dashboard('2025-03-01', '2025-03-31', f) AS d,
-             pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', '2025-03-01', '2025-03-31', f))::jsonb AS off
+             ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', '2025-03-01', '2025-03-31', f))::jsonb AS off
       FROM (SELECT jsonb_build_object('userIds', ARRAY[litemaas_ref.user_id(3)]) AS f) x) y;
 SELECT (d ->> 'totalRequests')::bigint - (off ->> 'totalRequests')::bigint AS filtered_february_requests_added
 FROM (SELECT ducache_dashboard('2025-02-01', '2025-02-28', f) AS d,
-             pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', '2025-02-01', '2025-02-28', f))::jsonb AS off
+             ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', '2025-02-01', '2025-02-28', f))::jsonb AS off
       FROM (SELECT jsonb_build_object('userIds', ARRAY[litemaas_ref.user_id(3)]) AS f) x) y;
 -- A logged change of one February day (user5 removed on 02-14): February is read from its
 -- days again, right with no refresh.
 UPDATE daily_usage_cache SET aggregated_by_user = aggregated_by_user - litemaas_ref.user_id(5) WHERE date = '2025-02-14';
 SELECT r.what,
-       ducache_dashboard(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS dashboard_equal,
-       ducache_filter_options(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_filter_options(%L, %L)', r.s, r.e)) AS filter_options_equal
+       ducache_dashboard(r.s, r.e)::text = ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS dashboard_equal,
+       ducache_filter_options(r.s, r.e)::text = ducache_test.with_rollups_off(format('SELECT ducache_filter_options(%L, %L)', r.s, r.e)) AS filter_options_equal
 FROM ranges r WHERE r.what LIKE 'February%' OR r.what LIKE 'March%' ORDER BY r.s, r.e;
 ROLLBACK;
 
@@ -137,7 +127,7 @@ UPDATE ducache_rollups SET aggregated_by_user = (SELECT jsonb_object_agg(key, va
 INSERT INTO ducache_rollup_changes (month) SELECT month FROM ducache_rollups;
 SELECT count(*) AS calls,
        count(*) FILTER (WHERE ducache_dashboard(r.s, r.e)::text IS DISTINCT FROM
-           pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e))) AS differ_from_rollups_off
+           ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e))) AS differ_from_rollups_off
 FROM ranges r;
 SELECT month, action FROM ducache_refresh_rollups() ORDER BY month;
 SELECT count(*) FILTER (WHERE r.aggregated_by_user::text LIKE '%"~identity"%') AS rollups_with_identity FROM ducache_rollups r WHERE built;

@@ -86,16 +86,6 @@ BEGIN
         (SELECT * FROM unnest(off) WITH ORDINALITY EXCEPT ALL SELECT * FROM unnest(duc) WITH ORDINALITY)) x;
     rows := cardinality(ref);
 END $$;
--- The text of one query's single value with ducache.use_rollups = off.
-CREATE FUNCTION pg_temp.with_rollups_off(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v text;
-BEGIN
-    PERFORM set_config('ducache.use_rollups', 'off', false);
-    EXECUTE q INTO v;
-    PERFORM set_config('ducache.use_rollups', 'on', false);
-    RETURN v;
-END $$;
 
 -- Ranges made of blocks (and days), none a whole month but the second.
 CREATE TEMP TABLE ranges (s date, e date, what text);
@@ -123,11 +113,11 @@ SELECT fn, s, e, u, m, k, vs_ref, vs_off FROM results WHERE vs_ref + vs_off > 0 
 -- The dashboard (both periods: the comparison period of each range is made of blocks too)
 -- and the filter options: with rollups = rollups off.
 SELECT r.what,
-       ducache_dashboard(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS dashboard,
+       ducache_dashboard(r.s, r.e)::text = ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS dashboard,
        ducache_dashboard(r.s, r.e, jsonb_build_object('userIds', ARRAY[litemaas_ref.user_id(3)]))::text =
-           pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', r.s, r.e,
+           ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', r.s, r.e,
                                            jsonb_build_object('userIds', ARRAY[litemaas_ref.user_id(3)]))) AS dashboard_filtered,
-       ducache_filter_options(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_filter_options(%L, %L)', r.s, r.e)) AS filter_options
+       ducache_filter_options(r.s, r.e)::text = ducache_test.with_rollups_off(format('SELECT ducache_filter_options(%L, %L)', r.s, r.e)) AS filter_options
 FROM ranges r ORDER BY r.s, r.e;
 
 -- Blocks are read: tamper with user3 in the rollup of February 9-16 (as the superuser, in
@@ -146,7 +136,7 @@ WHERE r.what IN ('two blocks of February', 'February whole', 'inside the block',
 ORDER BY r.s, r.e;
 SELECT * FROM tamper_seen;
 SELECT ducache_dashboard('2025-02-09', '2025-02-24')::text
-       <> pg_temp.with_rollups_off($$SELECT ducache_dashboard('2025-02-09', '2025-02-24')$$) AS dashboard_reads_the_block;
+       <> ducache_test.with_rollups_off($$SELECT ducache_dashboard('2025-02-09', '2025-02-24')$$) AS dashboard_reads_the_block;
 -- A write to a day of another February block (plain SQL, by the application): February's
 -- month rollup and the block of that day are stale, the tampered block is not: February whole
 -- now reads its blocks, the tampered one among them.

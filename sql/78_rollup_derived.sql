@@ -80,15 +80,6 @@ SELECT (SELECT count(*) FROM key_totals_ref) AS reference_pairs,
 
 -- The dashboard on ranges whose both periods are whole months or blocks (and leftover days):
 -- rollups on equal rollups off, as text.
-CREATE FUNCTION pg_temp.with_rollups_off(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v text;
-BEGIN
-    PERFORM set_config('ducache.use_rollups', 'off', false);
-    EXECUTE q INTO v;
-    PERFORM set_config('ducache.use_rollups', 'on', false);
-    RETURN v;
-END $$;
 CREATE TEMP TABLE ranges (s date, e date, what text);
 INSERT INTO ranges VALUES
     ('2025-03-01', '2025-03-31', 'March (comparison: January days and February whole)'),
@@ -97,9 +88,9 @@ INSERT INTO ranges VALUES
     ('2025-03-09', '2025-03-16', 'one block (comparison: the block before)'),
     ('2025-02-17', '2025-04-05', 'mid-February to the incomplete April');
 SELECT r.what,
-       ducache_dashboard(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS equal,
+       ducache_dashboard(r.s, r.e)::text = ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS equal,
        ducache_dashboard(r.s, r.e, jsonb_build_object('userIds', ARRAY[litemaas_ref.user_id(3), litemaas_ref.user_id(5)]))::text
-         = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', r.s, r.e,
+         = ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', r.s, r.e,
                                            jsonb_build_object('userIds', ARRAY[litemaas_ref.user_id(3), litemaas_ref.user_id(5)]))) AS equal_user_filter,
        ducache_dashboard(r.s, r.e) -> 'topMetrics' -> 'topApiKey' IS NOT NULL AS has_top_key
 FROM ranges r ORDER BY r.s, r.e;
@@ -127,10 +118,10 @@ FROM ducache_rollups WHERE month = '2025-02-01';
 -- The tampered February is read by the dashboard through user_totals (March's comparison
 -- period, February whole; its range: February's own document).
 SELECT (ducache_dashboard('2025-03-01', '2025-03-31') -> 'trends' -> 'requestsTrend' ->> 'previous')::bigint
-       - (pg_temp.with_rollups_off($$SELECT ducache_dashboard('2025-03-01', '2025-03-31') -> 'trends' -> 'requestsTrend' ->> 'previous'$$))::bigint
+       - (ducache_test.with_rollups_off($$SELECT ducache_dashboard('2025-03-01', '2025-03-31') -> 'trends' -> 'requestsTrend' ->> 'previous'$$))::bigint
        AS previous_requests_added,
        (ducache_dashboard('2025-02-01', '2025-02-28') ->> 'totalRequests')::bigint
-       - (pg_temp.with_rollups_off($$SELECT ducache_dashboard('2025-02-01', '2025-02-28') ->> 'totalRequests'$$))::bigint
+       - (ducache_test.with_rollups_off($$SELECT ducache_dashboard('2025-02-01', '2025-02-28') ->> 'totalRequests'$$))::bigint
        AS range_requests_added,
        ducache_dashboard('2025-02-01', '2025-02-28') -> 'totalCost' -> 'byModel' ? 'gpt-4o' AS gpt_4o_in_range;
 
@@ -146,7 +137,7 @@ WHERE month = '2025-03-01';
 SELECT key_totals IS NULL AS no_key_totals, user_totals IS NOT NULL AS user_totals_kept
 FROM ducache_rollups WHERE month = '2025-03-01';
 SELECT ducache_dashboard('2025-03-01', '2025-03-31')::text
-       = pg_temp.with_rollups_off($$SELECT ducache_dashboard('2025-03-01', '2025-03-31')$$) AS dashboard_from_the_days;
+       = ducache_test.with_rollups_off($$SELECT ducache_dashboard('2025-03-01', '2025-03-31')$$) AS dashboard_from_the_days;
 
 -- A refresh puts both months back (the edits logged by hand); the columns are derived again.
 INSERT INTO ducache_rollup_changes (month) VALUES ('2025-02-01'), ('2025-03-01');

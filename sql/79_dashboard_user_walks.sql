@@ -36,15 +36,6 @@ SELECT (SELECT count(*) FROM ducache_rollups WHERE built) AS months,
        (SELECT count(*) FROM ducache_rollup_blocks WHERE built) AS blocks,
        (SELECT count(*) FROM ducache_rollup_days WHERE built) AS day_projections;
 
-CREATE FUNCTION pg_temp.with_rollups_off(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v text;
-BEGIN
-    PERFORM set_config('ducache.use_rollups', 'off', false);
-    EXECUTE q INTO v;
-    PERFORM set_config('ducache.use_rollups', 'on', false);
-    RETURN v;
-END $$;
 -- The call's result or its error (SQLSTATE, message, detail).
 CREATE FUNCTION pg_temp.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -77,7 +68,7 @@ INSERT INTO ranges VALUES
     ('2025-02-01', '2025-03-31'),  -- 12-04..01-31: January's month
     ('2025-01-20', '2025-04-05');  -- 11-04..01-19: nothing cached (no comparison period)
 SELECT r.s, r.e, r.s - (r.e - r.s + 1) AS comparison_start,
-       ducache_dashboard(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e))
+       ducache_dashboard(r.s, r.e)::text = ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e))
            AS equal_to_rollups_off,
        ducache_dashboard(r.s, r.e) -> 'trends' -> 'usersTrend' ->> 'previous' AS previous_users,
        pg_temp.users_ref(r.s - (r.e - r.s + 1), r.s - 1) AS previous_users_sql,
@@ -92,7 +83,7 @@ SELECT (SELECT count(*) FROM litemaas_ref.user_cells WHERE user_id = litemaas_re
           AND date BETWEEN '2025-02-27' AND '2025-03-02') AS user7_requests;
 -- Filtered calls (the comparison period by the cell walker) stay equal too.
 SELECT f, ducache_dashboard('2025-03-10', '2025-04-05', f::jsonb)::text
-          = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', '2025-03-10', '2025-04-05', f))
+          = ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', '2025-03-10', '2025-04-05', f))
           AS equal_to_rollups_off
 FROM (VALUES ('{"userIds": ["' || litemaas_ref.user_id(6) || '", "' || litemaas_ref.user_id(7) || '"]}'),
              ('{"modelIds": ["gpt-4o"]}')) v(f) ORDER BY 1;
@@ -104,10 +95,10 @@ UPDATE ducache_rollup_days
 SET user_totals = jsonb_set(user_totals, ARRAY[litemaas_ref.user_id(2), 'metrics', 'totalRequests'], '1000000')
 WHERE day = '2025-03-28';
 SELECT (ducache_dashboard('2025-04-01', '2025-04-05') -> 'trends' -> 'requestsTrend' ->> 'previous')::bigint
-       - (pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L) -> %L -> %L ->> %L', '2025-04-01',
+       - (ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L) -> %L -> %L ->> %L', '2025-04-01',
               '2025-04-05', 'trends', 'requestsTrend', 'previous')))::bigint > 0 AS previous_requests_added,
        ducache_dashboard('2025-04-01', '2025-04-05') ->> 'totalRequests'
-       = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L) ->> %L', '2025-04-01', '2025-04-05',
+       = ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L) ->> %L', '2025-04-01', '2025-04-05',
               'totalRequests')) AS range_requests_equal;
 ROLLBACK;
 
@@ -122,9 +113,9 @@ SELECT (SELECT built FROM ducache_rollups WHERE month = '2025-01-01') AS january
        (SELECT built FROM ducache_rollups WHERE month = '2025-02-01') AS february_built;
 SELECT pg_temp.outcome($$SELECT ducache_dashboard('2025-03-01', '2025-04-05')$$) AS with_rollups;
 SELECT pg_temp.outcome($$SELECT ducache_dashboard('2025-03-01', '2025-04-05')$$)
-       = pg_temp.outcome($q$SELECT pg_temp.with_rollups_off('SELECT ducache_dashboard(''2025-03-01'', ''2025-04-05'')')$q$)
+       = pg_temp.outcome($q$SELECT ducache_test.with_rollups_off('SELECT ducache_dashboard(''2025-03-01'', ''2025-04-05'')')$q$)
        AS same_as_rollups_off;
-SELECT pg_temp.with_rollups_off($$SELECT pg_temp.outcome('SELECT ducache_dashboard(''2025-03-01'', ''2025-04-05'')')$$)
+SELECT ducache_test.with_rollups_off($$SELECT pg_temp.outcome('SELECT ducache_dashboard(''2025-03-01'', ''2025-04-05'')')$$)
        AS rollups_off;
 
 -- A value the days refuse in a comparison period: no rollup covers its day; the same error.
@@ -140,11 +131,11 @@ RESET client_min_messages;
 SELECT (SELECT built FROM ducache_rollups WHERE month = '2025-02-01') AS february_built,
        (SELECT count(*) FROM ducache_rollup_blocks WHERE built AND month = '2025-02-01') AS february_blocks_built;
 SELECT pg_temp.outcome($$SELECT ducache_dashboard('2025-03-10', '2025-04-05')$$) AS with_rollups;
-SELECT pg_temp.with_rollups_off($$SELECT pg_temp.outcome('SELECT ducache_dashboard(''2025-03-10'', ''2025-04-05'')')$$)
+SELECT ducache_test.with_rollups_off($$SELECT pg_temp.outcome('SELECT ducache_dashboard(''2025-03-10'', ''2025-04-05'')')$$)
        AS rollups_off;
 -- A range whose comparison period does not reach the refused day is still answered, as without rollups.
 SELECT ducache_dashboard('2025-03-16', '2025-04-03')::text
-       = pg_temp.with_rollups_off($$SELECT ducache_dashboard('2025-03-16', '2025-04-03')$$) AS equal_to_rollups_off;
+       = ducache_test.with_rollups_off($$SELECT ducache_dashboard('2025-03-16', '2025-04-03')$$) AS equal_to_rollups_off;
 
 DELETE FROM daily_usage_cache;
 SELECT count(*) > 0 AS refreshed_after_delete FROM ducache_refresh_rollups();

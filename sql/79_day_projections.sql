@@ -65,15 +65,6 @@ SELECT count(*) AS projections_checked,
        count(*) FILTER (WHERE r.user_requests > 0 AND r.key_requests > 0) AS days_with_usage
 FROM projection_sums p JOIN reference_sums r USING (day);
 
-CREATE FUNCTION pg_temp.with_rollups_off(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    v text;
-BEGIN
-    PERFORM set_config('ducache.use_rollups', 'off', false);
-    EXECUTE q INTO v;
-    PERFORM set_config('ducache.use_rollups', 'on', false);
-    RETURN v;
-END $$;
 -- The unfiltered document's figures in plain SQL over the day rows (test/reference/dashboard_figures.sql).
 \set ECHO none
 \i test/reference/dashboard_figures.sql
@@ -91,7 +82,7 @@ SELECT r.what, litemaas_ref.dash_figures(ducache_dashboard(r.s, r.e)) = litemaas
        (SELECT bool_and(jsonb_build_object('username', u -> 'username', 'email', u -> 'email', 'role', u -> 'role')
                         = litemaas_ref.identity_ref(u ->> 'userId', r.s, r.e))
         FROM jsonb_array_elements(ducache_dashboard(r.s, r.e) -> 'topUsers') u) AS top_users_identity_equal_reference,
-       ducache_dashboard(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS equal_rollups_off,
+       ducache_dashboard(r.s, r.e)::text = ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS equal_rollups_off,
        (ducache_dashboard(r.s, r.e) ->> 'totalRequests')::bigint > 0 AS has_usage
 FROM ranges r ORDER BY r.s, r.e;
 
@@ -111,7 +102,7 @@ SELECT r.what, (d ->> 'totalRequests')::bigint - (off ->> 'totalRequests')::bigi
        (d -> 'trends' -> 'requestsTrend' ->> 'previous')::bigint
          - (off -> 'trends' -> 'requestsTrend' ->> 'previous')::bigint AS previous_requests_added
 FROM (SELECT r.*, ducache_dashboard(r.s, r.e, r.f) AS d,
-             pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', r.s, r.e, r.f))::jsonb AS off
+             ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L, %L)', r.s, r.e, r.f))::jsonb AS off
       FROM (VALUES ('2025-02-05'::date, '2025-03-20'::date, '{}'::jsonb, 'leftover 03-18 in the range, 02-02 in the comparison'),
                    ('2025-03-17', '2025-03-24', '{}', 'the block 03-17..24 whole: the block is read'),
                    ('2025-03-01', '2025-03-31', '{}', 'March whole: the month is read'),
@@ -144,10 +135,10 @@ SELECT * FROM tamper_seen;
 -- A change row naming no block (TRUNCATE, the update from 0.3.0) makes the month's days stale.
 UPDATE daily_usage_cache SET is_complete = is_complete WHERE date = '2025-02-02';  -- 02-02 right again
 SELECT pg_temp.tamper('2025-02-03');
-SELECT (d ->> 'totalRequests')::bigint - (pg_temp.with_rollups_off($$SELECT ducache_dashboard('2025-02-03', '2025-02-06') ->> 'totalRequests'$$))::bigint AS tampered_02_03_added
+SELECT (d ->> 'totalRequests')::bigint - (ducache_test.with_rollups_off($$SELECT ducache_dashboard('2025-02-03', '2025-02-06') ->> 'totalRequests'$$))::bigint AS tampered_02_03_added
 FROM (SELECT ducache_dashboard('2025-02-03', '2025-02-06') AS d) x;
 INSERT INTO ducache_rollup_changes (month) VALUES ('2025-02-01');
-SELECT (d ->> 'totalRequests')::bigint - (pg_temp.with_rollups_off($$SELECT ducache_dashboard('2025-02-03', '2025-02-06') ->> 'totalRequests'$$))::bigint AS after_a_whole_month_change
+SELECT (d ->> 'totalRequests')::bigint - (ducache_test.with_rollups_off($$SELECT ducache_dashboard('2025-02-03', '2025-02-06') ->> 'totalRequests'$$))::bigint AS after_a_whole_month_change
 FROM (SELECT ducache_dashboard('2025-02-03', '2025-02-06') AS d) x;
 -- Refreshed: every projection again equal to plain SQL, every dashboard to the reference.
 SELECT month, action FROM ducache_refresh_rollups() ORDER BY month;
@@ -156,7 +147,7 @@ SELECT count(*) AS projections_checked,
                         IS DISTINCT FROM (r.user_requests, r.user_cost, r.key_requests, r.key_cost, r.model_requests)) AS differ
 FROM projection_sums p JOIN reference_sums r USING (day);
 SELECT r.what, litemaas_ref.dash_figures(ducache_dashboard(r.s, r.e)) = litemaas_ref.dash_ref(r.s, r.e) AS figures_equal_reference,
-       ducache_dashboard(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS equal_rollups_off
+       ducache_dashboard(r.s, r.e)::text = ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)', r.s, r.e)) AS equal_rollups_off
 FROM ranges r ORDER BY r.s, r.e;
 
 -- "Today" (LiteMaaS rewrites it every few minutes): an incomplete day gets no projection and
@@ -165,7 +156,7 @@ UPDATE daily_usage_cache SET is_complete = false WHERE date = '2025-03-18';
 SELECT month, action FROM ducache_refresh_rollups('2025-03-01', '2025-03-31') ORDER BY month;
 SELECT day, built FROM ducache_rollup_days WHERE day BETWEEN '2025-03-17' AND '2025-03-19' ORDER BY day;
 SELECT ducache_dashboard('2025-03-14', '2025-03-20')::text
-       = pg_temp.with_rollups_off($$SELECT ducache_dashboard('2025-03-14', '2025-03-20')$$) AS equal_with_today;
+       = ducache_test.with_rollups_off($$SELECT ducache_dashboard('2025-03-14', '2025-03-20')$$) AS equal_with_today;
 UPDATE daily_usage_cache SET is_complete = true WHERE date = '2025-03-18';
 SELECT month, action FROM ducache_refresh_rollups('2025-03-01', '2025-03-31') ORDER BY month;
 SELECT day, built FROM ducache_rollup_days WHERE day BETWEEN '2025-03-17' AND '2025-03-19' ORDER BY day;
@@ -179,7 +170,7 @@ SELECT count(*) AS projection_of_the_deleted_day FROM ducache_rollup_days WHERE 
 SELECT pg_temp.tamper('2025-01-30');
 CREATE TEMP VIEW january_added AS
 SELECT (ducache_dashboard('2025-01-29', '2025-01-31') ->> 'totalRequests')::bigint
-       - (pg_temp.with_rollups_off($$SELECT ducache_dashboard('2025-01-29', '2025-01-31') ->> 'totalRequests'$$))::bigint AS added;
+       - (ducache_test.with_rollups_off($$SELECT ducache_dashboard('2025-01-29', '2025-01-31') ->> 'totalRequests'$$))::bigint AS added;
 SELECT added AS tampered_read FROM january_added;
 DELETE FROM ducache_rollups WHERE month = '2025-01-01';
 SELECT added AS without_the_month_row FROM january_added;

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+namespace ut_aggregator_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -145,3 +147,5 @@ TEST(Aggregator, MarkDaysUnionsMasksPerRow)
     EXPECT_EQ(empty.active_days, 0);
     EXPECT_LT(empty.last_day, 0);
 }
+
+}  // namespace ut_aggregator_test

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+namespace ut_breakdown_partial_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -219,3 +221,5 @@ TEST(BreakdownPartial, MalformedBuffersAreRefused)
 }
 
 }  // namespace
+
+}  // namespace ut_breakdown_partial_test

@@ -7,6 +7,8 @@
 
 #include <string>
 
+namespace ut_cell_reducers_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -129,3 +131,5 @@ TEST(CellReducers, ModelsGroupedByProvider)
     ASSERT_NE(unknown, nullptr);
     EXPECT_EQ(users[size_t(unknown - out.slots().data())], 1);
 }
+
+}  // namespace ut_cell_reducers_test

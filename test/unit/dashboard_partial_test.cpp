@@ -13,6 +13,8 @@
 #include <functional>
 #include <string>
 
+namespace ut_dashboard_partial_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -265,3 +267,5 @@ TEST(FilterOptionsPartial, MergedShardsWriteTheOneNodeDocument)
     std::string dash = DashboardBuilder(std::pmr::get_default_resource(), DashboardOptions{}).partial();
     EXPECT_THROW(c.merge_partial(dash.data(), dash.size()), Error);  // another kind
 }
+
+}  // namespace ut_dashboard_partial_test

@@ -8,6 +8,8 @@
 
 #include <string>
 
+namespace ut_dashboard_rollup_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -96,3 +98,5 @@ TEST(DashboardRollups, ARollupGivesItsDaysDocument)
     EXPECT_TRUE(has(days, "\"dailyUsage\":[{\"date\":\"2025-03-01\",\"requests\":2")) << days;
     EXPECT_TRUE(has(days, "{\"date\":\"2025-03-05\",\"requests\":7")) << days;
 }
+
+}  // namespace ut_dashboard_rollup_test

@@ -9,6 +9,8 @@
 
 #include <string>
 
+namespace ut_dashboard_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -186,3 +188,5 @@ TEST(Dashboard, IdentityOfASlotIsIdentity)
         }
     }
 }
+
+}  // namespace ut_dashboard_test

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+namespace ut_decimal_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -295,3 +297,5 @@ TEST(DecimalSum, NumericDigitsAreNumericInOfTheText)
     ASSERT_EQ(d.ndigits, 1);
     EXPECT_EQ(d.digits[0], 5000);
 }
+
+}  // namespace ut_decimal_test

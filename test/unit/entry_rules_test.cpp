@@ -10,6 +10,8 @@
 
 #include <stdexcept>
 
+namespace ut_entry_rules_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 using entry_model::Members;
 using entry_model::Value;
@@ -268,3 +270,5 @@ TEST(EntryModel, ReferenceAgreesOnTheHandCases)
     x = entry_model::reference({{"totalCost", Value::num("-0.000")}}, false);
     EXPECT_EQ(x.cost, "0.000");
 }
+
+}  // namespace ut_entry_rules_test

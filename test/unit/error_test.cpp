@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+namespace ut_error_test {  // one per test file: the unity build (CMakeLists.txt)
+
 TEST(CoreError, CarriesSqlstateAndTexts)
 {
     ducache::core::Error e("22003", "bigint out of range", "key \"u1\", field requests");
@@ -10,3 +12,5 @@ TEST(CoreError, CarriesSqlstateAndTexts)
     EXPECT_EQ(e.detail, "key \"u1\", field requests");
     EXPECT_STREQ(e.what(), "bigint out of range");
 }
+
+}  // namespace ut_error_test

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+namespace ut_fast_paths_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -209,3 +211,5 @@ TEST(HintSets, ObjectsTakingTurnsFindTheirKeys)
         EXPECT_EQ(s->totals.counts[0], n) << key;
     }
 }
+
+}  // namespace ut_fast_paths_test

@@ -6,6 +6,8 @@
 
 #include <string>
 
+namespace ut_filter_options_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 TEST(FilterOptions, ByteOrderProvidersAndIdentity)
@@ -32,3 +34,5 @@ TEST(FilterOptions, ByteOrderProvidersAndIdentity)
               "{\"userId\":\"u1\",\"username\":\"Bob\",\"email\":\"a@x\"},"
               "{\"userId\":\"u2\",\"username\":\"ada\",\"email\":\"\"}]}");
 }
+
+}  // namespace ut_filter_options_test

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+namespace ut_filters_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 TEST(FilterList, InactiveContainsEverything)
@@ -77,3 +79,5 @@ TEST(Provider, Rule)
     EXPECT_EQ(provider_rule("gpt-4", &own), "ibm");
     EXPECT_EQ(provider_rule("gpt-4", nullptr), "openai");
 }
+
+}  // namespace ut_filters_test

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+namespace ut_json_sink_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -149,3 +151,5 @@ TEST(JsonSink, DashboardAndFilterOptionsAreWellFormedStreams)
     f.document(g);
     EXPECT_TRUE(g.complete());
 }
+
+}  // namespace ut_json_sink_test

@@ -11,6 +11,8 @@
 #include <climits>
 #include <stdexcept>
 
+namespace ut_merge_days_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 using entry_model::Members;
 using entry_model::TreeView;
@@ -117,3 +119,5 @@ TEST(MergeDays, DaySumsAreCheckedAndCombined)
     c.find_or_insert("x", 1).totals.active_days = INT32_MAX;
     EXPECT_THROW(combine_merge_states(a, c), Error);
 }
+
+}  // namespace ut_merge_days_test

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <string>
 
+namespace ut_merge_state_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -157,3 +159,5 @@ TEST(MergeState, MalformedFieldsAreRefused)
     put_key(dup, "k", {2, 0, 0, 0, 0, 0}, 1, "2");
     EXPECT_EQ(detail_of(state_with(2, 2, 2, dup)), "Serialized state: duplicate key 1.");
 }
+
+}  // namespace ut_merge_state_test

@@ -9,6 +9,8 @@
 
 #include <string>
 
+namespace ut_number_extremes_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using ducache::core::Decimal;
 using ducache::core::Error;
 using ducache::core::parse_json_number;
@@ -59,3 +61,5 @@ TEST(NumberExtremes, ZeroKeepsItsDisplayScale)
     ASSERT_TRUE(parse_json_number("0.00e-16381", d));
     EXPECT_EQ(d.dscale, 16383);
 }
+
+}  // namespace ut_number_extremes_test

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+namespace ut_ordered_lookup_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -162,3 +164,5 @@ TEST(OrderedLookup, AKeyPlacedOutOfOrderCostsOneHash)
     EXPECT_LE(look.hashed() - before, 6u);
     EXPECT_EQ(agg.size(), sorted.size() + 1);
 }
+
+}  // namespace ut_ordered_lookup_test

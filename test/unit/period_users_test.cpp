@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+namespace ut_period_users_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -315,3 +317,5 @@ TEST(PeriodUsers, PositionalHitsInARowOutOfOrder)
     EXPECT_EQ(got.sums.size(), 6u);
     EXPECT_EQ(got.nonzero, 5);  // e: 1 + 1 - 2
 }
+
+}  // namespace ut_period_users_test

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <random>
 
+namespace ut_rebuild_model_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 using rebuild_ref::Entry;
 using rebuild_ref::KeyIn;
@@ -195,3 +197,5 @@ TEST(RebuildModel, RandomDaysEqualTheReference)
         ASSERT_EQ(rebuild_ref::check(day, mapping), "") << "round " << round;
     }
 }
+
+}  // namespace ut_rebuild_model_test

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+namespace ut_rollup_blocks_test {  // one per test file: the unity build (CMakeLists.txt)
+
 namespace {
 
 using ducache::core::block_last_day;
@@ -43,3 +45,5 @@ TEST(RollupBlocks, ADayThatIsNoBlockStartEndsSevenDaysLaterOrAtTheMonthsEnd)
 }
 
 }  // namespace
+
+}  // namespace ut_rollup_blocks_test

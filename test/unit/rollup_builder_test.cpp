@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+namespace ut_rollup_builder_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 using nlohmann::json;
 
@@ -433,3 +435,5 @@ TEST(RollupBuilder, CostKeepsScaleAndOverflowThrows)
 }
 
 }  // namespace
+
+}  // namespace ut_rollup_builder_test

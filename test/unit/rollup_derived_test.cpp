@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+namespace ut_rollup_derived_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -103,3 +105,5 @@ TEST(RollupDerived, KeyTotalsOverflowThrows)
     w.add("u", "k", cell(INT64_MAX, nullptr, 0), where);
     EXPECT_THROW(w.add("u", "k", cell(1, nullptr, 0), where), Error);
 }
+
+}  // namespace ut_rollup_derived_test

@@ -14,6 +14,8 @@
 #include <set>
 #include <string>
 
+namespace ut_rollup_identity_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 using nlohmann::json;
 
@@ -114,3 +116,5 @@ TEST(RollupIdentity, MatchesTheDaysRules)
 }
 
 }  // namespace
+
+}  // namespace ut_rollup_identity_test

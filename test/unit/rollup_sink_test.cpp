@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+namespace ut_rollup_sink_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -132,3 +134,5 @@ TEST(RollupSink, DailyAsText)
 }
 
 }  // namespace
+
+}  // namespace ut_rollup_sink_test

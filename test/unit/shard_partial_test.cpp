@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+namespace ut_shard_partial_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -402,3 +404,5 @@ TEST(ShardPartial, SummariesAddTotalsUniteDaysAndKeepTheBestTop)
         EXPECT_THROW(p.merge_encoded(cut.data(), cut.size(), 1), Error);
     }
 }
+
+}  // namespace ut_shard_partial_test

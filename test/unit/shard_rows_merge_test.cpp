@@ -13,6 +13,8 @@
 #include <string>
 #include <tuple>
 
+namespace ut_shard_rows_merge_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -214,3 +216,5 @@ TEST(ShardRowsMerge, RandomUsersMatchASortOnParsedValues)
         EXPECT_EQ(m.at(r, 8).s, all[r].second) << r;
     }
 }
+
+}  // namespace ut_shard_rows_merge_test

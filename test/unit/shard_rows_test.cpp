@@ -7,6 +7,8 @@
 
 #include <string>
 
+namespace ut_shard_rows_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -130,3 +132,5 @@ TEST(ShardRows, MalformedBuffersAreRefused)
     w.end_row();
     expect_22p03(w.finish(), "a numeric value is not a number");
 }
+
+}  // namespace ut_shard_rows_test

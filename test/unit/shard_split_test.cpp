@@ -10,6 +10,8 @@
 #include <climits>
 #include <string>
 
+namespace ut_shard_split_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -86,3 +88,5 @@ TEST(ShardSplit, ModelsAreUsedPerShard)
     EXPECT_TRUE(s.shard(1).models.at("claude").fields().empty());
     EXPECT_TRUE(s.shard(1).total.fields().empty());
 }
+
+}  // namespace ut_shard_split_test
