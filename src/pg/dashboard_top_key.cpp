@@ -185,6 +185,11 @@ void TopKeyRead::finish(core::DashboardBuilder &b)
     });
     if (!decided)
         sum_all_but_probed(b);  // many candidates: every other user's pairs, row by row
+    const size_t nrows = rows_.size(), probes = bounds_.probes(), users = bounds_.users();
+    pg_call([&] {
+        elog(DEBUG2, "ducache_dashboard: top API key from bounds: %zu rows kept (%zu bytes), %zu of %zu users probed%s",
+             nrows, kept_bytes_, probes, users, decided ? "" : ", the others summed in full");
+    });
     release();
 }
 
