@@ -346,7 +346,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             // The top API key (L5): key cells passing every filter (a rollup: its key_totals).
             // With bounds (top), a rollup's key_totals may be kept aside for top->finish().
             if (r.rollup && current && !filtered) {
-                if (!(top && top->keep(cols[5], users_ctx))) {
+                if (!(top && top->keep(cols[5], cols[0] != nullptr, users_ctx))) {
                     rollup_key_totals(cols[5], cols[0] != nullptr, users_ctx, b);
                     if (top)
                         top->walked(cols[5]);

@@ -87,11 +87,11 @@ void TopKeyRead::read_members(std::string_view user, const JsonbObjectView &entr
         magnitude_.add_unknown();  // past 10^16 or odd: the call takes the full walk (Redo)
 }
 
-bool TopKeyRead::keep(const Jsonb *keys, const InputRow &ctx)
+bool TopKeyRead::keep(const Jsonb *keys, bool has_users, const InputRow &ctx)
 {
     if (!active_ || keys == nullptr)
         return false;
-    if (row_missing_) {
+    if (row_missing_ || !has_users) {  // pairs without their users' bounds
         if (kept_any())
             throw Redo{};
         active_ = false;  // rows of a library before the members: the full walk, in row order

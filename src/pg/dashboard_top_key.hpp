@@ -47,7 +47,8 @@ public:
     }
     // The row's key_totals, after its user entries: true when kept aside (the caller must not
     // walk it); false: the caller walks it in place, then calls walked().
-    bool keep(const Jsonb *keys, const InputRow &ctx);
+    // has_users: the row's user_totals is not NULL (its entries carry the users' bounds).
+    bool keep(const Jsonb *keys, bool has_users, const InputRow &ctx);
     void walked(const Jsonb *keys);
     // A key cell of a day row, summed in place.
     void day_cell(const core::EntryValues &v)
