@@ -8,11 +8,13 @@
 //               the user costs more in the row (a key absent from the row adds 0);
 //   "~keymag"   the largest, over the count metrics, of the sum of |v| over the user's pairs.
 //
-// Read: over a range, B_u = sum of u's "~keycost" over the rows kept aside (their key_totals not
-// walked), S^F = the exact sums of the pairs over everything walked (day rows, rows past the
-// keep cap). U_u = max(0, max over u's pairs of S^F) + B_u bounds every pair of u from above.
-// KeyBounds::select probes users by U_u descending: a probe sums the user's pairs exactly over
-// the kept rows, L = the best exact cost found so far; it stops at the first user with U_u < L.
+// Read (two passes in one snapshot, pg/dashboard_top_key.hpp): over a range, B_u = sum of u's
+// "~keycost" over the rollup rows (pass 1 reads user_totals, not key_totals), S^F = the exact
+// sums of the pairs over the day rows' key cells. U_u = max(0, max over u's pairs of S^F) + B_u
+// bounds every pair of u from above. KeyBounds::select probes users by U_u descending, a round
+// of them per read of the rollup rows' key_totals (pass 2, maybe 3): a probe sums the user's
+// pairs exactly over the rollup rows, L = the best exact cost found; it stops at the first user
+// with U_u < L.
 // Every pair of an unprobed user costs <= U_u < L, so it can neither win nor tie the first by
 // cost (cost descending, then pair key): the winner is among the probed users' exact pairs.
 // Overflow: when the magnitudes of every value summed into any pair (kept rows: sum of
@@ -70,22 +72,33 @@ private:
 class KeyBounds {
 public:
     explicit KeyBounds(std::pmr::memory_resource *mr);
-    // A kept row's user entry: its "~keycost" (position: the entry's index, a lookup hint).
+    // A rollup row's user entry: its "~keycost" (position: the entry's index, a lookup hint).
     void add_bound(std::string_view user, const Decimal &keycost, uint32_t position);
-    // A pair summed exactly over the walked rows (S^F): its user and cost. slot: the caller's
-    // index of the pair (handed back to the probe).
+    // A pair summed exactly over the walked rows (S^F: the day rows): its user and cost. slot:
+    // the caller's index of the pair (handed back with the candidate).
     void add_walked_pair(std::string_view user, const DecimalSum &cost, uint32_t slot);
     size_t users() const { return users_.size(); }
 
-    // Probes users by U_u descending until the next U_u is below the best exact cost.
-    // probe(user, walked_slots, n_walked, best) sums the user's pairs over the kept rows and
-    // sets best to the best exact cost of the user's pairs (kept and walked), returning false
-    // when the user has no pair at all. More than max_probes users needed: returns false with
-    // the users probed so far marked (probed()); the caller then sums every other user's pairs.
-    template <typename Probe>
-    bool select(size_t max_probes, Probe &&probe);
+    // A user to sum exactly: its name and its walked pairs' slots.
+    struct Candidate {
+        std::string_view user;
+        const std::pair<uint32_t, uint32_t> *walked;  // (user, slot) pairs: .second is the slot
+        size_t n_walked;
+    };
+    // Probes users by U_u descending, in rounds: first the first_batch users of highest bound;
+    // once L (the best exact cost found) is known, every user not probed whose U_u >= L, all at
+    // once. Each round is one call of batch(candidates, best): it sums the candidates' pairs
+    // over the rollup rows (one read of them) and sets best to the best exact cost of their
+    // pairs (rollup and walked), returning false when none of them has a pair. Stops when the
+    // next user's U_u is below L: true. A round that would take the probes past max_probes is
+    // not run: false, with the users probed so far marked (probed()); the caller then sums
+    // every other user's pairs. After the first round L only grows, so the second round takes
+    // every user that can still reach it: at most two rounds once a pair was found.
+    template <typename Batch>
+    bool select(size_t first_batch, size_t max_probes, Batch &&batch);
     bool probed(std::string_view user) const;
     size_t probes() const { return probes_; }
+    size_t rounds() const { return rounds_; }
 
 private:
     struct User {
@@ -105,36 +118,54 @@ private:
     std::pmr::vector<User> users_;
     std::pmr::vector<std::pair<uint32_t, uint32_t>> walked_;  // (user, slot), sorted in prepare()
     std::pmr::vector<uint32_t> heap_;
-    size_t probes_ = 0;
+    size_t probes_ = 0, rounds_ = 0;
 };
 
-template <typename Probe>
-bool KeyBounds::select(size_t max_probes, Probe &&probe)
+template <typename Batch>
+bool KeyBounds::select(size_t first_batch, size_t max_probes, Batch &&batch)
 {
     prepare();
+    if (first_batch == 0)
+        first_batch = 1;
     bool have_best = false;
     DecimalSum best(mr_), found(mr_);
-    uint32_t u;
-    while (pop(u)) {
-        if (have_best && users_[u].bound.compare(best) < 0)
-            return true;  // this and every later user: U_u < L
-        if (probes_ == max_probes)
-            return false;
-        users_[u].probed = true;
-        probes_++;
-        auto range = std::equal_range(walked_.begin(), walked_.end(), std::pair<uint32_t, uint32_t>(u, 0),
-                                      [](const auto &a, const auto &b) { return a.first < b.first; });
-        std::pmr::vector<uint32_t> slots(mr_);
-        for (auto it = range.first; it != range.second; ++it)
-            slots.push_back(it->second);
-        if (!probe(names_.slots()[u].key_view(), slots, found))
+    std::pmr::vector<uint32_t> round(mr_);
+    std::pmr::vector<Candidate> candidates(mr_);
+    const auto by_user = [](const std::pair<uint32_t, uint32_t> &a, const std::pair<uint32_t, uint32_t> &b) {
+        return a.first < b.first;
+    };
+    for (;;) {
+        round.clear();
+        while (!heap_.empty()) {
+            const User &top = users_[heap_.front()];
+            if (have_best && top.bound.compare(best) < 0)
+                break;  // this and every later user: U_u < L
+            if (!have_best && round.size() == first_batch)
+                break;
+            uint32_t u;
+            pop(u);
+            round.push_back(u);
+        }
+        if (round.empty())
+            return true;  // every user probed, or the rest below L
+        if (probes_ + round.size() > max_probes)
+            return false;  // the round's users stay unprobed: the caller sums them with the rest
+        candidates.clear();
+        for (uint32_t u : round) {
+            users_[u].probed = true;
+            auto range = std::equal_range(walked_.begin(), walked_.end(), std::pair<uint32_t, uint32_t>(u, 0), by_user);
+            candidates.push_back(Candidate{names_.slots()[u].key_view(), walked_.data() + (range.first - walked_.begin()),
+                                           size_t(range.second - range.first)});
+        }
+        probes_ += round.size();
+        rounds_++;
+        if (!batch(candidates, found))
             continue;
         if (!have_best || found.compare(best) > 0) {
             best = found;
             have_best = true;
         }
     }
-    return true;
 }
 
 }  // namespace ducache::core

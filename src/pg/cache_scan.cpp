@@ -326,12 +326,6 @@ bool CacheScan::next(ScanRow &row, const Jsonb **values)
         }
         for (int i = 0; i < ncolumns_; i++) {
             Datum d = SPI_getbinval(tuple, desc, i + first_value_, &isnull);
-            if (i == keep_column_ && !isnull) {
-                MemoryContextSwitchTo(keep_cxt_);
-                values[i] = reinterpret_cast<const Jsonb *>(pg_detoast_datum_copy(reinterpret_cast<varlena *>(DatumGetPointer(d))));
-                MemoryContextSwitchTo(row_cxt_);
-                continue;
-            }
             values[i] = isnull ? nullptr : DatumGetJsonbP(d);  // detoasts into row_cxt_
         }
         MemoryContextSwitchTo(old);

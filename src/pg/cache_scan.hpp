@@ -40,13 +40,6 @@ public:
               DateADT end, const RollupAccess &access);
     // Next row; values[i] are detoasted jsonb (or NULL) valid until the next call.
     bool next(ScanRow &row, const Jsonb **values);
-    // From now on values[column] is detoasted (or copied) into `cxt` instead, so it outlives
-    // the next call (the caller frees or keeps it; pg/dashboard_top_key.hpp).
-    void keep_column(int column, MemoryContext cxt)
-    {
-        keep_column_ = column;
-        keep_cxt_ = cxt;
-    }
     bool next(DateADT &date, const Jsonb **values);
     // Closes the cursor and SPI; call once after the last row.
     void finish();
@@ -73,8 +66,6 @@ private:
     DateADT start_;
     Portal portal_ = nullptr;
     MemoryContext row_cxt_ = nullptr;
-    int keep_column_ = -1;
-    MemoryContext keep_cxt_ = nullptr;
     SPITupleTable *batch_ = nullptr;
     uint64 batch_pos_ = 0, batch_size_ = 0;
     bool done_ = false;

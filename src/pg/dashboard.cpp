@@ -251,20 +251,22 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
         // to detoast and of the entries to walk.
         // The comparison period: only the users (and a day's models, checked as in the range);
         // at the user level a rollup's user_totals.
+        // With the top key from bounds (top: pg/dashboard_top_key.hpp) the range's key_totals
+        // is read after this scan, by top->finish(), so this scan does not detoast it.
+        TopKeyRead *const top = current && !filtered ? mode.top_key : nullptr;
         const Jsonb *cols[6] = {};
         CacheScan scan = current
             ? CacheScan(table,
                         "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::pg_catalog.jsonb, "
                         "NULL::pg_catalog.jsonb, NULL::pg_catalog.jsonb",
-                        "user_totals, model_totals, aggregated_by_provider, models_unprovided, daily, key_totals", 6,
-                        start, end, range_access)
+                        top ? "user_totals, model_totals, aggregated_by_provider, models_unprovided, daily, "
+                              "NULL::pg_catalog.jsonb"
+                            : "user_totals, model_totals, aggregated_by_provider, models_unprovided, daily, key_totals",
+                        6, start, end, range_access)
             : CacheScan(table, "aggregated_by_user, aggregated_by_model",
                         level == core::CellLevel::user ? "user_totals, NULL::pg_catalog.jsonb"
                                                        : "aggregated_by_user, NULL::pg_catalog.jsonb",
                         2, prev_start, start - 1, previous_access);
-        TopKeyRead *const top = current && !filtered ? mode.top_key : nullptr;
-        if (top)
-            top->attach(scan, 5);
         ScanRow r;
         while (scan.next(r, cols)) {
             InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
@@ -297,7 +299,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             // The passing usage (and, at model or key level, the model figures and key cells).
             uint32 user_at = 0, ident_at = 0;
             if (top && r.rollup)
-                top->begin_row();
+                top->begin_row(r, cols[0] != nullptr);
             if (!filtered)  // every user entry with its identity, in object order
                 for_each_entry_item(
                     cols[0], users_ctx, false,
@@ -339,18 +341,17 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                             read_identity(entry, ident);
                         b.identity(user, ident, ident_at++);
                     });
+            if (top && r.rollup)
+                top->end_row();
             // Only a user filter: the model figures come from the passing users' models (L7).
             if (filtered && level == core::CellLevel::user)
                 walk_cells(cols[0], users_ctx, cells, core::CellLevel::model,
                            [&](const Cell &c) { b.model_usage(c.model, c.values); });
             // The top API key (L5): key cells passing every filter (a rollup: its key_totals).
-            // With bounds (top), a rollup's key_totals may be kept aside for top->finish().
+            // With bounds (top), a rollup's key_totals is read by top->finish() after the scan.
             if (r.rollup && current && !filtered) {
-                if (!(top && top->keep(cols[5], cols[0] != nullptr, users_ctx))) {
+                if (!top)
                     rollup_key_totals(cols[5], cols[0] != nullptr, users_ctx, b);
-                    if (top)
-                        top->walked(cols[5]);
-                }
             } else if (level != core::CellLevel::key) {
                 uint32 key_at = 0;
                 walk_cells(cols[0], users_ctx, cells, core::CellLevel::key, [&](const Cell &c) {
@@ -383,7 +384,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
         }
         scan.finish();
         if (top)
-            top->finish(b);
+            top->finish(b, table, start, end, range_access);
     }
 }
 
@@ -411,7 +412,7 @@ bool dashboard_once(FunctionCallInfo fcinfo, bool with_bounds, Datum &result)
         DashboardReadMode mode;
         std::optional<TopKeyRead> top;
         if (with_bounds && !flt.any()) {
-            top.emplace(work, &memory);
+            top.emplace(&memory);
             mode.top_key = &*top;
         }
         try {
@@ -419,7 +420,7 @@ bool dashboard_once(FunctionCallInfo fcinfo, bool with_bounds, Datum &result)
         } catch (const TopKeyRead::Redo &) {
             done = false;
         } catch (const core::Error &) {
-            if (!top || !top->kept_any())
+            if (!top || !top->read_any())
                 throw;
             done = false;  // raised in another order than the rows': the full walk's own answer
         }

@@ -5,9 +5,15 @@
 #include "pg/cell_walker.hpp"
 #include "pg/dashboard_top_key.hpp"
 #include "pg/jsonb_view.hpp"
+#include "pg/settings.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
+
+extern "C" {
+#include "utils/fmgrprotos.h"
+}
 
 namespace ducache::pg {
 
@@ -57,18 +63,13 @@ void each_alias(const JsonbItem &v, std::string_view user, const InputRow &keys_
 
 }  // namespace
 
-TopKeyRead::TopKeyRead(MemoryContext parent, std::pmr::memory_resource *mr) : mr_(mr), bounds_(mr)
-{
-    kept_cxt_ = pg_call([&] { return AllocSetContextCreate(parent, "ducache kept key totals", ALLOCSET_DEFAULT_SIZES); });
-}
+TopKeyRead::TopKeyRead(std::pmr::memory_resource *mr) : mr_(mr), bounds_(mr) {}
 
-void TopKeyRead::attach(CacheScan &scan, int column)
+void TopKeyRead::begin_row(const ScanRow &r, bool has_users)
 {
-    if (active_)
-        scan.keep_column(column, kept_cxt_);
+    row_missing_ = false;
+    rows_.push_back(RollupRow{r.date, r.base, r.days, has_users});
 }
-
-void TopKeyRead::begin_row() { row_missing_ = false; }
 
 void TopKeyRead::read_members(std::string_view user, const JsonbObjectView &entry, uint32 position)
 {
@@ -87,120 +88,133 @@ void TopKeyRead::read_members(std::string_view user, const JsonbObjectView &entr
         magnitude_.add_unknown();  // past 10^16 or odd: the call takes the full walk (Redo)
 }
 
-bool TopKeyRead::keep(const Jsonb *keys, bool has_users, const InputRow &ctx)
+void TopKeyRead::end_row()
 {
-    if (!active_ || keys == nullptr)
-        return false;
-    if (row_missing_ || !has_users) {  // pairs without their users' bounds
-        if (kept_any())
-            throw Redo{};
-        active_ = false;  // rows of a library before the members: the full walk, in row order
-        return false;
-    }
-    size_t size = VARSIZE(keys);
-    if (kept_bytes_ + size > kKeepCap)
-        return false;  // walked in place: its pairs join S^F (its magnitudes are counted)
-    kept_bytes_ += size;
-    rows_.push_back(KeptRow{keys, ctx.date, ctx.day_index});
-    return true;
+    if (row_missing_)
+        throw Redo{};  // pairs without their users' bounds: the full walk, in row order
 }
 
-void TopKeyRead::walked(const Jsonb *keys)
+template <typename F>
+void TopKeyRead::each_key_totals(const char *table, DateADT start, DateADT end, const RollupAccess &access, F &&f)
 {
-    if (keys != nullptr && kept_cxt_ != nullptr)
-        pg_call([&] { pfree(const_cast<Jsonb *>(keys)); });
-}
-
-void TopKeyRead::sum_user(std::string_view user, core::DashboardBuilder &b, std::vector<std::string_view> &touched)
-{
-    for (const KeptRow &r : rows_) {
-        InputRow keys_ctx{r.date, r.base, "key_totals", nullptr, false};
-        if (!JsonContainerIsObject(&r.keys->root) || JsonContainerIsScalar(&r.keys->root))
-            throw_bad_shape(keys_ctx, "it is not a JSON object");
-        int32 at = find_sorted_key(&r.keys->root, user);
-        if (at < 0)
+    // The statement of pass 1 with only key_totals asked for: the same rows in the same
+    // snapshot (read-only cursor: the call's active snapshot). Day rows come with NULL.
+    CacheScan scan(table, "NULL::pg_catalog.jsonb", "key_totals", 1, start, end, access);
+    ScanRow r;
+    const Jsonb *keys = nullptr;
+    size_t i = 0;
+    while (scan.next(r, &keys)) {
+        if (!r.rollup)
             continue;
-        JsonbObjectView root(&r.keys->root);
-        each_alias(root.item(uint32(at)), user, keys_ctx, b, [&](std::string_view alias) { touched.push_back(alias); });
-    }
-}
-
-void TopKeyRead::sum_all_but_probed(core::DashboardBuilder &b)
-{
-    for (const KeptRow &r : rows_) {
-        InputRow keys_ctx{r.date, r.base, "key_totals", nullptr, false};
-        if (!JsonContainerIsObject(&r.keys->root) || JsonContainerIsScalar(&r.keys->root))
-            throw_bad_shape(keys_ctx, "it is not a JSON object");
-        ObjectWalker walk(&r.keys->root);
-        JsonbItem k, v;
-        while (walk.next(k, v)) {
-            std::string_view user(k.data, k.len);
-            if (bounds_.probed(user))
-                continue;
-            each_alias(v, user, keys_ctx, b, [](std::string_view) {});
-            check_for_interrupts();
+        if (i == rows_.size() || rows_[i].date != r.date || rows_[i].days != r.days)
+            throw Redo{};  // not pass 1's rows (never in one snapshot): the full walk
+        const RollupRow &row = rows_[i++];
+        if (keys == nullptr) {
+            if (row.has_users)
+                throw Redo{};  // the full walk raises its "no key totals" (then the days)
+            continue;
         }
+        if (!row.has_users)
+            throw Redo{};  // pairs without users: the full walk sums them
+        InputRow keys_ctx{row.date, row.base, "key_totals", nullptr, false};
+        if (!JsonContainerIsObject(&keys->root) || JsonContainerIsScalar(&keys->root))
+            throw_bad_shape(keys_ctx, "it is not a JSON object");
+        f(keys, keys_ctx);
     }
+    scan.finish();
+    if (i != rows_.size())
+        throw Redo{};
 }
 
-void TopKeyRead::finish(core::DashboardBuilder &b)
+void TopKeyRead::finish(core::DashboardBuilder &b, const char *table, DateADT start, DateADT end,
+                        const RollupAccess &access)
 {
-    if (!active_ || rows_.empty()) {
-        release();
-        return;
-    }
+    if (rows_.empty())
+        return;  // no rollup row: every pair was summed from the days
     if (!magnitude_.fits())
         throw Redo{};
-    // S^F: every pair summed so far (day rows, rows walked in place).
+    // S^F: every pair summed so far (the day rows').
     const core::KeyAggregator &keys = b.api_keys();
     for (size_t i = 0; i < keys.slots().size(); i++) {
         std::string_view both = keys.slots()[i].key_view();
         size_t nul = both.find('\0');
         bounds_.add_walked_pair(both.substr(nul + 1), keys.slots()[i].totals.cost, uint32(i));
     }
-    std::vector<std::string_view> touched;
+#ifdef DUCACHE_TEST_HOOKS
+    // specs/top_key_snapshot.spec: wait here on an advisory lock another session holds while it
+    // changes the rows, to show that pass 2 reads pass 1's snapshot.
+    if (int64 lock = test_top_key_pause_setting(); lock != 0)
+        pg_call([&] {
+            DirectFunctionCall1(pg_advisory_lock_int8, Int64GetDatum(lock));
+            DirectFunctionCall1(pg_advisory_unlock_int8, Int64GetDatum(lock));
+        });
+#endif
+    size_t first = kFirstCandidates, max_probes = bounds_.users() / 4 + 16;
+    if (int n = test_top_key_first_setting(); n > 0)
+        first = size_t(n);
+    if (int n = test_top_key_max_setting(); n >= 0)
+        max_probes = size_t(n);
+    // The aliases met per candidate, copied (each row's key_totals is gone at the next row).
+    std::vector<std::vector<std::string>> touched;
     std::string pair;
-    const size_t max_probes = bounds_.users() / 4 + 16;
-    bool decided = bounds_.select(max_probes, [&](std::string_view user, const std::pmr::vector<uint32_t> &walked,
-                                                  core::DecimalSum &best) {
-        touched.clear();
-        sum_user(user, b, touched);
-        check_for_interrupts();
-        const core::KeyAggregator &all = b.api_keys();  // slots may have moved
+    int reads = 0;
+    bool decided = bounds_.select(first, max_probes, [&](const auto &candidates, core::DecimalSum &best) {
+        reads++;
+        touched.assign(candidates.size(), {});
+        each_key_totals(table, start, end, access, [&](const Jsonb *kt, const InputRow &keys_ctx) {
+            for (size_t c = 0; c < candidates.size(); c++) {
+                std::string_view user = candidates[c].user;
+                int32 at = find_sorted_key(&kt->root, user);
+                if (at < 0)
+                    continue;
+                JsonbObjectView root(&kt->root);
+                each_alias(root.item(uint32(at)), user, keys_ctx, b,
+                           [&](std::string_view alias) {
+                               std::vector<std::string> &seen = touched[c];
+                               if (std::find(seen.begin(), seen.end(), alias) == seen.end())
+                                   seen.emplace_back(alias);
+                           });
+            }
+            check_for_interrupts();
+        });
+        const core::KeyAggregator &all = b.api_keys();
         bool any = false;
         auto consider = [&](const core::Slot &s) {
             if (!any || s.totals.cost.compare(best) > 0)
                 best = s.totals.cost;
             any = true;
         };
-        for (uint32_t i : walked)
-            consider(all.slots()[i]);
-        for (std::string_view alias : touched) {
-            pair.assign(alias).push_back('\0');
-            pair.append(user);
-            if (const core::Slot *s = all.find(pair.data(), pair.size()))
-                consider(*s);
+        for (size_t c = 0; c < candidates.size(); c++) {
+            for (size_t i = 0; i < candidates[c].n_walked; i++)
+                consider(all.slots()[candidates[c].walked[i].second]);
+            for (const std::string &alias : touched[c]) {
+                pair.assign(alias).push_back('\0');
+                pair.append(candidates[c].user);
+                if (const core::Slot *s = all.find(pair.data(), pair.size()))
+                    consider(*s);
+            }
         }
         return any;
     });
-    if (!decided)
-        sum_all_but_probed(b);  // many candidates: every other user's pairs, row by row
+    if (!decided) {  // many candidates: every other user's pairs, row by row
+        reads++;
+        each_key_totals(table, start, end, access, [&](const Jsonb *kt, const InputRow &keys_ctx) {
+            ObjectWalker walk(&kt->root);
+            JsonbItem k, v;
+            while (walk.next(k, v)) {
+                std::string_view user(k.data, k.len);
+                if (bounds_.probed(user))
+                    continue;
+                each_alias(v, user, keys_ctx, b, [](std::string_view) {});
+                check_for_interrupts();
+            }
+        });
+    }
     const size_t nrows = rows_.size(), probes = bounds_.probes(), users = bounds_.users();
     pg_call([&] {
-        elog(DEBUG2, "ducache_dashboard: top API key from bounds: %zu rows kept (%zu bytes), %zu of %zu users probed%s",
-             nrows, kept_bytes_, probes, users, decided ? "" : ", the others summed in full");
+        elog(DEBUG2, "ducache_dashboard: top API key from bounds: %zu rollup rows read %d more time(s), %zu of %zu users probed%s",
+             nrows, reads, probes, users, decided ? "" : ", the others summed in full");
     });
-    release();
-}
-
-void TopKeyRead::release()
-{
-    if (kept_cxt_ == nullptr)
-        return;
-    MemoryContext cxt = kept_cxt_;
-    kept_cxt_ = nullptr;
-    rows_.clear();
-    delete_context(cxt);
 }
 
 }  // namespace ducache::pg
