@@ -93,6 +93,17 @@ SELECT pg_temp.load(4);
 SELECT * FROM pg_temp.compare('every cost negative');
 SELECT pg_temp.load(5);
 SELECT * FROM pg_temp.compare('equal totals at the top');
+-- The rounds of the two-pass read (docs/rollups.md "Round 12"): one user summed in pass 2 (the
+-- tie at the top needs pass 3), a probe budget of 1 and 0 (every user not probed summed in full,
+-- another read): the same documents.
+SET ducache.test_top_key_first = 1;
+SELECT * FROM pg_temp.compare('equal totals, 1 user in pass 2');
+SET ducache.test_top_key_max = 1;
+SELECT * FROM pg_temp.compare('equal totals, probe budget 1');
+SET ducache.test_top_key_max = 0;
+SELECT * FROM pg_temp.compare('equal totals, probe budget 0');
+RESET ducache.test_top_key_first;
+RESET ducache.test_top_key_max;
 
 -- Leftover day rows: a write to a day (its month, block and projection no longer fresh, no
 -- refresh) makes the ranges over it read day rows beside the rollups.
@@ -101,9 +112,8 @@ WHERE date = '2026-01-20';
 SELECT * FROM pg_temp.compare('a day row left over');
 SELECT pg_temp.load(2);
 
--- Tampered projections (no change logged): a row without the members, early in the range (no
--- row kept yet: the call walks every row) and late (rows kept before it: the call runs again
--- without bounds), still give the days' answer.
+-- Tampered projections (no change logged): a row without the members, early in the range and
+-- late (the call runs again without bounds), still give the days' answer.
 UPDATE ducache_rollup_days SET user_totals = (SELECT jsonb_object_agg(key, value - '~keycost' - '~keymag') FROM jsonb_each(user_totals))
 WHERE day IN ('2026-03-02', '2026-03-18');
 SELECT * FROM pg_temp.compare('projections without the members');
@@ -118,6 +128,26 @@ SELECT pg_temp.load(2);
 UPDATE ducache_rollup_days SET user_totals = (SELECT jsonb_object_agg(key, jsonb_set(value, '{~keycost}', '0')) FROM jsonb_each(user_totals));
 SELECT r.s, r.e, ducache_dashboard(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)::text', r.s, r.e)) AS same
 FROM ranges r ORDER BY r.s, r.e;
+
+-- key_totals as pass 2 reads it, tampered in the day projections (no trigger there; no change
+-- logged). A refused value in the top user's pairs: read, so the full walk's error and then the
+-- days' answer. NULL beside user_totals: the full walk's 22023, then the days. A valid but wrong
+-- cost in the pairs of a user that is not probed (one user in pass 2): not read, the days'
+-- answer; with a probe budget of 0 every pair is summed and the tampered one wins in the ranges
+-- that read projections (so it is there to be read).
+SELECT pg_temp.load(2);
+UPDATE ducache_rollup_days SET key_totals = jsonb_set(key_totals, '{user-2,k2,metrics,totalRequests}', '"many"');
+SELECT * FROM pg_temp.compare('a refused value in the top pair');
+UPDATE ducache_rollup_days SET key_totals = NULL WHERE day = '2026-03-04';
+SELECT * FROM pg_temp.compare('a projection without key totals');
+SELECT pg_temp.load(2);
+UPDATE ducache_rollup_days SET key_totals = jsonb_set(key_totals, '{user-1,k1,metrics,totalCost}', '1000');
+SET ducache.test_top_key_first = 1;
+SELECT * FROM pg_temp.compare('a wrong cost, user not probed');
+SET ducache.test_top_key_max = 0;
+SELECT * FROM pg_temp.compare('a wrong cost, every pair summed');
+RESET ducache.test_top_key_first;
+RESET ducache.test_top_key_max;
 
 DELETE FROM daily_usage_cache;
 SELECT count(*) >= 0 AS refreshed FROM ducache_refresh_rollups('2026-01-01', '2026-03-31');
