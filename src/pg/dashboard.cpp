@@ -1,7 +1,8 @@
 // ducache_dashboard(start, end, filters) -> jsonb: LiteMaaS's /analytics document. One scan
-// per period (the comparison period, then the range: both in the statement's snapshot); per
-// row the usage cells are walked by pg/cell_walker.hpp and handed to core::DashboardBuilder,
-// which writes the document.
+// per period (the comparison period, then the range: both in the statement's snapshot; an
+// unfiltered range's rollup key_totals are read by a second scan of the range in the same
+// snapshot, pg/dashboard_top_key.hpp); per row the usage cells are walked by
+// pg/cell_walker.hpp and handed to core::DashboardBuilder, which writes the document.
 //
 // Rollups (CONTRACT §7): each whole month inside a period is read from its fresh rollup (user
 // entries with their "~identity", aggregated_by_model, the stored providers, models_unprovided

@@ -19,12 +19,11 @@ namespace ducache::pg {
 
 namespace {
 
-// Index of `name` in an object's keys (JSONB sorts them by length, then bytes), or -1.
-int32 find_sorted_key(const JsonbContainer *c, std::string_view name)
+// Index of `name` among an object's n keys (JSONB sorts them by length, then bytes), or -1.
+// vals is made once per object (its walker sums every key length: O(n)).
+int32 find_sorted_key(const ObjectValues &vals, uint32 n, std::string_view name)
 {
-    ObjectWalker w(c);
-    ObjectValues vals(w);
-    uint32 lo = 0, hi = w.size();
+    uint32 lo = 0, hi = n;
     while (lo < hi) {
         uint32 mid = lo + (hi - lo) / 2;
         std::string_view k = vals.key(mid);
@@ -162,13 +161,14 @@ void TopKeyRead::finish(core::DashboardBuilder &b, const char *table, DateADT st
         reads++;
         touched.assign(candidates.size(), {});
         each_key_totals(table, start, end, access, [&](const Jsonb *kt, const InputRow &keys_ctx) {
+            const ObjectWalker users(&kt->root);  // once per row: its constructor is O(users)
+            const ObjectValues entries(users);
             for (size_t c = 0; c < candidates.size(); c++) {
                 std::string_view user = candidates[c].user;
-                int32 at = find_sorted_key(&kt->root, user);
+                int32 at = find_sorted_key(entries, users.size(), user);
                 if (at < 0)
                     continue;
-                JsonbObjectView root(&kt->root);
-                each_alias(root.item(uint32(at)), user, keys_ctx, b,
+                each_alias(entries.value(uint32(at)), user, keys_ctx, b,
                            [&](std::string_view alias) {
                                std::vector<std::string> &seen = touched[c];
                                if (std::find(seen.begin(), seen.end(), alias) == seen.end())
