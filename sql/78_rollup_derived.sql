@@ -46,11 +46,12 @@ CREATE FUNCTION pg_temp.without(doc jsonb, VARIADIC names text[]) RETURNS jsonb 
                                                                    THEN e.value - names ELSE e.value END)
                                FROM jsonb_each(doc) e), '{}') END
 $$;
+-- (user_totals' "~keycost" and "~keymag", the top API key's per-user bounds, are checked below.)
 SELECT row_name,
-       user_totals IS NOT DISTINCT FROM pg_temp.without(aggregated_by_user, 'models') AS user_totals_ok,
+       pg_temp.without(user_totals, '~keycost', '~keymag') IS NOT DISTINCT FROM pg_temp.without(aggregated_by_user, 'models') AS user_totals_ok,
        model_totals IS NOT DISTINCT FROM pg_temp.without(aggregated_by_model, 'users', '~named') AS model_totals_ok
 FROM rollup_rows
-WHERE user_totals IS DISTINCT FROM pg_temp.without(aggregated_by_user, 'models')
+WHERE pg_temp.without(user_totals, '~keycost', '~keymag') IS DISTINCT FROM pg_temp.without(aggregated_by_user, 'models')
    OR model_totals IS DISTINCT FROM pg_temp.without(aggregated_by_model, 'users', '~named');
 SELECT count(*) AS rows_with_users, sum((SELECT count(*) FROM jsonb_object_keys(user_totals))) AS user_entries
 FROM rollup_rows WHERE aggregated_by_user <> '{}';
@@ -78,6 +79,27 @@ SELECT (SELECT count(*) FROM key_totals_ref) AS reference_pairs,
        (SELECT count(*) FROM (SELECT * FROM key_totals_flat EXCEPT SELECT * FROM key_totals_ref) x) AS extra_or_different,
        (SELECT count(*) FROM rollup_rows WHERE key_totals IS NULL AND aggregated_by_user IS NOT NULL) AS rows_without_key_totals;
 
+-- The top API key's per-user bounds in every user_totals entry (core/key_bounds.hpp), against
+-- the reference pairs: "~keycost" = max(0, the user's largest pair cost in the row), 0 without
+-- pairs; "~keymag" = the largest over the counts of the sum of |v| over the user's pairs.
+CREATE TEMP VIEW bounds_ref AS
+SELECT r.row_name, u.key AS user_id,
+       greatest(0, coalesce((SELECT max(k.cost) FROM key_totals_ref k WHERE k.row_name = r.row_name AND k.user_id = u.key), 0)) AS keycost,
+       coalesce((SELECT greatest(coalesce(sum(abs(k.requests)), 0), coalesce(sum(abs(k.total_tokens)), 0),
+                                 coalesce(sum(abs(k.prompt_tokens)), 0), coalesce(sum(abs(k.completion_tokens)), 0),
+                                 coalesce(sum(abs(k.successful_requests)), 0), coalesce(sum(abs(k.failed_requests)), 0))
+                 FROM key_totals_ref k WHERE k.row_name = r.row_name AND k.user_id = u.key), 0) AS keymag,
+       u.value AS entry
+FROM rollup_rows r, jsonb_each(r.user_totals) u
+WHERE jsonb_typeof(u.value) = 'object';
+SELECT count(*) AS user_entries,
+       count(*) FILTER (WHERE keycost > 0) AS with_positive_keycost,
+       count(*) FILTER (WHERE jsonb_typeof(entry -> '~keycost') IS DISTINCT FROM 'number'
+                           OR (entry ->> '~keycost')::numeric <> keycost
+                           OR jsonb_typeof(entry -> '~keymag') IS DISTINCT FROM 'number'
+                           OR (entry ->> '~keymag')::numeric <> keymag) AS bounds_off
+FROM bounds_ref;
+
 -- The dashboard on ranges whose both periods are whole months or blocks (and leftover days):
 -- rollups on equal rollups off, as text.
 CREATE TEMP TABLE ranges (s date, e date, what text);
@@ -104,7 +126,7 @@ SET aggregated_by_user = jsonb_set(jsonb_set(aggregated_by_user, ARRAY[litemaas_
         to_jsonb((aggregated_by_user -> litemaas_ref.user_id(3) -> 'metrics' ->> 'totalRequests')::bigint + 1000000)),
     aggregated_by_model = aggregated_by_model - 'gpt-4o'
 WHERE month = '2025-02-01';
-SELECT user_totals = pg_temp.without(aggregated_by_user, 'models') AS user_totals_follow,
+SELECT pg_temp.without(user_totals, '~keycost', '~keymag') = pg_temp.without(aggregated_by_user, 'models') AS user_totals_follow,
        model_totals = pg_temp.without(aggregated_by_model, 'users', '~named') AS model_totals_follow,
        NOT (model_totals ? 'gpt-4o') AS model_gone,
        NOT (key_totals ? litemaas_ref.user_id(3)) AS user3_keys_gone,
@@ -143,7 +165,7 @@ SELECT ducache_dashboard('2025-03-01', '2025-03-31')::text
 INSERT INTO ducache_rollup_changes (month) VALUES ('2025-02-01'), ('2025-03-01');
 SELECT month, action FROM ducache_refresh_rollups('2025-02-01', '2025-03-31') ORDER BY month;
 SELECT count(*) AS rows_off FROM rollup_rows
-WHERE user_totals IS DISTINCT FROM pg_temp.without(aggregated_by_user, 'models')
+WHERE pg_temp.without(user_totals, '~keycost', '~keymag') IS DISTINCT FROM pg_temp.without(aggregated_by_user, 'models')
    OR model_totals IS DISTINCT FROM pg_temp.without(aggregated_by_model, 'users', '~named')
    OR key_totals IS NULL;
 SELECT (SELECT count(*) FROM (SELECT * FROM key_totals_ref EXCEPT SELECT * FROM key_totals_flat) x) AS missing_or_different,

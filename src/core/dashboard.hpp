@@ -91,6 +91,8 @@ public:
     void unprovided_model_usage(std::string_view model, const EntryValues &v);
     void key_usage(std::string_view alias, std::string_view user, const EntryValues &v,
                    uint32_t position = kNoPosition);
+    // The API key pairs summed so far (key "alias NUL user"): pg/dashboard_top_key.cpp.
+    const KeyAggregator &api_keys() const;
     // The model's provider by the rule above, over the own_provider() calls so far.
     std::string_view provider_of(std::string_view model) const;
 

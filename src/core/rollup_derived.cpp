@@ -2,7 +2,11 @@
 
 namespace ducache::core {
 
-bool user_totals_keeps(std::string_view member) { return member != "models"; }
+// The bound members are the derived column's own (written from key_totals): a stored one is dropped.
+bool user_totals_keeps(std::string_view member)
+{
+    return member != "models" && member != kKeyCostMember && member != kKeyMagMember;
+}
 
 bool model_totals_keeps(std::string_view member) { return member != "users" && member != "~named"; }
 
@@ -37,7 +41,14 @@ void KeyTotalsWriter::flush_user()
         return;
     out_.key(user_);
     out_.begin_object();
+    UserKeyBound *bound = nullptr;
+    if (bounds_ != nullptr) {
+        bound = &bounds_->emplace_back();
+        bound->user = user_;
+    }
     for (const AliasSum &s : aliases_) {
+        if (bound != nullptr)
+            bound->add(s.totals);
         out_.key(s.alias);
         out_.begin_object();
         out_.key("metrics");

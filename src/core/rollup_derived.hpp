@@ -4,6 +4,8 @@
 //   model_totals = aggregated_by_model with each model's "users" and "~named" left out
 //   key_totals   = each user's key cells summed per key alias:
 //                  { user: { alias: { "metrics": { counts..., "cost" when a cell had one } } } }
+//   and, when key_totals is written, every user_totals entry gets "~keycost" and "~keymag" from
+//   the user's pairs (core/key_bounds.hpp: the top API key's per-user bounds).
 #pragma once
 
 #ifdef POSTGRES_H
@@ -13,6 +15,7 @@
 #include "core/aggregator.hpp"
 #include "core/error_text.hpp"
 #include "core/json_sink.hpp"
+#include "core/key_bounds.hpp"
 #include "core/metrics.hpp"
 #include "core/rollup_builder.hpp"  // canonical_metric_name
 
@@ -33,6 +36,9 @@ class KeyTotalsWriter {
 public:
     KeyTotalsWriter(JsonSink &out, std::pmr::memory_resource *mr);
     void add(std::string_view user, std::string_view alias, const EntryValues &cell, const RowLabel &where);
+    // Given before the first add(): each user with pairs gets its UserKeyBound appended, in
+    // the document's order.
+    void collect_bounds(std::pmr::vector<UserKeyBound> *out) { bounds_ = out; }
     // Writes the last user and closes the document.
     void finish();
 
@@ -48,7 +54,8 @@ private:
     std::pmr::memory_resource *mr_;
     std::string_view user_;
     bool have_user_ = false;
-    std::pmr::vector<AliasSum> aliases_;  // a user has a few keys: a linear search is cheapest
+    std::pmr::vector<AliasSum> aliases_;
+    std::pmr::vector<UserKeyBound> *bounds_ = nullptr;  // a user has a few keys: a linear search is cheapest
 };
 
 }  // namespace ducache::core

@@ -1,7 +1,8 @@
 // ducache_dashboard(start, end, filters) -> jsonb: LiteMaaS's /analytics document. One scan
-// per period (the comparison period, then the range: both in the statement's snapshot); per
-// row the usage cells are walked by pg/cell_walker.hpp and handed to core::DashboardBuilder,
-// which writes the document.
+// per period (the comparison period, then the range: both in the statement's snapshot; an
+// unfiltered range's rollup key_totals are read by a second scan of the range in the same
+// snapshot, pg/dashboard_top_key.hpp); per row the usage cells are walked by
+// pg/cell_walker.hpp and handed to core::DashboardBuilder, which writes the document.
 //
 // Rollups (CONTRACT §7): each whole month inside a period is read from its fresh rollup (user
 // entries with their "~identity", aggregated_by_model, the stored providers, models_unprovided
@@ -23,6 +24,7 @@
 #include "core/entry_rules.hpp"
 #include "core/filters.hpp"
 #include "core/filter_options.hpp"
+#include "core/key_bounds.hpp"  // pg/dashboard_top_key.hpp
 
 #include "pg/rollup_retry.hpp"
 #include "pg/boundary.hpp"
@@ -33,10 +35,13 @@
 #include "pg/context_resource.hpp"
 #include "pg/dashboard_filters.hpp"
 #include "pg/dashboard_read.hpp"
+#include "pg/dashboard_top_key.hpp"
 #include "pg/date_text.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_document.hpp"
 #include "pg/rollup_access.hpp"
+
+#include <optional>
 
 namespace {
 
@@ -247,13 +252,18 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
         // to detoast and of the entries to walk.
         // The comparison period: only the users (and a day's models, checked as in the range);
         // at the user level a rollup's user_totals.
+        // With the top key from bounds (top: pg/dashboard_top_key.hpp) the range's key_totals
+        // is read after this scan, by top->finish(), so this scan does not detoast it.
+        TopKeyRead *const top = current && !filtered ? mode.top_key : nullptr;
         const Jsonb *cols[6] = {};
         CacheScan scan = current
             ? CacheScan(table,
                         "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::pg_catalog.jsonb, "
                         "NULL::pg_catalog.jsonb, NULL::pg_catalog.jsonb",
-                        "user_totals, model_totals, aggregated_by_provider, models_unprovided, daily, key_totals", 6,
-                        start, end, range_access)
+                        top ? "user_totals, model_totals, aggregated_by_provider, models_unprovided, daily, "
+                              "NULL::pg_catalog.jsonb"
+                            : "user_totals, model_totals, aggregated_by_provider, models_unprovided, daily, key_totals",
+                        6, start, end, range_access)
             : CacheScan(table, "aggregated_by_user, aggregated_by_model",
                         level == core::CellLevel::user ? "user_totals, NULL::pg_catalog.jsonb"
                                                        : "aggregated_by_user, NULL::pg_catalog.jsonb",
@@ -289,6 +299,8 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                 b.expect_users(JsonContainerSize(&cols[0]->root));  // the first row's users: room made once
             // The passing usage (and, at model or key level, the model figures and key cells).
             uint32 user_at = 0, ident_at = 0;
+            if (top && r.rollup)
+                top->begin_row(r, cols[0] != nullptr);
             if (!filtered)  // every user entry with its identity, in object order
                 for_each_entry_item(
                     cols[0], users_ctx, false,
@@ -297,6 +309,8 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                         // is read only when its bytes differ from the user's last ones.
                         const core::Slot &slot = b.user_usage_slot(user, v, at);
                         JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+                        if (top && r.rollup)
+                            top->user_entry(user, entry, at);
                         if (r.rollup) {
                             int32 id_at = identity_member(entry);
                             std::string_view key = identity_key(entry, id_at);
@@ -328,18 +342,25 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                             read_identity(entry, ident);
                         b.identity(user, ident, ident_at++);
                     });
+            if (top && r.rollup)
+                top->end_row();
             // Only a user filter: the model figures come from the passing users' models (L7).
             if (filtered && level == core::CellLevel::user)
                 walk_cells(cols[0], users_ctx, cells, core::CellLevel::model,
                            [&](const Cell &c) { b.model_usage(c.model, c.values); });
             // The top API key (L5): key cells passing every filter (a rollup: its key_totals).
-            if (r.rollup && current && !filtered)
-                rollup_key_totals(cols[5], cols[0] != nullptr, users_ctx, b);
-            else if (level != core::CellLevel::key) {
+            // With bounds (top), a rollup's key_totals is read by top->finish() after the scan.
+            if (r.rollup && current && !filtered) {
+                if (!top)
+                    rollup_key_totals(cols[5], cols[0] != nullptr, users_ctx, b);
+            } else if (level != core::CellLevel::key) {
                 uint32 key_at = 0;
                 walk_cells(cols[0], users_ctx, cells, core::CellLevel::key, [&](const Cell &c) {
-                    if (provider_passes(c))
-                        b.key_usage(c.key, c.user, c.values, key_at++);
+                    if (!provider_passes(c))
+                        return;
+                    b.key_usage(c.key, c.user, c.values, key_at++);
+                    if (top)
+                        top->day_cell(c.values);
                 });
             }
             if (filtered)
@@ -363,6 +384,8 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             }
         }
         scan.finish();
+        if (top)
+            top->finish(b, table, start, end, range_access);
     }
 }
 
@@ -370,26 +393,52 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
 
 namespace {
 
-Datum dashboard(FunctionCallInfo fcinfo)
+// One read and its document into result. with_bounds: the unfiltered range's top API key from
+// per-user bounds (pg/dashboard_top_key.hpp); false when that asks for the call to be run again
+// without them (then nothing is returned: the second run's result or error is the call's).
+bool dashboard_once(FunctionCallInfo fcinfo, bool with_bounds, Datum &result)
 {
-    if (is_coordinator(fcinfo))  // the shards' partials, merged (pg/coordinator_dashboard.cpp)
-        return coordinator_dashboard(fcinfo);
     DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
     const Jsonb *filters_doc = PG_GETARG_JSONB_P(2);
     check_date_range(start, end);
     const std::string start_text = date_text(start), end_text = date_text(end);
     MemoryContext caller = CurrentMemoryContext;
     MemoryContext work = new_work_context("ducache dashboard");
-    Datum result;
+    bool done = true;
     {
         ContextResource memory(work);
         core::DashboardFilters flt(&memory);
         read_dashboard_filters(filters_doc, flt);
         core::DashboardBuilder b(&memory, dashboard_options(flt));
-        read_dashboard(fcinfo, start, end, flt, b, DashboardReadMode());
-        result = jsonb_document(caller, [&](core::JsonSink &out) { b.document(start_text, end_text, out); });
+        DashboardReadMode mode;
+        std::optional<TopKeyRead> top;
+        if (with_bounds && !flt.any()) {
+            top.emplace(&memory);
+            mode.top_key = &*top;
+        }
+        try {
+            read_dashboard(fcinfo, start, end, flt, b, mode);
+        } catch (const TopKeyRead::Redo &) {
+            done = false;
+        } catch (const core::Error &) {
+            if (!top || !top->read_any())
+                throw;
+            done = false;  // raised in another order than the rows': the full walk's own answer
+        }
+        if (done)
+            result = jsonb_document(caller, [&](core::JsonSink &out) { b.document(start_text, end_text, out); });
     }
     delete_context(work);
+    return done;
+}
+
+Datum dashboard(FunctionCallInfo fcinfo)
+{
+    if (is_coordinator(fcinfo))  // the shards' partials, merged (pg/coordinator_dashboard.cpp)
+        return coordinator_dashboard(fcinfo);
+    Datum result = 0;
+    if (!dashboard_once(fcinfo, true, result))
+        dashboard_once(fcinfo, false, result);
     PG_RETURN_DATUM(result);
 }
 

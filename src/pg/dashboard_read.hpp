@@ -10,11 +10,16 @@
 
 namespace ducache::pg {
 
+class TopKeyRead;
+
 struct DashboardReadMode {
     // The coordinator's {"model": "provider"} (the range's own providers over every shard):
     // taken instead of this database's own (a provider filter needs the whole range's).
     const Jsonb *providers = nullptr;
     bool providers_only = false;  // read only the range's own providers (the coordinator's first step)
+    // The unfiltered range's top API key from per-user bounds (pg/dashboard_top_key.hpp); null:
+    // every pair summed (a shard's partial, a filtered call).
+    TopKeyRead *top_key = nullptr;
 };
 
 inline core::DashboardOptions dashboard_options(const core::DashboardFilters &flt)

@@ -10,7 +10,8 @@
 //   key_totals    {U: {A: {"metrics"}}}: each user's key cells summed by key alias over its
 //                 models, exactly as the dashboard sums them for the top API key; NULL when a
 //                 cell is one the readers refuse or a sum overflows (the dashboard then reads
-//                 the days: pg/rollup_retry.hpp).
+//                 the days: pg/rollup_retry.hpp). When it is written, each user_totals entry
+//                 gets "~keycost" and "~keymag" from the user's pairs (core/key_bounds.hpp).
 // A month's aggregated_by_user is mostly per-model and per-key cells (at L 90,000 key cells for
 // 20,000 user/key pairs), so these are a fraction of the bytes to detoast and the entries to walk
 // (pg/dashboard.cpp). Anything that is not an object (a column, a user's or model's entry) is
@@ -33,6 +34,7 @@ extern "C" {
 }
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace {
@@ -64,11 +66,33 @@ bool is_object(const Jsonb *j) { return JsonContainerIsObject(&j->root) && !Json
 
 std::string_view name_of(const JsonbValue &k) { return {k.val.string.val, size_t(k.val.string.len)}; }
 
+// A user's bound members as text (made before pg_call: no C++ object lives across it).
+struct BoundText {
+    std::string_view user;
+    const char *cost, *mag;
+};
+
 // doc (an object) with every entry that is an object keeping only the members `keeps` accepts
-// (core/rollup_derived.hpp's rules; PostgreSQL calls only: run inside pg_call).
-Jsonb *projected(Jsonb *doc, bool (*keeps)(std::string_view member))
+// (core/rollup_derived.hpp's rules; PostgreSQL calls only: run inside pg_call). with_bounds:
+// key_totals was written, every such entry gets "~keycost" and "~keymag" (core/key_bounds.hpp;
+// 0 for a user without pairs; bounds come in the document's order).
+
+Jsonb *projected(Jsonb *doc, bool (*keeps)(std::string_view member), bool with_bounds, const BoundText *bounds,
+                 size_t nbounds)
 {
     JsonbParseState *st = nullptr;
+    size_t next_bound = 0;
+    auto number = [&](std::string_view name, const char *text) {
+        JsonbValue k, v;
+        k.type = jbvString;
+        k.val.string.val = const_cast<char *>(name.data());
+        k.val.string.len = int(name.size());
+        v.type = jbvNumeric;
+        v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+                                                            ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+        pushJsonbValue(&st, WJB_KEY, &k);
+        pushJsonbValue(&st, WJB_VALUE, &v);
+    };
     pushJsonbValue(&st, WJB_BEGIN_OBJECT, nullptr);
     each_member(&doc->root, [&](JsonbValue &key, JsonbValue &entry) {
         CHECK_FOR_INTERRUPTS();
@@ -84,16 +108,25 @@ Jsonb *projected(Jsonb *doc, bool (*keeps)(std::string_view member))
             pushJsonbValue(&st, WJB_KEY, &k);
             pushJsonbValue(&st, WJB_VALUE, &v);
         });
+        if (with_bounds) {
+            const char *cost = "0", *mag = "0";
+            if (next_bound < nbounds && bounds[next_bound].user == name_of(key)) {
+                cost = bounds[next_bound].cost;
+                mag = bounds[next_bound++].mag;
+            }
+            number(core::kKeyCostMember, cost);
+            number(core::kKeyMagMember, mag);
+        }
         pushJsonbValue(&st, WJB_END_OBJECT, nullptr);
     });
     return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, nullptr));
 }
 
 // key_totals as a jsonb datum in the current context, or nothing (see the top of the file).
-std::optional<Datum> key_totals(const Jsonb *users)
+// bounds: each user's UserKeyBound (core/key_bounds.hpp), in the document's order.
+std::optional<Datum> key_totals(const Jsonb *users, ContextResource &mr, std::pmr::vector<core::UserKeyBound> &bounds)
 {
-    MemoryContext into = CurrentMemoryContext;
-    ContextResource mr(into);
+    MemoryContext into = mr.context();
     core::Filters none(&mr);
     none.seal();
     const core::FixedLabel where("a rollup row");
@@ -101,11 +134,13 @@ std::optional<Datum> key_totals(const Jsonb *users)
     try {
         return jsonb_document(into, [&](core::JsonSink &sink) {
             core::KeyTotalsWriter keys(sink, &mr);
+            keys.collect_bounds(&bounds);
             walk_cells(users, row, none, core::CellLevel::key,
                        [&](const Cell &c) { keys.add(c.user, c.key, c.values, where); });
             keys.finish();
         });
     } catch (const core::Error &) {
+        bounds.clear();
         return std::nullopt;  // the readers' own error (or overflow) stays theirs: read the days
     }
 }
@@ -134,20 +169,34 @@ void rollup_derived_columns(const Jsonb *users, const Jsonb *models, Datum value
 {
     nulls[kUserTotals] = nulls[kKeyTotals] = nulls[kModelTotals] = true;
     if (users != nullptr) {
-        values[kUserTotals] = pg_call([&] {
-            return is_object(users) ? JsonbPGetDatum(projected(const_cast<Jsonb *>(users), core::user_totals_keeps))
-                                    : PointerGetDatum(users);
-        });
-        nulls[kUserTotals] = false;
-        std::optional<Datum> keys = is_object(users) ? key_totals(users) : std::nullopt;
+        // key_totals first: user_totals carries each user's bounds of it.
+        ContextResource mr(CurrentMemoryContext);
+        std::pmr::vector<core::UserKeyBound> bounds(&mr);
+        std::optional<Datum> keys = is_object(users) ? key_totals(users, mr, bounds) : std::nullopt;
         if (keys) {
             values[kKeyTotals] = *keys;
             nulls[kKeyTotals] = false;
         }
+        std::pmr::vector<std::string> texts(&mr);
+        std::pmr::vector<BoundText> bound_texts(&mr);
+        texts.reserve(2 * bounds.size());
+        for (const core::UserKeyBound &b : bounds) {
+            texts.push_back(b.cost_text());
+            texts.push_back(b.mag_text());
+        }
+        for (size_t i = 0; i < bounds.size(); i++)
+            bound_texts.push_back({bounds[i].user, texts[2 * i].c_str(), texts[2 * i + 1].c_str()});
+        values[kUserTotals] = pg_call([&] {
+            return is_object(users) ? JsonbPGetDatum(projected(const_cast<Jsonb *>(users), core::user_totals_keeps,
+                                                               keys.has_value(), bound_texts.data(),
+                                                               bound_texts.size()))
+                                    : PointerGetDatum(users);
+        });
+        nulls[kUserTotals] = false;
     }
     if (models != nullptr) {
         values[kModelTotals] = pg_call([&] {
-            return is_object(models) ? JsonbPGetDatum(projected(const_cast<Jsonb *>(models), core::model_totals_keeps))
+            return is_object(models) ? JsonbPGetDatum(projected(const_cast<Jsonb *>(models), core::model_totals_keeps, false, nullptr, 0))
                                      : PointerGetDatum(models);
         });
         nulls[kModelTotals] = false;

@@ -14,6 +14,7 @@ char *api_keys_table = nullptr;
 bool use_rollups = true;
 int parallel_min_days = 60;
 bool test_json_text = false;
+int test_top_key_pause = 0, test_top_key_first = -1, test_top_key_max = -1;
 }  // namespace
 
 void define_settings()
@@ -51,6 +52,18 @@ void define_settings()
                              "the rollups' key_totals) become jsonb by jsonb_in of their JSON text (the path before "
                              "round 8), not built directly.",
                              nullptr, &test_json_text, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("ducache.test_top_key_pause",
+                            "Test only: the dashboard's top key waits on this advisory lock between its passes "
+                            "(pg/dashboard_top_key.cpp; 0: never).",
+                            nullptr, &test_top_key_pause, 0, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("ducache.test_top_key_first",
+                            "Test only: the users of highest bound the dashboard's top key sums in its second pass "
+                            "(-1: the built-in number).",
+                            nullptr, &test_top_key_first, -1, -1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("ducache.test_top_key_max",
+                            "Test only: the most users the dashboard's top key probes before it sums every other "
+                            "user's pairs (-1: users / 4 + 16).",
+                            nullptr, &test_top_key_max, -1, -1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 #endif
     MarkGUCPrefixReserved("ducache");
 }
@@ -60,5 +73,8 @@ const char *api_keys_table_setting() { return api_keys_table ? api_keys_table : 
 bool use_rollups_setting() { return use_rollups; }
 int parallel_min_days_setting() { return parallel_min_days; }
 bool test_json_text_setting() { return test_json_text; }
+int test_top_key_pause_setting() { return test_top_key_pause; }
+int test_top_key_first_setting() { return test_top_key_first; }
+int test_top_key_max_setting() { return test_top_key_max; }
 
 }  // namespace ducache::pg

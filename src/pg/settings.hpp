@@ -16,5 +16,11 @@ int parallel_min_days_setting();
 // ducache.test_json_text (test builds only; always false otherwise): pg/jsonb_document.hpp's
 // jsonb_document() parses the document's JSON text with jsonb_in instead of building it.
 bool test_json_text_setting();
+// Test builds only (0 / -1 / -1 otherwise), pg/dashboard_top_key.cpp: ducache.test_top_key_pause
+// (an advisory lock waited on between the passes), ducache.test_top_key_first (the users summed
+// in pass 2), ducache.test_top_key_max (the probe budget).
+int test_top_key_pause_setting();
+int test_top_key_first_setting();
+int test_top_key_max_setting();
 
 }  // namespace ducache::pg

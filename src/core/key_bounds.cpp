@@ -1,0 +1,119 @@
+#include "core/key_bounds.hpp"
+
+namespace ducache::core {
+
+namespace {
+unsigned __int128 magnitude(int64_t v)
+{
+    return v < 0 ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)(v);
+}
+
+std::string u128_text(unsigned __int128 v)
+{
+    if (v == 0)
+        return "0";
+    std::string s;
+    while (v != 0) {
+        s.push_back(char('0' + int(v % 10)));
+        v /= 10;
+    }
+    return std::string(s.rbegin(), s.rend());
+}
+}  // namespace
+
+void UserKeyBound::add(const Totals &pair)
+{
+    if (!any || pair.cost.compare(max_cost) > 0)
+        max_cost = pair.cost;
+    any = true;
+    for (int m = 0; m < kCountMetrics; m++)
+        mag[m] += magnitude(pair.counts[m]);  // at most 2^63 a pair: no wrap below 2^64 pairs
+}
+
+std::string UserKeyBound::cost_text() const
+{
+    DecimalSum zero;
+    if (!any || max_cost.compare(zero) <= 0)
+        return "0";
+    return max_cost.to_string();
+}
+
+std::string UserKeyBound::mag_text() const
+{
+    unsigned __int128 most = 0;
+    for (int m = 0; m < kCountMetrics; m++)
+        most = mag[m] > most ? mag[m] : most;
+    return u128_text(most);
+}
+
+void KeyMagnitude::add_values(const int64_t counts[kCountMetrics])
+{
+    unsigned __int128 most = 0;
+    for (int m = 0; m < kCountMetrics; m++) {
+        unsigned __int128 v = magnitude(counts[m]);
+        most = v > most ? v : most;
+    }
+    add(most);
+}
+
+KeyBounds::KeyBounds(std::pmr::memory_resource *mr) : mr_(mr), names_(mr), users_(mr), walked_(mr), heap_(mr) {}
+
+KeyBounds::User &KeyBounds::user(std::string_view name, uint32_t position)
+{
+    const Slot &s = position == UINT32_MAX ? names_.find_or_insert(name.data(), name.size())
+                                           : names_.find_or_insert_at(name.data(), name.size(), position);
+    size_t i = size_t(&s - names_.slots().data());
+    while (users_.size() <= i)
+        users_.emplace_back(mr_);
+    return users_[i];
+}
+
+void KeyBounds::add_bound(std::string_view name, const Decimal &keycost, uint32_t position)
+{
+    user(name, position).bound.add(keycost);
+}
+
+void KeyBounds::add_walked_pair(std::string_view name, const DecimalSum &cost, uint32_t slot)
+{
+    User &u = user(name, UINT32_MAX);
+    if (!u.has_walked || cost.compare(u.walked_max) > 0)
+        u.walked_max = cost;
+    u.has_walked = true;
+    walked_.emplace_back(uint32_t(&u - users_.data()), slot);
+}
+
+bool KeyBounds::probed(std::string_view name) const
+{
+    const Slot *s = names_.find(name.data(), name.size());
+    return s != nullptr && users_[size_t(s - names_.slots().data())].probed;
+}
+
+void KeyBounds::prepare()
+{
+    DecimalSum zero(mr_);
+    for (User &u : users_)
+        if (u.has_walked && u.walked_max.compare(zero) > 0)
+            u.bound.add(u.walked_max);  // U_u = max(0, max S^F) + B_u
+    std::stable_sort(walked_.begin(), walked_.end(),
+                     [](const auto &a, const auto &b) { return a.first < b.first; });
+    heap_.clear();
+    for (uint32_t i = 0; i < users_.size(); i++)
+        heap_.push_back(i);
+    std::make_heap(heap_.begin(), heap_.end(), [&](uint32_t a, uint32_t b) {
+        return users_[a].bound.compare(users_[b].bound) < 0;
+    });
+}
+
+bool KeyBounds::pop(uint32_t &index)
+{
+    if (heap_.empty())
+        return false;
+    std::pop_heap(heap_.begin(), heap_.end(), [&](uint32_t a, uint32_t b) {
+        return users_[a].bound.compare(users_[b].bound) < 0;
+    });
+    index = heap_.back();
+    heap_.pop_back();
+    return true;
+}
+
+}  // namespace ducache::core
