@@ -54,14 +54,6 @@ BEGIN
     UPDATE daily_usage_cache SET is_complete = false WHERE date = '2026-03-20';
     PERFORM count(*) FROM ducache_refresh_rollups('2026-01-01', '2026-03-31');
 END $$;
-CREATE FUNCTION pg_temp.with_rollups_off(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE t text;
-BEGIN
-    PERFORM set_config('ducache.use_rollups', 'off', true);
-    EXECUTE q INTO t;
-    PERFORM set_config('ducache.use_rollups', 'on', true);
-    RETURN t;
-END $$;
 -- Ranges: a month; months + blocks + projections + today's incomplete day; blocks and
 -- projections; projections only; a range starting mid-month.
 CREATE TEMP TABLE ranges (s date, e date);
@@ -73,7 +65,7 @@ LANGUAGE sql AS $$
            string_agg(DISTINCT (on_doc -> 'topMetrics' -> 'topApiKey' ->> 'userId') || '/' ||
                       (on_doc -> 'topMetrics' -> 'topApiKey' ->> 'keyAlias'), ' ')
     FROM (SELECT d::text AS on_text, d AS on_doc,
-                 pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)::text', r.s, r.e)) AS off_text
+                 ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)::text', r.s, r.e)) AS off_text
           FROM ranges r, LATERAL ducache_dashboard(r.s, r.e) d) x
 $$;
 
@@ -126,7 +118,7 @@ SELECT * FROM pg_temp.compare('an entry without the members');
 -- key (the bounds are what the call reads), the others not.
 SELECT pg_temp.load(2);
 UPDATE ducache_rollup_days SET user_totals = (SELECT jsonb_object_agg(key, jsonb_set(value, '{~keycost}', '0')) FROM jsonb_each(user_totals));
-SELECT r.s, r.e, ducache_dashboard(r.s, r.e)::text = pg_temp.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)::text', r.s, r.e)) AS same
+SELECT r.s, r.e, ducache_dashboard(r.s, r.e)::text = ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)::text', r.s, r.e)) AS same
 FROM ranges r ORDER BY r.s, r.e;
 
 -- key_totals as pass 2 reads it, tampered in the day projections (no trigger there; no change
