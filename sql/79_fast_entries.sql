@@ -134,3 +134,36 @@ UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, 
 WHERE date = '2032-01-02';
 SELECT ducache_test.error_of($$SELECT count(*) FROM ducache_user_breakdown('2032-01-01', '2032-01-05')$$);
 DELETE FROM daily_usage_cache WHERE date BETWEEN '2032-01-01' AND '2032-02-09';
+
+-- Round 6 of issue 13: counts of zero (no base-10000 digits: 0, 0.0, -0.000, 0e5) are read by the
+-- fast path itself, amid entries of the same layout with one- and two-digit counts and counts it
+-- leaves to the general path (10^8 and more, 1e8 of weight 2); the adds are made in the read's
+-- loop. Against plain SQL, every user and column.
+CREATE TEMP TABLE zero_entries AS
+SELECT d, 'z' || u AS k,
+       (ARRAY['0', '0.0', '-0.000', '0e5', '7', '12345678', '100000000', '1e8', '7.00', '-0'])[1 + (d * 7 + u) % 10] AS cnt
+FROM generate_series(0, 4) AS d, generate_series(1, 50) AS u;
+INSERT INTO daily_usage_cache (date, aggregated_by_user, aggregated_by_model, aggregated_by_provider)
+SELECT date '2032-03-01' + d,
+       jsonb_object_agg(k, jsonb_build_object('totalRequests', cnt::numeric, 'totalTokens', cnt::numeric * 3,
+                                              'promptTokens', cnt::numeric, 'completionTokens', cnt::numeric * 2,
+                                              'failedRequests', cnt::numeric, 'totalCost', cnt::numeric / 4)),
+       '{}', '{}'
+FROM zero_entries GROUP BY d;
+SELECT count(*) AS users,
+       count(*) FILTER (WHERE d.user_id IS NULL OR r.user_id IS NULL) AS missing,
+       count(*) FILTER (WHERE (d.total_requests, d.total_tokens, d.prompt_tokens, d.completion_tokens,
+                               d.failed_requests, d.total_cost::text, d.active_days)
+                              IS DISTINCT FROM
+                              (r.total_requests, r.total_tokens, r.prompt_tokens, r.completion_tokens,
+                               r.failed_requests, r.total_cost::text, r.active_days))
+           AS differ
+FROM ducache_user_breakdown('2032-03-01', '2032-03-05') AS d
+FULL JOIN (SELECT k AS user_id, sum((v->>'totalRequests')::numeric) AS total_requests,
+                  sum((v->>'totalTokens')::numeric) AS total_tokens, sum((v->>'promptTokens')::numeric) AS prompt_tokens,
+                  sum((v->>'completionTokens')::numeric) AS completion_tokens,
+                  sum((v->>'failedRequests')::numeric) AS failed_requests,
+                  sum((v->>'totalCost')::numeric) AS total_cost, count(*) AS active_days
+           FROM daily_usage_cache, jsonb_each(aggregated_by_user) AS e(k, v)
+           WHERE date BETWEEN '2032-03-01' AND '2032-03-05' GROUP BY k) AS r USING (user_id);
+DELETE FROM daily_usage_cache WHERE date BETWEEN '2032-03-01' AND '2032-03-05';

@@ -120,11 +120,13 @@ inline int64_t digits_value(const int16 *d, uint32 nd, int top)
 }
 }  // namespace numeric_fast
 
-inline CountDecode decode_jsonb_count(const char *p, int64_t &out)
+// Inline in every read (the read path calls it for each count of each entry; out of line its
+// call and return were a quarter of its cost).
+inline __attribute__((always_inline)) CountDecode decode_jsonb_count(const char *p, int64_t &out)
 {
     using namespace numeric_bits;
     // The size word of a 4-byte varlena header (JSONB's) and the short header's sign-free bits:
-    // one or two digits, no fraction, weight 0 or 1 -- counts below 10^8.
+    // one or two digits, no fraction, weight 0 or 1 -- counts below 10^8 -- or no digits (zero).
     uint16 header;
     memcpy(&header, p + VARHDRSZ, sizeof header);
     const int16 *d = reinterpret_cast<const int16 *>(p + VARHDRSZ + sizeof(uint16));
@@ -134,6 +136,8 @@ inline CountDecode decode_jsonb_count(const char *p, int64_t &out)
         v = d[0];
     else if (VARATT_IS_4B_U(p) && VARSIZE_4B(p) == VARHDRSZ + 6 && shape == (kShort | 1))
         v = d[0] * int64_t(10000) + d[1];
+    else if (VARATT_IS_4B_U(p) && VARSIZE_4B(p) == VARHDRSZ + 2 && (header & kSignMask) == kShort)
+        v = 0;  // no digits: zero (a count of 0, e.g. failed_requests), as decode_numeric_count reads it
     else
         return decode_numeric_count(p, out);
     out = (header & kShortSignMask) ? -v : v;

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace ut_entry_rules_test {  // one per test file: the unity build (CMakeLists.txt)
@@ -242,6 +243,38 @@ TEST(CountSum, AllOrNothingAndOneMessage)
     EXPECT_EQ(acc[1], INT64_MAX - 6);
     int64_t low[kCountMetrics] = {INT64_MIN, 0, 0, 0, 0, 0};
     EXPECT_EQ(add_counts(acc, low), kRequests);
+}
+
+// Every metric position, every pair of edge values: the first overflowing metric (or none)
+// as __builtin_add_overflow finds it one by one, and acc changed only when none overflows.
+TEST(CountSum, EdgeValuesAtEveryPositionAgreeWithOneByOne)
+{
+    const int64_t edges[] = {0, 1, -1, 2, INT64_MAX, INT64_MAX - 1, INT64_MIN, INT64_MIN + 1, 1LL << 62, -(1LL << 62)};
+    for (int p = 0; p < kCountMetrics; p++)
+        for (int64_t x : edges)
+            for (int64_t y : edges)
+                for (int q = 0; q < kCountMetrics; q++) {
+                    // metric p adds x + y; metric q (another, or the same) adds INT64_MAX to 1
+                    // when q != p, so two overflows race for "first".
+                    int64_t acc[kCountMetrics] = {}, in[kCountMetrics] = {};
+                    acc[p] = x;
+                    in[p] = y;
+                    if (q != p) {
+                        acc[q] = 1;
+                        in[q] = INT64_MAX;
+                    }
+                    int64_t before[kCountMetrics];
+                    std::copy(acc, acc + kCountMetrics, before);
+                    Metric want = kMetricCount;
+                    for (int m = 0; m < kCountMetrics && want == kMetricCount; m++) {
+                        int64_t r;
+                        if (__builtin_add_overflow(acc[m], in[m], &r))
+                            want = Metric(m);
+                    }
+                    ASSERT_EQ(add_counts(acc, in), want) << p << " " << x << " " << y << " " << q;
+                    for (int m = 0; m < kCountMetrics; m++)
+                        ASSERT_EQ(acc[m], want == kMetricCount ? before[m] + in[m] : before[m]);
+                }
 }
 
 TEST(Metrics, OutputColumnsFollowTheContract)
