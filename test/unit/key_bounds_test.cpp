@@ -43,19 +43,12 @@ void add_to(KeyAggregator &agg, const std::string &key, const Value &v)
     ASSERT_EQ(s.totals.add(v.counts, &d), kMetricCount);
 }
 
+// The reference's winner: the head of the full sort (cost descending, then key in byte order),
+// not the document's own single-pass pick.
 const Slot *first_by_cost(const KeyAggregator &agg)
 {
-    const Slot *best = nullptr;
-    for (const Slot &s : agg.slots()) {
-        if (best == nullptr) {
-            best = &s;
-            continue;
-        }
-        int c = s.totals.cost.compare(best->totals.cost);
-        if (c > 0 || (c == 0 && s.key_view() < best->key_view()))
-            best = &s;
-    }
-    return best;
+    std::vector<const Slot *> all = agg.sorted();
+    return all.empty() ? nullptr : all.front();
 }
 
 std::string describe(const Slot *s)
