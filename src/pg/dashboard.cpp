@@ -209,10 +209,12 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                         // is read only when its bytes differ from the user's last ones.
                         const core::Slot &slot = b.user_usage_slot(user, v, at);
                         JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+                        // The entry's members as its layout's plan found them (not searched).
+                        const core::EntryPlan &plan = last_entry_plan();
                         if (top && r.rollup)
-                            top->user_entry(user, entry, at);
+                            top->user_entry(user, entry, plan, b.user_index(slot));
                         if (r.rollup) {
-                            int32 id_at = identity_member(entry);
+                            int32 id_at = identity_member_at(entry, plan.identity);
                             std::string_view key = identity_key(entry, id_at);
                             if (b.identity_read_before(slot, key))
                                 return;
