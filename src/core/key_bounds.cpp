@@ -77,6 +77,15 @@ void KeyBounds::add_bound(std::string_view name, const Decimal &keycost, uint32_
     user(name, position).bound.add(keycost);
 }
 
+void KeyBounds::expect_users(size_t n)
+{
+    if (!users_.empty())
+        return;
+    names_.reserve(n);
+    users_.reserve(n);
+    by_index_.reserve(n);
+}
+
 void KeyBounds::add_bound_at(uint32_t index, std::string_view name, const Decimal &keycost)
 {
     if (index < by_index_.size() && by_index_[index] != UINT32_MAX) {

@@ -83,6 +83,9 @@ public:
     // the caller's index of the pair (handed back with the candidate).
     void add_walked_pair(std::string_view user, const DecimalSum &cost, uint32_t slot);
     size_t users() const { return users_.size(); }
+    // The range's rows list about n users: room for them made once, before the first bound
+    // (the tables and vectors then do not grow, and copy, while the first row is read).
+    void expect_users(size_t n);
 
     // A user to sum exactly: its name and its walked pairs' slots.
     struct Candidate {

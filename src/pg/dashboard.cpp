@@ -195,8 +195,11 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             }
             if (!providers_first && mode.providers == nullptr)
                 own_providers(cols[1], models_ctx, latest_day(r), note_provider);
-            if (!filtered && cols[0] != nullptr && JsonContainerIsObject(&cols[0]->root))
+            if (!filtered && cols[0] != nullptr && JsonContainerIsObject(&cols[0]->root)) {
                 b.expect_users(JsonContainerSize(&cols[0]->root));  // the first row's users: room made once
+                if (top)
+                    top->expect_users(JsonContainerSize(&cols[0]->root));
+            }
             // The passing usage (and, at model or key level, the model figures and key cells).
             uint32 user_at = 0, ident_at = 0;
             if (top && r.rollup)

@@ -56,6 +56,7 @@ public:
     // its members are) and the builder's index of the user (KeyBounds::add_bound_at); then
     // end_row().
     void begin_row(const ScanRow &r, bool has_users);
+    void expect_users(size_t n) { bounds_.expect_users(n); }  // DashboardBuilder::expect_users' n
     void user_entry(std::string_view user, const JsonbObjectView &entry, const core::EntryPlan &plan, uint32 index)
     {
         read_members(user, entry, plan, index);
