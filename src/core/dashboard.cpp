@@ -123,6 +123,11 @@ const Slot &DashboardBuilder::user_usage_slot(std::string_view user, const Entry
     return slot;
 }
 
+uint32_t DashboardBuilder::user_index(const Slot &user) const
+{
+    return uint32_t(&user - impl_->users.slots().data());
+}
+
 void DashboardBuilder::previous_user_usage(std::string_view user, const EntryValues &v)
 {
     Impl &s = *impl_;

@@ -73,6 +73,8 @@ public:
     // the user's last identity_of() had the same key, so reading this identity and handing it
     // in would change nothing (the adapter skips both). Not mixed with identity() in one build.
     const Slot &user_usage_slot(std::string_view user, const EntryValues &v, uint32_t position);
+    // The range's index of a slot user_usage_slot() returned (the same user, the same index).
+    uint32_t user_index(const Slot &user) const;
     // The comparison period's user entries unfiltered at the user level, in their object's
     // order: what user_usage() does with them (the same sums, checks and errors), kept in
     // core/period_users.hpp instead of a slot per user. Not mixed with user_usage() for the

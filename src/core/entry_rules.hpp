@@ -50,6 +50,9 @@ struct EntryPlan {
     int32_t metric_keys[kMetricCount][kAliases + 1];  // -1 terminated
     int32_t metrics_object, username, email, role;    // -1 when absent
     int32_t days_mask;  // a rollup entry's "~days" (-1 when absent): found once per layout, not per entry
+    // A rollup user_totals entry's "~identity", "~keycost" and "~keymag" (-1 when absent), found
+    // with "~days" (the dashboard's range walk read them by a member search per entry).
+    int32_t identity, key_cost, key_mag;
     // The direct reads of a layout in which no metric has two aliases present and there is no
     // "metrics" member: nothing to choose, each metric is its one member (direct_count of them,
     // in member order). direct_count is -1 for other layouts.
@@ -89,6 +92,7 @@ void plan_entry(const View &view, EntryPlan &plan)
     for (auto &keys : plan.metric_keys)
         keys[0] = -1;
     plan.metrics_object = plan.username = plan.email = plan.role = plan.days_mask = -1;
+    plan.identity = plan.key_cost = plan.key_mag = -1;
     int8_t rank[kMetricCount][EntryPlan::kAliases];
     uint32_t n = view.size();
     for (uint32_t i = 0; i < n; i++) {
@@ -120,6 +124,12 @@ void plan_entry(const View &view, EntryPlan &plan)
         default:
             if (k == "~days")
                 plan.days_mask = int32_t(i);
+            else if (k == kIdentityMember)
+                plan.identity = int32_t(i);
+            else if (k == kKeyCostMember)
+                plan.key_cost = int32_t(i);
+            else if (k == kKeyMagMember)
+                plan.key_mag = int32_t(i);
             break;
         }
     }

@@ -1,4 +1,5 @@
 #include "core/key_bounds.hpp"
+#include "core/same_bytes.hpp"
 
 namespace ducache::core {
 
@@ -56,7 +57,10 @@ void KeyMagnitude::add_values(const int64_t counts[kCountMetrics])
     add(most);
 }
 
-KeyBounds::KeyBounds(std::pmr::memory_resource *mr) : mr_(mr), names_(mr), users_(mr), walked_(mr), heap_(mr) {}
+KeyBounds::KeyBounds(std::pmr::memory_resource *mr)
+    : mr_(mr), names_(mr), users_(mr), by_index_(mr), walked_(mr), heap_(mr)
+{
+}
 
 KeyBounds::User &KeyBounds::user(std::string_view name, uint32_t position)
 {
@@ -71,6 +75,34 @@ KeyBounds::User &KeyBounds::user(std::string_view name, uint32_t position)
 void KeyBounds::add_bound(std::string_view name, const Decimal &keycost, uint32_t position)
 {
     user(name, position).bound.add(keycost);
+}
+
+void KeyBounds::expect_users(size_t n)
+{
+    if (!users_.empty())
+        return;
+    names_.reserve(n);
+    users_.reserve(n);
+    by_index_.reserve(n);
+}
+
+void KeyBounds::add_bound_at(uint32_t index, std::string_view name, const Decimal &keycost)
+{
+    if (index < by_index_.size() && by_index_[index] != UINT32_MAX) {
+        User &u = users_[by_index_[index]];
+        std::string_view known = names_.slots()[by_index_[index]].key_view();
+        if (known.size() == name.size() && same_bytes(known.data(), name.data(), name.size())) {
+            u.bound.add(keycost);
+            return;
+        }
+    }
+    User &u = user(name, UINT32_MAX);
+    if (index != UINT32_MAX) {
+        if (by_index_.size() <= index)
+            by_index_.resize(size_t(index) + 1, UINT32_MAX);
+        by_index_[index] = uint32_t(&u - users_.data());
+    }
+    u.bound.add(keycost);
 }
 
 void KeyBounds::add_walked_pair(std::string_view name, const DecimalSum &cost, uint32_t slot)

@@ -40,7 +40,7 @@
 
 namespace ducache::core {
 
-constexpr std::string_view kKeyCostMember = "~keycost", kKeyMagMember = "~keymag";
+// kKeyCostMember, kKeyMagMember: core/metrics.hpp.
 
 // One user's bound members of one row, from its key_totals pairs (add() each pair's sums).
 struct UserKeyBound {
@@ -74,10 +74,18 @@ public:
     explicit KeyBounds(std::pmr::memory_resource *mr);
     // A rollup row's user entry: its "~keycost" (position: the entry's index, a lookup hint).
     void add_bound(std::string_view user, const Decimal &keycost, uint32_t position);
+    // The same with the caller's index of the user (the dashboard's users slot: the same user,
+    // the same index): a user met before under that index is reached without a lookup (its
+    // name compared); any other index or name is looked up by name, so the bounds are
+    // add_bound()'s whatever the indexes.
+    void add_bound_at(uint32_t index, std::string_view user, const Decimal &keycost);
     // A pair summed exactly over the walked rows (S^F: the day rows): its user and cost. slot:
     // the caller's index of the pair (handed back with the candidate).
     void add_walked_pair(std::string_view user, const DecimalSum &cost, uint32_t slot);
     size_t users() const { return users_.size(); }
+    // The range's rows list about n users: room for them made once, before the first bound
+    // (the tables and vectors then do not grow, and copy, while the first row is read).
+    void expect_users(size_t n);
 
     // A user to sum exactly: its name and its walked pairs' slots.
     struct Candidate {
@@ -116,6 +124,7 @@ private:
     std::pmr::memory_resource *mr_;
     KeyAggregator names_;           // user -> index (slot order)
     std::pmr::vector<User> users_;
+    std::pmr::vector<uint32_t> by_index_;  // add_bound_at's index -> users_ index (UINT32_MAX: none)
     std::pmr::vector<std::pair<uint32_t, uint32_t>> walked_;  // (user, slot), sorted in prepare()
     std::pmr::vector<uint32_t> heap_;
     size_t probes_ = 0, rounds_ = 0;

@@ -16,6 +16,10 @@
 
 namespace ducache::core {
 
+// Members a rollup's user_totals entry carries beside its metrics (CONTRACT §7): its identity
+// (core/rollup_identity.hpp) and its key bounds (core/key_bounds.hpp).
+constexpr std::string_view kIdentityMember = "~identity", kKeyCostMember = "~keycost", kKeyMagMember = "~keymag";
+
 enum Metric : int8_t {
     kRequests = 0,
     kTotalTokens,

@@ -195,8 +195,11 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             }
             if (!providers_first && mode.providers == nullptr)
                 own_providers(cols[1], models_ctx, latest_day(r), note_provider);
-            if (!filtered && cols[0] != nullptr && JsonContainerIsObject(&cols[0]->root))
+            if (!filtered && cols[0] != nullptr && JsonContainerIsObject(&cols[0]->root)) {
                 b.expect_users(JsonContainerSize(&cols[0]->root));  // the first row's users: room made once
+                if (top)
+                    top->expect_users(JsonContainerSize(&cols[0]->root));
+            }
             // The passing usage (and, at model or key level, the model figures and key cells).
             uint32 user_at = 0, ident_at = 0;
             if (top && r.rollup)
@@ -209,10 +212,12 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                         // is read only when its bytes differ from the user's last ones.
                         const core::Slot &slot = b.user_usage_slot(user, v, at);
                         JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+                        // The entry's members as its layout's plan found them (not searched).
+                        const core::EntryPlan &plan = last_entry_plan();
                         if (top && r.rollup)
-                            top->user_entry(user, entry, at);
+                            top->user_entry(user, entry, plan, b.user_index(slot));
                         if (r.rollup) {
-                            int32 id_at = identity_member(entry);
+                            int32 id_at = identity_member_at(entry, plan.identity);
                             std::string_view key = identity_key(entry, id_at);
                             if (b.identity_read_before(slot, key))
                                 return;

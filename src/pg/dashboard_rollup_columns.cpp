@@ -13,10 +13,14 @@
 
 namespace ducache::pg {
 
+int32 identity_member_at(const JsonbObjectView &entry, int32 at)
+{
+    return at >= 0 && entry.kind(uint32(at)) == core::ValueKind::object ? at : -1;
+}
+
 int32 identity_member(const JsonbObjectView &entry)
 {
-    int32 at = find_member(entry, "~identity");
-    return at >= 0 && entry.kind(uint32(at)) == core::ValueKind::object ? at : -1;
+    return identity_member_at(entry, find_member(entry, core::kIdentityMember));
 }
 
 void rollup_identity_at(const JsonbObjectView &entry, int32 at, EntryValues &out)

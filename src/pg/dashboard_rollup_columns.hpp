@@ -17,7 +17,10 @@ namespace ducache::pg {
 
 // A rollup user entry's "~identity" (core/rollup_identity.hpp) as the day entry's own strings,
 // and its bytes (the identity key of DashboardBuilder::identity_of: "" when it has none).
+// identity_member_at: the same with the member's index already known (-1: none), e.g. from the
+// entry's layout plan (core::EntryPlan::identity).
 int32 identity_member(const JsonbObjectView &entry);
+int32 identity_member_at(const JsonbObjectView &entry, int32 at);
 void rollup_identity_at(const JsonbObjectView &entry, int32 at, EntryValues &out);
 void rollup_identity(const JsonbObjectView &entry, EntryValues &out);
 std::string_view identity_key(const JsonbObjectView &entry, int32 at);

@@ -70,9 +70,10 @@ void TopKeyRead::begin_row(const ScanRow &r, bool has_users)
     rows_.push_back(RollupRow{r.date, r.base, r.days, has_users});
 }
 
-void TopKeyRead::read_members(std::string_view user, const JsonbObjectView &entry, uint32 position)
+void TopKeyRead::read_members(std::string_view user, const JsonbObjectView &entry, const core::EntryPlan &plan,
+                              uint32 index)
 {
-    int32 cost_at = find_member(entry, core::kKeyCostMember), mag_at = find_member(entry, core::kKeyMagMember);
+    int32 cost_at = plan.key_cost, mag_at = plan.key_mag;  // found once per layout
     core::Decimal cost;
     int64_t mag;
     if (cost_at < 0 || mag_at < 0 || entry.kind(uint32(cost_at)) != core::ValueKind::number ||
@@ -80,7 +81,7 @@ void TopKeyRead::read_members(std::string_view user, const JsonbObjectView &entr
         row_missing_ = true;
         return;
     }
-    bounds_.add_bound(user, cost, position);
+    bounds_.add_bound_at(index, user, cost);
     if (entry.count(uint32(mag_at), mag) == core::CountFast::ok && mag >= 0)
         magnitude_.add((unsigned __int128)(mag));
     else

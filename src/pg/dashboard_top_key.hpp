@@ -27,6 +27,7 @@
 #pragma once
 
 #include "core/dashboard.hpp"
+#include "core/entry_rules.hpp"
 #include "core/key_bounds.hpp"
 
 #include "pg/cache_scan.hpp"
@@ -51,11 +52,14 @@ public:
     TopKeyRead &operator=(const TopKeyRead &) = delete;
 
     // Pass 1: a rollup row of the range begins (has_users: its user_totals is not NULL); then
-    // each of its user entries (object order); then end_row().
+    // each of its user entries (object order) with its layout's plan (last_entry_plan(): where
+    // its members are) and the builder's index of the user (KeyBounds::add_bound_at); then
+    // end_row().
     void begin_row(const ScanRow &r, bool has_users);
-    void user_entry(std::string_view user, const JsonbObjectView &entry, uint32 position)
+    void expect_users(size_t n) { bounds_.expect_users(n); }  // DashboardBuilder::expect_users' n
+    void user_entry(std::string_view user, const JsonbObjectView &entry, const core::EntryPlan &plan, uint32 index)
     {
-        read_members(user, entry, position);
+        read_members(user, entry, plan, index);
     }
     void end_row();
     // A key cell of a day row (summed into the builder by the caller).
@@ -73,7 +77,7 @@ private:
         uint32 days;
         bool has_users;
     };
-    void read_members(std::string_view user, const JsonbObjectView &entry, uint32 position);
+    void read_members(std::string_view user, const JsonbObjectView &entry, const core::EntryPlan &plan, uint32 index);
     // One read of the rollup rows' key_totals: f(keys (an object), keys_ctx) per row.
     template <typename F>
     void each_key_totals(const char *table, DateADT start, DateADT end, const RollupAccess &access, F &&f);

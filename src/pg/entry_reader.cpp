@@ -245,8 +245,10 @@ void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view ke
 namespace {
 // read_entry_at past its fast path: the core's rules through a view (every layout, every value,
 // every error). Out of line: the loops that call it keep their registers for the fast path.
-[[gnu::noinline]] void read_entry_general(const JsonbItem &entry, std::string_view column, const core::RowLabel &row,
-                                          std::string_view key, bool rollup, bool want_identity, EntryValues &out)
+// Returns the entry's plan (valid until the next plan of an entry).
+[[gnu::noinline]] const core::EntryPlan *read_entry_general(const JsonbItem &entry, std::string_view column,
+                                                            const core::RowLabel &row, std::string_view key,
+                                                            bool rollup, bool want_identity, EntryValues &out)
 {
     core::EntrySite site{column, row, key};
     if (!item_is_object(entry))
@@ -263,17 +265,29 @@ namespace {
         },
         site, want_identity, out);
     out.days = rollup ? read_days_mask_at(view, outer->days_mask, site) : 1;
+    return outer;
 }
 }  // namespace
+
+namespace {
+const core::EntryPlan *last_plan = nullptr;  // read_entry_at's last entry's (last_entry_plan())
+}
+
+const core::EntryPlan &last_entry_plan()
+{
+    return *last_plan;
+}
 
 void read_entry_at(const JsonbItem &entry, std::string_view column, const core::RowLabel &row, std::string_view key,
                    bool rollup, bool want_identity, EntryValues &out)
 {
     if (entry.type == JENTRY_ISCONTAINER &&
         read_entry_fast(reinterpret_cast<const JsonbContainer *>(entry.data), entry_shapes, metrics_shapes, rollup,
-                        want_identity, out))
+                        want_identity, out)) {
+        last_plan = &entry_shapes.remembered();
         return;
-    read_entry_general(entry, column, row, key, rollup, want_identity, out);
+    }
+    last_plan = read_entry_general(entry, column, row, key, rollup, want_identity, out);
 }
 
 void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int level, bool rollup, EntryValues &out)

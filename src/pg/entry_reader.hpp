@@ -15,6 +15,7 @@
 #include <string_view>
 
 namespace ducache::core {
+struct EntryPlan;
 struct EntrySite;
 }
 
@@ -62,6 +63,11 @@ void read_entry(const JsonbItem &entry, const InputRow &day, std::string_view ke
 // per entry: the column's strlen, the label). rollup: the row is a rollup.
 void read_entry_at(const JsonbItem &entry, std::string_view column, const core::RowLabel &row, std::string_view key,
                    bool rollup, bool want_identity, EntryValues &out);
+
+// The layout plan (core::plan_entry) of the entry read_entry_at() read last, valid until the
+// next read of an entry: its member indexes are the entry's own (e.g. a rollup user entry's
+// "~identity", "~keycost", "~keymag", which the dashboard then does not search for).
+const core::EntryPlan &last_entry_plan();
 
 // Parses one usage cell below a user entry (level 1: models[M], 2: models[M].api_keys[A])
 // with plan caches of its own; site names the cell in messages. No identity. rollup: the

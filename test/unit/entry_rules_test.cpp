@@ -223,6 +223,39 @@ TEST(EntryRules, PlanFindsDayMask)
     EXPECT_EQ(plan.days_mask, -1);
 }
 
+// The plan knows where a rollup user entry's "~identity", "~keycost" and "~keymag" are (the
+// dashboard's range walk searched each per entry): the members of those keys, by a plain scan.
+TEST(EntryRules, PlanFindsRollupMembers)
+{
+    Members with = {{"~keymag", Value::num("1")}, {"~days", Value::num("2")}, {"metrics", Value::null()},
+                    {"~keycost", Value::num("3")}, {"~identity", Value::null()}, {"~keycosts", Value::num("4")}};
+    Members without = {{"~identit", Value::num("1")}, {"keycost", Value::num("2")}, {"~keyMag", Value::num("3")},
+                       {"~keymag ", Value::num("4")}, {"totalCost", Value::num("5")}};
+    auto scan = [](const Members &m, std::string_view key) {
+        for (size_t i = 0; i < m.size(); i++)
+            if (m[i].first == key)
+                return int32_t(i);
+        return int32_t(-1);
+    };
+    EXPECT_EQ(kIdentityMember, "~identity");
+    EXPECT_EQ(kKeyCostMember, "~keycost");
+    EXPECT_EQ(kKeyMagMember, "~keymag");
+    EntryPlan plan;
+    for (const Members *m : {&with, &without}) {
+        plan_entry(entry_model::TreeView(*m), plan);
+        EXPECT_EQ(plan.identity, scan(*m, "~identity"));
+        EXPECT_EQ(plan.key_cost, scan(*m, "~keycost"));
+        EXPECT_EQ(plan.key_mag, scan(*m, "~keymag"));
+        EXPECT_EQ(plan.days_mask, scan(*m, "~days"));
+    }
+    plan_entry(entry_model::TreeView(with), plan);
+    EXPECT_EQ(plan.key_mag, 0);
+    EXPECT_EQ(plan.key_cost, 3);
+    EXPECT_EQ(plan.identity, 4);
+    plan_entry(entry_model::TreeView(without), plan);
+    EXPECT_EQ(plan.identity, -1);
+}
+
 TEST(CountSum, AllOrNothingAndOneMessage)
 {
     int64_t acc[kCountMetrics] = {1, INT64_MAX - 1, 0, 0, 0, 0};

@@ -66,8 +66,12 @@ std::string describe(const Slot *s)
 }
 
 // The read of pg/dashboard_top_key.cpp over rows, with bounds as the writer makes them (text).
+// index_mode: how the bounds are handed in: 0 add_bound (by name, the position a hint), 1
+// add_bound_at with each user's own index (the dashboard's users slot), 2 add_bound_at with
+// indexes that collide and change from row to row (the name decides).
 std::string with_bounds(const std::vector<Row> &rows, size_t max_probes, size_t *probes = nullptr,
-                        size_t first_batch = 1, size_t *rounds = nullptr, bool *decided_out = nullptr)
+                        size_t first_batch = 1, size_t *rounds = nullptr, bool *decided_out = nullptr,
+                        int index_mode = 0, std::mt19937_64 *rng = nullptr)
 {
     std::pmr::monotonic_buffer_resource mr;
     KeyAggregator sums(&mr);
@@ -93,7 +97,12 @@ std::string with_bounds(const std::vector<Row> &rows, size_t max_probes, size_t 
                 }
             Decimal cost;
             EXPECT_TRUE(parse_json_number(b.cost_text(), cost));
-            bounds.add_bound(user, cost, position++);
+            if (index_mode == 0)
+                bounds.add_bound(user, cost, position++);
+            else if (index_mode == 1)
+                bounds.add_bound_at(uint32_t(std::stoul(user.substr(1))), user, cost);
+            else
+                bounds.add_bound_at((*rng)() % 4 == 0 ? UINT32_MAX : uint32_t((*rng)() % 3), user, cost);
         }
     }
     for (size_t i = 0; i < sums.slots().size(); i++) {
@@ -259,6 +268,15 @@ TEST(KeyBounds, RandomAgainstBruteForce)
         ASSERT_EQ(with_bounds(rows, SIZE_MAX, &probes, first, &rounds), expect) << "run " << run << " first " << first;
         total_probes += probes;
         second_reads += rounds >= 2;
+        // The bounds handed in by the users' indexes (add_bound_at), right or colliding: the
+        // same bounds, so the same probes in the same rounds and the same pair.
+        for (int mode : {1, 2}) {
+            size_t probes_at = 0, rounds_at = 0;
+            ASSERT_EQ(with_bounds(rows, SIZE_MAX, &probes_at, first, &rounds_at, nullptr, mode, &rng), expect)
+                << "run " << run << " index mode " << mode;
+            ASSERT_EQ(probes_at, probes) << "run " << run << " index mode " << mode;
+            ASSERT_EQ(rounds_at, rounds) << "run " << run << " index mode " << mode;
+        }
         // A small probe budget: the rest summed in full, still the same pair.
         size_t small = rng() % 3;
         size_t probes_small = 0;
