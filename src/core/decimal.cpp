@@ -41,10 +41,11 @@ std::string int128_digits(unsigned __int128 v)
         return "0";
     char buf[48];
     int i = 0;
-    while (v) {
+    // 64-bit divisions while the rest fits (a 128-bit one is a library call per digit).
+    for (; v > UINT64_MAX; v /= 10)
         buf[i++] = char('0' + int(v % 10));
-        v /= 10;
-    }
+    for (uint64_t w = uint64_t(v); w; w /= 10)
+        buf[i++] = char('0' + int(w % 10));
     std::string s(buf, i);
     std::reverse(s.begin(), s.end());
     return s;
@@ -391,6 +392,13 @@ void DecimalSum::add_fast(__int128 m, int scale)
     add_big(BigDecimal::from_int128(m, scale, big_.resource()));
 }
 
+void DecimalSum::add_scaled_general(int64_t m, int scale, int dscale)
+{
+    if (dscale > dscale_)
+        dscale_ = dscale;
+    add_fast(m, scale);
+}
+
 void DecimalSum::add_big(const BigDecimal &v)
 {
     if (!is_big_) {
@@ -432,7 +440,7 @@ std::string DecimalSum::to_string() const
     return format_scaled(neg, int128_digits(mag), scale_, dscale_);
 }
 
-int DecimalSum::compare(const DecimalSum &other) const
+int DecimalSum::compare_general(const DecimalSum &other) const
 {
     if (!is_big_ && !other.is_big_) {
         __int128 a = acc_, b = other.acc_;
