@@ -70,8 +70,14 @@ public:
         int32 member[core::kCountMetrics];
         core::Metric metric[core::kCountMetrics];
         int32 cost_member = -1;
+        // Every member is a direct read (direct_count == count_: a flat entry, a nested entry's
+        // "metrics"): metric_at[j] is member j's metric, read in one pass (read_direct_dense).
+        bool dense = false;
+        core::Metric metric_at[core::kMetricCount];
     };
     const DirectReads &direct_reads() const { return direct_; }
+    // The remembered layout has a username, email or role member.
+    bool has_identity() const { return identity_; }
     uint32 count() const { return count_; }
     uint32 keys_len() const { return keys_len_; }
 
@@ -79,6 +85,7 @@ private:
     void split_direct_reads()
     {
         direct_ = DirectReads();
+        identity_ = plan_.username >= 0 || plan_.email >= 0 || plan_.role >= 0;
         direct_.direct = plan_.direct_count >= 0;
         for (int32_t r = 0; r < plan_.direct_count; r++) {
             if (plan_.direct[r].metric == core::kCost) {
@@ -88,6 +95,10 @@ private:
                 direct_.metric[direct_.count_members++] = plan_.direct[r].metric;
             }
         }
+        // plan_.direct lists the members in order: all of them when there are count_.
+        direct_.dense = plan_.direct_count >= 1 && uint32(plan_.direct_count) == count_;
+        for (int32_t r = 0; direct_.dense && r < plan_.direct_count; r++)
+            direct_.metric_at[r] = plan_.direct[r].metric;
     }
 
     static constexpr uint32 kMaxKeys = 32;
@@ -99,6 +110,7 @@ private:
     char bytes_[512];
     core::EntryPlan plan_, scratch_;
     DirectReads direct_;
+    bool identity_ = false;
 };
 
 ShapeCache entry_shapes, metrics_shapes;  // backend-local; validated byte for byte on each use
@@ -146,8 +158,37 @@ private:
     uint32 start_[33];
 };
 
+// What the breakdown's loop takes of an entry read on the fast path: EntryValues without the
+// Decimal (the cost as decode_jsonb_cost gives it, added by DecimalSum::add_scaled); a cost the
+// 64-bit form does not hold is decoded into cost_wide (cost_wide_used).
+struct FastEntry {
+    int64_t counts[core::kCountMetrics];
+    int64_t cost_m = 0;
+    int cost_scale = 0, cost_dscale = 0;
+    bool cost_seen = false, cost_wide_used = false;
+    core::Decimal cost_wide;
+    std::string_view username, email, role;
+    uint32_t days = 1;
+};
+
+// The cost at p into either output (false: not a number decode_numeric reads: NaN, Infinity).
+inline __attribute__((always_inline)) bool read_cost(const char *p, EntryValues &out)
+{
+    return decode_jsonb_decimal(p, out.cost);
+}
+inline __attribute__((always_inline)) bool read_cost(const char *p, FastEntry &out)
+{
+    if (decode_jsonb_cost(p, out.cost_m, out.cost_scale, out.cost_dscale)) {
+        out.cost_wide_used = false;
+        return true;
+    }
+    out.cost_wide_used = true;
+    return decode_numeric(p, out.cost_wide);
+}
+
 // A layout's direct reads (core::EntryPlan::direct), as core::read_direct reads them.
-inline __attribute__((always_inline)) bool read_direct_fast(const ShapeCache::DirectReads &d, const FastObject &o, EntryValues &out)
+template <typename Out>
+inline __attribute__((always_inline)) bool read_direct_fast(const ShapeCache::DirectReads &d, const FastObject &o, Out &out)
 {
     if (!d.direct)
         return false;
@@ -158,15 +199,53 @@ inline __attribute__((always_inline)) bool read_direct_fast(const ShapeCache::Di
             decode_jsonb_count(o.aligned(d.member[r]), out.counts[d.metric[r]]) != core::CountFast::ok)
             return false;
     out.cost_seen = d.cost_member >= 0;
-    return !out.cost_seen ||
-           (o.type(d.cost_member) == JENTRY_ISNUMERIC && decode_jsonb_decimal(o.aligned(d.cost_member), out.cost));
+    return !out.cost_seen || (o.type(d.cost_member) == JENTRY_ISNUMERIC && read_cost(o.aligned(d.cost_member), out));
 }
 
+// read_direct_fast for a dense layout (DirectReads::dense; count_ <= kMetricCount members, so
+// every value JEntry holds its length): one pass over the members computing each value's
+// offset, checking its type and decoding it, without a FastObject (Round 7 of issue 13).
+template <typename Out>
+inline __attribute__((always_inline)) bool read_direct_dense(const JsonbContainer *c, const ShapeCache &shape, Out &out)
+{
+    const ShapeCache::DirectReads &d = shape.direct_reads();
+    const uint32 n = shape.count();
+    const JEntry *vje = &c->children[n];
+    const char *base = reinterpret_cast<const char *>(&c->children[2 * n]);
+    uint32 off = shape.keys_len();
+    for (int m = 0; m < core::kCountMetrics; m++)
+        out.counts[m] = 0;
+    for (uint32 j = 0; j < n; j++) {
+        JEntry e = vje[j];
+        if ((e & JENTRY_TYPEMASK) != JENTRY_ISNUMERIC)
+            return false;
+        const char *p = base + INTALIGN(off);  // numerics start int-aligned (the length counts the padding)
+        off += e & JENTRY_OFFLENMASK;
+        core::Metric metric = d.metric_at[j];
+        if (metric == core::kCost) {
+            if (!read_cost(p, out))
+                return false;
+        } else if (decode_jsonb_count(p, out.counts[metric]) != core::CountFast::ok) {
+            return false;
+        }
+    }
+    out.cost_seen = d.cost_member >= 0;
+    return true;
+}
+
+template <typename Out>
 inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer *c, ShapeCache &shapes, ShapeCache &metrics_shapes, bool rollup,
-                     bool want_identity, EntryValues &out)
+                     bool want_identity, Out &out)
 {
     if (!shapes.matches(c))
         return false;
+    if (shapes.direct_reads().dense) {  // a flat entry: no identity, no "~days", no "metrics"
+        if (rollup)
+            return false;  // a rollup entry without "~days": the general path's error
+        out.username = out.email = out.role = {};
+        out.days = 1;
+        return read_direct_dense(c, shapes, out);
+    }
     const core::EntryPlan &plan = shapes.remembered();
     FastObject o(c, shapes);
     out.username = out.email = out.role = {};
@@ -183,7 +262,10 @@ inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer 
         if (o.type(plan.metrics_object) != JENTRY_ISCONTAINER)
             return false;  // null (then the outer members count), or not an object: the general path
         auto inner = reinterpret_cast<const JsonbContainer *>(o.aligned(plan.metrics_object));
-        if (!metrics_shapes.matches(inner) || !read_direct_fast(metrics_shapes.direct_reads(), FastObject(inner, metrics_shapes), out))
+        if (!metrics_shapes.matches(inner))
+            return false;
+        if (metrics_shapes.direct_reads().dense ? !read_direct_dense(inner, metrics_shapes, out)
+                                                : !read_direct_fast(metrics_shapes.direct_reads(), FastObject(inner, metrics_shapes), out))
             return false;
     } else if (!read_direct_fast(shapes.direct_reads(), o, out)) {
         return false;
@@ -302,7 +384,27 @@ void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int le
 // for_each_entry's loop with read_entry_at's fast path inlined and the adds in the same loop
 // (Round 6 of issue 13): no call and no lambda per entry. The entries read and added, their
 // order and every error are for_each_entry's + read_entry_at's: an entry the fast path does not
-// take is read by read_entry_general before anything of it is added.
+// take is read by read_entry_general before anything of it is added. Round 7: the object walked
+// here (each value's end computed once, for its read and for the prefetch before it), the cost
+// added to the key's sum from its 64-bit decode (no Decimal), the identity skipped for layouts
+// without one.
+namespace {
+// The key's identity: each non-empty value replaces the last one. The same value as the key's
+// last one almost always: compared inline (a library memcmp call each was ~15 instructions a
+// string of a nested entry).
+inline void keep_identity(core::KeyAggregator &agg, core::Totals &t, std::string_view username,
+                          std::string_view email, std::string_view role)
+{
+    auto keep = [&](std::string_view &dst, std::string_view src) {
+        if (!src.empty() && (src.size() != dst.size() || !core::same_bytes(src.data(), dst.data(), src.size())))
+            dst = agg.store(src.data(), src.size());
+    };
+    keep(t.username, username);
+    keep(t.email, email);
+    keep(t.role, role);
+}
+}  // namespace
+
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day, bool want_identity)
 {
     if (obj == nullptr)
@@ -313,31 +415,74 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
     DayLabel row(day);
     std::string_view column(day.column);  // once per row, not a strlen per entry
     const bool rollup = day.rollup;
-    ObjectWalker walk(root);
-    JsonbItem key, val;
+    const uint32 n = JsonContainerSize(root);
+    if (n == 0)
+        return;
+    const JEntry *je = root->children;
+    const char *base = reinterpret_cast<const char *>(&root->children[2 * n]);
+    uint32 key_end = 0;
+    for (uint32 i = 0; i < n; i++)  // the keys' lengths add up to where the values start
+        JBE_ADVANCE_OFFSET(key_end, je[i]);
+    uint32 key_start = 0, val_start = key_end, val_end = key_end;
+    key_end = 0;
+    JBE_ADVANCE_OFFSET(val_end, je[n]);
+    FastEntry f;
     EntryValues v;
-    for (uint32 position = 0; walk.next(key, val);) {
-        prefetch_next_entry(walk);
-        std::string_view k(key.data, key.len);
-        if (!(val.type == JENTRY_ISCONTAINER && read_entry_fast(reinterpret_cast<const JsonbContainer *>(val.data),
-                                                                entry_shapes, metrics_shapes, rollup, want_identity, v)))
-            read_entry_general(val, column, row, k, rollup, want_identity, v);
-        agg.prefetch_at(position + 4);
-        core::Slot &slot = agg.find_or_insert_at(key.data, key.len, position);
-        slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, k, row);
-        slot.totals.mark_days(day.day_index, v.days);
-        if (want_identity) {
-            // The same value as the key's last one almost always: compared inline (a library
-            // memcmp call each was ~15 instructions a string of a nested entry).
-            auto keep = [&](std::string_view &dst, std::string_view src) {
-                if (!src.empty() && (src.size() != dst.size() || !core::same_bytes(src.data(), dst.data(), src.size())))
-                    dst = agg.store(src.data(), src.size());
-            };
-            keep(slot.totals.username, v.username);
-            keep(slot.totals.email, v.email);
-            keep(slot.totals.role, v.role);
+    for (uint32 position = 0; position < n; position++) {
+        JBE_ADVANCE_OFFSET(key_end, je[position]);
+        // The next entry, asked for while this one is read (prefetch_next_entry's lines).
+        uint32 next_end = val_end;
+        if (position + 1 < n) {
+            JBE_ADVANCE_OFFSET(next_end, je[n + position + 1]);
+            const char *p = base + val_end;
+            uint32 len = next_end - val_end;
+            __builtin_prefetch(p);
+            __builtin_prefetch(p + 64);
+            if (len > 64) {
+                __builtin_prefetch(base + next_end - 64);
+                if (len > 128) {
+                    __builtin_prefetch(base + next_end - 128);
+                    if (len > 192) {
+                        __builtin_prefetch(base + next_end - 192);
+                        if (len > 256)
+                            __builtin_prefetch(base + next_end - 256);
+                    }
+                }
+            }
         }
-        if ((++position & 4095) == 0)
+        const char *key = base + key_start;
+        uint32 key_len = key_end - key_start;
+        JEntry vje = je[n + position];
+        agg.prefetch_at(position + 4);
+        if ((vje & JENTRY_TYPEMASK) == JENTRY_ISCONTAINER &&
+            read_entry_fast(reinterpret_cast<const JsonbContainer *>(base + INTALIGN(val_start)), entry_shapes,
+                            metrics_shapes, rollup, want_identity, f)) {
+            core::Slot &slot = agg.find_or_insert_at(key, key_len, position);
+            core::add_counts_or_throw(slot.totals.counts, f.counts, column, {key, key_len}, row);
+            if (f.cost_seen) {
+                if (__builtin_expect(!f.cost_wide_used, 1))
+                    slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+                else
+                    slot.totals.cost.add(f.cost_wide);
+            }
+            slot.totals.mark_days(day.day_index, f.days);
+            if (want_identity && entry_shapes.has_identity())
+                keep_identity(agg, slot.totals, f.username, f.email, f.role);
+        } else {
+            JsonbItem val;
+            ObjectWalker::item(base, vje, val_start, val_end, val);
+            std::string_view k(key, key_len);
+            read_entry_general(val, column, row, k, rollup, want_identity, v);
+            core::Slot &slot = agg.find_or_insert_at(key, key_len, position);
+            slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, k, row);
+            slot.totals.mark_days(day.day_index, v.days);
+            if (want_identity)
+                keep_identity(agg, slot.totals, v.username, v.email, v.role);
+        }
+        key_start = key_end;
+        val_start = val_end;
+        val_end = next_end;
+        if (((position + 1) & 4095) == 0)
             check_for_interrupts();
     }
 }
