@@ -192,32 +192,73 @@ inline __attribute__((always_inline)) bool read_direct_fast(const ShapeCache::Di
     return !out.cost_seen || (o.type(d.cost_member) == JENTRY_ISNUMERIC && read_cost(o.aligned(d.cost_member), out));
 }
 
-// read_direct_fast for a dense layout (DirectReads::dense; count_ <= kMetricCount members, so
-// every value JEntry holds its length): one pass over the members computing each value's
-// offset, checking its type and decoding it, without a FastObject (Round 7 of issue 13).
+// One member of a dense layout at offset `off` (advanced past it): its type checked, its
+// number decoded into out (kCost: the cost, else that count).
+template <bool kIsCost, typename Out>
+inline __attribute__((always_inline)) bool read_dense_member(JEntry e, const char *base, uint32 &off,
+                                                             core::Metric metric, Out &out)
+{
+    if ((e & JENTRY_TYPEMASK) != JENTRY_ISNUMERIC)
+        return false;
+    const char *p = base + INTALIGN(off);  // numerics start int-aligned (the length counts the padding)
+    off += e & JENTRY_OFFLENMASK;
+    if (kIsCost)
+        return read_cost(p, out);
+    return decode_jsonb_count(p, out.counts[metric]) == core::CountFast::ok;
+}
+
+// read_direct_fast for a dense layout of N members (DirectReads::dense, N <= kMetricCount, so
+// every value JEntry holds its length), the cost its first member when kCostFirst (a flat
+// entry's "totalCost", a nested "metrics"' "spend": the shortest key): one unrolled pass over
+// the members computing each value's offset, checking its type and decoding it, without a
+// FastObject or a loop (Round 7 of issue 13).
+template <int N, bool kCostFirst, typename Out>
+inline __attribute__((always_inline)) bool read_dense_n(const JsonbContainer *c, const ShapeCache &shape, Out &out)
+{
+    const ShapeCache::DirectReads &d = shape.direct_reads();
+    const JEntry *vje = &c->children[N];
+    const char *base = reinterpret_cast<const char *>(&c->children[2 * N]);
+    uint32 off = shape.keys_len();
+    for (int m = 0; m < core::kCountMetrics; m++)
+        out.counts[m] = 0;
+    out.cost_seen = d.cost_member >= 0;
+    if (kCostFirst && !read_dense_member<true>(vje[0], base, off, core::kCost, out))
+        return false;
+#pragma GCC unroll 8
+    for (int j = kCostFirst ? 1 : 0; j < N; j++) {
+        core::Metric metric = d.metric_at[j];
+        if (!kCostFirst && metric == core::kCost ? !read_dense_member<true>(vje[j], base, off, metric, out)
+                                                 : !read_dense_member<false>(vje[j], base, off, metric, out))
+            return false;
+    }
+    return true;
+}
+
+// A dense layout's read: read_dense_n for the member counts the shapes have (5 and 7 metrics,
+// LiteMaaS' "metrics"), a loop of the same steps for the others.
 template <typename Out>
 inline __attribute__((always_inline)) bool read_direct_dense(const JsonbContainer *c, const ShapeCache &shape, Out &out)
 {
     const ShapeCache::DirectReads &d = shape.direct_reads();
     const uint32 n = shape.count();
+    if (d.metric_at[0] == core::kCost) {
+        switch (n) {
+        case 5: return read_dense_n<5, true>(c, shape, out);
+        case 6: return read_dense_n<6, true>(c, shape, out);
+        case 7: return read_dense_n<7, true>(c, shape, out);
+        default: break;
+        }
+    }
     const JEntry *vje = &c->children[n];
     const char *base = reinterpret_cast<const char *>(&c->children[2 * n]);
     uint32 off = shape.keys_len();
     for (int m = 0; m < core::kCountMetrics; m++)
         out.counts[m] = 0;
     for (uint32 j = 0; j < n; j++) {
-        JEntry e = vje[j];
-        if ((e & JENTRY_TYPEMASK) != JENTRY_ISNUMERIC)
-            return false;
-        const char *p = base + INTALIGN(off);  // numerics start int-aligned (the length counts the padding)
-        off += e & JENTRY_OFFLENMASK;
         core::Metric metric = d.metric_at[j];
-        if (metric == core::kCost) {
-            if (!read_cost(p, out))
-                return false;
-        } else if (decode_jsonb_count(p, out.counts[metric]) != core::CountFast::ok) {
+        if (metric == core::kCost ? !read_dense_member<true>(vje[j], base, off, metric, out)
+                                  : !read_dense_member<false>(vje[j], base, off, metric, out))
             return false;
-        }
     }
     out.cost_seen = d.cost_member >= 0;
     return true;
