@@ -110,7 +110,7 @@ inline constexpr int64_t kPow10000[7] = {0, 0, 0, 1, 10000, 100000000, 100000000
 
 // The value of up to four digits as a whole number of base-10000 digits: digit i weighs
 // 10000^(top - i), top = the weight of digit 0 (0..3); digits i >= nd read as zero.
-inline int64_t digits_value(const int16 *d, uint32 nd, int top)
+inline __attribute__((always_inline)) int64_t digits_value(const int16 *d, uint32 nd, int top)
 {
     const int16 *d1 = nd > 1 ? d + 1 : &kZeroDigit;
     const int16 *d2 = nd > 2 ? d + 2 : &kZeroDigit;
