@@ -41,10 +41,11 @@ std::string int128_digits(unsigned __int128 v)
         return "0";
     char buf[48];
     int i = 0;
-    while (v) {
+    // 64-bit divisions while the rest fits (a 128-bit one is a library call per digit).
+    for (; v > UINT64_MAX; v /= 10)
         buf[i++] = char('0' + int(v % 10));
-        v /= 10;
-    }
+    for (uint64_t w = uint64_t(v); w; w /= 10)
+        buf[i++] = char('0' + int(w % 10));
     std::string s(buf, i);
     std::reverse(s.begin(), s.end());
     return s;
@@ -297,45 +298,6 @@ BigDecimal::IntStatus BigDecimal::to_int64(int64_t &out) const
 
 // ---- Decimal ----
 
-void Decimal::from_base10000_wide(Decimal &out, bool negative, int weight, int dscale,
-                             const int16_t *digits, int ndigits)
-{
-    out.dscale = dscale;
-    out.big = false;
-    // Fractional base-10000 digits present, and trailing integer zeros implied by weight.
-    int frac_digits = std::max(0, ndigits - weight - 1);
-    int int_pad = std::max(0, weight + 1 - ndigits);
-    // At most nine base-10000 digits in all, implied integer zeros included: below 10^36. (Nine
-    // digits plus four zeros, as this allowed before, overflowed 128 bits from 10^38 on.)
-    if (ndigits + int_pad <= 9 && frac_digits * 4 <= kMaxFastScale) {
-        __int128 m = 0;
-        for (int i = 0; i < ndigits; i++)
-            m = m * 10000 + digits[i];
-        for (int i = 0; i < int_pad; i++)
-            m *= 10000;
-        out.mantissa = negative ? -m : m;
-        out.scale = frac_digits * 4;
-        return;
-    }
-    // Rare: very long, very large or very precise values go through text to the big path.
-    std::string s;
-    char buf[8];
-    for (int i = 0; i < ndigits; i++) {
-        std::snprintf(buf, sizeof buf, "%04d", digits[i]);
-        s += buf;
-    }
-    s.append(size_t(int_pad) * 4, '0');
-    int scale = frac_digits * 4;
-    if (int(s.size()) <= scale)
-        s.insert(0, size_t(scale - int(s.size()) + 1), '0');
-    if (scale > 0)
-        s.insert(s.size() - size_t(scale), 1, '.');
-    out.big = true;
-    out.big_text = (negative ? "-" : "") + s;
-    out.mantissa = 0;
-    out.scale = scale;
-}
-
 Decimal::IntStatus Decimal::to_int64(int64_t &out) const
 {
     if (big) {
@@ -391,6 +353,13 @@ void DecimalSum::add_fast(__int128 m, int scale)
     add_big(BigDecimal::from_int128(m, scale, big_.resource()));
 }
 
+void DecimalSum::add_scaled_general(int64_t m, int scale, int dscale)
+{
+    if (dscale > dscale_)
+        dscale_ = dscale;
+    add_fast(m, scale);
+}
+
 void DecimalSum::add_big(const BigDecimal &v)
 {
     if (!is_big_) {
@@ -432,7 +401,7 @@ std::string DecimalSum::to_string() const
     return format_scaled(neg, int128_digits(mag), scale_, dscale_);
 }
 
-int DecimalSum::compare(const DecimalSum &other) const
+int DecimalSum::compare_general(const DecimalSum &other) const
 {
     if (!is_big_ && !other.is_big_) {
         __int128 a = acc_, b = other.acc_;

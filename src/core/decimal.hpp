@@ -126,6 +126,24 @@ public:
         add_general(v);
     }
     void add_general(const Decimal &v);
+    // Adds m * 10^-scale (a cost the read path decoded in 64 bits: 0 <= scale <= kMaxFastScale),
+    // printed with dscale digits: what add() of that Decimal does, without building one. Inline
+    // when the sum is on the fast path at a scale at least the value's, 10^18 apart at most, and
+    // no overflow (a column's costs have a few scales; the sum takes the largest, so after the
+    // first entries of a key the value is raised to it); add_scaled_general does the rest.
+    void add_scaled(int64_t m, int scale, int dscale)
+    {
+        int up = scale_ - scale;
+        __int128 next;
+        if (!is_big_ && unsigned(up) <= 18u &&
+            !__builtin_add_overflow(acc_, __int128(m) * kPow10_64[up], &next)) {
+            acc_ = next;
+            if (dscale > dscale_)
+                dscale_ = dscale;
+            return;
+        }
+        add_scaled_general(m, scale, dscale);
+    }
     void add(const DecimalSum &other);
     bool is_zero() const;
     int dscale() const { return dscale_; }
@@ -134,10 +152,23 @@ public:
     // The value to_string() prints, as NumericDigits (what numeric_in makes of that text),
     // without the text. False on the arbitrary-precision path: then use to_string().
     bool numeric_digits(NumericDigits &out) const;
-    // Orders sums by value (for "top by cost" and breakdown ordering).
-    int compare(const DecimalSum &other) const;
+    // Orders sums by value (for "top by cost" and breakdown ordering). Inline for two sums on
+    // the fast path at one scale (what a breakdown's sort meets almost always).
+    int compare(const DecimalSum &other) const
+    {
+        if (!is_big_ && !other.is_big_ && scale_ == other.scale_)
+            return (acc_ > other.acc_) - (acc_ < other.acc_);
+        return compare_general(other);
+    }
+
+    static constexpr int64_t kPow10_64[19] = {1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL,
+        10000000LL, 100000000LL, 1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL,
+        10000000000000LL, 100000000000000LL, 1000000000000000LL, 10000000000000000LL,
+        100000000000000000LL, 1000000000000000000LL};
 
 private:
+    int compare_general(const DecimalSum &other) const;
+    void add_scaled_general(int64_t m, int scale, int dscale);
     void add_fast(__int128 mantissa, int scale);
     void add_big(const BigDecimal &v);
     BigDecimal as_big() const;

@@ -1,10 +1,54 @@
-// DecimalSum::numeric_digits: a sum as PostgreSQL numeric's base-10000 digits, for the JSONB
-// sink (pg/numeric_decode.hpp encode_numeric), apart from the sums' arithmetic in decimal.cpp.
+// PostgreSQL numeric's base-10000 digits and the core's decimals, apart from the sums'
+// arithmetic in decimal.cpp: Decimal::from_base10000_wide (a stored value's digits to a
+// Decimal: the general case of the inline from_base10000) and DecimalSum::numeric_digits (a sum
+// as digits, for the JSONB sink and the output's numerics: pg/numeric_decode.hpp encode_numeric).
 #include "core/decimal.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <string>
 
 namespace ducache::core {
+
+void Decimal::from_base10000_wide(Decimal &out, bool negative, int weight, int dscale,
+                             const int16_t *digits, int ndigits)
+{
+    out.dscale = dscale;
+    out.big = false;
+    // Fractional base-10000 digits present, and trailing integer zeros implied by weight.
+    int frac_digits = std::max(0, ndigits - weight - 1);
+    int int_pad = std::max(0, weight + 1 - ndigits);
+    // At most nine base-10000 digits in all, implied integer zeros included: below 10^36. (Nine
+    // digits plus four zeros, as this allowed before, overflowed 128 bits from 10^38 on.)
+    if (ndigits + int_pad <= 9 && frac_digits * 4 <= kMaxFastScale) {
+        __int128 m = 0;
+        for (int i = 0; i < ndigits; i++)
+            m = m * 10000 + digits[i];
+        for (int i = 0; i < int_pad; i++)
+            m *= 10000;
+        out.mantissa = negative ? -m : m;
+        out.scale = frac_digits * 4;
+        return;
+    }
+    // Rare: very long, very large or very precise values go through text to the big path.
+    std::string s;
+    char buf[8];
+    for (int i = 0; i < ndigits; i++) {
+        std::snprintf(buf, sizeof buf, "%04d", digits[i]);
+        s += buf;
+    }
+    s.append(size_t(int_pad) * 4, '0');
+    int scale = frac_digits * 4;
+    if (int(s.size()) <= scale)
+        s.insert(0, size_t(scale - int(s.size()) + 1), '0');
+    if (scale > 0)
+        s.insert(s.size() - size_t(scale), 1, '.');
+    out.big = true;
+    out.big_text = (negative ? "-" : "") + s;
+    out.mantissa = 0;
+    out.scale = scale;
+}
 
 bool DecimalSum::numeric_digits(NumericDigits &out) const
 {

@@ -1,6 +1,7 @@
 #include "core/decimal.hpp"
 
 #include "pg/numeric_decode.hpp"
+#include "pg/srf_output.hpp"
 
 namespace ducache::pg {
 
@@ -37,6 +38,20 @@ bool decode_numeric(const char *p, core::Decimal &out)
     core::Decimal::from_base10000(out, negative, weight, dscale,
                                   reinterpret_cast<const int16_t *>(digits), ndigits);
     return true;
+}
+
+// As the JSONB documents lay out a sum (rollup_jsonb.cpp; sql/79_numeric_direct compares the
+// bytes with numeric_in's), without the text and numeric_in's parse; the arbitrary-precision
+// path goes through its text. (Round 7 of issue 13: ~300 instructions a row of a breakdown.)
+Datum numeric_sum_datum(const core::DecimalSum &sum)
+{
+    core::NumericDigits d;
+    if (!sum.numeric_digits(d))
+        return numeric_datum(sum.to_string());
+    size_t len = numeric_encoded_size(d);
+    char *bytes = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, len));
+    encode_numeric(d, bytes, len);
+    return PointerGetDatum(bytes);
 }
 
 }  // namespace ducache::pg

@@ -110,7 +110,7 @@ inline constexpr int64_t kPow10000[7] = {0, 0, 0, 1, 10000, 100000000, 100000000
 
 // The value of up to four digits as a whole number of base-10000 digits: digit i weighs
 // 10000^(top - i), top = the weight of digit 0 (0..3); digits i >= nd read as zero.
-inline int64_t digits_value(const int16 *d, uint32 nd, int top)
+inline __attribute__((always_inline)) int64_t digits_value(const int16 *d, uint32 nd, int top)
 {
     const int16 *d1 = nd > 1 ? d + 1 : &kZeroDigit;
     const int16 *d2 = nd > 2 ? d + 2 : &kZeroDigit;
@@ -125,23 +125,72 @@ inline int64_t digits_value(const int16 *d, uint32 nd, int top)
 inline __attribute__((always_inline)) CountDecode decode_jsonb_count(const char *p, int64_t &out)
 {
     using namespace numeric_bits;
-    // The size word of a 4-byte varlena header (JSONB's) and the short header's sign-free bits:
-    // one or two digits, no fraction, weight 0 or 1 -- counts below 10^8 -- or no digits (zero).
+    // The varlena word of a 4-byte header (JSONB's: the size shifted left by 2, low bits 0) and
+    // the short header's format and weight bits in one key: one digit, weight 0 (below 10^4);
+    // two digits, weight 1 (below 10^8); or no digits, weight 0 (zero: a count of 0, e.g.
+    // failed_requests, as decode_numeric_count reads it). Sign and dscale are not in the key
+    // (a whole number's dscale does not change its value). Round 7 of issue 13: one compare
+    // per case instead of three.
+    uint32 word;
     uint16 header;
+    memcpy(&word, p, sizeof word);
     memcpy(&header, p + VARHDRSZ, sizeof header);
     const int16 *d = reinterpret_cast<const int16 *>(p + VARHDRSZ + sizeof(uint16));
-    uint32 shape = header & (kSignMask | kShortWeightSignMask | kShortWeightMask);
+    constexpr uint32 kShapeBits = kSignMask | kShortWeightSignMask | kShortWeightMask;
+    constexpr uint32 kOne = (uint32(VARHDRSZ + 4) << 18) | kShort;
+    constexpr uint32 kTwo = (uint32(VARHDRSZ + 6) << 18) | kShort | 1;
+    constexpr uint32 kZero = (uint32(VARHDRSZ + 2) << 18) | kShort;
+    static_assert(VARHDRSZ + 6 < (1 << 14), "the size fits the key's top bits");
+    // word < 2^16 keeps the size's high bits out of the key (and a 1-byte or TOAST header out:
+    // their low bits are not 00, which the shift would keep in bits 16-17).
+    uint32 key = (word << 16) | (header & kShapeBits);
     int64_t v;
-    if (VARATT_IS_4B_U(p) && VARSIZE_4B(p) == VARHDRSZ + 4 && shape == kShort)
+    if (__builtin_expect(word < (1u << 16), 1) && key == kOne)
         v = d[0];
-    else if (VARATT_IS_4B_U(p) && VARSIZE_4B(p) == VARHDRSZ + 6 && shape == (kShort | 1))
+    else if (word < (1u << 16) && key == kTwo)
         v = d[0] * int64_t(10000) + d[1];
-    else if (VARATT_IS_4B_U(p) && VARSIZE_4B(p) == VARHDRSZ + 2 && (header & kSignMask) == kShort)
-        v = 0;  // no digits: zero (a count of 0, e.g. failed_requests), as decode_numeric_count reads it
+    else if (word < (1u << 16) && key == kZero)
+        v = 0;
     else
         return decode_numeric_count(p, out);
-    out = (header & kShortSignMask) ? -v : v;
+    int64_t neg = -int64_t((header >> 13) & 1);  // kShortSignMask: all ones when negative
+    static_assert(kShortSignMask == (1 << 13));
+    out = (v ^ neg) - neg;
     return CountDecode::ok;
+}
+
+// A cost as the read path's fast form: value = m * 10^-scale (0 <= scale <= kMaxFastScale),
+// printed with dscale digits: Decimal::from_base10000's inline case (a 4-byte header, the short
+// format, at most four base-10000 digits, none past the fast scale) and zero, read without a
+// loop and without a Decimal. False for anything else (then decode_numeric reads it); where
+// it is true, decode_numeric gives the same value, scale and dscale.
+inline __attribute__((always_inline)) bool decode_jsonb_cost(const char *p, int64_t &m, int &scale, int &dscale)
+{
+    using namespace numeric_bits;
+    if (!VARATT_IS_4B_U(p))
+        return false;
+    uint32 nd = (VARSIZE_4B(p) - VARHDRSZ - sizeof(uint16)) / sizeof(int16);
+    uint16 header;
+    memcpy(&header, p + VARHDRSZ, sizeof header);
+    if ((header & kSignMask) != kShort)
+        return false;
+    dscale = (header & kShortDscaleMask) >> kShortDscaleShift;
+    if (nd == 0) {  // zero (0, 0.00, -0.0): numeric keeps no sign for it
+        m = 0;
+        scale = 0;
+        return true;
+    }
+    int weight = (header & kShortWeightSignMask) ? -1 - int((~header) & kShortWeightMask)
+                                                 : int(header & kShortWeightMask);
+    int frac_digits = int(nd) - weight - 1;
+    if (nd > 4 || frac_digits < 0 || frac_digits > core::kMaxFastScale / 4)
+        return false;
+    int64_t v = numeric_fast::digits_value(reinterpret_cast<const int16 *>(p + VARHDRSZ + sizeof(uint16)), nd,
+                                           int(nd) - 1);
+    int64_t neg = -int64_t((header >> 13) & 1);
+    m = (v ^ neg) - neg;
+    scale = frac_digits * 4;
+    return true;
 }
 
 // decode_numeric for a cost: Decimal::from_base10000's inline case (<= 4 digits, none past the

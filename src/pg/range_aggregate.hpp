@@ -31,7 +31,7 @@ inline void put_metric_columns(const core::Totals &t, Datum *values, int n = cor
 {
     for (int i = 0; i < n; i++) {
         core::Metric m = core::kOutputColumns[i];
-        values[i] = m == core::kCost ? numeric_datum(t.cost.to_string()) : Int64GetDatum(t.counts[m]);
+        values[i] = m == core::kCost ? numeric_sum_datum(t.cost) : Int64GetDatum(t.counts[m]);
     }
 }
 

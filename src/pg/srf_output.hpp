@@ -38,4 +38,8 @@ inline Datum numeric_datum(const std::string &decimal_text)
     });
 }
 
+// The numeric datum of an exact sum: the bytes numeric_in makes of sum.to_string(), laid out
+// from its digits (pg/numeric_decode.cpp).
+Datum numeric_sum_datum(const core::DecimalSum &sum);
+
 }  // namespace ducache::pg

@@ -1,6 +1,7 @@
 // Issue 13's fast paths against references that do not use them: the inline 64-bit numeric
 // decode against numeric's digits written out as text (BigDecimal::from_plain), the inline
-// same-scale DecimalSum::add against BigDecimal sums, same_bytes against memcmp, the direct
+// same-scale DecimalSum::add against BigDecimal sums, add_scaled against add and compare against
+// BigDecimal's order, same_bytes against memcmp, the direct
 // entry plan (no alias choice) against which layouts may use it, and the aggregator's hint sets
 // against its hash lookup.
 #include "core/aggregator.hpp"
@@ -133,6 +134,80 @@ TEST(FastSum, DisplayScaleStillTheLargest)
     t.add(a);
     t.add(a);
     EXPECT_EQ(t.to_string(), "0.24");
+}
+
+TEST(FastSum, AddScaledIsAddOfTheDecimal)
+{
+    // Round 7 of issue 13: the read path adds a cost as (mantissa, scale, dscale) without a
+    // Decimal. Against add() of the same values as Decimals, over scales that raise the sum's
+    // and scales below it (0..36, up to 18 apart and more), mantissas up to int64's edges (the
+    // sum overflowing 128 bits onto the exact path) and both signs: the same text after every
+    // add, and compare() of the two sums 0.
+    const int64_t mantissas[] = {0, 1, -1, 7, 123456, -99999999, 1000000000000000000LL, INT64_MAX, INT64_MIN + 1,
+                                 -4611686018427387904LL};
+    const int scales[] = {8, 4, 0, 12, 8, 36, 16, 20, 4, 24, 28, 8, 0, 32};
+    for (int start = 0; start < 14; start++) {
+        DecimalSum via_add, via_scaled;
+        int k = 0;
+        for (int round = 0; round < 40; round++) {
+            for (int64_t m : mantissas) {
+                int scale = scales[(start + k) % 14], dscale = scale + (k % 3) - 1;
+                k++;
+                if (dscale < 0)
+                    dscale = 0;
+                Decimal d;
+                d.mantissa = m;
+                d.scale = scale;
+                d.dscale = dscale;
+                via_add.add(d);
+                via_scaled.add_scaled(m, scale, dscale);
+                ASSERT_EQ(via_scaled.to_string(), via_add.to_string()) << start << " " << k;
+                ASSERT_EQ(via_scaled.compare(via_add), 0);
+                ASSERT_EQ(via_scaled.dscale(), via_add.dscale());
+            }
+        }
+    }
+}
+
+TEST(FastSum, CompareAgreesWithBigDecimalAcrossScales)
+{
+    // The inline compare (two sums at one scale) and the general one (scales differ, or a sum on
+    // the exact path), against BigDecimal's order of the same values.
+    const int64_t mantissas[] = {0, 1, -1, 5, 50, 500000, -500000, INT64_MAX, INT64_MIN + 1};
+    const int scales[] = {0, 1, 4, 8, 18};
+    std::vector<DecimalSum> sums;
+    std::vector<BigDecimal> refs;
+    for (int64_t m : mantissas)
+        for (int scale : scales) {
+            DecimalSum s;
+            s.add_scaled(m, scale, scale);
+            sums.push_back(s);
+            refs.push_back(BigDecimal::from_int128(m, scale, std::pmr::get_default_resource()));
+        }
+    // One sum past 128 bits (the exact path), one just below.
+    DecimalSum big, near;
+    for (int i = 0; i < 40; i++) {
+        big.add_scaled(INT64_MAX, 0, 0);
+        near.add_scaled(INT64_MAX, 18, 18);
+    }
+    Decimal huge;
+    huge.mantissa = (__int128)1 << 126;
+    big.add(huge);
+    big.add(huge);
+    BigDecimal big_ref = BigDecimal::from_int128((__int128)1 << 126, 0, std::pmr::get_default_resource());
+    big_ref.add(big_ref);
+    big_ref.add(BigDecimal::from_int128((__int128)INT64_MAX * 40, 0, std::pmr::get_default_resource()));
+    sums.push_back(big);
+    refs.push_back(big_ref);
+    sums.push_back(near);
+    refs.push_back(BigDecimal::from_int128((__int128)INT64_MAX * 40, 18, std::pmr::get_default_resource()));
+    for (size_t i = 0; i < sums.size(); i++)
+        for (size_t j = 0; j < sums.size(); j++) {
+            int want = refs[i].compare(refs[j]);
+            want = (want > 0) - (want < 0);
+            int got = sums[i].compare(sums[j]);
+            ASSERT_EQ((got > 0) - (got < 0), want) << i << " " << j;
+        }
 }
 
 TEST(SameBytes, AgreesWithMemcmpOnEveryLengthAndDifference)

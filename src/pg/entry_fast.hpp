@@ -1,0 +1,316 @@
+// The read path's fast entry read (issue 13): an entry object with the layout of the one
+// before it (ShapeCache: compared byte for byte) is read by that layout's member indexes, its
+// numbers decoded inline. Internal to pg/entry_reader.cpp (which owns the backend's caches);
+// split from it to keep each file to one job.
+#pragma once
+
+#include "core/aggregator.hpp"
+#include "core/entry_rules.hpp"
+#include "core/metrics.hpp"
+#include "core/same_bytes.hpp"
+
+#include "pg/entry_reader.hpp"
+#include "pg/jsonb_object_view.hpp"
+#include "pg/numeric_decode.hpp"
+
+#include <cstring>
+#include <string_view>
+
+namespace ducache::pg::entry_fast {
+
+// Entries of one breakdown almost always share their key set. Classifying keys is a switch per
+// key; comparing the object's key bytes with the previous object's is one memcmp, so the core's
+// plan is remembered per object layout and reused while the bytes match.
+class ShapeCache {
+public:
+    const core::EntryPlan &plan(const JsonbObjectView &view)
+    {
+        const ObjectWalker &walk = view.walker();
+        uint32 n = walk.size(), keys_len = walk.key_bytes_len();
+        if (head_[0] == (JB_FOBJECT | n) && keys_len == keys_len_ &&
+            core::same_bytes(walk.key_entries(), head_ + 1, n * sizeof(JEntry)) &&
+            core::same_bytes(walk.key_bytes(), bytes_, keys_len))
+            return plan_;
+        if (n > kMaxKeys || keys_len > sizeof bytes_) {
+            core::plan_entry(view, scratch_);  // too big to remember: planned for this object only
+            return scratch_;
+        }
+        core::plan_entry(view, plan_);
+        head_[0] = JB_FOBJECT | n;
+        std::memcpy(head_ + 1, walk.key_entries(), n * sizeof(JEntry));
+        std::memcpy(bytes_, walk.key_bytes(), keys_len);
+        count_ = n;
+        keys_len_ = keys_len;
+        split_direct_reads();
+        return plan_;
+    }
+
+    // Whether object c has the remembered layout (then plan_ is its plan): its header, then its
+    // header and key JEntries (back to back: one compare), then its key bytes, compared without
+    // building a view (no pass over the JEntries). Each compare reads only what the one before
+    // showed to be c's: the member count its JEntries, the key JEntries where its key bytes end.
+    bool matches(const JsonbContainer *c) const
+    {
+        return c->header == head_[0] && core::same_bytes(c, head_, (count_ + 1) * sizeof(uint32)) &&
+               core::same_bytes(reinterpret_cast<const char *>(&c->children[2 * count_]), bytes_, keys_len_);
+    }
+    const core::EntryPlan &remembered() const { return plan_; }
+    // plan_'s direct reads split for the fast path: the counts' members and metrics, the cost's
+    // member (-1: none); direct_ is false when the layout has no direct reads.
+    struct DirectReads {
+        bool direct = false;
+        int32 count_members = 0;
+        int32 member[core::kCountMetrics];
+        core::Metric metric[core::kCountMetrics];
+        int32 cost_member = -1;
+        // Every member is a direct read (direct_count == count_: a flat entry, a nested entry's
+        // "metrics"): metric_at[j] is member j's metric, read in one pass (read_direct_dense).
+        bool dense = false;
+        core::Metric metric_at[core::kMetricCount];
+    };
+    const DirectReads &direct_reads() const { return direct_; }
+    // The remembered layout has a username, email or role member.
+    bool has_identity() const { return identity_; }
+    uint32 count() const { return count_; }
+    uint32 keys_len() const { return keys_len_; }
+
+private:
+    void split_direct_reads()
+    {
+        direct_ = DirectReads();
+        identity_ = plan_.username >= 0 || plan_.email >= 0 || plan_.role >= 0;
+        direct_.direct = plan_.direct_count >= 0;
+        for (int32_t r = 0; r < plan_.direct_count; r++) {
+            if (plan_.direct[r].metric == core::kCost) {
+                direct_.cost_member = plan_.direct[r].member;
+            } else {
+                direct_.member[direct_.count_members] = plan_.direct[r].member;
+                direct_.metric[direct_.count_members++] = plan_.direct[r].metric;
+            }
+        }
+        // plan_.direct lists the members in order: all of them when there are count_.
+        direct_.dense = plan_.direct_count >= 1 && uint32(plan_.direct_count) == count_;
+        for (int32_t r = 0; direct_.dense && r < plan_.direct_count; r++)
+            direct_.metric_at[r] = plan_.direct[r].metric;
+    }
+
+    static constexpr uint32 kMaxKeys = 32;
+    uint32 count_ = 0, keys_len_ = 0;
+    // The container's first 4 * (count_ + 1) bytes: its header (JB_FOBJECT | count_; 0, which
+    // matches no object, until a layout is remembered) and its key JEntries (the same key bytes
+    // split differently would be another key set).
+    uint32 head_[kMaxKeys + 1] = {};
+    char bytes_[512];
+    core::EntryPlan plan_, scratch_;
+    DirectReads direct_;
+    bool identity_ = false;
+};
+
+
+// The common entry read straight from its JSONB bytes. An entry almost always has the layout
+// of the one before it, and its values are what the core's direct reads take without a second
+// look (core::read_direct: each count a small whole number, the cost a finite number, the
+// "metrics" object an object, a rollup's "~days" a valid mask). The general path builds an
+// ObjectWalker and ObjectValues (two passes over the JEntries), classifies each value through
+// ValueKind and reads it through the view: ~700 instructions a flat entry of five metrics
+// (cachegrind). Here the layout is compared and the values read by the remembered plan's member
+// indexes. Anything else returns false before `out` is trusted, and the caller reads the entry
+// the general way, which gives the same values or raises the error.
+class FastObject {
+public:
+    FastObject(const JsonbContainer *c, const ShapeCache &shape)
+        : c_(c), n_(shape.count()), base_(reinterpret_cast<const char *>(&c->children[2 * n_]))
+    {
+        uint32 off = shape.keys_len();
+        if (n_ <= JB_OFFSET_STRIDE / 2) {
+            // Values' JEntries all below index JB_OFFSET_STRIDE: each holds its length.
+            for (uint32 j = 0; j < n_; j++) {
+                start_[j] = off;
+                off += c->children[n_ + j] & JENTRY_OFFLENMASK;
+            }
+        } else {
+            for (uint32 j = 0; j < n_; j++) {
+                start_[j] = off;
+                JBE_ADVANCE_OFFSET(off, c->children[n_ + j]);
+            }
+        }
+        start_[n_] = off;
+    }
+    uint32 type(int32 i) const { return c_->children[n_ + uint32(i)] & JENTRY_TYPEMASK; }
+    // Numerics and containers start int-aligned (the JEntry length counts the padding).
+    const char *aligned(int32 i) const { return base_ + INTALIGN(start_[i]); }
+    std::string_view text(int32 i) const { return {base_ + start_[i], start_[i + 1] - start_[i]}; }
+
+private:
+    const JsonbContainer *c_;
+    uint32 n_;
+    const char *base_;
+    uint32 start_[33];
+};
+
+// What the breakdown's loop takes of an entry read on the fast path: EntryValues without the
+// Decimal (the cost as decode_jsonb_cost gives it, added by DecimalSum::add_scaled); a cost the
+// 64-bit form does not hold is decoded into cost_wide (cost_wide_used).
+struct FastEntry {
+    int64_t counts[core::kCountMetrics];
+    int64_t cost_m = 0;
+    int cost_scale = 0, cost_dscale = 0;
+    bool cost_seen = false, cost_wide_used = false;
+    core::Decimal cost_wide;
+    std::string_view username, email, role;
+    uint32_t days = 1;
+};
+
+// The cost at p into either output (false: not a number decode_numeric reads: NaN, Infinity).
+inline __attribute__((always_inline)) bool read_cost(const char *p, EntryValues &out)
+{
+    return decode_jsonb_decimal(p, out.cost);
+}
+inline __attribute__((always_inline)) bool read_cost(const char *p, FastEntry &out)
+{
+    if (decode_jsonb_cost(p, out.cost_m, out.cost_scale, out.cost_dscale)) {
+        out.cost_wide_used = false;
+        return true;
+    }
+    out.cost_wide_used = true;
+    return decode_numeric(p, out.cost_wide);
+}
+
+// A layout's direct reads (core::EntryPlan::direct), as core::read_direct reads them.
+template <typename Out>
+inline __attribute__((always_inline)) bool read_direct_fast(const ShapeCache::DirectReads &d, const FastObject &o, Out &out)
+{
+    if (!d.direct)
+        return false;
+    for (int m = 0; m < core::kCountMetrics; m++)
+        out.counts[m] = 0;
+    for (int32 r = 0; r < d.count_members; r++)
+        if (o.type(d.member[r]) != JENTRY_ISNUMERIC ||
+            decode_jsonb_count(o.aligned(d.member[r]), out.counts[d.metric[r]]) != core::CountFast::ok)
+            return false;
+    out.cost_seen = d.cost_member >= 0;
+    return !out.cost_seen || (o.type(d.cost_member) == JENTRY_ISNUMERIC && read_cost(o.aligned(d.cost_member), out));
+}
+
+// One member of a dense layout at offset `off` (advanced past it): its type checked, its
+// number decoded into out (kCost: the cost, else that count).
+template <bool kIsCost, typename Out>
+inline __attribute__((always_inline)) bool read_dense_member(JEntry e, const char *base, uint32 &off,
+                                                             core::Metric metric, Out &out)
+{
+    if ((e & JENTRY_TYPEMASK) != JENTRY_ISNUMERIC)
+        return false;
+    const char *p = base + INTALIGN(off);  // numerics start int-aligned (the length counts the padding)
+    off += e & JENTRY_OFFLENMASK;
+    if (kIsCost)
+        return read_cost(p, out);
+    return decode_jsonb_count(p, out.counts[metric]) == core::CountFast::ok;
+}
+
+// read_direct_fast for a dense layout of N members (DirectReads::dense, N <= kMetricCount, so
+// every value JEntry holds its length), the cost its first member when kCostFirst (a flat
+// entry's "totalCost", a nested "metrics"' "spend": the shortest key): one unrolled pass over
+// the members computing each value's offset, checking its type and decoding it, without a
+// FastObject or a loop (Round 7 of issue 13).
+template <int N, bool kCostFirst, typename Out>
+inline __attribute__((always_inline)) bool read_dense_n(const JsonbContainer *c, const ShapeCache &shape, Out &out)
+{
+    const ShapeCache::DirectReads &d = shape.direct_reads();
+    const JEntry *vje = &c->children[N];
+    const char *base = reinterpret_cast<const char *>(&c->children[2 * N]);
+    uint32 off = shape.keys_len();
+    for (int m = 0; m < core::kCountMetrics; m++)
+        out.counts[m] = 0;
+    out.cost_seen = d.cost_member >= 0;
+    if (kCostFirst && !read_dense_member<true>(vje[0], base, off, core::kCost, out))
+        return false;
+#pragma GCC unroll 8
+    for (int j = kCostFirst ? 1 : 0; j < N; j++) {
+        core::Metric metric = d.metric_at[j];
+        if (!kCostFirst && metric == core::kCost ? !read_dense_member<true>(vje[j], base, off, metric, out)
+                                                 : !read_dense_member<false>(vje[j], base, off, metric, out))
+            return false;
+    }
+    return true;
+}
+
+// A dense layout's read: read_dense_n for the member counts the shapes have (5 and 7 metrics,
+// LiteMaaS' "metrics"), a loop of the same steps for the others.
+template <typename Out>
+inline __attribute__((always_inline)) bool read_direct_dense(const JsonbContainer *c, const ShapeCache &shape, Out &out)
+{
+    const ShapeCache::DirectReads &d = shape.direct_reads();
+    const uint32 n = shape.count();
+    if (d.metric_at[0] == core::kCost) {
+        switch (n) {
+        case 5: return read_dense_n<5, true>(c, shape, out);
+        case 6: return read_dense_n<6, true>(c, shape, out);
+        case 7: return read_dense_n<7, true>(c, shape, out);
+        default: break;
+        }
+    }
+    const JEntry *vje = &c->children[n];
+    const char *base = reinterpret_cast<const char *>(&c->children[2 * n]);
+    uint32 off = shape.keys_len();
+    for (int m = 0; m < core::kCountMetrics; m++)
+        out.counts[m] = 0;
+    for (uint32 j = 0; j < n; j++) {
+        core::Metric metric = d.metric_at[j];
+        if (metric == core::kCost ? !read_dense_member<true>(vje[j], base, off, metric, out)
+                                  : !read_dense_member<false>(vje[j], base, off, metric, out))
+            return false;
+    }
+    out.cost_seen = d.cost_member >= 0;
+    return true;
+}
+
+template <typename Out>
+inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer *c, ShapeCache &shapes, ShapeCache &metrics_shapes, bool rollup,
+                     bool want_identity, Out &out)
+{
+    if (!shapes.matches(c))
+        return false;
+    if (shapes.direct_reads().dense) {  // a flat entry: no identity, no "~days", no "metrics"
+        if (rollup)
+            return false;  // a rollup entry without "~days": the general path's error
+        out.username = out.email = out.role = {};
+        out.days = 1;
+        return read_direct_dense(c, shapes, out);
+    }
+    const core::EntryPlan &plan = shapes.remembered();
+    FastObject o(c, shapes);
+    out.username = out.email = out.role = {};
+    if (want_identity) {
+        auto text = [&](int32 i, std::string_view &dst) {
+            if (i >= 0 && o.type(i) == JENTRY_ISSTRING)
+                dst = o.text(i);
+        };
+        text(plan.username, out.username);
+        text(plan.email, out.email);
+        text(plan.role, out.role);
+    }
+    if (plan.metrics_object >= 0) {
+        if (o.type(plan.metrics_object) != JENTRY_ISCONTAINER)
+            return false;  // null (then the outer members count), or not an object: the general path
+        auto inner = reinterpret_cast<const JsonbContainer *>(o.aligned(plan.metrics_object));
+        if (!metrics_shapes.matches(inner))
+            return false;
+        if (metrics_shapes.direct_reads().dense ? !read_direct_dense(inner, metrics_shapes, out)
+                                                : !read_direct_fast(metrics_shapes.direct_reads(), FastObject(inner, metrics_shapes), out))
+            return false;
+    } else if (!read_direct_fast(shapes.direct_reads(), o, out)) {
+        return false;
+    }
+    out.days = 1;
+    if (rollup) {
+        int64_t mask;
+        if (plan.days_mask < 0 || o.type(plan.days_mask) != JENTRY_ISNUMERIC ||
+            decode_jsonb_count(o.aligned(plan.days_mask), mask) != core::CountFast::ok || mask <= 0 ||
+            mask > INT32_MAX)
+            return false;
+        out.days = uint32_t(mask);
+    }
+    return true;
+}
+
+}  // namespace ducache::pg::entry_fast
