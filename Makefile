@@ -21,7 +21,8 @@ else
 CORE_OBJS = $(CORE_SRCS:.cpp=.o)
 endif
 OBJS = $(CORE_OBJS) $(PG_SRCS:.cpp=.o)
-EXTRA_CLEAN = src/core/unity
+# Both layouts' core objects, so a switch of DUCACHE_UNITY_CORE leaves none behind.
+EXTRA_CLEAN = src/core/unity $(CORE_SRCS:.cpp=.o)
 
 # The install script is assembled from src/sql/NN_*.sql, one file per feature, in order.
 INSTALL_PARTS = $(sort $(wildcard src/sql/*.sql))
