@@ -3,7 +3,26 @@ EXTENSION = ducache
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = ducache
-OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp) $(wildcard src/pg/*.cpp)))
+CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
+PG_SRCS = $(sort $(wildcard src/pg/*.cpp))
+# The core (pure C++, ~37 files sharing the standard library's and its own inline headers) is
+# compiled as two translation units, src/core/unity/core_1.cpp and core_2.cpp, each including
+# half of its files: the headers are parsed and instantiated twice instead of once a file, which
+# was over half of the core's compile CPU (gcc -O2: 59 -> 27 s). The same sources, flags and
+# warnings; no two core files define the same name (keep it so: a clash fails the build).
+# DUCACHE_UNITY_CORE=0 compiles every core file on its own (e.g. to check each one's includes).
+DUCACHE_UNITY_CORE ?= 1
+ifeq ($(DUCACHE_UNITY_CORE),1)
+CORE_HALF := $(shell echo $$(( ($(words $(CORE_SRCS)) + 1) / 2 )))
+CORE_UNITY_1 = $(wordlist 1,$(CORE_HALF),$(CORE_SRCS))
+CORE_UNITY_2 = $(wordlist $(shell echo $$(( $(CORE_HALF) + 1 ))),$(words $(CORE_SRCS)),$(CORE_SRCS))
+CORE_OBJS = src/core/unity/core_1.o src/core/unity/core_2.o
+else
+CORE_OBJS = $(CORE_SRCS:.cpp=.o)
+endif
+OBJS = $(CORE_OBJS) $(PG_SRCS:.cpp=.o)
+# Both layouts' core objects, so a switch of DUCACHE_UNITY_CORE leaves none behind.
+EXTRA_CLEAN = src/core/unity $(CORE_SRCS:.cpp=.o)
 
 # The install script is assembled from src/sql/NN_*.sql, one file per feature, in order.
 INSTALL_PARTS = $(sort $(wildcard src/sql/*.sql))
@@ -113,3 +132,15 @@ print-once-parts:
 
 # Objects depend on every header: simple and always right for a project this size.
 $(OBJS): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp)
+
+# The core's two unity sources (DUCACHE_UNITY_CORE=1): rewritten only when their list changes.
+ifeq ($(DUCACHE_UNITY_CORE),1)
+src/core/unity/core_1.o: $(CORE_UNITY_1)
+src/core/unity/core_2.o: $(CORE_UNITY_2)
+src/core/unity/core_%.cpp: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#include "%s"\n' $(patsubst src/%,%,$(CORE_UNITY_$*)) > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+.PHONY: FORCE
+FORCE:
+endif

@@ -17,10 +17,6 @@ namespace {
     throw Error("22P03", "invalid ducache user breakdown partial state", "Serialized state: " + why + ".");
 }
 
-using state_bytes::put;
-using state_bytes::put_bytes;
-using state_bytes::Reader;
-
 IdentityDays &days_of(BreakdownPartial &p, const Slot &slot)
 {
     size_t i = size_t(&slot - p.agg.slots().data());
@@ -88,25 +84,25 @@ std::string serialize_breakdown_partial(const BreakdownPartial &p)
     std::string out;
     const auto &slots = p.agg.slots();
     out.reserve(16 + slots.size() * 120);
-    put<uint8_t>(out, kBreakdownPartialVersion);
-    put<uint8_t>(out, p.failed ? 1 : 0);
-    put<int32_t>(out, p.worker_days);
-    put<uint32_t>(out, p.failed ? 0 : uint32_t(slots.size()));
+    state_bytes::put<uint8_t>(out, kBreakdownPartialVersion);
+    state_bytes::put<uint8_t>(out, p.failed ? 1 : 0);
+    state_bytes::put<int32_t>(out, p.worker_days);
+    state_bytes::put<uint32_t>(out, p.failed ? 0 : uint32_t(slots.size()));
     if (p.failed)
         return out;
     for (size_t i = 0; i < slots.size(); i++) {
         const Slot &s = slots[i];
-        put_bytes(out, s.key_view());
+        state_bytes::put_bytes(out, s.key_view());
         for (int m = 0; m < kCountMetrics; m++)
-            put<int64_t>(out, s.totals.counts[m]);
-        put<int32_t>(out, s.totals.active_days);
-        put<int32_t>(out, s.totals.last_day);
-        put_bytes(out, s.totals.cost.to_string());
+            state_bytes::put<int64_t>(out, s.totals.counts[m]);
+        state_bytes::put<int32_t>(out, s.totals.active_days);
+        state_bytes::put<int32_t>(out, s.totals.last_day);
+        state_bytes::put_bytes(out, s.totals.cost.to_string());
         IdentityDays d = i < p.identity_days.size() ? p.identity_days[i] : IdentityDays();
         std::string_view ids[3] = {s.totals.username, s.totals.email, s.totals.role};
         for (int f = 0; f < 3; f++) {
-            put<int32_t>(out, d.day[f]);
-            put_bytes(out, ids[f]);
+            state_bytes::put<int32_t>(out, d.day[f]);
+            state_bytes::put_bytes(out, ids[f]);
         }
     }
     return out;
@@ -119,7 +115,7 @@ bool serialized_partial_failed(const char *data, size_t len)
 
 void deserialize_breakdown_partial(const char *data, size_t len, BreakdownPartial &into)
 {
-    Reader r(data, len, corrupt);
+    state_bytes::Reader r(data, len, corrupt);
     uint8_t version = r.get<uint8_t>();
     if (version != kBreakdownPartialVersion)
         corrupt("version " + std::to_string(version) + " is not the supported version " +

@@ -26,6 +26,7 @@
 
 #include "core/aggregator.hpp"
 #include "core/metrics.hpp"
+#include "core/unknown_user.hpp"
 
 #include <climits>
 #include <functional>
@@ -38,7 +39,6 @@ namespace ducache::core {
 
 class JsonSink;
 
-constexpr std::string_view kUnknownUserId = "00000000-0000-0000-0000-000000000000";
 constexpr int kTopUsers = 5, kTopModels = 10;  // the limits getAnalytics passes
 
 struct DashboardOptions {

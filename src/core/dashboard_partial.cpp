@@ -35,7 +35,7 @@ void first_slots(const KeyAggregator &agg, size_t n, Keep keep, std::vector<cons
 std::string serialize_dashboard_state(const DashboardState &s)
 {
     WireWriter w;
-    write_partial_header(w, PartialKind::dashboard);
+    write_partial_header(w, DocumentPartialKind::dashboard);
     w.u8(uint8_t((s.has_current ? 1 : 0) | (s.has_previous ? 2 : 0)));
     w.totals(s.total);
     w.totals(s.prev_total);
@@ -99,7 +99,7 @@ std::string serialize_dashboard_state(const DashboardState &s)
 void deserialize_dashboard_state(const char *data, size_t len, DashboardState &s)
 {
     WireReader r(data, len, "ducache dashboard partial");
-    read_partial_header(r, PartialKind::dashboard);
+    read_partial_header(r, DocumentPartialKind::dashboard);
     uint8_t flags = r.u8();
     if (flags > 3)
         r.corrupt("unknown flags " + std::to_string(flags));

@@ -17,7 +17,7 @@ namespace ducache::core {
 std::string FilterOptionsBuilder::partial() const
 {
     WireWriter w;
-    write_partial_header(w, PartialKind::filter_options);
+    write_partial_header(w, DocumentPartialKind::filter_options);
     w.u32(uint32_t(models_.size()));
     for (const auto &[name, m] : models_) {
         w.bytes(name);
@@ -42,7 +42,7 @@ std::string FilterOptionsBuilder::partial() const
 void FilterOptionsBuilder::merge_partial(const char *data, size_t len)
 {
     WireReader r(data, len, "ducache filter options partial");
-    read_partial_header(r, PartialKind::filter_options);
+    read_partial_header(r, DocumentPartialKind::filter_options);
     // Read whole before anything is merged: a malformed partial changes nothing.
     struct M { std::string_view name; bool own; int32_t day; std::string_view provider; };
     struct I { std::string_view user; int32_t day; uint8_t flags; std::string_view username, email; };

@@ -10,14 +10,14 @@ void WireReader::corrupt(const std::string &why) const
                 "The coordinator and its shards must run the same ducache version.");
 }
 
-void write_partial_header(WireWriter &w, PartialKind kind)
+void write_partial_header(WireWriter &w, DocumentPartialKind kind)
 {
     w.raw("DUCP");
     w.u8(kPartialVersion);
     w.u8(uint8_t(kind));
 }
 
-void read_partial_header(WireReader &r, PartialKind kind)
+void read_partial_header(WireReader &r, DocumentPartialKind kind)
 {
     if (r.left() < 6 || r.raw(4) != "DUCP")
         r.corrupt("it does not start with the ducache partial header");

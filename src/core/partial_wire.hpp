@@ -118,9 +118,9 @@ private:
 // Every partial starts "DUCP", a version byte, a kind byte. A partial of another version is
 // refused (shards and coordinator run one ducache version: ducache_add_shards checks it).
 constexpr uint8_t kPartialVersion = 1;
-enum class PartialKind : uint8_t { dashboard = 1, filter_options = 2 };
-void write_partial_header(WireWriter &w, PartialKind kind);
-void read_partial_header(WireReader &r, PartialKind kind);
+enum class DocumentPartialKind : uint8_t { dashboard = 1, filter_options = 2 };
+void write_partial_header(WireWriter &w, DocumentPartialKind kind);
+void read_partial_header(WireReader &r, DocumentPartialKind kind);
 
 // Minimum bytes of a serialized Totals: six counts and an empty cost's length.
 constexpr size_t kWireTotalsMin = 6 * 8 + 4;

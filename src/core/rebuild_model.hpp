@@ -18,6 +18,7 @@
 #include "core/aggregator.hpp"
 #include "core/decimal.hpp"
 #include "core/metrics.hpp"
+#include "core/unknown_user.hpp"
 
 #include <functional>
 #include <map>
@@ -34,7 +35,6 @@ using PmrString = std::pmr::string;
 template <typename V>
 using NameMap = std::pmr::map<PmrString, V, std::less<>>;
 
-constexpr const char *kUnknownUserId = "00000000-0000-0000-0000-000000000000";
 constexpr const char *kUnknownUserName = "Unknown User";
 constexpr const char *kUnknownUserEmail = "unknown@system.local";
 constexpr const char *kUnknownKeyName = "Unknown Key";

@@ -10,10 +10,10 @@ namespace ducache::core {
 
 namespace {
 
-constexpr char kMagic[4] = {'D', 'U', 'S', 'R'};
+constexpr char kRowsMagic[4] = {'D', 'U', 'S', 'R'};
 
 template <typename T>
-void put(std::string &out, T v)
+void put_le(std::string &out, T v)
 {
     for (size_t b = 0; b < sizeof v; b++)
         out.push_back(char(uint64_t(v) >> (8 * b) & 0xff));
@@ -23,21 +23,21 @@ void put(std::string &out, T v)
 
 RowsWriter::RowsWriter(const std::vector<ColumnKind> &columns)
 {
-    out_.assign(kMagic, 4);
-    put<uint8_t>(out_, kShardRowsVersion);
-    put<uint8_t>(out_, uint8_t(columns.size()));
+    out_.assign(kRowsMagic, 4);
+    put_le<uint8_t>(out_, kShardRowsVersion);
+    put_le<uint8_t>(out_, uint8_t(columns.size()));
     for (ColumnKind k : columns)
-        put<uint8_t>(out_, uint8_t(k));
+        put_le<uint8_t>(out_, uint8_t(k));
     count_at_ = out_.size();
-    put<uint32_t>(out_, 0);
+    put_le<uint32_t>(out_, 0);
 }
 
-void RowsWriter::null() { put<uint8_t>(out_, 1); }
+void RowsWriter::null() { put_le<uint8_t>(out_, 1); }
 
 void RowsWriter::text(std::string_view s)
 {
-    put<uint8_t>(out_, 0);
-    put<uint32_t>(out_, uint32_t(s.size()));
+    put_le<uint8_t>(out_, 0);
+    put_le<uint32_t>(out_, uint32_t(s.size()));
     out_.append(s.data(), s.size());
 }
 
@@ -45,14 +45,14 @@ void RowsWriter::numeric(std::string_view s) { text(s); }
 
 void RowsWriter::int4(int32_t v)
 {
-    put<uint8_t>(out_, 0);
-    put<int32_t>(out_, v);
+    put_le<uint8_t>(out_, 0);
+    put_le<int32_t>(out_, v);
 }
 
 void RowsWriter::int8(int64_t v)
 {
-    put<uint8_t>(out_, 0);
-    put<int64_t>(out_, v);
+    put_le<uint8_t>(out_, 0);
+    put_le<int64_t>(out_, v);
 }
 
 std::string RowsWriter::finish()
@@ -65,7 +65,7 @@ std::string RowsWriter::finish()
 RowsReader::RowsReader(const char *data, size_t len, int part) : base_(data), p_(data), left_(len), part_(part)
 {
     need(4, "the header");
-    if (std::memcmp(data, kMagic, 4) != 0)
+    if (std::memcmp(data, kRowsMagic, 4) != 0)
         fail("it does not start with the ducache shard rows mark");
     get<uint32_t>("the header");
     uint8_t version = get<uint8_t>("the header");

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+namespace ut_key_bounds_test {  // one per test file: the unity build (CMakeLists.txt)
+
 using namespace ducache::core;
 
 namespace {
@@ -313,3 +315,5 @@ TEST(KeyBounds, TieAtTheBound)
     EXPECT_EQ(with_bounds(rows, SIZE_MAX), brute_force(rows));
     EXPECT_EQ(brute_force(rows).substr(0, 5), std::string("k0|ub"));
 }
+
+}  // namespace ut_key_bounds_test
