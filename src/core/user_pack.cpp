@@ -303,9 +303,34 @@ bool UserPackView::parse(const char *data, size_t len)
     return a == end;
 }
 
+// n values of type T (the stored width) at p into out, widened; false when one exceeds max.
+template <typename T>
+bool decode_as(const char *p, uint32_t n, int64_t *out, uint64_t max)
+{
+    bool bad = false;
+    for (uint32_t i = 0; i < n; i++) {
+        T v;
+        std::memcpy(&v, p + sizeof(T) * size_t(i), sizeof(T));
+        const int64_t x = int64_t(v);
+        out[i] = x;
+        bad |= abs_of(x) > max;
+    }
+    return !bad;
+}
+
 bool UserPackView::decode(int array, int64_t *out) const
 {
     const int w = width_[array];
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    // The stored bytes are the host's own integers: loaded whole (the loops vectorize).
+    switch (w) {
+    case 1: return decode_as<int8_t>(arrays_[array], users_, out, uint64_t(max_[array]));
+    case 2: return decode_as<int16_t>(arrays_[array], users_, out, uint64_t(max_[array]));
+    case 4: return decode_as<int32_t>(arrays_[array], users_, out, uint64_t(max_[array]));
+    case 8: return decode_as<int64_t>(arrays_[array], users_, out, uint64_t(max_[array]));
+    default: break;
+    }
+#endif
     const char *p = arrays_[array];
     const uint64_t max = uint64_t(max_[array]);
     switch (w) {

@@ -102,13 +102,16 @@ class PackRow {
 public:
     PackRow() = default;
     // False when the row has no usable pack (NULL, malformed, a value past its header's largest).
-    bool read(const bytea *b)
+    // bounds: the keycost and keymag arrays are read too (the range's rows; each() then hands
+    // them in).
+    bool read(const bytea *b, bool bounds)
     {
         if (b == nullptr || !view_.parse(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)))
             return false;
         const size_t n = view_.users();
         values_.resize(n * core::kUserPackArrays);
-        for (int a = 0; a < core::kUserPackArrays; a++) {
+        bounds_ = bounds;
+        for (int a = 0; a < (bounds ? core::kUserPackArrays : core::kPackKeyCost); a++) {
             arrays_[a] = values_.data() + size_t(a) * n;
             if (!view_.decode(a, values_.data() + size_t(a) * n))
                 return false;
@@ -121,19 +124,20 @@ public:
     void each(F &&f)
     {
         core::UserPackView::Cursor c(view_);
-        const bool bounds = view_.has_bounds();
+        const bool bounds = bounds_ && view_.has_bounds();
         for (uint32 i = 0; i < view_.users(); i++) {
             std::string_view user, identity;
             c.next(user, identity);
             core::pack_entry_values(view_, arrays_, i, values_in_);
             if (bounds)
                 core::pack_keycost(view_, arrays_, i, keycost_);
-            f(i, user, identity, values_in_, bounds ? &keycost_ : nullptr, arrays_[core::kPackKeyMag][i]);
+            f(i, user, identity, values_in_, bounds ? &keycost_ : nullptr, bounds ? arrays_[core::kPackKeyMag][i] : -1);
         }
     }
 
 private:
     core::UserPackView view_;
+    bool bounds_ = false;
     std::vector<int64_t> values_;
     const int64_t *arrays_[core::kUserPackArrays] = {};
     EntryValues values_in_{};
@@ -242,7 +246,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             // A rollup row's users from its pack: every rollup row of the call has one, or the
             // call is run again without packs (NoPack, before anything of the row is summed).
             const bool pack_row = packs && r.rollup;
-            if (pack_row && !pack.read(scan.bytea_value(0)))
+            if (pack_row && !pack.read(scan.bytea_value(0), current))
                 throw NoPack{};
             if (!current) {  // the comparison period needs only the totals and the user count
                 if (!r.rollup)  // its models are not read, but refused as in the range
