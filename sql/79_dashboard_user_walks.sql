@@ -94,6 +94,7 @@ BEGIN;
 UPDATE ducache_rollup_days
 SET user_totals = jsonb_set(user_totals, ARRAY[litemaas_ref.user_id(2), 'metrics', 'totalRequests'], '1000000')
 WHERE day = '2025-03-28';
+UPDATE ducache_rollup_days SET user_pack = ducache_user_pack(user_totals) WHERE day = '2025-03-28';
 SELECT (ducache_dashboard('2025-04-01', '2025-04-05') -> 'trends' -> 'requestsTrend' ->> 'previous')::bigint
        - (ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L) -> %L -> %L ->> %L', '2025-04-01',
               '2025-04-05', 'trends', 'requestsTrend', 'previous')))::bigint > 0 AS previous_requests_added,

@@ -94,6 +94,8 @@ CREATE FUNCTION pg_temp.tamper(d date) RETURNS void LANGUAGE sql AS $$
   SET user_totals = jsonb_set(user_totals, ARRAY[litemaas_ref.user_id(3), 'metrics', 'totalRequests'],
           to_jsonb((user_totals -> litemaas_ref.user_id(3) -> 'metrics' ->> 'totalRequests')::bigint + 1000000))
   WHERE day = d;
+  -- and its user_pack, as the refresh derives it (the dashboard reads the pack when it has one)
+  UPDATE ducache_rollup_days SET user_pack = ducache_user_pack(user_totals) WHERE day = d;
 $$;
 SELECT pg_temp.tamper('2025-03-18'), pg_temp.tamper('2025-02-02');
 -- What a call adds to the days' answer: range requests, comparison-period requests.
@@ -256,6 +258,7 @@ UPDATE ducache_rollup_days
 SET user_totals = jsonb_set(user_totals, '{u2,metrics,totalRequests}',
         to_jsonb((user_totals -> 'u2' -> 'metrics' ->> 'totalRequests')::bigint + 1000000))
 WHERE day = '2025-02-02';
+UPDATE ducache_rollup_days SET user_pack = ducache_user_pack(user_totals) WHERE day = '2025-02-02';
 SELECT what, ducache - plain_sql AS tampered_projection_added FROM pg_temp.reads_vs_sql() WHERE what LIKE 'dashboard%';
 \c :regress_db
 DROP DATABASE ducache_day_projections;

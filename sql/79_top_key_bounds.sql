@@ -108,16 +108,20 @@ SELECT pg_temp.load(2);
 -- late (the call runs again without bounds), still give the days' answer.
 UPDATE ducache_rollup_days SET user_totals = (SELECT jsonb_object_agg(key, value - '~keycost' - '~keymag') FROM jsonb_each(user_totals))
 WHERE day IN ('2026-03-02', '2026-03-18');
+-- (the packs as the refresh derives them from such user_totals: the dashboard reads those)
+UPDATE ducache_rollup_days SET user_pack = ducache_user_pack(user_totals) WHERE day IN ('2026-03-02', '2026-03-18');
 SELECT * FROM pg_temp.compare('projections without the members');
 -- One entry without them.
 SELECT pg_temp.load(2);
 UPDATE ducache_rollup_days SET user_totals = jsonb_set(user_totals, '{user-3}', (user_totals -> 'user-3') - '~keymag')
 WHERE day = '2026-03-04';
+UPDATE ducache_rollup_days SET user_pack = ducache_user_pack(user_totals) WHERE day = '2026-03-04';
 SELECT * FROM pg_temp.compare('an entry without the members');
 -- Bounds set to 0 in every projection: the ranges read from projections only change their top
 -- key (the bounds are what the call reads), the others not.
 SELECT pg_temp.load(2);
 UPDATE ducache_rollup_days SET user_totals = (SELECT jsonb_object_agg(key, jsonb_set(value, '{~keycost}', '0')) FROM jsonb_each(user_totals));
+UPDATE ducache_rollup_days SET user_pack = ducache_user_pack(user_totals);
 SELECT r.s, r.e, ducache_dashboard(r.s, r.e)::text = ducache_test.with_rollups_off(format('SELECT ducache_dashboard(%L, %L)::text', r.s, r.e)) AS same
 FROM ranges r ORDER BY r.s, r.e;
 

@@ -37,3 +37,16 @@ EXCEPTION WHEN feature_not_supported THEN
     NULL;   -- a server built without lz4: the default compression
 END
 $compression$;
+
+-- 0.4.0's rollups also keep user_pack (part 56, core/user_pack.hpp): user_totals' users packed
+-- for the dashboard, derived by the same trigger. NULL until the row is written again (the rows
+-- 0.3.0 built are marked changed above: their refresh fills it); a call that meets a rollup
+-- row without one reads user_totals, as before.
+ALTER TABLE @extschema@.ducache_rollups ADD COLUMN user_pack bytea;
+DO $compression$
+BEGIN
+    ALTER TABLE @extschema@.ducache_rollups ALTER COLUMN user_pack SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    NULL;   -- a server built without lz4: the default compression
+END
+$compression$;

@@ -37,6 +37,19 @@ EXCEPTION WHEN feature_not_supported THEN
     NULL;   -- a server built without lz4: the default compression
 END
 $compression$;
+
+-- 0.4.0's rollups also keep user_pack (part 56, core/user_pack.hpp): user_totals' users packed
+-- for the dashboard, derived by the same trigger. NULL until the row is written again (the rows
+-- 0.3.0 built are marked changed above: their refresh fills it); a call that meets a rollup
+-- row without one reads user_totals, as before.
+ALTER TABLE @extschema@.ducache_rollups ADD COLUMN user_pack bytea;
+DO $compression$
+BEGIN
+    ALTER TABLE @extschema@.ducache_rollups ALTER COLUMN user_pack SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    NULL;   -- a server built without lz4: the default compression
+END
+$compression$;
 -- ducache install script, part 1b: the table's shape, checked (the upgrade runs this part too).
 -- The column types and the unique date, checked by the same rule the functions check on
 -- every call (src/pg/table_shape.cpp): a json raw_data, a text date, a table without a unique
@@ -97,6 +110,7 @@ CREATE TABLE @extschema@.ducache_rollup_blocks (
     user_totals             jsonb,
     model_totals            jsonb,
     key_totals              jsonb,
+    user_pack               bytea,
     CHECK (month OPERATOR(pg_catalog.=) @extschema@.ducache_month_of(block)),
     CHECK (last_day OPERATOR(pg_catalog.>=) block)
 );
@@ -107,7 +121,7 @@ BEGIN
         ALTER COLUMN aggregated_by_provider SET COMPRESSION lz4, ALTER COLUMN providers_derived SET COMPRESSION lz4,
         ALTER COLUMN models_unprovided SET COMPRESSION lz4, ALTER COLUMN daily SET COMPRESSION lz4,
         ALTER COLUMN user_totals SET COMPRESSION lz4, ALTER COLUMN model_totals SET COMPRESSION lz4,
-        ALTER COLUMN key_totals SET COMPRESSION lz4;
+        ALTER COLUMN key_totals SET COMPRESSION lz4, ALTER COLUMN user_pack SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported THEN
     NULL;   -- a server built without lz4: the default compression
 END
@@ -185,6 +199,7 @@ CREATE TABLE @extschema@.ducache_rollup_days (
     user_totals             jsonb,
     model_totals            jsonb,
     key_totals              jsonb,
+    user_pack               bytea,
     refreshed_at            timestamptz,
     CHECK (month OPERATOR(pg_catalog.=) @extschema@.ducache_month_of(day))
 );
@@ -193,7 +208,8 @@ BEGIN
     ALTER TABLE @extschema@.ducache_rollup_days
         ALTER COLUMN aggregated_by_provider SET COMPRESSION lz4, ALTER COLUMN models_unprovided SET COMPRESSION lz4,
         ALTER COLUMN daily SET COMPRESSION lz4, ALTER COLUMN user_totals SET COMPRESSION lz4,
-        ALTER COLUMN model_totals SET COMPRESSION lz4, ALTER COLUMN key_totals SET COMPRESSION lz4;
+        ALTER COLUMN model_totals SET COMPRESSION lz4, ALTER COLUMN key_totals SET COMPRESSION lz4,
+        ALTER COLUMN user_pack SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported THEN
     NULL;   -- a server built without lz4: the default compression
 END
@@ -578,6 +594,25 @@ CREATE OR REPLACE TRIGGER ducache_rollup_blocks_derived BEFORE INSERT OR UPDATE 
 -- In every session_replication_role, like the change triggers.
 ALTER TABLE @extschema@.ducache_rollups ENABLE ALWAYS TRIGGER ducache_rollups_derived;
 ALTER TABLE @extschema@.ducache_rollup_blocks ENABLE ALWAYS TRIGGER ducache_rollup_blocks_derived;
+
+-- The packed users column (user_pack, core/user_pack.hpp) for tests and operators: the pack the
+-- trigger derives from a user_totals value, and a pack's users as rows.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_user_pack(user_totals jsonb) RETURNS bytea
+AS 'MODULE_PATHNAME', 'ducache_user_pack'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ducache_user_pack(jsonb) IS
+    'The user_pack a rollup row with this user_totals gets (NULL when a value does not fit exactly).';
+REVOKE ALL ON FUNCTION @extschema@.ducache_user_pack(jsonb) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_user_pack_rows(pack bytea)
+RETURNS TABLE (ord integer, user_id text, requests bigint, total_tokens bigint, prompt_tokens bigint,
+               completion_tokens bigint, successful_requests bigint, failed_requests bigint, cost numeric,
+               keycost numeric, keymag bigint, username text, email text, role text)
+AS 'MODULE_PATHNAME', 'ducache_user_pack_rows'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE ROWS 10000;
+COMMENT ON FUNCTION @extschema@.ducache_user_pack_rows(bytea) IS
+    'The users of a rollup row''s user_pack as rows, in user_totals order (ops and tests).';
+REVOKE ALL ON FUNCTION @extschema@.ducache_user_pack_rows(bytea) FROM PUBLIC;
 -- ducache install script: scale-out over user-hash shards (CONTRACT §8; docs/scale-out.md).
 -- Part 1, on every database (a shard answers with it): the request of the per-shard aggregate
 -- the coordinator pushes down whole through postgres_fdw (61_shard_partial_bin.sql).

@@ -20,7 +20,7 @@ extern "C" {
 namespace ducache::pg {
 
 namespace {
-constexpr int kMaxColumns = 6;  // the dashboard's range: six documents of a rollup row
+constexpr int kMaxColumns = 7;  // the dashboard's range: six documents of a rollup row and its user_pack
 constexpr long kBatch = 16;
 }  // namespace
 
@@ -164,10 +164,10 @@ CacheScan::CacheScan(const char *table, const char *columns, int ncolumns, DateA
 }
 
 CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_columns, int ncolumns,
-                     DateADT start, DateADT end, const RollupAccess &access)
-    : ncolumns_(ncolumns), start_(start)
+                     DateADT start, DateADT end, const RollupAccess &access, int bytea_columns)
+    : ncolumns_(ncolumns), nbytea_(bytea_columns), start_(start)
 {
-    if (ncolumns > kMaxColumns)
+    if (ncolumns > kMaxColumns || bytea_columns < 0 || bytea_columns > kMaxBytea || bytea_columns > ncolumns)
         throw std::logic_error("CacheScan: too many columns");
     // The whole calendar months inside [start, end]: from first_month to last_month (their
     // first days). start and end are finite (check_date_range), far from the date limits.
@@ -280,7 +280,7 @@ void CacheScan::open(const char *sql, int nargs, Datum *args, bool fresh_snapsho
         check_result_column(portal_->tupDesc, 4, INT4OID);
     }
     for (int i = 0; i < ncolumns_; i++)
-        check_result_column(portal_->tupDesc, i + first_value_, JSONBOID);
+        check_result_column(portal_->tupDesc, i + first_value_, i >= ncolumns_ - nbytea_ ? BYTEAOID : JSONBOID);
 }
 
 void CacheScan::fetch_batch()
@@ -324,9 +324,15 @@ bool CacheScan::next(ScanRow &row, const Jsonb **values)
             Datum days = SPI_getbinval(tuple, desc, 4, &isnull);
             row.days = isnull ? 0 : uint32(DatumGetInt32(days));
         }
-        for (int i = 0; i < ncolumns_; i++) {
+        for (int i = 0; i < ncolumns_ - nbytea_; i++) {
             Datum d = SPI_getbinval(tuple, desc, i + first_value_, &isnull);
             values[i] = isnull ? nullptr : DatumGetJsonbP(d);  // detoasts into row_cxt_
+        }
+        for (int k = 0; k < nbytea_; k++) {
+            const int i = ncolumns_ - nbytea_ + k;
+            Datum d = SPI_getbinval(tuple, desc, i + first_value_, &isnull);
+            values[i] = nullptr;
+            bytea_[k] = isnull ? nullptr : DatumGetByteaPP(d);  // detoasts into row_cxt_
         }
         MemoryContextSwitchTo(old);
     });

@@ -36,10 +36,14 @@ public:
               bool fresh_snapshot = false);
     // Days, and fresh rollups when `access` is usable: rollup_columns names the ducache_rollups
     // column that stands for each of `columns`, one for one (trusted constants).
+    // bytea_columns: the last that many columns are bytea (user_pack), not jsonb: their
+    // values[i] are nullptr, their values bytea_value(k) (k-th of them).
     CacheScan(const char *table, const char *columns, const char *rollup_columns, int ncolumns, DateADT start,
-              DateADT end, const RollupAccess &access);
+              DateADT end, const RollupAccess &access, int bytea_columns = 0);
     // Next row; values[i] are detoasted jsonb (or NULL) valid until the next call.
     bool next(ScanRow &row, const Jsonb **values);
+    // The row's k-th bytea column, detoasted (short varlena header possible: VARDATA_ANY), or NULL.
+    const bytea *bytea_value(int k) const { return bytea_[k]; }
     bool next(DateADT &date, const Jsonb **values);
     // Closes the cursor and SPI; call once after the last row.
     void finish();
@@ -59,7 +63,10 @@ private:
     void open(const char *sql, int nargs, Datum *args, bool fresh_snapshot);
     void fetch_batch();
 
+    static constexpr int kMaxBytea = 1;
     int ncolumns_;
+    int nbytea_ = 0;
+    const bytea *bytea_[kMaxBytea] = {};
     int first_value_ = 2;  // attribute number of the first jsonb column
     bool with_rollups_ = false;
     Oid owner_ = InvalidOid;  // valid: the cursor runs as this role

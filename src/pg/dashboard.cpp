@@ -25,6 +25,7 @@
 #include "core/filters.hpp"
 #include "core/filter_options.hpp"
 #include "core/key_bounds.hpp"  // pg/dashboard_top_key.hpp
+#include "core/user_pack.hpp"
 
 #include "pg/rollup_retry.hpp"
 #include "pg/boundary.hpp"
@@ -41,8 +42,10 @@
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_document.hpp"
 #include "pg/rollup_access.hpp"
+#include "pg/settings.hpp"
 
 #include <optional>
+#include <vector>
 
 namespace {
 
@@ -91,6 +94,55 @@ void for_each_string_member(const Jsonb *doc, const InputRow &ctx, F &&f)
         f(view.key(i), view.text(i));
     }
 }
+
+// A rollup row's user_pack (core/user_pack.hpp), checked and decoded: its users in user_totals'
+// order with the values the readers decode from that user_totals. The arrays' memory is reused
+// from row to row.
+class PackRow {
+public:
+    PackRow() = default;
+    // False when the row has no usable pack (NULL, malformed, a value past its header's largest).
+    // bounds: the keycost and keymag arrays are read too (the range's rows; each() then hands
+    // them in).
+    bool read(const bytea *b, bool bounds)
+    {
+        if (b == nullptr || !view_.parse(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)))
+            return false;
+        const size_t n = view_.users();
+        values_.resize(n * core::kUserPackArrays);
+        bounds_ = bounds;
+        for (int a = 0; a < (bounds ? core::kUserPackArrays : core::kPackKeyCost); a++) {
+            arrays_[a] = values_.data() + size_t(a) * n;
+            if (!view_.decode(a, values_.data() + size_t(a) * n))
+                return false;
+        }
+        return true;
+    }
+    uint32 users() const { return view_.users(); }
+    // f(index, user, identity record, values, keycost (nullptr: no bounds), keymag) per user.
+    template <typename F>
+    void each(F &&f)
+    {
+        core::UserPackView::Cursor c(view_);
+        const bool bounds = bounds_ && view_.has_bounds();
+        for (uint32 i = 0; i < view_.users(); i++) {
+            std::string_view user, identity;
+            c.next(user, identity);
+            core::pack_entry_values(view_, arrays_, i, values_in_);
+            if (bounds)
+                core::pack_keycost(view_, arrays_, i, keycost_);
+            f(i, user, identity, values_in_, bounds ? &keycost_ : nullptr, bounds ? arrays_[core::kPackKeyMag][i] : -1);
+        }
+    }
+
+private:
+    core::UserPackView view_;
+    bool bounds_ = false;
+    std::vector<int64_t> values_;
+    const int64_t *arrays_[core::kUserPackArrays] = {};
+    EntryValues values_in_{};
+    core::Decimal keycost_;
+};
 
 bool nonempty_object(const Jsonb *j)
 {
@@ -144,6 +196,9 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
     RollupAccess previous_access = access;
     previous_access.day_projections = level == core::CellLevel::user;
     EntryValues ident;
+    // The rollup rows' users from their packs (mode.user_packs: the one-node unfiltered call).
+    const bool packs = mode.user_packs && !filtered && mode.top_key != nullptr;
+    PackRow pack;
     for (const bool current : {false, true}) {
         // Days: the three documents. Rollups (unfiltered): the derived columns of
         // pg/rollup_derived.cpp in their place (user_totals: the users without their cells,
@@ -155,8 +210,19 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
         // With the top key from bounds (top: pg/dashboard_top_key.hpp) the range's key_totals
         // is read after this scan, by top->finish(), so this scan does not detoast it.
         TopKeyRead *const top = current && !filtered ? mode.top_key : nullptr;
-        const Jsonb *cols[6] = {};
-        CacheScan scan = current
+        const Jsonb *cols[7] = {};
+        CacheScan scan = packs
+            ? (current ? CacheScan(table,
+                                   "aggregated_by_user, aggregated_by_model, aggregated_by_provider, "
+                                   "NULL::pg_catalog.jsonb, NULL::pg_catalog.jsonb, NULL::pg_catalog.jsonb, "
+                                   "NULL::pg_catalog.bytea",
+                                   "NULL::pg_catalog.jsonb, model_totals, aggregated_by_provider, models_unprovided, "
+                                   "daily, NULL::pg_catalog.jsonb, user_pack",
+                                   7, start, end, range_access, 1)
+                       : CacheScan(table, "aggregated_by_user, aggregated_by_model, NULL::pg_catalog.bytea",
+                                   "NULL::pg_catalog.jsonb, NULL::pg_catalog.jsonb, user_pack", 3, prev_start,
+                                   start - 1, previous_access, 1))
+            : current
             ? CacheScan(table,
                         "aggregated_by_user, aggregated_by_model, aggregated_by_provider, NULL::pg_catalog.jsonb, "
                         "NULL::pg_catalog.jsonb, NULL::pg_catalog.jsonb",
@@ -177,13 +243,23 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                 b.begin_rollup(date_text(r.date), current);
             else
                 b.begin_day(r.base, date_text(r.date), current);
+            // A rollup row's users from its pack: every rollup row of the call has one, or the
+            // call is run again without packs (NoPack, before anything of the row is summed).
+            const bool pack_row = packs && r.rollup;
+            if (pack_row && !pack.read(scan.bytea_value(0), current))
+                throw NoPack{};
             if (!current) {  // the comparison period needs only the totals and the user count
                 if (!r.rollup)  // its models are not read, but refused as in the range
                     own_providers(cols[1], models_ctx, r.date, [](std::string_view, std::string_view, DateADT) {});
                 if (!filtered) {  // every user entry, in object order (core/period_users.hpp)
-                    for_each_entry(cols[0], users_ctx, false, [&](std::string_view user, const EntryValues &v, uint32) {
-                        b.previous_user_usage(user, v);
-                    });
+                    if (pack_row)
+                        pack.each([&](uint32, std::string_view user, std::string_view, const EntryValues &v,
+                                      const core::Decimal *, int64_t) { b.previous_user_usage(user, v); });
+                    else
+                        for_each_entry(cols[0], users_ctx, false,
+                                       [&](std::string_view user, const EntryValues &v, uint32) {
+                                           b.previous_user_usage(user, v);
+                                       });
                     continue;
                 }
                 uint32 at = 0;  // users come in the same order row after row: a lookup hint
@@ -195,16 +271,33 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             }
             if (!providers_first && mode.providers == nullptr)
                 own_providers(cols[1], models_ctx, latest_day(r), note_provider);
-            if (!filtered && cols[0] != nullptr && JsonContainerIsObject(&cols[0]->root)) {
-                b.expect_users(JsonContainerSize(&cols[0]->root));  // the first row's users: room made once
+            if (!filtered && (pack_row || (cols[0] != nullptr && JsonContainerIsObject(&cols[0]->root)))) {
+                // the first row's users: room made once
+                const size_t n = pack_row ? pack.users() : JsonContainerSize(&cols[0]->root);
+                b.expect_users(n);
                 if (top)
-                    top->expect_users(JsonContainerSize(&cols[0]->root));
+                    top->expect_users(n);
             }
             // The passing usage (and, at model or key level, the model figures and key cells).
             uint32 user_at = 0, ident_at = 0;
             if (top && r.rollup)
-                top->begin_row(r, cols[0] != nullptr);
-            if (!filtered)  // every user entry with its identity, in object order
+                top->begin_row(r, pack_row || cols[0] != nullptr);
+            if (pack_row)  // what the walk below does with each entry, from the pack's arrays
+                pack.each([&](uint32 at, std::string_view user, std::string_view identity, const EntryValues &v,
+                              const core::Decimal *keycost, int64_t keymag) {
+                    const core::Slot &slot = b.user_usage_slot(user, v, at);
+                    top->user_bound(user, keycost, keymag, b.user_index(slot));
+                    // The identity record's bytes determine the identity, as a "~identity"
+                    // object's do: read only when they differ from the user's last ones.
+                    if (b.identity_read_before(slot, identity))
+                        return;
+                    const core::PackIdentity id = core::UserPackView::identity(identity);
+                    ident.username = id.username;
+                    ident.email = id.email;
+                    ident.role = id.role;
+                    b.identity_of(slot, ident, &identity);
+                });
+            else if (!filtered)  // every user entry with its identity, in object order
                 for_each_entry_item(
                     cols[0], users_ctx, false,
                     [&](std::string_view user, const EntryValues &v, uint32 at, const JsonbItem &item) {
@@ -299,9 +392,13 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
 namespace {
 
 // One read and its document into result. with_bounds: the unfiltered range's top API key from
-// per-user bounds (pg/dashboard_top_key.hpp); false when that asks for the call to be run again
-// without them (then nothing is returned: the second run's result or error is the call's).
-bool dashboard_once(FunctionCallInfo fcinfo, bool with_bounds, Datum &result)
+// per-user bounds (pg/dashboard_top_key.hpp); packs (with bounds only): the rollup rows' users
+// from their user_pack. Not done when that asks for the call to be run again without packs
+// (no_pack: a rollup row has none) or without bounds (redo); then nothing is returned: the
+// next run's result or error is the call's.
+enum class Once { done, no_pack, redo };
+
+Once dashboard_once(FunctionCallInfo fcinfo, bool with_bounds, bool packs, Datum &result)
 {
     DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
     const Jsonb *filters_doc = PG_GETARG_JSONB_P(2);
@@ -309,7 +406,7 @@ bool dashboard_once(FunctionCallInfo fcinfo, bool with_bounds, Datum &result)
     const std::string start_text = date_text(start), end_text = date_text(end);
     MemoryContext caller = CurrentMemoryContext;
     MemoryContext work = new_work_context("ducache dashboard");
-    bool done = true;
+    Once done = Once::done;
     {
         ContextResource memory(work);
         core::DashboardFilters flt(&memory);
@@ -320,17 +417,20 @@ bool dashboard_once(FunctionCallInfo fcinfo, bool with_bounds, Datum &result)
         if (with_bounds && !flt.any()) {
             top.emplace(&memory);
             mode.top_key = &*top;
+            mode.user_packs = packs;
         }
         try {
             read_dashboard(fcinfo, start, end, flt, b, mode);
         } catch (const TopKeyRead::Redo &) {
-            done = false;
+            done = Once::redo;
+        } catch (const NoPack &) {
+            done = Once::no_pack;
         } catch (const core::Error &) {
             if (!top || !top->read_any())
                 throw;
-            done = false;  // raised in another order than the rows': the full walk's own answer
+            done = Once::redo;  // raised in another order than the rows': the full walk's own answer
         }
-        if (done)
+        if (done == Once::done)
             result = jsonb_document(caller, [&](core::JsonSink &out) { b.document(start_text, end_text, out); });
     }
     delete_context(work);
@@ -342,8 +442,13 @@ Datum dashboard(FunctionCallInfo fcinfo)
     if (is_coordinator(fcinfo))  // the shards' partials, merged (pg/coordinator_dashboard.cpp)
         return coordinator_dashboard(fcinfo);
     Datum result = 0;
-    if (!dashboard_once(fcinfo, true, result))
-        dashboard_once(fcinfo, false, result);
+    // With packs when every rollup row has one (else without), with bounds unless they ask for
+    // the full walk (TopKeyRead::Redo, or an error after a rollup row: then no packs either).
+    Once once = dashboard_once(fcinfo, true, use_user_packs_setting(), result);
+    if (once == Once::no_pack)
+        once = dashboard_once(fcinfo, true, false, result);
+    if (once != Once::done)
+        dashboard_once(fcinfo, false, false, result);
     PG_RETURN_DATUM(result);
 }
 

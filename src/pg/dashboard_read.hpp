@@ -20,7 +20,13 @@ struct DashboardReadMode {
     // The unfiltered range's top API key from per-user bounds (pg/dashboard_top_key.hpp); null:
     // every pair summed (a shard's partial, a filtered call).
     TopKeyRead *top_key = nullptr;
+    // With top_key: the rollup rows' users from their user_pack (core/user_pack.hpp) instead of
+    // user_totals, in both periods; a rollup row without a usable pack throws NoPack (the call
+    // is then run again without packs: pg/dashboard.cpp).
+    bool user_packs = false;
 };
+
+struct NoPack {};
 
 inline core::DashboardOptions dashboard_options(const core::DashboardFilters &flt)
 {

@@ -61,6 +61,21 @@ public:
     {
         read_members(user, entry, plan, index);
     }
+    // The same from a rollup row's user_pack (pg/dashboard.cpp): the entry's "~keycost" as
+    // read_members decodes it (nullptr: the row's entries lack the members) and "~keymag"
+    // (< 0: one read_members does not take).
+    void user_bound(std::string_view user, const core::Decimal *keycost, int64_t keymag, uint32 index)
+    {
+        if (keycost == nullptr) {
+            row_missing_ = true;
+            return;
+        }
+        bounds_.add_bound_at(index, user, *keycost);
+        if (keymag >= 0)
+            magnitude_.add((unsigned __int128)(keymag));
+        else
+            magnitude_.add_unknown();
+    }
     void end_row();
     // A key cell of a day row (summed into the builder by the caller).
     void day_cell(const core::EntryValues &v) { magnitude_.add_values(v.counts); }

@@ -12,14 +12,25 @@
 //                 cell is one the readers refuse or a sum overflows (the dashboard then reads
 //                 the days: pg/rollup_retry.hpp). When it is written, each user_totals entry
 //                 gets "~keycost" and "~keymag" from the user's pairs (core/key_bounds.hpp).
+//   user_pack     bytea (core/user_pack.hpp): what the unfiltered dashboard reads of each
+//                 user_totals entry (counts, cost, the two bounds, the identity strings) as
+//                 narrow arrays, decoded from user_totals by the dashboard's own readers; NULL
+//                 when a value does not fit exactly or an entry is one they refuse (the
+//                 dashboard then reads user_totals).
 // A month's aggregated_by_user is mostly per-model and per-key cells (at L 90,000 key cells for
 // 20,000 user/key pairs), so these are a fraction of the bytes to detoast and the entries to walk
 // (pg/dashboard.cpp). Anything that is not an object (a column, a user's or model's entry) is
 // copied as it is into the first two, so a reader meets the same value, and error, as before.
 #include "core/error.hpp"
 #include "core/rollup_derived.hpp"
+#include "core/user_pack.hpp"
+#include "core/dashboard.hpp"  // pg/dashboard_rollup_columns.hpp's, before any PostgreSQL header
+#include "core/entry_rules.hpp"
+#include "core/filters.hpp"
 
 #include "pg/cell_walker.hpp"  // before any PostgreSQL header: it includes core headers
+#include "pg/dashboard_rollup_columns.hpp"
+#include "pg/entry_reader.hpp"
 #include "pg/boundary.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/rollup_derived.hpp"
@@ -145,15 +156,52 @@ std::optional<Datum> key_totals(const Jsonb *users, ContextResource &mr, std::pm
     }
 }
 
-int column(TupleDesc desc, const char *name)
+int column(TupleDesc desc, const char *name, Oid type = JSONBOID)
 {
     int at = SPI_fnumber(desc, name);
-    if (at <= 0 || TupleDescAttr(desc, at - 1)->atttypid != JSONBOID)
+    if (at <= 0 || TupleDescAttr(desc, at - 1)->atttypid != type)
         pg_call([&] {
             ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                            errmsg("ducache_rollups_derived() fired on a table without a jsonb column %s", name)));
+                            errmsg("ducache_rollups_derived() fired on a table without a %s column %s",
+                                   type == JSONBOID ? "jsonb" : "bytea", name)));
         });
     return at;
+}
+
+// The pack's bytes from user_totals, read entry by entry as pg/dashboard.cpp's range walk reads
+// it (the same reader, layout plans and checks): nothing when an entry is refused (core::Error)
+// or a value does not fit (core/user_pack.hpp).
+std::optional<std::string> user_pack_bytes(const Jsonb *user_totals, ContextResource &mr)
+{
+    InputRow row{0, 0, "user_totals", "a rollup row", true};
+    core::UserPackWriter pack(&mr);
+    std::string out;
+    try {
+        EntryValues ident;
+        for_each_entry_item(user_totals, row, false,
+                            [&](std::string_view user, const EntryValues &v, uint32, const JsonbItem &item) {
+                                JsonbObjectView entry(reinterpret_cast<const JsonbContainer *>(item.data));
+                                const core::EntryPlan &plan = last_entry_plan();
+                                // The bounds as pg/dashboard_top_key.cpp's read_members reads them.
+                                const int32 cost_at = plan.key_cost, mag_at = plan.key_mag;
+                                core::Decimal cost;
+                                int64_t mag = -1;
+                                const bool bounds = cost_at >= 0 && mag_at >= 0 &&
+                                                    entry.kind(uint32(cost_at)) == core::ValueKind::number &&
+                                                    entry.kind(uint32(mag_at)) == core::ValueKind::number &&
+                                                    entry.number(uint32(cost_at), cost);
+                                if (bounds && !(entry.count(uint32(mag_at), mag) == core::CountFast::ok && mag >= 0))
+                                    mag = -1;
+                                rollup_identity_at(entry, identity_member_at(entry, plan.identity), ident);
+                                pack.add(user, v, bounds ? &cost : nullptr, mag,
+                                         core::PackIdentity{ident.username, ident.email, ident.role});
+                            });
+    } catch (const core::Error &) {
+        return std::nullopt;  // the dashboard's walk of user_totals raises it (then the days)
+    }
+    if (!pack.finish(out))
+        return std::nullopt;
+    return out;
 }
 
 bool updated(const TriggerData *td, int at)
@@ -165,9 +213,26 @@ bool updated(const TriggerData *td, int at)
 
 namespace ducache::pg {
 
-void rollup_derived_columns(const Jsonb *users, const Jsonb *models, Datum values[3], bool nulls[3])
+bytea *user_pack_of(const Jsonb *user_totals)
 {
-    nulls[kUserTotals] = nulls[kKeyTotals] = nulls[kModelTotals] = true;
+    if (user_totals == nullptr || !is_object(user_totals))
+        return nullptr;
+    ContextResource mr(CurrentMemoryContext);
+    std::optional<std::string> bytes = user_pack_bytes(user_totals, mr);
+    if (!bytes)
+        return nullptr;
+    return pg_call([&] {
+        bytea *b = static_cast<bytea *>(palloc(VARHDRSZ + bytes->size()));
+        SET_VARSIZE(b, VARHDRSZ + bytes->size());
+        memcpy(VARDATA(b), bytes->data(), bytes->size());
+        return b;
+    });
+}
+
+void rollup_derived_columns(const Jsonb *users, const Jsonb *models, Datum values[kRollupDerived],
+                            bool nulls[kRollupDerived])
+{
+    nulls[kUserTotals] = nulls[kKeyTotals] = nulls[kModelTotals] = nulls[kUserPack] = true;
     if (users != nullptr) {
         // key_totals first: user_totals carries each user's bounds of it.
         ContextResource mr(CurrentMemoryContext);
@@ -193,6 +258,11 @@ void rollup_derived_columns(const Jsonb *users, const Jsonb *models, Datum value
                                     : PointerGetDatum(users);
         });
         nulls[kUserTotals] = false;
+        const Jsonb *totals = pg_call([&] { return DatumGetJsonbP(values[kUserTotals]); });
+        if (bytea *pack = user_pack_of(totals)) {
+            values[kUserPack] = PointerGetDatum(pack);
+            nulls[kUserPack] = false;
+        }
     }
     if (models != nullptr) {
         values[kModelTotals] = pg_call([&] {
@@ -218,10 +288,11 @@ DUCACHE_FUNCTION(ducache_rollups_derived)
     HeapTuple row = update ? td->tg_newtuple : td->tg_trigtuple;
     TupleDesc desc = RelationGetDescr(td->tg_relation);
     const int users_at = column(desc, "aggregated_by_user"), models_at = column(desc, "aggregated_by_model");
-    int cols[3] = {column(desc, "user_totals"), column(desc, "key_totals"), column(desc, "model_totals")};
+    int cols[kRollupDerived] = {column(desc, "user_totals"), column(desc, "key_totals"), column(desc, "model_totals"),
+                                column(desc, "user_pack", BYTEAOID)};
     // An UPDATE that sets none of these columns leaves them as they were (and consistent).
     if (update && !updated(td, users_at) && !updated(td, models_at) && !updated(td, cols[0]) &&
-        !updated(td, cols[1]) && !updated(td, cols[2]))
+        !updated(td, cols[1]) && !updated(td, cols[2]) && !updated(td, cols[3]))
         return PointerGetDatum(row);
     auto document = [&](int at) -> const Jsonb * {
         return pg_call([&]() -> const Jsonb * {
@@ -230,8 +301,9 @@ DUCACHE_FUNCTION(ducache_rollups_derived)
             return isnull ? nullptr : DatumGetJsonbP(d);
         });
     };
-    Datum values[3] = {};
-    bool nulls[3] = {true, true, true};
+    Datum values[kRollupDerived] = {};
+    bool nulls[kRollupDerived] = {true, true, true, true};
     rollup_derived_columns(document(users_at), document(models_at), values, nulls);
-    return pg_call([&] { return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, 3, cols, values, nulls)); });
+    return pg_call(
+        [&] { return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, kRollupDerived, cols, values, nulls)); });
 }

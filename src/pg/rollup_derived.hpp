@@ -8,10 +8,16 @@
 namespace ducache::pg {
 
 // Index of each derived column in rollup_derived_columns' arrays.
-enum RollupDerived { kUserTotals = 0, kKeyTotals = 1, kModelTotals = 2 };
+enum RollupDerived { kUserTotals = 0, kKeyTotals = 1, kModelTotals = 2, kUserPack = 3, kRollupDerived = 4 };
 
-// user_totals, key_totals and model_totals of the documents `users` and `models` (either may be
-// NULL), palloc'd in the current memory context; nulls[i] set when column i is NULL.
-void rollup_derived_columns(const Jsonb *users, const Jsonb *models, Datum values[3], bool nulls[3]);
+// user_totals, key_totals, model_totals and user_pack of the documents `users` and `models`
+// (either may be NULL), palloc'd in the current memory context; nulls[i] set when column i is NULL.
+void rollup_derived_columns(const Jsonb *users, const Jsonb *models, Datum values[kRollupDerived],
+                            bool nulls[kRollupDerived]);
+
+// user_pack (core/user_pack.hpp) of a user_totals value, as a bytea in the current memory
+// context; nullptr when there is none (NULL user_totals, a value that does not fit exactly, an
+// entry the dashboard's readers refuse).
+bytea *user_pack_of(const Jsonb *user_totals);
 
 }  // namespace ducache::pg

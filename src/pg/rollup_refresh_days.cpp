@@ -36,8 +36,9 @@ struct Day {
 // The small columns of a projection, in ducache_rollup_days' order.
 struct Projection {
     int32 days = 0;
-    Datum values[6] = {};  // aggregated_by_provider, models_unprovided, daily, user_totals, model_totals, key_totals
-    bool isnull[6] = {true, true, true, true, true, true};
+    // aggregated_by_provider, models_unprovided, daily, user_totals, model_totals, key_totals, user_pack
+    Datum values[7] = {};
+    bool isnull[7] = {true, true, true, true, true, true, true};
 };
 
 void run(const char *sql, int nargs, Oid *types, Datum *args, const char *nulls, bool read_only, int expect)
@@ -113,8 +114,8 @@ Projection build_day(const DayRefresh &r, DateADT day, ContextResource *memory)
     auto doc = [&](core::RollupDocument d) -> const Jsonb * {
         return docs.isnull[int(d)] ? nullptr : DatumGetJsonbP(docs.doc[int(d)]);
     };
-    Datum derived[3];
-    bool derived_null[3];
+    Datum derived[kRollupDerived];
+    bool derived_null[kRollupDerived];
     MemoryContext caller = pg_call([&] { return MemoryContextSwitchTo(memory->context()); });
     try {
         rollup_derived_columns(doc(core::RollupDocument::users), doc(core::RollupDocument::models), derived,
@@ -124,8 +125,8 @@ Projection build_day(const DayRefresh &r, DateADT day, ContextResource *memory)
         throw;
     }
     pg_call([&] { MemoryContextSwitchTo(caller); });
-    const int order[3] = {kUserTotals, kModelTotals, kKeyTotals};
-    for (int i = 0; i < 3; i++) {
+    const int order[4] = {kUserTotals, kModelTotals, kKeyTotals, kUserPack};
+    for (int i = 0; i < 4; i++) {
         p.values[3 + i] = derived[order[i]];
         p.isnull[3 + i] = derived_null[order[i]];
     }
@@ -136,26 +137,27 @@ Projection build_day(const DayRefresh &r, DateADT day, ContextResource *memory)
 void write_day(const DayRefresh &r, DateADT day, const Projection *p)
 {
     pg_call([&] {
-        Oid types[9] = {DATEOID, DATEOID, INT4OID, JSONBOID, JSONBOID, JSONBOID, JSONBOID, JSONBOID, JSONBOID};
-        Datum args[9] = {DateADTGetDatum(day), DateADTGetDatum(r.month), Int32GetDatum(p ? p->days : 0)};
-        char nulls[9] = {' ', ' ', ' ', 'n', 'n', 'n', 'n', 'n', 'n'};
+        Oid types[10] = {DATEOID,  DATEOID,  INT4OID,  JSONBOID, JSONBOID,
+                         JSONBOID, JSONBOID, JSONBOID, JSONBOID, BYTEAOID};
+        Datum args[10] = {DateADTGetDatum(day), DateADTGetDatum(r.month), Int32GetDatum(p ? p->days : 0)};
+        char nulls[10] = {' ', ' ', ' ', 'n', 'n', 'n', 'n', 'n', 'n', 'n'};
         if (p)
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < 7; i++) {
                 args[3 + i] = p->values[i];
                 nulls[3 + i] = p->isnull[i] ? 'n' : ' ';
             }
         // One row per day: updated in place, else inserted (under the month's lock).
         run(psprintf("UPDATE %s SET month = $2, built = %s, days = $3, aggregated_by_provider = $4, "
                      "models_unprovided = $5, daily = $6, user_totals = $7, model_totals = $8, key_totals = $9, "
-                     "refreshed_at = pg_catalog.now() WHERE day OPERATOR(pg_catalog.=) $1",
+                     "user_pack = $10, refreshed_at = pg_catalog.now() WHERE day OPERATOR(pg_catalog.=) $1",
                      r.days, p ? "true" : "false"),
-            9, types, args, nulls, false, SPI_OK_UPDATE);
+            10, types, args, nulls, false, SPI_OK_UPDATE);
         if (SPI_processed == 0)
             run(psprintf("INSERT INTO %s (day, month, built, days, aggregated_by_provider, models_unprovided, daily, "
-                         "user_totals, model_totals, key_totals, refreshed_at) "
-                         "VALUES ($1, $2, %s, $3, $4, $5, $6, $7, $8, $9, pg_catalog.now())",
+                         "user_totals, model_totals, key_totals, user_pack, refreshed_at) "
+                         "VALUES ($1, $2, %s, $3, $4, $5, $6, $7, $8, $9, $10, pg_catalog.now())",
                          r.days, p ? "true" : "false"),
-                9, types, args, nulls, false, SPI_OK_INSERT);
+                10, types, args, nulls, false, SPI_OK_INSERT);
     });
 }
 

@@ -12,6 +12,7 @@ namespace {
 char *users_table = nullptr;
 char *api_keys_table = nullptr;
 bool use_rollups = true;
+bool use_user_packs = true;
 int parallel_min_days = 60;
 bool test_json_text = false;
 int test_top_key_pause = 0, test_top_key_first = -1, test_top_key_max = -1;
@@ -39,6 +40,13 @@ void define_settings()
         "who may read every row of daily_usage_cache; results are the same either way. "
         "Off: every function reads the days.",
         &use_rollups, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "ducache.use_user_packs",
+        "Lets the unfiltered dashboard read its rollup rows' users from their packed column (user_pack).",
+        "Used only when every rollup row a call reads has one (rows written before 0.4.0's "
+        "packs, or whose values do not fit, have none: the call then reads user_totals); "
+        "results are the same either way.",
+        &use_user_packs, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "ducache.parallel_min_days",
         "Ranges of at least this many days are summed by parallel workers (unfiltered user breakdown).",
@@ -71,6 +79,7 @@ void define_settings()
 const char *users_table_setting() { return users_table ? users_table : ""; }
 const char *api_keys_table_setting() { return api_keys_table ? api_keys_table : ""; }
 bool use_rollups_setting() { return use_rollups; }
+bool use_user_packs_setting() { return use_user_packs; }
 int parallel_min_days_setting() { return parallel_min_days; }
 bool test_json_text_setting() { return test_json_text; }
 int test_top_key_pause_setting() { return test_top_key_pause; }

@@ -45,7 +45,10 @@ CREATE TABLE @extschema@.ducache_rollups (
     -- aggregated_by_model without the models' "users" and "~named", the key cells summed per user and alias
     user_totals             jsonb,
     model_totals            jsonb,
-    key_totals              jsonb
+    key_totals              jsonb,
+    -- the users of user_totals packed for the dashboard (core/user_pack.hpp), derived from
+    -- user_totals by the same trigger; NULL when a value does not fit exactly
+    user_pack               bytea
 );
 -- lz4 like the cache table's documents (a refresh spent 12 % of its time in pglz).
 DO $compression$
@@ -55,7 +58,7 @@ BEGIN
         ALTER COLUMN aggregated_by_provider SET COMPRESSION lz4, ALTER COLUMN providers_derived SET COMPRESSION lz4,
         ALTER COLUMN models_unprovided SET COMPRESSION lz4, ALTER COLUMN daily SET COMPRESSION lz4,
         ALTER COLUMN user_totals SET COMPRESSION lz4, ALTER COLUMN model_totals SET COMPRESSION lz4,
-        ALTER COLUMN key_totals SET COMPRESSION lz4;
+        ALTER COLUMN key_totals SET COMPRESSION lz4, ALTER COLUMN user_pack SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported THEN
     NULL;   -- a server built without lz4: the default compression
 END

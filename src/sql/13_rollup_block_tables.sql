@@ -47,6 +47,7 @@ CREATE TABLE @extschema@.ducache_rollup_blocks (
     user_totals             jsonb,
     model_totals            jsonb,
     key_totals              jsonb,
+    user_pack               bytea,
     CHECK (month OPERATOR(pg_catalog.=) @extschema@.ducache_month_of(block)),
     CHECK (last_day OPERATOR(pg_catalog.>=) block)
 );
@@ -57,7 +58,7 @@ BEGIN
         ALTER COLUMN aggregated_by_provider SET COMPRESSION lz4, ALTER COLUMN providers_derived SET COMPRESSION lz4,
         ALTER COLUMN models_unprovided SET COMPRESSION lz4, ALTER COLUMN daily SET COMPRESSION lz4,
         ALTER COLUMN user_totals SET COMPRESSION lz4, ALTER COLUMN model_totals SET COMPRESSION lz4,
-        ALTER COLUMN key_totals SET COMPRESSION lz4;
+        ALTER COLUMN key_totals SET COMPRESSION lz4, ALTER COLUMN user_pack SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported THEN
     NULL;   -- a server built without lz4: the default compression
 END

@@ -19,3 +19,22 @@ CREATE OR REPLACE TRIGGER ducache_rollup_blocks_derived BEFORE INSERT OR UPDATE 
 -- In every session_replication_role, like the change triggers.
 ALTER TABLE @extschema@.ducache_rollups ENABLE ALWAYS TRIGGER ducache_rollups_derived;
 ALTER TABLE @extschema@.ducache_rollup_blocks ENABLE ALWAYS TRIGGER ducache_rollup_blocks_derived;
+
+-- The packed users column (user_pack, core/user_pack.hpp) for tests and operators: the pack the
+-- trigger derives from a user_totals value, and a pack's users as rows.
+CREATE OR REPLACE FUNCTION @extschema@.ducache_user_pack(user_totals jsonb) RETURNS bytea
+AS 'MODULE_PATHNAME', 'ducache_user_pack'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ducache_user_pack(jsonb) IS
+    'The user_pack a rollup row with this user_totals gets (NULL when a value does not fit exactly).';
+REVOKE ALL ON FUNCTION @extschema@.ducache_user_pack(jsonb) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.ducache_user_pack_rows(pack bytea)
+RETURNS TABLE (ord integer, user_id text, requests bigint, total_tokens bigint, prompt_tokens bigint,
+               completion_tokens bigint, successful_requests bigint, failed_requests bigint, cost numeric,
+               keycost numeric, keymag bigint, username text, email text, role text)
+AS 'MODULE_PATHNAME', 'ducache_user_pack_rows'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE ROWS 10000;
+COMMENT ON FUNCTION @extschema@.ducache_user_pack_rows(bytea) IS
+    'The users of a rollup row''s user_pack as rows, in user_totals order (ops and tests).';
+REVOKE ALL ON FUNCTION @extschema@.ducache_user_pack_rows(bytea) FROM PUBLIC;

@@ -65,8 +65,14 @@ for kind in created adopted; do
     [ "$(rollup_tables $db)" = "$(rollup_tables $fresh)" ] || fail "$kind: rollup tables differ from a fresh install's"
     check_calls_020 $db || fail "$kind: 0.2.0 calls after the update"
     rollups_equal_days $db || fail "$kind: rollups after the update"
+    # user_pack (new in 0.4.0): NULL until a refresh writes the row, then the pack of its user_totals.
+    v=$(val $db "SELECT count(*) FROM ducache_rollups WHERE user_pack IS NOT NULL")
+    [ "$v" = 0 ] || fail "$kind: $v packs before a refresh"
     val $db "SELECT count(*) FROM ducache_refresh_rollups('2023-01-01', '2023-12-31')" >/dev/null
     rollups_equal_days $db || fail "$kind: rollups refreshed after the update"
+    v=$(val $db "SELECT count(*) FILTER (WHERE user_pack IS NULL OR user_pack IS DISTINCT FROM ducache_user_pack(user_totals))
+                 || ' of ' || count(*) FROM ducache_rollups WHERE built")
+    case "$v" in "0 of 0" | [1-9]*) fail "$kind: packs after the refresh: $v wrong";; esac
     v=$(rows_md5 $db)
     [ "$v" = "$before" ] || fail "$kind: rows changed by the calls"
 
