@@ -8,6 +8,7 @@
 
 #include "pg/boundary.hpp"
 #include "pg/context_resource.hpp"
+#include "pg/entry_fast.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_object_view.hpp"
 #include "pg/srf_output.hpp"
@@ -27,48 +28,121 @@ struct MergeState {
     int32 rows = 0;  // input rows seen, to name a row in messages
 };
 
-// The index of the entry's "days" member, -1 when absent. JSONB keeps an object's keys sorted
-// by length first, so the look stops at the first key longer than "days".
-int32 find_days(const ObjectWalker &w)
+// The day count of an entry read by the fast path whose layout has a "days" member at `at` (a
+// merge output): a whole number 0..kMaxDays decoded inline; anything else (null, a string, 12.0,
+// a bad value) by core::entry_days, which gives the same count or the error.
+[[gnu::noinline]] int32_t fast_entry_days(const JsonbContainer *c, const entry_fast::ShapeCache &shapes, int32 at,
+                                          const core::EntrySite &site)
 {
-    const JEntry *je = w.key_entries();
-    const char *base = w.key_bytes();
-    constexpr size_t len = core::kDaysField.size();
-    uint32 off = 0;
-    for (uint32 i = 0; i < w.size(); i++) {
-        uint32 start = off;
-        JBE_ADVANCE_OFFSET(off, je[i]);
-        if (off - start > len)
-            break;
-        if (off - start == len && memcmp(base + start, core::kDaysField.data(), len) == 0)
-            return int32(i);
+    entry_fast::FastObject o(c, shapes);
+    int64_t n;
+    if (o.type(at) == JENTRY_ISNUMERIC && decode_jsonb_count(o.aligned(at), n) == core::CountFast::ok && n >= 0 &&
+        n <= core::kMaxDays)
+        return int32_t(n);
+    return core::entry_days(JsonbObjectView(c), at, site);
+}
+
+// The adds of an entry the fast path read whose layout has "days" (a merge output) or whose
+// cost is past the 64-bit form: out of line, so the day rows' loop keeps one branch for both.
+[[gnu::noinline]] void add_fast_entry_rare(core::KeyAggregator &agg, uint32 position, const entry_fast::FastEntry &f,
+                                           const JsonbContainer *c, const entry_fast::ShapeCache &shapes, int32 at,
+                                           std::string_view column, const core::RowLabel &row, std::string_view key)
+{
+    int32_t days = at < 0 ? 1 : fast_entry_days(c, shapes, at, core::EntrySite{column, row, key});
+    core::Slot &slot = agg.find_or_insert_at(key.data(), uint32(key.size()), position);
+    int32_t day_sum = slot.totals.active_days;
+    core::add_days_or_throw(day_sum, days, key, row);
+    core::add_counts_or_throw(slot.totals.counts, f.counts, column, key, row);
+    if (f.cost_seen) {
+        if (!f.cost_wide_used)
+            slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+        else
+            slot.totals.cost.add(f.cost_wide);
     }
-    return -1;
+    slot.totals.active_days = day_sum;
 }
 
 // Adds one input object: each entry's metrics, and its days (CONTRACT §6: an entry with a
 // numeric "days", as ducache_merge outputs carry, stands for that many days, others for one).
+// The user breakdown's loop (accumulate_breakdown, pg/entry_reader.cpp) with the merge's adds:
+// the object walked here, the next entry prefetched, an entry of the previous entry's layout
+// read by read_entry_fast (pg/entry_fast.hpp: the layout's plan, dense layouts in one pass, the
+// cost as its 64-bit decode, added by add_scaled) into the key's slot found by its position
+// hint; its "days" member found once per layout (core::EntryPlan::days). Anything else is read
+// by read_entry_at, which gives the same values or the error. The entries added, their order,
+// the checks (days first, then the counts) and every message are the same on both paths.
 void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day)
 {
+    const JsonbContainer *root = &obj->root;
+    if (!JsonContainerIsObject(root) || JsonContainerIsScalar(root))
+        throw_bad_shape(day, "it is not a JSON object");
     DayLabel row(day);
     std::string_view column(day.column);  // once per row, not a strlen per entry
-    for_each_entry_item(obj, day, false, [&](std::string_view key, const EntryValues &v, uint32 position,
-                                             const JsonbItem &item) {
-        // Day rows carry no "days": only the key walk is needed to see that (the value table
-        // of a full view is built only when there is one to read).
-        const auto *c = reinterpret_cast<const JsonbContainer *>(item.data);
-        int32 at = find_days(ObjectWalker(c));
-        int32_t days = 1;
-        if (at >= 0) {
-            core::EntrySite site{column, row, key};
-            days = core::entry_days(JsonbObjectView(c), at, site);
+    const uint32 n = JsonContainerSize(root);
+    if (n == 0)
+        return;
+    entry_fast::ShapeCache &shapes = entry_fast::entry_shape_cache();
+    entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
+    const JEntry *je = root->children;
+    const char *base = reinterpret_cast<const char *>(&root->children[2 * n]);
+    uint32 key_end = 0;
+    for (uint32 i = 0; i < n; i++)  // the keys' lengths add up to where the values start
+        JBE_ADVANCE_OFFSET(key_end, je[i]);
+    uint32 key_start = 0, val_start = key_end, val_end = key_end;
+    key_end = 0;
+    JBE_ADVANCE_OFFSET(val_end, je[n]);
+    entry_fast::FastEntry f;
+    EntryValues v;
+    for (uint32 position = 0; position < n; position++) {
+        JBE_ADVANCE_OFFSET(key_end, je[position]);
+        uint32 next_end = val_end;
+        if (position + 1 < n) {  // the next entry, asked for while this one is read
+            JBE_ADVANCE_OFFSET(next_end, je[n + position + 1]);
+            const char *p = base + val_end;
+            __builtin_prefetch(p);
+            __builtin_prefetch(p + 64);
+            for (uint32 back = 64; back <= 256 && back < next_end - val_end; back += 64)
+                __builtin_prefetch(base + next_end - back);
         }
-        core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), position);
-        int32_t day_sum = slot.totals.active_days;
-        core::add_days_or_throw(day_sum, days, key, row);
-        slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
-        slot.totals.active_days = day_sum;
-    });
+        std::string_view key(base + key_start, key_end - key_start);
+        JEntry vje = je[n + position];
+        const auto *c = reinterpret_cast<const JsonbContainer *>(base + INTALIGN(val_start));
+        agg.prefetch_at(position + 4);
+        if ((vje & JENTRY_TYPEMASK) == JENTRY_ISCONTAINER &&
+            entry_fast::read_entry_fast(c, shapes, metrics_shapes, false, false, f)) {
+            int32 at = shapes.remembered().days;  // -1 on a day row
+            if (__builtin_expect(at < 0 && !f.cost_wide_used, 1)) {  // a day row's entry, a 64-bit cost
+                core::Slot &slot = agg.find_or_insert_at(key.data(), uint32(key.size()), position);
+                int32_t day_sum = slot.totals.active_days;
+                core::add_days_or_throw(day_sum, 1, key, row);
+                core::add_counts_or_throw(slot.totals.counts, f.counts, column, key, row);
+                if (f.cost_seen)
+                    slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+                slot.totals.active_days = day_sum;
+            } else {
+                add_fast_entry_rare(agg, position, f, c, shapes, at, column, row, key);
+            }
+        } else {
+            JsonbItem val;
+            ObjectWalker::item(base, vje, val_start, val_end, val);
+            read_entry_at(val, column, row, key, false, false, v);  // an entry that is not an object throws
+            int32 at = last_entry_plan().days;
+            int32_t days = 1;
+            if (at >= 0)  // val is an object: read_entry_at checked it
+                days = core::entry_days(JsonbObjectView(reinterpret_cast<const JsonbContainer *>(val.data)), at,
+                                        core::EntrySite{column, row, key});
+            core::Slot &slot = agg.find_or_insert_at(key.data(), uint32(key.size()), position);
+            int32_t day_sum = slot.totals.active_days;
+            core::add_days_or_throw(day_sum, days, key, row);
+            slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
+            slot.totals.active_days = day_sum;
+        }
+        key_start = key_end;
+        val_start = val_end;
+        val_end = next_end;
+        if (((position + 1) & 4095) == 0)
+            check_for_interrupts();
+    }
 }
 
 MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *fn)
