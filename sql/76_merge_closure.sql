@@ -180,4 +180,32 @@ SELECT ducache_test.error_of($q$SELECT ducache_merge(x, d) FROM (VALUES ('{"k": 
 SELECT ducache_test.error_of($q$SELECT ducache_merge(x) FROM (VALUES ('{"k": {"days": 2147483647}}'::jsonb), ('{"k": {}}')) AS t(x)$q$);
 SELECT ducache_test.error_of($q$SELECT ducache_merge(x) FROM (VALUES ('{"k": {"days": 2000000000}}'::jsonb), ('{"k": {"days": 200000000}}')) AS t(x)$q$);
 
+-- The same values read on the merge's fast path (round 9b of issue 13): "j" comes before "k" and
+-- has k's layout, so k is read by the remembered layout's plan and its "days" found there. Each
+-- count equals the one read on the general path (k's counts as JSON strings: a layout the fast
+-- path never takes), and equals the list above.
+SELECT v AS days_value, fast AS fast_path, general AS general_path, fast = general AS same
+FROM unnest(ARRAY['null', '0', '1', '12.0', '"31"', '1e2', '2147483647']) AS v,
+     LATERAL (SELECT ducache_merge(x)->'k'->'days'
+              FROM (VALUES (('{"j": {"requests": 1, "days": 5}, "k": {"requests": 1, "days": ' || v || '}}')::jsonb)) AS t(x)) AS f(fast),
+     LATERAL (SELECT ducache_merge(x)->'k'->'days'
+              FROM (VALUES (('{"k": {"requests": "1", "days": ' || v || '}}')::jsonb)) AS t(x)) AS g(general)
+ORDER BY fast, v;
+-- Its errors: the general path's, naming the same row, key and field.
+SELECT v AS days_value, fast = general AS same_error, fast AS error
+FROM unnest(ARRAY['-1', '2.5', '"2.5"', '2147483648', '1e30', '"many"', 'true', '[3]']) AS v,
+     LATERAL ducache_test.error_of(format($q$SELECT ducache_merge(x) FROM (VALUES ('{"a": {"requests": 1}}'::jsonb),
+        ('{"j": {"requests": 1, "days": 2}, "k": {"requests": 1, "days": %s}}')) AS t(x)$q$, v)) AS fast,
+     LATERAL ducache_test.error_of(format($q$SELECT ducache_merge(x) FROM (VALUES ('{"a": {"requests": 1}}'::jsonb),
+        ('{"k": {"requests": "1", "days": %s}}')) AS t(x)$q$, v)) AS general;
+-- A day sum past 2147483647 on the fast path, and a cost past the 64-bit form in a layout with
+-- "days" (its adds out of line): the plain SQL sums.
+SELECT ducache_test.error_of($q$SELECT ducache_merge(x) FROM (VALUES ('{"k": {"requests": 1, "days": 2000000000}}'::jsonb),
+                                ('{"j": {"requests": 1, "days": 1}, "k": {"requests": 1, "days": 200000000}}')) AS t(x)$q$);
+SELECT m->'k'->>'cost' AS cost, (m->'k'->>'cost')::numeric = 123456789012345678901234.5 + 2.25 AS cost_is_sum,
+       m->'k'->>'days' AS days, m->'k'->>'requests' AS requests
+FROM (SELECT ducache_merge(x) FROM (VALUES
+        ('{"j": {"requests": 1, "cost": 1.5, "days": 2}, "k": {"requests": 2, "cost": 123456789012345678901234.5, "days": 3}}'::jsonb),
+        ('{"j": {"requests": 1, "cost": 1.5, "days": 2}, "k": {"requests": 4, "cost": 2.25, "days": 4}}')) AS t(x)) AS r(m);
+
 DROP SCHEMA m76 CASCADE;
