@@ -208,4 +208,23 @@ FROM (SELECT ducache_merge(x) FROM (VALUES
         ('{"j": {"requests": 1, "cost": 1.5, "days": 2}, "k": {"requests": 2, "cost": 123456789012345678901234.5, "days": 3}}'::jsonb),
         ('{"j": {"requests": 1, "cost": 1.5, "days": 2}, "k": {"requests": 4, "cost": 2.25, "days": 4}}')) AS t(x)) AS r(m);
 
+-- The result's bytes are laid out by ducache_merge_final itself (round 9b of issue 13): byte for
+-- byte what jsonb_in makes of its text (byteasend returns its argument's varlena), for keys of
+-- every length and more than JB_OFFSET_STRIDE of them (whose JEntries then hold offsets), wide,
+-- negative and scaled costs, negative counts, days, and the empty result.
+CREATE FUNCTION pg_temp.bytes(jsonb) RETURNS bytea LANGUAGE internal IMMUTABLE STRICT AS 'byteasend';
+SELECT name, pg_temp.bytes(m) = pg_temp.bytes(m::text::jsonb) AS same_bytes, (SELECT count(*) FROM jsonb_object_keys(m)) AS keys
+FROM (SELECT 'one year' AS name, merged AS m FROM m76.results WHERE name = 'one'
+      UNION ALL
+      SELECT 'generated', ducache_merge(jsonb_build_object(repeat('k', g % 40) || g,
+                                                           jsonb_build_object('requests', g - 500, 'totalCost', g / 7.0 - 50,
+                                                                              'days', g % 3, 'totalTokens', g::bigint * 100000000)))
+      FROM generate_series(1, 1000) AS g
+      UNION ALL
+      SELECT 'wide', ducache_merge(x) FROM (VALUES ('{"a": {"cost": 1e30}, "bb": {"cost": -0.000000000001}}'::jsonb),
+                                                   ('{"a": {"cost": 123456789012345678901234567890.123}}')) AS t(x)
+      UNION ALL
+      SELECT 'empty', ducache_merge(x) FROM (VALUES ('{}'::jsonb)) AS t(x)) AS r
+ORDER BY name;
+
 DROP SCHEMA m76 CASCADE;

@@ -3,6 +3,7 @@
 // serialize/deserialize carry it between parallel workers; the whole wire format, row count
 // included, is core/merge_state's.
 #include "core/aggregator.hpp"
+#include "core/error.hpp"
 #include "core/merge_days.hpp"
 #include "core/merge_state.hpp"
 
@@ -180,6 +181,75 @@ const OutMembers &out_members()
     return members;
 }
 
+// The bytes of the jsonb {key: {member: numeric, ...}} (keys in `order`, members in `members`
+// order, both in JSONB's key order; nums[i * kOutMembers + j]: entry i's member j), as
+// JsonbValueToJsonb lays out that tree in PostgreSQL 15 (convertJsonbObject, convertJsonbScalar):
+// a container is its header (JB_FOBJECT | pairs), the keys' JEntries then the values' (the
+// JB_OFFSET_STRIDE-th ones hold the end offset of their element with JENTRY_HAS_OFF, the others
+// its length), the key bytes, then the values; numerics and containers start int-aligned, their
+// padding (zeros) counted in their length. Writes at out when kWrite (a varlena: its header left
+// to the caller) and returns the length, header included.
+template <bool kWrite>
+size_t merge_result_layout(char *out, const core::Slot *const *order, size_t n, const Numeric *nums,
+                           const OutMembers &members)
+{
+    size_t pos = VARHDRSZ;
+    auto put_u32 = [&](size_t at, uint32 v) {
+        if (kWrite)
+            memcpy(out + at, &v, sizeof v);
+    };
+    auto pad = [&] {
+        size_t aligned = INTALIGN(pos);
+        if (kWrite)
+            memset(out + pos, 0, aligned - pos);
+        pos = aligned;
+    };
+    auto entry = [](uint32 type, uint32 index, uint32 len, uint32 end) {
+        return index % JB_OFFSET_STRIDE == 0 ? type | end | JENTRY_HAS_OFF : type | len;
+    };
+    const size_t root = pos;
+    put_u32(root, JB_FOBJECT | uint32(n));
+    pos += sizeof(uint32) * (1 + 2 * n);
+    const size_t data = pos;
+    for (size_t i = 0; i < n; i++) {
+        uint32 len = order[i]->key_len;
+        if (kWrite)
+            memcpy(out + pos, order[i]->key, len);
+        pos += len;
+        put_u32(root + sizeof(uint32) * (1 + i), entry(JENTRY_ISSTRING, uint32(i), len, uint32(pos - data)));
+    }
+    constexpr uint32 m = kOutMembers;
+    for (size_t i = 0; i < n; i++) {
+        const size_t start = pos;
+        pad();
+        const size_t inner = pos;
+        put_u32(inner, JB_FOBJECT | m);
+        pos += sizeof(uint32) * (1 + 2 * m);
+        const size_t inner_data = pos;
+        for (uint32 j = 0; j < m; j++) {
+            uint32 len = uint32(members[j].len);
+            if (kWrite)
+                memcpy(out + pos, members[j].name, len);
+            pos += len;
+            put_u32(inner + sizeof(uint32) * (1 + j), entry(JENTRY_ISSTRING, j, len, uint32(pos - inner_data)));
+        }
+        for (uint32 j = 0; j < m; j++) {
+            const size_t value = pos;
+            pad();
+            const Numeric num = nums[i * m + j];
+            size_t len = VARSIZE_ANY(num);
+            if (kWrite)
+                memcpy(out + pos, num, len);
+            pos += len;
+            put_u32(inner + sizeof(uint32) * (1 + m + j),
+                    entry(JENTRY_ISNUMERIC, m + j, uint32(pos - value), uint32(pos - inner_data)));
+        }
+        put_u32(root + sizeof(uint32) * (1 + n + i),
+                entry(JENTRY_ISCONTAINER, uint32(n + i), uint32(pos - start), uint32(pos - data)));
+    }
+    return pos;
+}
+
 MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *fn)
 {
     MemoryContext cxt = nullptr;
@@ -278,10 +348,11 @@ DUCACHE_FUNCTION(ducache_merge_final)
     MergeState *state = state_arg(fcinfo, 0);
     if (!state)
         PG_RETURN_NULL();
-    // {key: {metric: value, ..., "cost": c, "days": n}} as one JsonbValue tree whose objects are
-    // already in JSONB's key order, encoded by one JsonbValueToJsonb: what pushJsonbValue built
-    // before, without copying every value into its parse state and sorting the 10,000-key object
-    // as it closed (qsort and its compares were ~70 % of the final, ~15,000 instructions a key).
+    // {key: {metric: value, ..., "cost": c, "days": n}}: the keys sorted into JSONB's key order,
+    // each member's numeric made, then the bytes laid out here (merge_result_layout). Before:
+    // pushJsonbValue, which copied every value into its parse state and sorted the 10,000-key
+    // object as it closed (qsort and its compares ~70 % of the final, ~15,000 instructions a key),
+    // then JsonbValueToJsonb (~2,700 a key).
     const std::pmr::vector<core::Slot> &slots = state->agg.slots();
     const size_t n = slots.size();
     auto **order = static_cast<const core::Slot **>(palloc_or_throw(CurrentMemoryContext, (n + 1) * sizeof(core::Slot *)));
@@ -290,48 +361,36 @@ DUCACHE_FUNCTION(ducache_merge_final)
     std::sort(order, order + n, [](const core::Slot *a, const core::Slot *b) {
         return jsonb_key_less(a->key, a->key_len, b->key, b->key_len);
     });
-    // The costs' numerics from their digits (numeric_sum_datum, bytes equal to numeric_in's of
-    // the sum's text; it may throw, so not inside pg_call).
-    auto *costs = static_cast<Datum *>(palloc_or_throw(CurrentMemoryContext, (n + 1) * sizeof(Datum)));
+    // Each entry's members' numerics in out_members() order: the cost's from its digits
+    // (numeric_sum_datum, bytes equal to numeric_in's of the sum's text; it may throw, so not
+    // inside pg_call), the counts' and days' by int64_to_numeric.
+    const OutMembers &members = out_members();
+    auto *nums = static_cast<Numeric *>(palloc_or_throw(CurrentMemoryContext, (n + 1) * kOutMembers * sizeof(Numeric)));
     for (size_t i = 0; i < n; i++) {
         if (((i + 1) & 1023) == 0)
             check_for_interrupts();
-        costs[i] = numeric_sum_datum(order[i]->totals.cost);
+        for (int j = 0; j < kOutMembers; j++)
+            if (members[j].what == kOutCost)
+                nums[i * kOutMembers + j] = DatumGetNumeric(numeric_sum_datum(order[i]->totals.cost));
     }
-    const OutMembers &members = out_members();
-    Jsonb *out = pg_call([&] {
-        auto *pairs = static_cast<JsonbPair *>(palloc((n + 1) * sizeof(JsonbPair)));
-        auto *inner = static_cast<JsonbPair *>(palloc((n + 1) * kOutMembers * sizeof(JsonbPair)));
+    pg_call([&] {
         for (size_t i = 0; i < n; i++) {
             if (((i + 1) & 1023) == 0)
                 CHECK_FOR_INTERRUPTS();
-            const core::Slot &s = *order[i];
-            JsonbPair &p = pairs[i];
-            p.key.type = jbvString;
-            p.key.val.string.val = const_cast<char *>(s.key);
-            p.key.val.string.len = int(s.key_len);
-            p.value.type = jbvObject;
-            p.value.val.object.nPairs = kOutMembers;
-            p.value.val.object.pairs = inner + i * kOutMembers;
-            p.order = uint32(i);
+            const core::Totals &t = order[i]->totals;
             for (int j = 0; j < kOutMembers; j++) {
-                JsonbPair &q = inner[i * kOutMembers + j];
-                q.key.type = jbvString;
-                q.key.val.string.val = const_cast<char *>(members[j].name);
-                q.key.val.string.len = members[j].len;
-                q.value.type = jbvNumeric;
                 int what = members[j].what;
-                q.value.val.numeric = what < core::kCountMetrics ? int64_to_numeric(s.totals.counts[what])
-                                      : what == kOutCost         ? DatumGetNumeric(costs[i])
-                                                                 : int64_to_numeric(s.totals.active_days);
-                q.order = uint32(j);
+                if (what != kOutCost)
+                    nums[i * kOutMembers + j] = int64_to_numeric(what < core::kCountMetrics ? t.counts[what] : t.active_days);
             }
         }
-        JsonbValue root;
-        root.type = jbvObject;
-        root.val.object.nPairs = int(n);
-        root.val.object.pairs = pairs;
-        return JsonbValueToJsonb(&root);
     });
-    PG_RETURN_JSONB_P(out);
+    size_t len = merge_result_layout<false>(nullptr, order, n, nums, members);
+    if (len - VARHDRSZ > JENTRY_OFFLENMASK)  // convertJsonbObject's limit, and its error
+        throw core::Error("54000", "total size of jsonb object elements exceeds the maximum of " +
+                                       std::to_string(JENTRY_OFFLENMASK) + " bytes");
+    char *out = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, len));
+    merge_result_layout<true>(out, order, n, nums, members);
+    SET_VARSIZE(out, len);
+    PG_RETURN_JSONB_P(reinterpret_cast<Jsonb *>(out));
 }
