@@ -198,11 +198,10 @@ size_t merge_result_layout(char *out, const core::Slot *const *order, size_t n, 
         if (kWrite)
             memcpy(out + at, &v, sizeof v);
     };
-    auto pad = [&] {
-        size_t aligned = INTALIGN(pos);
+    auto pad = [&] {  // before a value (4 bytes or more: its bytes overwrite the rest of the zeros)
         if (kWrite)
-            memset(out + pos, 0, aligned - pos);
-        pos = aligned;
+            memset(out + pos, 0, sizeof(uint32));
+        pos = INTALIGN(pos);
     };
     auto entry = [](uint32 type, uint32 index, uint32 len, uint32 end) {
         return index % JB_OFFSET_STRIDE == 0 ? type | end | JENTRY_HAS_OFF : type | len;
