@@ -180,4 +180,51 @@ SELECT ducache_test.error_of($q$SELECT ducache_merge(x, d) FROM (VALUES ('{"k": 
 SELECT ducache_test.error_of($q$SELECT ducache_merge(x) FROM (VALUES ('{"k": {"days": 2147483647}}'::jsonb), ('{"k": {}}')) AS t(x)$q$);
 SELECT ducache_test.error_of($q$SELECT ducache_merge(x) FROM (VALUES ('{"k": {"days": 2000000000}}'::jsonb), ('{"k": {"days": 200000000}}')) AS t(x)$q$);
 
+-- The same values read on the merge's fast path (round 9b of issue 13): "j" comes before "k" and
+-- has k's layout, so k is read by the remembered layout's plan and its "days" found there. Each
+-- count equals the one read on the general path (k's counts as JSON strings: a layout the fast
+-- path never takes), and equals the list above.
+SELECT v AS days_value, fast AS fast_path, general AS general_path, fast = general AS same
+FROM unnest(ARRAY['null', '0', '1', '12.0', '"31"', '1e2', '2147483647']) AS v,
+     LATERAL (SELECT ducache_merge(x)->'k'->'days'
+              FROM (VALUES (('{"j": {"requests": 1, "days": 5}, "k": {"requests": 1, "days": ' || v || '}}')::jsonb)) AS t(x)) AS f(fast),
+     LATERAL (SELECT ducache_merge(x)->'k'->'days'
+              FROM (VALUES (('{"k": {"requests": "1", "days": ' || v || '}}')::jsonb)) AS t(x)) AS g(general)
+ORDER BY fast, v;
+-- Its errors: the general path's, naming the same row, key and field.
+SELECT v AS days_value, fast = general AS same_error, fast AS error
+FROM unnest(ARRAY['-1', '2.5', '"2.5"', '2147483648', '1e30', '"many"', 'true', '[3]']) AS v,
+     LATERAL ducache_test.error_of(format($q$SELECT ducache_merge(x) FROM (VALUES ('{"a": {"requests": 1}}'::jsonb),
+        ('{"j": {"requests": 1, "days": 2}, "k": {"requests": 1, "days": %s}}')) AS t(x)$q$, v)) AS fast,
+     LATERAL ducache_test.error_of(format($q$SELECT ducache_merge(x) FROM (VALUES ('{"a": {"requests": 1}}'::jsonb),
+        ('{"k": {"requests": "1", "days": %s}}')) AS t(x)$q$, v)) AS general;
+-- A day sum past 2147483647 on the fast path, and a cost past the 64-bit form in a layout with
+-- "days" (its adds out of line): the plain SQL sums.
+SELECT ducache_test.error_of($q$SELECT ducache_merge(x) FROM (VALUES ('{"k": {"requests": 1, "days": 2000000000}}'::jsonb),
+                                ('{"j": {"requests": 1, "days": 1}, "k": {"requests": 1, "days": 200000000}}')) AS t(x)$q$);
+SELECT m->'k'->>'cost' AS cost, (m->'k'->>'cost')::numeric = 123456789012345678901234.5 + 2.25 AS cost_is_sum,
+       m->'k'->>'days' AS days, m->'k'->>'requests' AS requests
+FROM (SELECT ducache_merge(x) FROM (VALUES
+        ('{"j": {"requests": 1, "cost": 1.5, "days": 2}, "k": {"requests": 2, "cost": 123456789012345678901234.5, "days": 3}}'::jsonb),
+        ('{"j": {"requests": 1, "cost": 1.5, "days": 2}, "k": {"requests": 4, "cost": 2.25, "days": 4}}')) AS t(x)) AS r(m);
+
+-- The result's bytes are laid out by ducache_merge_final itself (round 9b of issue 13): byte for
+-- byte what jsonb_in makes of its text (byteasend returns its argument's varlena), for keys of
+-- every length and more than JB_OFFSET_STRIDE of them (whose JEntries then hold offsets), wide,
+-- negative and scaled costs, negative counts, days, and the empty result.
+CREATE FUNCTION pg_temp.bytes(jsonb) RETURNS bytea LANGUAGE internal IMMUTABLE STRICT AS 'byteasend';
+SELECT name, pg_temp.bytes(m) = pg_temp.bytes(m::text::jsonb) AS same_bytes, (SELECT count(*) FROM jsonb_object_keys(m)) AS keys
+FROM (SELECT 'one year' AS name, merged AS m FROM m76.results WHERE name = 'one'
+      UNION ALL
+      SELECT 'generated', ducache_merge(jsonb_build_object(repeat('k', g % 40) || g,
+                                                           jsonb_build_object('requests', g - 500, 'totalCost', g / 7.0 - 50,
+                                                                              'days', g % 3, 'totalTokens', g::bigint * 100000000)))
+      FROM generate_series(1, 1000) AS g
+      UNION ALL
+      SELECT 'wide', ducache_merge(x) FROM (VALUES ('{"a": {"cost": 1e30}, "bb": {"cost": -0.000000000001}}'::jsonb),
+                                                   ('{"a": {"cost": 123456789012345678901234567890.123}}')) AS t(x)
+      UNION ALL
+      SELECT 'empty', ducache_merge(x) FROM (VALUES ('{}'::jsonb)) AS t(x)) AS r
+ORDER BY name;
+
 DROP SCHEMA m76 CASCADE;

@@ -53,6 +53,9 @@ struct EntryPlan {
     // A rollup user_totals entry's "~identity", "~keycost" and "~keymag" (-1 when absent), found
     // with "~days" (the dashboard's range walk read them by a member search per entry).
     int32_t identity, key_cost, key_mag;
+    // A ducache_merge output's own "days" (kDaysField, -1 when absent): the merge reads an
+    // entry's day count there (core/merge_days.hpp), found once per layout, not per entry.
+    int32_t days;
     // The direct reads of a layout in which no metric has two aliases present and there is no
     // "metrics" member: nothing to choose, each metric is its one member (direct_count of them,
     // in member order). direct_count is -1 for other layouts.
@@ -92,7 +95,7 @@ void plan_entry(const View &view, EntryPlan &plan)
     for (auto &keys : plan.metric_keys)
         keys[0] = -1;
     plan.metrics_object = plan.username = plan.email = plan.role = plan.days_mask = -1;
-    plan.identity = plan.key_cost = plan.key_mag = -1;
+    plan.identity = plan.key_cost = plan.key_mag = plan.days = -1;
     int8_t rank[kMetricCount][EntryPlan::kAliases];
     uint32_t n = view.size();
     for (uint32_t i = 0; i < n; i++) {
@@ -130,6 +133,8 @@ void plan_entry(const View &view, EntryPlan &plan)
                 plan.key_cost = int32_t(i);
             else if (k == kKeyMagMember)
                 plan.key_mag = int32_t(i);
+            else if (k == kDaysField)
+                plan.days = int32_t(i);
             break;
         }
     }

@@ -31,7 +31,6 @@
 
 namespace ducache::core {
 
-constexpr std::string_view kDaysField = "days";
 constexpr int64_t kMaxDays = INT32_MAX;
 
 // 22023: the "days" member is a whole number outside 0..kMaxDays (value known), or a number

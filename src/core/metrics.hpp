@@ -19,6 +19,9 @@ namespace ducache::core {
 // Members a rollup's user_totals entry carries beside its metrics (CONTRACT §7): its identity
 // (core/rollup_identity.hpp) and its key bounds (core/key_bounds.hpp).
 constexpr std::string_view kIdentityMember = "~identity", kKeyCostMember = "~keycost", kKeyMagMember = "~keymag";
+// The member in which ducache_merge outputs carry the days an entry stands for (CONTRACT §6,
+// core/merge_days.hpp).
+constexpr std::string_view kDaysField = "days";
 
 enum Metric : int8_t {
     kRequests = 0,

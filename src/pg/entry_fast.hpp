@@ -313,4 +313,9 @@ inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer 
     return true;
 }
 
+// The backend's layout caches of breakdown entries (pg/entry_reader.cpp's; its general path
+// plans into them), for a reader with a loop of its own over read_entry_fast: ducache_merge.
+ShapeCache &entry_shape_cache();
+ShapeCache &metrics_shape_cache();
+
 }  // namespace ducache::pg::entry_fast

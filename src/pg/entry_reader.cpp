@@ -34,6 +34,16 @@ ShapeCache cell_shapes[2], cell_metrics_shapes[2];
 
 }  // namespace
 
+ShapeCache &entry_fast::entry_shape_cache()
+{
+    return entry_shapes;
+}
+
+ShapeCache &entry_fast::metrics_shape_cache()
+{
+    return metrics_shapes;
+}
+
 void throw_bad_shape(const InputRow &day, const char *what)
 {
     throw Error("22023", "invalid " + std::string(day.column) + " on " + row_text(day),

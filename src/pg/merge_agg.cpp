@@ -3,15 +3,20 @@
 // serialize/deserialize carry it between parallel workers; the whole wire format, row count
 // included, is core/merge_state's.
 #include "core/aggregator.hpp"
+#include "core/error.hpp"
 #include "core/merge_days.hpp"
 #include "core/merge_state.hpp"
 
 #include "pg/boundary.hpp"
 #include "pg/context_resource.hpp"
+#include "pg/entry_fast.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_object_view.hpp"
 #include "pg/srf_output.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -27,48 +32,221 @@ struct MergeState {
     int32 rows = 0;  // input rows seen, to name a row in messages
 };
 
-// The index of the entry's "days" member, -1 when absent. JSONB keeps an object's keys sorted
-// by length first, so the look stops at the first key longer than "days".
-int32 find_days(const ObjectWalker &w)
+// The day count of an entry read by the fast path whose layout has a "days" member at `at` (a
+// merge output): a whole number 0..kMaxDays decoded inline; anything else (null, a string, 12.0,
+// a bad value) by core::entry_days, which gives the same count or the error.
+[[gnu::noinline]] int32_t fast_entry_days(const JsonbContainer *c, const entry_fast::ShapeCache &shapes, int32 at,
+                                          const core::EntrySite &site)
 {
-    const JEntry *je = w.key_entries();
-    const char *base = w.key_bytes();
-    constexpr size_t len = core::kDaysField.size();
-    uint32 off = 0;
-    for (uint32 i = 0; i < w.size(); i++) {
-        uint32 start = off;
-        JBE_ADVANCE_OFFSET(off, je[i]);
-        if (off - start > len)
-            break;
-        if (off - start == len && memcmp(base + start, core::kDaysField.data(), len) == 0)
-            return int32(i);
+    entry_fast::FastObject o(c, shapes);
+    int64_t n;
+    if (o.type(at) == JENTRY_ISNUMERIC && decode_jsonb_count(o.aligned(at), n) == core::CountFast::ok && n >= 0 &&
+        n <= core::kMaxDays)
+        return int32_t(n);
+    return core::entry_days(JsonbObjectView(c), at, site);
+}
+
+// The adds of an entry the fast path read whose layout has "days" (a merge output) or whose
+// cost is past the 64-bit form: out of line, so the day rows' loop keeps one branch for both.
+[[gnu::noinline]] void add_fast_entry_rare(core::KeyAggregator &agg, uint32 position, const entry_fast::FastEntry &f,
+                                           const JsonbContainer *c, const entry_fast::ShapeCache &shapes, int32 at,
+                                           std::string_view column, const core::RowLabel &row, std::string_view key)
+{
+    int32_t days = at < 0 ? 1 : fast_entry_days(c, shapes, at, core::EntrySite{column, row, key});
+    core::Slot &slot = agg.find_or_insert_at(key.data(), uint32(key.size()), position);
+    int32_t day_sum = slot.totals.active_days;
+    core::add_days_or_throw(day_sum, days, key, row);
+    core::add_counts_or_throw(slot.totals.counts, f.counts, column, key, row);
+    if (f.cost_seen) {
+        if (!f.cost_wide_used)
+            slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+        else
+            slot.totals.cost.add(f.cost_wide);
     }
-    return -1;
+    slot.totals.active_days = day_sum;
 }
 
 // Adds one input object: each entry's metrics, and its days (CONTRACT §6: an entry with a
 // numeric "days", as ducache_merge outputs carry, stands for that many days, others for one).
+// The user breakdown's loop (accumulate_breakdown, pg/entry_reader.cpp) with the merge's adds:
+// the object walked here, the next entry prefetched, an entry of the previous entry's layout
+// read by read_entry_fast (pg/entry_fast.hpp: the layout's plan, dense layouts in one pass, the
+// cost as its 64-bit decode, added by add_scaled) into the key's slot found by its position
+// hint; its "days" member found once per layout (core::EntryPlan::days). Anything else is read
+// by read_entry_at, which gives the same values or the error. The entries added, their order,
+// the checks (days first, then the counts) and every message are the same on both paths.
 void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day)
 {
+    const JsonbContainer *root = &obj->root;
+    if (!JsonContainerIsObject(root) || JsonContainerIsScalar(root))
+        throw_bad_shape(day, "it is not a JSON object");
     DayLabel row(day);
     std::string_view column(day.column);  // once per row, not a strlen per entry
-    for_each_entry_item(obj, day, false, [&](std::string_view key, const EntryValues &v, uint32 position,
-                                             const JsonbItem &item) {
-        // Day rows carry no "days": only the key walk is needed to see that (the value table
-        // of a full view is built only when there is one to read).
-        const auto *c = reinterpret_cast<const JsonbContainer *>(item.data);
-        int32 at = find_days(ObjectWalker(c));
-        int32_t days = 1;
-        if (at >= 0) {
-            core::EntrySite site{column, row, key};
-            days = core::entry_days(JsonbObjectView(c), at, site);
+    const uint32 n = JsonContainerSize(root);
+    if (n == 0)
+        return;
+    entry_fast::ShapeCache &shapes = entry_fast::entry_shape_cache();
+    entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
+    const JEntry *je = root->children;
+    const char *base = reinterpret_cast<const char *>(&root->children[2 * n]);
+    uint32 key_end = 0;
+    for (uint32 i = 0; i < n; i++)  // the keys' lengths add up to where the values start
+        JBE_ADVANCE_OFFSET(key_end, je[i]);
+    uint32 key_start = 0, val_start = key_end, val_end = key_end;
+    key_end = 0;
+    JBE_ADVANCE_OFFSET(val_end, je[n]);
+    entry_fast::FastEntry f;
+    EntryValues v;
+    for (uint32 position = 0; position < n; position++) {
+        JBE_ADVANCE_OFFSET(key_end, je[position]);
+        uint32 next_end = val_end;
+        if (position + 1 < n) {  // the next entry, asked for while this one is read
+            JBE_ADVANCE_OFFSET(next_end, je[n + position + 1]);
+            const char *p = base + val_end;
+            __builtin_prefetch(p);
+            __builtin_prefetch(p + 64);
+            for (uint32 back = 64; back <= 256 && back < next_end - val_end; back += 64)
+                __builtin_prefetch(base + next_end - back);
         }
-        core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), position);
-        int32_t day_sum = slot.totals.active_days;
-        core::add_days_or_throw(day_sum, days, key, row);
-        slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
-        slot.totals.active_days = day_sum;
-    });
+        std::string_view key(base + key_start, key_end - key_start);
+        JEntry vje = je[n + position];
+        const auto *c = reinterpret_cast<const JsonbContainer *>(base + INTALIGN(val_start));
+        agg.prefetch_at(position + 4);
+        if ((vje & JENTRY_TYPEMASK) == JENTRY_ISCONTAINER &&
+            entry_fast::read_entry_fast(c, shapes, metrics_shapes, false, false, f)) {
+            int32 at = shapes.remembered().days;  // -1 on a day row
+            if (__builtin_expect(at < 0 && !f.cost_wide_used, 1)) {  // a day row's entry, a 64-bit cost
+                core::Slot &slot = agg.find_or_insert_at(key.data(), uint32(key.size()), position);
+                int32_t day_sum = slot.totals.active_days;
+                core::add_days_or_throw(day_sum, 1, key, row);
+                core::add_counts_or_throw(slot.totals.counts, f.counts, column, key, row);
+                if (f.cost_seen)
+                    slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+                slot.totals.active_days = day_sum;
+            } else {
+                add_fast_entry_rare(agg, position, f, c, shapes, at, column, row, key);
+            }
+        } else {
+            JsonbItem val;
+            ObjectWalker::item(base, vje, val_start, val_end, val);
+            read_entry_at(val, column, row, key, false, false, v);  // an entry that is not an object throws
+            int32 at = last_entry_plan().days;
+            int32_t days = 1;
+            if (at >= 0)  // val is an object: read_entry_at checked it
+                days = core::entry_days(JsonbObjectView(reinterpret_cast<const JsonbContainer *>(val.data)), at,
+                                        core::EntrySite{column, row, key});
+            core::Slot &slot = agg.find_or_insert_at(key.data(), uint32(key.size()), position);
+            int32_t day_sum = slot.totals.active_days;
+            core::add_days_or_throw(day_sum, days, key, row);
+            slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
+            slot.totals.active_days = day_sum;
+        }
+        key_start = key_end;
+        val_start = val_end;
+        val_end = next_end;
+        if (((position + 1) & 4095) == 0)
+            check_for_interrupts();
+    }
+}
+
+// JSONB's key order (lengthCompareJsonbPair): shorter first, then bytewise.
+inline bool jsonb_key_less(const char *a, uint32 la, const char *b, uint32 lb)
+{
+    return la != lb ? la < lb : memcmp(a, b, la) < 0;
+}
+
+// An output entry's members: the counts by their metric names, "cost", "days" (in
+// out_members(): in JSONB's key order).
+constexpr int kOutCost = core::kCountMetrics, kOutDays = core::kCountMetrics + 1, kOutMembers = core::kCountMetrics + 2;
+struct OutMember {
+    const char *name;
+    int len;
+    int what;  // a count metric, kOutCost or kOutDays
+};
+using OutMembers = std::array<OutMember, kOutMembers>;
+
+const OutMembers &out_members()
+{
+    static const OutMembers members = [] {
+        OutMembers m{};
+        for (int i = 0; i < kOutMembers; i++) {
+            const char *name = i < core::kCountMetrics ? core::metric_name(core::Metric(i)) : i == kOutCost ? "cost" : "days";
+            m[i] = OutMember{name, int(strlen(name)), i};
+        }
+        std::sort(m.begin(), m.end(), [](const OutMember &a, const OutMember &b) {
+            return jsonb_key_less(a.name, uint32(a.len), b.name, uint32(b.len));
+        });
+        return m;
+    }();
+    return members;
+}
+
+// The bytes of the jsonb {key: {member: numeric, ...}} (keys in `order`, members in `members`
+// order, both in JSONB's key order; nums[i * kOutMembers + j]: entry i's member j), as
+// JsonbValueToJsonb lays out that tree in PostgreSQL 15 (convertJsonbObject, convertJsonbScalar):
+// a container is its header (JB_FOBJECT | pairs), the keys' JEntries then the values' (the
+// JB_OFFSET_STRIDE-th ones hold the end offset of their element with JENTRY_HAS_OFF, the others
+// its length), the key bytes, then the values; numerics and containers start int-aligned, their
+// padding (zeros) counted in their length. Writes at out when kWrite (a varlena: its header left
+// to the caller) and returns the length, header included.
+template <bool kWrite>
+size_t merge_result_layout(char *out, const core::Slot *const *order, size_t n, const Numeric *nums,
+                           const OutMembers &members)
+{
+    size_t pos = VARHDRSZ;
+    auto put_u32 = [&](size_t at, uint32 v) {
+        if (kWrite)
+            memcpy(out + at, &v, sizeof v);
+    };
+    auto pad = [&] {  // before a value (4 bytes or more: its bytes overwrite the rest of the zeros)
+        if (kWrite)
+            memset(out + pos, 0, sizeof(uint32));
+        pos = INTALIGN(pos);
+    };
+    auto entry = [](uint32 type, uint32 index, uint32 len, uint32 end) {
+        return index % JB_OFFSET_STRIDE == 0 ? type | end | JENTRY_HAS_OFF : type | len;
+    };
+    const size_t root = pos;
+    put_u32(root, JB_FOBJECT | uint32(n));
+    pos += sizeof(uint32) * (1 + 2 * n);
+    const size_t data = pos;
+    for (size_t i = 0; i < n; i++) {
+        uint32 len = order[i]->key_len;
+        if (kWrite)
+            memcpy(out + pos, order[i]->key, len);
+        pos += len;
+        put_u32(root + sizeof(uint32) * (1 + i), entry(JENTRY_ISSTRING, uint32(i), len, uint32(pos - data)));
+    }
+    constexpr uint32 m = kOutMembers;
+    for (size_t i = 0; i < n; i++) {
+        const size_t start = pos;
+        pad();
+        const size_t inner = pos;
+        put_u32(inner, JB_FOBJECT | m);
+        pos += sizeof(uint32) * (1 + 2 * m);
+        const size_t inner_data = pos;
+        for (uint32 j = 0; j < m; j++) {
+            uint32 len = uint32(members[j].len);
+            if (kWrite)
+                memcpy(out + pos, members[j].name, len);
+            pos += len;
+            put_u32(inner + sizeof(uint32) * (1 + j), entry(JENTRY_ISSTRING, j, len, uint32(pos - inner_data)));
+        }
+        for (uint32 j = 0; j < m; j++) {
+            const size_t value = pos;
+            pad();
+            const Numeric num = nums[i * m + j];
+            size_t len = VARSIZE_ANY(num);
+            if (kWrite)
+                memcpy(out + pos, num, len);
+            pos += len;
+            put_u32(inner + sizeof(uint32) * (1 + m + j),
+                    entry(JENTRY_ISNUMERIC, m + j, uint32(pos - value), uint32(pos - inner_data)));
+        }
+        put_u32(root + sizeof(uint32) * (1 + n + i),
+                entry(JENTRY_ISCONTAINER, uint32(n + i), uint32(pos - start), uint32(pos - data)));
+    }
+    return pos;
 }
 
 MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *fn)
@@ -169,50 +347,49 @@ DUCACHE_FUNCTION(ducache_merge_final)
     MergeState *state = state_arg(fcinfo, 0);
     if (!state)
         PG_RETURN_NULL();
-    // Build {key: {metric: value, ..., "days": n}} with pushJsonbValue: no text round trip.
-    JsonbParseState *ps = nullptr;
-    pg_call([&] { pushJsonbValue(&ps, WJB_BEGIN_OBJECT, nullptr); });
-    uint32 n = 0;
-    for (const core::Slot &s : state->agg.slots()) {
-        if ((++n & 1023) == 0)
-            check_for_interrupts();
-        std::string cost = s.totals.cost.to_string();
-        const char *cost_text = cost.c_str();
-        pg_call([&] {
-            JsonbValue v;
-            v.type = jbvString;
-            v.val.string.val = const_cast<char *>(s.key);
-            v.val.string.len = int(s.key_len);
-            pushJsonbValue(&ps, WJB_KEY, &v);
-            pushJsonbValue(&ps, WJB_BEGIN_OBJECT, nullptr);
-            auto put_key = [&](const char *name) {
-                JsonbValue k;
-                k.type = jbvString;
-                k.val.string.val = const_cast<char *>(name);
-                k.val.string.len = int(strlen(name));
-                pushJsonbValue(&ps, WJB_KEY, &k);
-            };
-            auto put_numeric = [&](Numeric num) {
-                JsonbValue x;
-                x.type = jbvNumeric;
-                x.val.numeric = num;
-                pushJsonbValue(&ps, WJB_VALUE, &x);
-            };
-            for (int m = 0; m < core::kCountMetrics; m++) {
-                put_key(core::metric_name(core::Metric(m)));
-                put_numeric(int64_to_numeric(s.totals.counts[m]));
-            }
-            put_key("cost");
-            put_numeric(DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(cost_text),
-                                                            ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1))));
-            put_key("days");
-            put_numeric(int64_to_numeric(s.totals.active_days));
-            pushJsonbValue(&ps, WJB_END_OBJECT, nullptr);
-        });
-    }
-    Jsonb *out = pg_call([&] {
-        JsonbValue *root = pushJsonbValue(&ps, WJB_END_OBJECT, nullptr);
-        return JsonbValueToJsonb(root);
+    // {key: {metric: value, ..., "cost": c, "days": n}}: the keys sorted into JSONB's key order,
+    // each member's numeric made, then the bytes laid out here (merge_result_layout). Before:
+    // pushJsonbValue, which copied every value into its parse state and sorted the 10,000-key
+    // object as it closed (qsort and its compares ~70 % of the final, ~15,000 instructions a key),
+    // then JsonbValueToJsonb (~2,700 a key).
+    const std::pmr::vector<core::Slot> &slots = state->agg.slots();
+    const size_t n = slots.size();
+    auto **order = static_cast<const core::Slot **>(palloc_or_throw(CurrentMemoryContext, (n + 1) * sizeof(core::Slot *)));
+    for (size_t i = 0; i < n; i++)
+        order[i] = &slots[i];
+    std::sort(order, order + n, [](const core::Slot *a, const core::Slot *b) {
+        return jsonb_key_less(a->key, a->key_len, b->key, b->key_len);
     });
-    PG_RETURN_JSONB_P(out);
+    // Each entry's members' numerics in out_members() order: the cost's from its digits
+    // (numeric_sum_datum, bytes equal to numeric_in's of the sum's text; it may throw, so not
+    // inside pg_call), the counts' and days' by int64_to_numeric.
+    const OutMembers &members = out_members();
+    auto *nums = static_cast<Numeric *>(palloc_or_throw(CurrentMemoryContext, (n + 1) * kOutMembers * sizeof(Numeric)));
+    for (size_t i = 0; i < n; i++) {
+        if (((i + 1) & 1023) == 0)
+            check_for_interrupts();
+        for (int j = 0; j < kOutMembers; j++)
+            if (members[j].what == kOutCost)
+                nums[i * kOutMembers + j] = DatumGetNumeric(numeric_sum_datum(order[i]->totals.cost));
+    }
+    pg_call([&] {
+        for (size_t i = 0; i < n; i++) {
+            if (((i + 1) & 1023) == 0)
+                CHECK_FOR_INTERRUPTS();
+            const core::Totals &t = order[i]->totals;
+            for (int j = 0; j < kOutMembers; j++) {
+                int what = members[j].what;
+                if (what != kOutCost)
+                    nums[i * kOutMembers + j] = int64_to_numeric(what < core::kCountMetrics ? t.counts[what] : t.active_days);
+            }
+        }
+    });
+    size_t len = merge_result_layout<false>(nullptr, order, n, nums, members);
+    if (len - VARHDRSZ > JENTRY_OFFLENMASK)  // convertJsonbObject's limit, and its error
+        throw core::Error("54000", "total size of jsonb object elements exceeds the maximum of " +
+                                       std::to_string(JENTRY_OFFLENMASK) + " bytes");
+    char *out = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, len));
+    merge_result_layout<true>(out, order, n, nums, members);
+    SET_VARSIZE(out, len);
+    PG_RETURN_JSONB_P(reinterpret_cast<Jsonb *>(out));
 }

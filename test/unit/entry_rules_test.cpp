@@ -3,6 +3,7 @@
 #include "core/count_sum.hpp"
 #include "core/entry_rules.hpp"
 #include "core/error.hpp"
+#include "core/merge_days.hpp"
 
 #include "entry_model.hpp"
 
@@ -221,6 +222,27 @@ TEST(EntryRules, PlanFindsDayMask)
     plan_entry(entry_model::TreeView(without), plan);
     EXPECT_EQ(plan.days_mask, scan(without));
     EXPECT_EQ(plan.days_mask, -1);
+}
+
+// The plan knows where a ducache_merge output's "days" is (core/merge_days.hpp's member: the
+// merge reads an entry's day count there, found once per layout): the same member
+// find_days_member finds by its scan, only the exact key, and only the entry's own (a "days"
+// in its "metrics" object is a member of the inner layout's plan, which the merge never asks).
+TEST(EntryRules, PlanFindsMergeDays)
+{
+    Members with = {{"day", Value::num("1")}, {"cost", Value::num("2")}, {"days", Value::num("3")},
+                    {"~days", Value::num("4")}, {"requests", Value::num("5")}};
+    Members without = {{"Days", Value::num("1")}, {"days ", Value::num("2")}, {"~days", Value::num("3")},
+                       {"metrics", Value::null()}, {"daysx", Value::num("4")}};
+    EntryPlan plan;
+    plan_entry(entry_model::TreeView(with), plan);
+    EXPECT_EQ(plan.days, 2);
+    EXPECT_EQ(plan.days, find_days_member(entry_model::TreeView(with)));
+    EXPECT_EQ(plan.days_mask, 3);
+    EXPECT_EQ(plan.direct_count, 2);  // cost, requests: "days" is no metric
+    plan_entry(entry_model::TreeView(without), plan);
+    EXPECT_EQ(plan.days, -1);
+    EXPECT_EQ(plan.days, find_days_member(entry_model::TreeView(without)));
 }
 
 // The plan knows where a rollup user entry's "~identity", "~keycost" and "~keymag" are (the
