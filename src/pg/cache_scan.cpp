@@ -62,6 +62,39 @@ DateADT add_months(DateADT first, int n)
     return date2j(year, k - year * 12 + 1, 1) - POSTGRES_EPOCH_JDATE;
 }
 
+}  // namespace
+
+// ducache_month_of(col) and ducache_block_of(col) (src/sql/12_rollup_tables.sql,
+// 13_rollup_block_tables.sql) as expressions of built-in functions: their bodies with the column
+// put in. PostgreSQL does not inline them (a STRICT SQL function whose body, a CASE, is not
+// strict), so each call ran the function's own query through fmgr_sql: ~16K instructions, once
+// for every day row of a scan (~7.5 M of a 90-day dashboard; docs/rollups.md "Round 14").
+// sql/79_scan_month_of compares them with the functions (DUCACHE_TEST_HOOKS).
+const char *month_of_sql(const char *col)
+{
+    return psprintf("(CASE WHEN NOT pg_catalog.isfinite(%s) THEN NULL::pg_catalog.date"
+                    " WHEN %s OPERATOR(pg_catalog.<) '4714-12-01 BC'::pg_catalog.date"
+                    " THEN '4714-11-24 BC'::pg_catalog.date"
+                    " ELSE %s OPERATOR(pg_catalog.-) (EXTRACT(day FROM %s)::pg_catalog.int4 OPERATOR(pg_catalog.-) 1)"
+                    " END)",
+                    col, col, col, col);
+}
+
+const char *block_of_sql(const char *col)
+{
+    return psprintf("(CASE WHEN NOT pg_catalog.isfinite(%s) THEN NULL::pg_catalog.date"
+                    " WHEN %s OPERATOR(pg_catalog.<) '4714-12-01 BC'::pg_catalog.date"
+                    " THEN '4714-11-24 BC'::pg_catalog.date"
+                    " WHEN EXTRACT(day FROM %s)::pg_catalog.int4 OPERATOR(pg_catalog.>=) 25"
+                    " THEN %s OPERATOR(pg_catalog.-) (EXTRACT(day FROM %s)::pg_catalog.int4 OPERATOR(pg_catalog.-) 25)"
+                    " ELSE %s OPERATOR(pg_catalog.-) ((EXTRACT(day FROM %s)::pg_catalog.int4 OPERATOR(pg_catalog.-) 1)"
+                    " OPERATOR(pg_catalog.%%) 8)"
+                    " END)",
+                    col, col, col, col, col, col, col);
+}
+
+namespace {
+
 // "p.a, p.b" from "a, b" (trusted constant column lists; NULL::type stays as it is).
 const char *prefixed(const char *prefix, const char *columns)
 {
@@ -205,9 +238,9 @@ CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_
                 " AND NOT EXISTS (SELECT FROM fresh_blocks k WHERE p.day OPERATOR(pg_catalog.>=) k.block"
                 " AND p.day OPERATOR(pg_catalog.<=) k.last_day)"
                 " AND NOT EXISTS (SELECT FROM %s c WHERE c.month OPERATOR(pg_catalog.=) p.month"
-                " AND (c.block IS NULL OR (c.day IS NULL AND c.block OPERATOR(pg_catalog.=) %s.ducache_block_of(p.day))"
+                " AND (c.block IS NULL OR (c.day IS NULL AND c.block OPERATOR(pg_catalog.=) %s)"
                 " OR c.day OPERATOR(pg_catalog.=) p.day)))",
-                prefixed("p", rollup_columns), access.days, access.rollups, access.changes, access.schema);
+                prefixed("p", rollup_columns), access.days, access.rollups, access.changes, block_of_sql("p.day"));
             days_rows = psprintf(" UNION ALL SELECT p.day, p.month, true, p.days, %s FROM fresh_days p",
                                  prefixed("p", rollup_columns));
             days_skip = " AND NOT EXISTS (SELECT FROM fresh_days p WHERE p.day OPERATOR(pg_catalog.=) d.date)";
@@ -236,14 +269,13 @@ CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_
             " UNION ALL"
             " SELECT d.date, d.date, false, 1, %s FROM %s d"
             " WHERE d.date OPERATOR(pg_catalog.>=) $1 AND d.date OPERATOR(pg_catalog.<=) $2"
-            " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=)"
-            " %s.ducache_month_of(d.date))"
+            " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=) %s)"
             " AND NOT EXISTS (SELECT FROM fresh_blocks k WHERE d.date OPERATOR(pg_catalog.>=) k.block"
             " AND d.date OPERATOR(pg_catalog.<=) k.last_day)%s"
             " ORDER BY 1",
             prefixed("r", rollup_columns), access.rollups, access.changes, prefixed("b", rollup_columns),
             access.blocks, access.changes, days_cte, prefixed("f", rollup_columns), prefixed("k", rollup_columns),
-            days_rows, prefixed("d", columns), table, access.schema, days_skip);
+            days_rows, prefixed("d", columns), table, month_of_sql("d.date"), days_skip);
     });
     Datum args[4] = {DateADTGetDatum(start), DateADTGetDatum(end), DateADTGetDatum(first_month),
                      DateADTGetDatum(last_month)};
