@@ -126,12 +126,14 @@ const char *prefixed(const char *prefix, const char *columns)
 // planned and run as (pg/rollup_access.hpp). What the text does not say, PostgreSQL's plan cache
 // checks at every use of a kept plan: DDL on a table or function it uses (DROP EXTENSION and CREATE
 // EXTENSION again, ALTER TABLE: the statement is analyzed again from its text, so the new tables
-// are found by name), search_path, and row-level security for the role running it. The plan cache's
-// own choice of plan: custom plans for the first five scans of a statement, then its generic plan
-// (the dates as parameters) when that is not estimated to cost more. The generic plans read every
-// table as the custom ones did (the date and month indexes of daily_usage_cache and
-// ducache_rollups; the block and day tables have none), and planning was most of the cost: forcing
-// custom plans would save only the parsing, a third of it (docs/scale-out-speed.md, round 8).
+// are found by name), search_path, and row-level security for the role running it. The plan is the
+// generic one (the dates as parameters) from the first scan on (CURSOR_OPT_GENERIC_PLAN): left to
+// itself the plan cache plans a custom plan at each of a statement's first five scans, ~3 M
+// instructions a statement at L, three statements a dashboard (docs/rollups.md "Round 14"). The
+// generic plans read every table as the custom ones did (the date and month indexes of
+// daily_usage_cache and ducache_rollups; the block and day tables have none), and the plan
+// cache's own choice after five scans was the generic plan already (docs/scale-out-speed.md,
+// round 8). A session's plan_cache_mode = force_custom_plan still forces custom plans.
 struct KeptScanPlan {
     char *sql;  // TopMemoryContext; nullptr: a free slot
     uint32 hash;
@@ -164,7 +166,7 @@ SPIPlanPtr kept_scan_plan(const char *sql, int nargs, Oid owner)
         if (slot == nullptr || (slot->sql != nullptr && (k.sql == nullptr || k.used < slot->used)))
             slot = &k;
     }
-    SPIPlanPtr plan = SPI_prepare(sql, nargs, const_cast<Oid *>(kDateArgs));
+    SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, const_cast<Oid *>(kDateArgs), CURSOR_OPT_GENERIC_PLAN);
     if (plan == nullptr)
         elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
     char *key = MemoryContextStrdup(TopMemoryContext, sql);
