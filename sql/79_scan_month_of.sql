@@ -2,6 +2,7 @@
 -- the functions' bodies written into the statement, which PostgreSQL does not inline) against
 -- the SQL functions, on every day of 16 months around two leap days and on the dates at the ends
 -- of what date and timestamp hold. Needs the DUCACHE_TEST_HOOKS build.
+CREATE EXTENSION IF NOT EXISTS ducache;
 CREATE FUNCTION ducache_test_scan_month_of(date, boolean) RETURNS date
     AS 'ducache', 'ducache_test_scan_month_of' LANGUAGE C STRICT;
 
