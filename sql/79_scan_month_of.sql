@@ -2,7 +2,9 @@
 -- the functions' bodies written into the statement, which PostgreSQL does not inline) against
 -- the SQL functions, on every day of 16 months around two leap days and on the dates at the ends
 -- of what date and timestamp hold. Needs the DUCACHE_TEST_HOOKS build.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS ducache;
+RESET client_min_messages;
 CREATE FUNCTION ducache_test_scan_month_of(date, boolean) RETURNS date
     AS 'ducache', 'ducache_test_scan_month_of' LANGUAGE C STRICT;
 
