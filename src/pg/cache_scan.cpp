@@ -62,6 +62,39 @@ DateADT add_months(DateADT first, int n)
     return date2j(year, k - year * 12 + 1, 1) - POSTGRES_EPOCH_JDATE;
 }
 
+}  // namespace
+
+// ducache_month_of(col) and ducache_block_of(col) (src/sql/12_rollup_tables.sql,
+// 13_rollup_block_tables.sql) as expressions of built-in functions: their bodies with the column
+// put in. PostgreSQL does not inline them (a STRICT SQL function whose body, a CASE, is not
+// strict), so each call ran the function's own query through fmgr_sql: ~16K instructions, once
+// for every day row of a scan (~7.5 M of a 90-day dashboard; docs/rollups.md "Round 14").
+// sql/79_scan_month_of compares them with the functions (DUCACHE_TEST_HOOKS).
+const char *month_of_sql(const char *col)
+{
+    return psprintf("(CASE WHEN NOT pg_catalog.isfinite(%s) THEN NULL::pg_catalog.date"
+                    " WHEN %s OPERATOR(pg_catalog.<) '4714-12-01 BC'::pg_catalog.date"
+                    " THEN '4714-11-24 BC'::pg_catalog.date"
+                    " ELSE %s OPERATOR(pg_catalog.-) (EXTRACT(day FROM %s)::pg_catalog.int4 OPERATOR(pg_catalog.-) 1)"
+                    " END)",
+                    col, col, col, col);
+}
+
+const char *block_of_sql(const char *col)
+{
+    return psprintf("(CASE WHEN NOT pg_catalog.isfinite(%s) THEN NULL::pg_catalog.date"
+                    " WHEN %s OPERATOR(pg_catalog.<) '4714-12-01 BC'::pg_catalog.date"
+                    " THEN '4714-11-24 BC'::pg_catalog.date"
+                    " WHEN EXTRACT(day FROM %s)::pg_catalog.int4 OPERATOR(pg_catalog.>=) 25"
+                    " THEN %s OPERATOR(pg_catalog.-) (EXTRACT(day FROM %s)::pg_catalog.int4 OPERATOR(pg_catalog.-) 25)"
+                    " ELSE %s OPERATOR(pg_catalog.-) ((EXTRACT(day FROM %s)::pg_catalog.int4 OPERATOR(pg_catalog.-) 1)"
+                    " OPERATOR(pg_catalog.%%) 8)"
+                    " END)",
+                    col, col, col, col, col, col, col);
+}
+
+namespace {
+
 // "p.a, p.b" from "a, b" (trusted constant column lists; NULL::type stays as it is).
 const char *prefixed(const char *prefix, const char *columns)
 {
@@ -93,12 +126,14 @@ const char *prefixed(const char *prefix, const char *columns)
 // planned and run as (pg/rollup_access.hpp). What the text does not say, PostgreSQL's plan cache
 // checks at every use of a kept plan: DDL on a table or function it uses (DROP EXTENSION and CREATE
 // EXTENSION again, ALTER TABLE: the statement is analyzed again from its text, so the new tables
-// are found by name), search_path, and row-level security for the role running it. The plan cache's
-// own choice of plan: custom plans for the first five scans of a statement, then its generic plan
-// (the dates as parameters) when that is not estimated to cost more. The generic plans read every
-// table as the custom ones did (the date and month indexes of daily_usage_cache and
-// ducache_rollups; the block and day tables have none), and planning was most of the cost: forcing
-// custom plans would save only the parsing, a third of it (docs/scale-out-speed.md, round 8).
+// are found by name), search_path, and row-level security for the role running it. The plan is the
+// generic one (the dates as parameters) from the first scan on (CURSOR_OPT_GENERIC_PLAN): left to
+// itself the plan cache plans a custom plan at each of a statement's first five scans, ~3 M
+// instructions a statement at L, three statements a dashboard (docs/rollups.md "Round 14"). The
+// generic plans read every table as the custom ones did (the date and month indexes of
+// daily_usage_cache and ducache_rollups; the block and day tables have none), and the plan
+// cache's own choice after five scans was the generic plan already (docs/scale-out-speed.md,
+// round 8). A session's plan_cache_mode = force_custom_plan still forces custom plans.
 struct KeptScanPlan {
     char *sql;  // TopMemoryContext; nullptr: a free slot
     uint32 hash;
@@ -131,7 +166,7 @@ SPIPlanPtr kept_scan_plan(const char *sql, int nargs, Oid owner)
         if (slot == nullptr || (slot->sql != nullptr && (k.sql == nullptr || k.used < slot->used)))
             slot = &k;
     }
-    SPIPlanPtr plan = SPI_prepare(sql, nargs, const_cast<Oid *>(kDateArgs));
+    SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, const_cast<Oid *>(kDateArgs), CURSOR_OPT_GENERIC_PLAN);
     if (plan == nullptr)
         elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
     char *key = MemoryContextStrdup(TopMemoryContext, sql);
@@ -196,18 +231,29 @@ CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_
         // no block, their block without a day, or them.
         const char *days_cte = "", *days_rows = "", *days_skip = "";
         if (day_projections) {
+            // The rollup rows and change rows of the months of [$1, $2] are read once each
+            // (day_months, day_changes), not by an index scan per projection (~90 a 90-day
+            // range): a projection's month is its day's (the table's CHECK), so inside them.
+            const char *first = month_of_sql("$1");
             days_cte = psprintf(
-                ", fresh_days AS MATERIALIZED ("
+                ", day_months AS MATERIALIZED ("
+                " SELECT r.month FROM %s r"
+                " WHERE r.month OPERATOR(pg_catalog.>=) %s AND r.month OPERATOR(pg_catalog.<=) $2),"
+                " day_changes AS MATERIALIZED ("
+                " SELECT c.month, c.block, c.day FROM %s c"
+                " WHERE c.month OPERATOR(pg_catalog.>=) %s AND c.month OPERATOR(pg_catalog.<=) $2),"
+                " fresh_days AS MATERIALIZED ("
                 " SELECT p.day, p.month, p.days, %s FROM %s p"
                 " WHERE p.built AND p.day OPERATOR(pg_catalog.>=) $1 AND p.day OPERATOR(pg_catalog.<=) $2"
-                " AND EXISTS (SELECT FROM %s r WHERE r.month OPERATOR(pg_catalog.=) p.month)"
+                " AND EXISTS (SELECT FROM day_months r WHERE r.month OPERATOR(pg_catalog.=) p.month)"
                 " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=) p.month)"
                 " AND NOT EXISTS (SELECT FROM fresh_blocks k WHERE p.day OPERATOR(pg_catalog.>=) k.block"
                 " AND p.day OPERATOR(pg_catalog.<=) k.last_day)"
-                " AND NOT EXISTS (SELECT FROM %s c WHERE c.month OPERATOR(pg_catalog.=) p.month"
-                " AND (c.block IS NULL OR (c.day IS NULL AND c.block OPERATOR(pg_catalog.=) %s.ducache_block_of(p.day))"
+                " AND NOT EXISTS (SELECT FROM day_changes c WHERE c.month OPERATOR(pg_catalog.=) p.month"
+                " AND (c.block IS NULL OR (c.day IS NULL AND c.block OPERATOR(pg_catalog.=) %s)"
                 " OR c.day OPERATOR(pg_catalog.=) p.day)))",
-                prefixed("p", rollup_columns), access.days, access.rollups, access.changes, access.schema);
+                access.rollups, first, access.changes, first, prefixed("p", rollup_columns), access.days,
+                block_of_sql("p.day"));
             days_rows = psprintf(" UNION ALL SELECT p.day, p.month, true, p.days, %s FROM fresh_days p",
                                  prefixed("p", rollup_columns));
             days_skip = " AND NOT EXISTS (SELECT FROM fresh_days p WHERE p.day OPERATOR(pg_catalog.=) d.date)";
@@ -236,14 +282,13 @@ CacheScan::CacheScan(const char *table, const char *columns, const char *rollup_
             " UNION ALL"
             " SELECT d.date, d.date, false, 1, %s FROM %s d"
             " WHERE d.date OPERATOR(pg_catalog.>=) $1 AND d.date OPERATOR(pg_catalog.<=) $2"
-            " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=)"
-            " %s.ducache_month_of(d.date))"
+            " AND NOT EXISTS (SELECT FROM fresh f WHERE f.month OPERATOR(pg_catalog.=) %s)"
             " AND NOT EXISTS (SELECT FROM fresh_blocks k WHERE d.date OPERATOR(pg_catalog.>=) k.block"
             " AND d.date OPERATOR(pg_catalog.<=) k.last_day)%s"
             " ORDER BY 1",
             prefixed("r", rollup_columns), access.rollups, access.changes, prefixed("b", rollup_columns),
             access.blocks, access.changes, days_cte, prefixed("f", rollup_columns), prefixed("k", rollup_columns),
-            days_rows, prefixed("d", columns), table, access.schema, days_skip);
+            days_rows, prefixed("d", columns), table, month_of_sql("d.date"), days_skip);
     });
     Datum args[4] = {DateADTGetDatum(start), DateADTGetDatum(end), DateADTGetDatum(first_month),
                      DateADTGetDatum(last_month)};

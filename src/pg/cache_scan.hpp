@@ -18,6 +18,11 @@ namespace ducache::pg {
 // Validates a range argument pair: ±infinity → 22008, start > end → 22023.
 void check_date_range(DateADT start, DateADT end);
 
+// SQL text (palloc'd) for ducache_month_of(col) / ducache_block_of(col) written with built-in
+// functions only, as the scans use it (col: a trusted column reference).
+const char *month_of_sql(const char *col);
+const char *block_of_sql(const char *col);
+
 // One row of a scan: a cached day, or a month rollup.
 struct ScanRow {
     DateADT date;     // the day; a rollup: its month's first day

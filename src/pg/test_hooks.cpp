@@ -9,6 +9,7 @@
 #include "core/object_view.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/cache_scan.hpp"
 #include "pg/numeric_decode.hpp"
 
 #include <cstdlib>
@@ -123,6 +124,30 @@ DUCACHE_FUNCTION(ducache_test_sum_text)
 {
     std::string t = sum_of(fcinfo).to_string();
     PG_RETURN_TEXT_P(ducache::pg::pg_call([&] { return cstring_to_text_with_len(t.data(), int(t.size())); }));
+}
+
+// The scans' text for ducache_month_of(d) (block false) or ducache_block_of(d) (block true),
+// evaluated on d, for sql/79_scan_month_of to compare with the SQL functions.
+DUCACHE_FUNCTION(ducache_test_scan_month_of)
+{
+    DateADT d = PG_GETARG_DATEADT(0);
+    bool block = PG_GETARG_BOOL(1);
+    bool isnull = true;
+    Datum out = ducache::pg::pg_call([&] {
+        const char *expr = block ? ducache::pg::block_of_sql("$1") : ducache::pg::month_of_sql("$1");
+        Oid types[1] = {DATEOID};
+        Datum args[1] = {DateADTGetDatum(d)};
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        if (SPI_execute_with_args(psprintf("SELECT %s", expr), 1, types, args, nullptr, true, 1) != SPI_OK_SELECT)
+            elog(ERROR, "SPI_execute_with_args failed");
+        Datum v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+        SPI_finish();
+        return v;  // a date: passed by value
+    });
+    if (isnull)
+        PG_RETURN_NULL();
+    PG_RETURN_DATUM(out);
 }
 
 #endif  // DUCACHE_TEST_HOOKS
