@@ -229,7 +229,10 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
                 else
                     slot.totals.cost.add(f.cost_wide);
             }
-            slot.totals.mark_days(day.day_index, f.days);
+            if (rollup)
+                slot.totals.mark_days(day.day_index, f.days);
+            else  // a day row's entry: its mask is 1 (read_entry_fast), no popcount or clz
+                slot.totals.mark_day(day.day_index);
             if (want_identity && entry_shapes.has_identity())
                 keep_identity(agg, slot.totals, f.username, f.email, f.role);
         } else {
