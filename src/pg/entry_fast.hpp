@@ -55,8 +55,8 @@ public:
     // showed to be c's: the member count its JEntries, the key JEntries where its key bytes end.
     bool matches(const JsonbContainer *c) const
     {
-        return c->header == head_[0] && core::same_bytes(c, head_, (count_ + 1) * sizeof(uint32)) &&
-               core::same_bytes(reinterpret_cast<const char *>(&c->children[2 * count_]), bytes_, keys_len_);
+        return c->header == head_[0] && core::same_bytes_likely(c, head_, (count_ + 1) * sizeof(uint32)) &&
+               core::same_bytes_likely(reinterpret_cast<const char *>(&c->children[2 * count_]), bytes_, keys_len_);
     }
     const core::EntryPlan &remembered() const { return plan_; }
     // plan_'s direct reads split for the fast path: the counts' members and metrics, the cost's
