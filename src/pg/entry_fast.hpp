@@ -15,6 +15,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -299,7 +300,10 @@ inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer 
     if (shapes.direct_reads().dense) {  // a flat entry: no identity, no "~days", no "metrics"
         if (rollup)
             return false;  // a rollup entry without "~days": the general path's error
-        out.username = out.email = out.role = {};
+        // A dense layout has no identity members: the breakdown's loop reads a FastEntry's
+        // identity only for layouts with one (ShapeCache::has_identity), EntryValues' readers always.
+        if constexpr (!std::is_same_v<Out, FastEntry>)
+            out.username = out.email = out.role = {};
         out.days = 1;
         return read_direct_dense(c, shapes, out);
     }
