@@ -7,6 +7,10 @@
 
 #include "pg/postgres.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ducache::pg {
 
 // Returns false for NaN / ±Infinity (JSON cannot hold them; a corrupt value could).
@@ -118,6 +122,28 @@ inline __attribute__((always_inline)) int64_t digits_value(const int16 *d, uint3
     return d[0] * kPow10000[3 + top] + *d1 * kPow10000[2 + top] + *d2 * kPow10000[1 + top] +
            *d3 * kPow10000[top];
 }
+
+// digits_value(d, nd, nd - 1) for 1 <= nd <= 4 from the numeric's end (`end`: the numeric's
+// varsize, 6 + 2 * nd >= 8 bytes, past its start): its last 8 bytes as four 16-bit lanes, the
+// lanes before the first digit (the header's and the varlena word's bytes) masked off, lane i
+// weighing 10000^(3 - i). Reads only the numeric's own bytes. Round 9 of issue 13: with SSE2 one
+// pmaddwd sums the lanes by pairs (~13 instructions against ~30 for digits_value's pointer
+// selects and four multiplies by table weights).
+inline __attribute__((always_inline)) int64_t trailing_digits_value(const char *end, uint32 nd)
+{
+    uint64_t w;
+    memcpy(&w, end - 8, sizeof w);
+    w &= ~uint64_t(0) << (16 * (4 - nd));
+#if defined(__SSE2__)
+    const __m128i weights = _mm_set_epi16(0, 0, 0, 0, 1, 10000, 1, 10000);
+    __m128i pairs = _mm_madd_epi16(_mm_cvtsi64_si128(int64_t(w)), weights);  // lanes 0-1, 2-3
+    int64_t high = _mm_cvtsi128_si32(pairs), low = _mm_cvtsi128_si32(_mm_srli_epi64(pairs, 32));
+    return high * 100000000 + low;
+#else
+    auto lane = [w](int i) { return int64_t(int16(uint16(w >> (16 * i)))); };
+    return ((lane(0) * 10000 + lane(1)) * 10000 + lane(2)) * 10000 + lane(3);
+#endif
+}
 }  // namespace numeric_fast
 
 // Inline in every read (the read path calls it for each count of each entry; out of line its
@@ -183,8 +209,7 @@ inline __attribute__((always_inline)) bool decode_jsonb_cost(const char *p, int6
     int frac_digits = int(nd) - weight - 1;
     if (nd > 4 || frac_digits < 0 || frac_digits > core::kMaxFastScale / 4)
         return false;
-    int64_t v = numeric_fast::digits_value(reinterpret_cast<const int16 *>(p + VARHDRSZ + sizeof(uint16)), nd,
-                                           int(nd) - 1);
+    int64_t v = numeric_fast::trailing_digits_value(p + VARSIZE_4B(p), nd);
     int64_t neg = -int64_t((header >> 13) & 1);
     m = (v ^ neg) - neg;
     scale = frac_digits * 4;
