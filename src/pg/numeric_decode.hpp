@@ -204,8 +204,10 @@ inline __attribute__((always_inline)) bool decode_jsonb_cost(const char *p, int6
         scale = 0;
         return true;
     }
-    int weight = (header & kShortWeightSignMask) ? -1 - int((~header) & kShortWeightMask)
-                                                 : int(header & kShortWeightMask);
+    // The short format's 7-bit weight (sign bit kShortWeightSignMask) sign-extended without a
+    // branch: -1 - (~header & kShortWeightMask) is the field minus 64 when the sign bit is set.
+    static_assert(kShortWeightSignMask == 0x40 && kShortWeightMask == 0x3F, "a 7-bit two's complement field");
+    int weight = int32_t(uint32_t(header) << 25) >> 25;
     int frac_digits = int(nd) - weight - 1;
     if (nd > 4 || frac_digits < 0 || frac_digits > core::kMaxFastScale / 4)
         return false;
