@@ -7,7 +7,7 @@
 
 #include "pg/postgres.hpp"
 
-#if defined(__SSE2__)
+#if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
 #endif
 
@@ -134,7 +134,7 @@ inline __attribute__((always_inline)) int64_t trailing_digits_value(const char *
     uint64_t w;
     memcpy(&w, end - 8, sizeof w);
     w &= ~uint64_t(0) << (16 * (4 - nd));
-#if defined(__SSE2__)
+#if defined(__SSE2__) && defined(__x86_64__)  // _mm_cvtsi64_si128: a 64-bit register
     const __m128i weights = _mm_set_epi16(0, 0, 0, 0, 1, 10000, 1, 10000);
     __m128i pairs = _mm_madd_epi16(_mm_cvtsi64_si128(int64_t(w)), weights);  // lanes 0-1, 2-3
     int64_t high = _mm_cvtsi128_si32(pairs), low = _mm_cvtsi128_si32(_mm_srli_epi64(pairs, 32));
