@@ -105,7 +105,7 @@ public:
             uint32_t h = (*hints_)[position];
             if (h != 0) {
                 Slot &s = slots_[h - 1];
-                if (s.key_len == len && same_bytes(s.key, key, len))
+                if (s.key_len == len && same_bytes_likely(s.key, key, len))  // the hint is almost always right
                     return s;
             }
         }

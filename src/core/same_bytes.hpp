@@ -53,4 +53,26 @@ inline bool same_bytes(const void *pa, const void *pb, size_t n)
     return true;
 }
 
+// same_bytes for ranges that almost always are equal (an object's layout against the one
+// remembered): with SSE2 no branch per 16 bytes, the compares ANDed and tested once at the end
+// (round 9 of issue 13: the loop's exit test and a branch a step were ~9 instructions per 16
+// bytes). Reads only [0, n) of each range, as same_bytes.
+inline bool same_bytes_likely(const void *pa, const void *pb, size_t n)
+{
+#if defined(__SSE2__)
+    if (n >= 16) {
+        const char *a = static_cast<const char *>(pa), *b = static_cast<const char *>(pb);
+        auto eq16 = [](const char *x, const char *y) {
+            return _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x)),
+                                  _mm_loadu_si128(reinterpret_cast<const __m128i *>(y)));
+        };
+        __m128i all = eq16(a + n - 16, b + n - 16);  // the last 16 bytes (overlapping)
+        for (size_t i = 0; i + 16 < n; i += 16)
+            all = _mm_and_si128(all, eq16(a + i, b + i));
+        return _mm_movemask_epi8(all) == 0xFFFF;
+    }
+#endif
+    return same_bytes(pa, pb, n);
+}
+
 }  // namespace ducache::core

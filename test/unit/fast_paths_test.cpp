@@ -1,7 +1,7 @@
 // Issue 13's fast paths against references that do not use them: the inline 64-bit numeric
 // decode against numeric's digits written out as text (BigDecimal::from_plain), the inline
 // same-scale DecimalSum::add against BigDecimal sums, add_scaled against add and compare against
-// BigDecimal's order, same_bytes against memcmp, the direct
+// BigDecimal's order, same_bytes and same_bytes_likely against memcmp, the direct
 // entry plan (no alias choice) against which layouts may use it, and the aggregator's hint sets
 // against its hash lookup.
 #include "core/aggregator.hpp"
@@ -217,11 +217,15 @@ TEST(SameBytes, AgreesWithMemcmpOnEveryLengthAndDifference)
         for (size_t i = 0; i < n; i++)
             a[i] = b[i] = char('a' + i % 26);
         EXPECT_TRUE(same_bytes(a, b, n)) << n;
+        EXPECT_TRUE(same_bytes_likely(a, b, n)) << n;
         for (size_t at = 0; at < n; at++) {
             b[at] ^= 1;
             EXPECT_EQ(same_bytes(a, b, n), std::memcmp(a, b, n) == 0) << n << " " << at;
             EXPECT_FALSE(same_bytes(a, b, n)) << n << " " << at;
-            b[at] ^= 1;
+            EXPECT_FALSE(same_bytes_likely(a, b, n)) << n << " " << at;
+            b[at] ^= 0x80;  // another difference at the same place
+            EXPECT_FALSE(same_bytes_likely(a, b, n)) << n << " " << at;
+            b[at] ^= 0x80 ^ 1;
         }
     }
 }
