@@ -131,6 +131,12 @@ inline __attribute__((always_inline)) int64_t digits_value(const int16 *d, uint3
 // selects and four multiplies by table weights).
 inline __attribute__((always_inline)) int64_t trailing_digits_value(const char *end, uint32 nd)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    // The lanes below are a little-endian load's (lane 0: the lowest-addressed two bytes); on a
+    // big-endian host the mask would keep header bytes and the weights run backwards. There the
+    // digits are read as digits_value reads them (the numeric's last nd int16).
+    return digits_value(reinterpret_cast<const int16 *>(end - 2 * size_t(nd)), nd, int(nd) - 1);
+#else
     uint64_t w;
     memcpy(&w, end - 8, sizeof w);
     w &= ~uint64_t(0) << (16 * (4 - nd));
@@ -142,6 +148,7 @@ inline __attribute__((always_inline)) int64_t trailing_digits_value(const char *
 #else
     auto lane = [w](int i) { return int64_t(int16(uint16(w >> (16 * i)))); };
     return ((lane(0) * 10000 + lane(1)) * 10000 + lane(2)) * 10000 + lane(3);
+#endif
 #endif
 }
 }  // namespace numeric_fast
@@ -160,6 +167,12 @@ inline __attribute__((always_inline)) CountDecode decode_jsonb_count(const char 
     // `word < 2^16` test; the constants still fit a compare's 32-bit immediate), and a negative
     // count goes to decode_numeric_count (no sign applied on the fast path: ~6 instructions a
     // count; counts are not negative in practice, and that path gives the same value).
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    // The key is a little-endian varlena word's (size << 2): a big-endian word holds the size
+    // unshifted, so a numeric 4x as long (e.g. 32 bytes: 13 digits, weight 0, a fractional
+    // count) would match kOne and read as its first digit. There: the general decoder.
+    return decode_numeric_count(p, out);
+#else
     uint32 word;
     uint16 header;
     memcpy(&word, p, sizeof word);
@@ -181,6 +194,7 @@ inline __attribute__((always_inline)) CountDecode decode_jsonb_count(const char 
     else
         return decode_numeric_count(p, out);
     return CountDecode::ok;
+#endif
 }
 
 // A cost as the read path's fast form: value = m * 10^-scale (0 <= scale <= kMaxFastScale),
