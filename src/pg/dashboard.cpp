@@ -100,7 +100,8 @@ void for_each_string_member(const Jsonb *doc, const InputRow &ctx, F &&f)
 // from row to row.
 class PackRow {
 public:
-    PackRow() = default;
+    // The arrays come from cxt (the call's context), as every container of a call's reading.
+    explicit PackRow(MemoryContext cxt) : memory_(cxt), values_(&memory_) {}
     // False when the row has no usable pack (NULL, malformed, a value past its header's largest).
     // bounds: the keycost and keymag arrays are read too (the range's rows; each() then hands
     // them in).
@@ -138,7 +139,8 @@ public:
 private:
     core::UserPackView view_;
     bool bounds_ = false;
-    std::vector<int64_t> values_;
+    ContextResource memory_;
+    std::pmr::vector<int64_t> values_;
     const int64_t *arrays_[core::kUserPackArrays] = {};
     EntryValues values_in_{};
     core::Decimal keycost_;
@@ -198,7 +200,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
     EntryValues ident;
     // The rollup rows' users from their packs (mode.user_packs: the one-node unfiltered call).
     const bool packs = mode.user_packs && !filtered && mode.top_key != nullptr;
-    PackRow pack;
+    PackRow pack(CurrentMemoryContext);
     for (const bool current : {false, true}) {
         // Days: the three documents. Rollups (unfiltered): the derived columns of
         // pg/rollup_derived.cpp in their place (user_totals: the users without their cells,

@@ -8,6 +8,7 @@
 #include "core/user_pack.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/context_resource.hpp"
 #include "pg/rollup_derived.hpp"
 #include "pg/srf_output.hpp"
 
@@ -37,20 +38,25 @@ DUCACHE_FUNCTION(ducache_user_pack_rows)
     const size_t len = VARSIZE_ANY_EXHDR(b);
     core::UserPackView view;
     if (!view.parse(data, len))
-        throw core::Error("22P03", "not a ducache users pack");
+        throw core::Error("22P03", "not a ducache users pack",
+                          "Its header, names or identities run past its end (length " + std::to_string(len) + ").");
     const uint32_t n = view.users();
-    std::vector<std::vector<int64_t>> arrays(core::kUserPackArrays, std::vector<int64_t>(n));
+    ContextResource memory(CurrentMemoryContext);
+    std::pmr::vector<int64_t> values(size_t(n) * core::kUserPackArrays, &memory);
     const int64_t *ptrs[core::kUserPackArrays];
     for (int a = 0; a < core::kUserPackArrays; a++) {
-        if (!view.decode(a, arrays[a].data()))
-            throw core::Error("22P03", "not a ducache users pack", "A value exceeds its array's largest.");
-        ptrs[a] = arrays[a].data();
+        int64_t *array = values.data() + size_t(a) * n;
+        if (!view.decode(a, array))
+            throw core::Error("22P03", "not a ducache users pack",
+                              "A value of array " + std::to_string(a) + " exceeds its array's largest.");
+        ptrs[a] = array;
     }
     init_materialized_srf(fcinfo);
     core::UserPackView::Cursor c(view);
     core::EntryValues v;
     core::Decimal keycost;
     for (uint32_t i = 0; i < n; i++) {
+        check_for_interrupts();
         std::string_view name, rec;
         c.next(name, rec);
         core::PackIdentity id = core::UserPackView::identity(rec);
