@@ -62,9 +62,11 @@ rm -rf "$VG" && mkdir -p "$VG"
 # the rest. Balanced by two runs' memcheck times: ~410 s and ~390 s of the one piece's ~800.
 # The files added since all went to half 1 (1141 s against 822 s in round 12's run), so
 # 79_dashboard_user_walks (its own rows and fixture; ~130-200 s of memcheck) is in half 2, last;
-# both lists pass in their order on a plain postmaster.
+# both lists pass in their order on a plain postmaster. Round 14's two user_pack files went to
+# half 1 again (852 s against 717 s of memcheck): 79_user_pack_dashboard (its own rows and
+# fixture, ~80 s) is in half 2.
 # An explicit TEST list runs as one half.
-half2=" 20_read_fixture 21_breakdowns 22_read_errors 23_analytics_trend 24_merge 25_number_matrix 26_sum_overflow 27_wide_costs 78_parallel_breakdown 41_rebuild 42_lookup_tables 43_rebuild_rls 44_rebuild_fidelity 45_rebuild_unchanged 46_upsert_unchanged 52_hostile_tables 78_rollup_jsonb 79_dashboard_user_walks "
+half2=" 20_read_fixture 21_breakdowns 22_read_errors 23_analytics_trend 24_merge 25_number_matrix 26_sum_overflow 27_wide_costs 78_parallel_breakdown 41_rebuild 42_lookup_tables 43_rebuild_rls 44_rebuild_fidelity 45_rebuild_unchanged 46_upsert_unchanged 52_hostile_tables 78_rollup_jsonb 79_user_pack_dashboard 79_dashboard_user_walks "
 halves=("${tests[*]}")
 if [ $# = 0 ]; then
     h1=() h2=()
