@@ -1,0 +1,194 @@
+// The JsonbValue trees of pg/rollup_jsonb.cpp's sink (documents: the refresh's rollups, the
+// derived columns, the dashboard, the filter options) as jsonb bytes (see encode_tree below).
+#include "pg/jsonb_encoder.hpp"
+
+#include "pg/boundary.hpp"
+#include "pg/context_resource.hpp"
+
+#include <cstring>
+
+namespace ducache::pg {
+
+namespace {
+
+// A JsonbValue tree (an object or an array, as the sink builds it) as the jsonb datum
+// JsonbValueToJsonb makes of it, byte for byte (PostgreSQL 15's convertToJsonb: the same
+// layout, padding and JEntry offsets), into one buffer that grows by doubling instead of a
+// StringInfo append per piece. The datum is allocated in `into`. Returns nullptr when the tree
+// holds a value this encoder does not write (a datetime or binary value, never built by the
+// sink) or a container is too long for a JEntry: the caller then calls JsonbValueToJsonb,
+// which writes or refuses it as ever.
+class JsonbEncoder {
+public:
+    explicit JsonbEncoder(MemoryContext into) : into_(into) {}
+
+    Jsonb *encode(const JsonbValue &root)
+    {
+        if (root.type != jbvObject && root.type != jbvArray)
+            return nullptr;
+        grow(64 * 1024);
+        len_ = VARHDRSZ;
+        value(root);
+        if (failed_) {
+            into_.deallocate(buf_, cap_, MAXIMUM_ALIGNOF);
+            return nullptr;
+        }
+        Jsonb *out = reinterpret_cast<Jsonb *>(buf_);
+        SET_VARSIZE(out, len_);
+        return out;
+    }
+
+private:
+    void grow(size_t need)
+    {
+        size_t cap = cap_ ? cap_ : 1;
+        while (cap < need)
+            cap *= 2;
+        char *next = static_cast<char *>(into_.allocate(cap, MAXIMUM_ALIGNOF));
+        if (buf_ != nullptr) {
+            memcpy(next, buf_, len_);
+            into_.deallocate(buf_, cap_, MAXIMUM_ALIGNOF);
+        }
+        buf_ = next;
+        cap_ = cap;
+    }
+
+    // Room for n more bytes at len_ (uninitialized).
+    size_t reserve(size_t n)
+    {
+        if (len_ + n > cap_)
+            grow(len_ + n);
+        size_t at = len_;
+        len_ += n;
+        return at;
+    }
+
+    void append(const void *p, size_t n)
+    {
+        size_t at = reserve(n);  // before reading buf_: reserve may move it
+        memcpy(buf_ + at, p, n);
+    }
+
+    // padBufferToInt: zeros up to a 4-byte boundary of the datum; returns their number.
+    uint32 pad()
+    {
+        size_t n = INTALIGN(len_) - len_;
+        if (n) {
+            size_t at = reserve(n);
+            memset(buf_ + at, 0, n);
+        }
+        return uint32(n);
+    }
+
+    void put_entry(size_t at, JEntry e) { memcpy(buf_ + at, &e, sizeof(JEntry)); }
+
+    // One entry's running total: a stride's first entry keeps the offset, the others the length.
+    bool add_entry(size_t at, JEntry meta, uint32 &totallen, uint32 index)
+    {
+        totallen += JBE_OFFLENFLD(meta);
+        if (totallen > JENTRY_OFFLENMASK) {
+            failed_ = true;
+            return false;
+        }
+        if (index % JB_OFFSET_STRIDE == 0)
+            meta = (meta & JENTRY_TYPEMASK) | totallen | JENTRY_HAS_OFF;
+        put_entry(at, meta);
+        return true;
+    }
+
+    JEntry value(const JsonbValue &v)
+    {
+        switch (v.type) {
+        case jbvNull:
+            return JENTRY_ISNULL;
+        case jbvString:
+            append(v.val.string.val, size_t(v.val.string.len));
+            return JEntry(v.val.string.len);
+        case jbvNumeric: {
+            size_t numlen = VARSIZE_ANY(v.val.numeric);
+            uint32 padlen = pad();
+            append(v.val.numeric, numlen);
+            return JENTRY_ISNUMERIC | JEntry(padlen + numlen);
+        }
+        case jbvBool:
+            return v.val.boolean ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+        case jbvArray:
+            return array(v);
+        case jbvObject:
+            return object(v);
+        default:
+            failed_ = true;
+            return JENTRY_ISNULL;
+        }
+    }
+
+    JEntry array(const JsonbValue &v)
+    {
+        const size_t base = len_;
+        pad();
+        const uint32 n = uint32(v.val.array.nElems);
+        uint32 header = n | JB_FARRAY;
+        if (v.val.array.rawScalar)
+            header |= JB_FSCALAR;
+        append(&header, sizeof header);
+        const size_t entries = reserve(sizeof(JEntry) * n);
+        uint32 totallen = 0;
+        for (uint32 i = 0; i < n && !failed_; i++) {
+            JEntry meta = value(v.val.array.elems[i]);
+            add_entry(entries + sizeof(JEntry) * i, meta, totallen, i);
+        }
+        return finish_container(base);
+    }
+
+    JEntry object(const JsonbValue &v)
+    {
+        const size_t base = len_;
+        pad();
+        const uint32 n = uint32(v.val.object.nPairs);
+        uint32 header = n | JB_FOBJECT;
+        append(&header, sizeof header);
+        const size_t entries = reserve(sizeof(JEntry) * n * 2);
+        uint32 totallen = 0;
+        const JsonbPair *pairs = v.val.object.pairs;
+        for (uint32 i = 0; i < n && !failed_; i++) {
+            const JsonbValue &k = pairs[i].key;  // always a string
+            append(k.val.string.val, size_t(k.val.string.len));
+            add_entry(entries + sizeof(JEntry) * i, JEntry(k.val.string.len), totallen, i);
+        }
+        for (uint32 i = 0; i < n && !failed_; i++) {
+            JEntry meta = value(pairs[i].value);
+            add_entry(entries + sizeof(JEntry) * (n + i), meta, totallen, i + n);
+        }
+        return finish_container(base);
+    }
+
+    JEntry finish_container(size_t base)
+    {
+        size_t totallen = len_ - base;
+        if (totallen > JENTRY_OFFLENMASK)
+            failed_ = true;
+        return JENTRY_ISCONTAINER | JEntry(totallen & JENTRY_OFFLENMASK);
+    }
+
+    ContextResource into_;
+    char *buf_ = nullptr;
+    size_t len_ = 0, cap_ = 0;
+    bool failed_ = false;
+};
+
+}  // namespace
+
+Datum encode_tree(JsonbValue *root, MemoryContext into)
+{
+    JsonbEncoder enc(into);
+    if (Jsonb *j = enc.encode(*root))
+        return JsonbPGetDatum(j);
+    return pg_call([&] {
+        MemoryContext caller = MemoryContextSwitchTo(into);
+        Datum encoded = JsonbPGetDatum(JsonbValueToJsonb(root));
+        MemoryContextSwitchTo(caller);
+        return encoded;
+    });
+}
+
+}  // namespace ducache::pg
