@@ -400,6 +400,18 @@ void pack_entry_values(const UserPackView &view, const int64_t *const arrays[kUs
     out.cost.dscale = out.cost_seen ? ds : 0;
 }
 
+UserColumns pack_columns(const UserPackView &view, const int64_t *const arrays[kUserPackArrays])
+{
+    UserColumns c;
+    c.n = view.users();
+    for (int m = 0; m < kCountMetrics; m++)
+        c.counts[m] = arrays[m];
+    c.cost = arrays[kPackCost];
+    c.cost_dscale = view.cost_dscales();
+    c.cost_scale = view.cost_scale();
+    return c;
+}
+
 void pack_keycost(const UserPackView &view, const int64_t *const arrays[kUserPackArrays], uint32_t i, Decimal &out)
 {
     uint8_t ds = view.keycost_dscale(i);

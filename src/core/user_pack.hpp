@@ -34,6 +34,7 @@
 
 #include "core/decimal.hpp"
 #include "core/metrics.hpp"
+#include "core/user_columns.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +55,7 @@ enum UserPackArray : int {
 constexpr uint8_t kUserPackVersion = 1;
 constexpr size_t kUserPackHeader = 20 + 16 * kUserPackArrays;
 constexpr uint8_t kPackNoCost = 255;
+static_assert(kPackNoCost == kColumnNoCost, "the columns read the pack's display scales");
 
 // One user entry's identity strings (a rollup entry's "~identity": core/rollup_identity.hpp).
 struct PackIdentity {
@@ -109,6 +111,9 @@ public:
     bool decode(int array, int64_t *out) const;
     uint8_t cost_dscale(uint32_t i) const { return uint8_t(cost_dscales_[i]); }
     uint8_t keycost_dscale(uint32_t i) const { return uint8_t(keycost_dscales_[i]); }
+    // All users' display scales (keycost: with the bounds only, else nullptr).
+    const uint8_t *cost_dscales() const { return reinterpret_cast<const uint8_t *>(cost_dscales_); }
+    const uint8_t *keycost_dscales() const { return reinterpret_cast<const uint8_t *>(keycost_dscales_); }
 
     // The users in order: name and identity record (bytes that determine the identity).
     class Cursor {
@@ -137,6 +142,9 @@ private:
 // readers decoded from the entry (counts, cost with its display scale; the bounds apart).
 void pack_entry_values(const UserPackView &view, const int64_t *const arrays[kUserPackArrays], uint32_t i,
                        EntryValues &out);
+// The decoded arrays (as for pack_entry_values) as the dashboard's columns: every user's
+// pack_entry_values, column by column (core/user_columns.hpp).
+UserColumns pack_columns(const UserPackView &view, const int64_t *const arrays[kUserPackArrays]);
 // The user's keycost as a Decimal (with the bounds only).
 void pack_keycost(const UserPackView &view, const int64_t *const arrays[kUserPackArrays], uint32_t i, Decimal &out);
 

@@ -1,8 +1,10 @@
 // The dashboard's reader of one rollup row's user_pack (core/user_pack.hpp): the pack checked,
-// its arrays decoded into memory of the call's context, its users handed on one by one.
+// its arrays decoded into memory of the call's context, its users' names walked once (the
+// builder then takes its columns: core/user_columns.hpp).
 #pragma once
 
 #include "core/metrics.hpp"
+#include "core/user_columns.hpp"
 #include "core/user_pack.hpp"
 
 #include "pg/context_resource.hpp"
@@ -38,21 +40,32 @@ public:
         return true;
     }
     uint32 users() const { return view_.users(); }
-    // f(index, user, identity record, values, keycost (nullptr: no bounds), keymag) per user.
-    template <typename F>
-    void each(F &&f)
+    // The users' names and (records: also) identity records, in order, into names() and
+    // records(): the bytes the column path needs of the two blocks (parse() checked them).
+    void walk_names(bool records)
     {
+        const uint32 n = view_.users();
+        names_.resize(n);
+        index_.resize(n);
+        records_.resize(records ? n : 0);
         core::UserPackView::Cursor c(view_);
-        const bool bounds = bounds_ && view_.has_bounds();
-        for (uint32 i = 0; i < view_.users(); i++) {
-            std::string_view user, identity;
-            c.next(user, identity);
-            core::pack_entry_values(view_, arrays_, i, values_in_);
-            if (bounds)
-                core::pack_keycost(view_, arrays_, i, keycost_);
-            f(i, user, identity, values_in_, bounds ? &keycost_ : nullptr, bounds ? arrays_[core::kPackKeyMag][i] : -1);
-        }
+        std::string_view record;
+        for (uint32 i = 0; i < n; i++)
+            c.next(names_[i], records ? records_[i] : record);
     }
+    const std::string_view *names() const { return names_.data(); }
+    const std::string_view *records() const { return records_.data(); }
+    // Room for the users' indexes (the builder's slots), users() of them.
+    uint32 *index() { return index_.data(); }
+    // The counts and cost (core/user_columns.hpp).
+    core::UserColumns columns() const { return core::pack_columns(view_, arrays_); }
+    // The bounds (read with bounds, and the pack has them): "~keycost" at keycost_scale() with
+    // its display scales, "~keymag".
+    bool has_bounds() const { return bounds_ && view_.has_bounds(); }
+    const int64_t *keycost() const { return arrays_[core::kPackKeyCost]; }
+    const uint8_t *keycost_dscales() const { return view_.keycost_dscales(); }
+    int keycost_scale() const { return view_.keycost_scale(); }
+    const int64_t *keymag() const { return arrays_[core::kPackKeyMag]; }
 
 private:
     core::UserPackView view_;
@@ -60,8 +73,8 @@ private:
     ContextResource memory_;
     std::pmr::vector<int64_t> values_;
     const int64_t *arrays_[core::kUserPackArrays] = {};
-    core::EntryValues values_in_{};
-    core::Decimal keycost_;
+    std::pmr::vector<std::string_view> names_{&memory_}, records_{&memory_};
+    std::pmr::vector<uint32> index_{&memory_};
 };
 
 }  // namespace ducache::pg
