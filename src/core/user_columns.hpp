@@ -27,6 +27,10 @@
 
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ducache::core {
 
 // One row's users, n of them, in the row's object order: the six counts (Metric order), the
@@ -40,47 +44,75 @@ struct UserColumns {
     int cost_scale = 0;
 };
 
-namespace user_columns_detail {
-
-// acc[m] += v[m] for the six counts in wrapping arithmetic; the sign bit of the result is set
-// when a sum passed bigint (its sign differs from both addends').
-inline uint64_t add6_wrapping(int64_t *acc, const int64_t *const col[kCountMetrics], uint32_t i)
-{
-    uint64_t bad = 0;
-    for (int m = 0; m < kCountMetrics; m++) {
-        const uint64_t a = uint64_t(acc[m]), v = uint64_t(col[m][i]), s = a + v;
-        bad |= (a ^ s) & (v ^ s);
-        acc[m] = int64_t(s);
-    }
-    return bad;
-}
-
-inline void sub6_wrapping(int64_t *acc, const int64_t *const col[kCountMetrics], uint32_t i)
-{
-    for (int m = 0; m < kCountMetrics; m++)
-        acc[m] = int64_t(uint64_t(acc[m]) - uint64_t(col[m][i]));
-}
-
-}  // namespace user_columns_detail
-
 // The counts of every entry into its accumulator (acc(i): entry i's six sums; entries may share
 // one) and into total: true when no step of any running sum passed bigint, every sum then as
 // the entry-wise checked adds leave it; false with every sum as it was (see above).
+// Entry by entry, the six counts two at a time in wrapping arithmetic; a sum passed bigint when
+// its sign differs from both addends' (the sign bit of (a ^ s) & (v ^ s): add_counts' rule).
 template <typename Acc>
 bool add_count_columns(Acc &&acc, int64_t total[kCountMetrics], const UserColumns &c)
 {
-    using namespace user_columns_detail;
-    uint64_t bad = 0;
-    uint32_t i = 0;
-    for (; i < c.n; i++) {
-        bad |= add6_wrapping(acc(i), c.counts, i);
-        bad |= add6_wrapping(total, c.counts, i);
+    static_assert(kCountMetrics == 6, "three pairs of counts below");
+    // The columns in locals: the stores into the sums cannot change them (PostgreSQL builds
+    // with -fno-strict-aliasing: through the struct every store would reload them).
+    const int64_t *const c0 = c.counts[0], *const c1 = c.counts[1], *const c2 = c.counts[2],
+                         *const c3 = c.counts[3], *const c4 = c.counts[4], *const c5 = c.counts[5];
+    const uint32_t n = c.n;
+#if defined(__SSE2__)
+    __m128i t01 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(total)),
+            t23 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(total + 2)),
+            t45 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(total + 4)), bad = _mm_setzero_si128();
+    auto step = [&bad](__m128i a, __m128i v) {
+        const __m128i s = _mm_add_epi64(a, v);
+        bad = _mm_or_si128(bad, _mm_and_si128(_mm_xor_si128(a, s), _mm_xor_si128(v, s)));
+        return s;
+    };
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t *const p = acc(i);
+        const __m128i v01 = _mm_set_epi64x(c1[i], c0[i]), v23 = _mm_set_epi64x(c3[i], c2[i]),
+                      v45 = _mm_set_epi64x(c5[i], c4[i]);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(p),
+                         step(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), v01));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 2),
+                         step(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 2)), v23));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 4),
+                         step(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 4)), v45));
+        t01 = step(t01, v01);
+        t23 = step(t23, v23);
+        t45 = step(t45, v45);
     }
-    if (!(bad >> 63))
+    if (_mm_movemask_pd(_mm_castsi128_pd(bad)) == 0) {
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(total), t01);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(total + 2), t23);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(total + 4), t45);
         return true;
-    while (i-- > 0) {  // undo: every sum back to its value before the row
-        sub6_wrapping(acc(i), c.counts, i);
-        sub6_wrapping(total, c.counts, i);
+    }
+#else
+    uint64_t bad = 0, t[kCountMetrics];
+    for (int m = 0; m < kCountMetrics; m++)
+        t[m] = uint64_t(total[m]);
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t *const p = acc(i);
+        const int64_t v[kCountMetrics] = {c0[i], c1[i], c2[i], c3[i], c4[i], c5[i]};
+        for (int m = 0; m < kCountMetrics; m++) {
+            const uint64_t a = uint64_t(p[m]), x = uint64_t(v[m]), s = a + x, ts = t[m] + x;
+            bad |= ((a ^ s) & (x ^ s)) | ((t[m] ^ ts) & (x ^ ts));
+            p[m] = int64_t(s);
+            t[m] = ts;
+        }
+    }
+    if (!(bad >> 63)) {
+        for (int m = 0; m < kCountMetrics; m++)
+            total[m] = int64_t(t[m]);
+        return true;
+    }
+#endif
+    // Undo: every entry's sum back to its value before the row (total was not stored).
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t *const p = acc(i);
+        const int64_t v[kCountMetrics] = {c0[i], c1[i], c2[i], c3[i], c4[i], c5[i]};
+        for (int m = 0; m < kCountMetrics; m++)
+            p[m] = int64_t(uint64_t(p[m]) - uint64_t(v[m]));
     }
     return false;
 }
@@ -92,12 +124,15 @@ void add_cost_columns(Acc &&acc, DecimalSum *total, const UserColumns &c)
 {
     __int128 sum = 0;
     int dscale = -1;
-    for (uint32_t i = 0; i < c.n; i++) {
-        const uint8_t ds = c.cost_dscale[i];
+    const int64_t *const cost = c.cost;
+    const uint8_t *const dscales = c.cost_dscale;
+    const int scale = c.cost_scale;
+    for (uint32_t i = 0, n = c.n; i < n; i++) {
+        const uint8_t ds = dscales[i];
         if (ds == kColumnNoCost)
             continue;
-        acc(i).add_scaled(c.cost[i], c.cost_scale, ds);
-        sum += c.cost[i];
+        acc(i).add_scaled(cost[i], scale, ds);
+        sum += cost[i];
         dscale = ds > dscale ? ds : dscale;
     }
     if (total != nullptr && dscale >= 0) {
@@ -114,11 +149,13 @@ inline void add_cost_total(DecimalSum &total, const UserColumns &c)
 {
     __int128 sum = 0;
     int dscale = -1;
-    for (uint32_t i = 0; i < c.n; i++) {
-        const uint8_t ds = c.cost_dscale[i];
+    const int64_t *const cost = c.cost;
+    const uint8_t *const dscales = c.cost_dscale;
+    for (uint32_t i = 0, n = c.n; i < n; i++) {
+        const uint8_t ds = dscales[i];
         if (ds == kColumnNoCost)
             continue;
-        sum += c.cost[i];
+        sum += cost[i];
         dscale = ds > dscale ? ds : dscale;
     }
     if (dscale >= 0) {

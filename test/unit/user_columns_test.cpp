@@ -350,3 +350,53 @@ TEST(UserColumns, UndoneRowLeavesEverySum)
 }
 
 }  // namespace ut_user_columns_test
+
+namespace ut_user_columns_test {
+
+// UserPackView::decode's wide path (sixteen bytes a step, then the rest one by one) against the
+// values written, at every width, at lengths around the steps; a header's largest lowered below
+// some value (in a step or in the rest) is refused.
+TEST(UserColumns, DecodeWidthsAndLargest)
+{
+    std::mt19937_64 rng(7);
+    const int64_t limits[] = {0, 100, 30000, 2000000000, INT64_MAX / 4};
+    for (int64_t limit : limits) {
+        for (uint32_t n : {0u, 1u, 3u, 7u, 8u, 15u, 16u, 17u, 31u, 32u, 33u, 100u}) {
+            UserPackWriter w(std::pmr::get_default_resource());
+            std::vector<int64_t> want(n);
+            for (uint32_t i = 0; i < n; i++) {
+                EntryValues v{};
+                int64_t x = limit == 0 ? 0 : int64_t(rng() % uint64_t(2 * limit + 1)) - limit;
+                if (i == n / 2)
+                    x = rng() % 2 ? limit : -limit;  // the extremes
+                v.counts[kRequests] = want[i] = x;
+                w.add("u" + std::to_string(1000 + i), v, nullptr, 0, PackIdentity{});
+            }
+            std::string bytes;
+            ASSERT_TRUE(w.finish(bytes));
+            UserPackView view;
+            ASSERT_TRUE(view.parse(bytes.data(), bytes.size()));
+            std::vector<int64_t> got(n + 1, 12345);
+            ASSERT_TRUE(view.decode(kRequests, got.data()));
+            EXPECT_TRUE(std::equal(want.begin(), want.end(), got.begin())) << limit << " " << n;
+            EXPECT_EQ(got[n], 12345);  // nothing written past the users
+            // The largest in the header (its 8 bytes after the width byte): one below the
+            // largest absolute value is refused, the value itself is not.
+            uint64_t most = 0;
+            for (int64_t x : want)
+                most = std::max<uint64_t>(most, x < 0 ? uint64_t(0) - uint64_t(x) : uint64_t(x));
+            if (most == 0)
+                continue;
+            std::string bad = bytes;
+            const size_t at = 20 + 16 * size_t(kRequests) + 8;
+            const uint64_t lower = most - 1;
+            for (int k = 0; k < 8; k++)
+                bad[at + k] = char(uint8_t(lower >> (8 * k)));
+            UserPackView v2;
+            ASSERT_TRUE(v2.parse(bad.data(), bad.size()));
+            EXPECT_FALSE(v2.decode(kRequests, got.data())) << limit << " " << n;
+        }
+    }
+}
+
+}  // namespace ut_user_columns_test
