@@ -240,7 +240,7 @@ bool UserPackWriter::finish(std::string &out)
     return true;
 }
 
-bool UserPackView::parse(const char *data, size_t len)
+bool UserPackView::parse(const char *data, size_t len, bool blocks)
 {
     if (len < kUserPackHeader || std::memcmp(data, "DUP", 3) != 0 || uint8_t(data[3]) != kUserPackVersion)
         return false;
@@ -254,7 +254,7 @@ bool UserPackView::parse(const char *data, size_t len)
         return false;
     users_ = uint32_t(get_le(data + 8, 4));
     names_len_ = size_t(get_le(data + 12, 4));
-    const size_t idents_len = size_t(get_le(data + 16, 4));
+    const size_t idents_len = idents_len_ = size_t(get_le(data + 16, 4));
     const char *p = data + 20;
     size_t fixed = 0;  // bytes per user of the arrays and display scales
     for (int a = 0; a < kUserPackArrays; a++, p += 16) {
@@ -281,8 +281,22 @@ bool UserPackView::parse(const char *data, size_t len)
         return false;
     names_ = p;
     idents_ = p + names_len_;
+    if (blocks && !check_blocks())
+        return false;
+    cost_dscales_ = idents_ + idents_len;
+    keycost_dscales_ = bounds_ ? cost_dscales_ + users_ : nullptr;
+    const char *a = cost_dscales_ + size_t(users_) * (bounds_ ? 2 : 1);
+    for (int i = 0; i < kUserPackArrays; i++) {
+        arrays_[i] = a;
+        a += size_t(users_) * size_t(width_[i]);
+    }
+    return a == end;
+}
+
+bool UserPackView::check_blocks() const
+{
     // Each block holds exactly users_ length-prefixed items.
-    auto check_block = [&](const char *b, size_t blen, bool identities) {
+    auto check_block = [this](const char *b, size_t blen, bool identities) {
         const char *q = b, *bend = b + blen;
         for (uint32_t i = 0; i < users_; i++) {
             size_t l;
@@ -301,16 +315,7 @@ bool UserPackView::parse(const char *data, size_t len)
         }
         return q == bend;
     };
-    if (!check_block(names_, names_len_, false) || !check_block(idents_, idents_len, true))
-        return false;
-    cost_dscales_ = idents_ + idents_len;
-    keycost_dscales_ = bounds_ ? cost_dscales_ + users_ : nullptr;
-    const char *a = cost_dscales_ + size_t(users_) * (bounds_ ? 2 : 1);
-    for (int i = 0; i < kUserPackArrays; i++) {
-        arrays_[i] = a;
-        a += size_t(users_) * size_t(width_[i]);
-    }
-    return a == end;
+    return check_block(names_, names_len_, false) && check_block(idents_, idents_len_, true);
 }
 
 // n values of type T (the stored width) at p into out, widened; false when one exceeds max.

@@ -97,7 +97,11 @@ private:
 // The views point into the bytes, which must outlive the view.
 class UserPackView {
 public:
-    bool parse(const char *data, size_t len);
+    // blocks false: the names and identities blocks' items are not walked (their lengths are):
+    // the caller then checks them with check_blocks(), or knows them byte-identical to blocks
+    // that passed it (a pack row repeating the previous row's users).
+    bool parse(const char *data, size_t len, bool blocks = true);
+    bool check_blocks() const;
     uint32_t users() const { return users_; }
     bool has_bounds() const { return bounds_; }
     int cost_scale() const { return cost_scale_; }
@@ -107,6 +111,7 @@ public:
     // The names block (per user: varint length + bytes): byte-identical blocks name the same
     // users in the same order.
     std::string_view names_block() const { return {names_, names_len_}; }
+    std::string_view identities_block() const { return {idents_, idents_len_}; }
     // Array `array` into out[0..users()): false when a value exceeds the header's largest.
     bool decode(int array, int64_t *out) const;
     uint8_t cost_dscale(uint32_t i) const { return uint8_t(cost_dscales_[i]); }
@@ -134,7 +139,7 @@ private:
     int width_[kUserPackArrays] = {};
     int64_t max_[kUserPackArrays] = {};
     const char *names_ = nullptr, *idents_ = nullptr, *cost_dscales_ = nullptr, *keycost_dscales_ = nullptr;
-    size_t names_len_ = 0;
+    size_t names_len_ = 0, idents_len_ = 0;
     const char *arrays_[kUserPackArrays] = {};
 };
 

@@ -10,7 +10,9 @@
 #include "pg/context_resource.hpp"
 #include "pg/postgres.hpp"
 
+#include <cstring>
 #include <memory_resource>
+#include <string>
 #include <string_view>
 
 namespace ducache::pg {
@@ -25,10 +27,29 @@ public:
     // False when the row has no usable pack (NULL, malformed, a value past its header's largest).
     // bounds: the keycost and keymag arrays are read too (the range's rows; each() then hands
     // them in).
+    // A row whose user count and names and identities blocks are byte-identical to the previous
+    // pack row's of the same period (repeats(): the months and blocks of a period list the same users) is not
+    // walked again: those blocks passed check_blocks(), and the row's users are that row's, in
+    // the same order, so its index() is still theirs.
     bool read(const bytea *b, bool bounds)
     {
-        if (b == nullptr || !view_.parse(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)))
+        if (b == nullptr || !view_.parse(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), false))
             return false;
+        const std::string_view names = view_.names_block(), idents = view_.identities_block();
+        repeats_ = known_ && known_period_ == bounds && view_.users() == known_users_ && names.size() == names_copy_.size() &&
+                   idents.size() == idents_copy_.size() &&
+                   std::memcmp(names.data(), names_copy_.data(), names.size()) == 0 &&
+                   std::memcmp(idents.data(), idents_copy_.data(), idents.size()) == 0;
+        if (!repeats_) {
+            known_ = false;
+            if (!view_.check_blocks())
+                return false;
+            names_copy_.assign(names.data(), names.size());
+            idents_copy_.assign(idents.data(), idents.size());
+            known_ = true;
+            known_period_ = bounds;
+            known_users_ = view_.users();
+        }
         const size_t n = view_.users();
         values_.resize(n * core::kUserPackArrays);
         bounds_ = bounds;
@@ -40,6 +61,11 @@ public:
         return true;
     }
     uint32 users() const { return view_.users(); }
+    // The row repeats the previous pack row's users (read()): index() holds their slots, and
+    // each user's identity record is the one that row handed in.
+    bool repeats() const { return repeats_; }
+    // A row of another kind came between (a day row): the next pack row is walked.
+    void forget() { known_ = false; }
     // The users' names and (records: also) identity records, in order, into names() and
     // records(): the bytes the column path needs of the two blocks (parse() checked them).
     void walk_names(bool records)
@@ -75,6 +101,10 @@ private:
     const int64_t *arrays_[core::kUserPackArrays] = {};
     std::pmr::vector<std::string_view> names_{&memory_}, records_{&memory_};
     std::pmr::vector<uint32> index_{&memory_};
+    // The blocks of the last row walked (known_), read with bounds (known_period_: the range).
+    std::pmr::string names_copy_{&memory_}, idents_copy_{&memory_};
+    bool known_ = false, known_period_ = false, repeats_ = false;
+    uint32 known_users_ = 0;
 };
 
 }  // namespace ducache::pg

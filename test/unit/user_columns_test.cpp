@@ -400,3 +400,31 @@ TEST(UserColumns, DecodeWidthsAndLargest)
 }
 
 }  // namespace ut_user_columns_test
+
+namespace ut_user_columns_test {
+
+// parse() in two steps (the dashboard's pack rows: parse(.., false), then check_blocks() unless
+// the blocks repeat the previous row's): the same answer as parse() for every single-byte change
+// and every truncation of random packs.
+TEST(UserColumns, ParseInTwoStepsIsParse)
+{
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        Gen g(seed, 0);
+        const std::string bytes = g.pack(seed % 2 == 0);
+        auto same = [](const std::string &b) {
+            UserPackView one, two;
+            const bool whole = one.parse(b.data(), b.size());
+            const bool steps = two.parse(b.data(), b.size(), false) && two.check_blocks();
+            return whole == steps;
+        };
+        ASSERT_TRUE(same(bytes));
+        for (size_t at = 0; at < bytes.size(); at++) {
+            std::string b = bytes;
+            b[at] = char(uint8_t(b[at]) ^ (at % 2 ? 0x80 : 0x01));
+            ASSERT_TRUE(same(b)) << seed << " " << at;
+            ASSERT_TRUE(same(bytes.substr(0, at))) << seed << " " << at;
+        }
+    }
+}
+
+}  // namespace ut_user_columns_test
