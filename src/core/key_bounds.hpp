@@ -97,8 +97,12 @@ public:
     void add_bound_at(uint32_t index, std::string_view user, const Decimal &keycost);
     // add_bound_at() for each entry of a rollup row in order (core/user_columns.hpp): index[i]
     // and names[i] its index and user, its "~keycost" keycost[i] at `scale` printed with
-    // dscale[i] digits (kColumnNoCost: the entry had none, i.e. 0).
-    void add_bound_columns(const uint32_t *index, const std::string_view *names, const int64_t *keycost,
+    // dscale[i] digits (kColumnNoCost: the entry had none, i.e. 0). Unlike add_bound_at(), an
+    // index met before is trusted to name the same user (the caller's promise: the dashboard's
+    // slot index names one user for the whole read), so names are read only for indexes not met
+    // yet; names nullptr: every index was met before (a row repeating the previous row's users),
+    // else false (the bounds are then incomplete: the caller takes the full walk).
+    bool add_bound_columns(const uint32_t *index, const std::string_view *names, const int64_t *keycost,
                            const uint8_t *dscale, int scale, uint32_t n);
     // A pair summed exactly over the walked rows (S^F: the day rows): its user and cost. slot:
     // the caller's index of the pair (handed back with the candidate).

@@ -245,8 +245,9 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                 top->begin_row(r, pack_row || cols[0] != nullptr);
             if (pack_row) {  // what the walk below does with each entry, column by column
                 const bool repeats = pack.repeats();
-                pack.walk_names(!repeats);
-                const std::string_view *names = pack.names();
+                if (!repeats)
+                    pack.walk_names(true);
+                const std::string_view *names = repeats ? nullptr : pack.names();
                 uint32 *slots = pack.index();
                 const uint32 n = pack.users();
                 if (!repeats)

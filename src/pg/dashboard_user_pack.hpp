@@ -36,16 +36,14 @@ public:
         if (b == nullptr || !view_.parse(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), false))
             return false;
         const std::string_view names = view_.names_block(), idents = view_.identities_block();
-        repeats_ = known_ && known_period_ == bounds && view_.users() == known_users_ && names.size() == names_copy_.size() &&
-                   idents.size() == idents_copy_.size() &&
-                   std::memcmp(names.data(), names_copy_.data(), names.size()) == 0 &&
-                   std::memcmp(idents.data(), idents_copy_.data(), idents.size()) == 0;
+        repeats_ = known_ && known_period_ == bounds && view_.users() == known_users_ && names_copy_.same(names) &&
+                   idents_copy_.same(idents);
         if (!repeats_) {
             known_ = false;
             if (!view_.check_blocks())
                 return false;
-            names_copy_.assign(names.data(), names.size());
-            idents_copy_.assign(idents.data(), idents.size());
+            names_copy_.keep(memory_, names);
+            idents_copy_.keep(memory_, idents);
             known_ = true;
             known_period_ = bounds;
             known_users_ = view_.users();
@@ -102,7 +100,24 @@ private:
     std::pmr::vector<std::string_view> names_{&memory_}, records_{&memory_};
     std::pmr::vector<uint32> index_{&memory_};
     // The blocks of the last row walked (known_), read with bounds (known_period_: the range).
-    std::pmr::string names_copy_{&memory_}, idents_copy_{&memory_};
+    struct Copy {  // bytes kept (a buffer reused while large enough)
+        char *bytes = nullptr;
+        size_t len = 0, room = 0;
+        void keep(ContextResource &mr, std::string_view from)
+        {
+            if (from.size() > room) {
+                if (bytes != nullptr)
+                    mr.deallocate(bytes, room, 8);
+                room = from.size() + from.size() / 4;
+                bytes = static_cast<char *>(mr.allocate(room, 8));  // freed with the call's context
+            }
+            if (!from.empty())
+                std::memcpy(bytes, from.data(), from.size());
+            len = from.size();
+        }
+        bool same(std::string_view b) const { return b.size() == len && (len == 0 || std::memcmp(b.data(), bytes, len) == 0); }
+    };
+    Copy names_copy_, idents_copy_;
     bool known_ = false, known_period_ = false, repeats_ = false;
     uint32 known_users_ = 0;
 };
