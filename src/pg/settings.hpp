@@ -24,5 +24,8 @@ bool test_json_text_setting();
 int test_top_key_pause_setting();
 int test_top_key_first_setting();
 int test_top_key_max_setting();
+// Test builds only (0 otherwise): ducache.test_alloc_limit lowers the largest allocation
+// palloc_or_throw lets through (pg/boundary.hpp); 0: MaxAllocSize.
+int test_alloc_limit_setting();
 
 }  // namespace ducache::pg

@@ -50,6 +50,8 @@ void fail_inside_cpp(const std::string &kind)
             SPI_execute("SELECT 1 / 0", true, 0);
             SPI_finish();
         });
+    if (kind == "alloc_over_limit")  // one byte past MaxAllocSize through palloc_or_throw: 54000
+        ducache::pg::palloc_or_throw(CurrentMemoryContext, size_t(MaxAllocSize) + 1, "a test hook's bytes");
     if (kind == "palloc_huge")
         ducache::pg::pg_call([] { return palloc(MaxAllocSize + 1); });
     if (kind == "valgrind_canary") {
@@ -114,7 +116,7 @@ DUCACHE_FUNCTION(ducache_test_sum_direct)
     if (!sum.numeric_digits(d))
         PG_RETURN_NULL();
     size_t len = ducache::pg::numeric_encoded_size(d);
-    char *bytes = static_cast<char *>(ducache::pg::palloc_or_throw(CurrentMemoryContext, len));
+    char *bytes = static_cast<char *>(ducache::pg::palloc_or_throw(CurrentMemoryContext, len, "a numeric"));
     ducache::pg::encode_numeric(d, bytes, len);
     PG_RETURN_POINTER(bytes);
 }
