@@ -383,9 +383,15 @@ DUCACHE_FUNCTION(ducache_merge_final)
         }
     });
     size_t len = merge_result_layout<false>(nullptr, order, n, nums, members);
-    if (len - VARHDRSZ > JENTRY_OFFLENMASK)  // convertJsonbObject's limit, and its error
+    // convertJsonbObject's limit (an object's JEntry offsets have 28 bits), and its message.
+    const int test_limit = test_jsonb_limit_setting();
+    const size_t limit = test_limit > 0 ? std::min(size_t(test_limit), size_t(JENTRY_OFFLENMASK)) : JENTRY_OFFLENMASK;
+    if (len - VARHDRSZ > limit)
         throw core::Error("54000", "total size of jsonb object elements exceeds the maximum of " +
-                                       std::to_string(JENTRY_OFFLENMASK) + " bytes");
+                                       std::to_string(limit) + " bytes",
+                          "ducache_merge's result has " + std::to_string(n) + " keys and would take " +
+                              std::to_string(len - VARHDRSZ) + " bytes.",
+                          "Merge a shorter range of dates or fewer keys.");
     char *out = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, len, "ducache_merge's result (jsonb)"));
     merge_result_layout<true>(out, order, n, nums, members);
     SET_VARSIZE(out, len);
