@@ -13,6 +13,11 @@
 
 namespace ducache::pg {
 
+#ifdef DUCACHE_TEST_HOOKS
+// Test builds: the packs PackRow::decode decoded in this backend (ducache_test_pack_decodes).
+inline uint64_t pack_decodes_for_tests = 0;
+#endif
+
 // A rollup row's user_pack (core/user_pack.hpp), checked and decoded: its users in user_totals'
 // order with the values the readers decode from that user_totals. The arrays' memory is reused
 // from row to row.
@@ -20,13 +25,17 @@ class PackRow {
 public:
     // The arrays come from cxt (the call's context), as every container of a call's reading.
     explicit PackRow(MemoryContext cxt) : memory_(cxt), values_(&memory_) {}
-    // False when the row has no usable pack (NULL, malformed, a value past its header's largest).
-    // bounds: the keycost and keymag arrays are read too (the range's rows; each() then hands
-    // them in).
-    bool read(const bytea *b, bool bounds)
+    // The pack's header and lengths checked, nothing decoded: false when the row has no usable
+    // pack (NULL, malformed). Then has_bounds() tells whether it carries the top key's bounds.
+    bool parse(const bytea *b) { return b != nullptr && view_.parse(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)); }
+    bool has_bounds() const { return view_.has_bounds(); }
+    // The parsed pack's arrays: false when a value is past its header's largest. bounds: the
+    // keycost and keymag arrays are read too (the range's rows; each() then hands them in).
+    bool decode(bool bounds)
     {
-        if (b == nullptr || !view_.parse(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)))
-            return false;
+#ifdef DUCACHE_TEST_HOOKS
+        pack_decodes_for_tests++;
+#endif
         const size_t n = view_.users();
         values_.resize(n * core::kUserPackArrays);
         bounds_ = bounds;

@@ -6,10 +6,13 @@
 #include "core/error.hpp"
 
 #include "core/decimal.hpp"
+#include "core/metrics.hpp"
 #include "core/object_view.hpp"
+#include "core/user_pack.hpp"
 
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
+#include "pg/dashboard_user_pack.hpp"
 #include "pg/numeric_decode.hpp"
 
 #include <cstdlib>
@@ -150,6 +153,13 @@ DUCACHE_FUNCTION(ducache_test_scan_month_of)
     if (isnull)
         PG_RETURN_NULL();
     PG_RETURN_DATUM(out);
+}
+
+// The rollup rows' packs the dashboard decoded in this backend (pg/dashboard_user_pack.hpp), for
+// sql/79_user_pack_dashboard to show that packs without bounds are refused before decoding.
+DUCACHE_FUNCTION(ducache_test_pack_decodes)
+{
+    PG_RETURN_INT64(int64(ducache::pg::pack_decodes_for_tests));
 }
 
 #endif  // DUCACHE_TEST_HOOKS
