@@ -64,12 +64,12 @@ rm -rf "$VG" && mkdir -p "$VG"
 # 79_dashboard_user_walks (its own rows and fixture; ~130-200 s of memcheck) is in half 2, last;
 # both lists pass in their order on a plain postmaster. Round 14's two user_pack files went to
 # half 1 again (852 s against 717 s of memcheck): 79_user_pack_dashboard (its own rows and
-# fixture, ~80 s) is in half 2. Round 15's jit = off took ~75 s of memcheck out of half 1
-# (72_rollup_refresh: 282 -> 147 CPU s with 00_setup and 13_plans) and little out of half 2, so
-# 52_hostile_tables (a database of its own, ~40 s) went back to half 1 (by round 14's last quiet
-# run, 659 s and 641 s: about 620 s and 600 s).
+# fixture, ~80 s) is in half 2. Round 15's jit = off took ~135 CPU s of memcheck out of half 1
+# (72_rollup_refresh) and little out of half 2; a run of both halves then (load 6-16, CPU of each
+# postmaster's process tree) gave half 1 651 s and half 2 606 s, so 74_rollups_edges (own rows
+# and roles, needs 00_setup; ~22 CPU s) runs in half 2: about 629 s and 628 s.
 # An explicit TEST list runs as one half.
-half2=" 20_read_fixture 21_breakdowns 22_read_errors 23_analytics_trend 24_merge 25_number_matrix 26_sum_overflow 27_wide_costs 78_parallel_breakdown 41_rebuild 42_lookup_tables 43_rebuild_rls 44_rebuild_fidelity 45_rebuild_unchanged 46_upsert_unchanged 78_rollup_jsonb 79_user_pack_dashboard 79_dashboard_user_walks "
+half2=" 20_read_fixture 21_breakdowns 22_read_errors 23_analytics_trend 24_merge 25_number_matrix 26_sum_overflow 27_wide_costs 78_parallel_breakdown 41_rebuild 42_lookup_tables 43_rebuild_rls 44_rebuild_fidelity 45_rebuild_unchanged 46_upsert_unchanged 52_hostile_tables 74_rollups_edges 78_rollup_jsonb 79_user_pack_dashboard 79_dashboard_user_walks "
 halves=("${tests[*]}")
 if [ $# = 0 ]; then
     h1=() h2=()
