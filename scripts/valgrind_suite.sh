@@ -64,9 +64,12 @@ rm -rf "$VG" && mkdir -p "$VG"
 # 79_dashboard_user_walks (its own rows and fixture; ~130-200 s of memcheck) is in half 2, last;
 # both lists pass in their order on a plain postmaster. Round 14's two user_pack files went to
 # half 1 again (852 s against 717 s of memcheck): 79_user_pack_dashboard (its own rows and
-# fixture, ~80 s) is in half 2.
+# fixture, ~80 s) is in half 2. Round 15's jit = off took ~135 CPU s of memcheck out of half 1
+# (72_rollup_refresh) and little out of half 2; a run of both halves then (load 6-16, CPU of each
+# postmaster's process tree) gave half 1 651 s and half 2 606 s, so 74_rollups_edges (own rows
+# and roles, needs 00_setup; ~22 CPU s) runs in half 2: about 629 s and 628 s.
 # An explicit TEST list runs as one half.
-half2=" 20_read_fixture 21_breakdowns 22_read_errors 23_analytics_trend 24_merge 25_number_matrix 26_sum_overflow 27_wide_costs 78_parallel_breakdown 41_rebuild 42_lookup_tables 43_rebuild_rls 44_rebuild_fidelity 45_rebuild_unchanged 46_upsert_unchanged 52_hostile_tables 78_rollup_jsonb 79_user_pack_dashboard 79_dashboard_user_walks "
+half2=" 20_read_fixture 21_breakdowns 22_read_errors 23_analytics_trend 24_merge 25_number_matrix 26_sum_overflow 27_wide_costs 78_parallel_breakdown 41_rebuild 42_lookup_tables 43_rebuild_rls 44_rebuild_fidelity 45_rebuild_unchanged 46_upsert_unchanged 52_hostile_tables 74_rollups_edges 78_rollup_jsonb 79_user_pack_dashboard 79_dashboard_user_walks "
 halves=("${tests[*]}")
 if [ $# = 0 ]; then
     h1=() h2=()
@@ -78,6 +81,11 @@ if [ $# = 0 ]; then
     halves=("${h1[*]}" "${h2[*]}")
 fi
 
+# jit = off: the tests' plain-SQL references (jsonb_each over every user x model x key, grouped)
+# pass jit_above_cost, and LLVM compiling their expressions under memcheck was most of
+# 72_rollup_refresh's time (its four check_all() calls). ducache's code runs the same either way
+# (it is called through fmgr from the interpreted or the compiled expression; PGXS builds no
+# bitcode of it: the Makefile's with_llvm = no), so memcheck checks the same ducache paths.
 run_half() {   # half number, its tests (one string): a postmaster under valgrind, pg_regress against it
     local dir=$VG/$1 port=$((DUCACHE_PGPORT + $1)) started out
     mkdir -p "$dir/run" "$dir/out"
@@ -87,7 +95,7 @@ run_half() {   # half number, its tests (one string): a postmaster under valgrin
     as_owner valgrind --tool=memcheck --trace-children=no --num-callers=40 --error-limit=no \
         --leak-check=full --show-leak-kinds=definite \
         --track-origins=no --log-file="$dir/memcheck.%p.log" \
-        "$PGBIN/postgres" -D "$dir/data" > "$dir/server.log" 2>&1 &
+        "$PGBIN/postgres" -D "$dir/data" -c jit=off > "$dir/server.log" 2>&1 &
     for _ in $(seq 1 300); do
         "$PGBIN/pg_isready" -q -h "$dir/run" -p "$port" && break
         sleep 1

@@ -6,6 +6,9 @@ CREATE FUNCTION ducache_test_live_objects() RETURNS bigint
 -- C++ exceptions reach the client as ERRORs with a real SQLSTATE.
 SELECT kind, ducache_test.error_of(format('SELECT ducache_test_fail(%L)', kind))
 FROM unnest(ARRAY['core_error', 'bad_alloc', 'runtime_error', 'unknown']) AS kind;
+-- A request past the largest allocation (MaxAllocSize, 1 GB) is a program limit (54000) naming
+-- what the bytes were for, not palloc's own "invalid memory alloc request size" (XX000).
+SELECT ducache_test.error_of('SELECT ducache_test_fail(''alloc_over_limit'')') AS over_limit;
 -- PostgreSQL ERRORs raised under C++ frames keep their own SQLSTATE and detail.
 SELECT kind, ducache_test.error_of(format('SELECT ducache_test_fail(%L)', kind))
 FROM unnest(ARRAY['pg_error', 'spi_error', 'interrupt']) AS kind;

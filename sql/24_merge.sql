@@ -62,3 +62,45 @@ FROM ref.many;
 SELECT (:'parallel_result'::jsonb)->'shared' AS shared_key;
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+
+-- Size limits: a clean 54000 with a DETAIL naming what was too large, never XX000. Reached
+-- through the test builds' settings that lower the limits (the real ones: an allocation past
+-- MaxAllocSize, 1 GB, i.e. the final's member values of 16.7 M+ keys; a result body past
+-- JENTRY_OFFLENMASK, 256 MB), so the test needs no gigabyte of keys.
+CREATE TABLE ref.limit_keys AS
+SELECT jsonb_object_agg('k' || g, jsonb_build_object('totalRequests', g, 'totalCost', g * 0.01)) AS j
+FROM generate_series(1, 100) AS g;
+CREATE TABLE ref.limit_ref AS
+SELECT jsonb_object_agg(key, jsonb_build_object(
+           'requests', (value->>'totalRequests')::bigint, 'total_tokens', 0, 'prompt_tokens', 0,
+           'completion_tokens', 0, 'cost', (value->>'totalCost')::numeric, 'successful_requests', 0,
+           'failed_requests', 0, 'days', 1)) AS m
+FROM ref.limit_keys, jsonb_each(j);
+SELECT (SELECT ducache_merge(j) FROM ref.limit_keys) = m AS equals_reference,
+       (SELECT count(*) FROM jsonb_object_keys(m)) AS keys
+FROM ref.limit_ref;
+-- Over the allocation limit: the final's array of member values (101 x 8 numerics x 8 bytes).
+SET ducache.test_alloc_limit = 4000;
+SELECT ducache_test.error_of('SELECT ducache_merge(j) FROM ref.limit_keys') AS over_alloc_limit;
+-- The same limit met by the parallel workers' serialize function (the state's bytes).
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off;
+SELECT count(*) > 0 AS gathers FROM ducache_test.plan_of('SELECT ducache_merge(j) FROM ref.many') AS l WHERE l ~ 'Gather';
+SET ducache.test_alloc_limit = 1000;
+SELECT ducache_test.error_of('SELECT ducache_merge(j) FROM ref.many') AS over_alloc_limit_parallel;
+RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather; RESET parallel_leader_participation;
+RESET ducache.test_alloc_limit;
+-- Over the jsonb body's limit: the final's 54000 (PostgreSQL's message, ducache's DETAIL).
+SET ducache.test_jsonb_limit = 8000;
+SELECT ducache_test.error_of('SELECT ducache_merge(j) FROM ref.limit_keys') AS over_jsonb_limit;
+-- The limit is the body's size: a result of exactly the limit passes (equal to the reference),
+-- one byte less is the 54000.
+RESET ducache.test_jsonb_limit;
+SELECT pg_column_size(ducache_merge(j)) - 4 AS body FROM ref.limit_keys \gset
+SELECT set_config('ducache.test_jsonb_limit', :'body', false) IS NOT NULL AS limit_set;
+SELECT (SELECT ducache_merge(j) FROM ref.limit_keys) = m AS at_limit_equals_reference FROM ref.limit_ref;
+SELECT set_config('ducache.test_jsonb_limit', (:'body'::int - 1)::text, false) IS NOT NULL AS limit_set;
+SELECT ducache_test.error_of('SELECT ducache_merge(j) FROM ref.limit_keys') AS one_byte_over;
+RESET ducache.test_jsonb_limit;
+SELECT (SELECT ducache_merge(j) FROM ref.limit_keys) = m AS equals_reference_after FROM ref.limit_ref;

@@ -227,4 +227,27 @@ FROM (SELECT 'one year' AS name, merged AS m FROM m76.results WHERE name = 'one'
       SELECT 'empty', ducache_merge(x) FROM (VALUES ('{}'::jsonb)) AS t(x)) AS r
 ORDER BY name;
 
+-- Called from JIT-compiled plans (the test command's clients run with jit = off: scripts/test.sh):
+-- the merge's transition and final functions, plain and grouped, jit forced on
+-- (no optimization or inlining: only the expressions compiled), equal to the same calls without.
+SET jit = on; SET jit_above_cost = 0; SET jit_optimize_above_cost = -1; SET jit_inline_above_cost = -1;
+CREATE FUNCTION pg_temp.jit_functions(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE plan json;
+BEGIN
+    EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON) ' || q INTO plan;
+    RETURN coalesce((plan -> 0 -> 'JIT' ->> 'Functions')::bigint, 0);
+END $$;
+SELECT pg_temp.jit_functions('SELECT ducache_merge(obj) FROM m76.days') > 0 AS merge_jit_compiled,
+       pg_temp.jit_functions('SELECT date_trunc(''month'', d), ducache_merge(obj, d) FROM m76.days GROUP BY 1') > 0
+           AS grouped_merge_jit_compiled;
+SELECT ducache_merge(obj) AS merged_jit, (SELECT jsonb_agg(m ORDER BY mo) FROM (SELECT date_trunc('month', d) AS mo, ducache_merge(obj, d) AS m
+                                           FROM m76.days GROUP BY 1) g) AS grouped_jit
+FROM m76.days \gset
+SET jit = off;
+SELECT ducache_merge(obj) = :'merged_jit'::jsonb AS merge_equal,
+       (SELECT jsonb_agg(m ORDER BY mo) FROM (SELECT date_trunc('month', d) AS mo, ducache_merge(obj, d) AS m
+                                              FROM m76.days GROUP BY 1) g) = :'grouped_jit'::jsonb AS grouped_equal
+FROM m76.days;
+RESET jit; RESET jit_above_cost; RESET jit_optimize_above_cost; RESET jit_inline_above_cost;
+
 DROP SCHEMA m76 CASCADE;

@@ -85,5 +85,44 @@ UPDATE ducache_rollup_days SET user_pack = ducache_user_pack(user_totals) WHERE 
 SELECT pg_temp.doc('2025-01-21', '2025-01-29', true, true) = pg_temp.doc('2025-01-21', '2025-01-29', true, false)
            AS restored_eq_days;
 
+-- Packs without the top key's bounds (core/user_pack.hpp flag bit 0: rows whose user_totals lack
+-- "~keycost"/"~keymag", e.g. derived by an older library): the call takes the full walk of
+-- user_totals and key_totals (the top key needs every pair), refusing the packs on their header,
+-- before any is decoded (ducache_test_pack_decodes: the packs decoded by this backend).
+CREATE FUNCTION pg_temp.pack_decodes() RETURNS bigint AS 'ducache', 'ducache_test_pack_decodes' LANGUAGE C STRICT;
+CREATE FUNCTION pg_temp.decodes_of(s date, e date) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE before bigint := pg_temp.pack_decodes();
+BEGIN
+    PERFORM ducache_dashboard(s, e, '{}');
+    RETURN pg_temp.pack_decodes() - before;
+END $$;
+-- 01-21..01-29 and its comparison period 01-12..01-20 are day projections only: all with packs
+-- with bounds now, read from them.
+SELECT pg_temp.decodes_of('2025-01-21', '2025-01-29') AS decodes_with_bounds,
+       (SELECT count(*) FROM ducache_rollup_days WHERE day BETWEEN '2025-01-12' AND '2025-01-29' AND user_pack IS NOT NULL)
+           AS projections_with_packs;
+SELECT pg_temp.doc('2025-01-21', '2025-01-29', true, true) AS bounded_doc \gset
+-- Every January projection's pack made from its user_totals without the bounds.
+UPDATE ducache_rollup_days
+SET user_pack = ducache_user_pack((SELECT jsonb_object_agg(k, v - '~keycost' - '~keymag') FROM jsonb_each(user_totals) e(k, v)))
+WHERE day BETWEEN '2025-01-01' AND '2025-01-31';
+SELECT count(*) FILTER (WHERE get_byte(user_pack, 4) & 1 = 0) AS packs_without_bounds,
+       count(*) FILTER (WHERE user_pack IS NULL) AS no_pack
+FROM ducache_rollup_days WHERE day BETWEEN '2025-01-01' AND '2025-01-31';
+-- The same document (the days', and the bounded packs'), and no pack decoded.
+SELECT pg_temp.doc('2025-01-21', '2025-01-29', true, true) = pg_temp.doc('2025-01-21', '2025-01-29', true, false)
+           AS boundless_eq_days,
+       pg_temp.doc('2025-01-21', '2025-01-29', true, true) = :'bounded_doc' AS boundless_eq_bounded,
+       pg_temp.decodes_of('2025-01-21', '2025-01-29') AS decodes_without_bounds;
+-- Only the range's last projection without bounds (the others restored): the same document;
+-- the packs met before it are decoded, it is not.
+UPDATE ducache_rollup_days SET user_pack = ducache_user_pack(user_totals)
+WHERE day BETWEEN '2025-01-01' AND '2025-01-31' AND day <> '2025-01-29';
+SELECT pg_temp.doc('2025-01-21', '2025-01-29', true, true) = :'bounded_doc' AS one_boundless_eq_bounded,
+       pg_temp.decodes_of('2025-01-21', '2025-01-29') AS decodes_before_the_boundless_pack;
+UPDATE ducache_rollup_days SET user_pack = ducache_user_pack(user_totals) WHERE day = '2025-01-29';
+SELECT pg_temp.doc('2025-01-21', '2025-01-29', true, true) = :'bounded_doc' AS restored_bounded_eq,
+       pg_temp.decodes_of('2025-01-21', '2025-01-29') AS decodes_restored;
+
 DELETE FROM daily_usage_cache;
 TRUNCATE ducache_rollups, ducache_rollup_blocks, ducache_rollup_changes, ducache_rollup_days;

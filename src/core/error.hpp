@@ -17,8 +17,12 @@ public:
     Error(const char *sqlstate, std::string message, std::string detail = {}, std::string hint = {})
         : message(std::move(message)), detail(std::move(detail)), hint(std::move(hint))
     {
-        std::strncpy(this->sqlstate, sqlstate, 5);
-        this->sqlstate[5] = '\0';
+        // Five characters or up to a shorter string's end (a loop: gcc's -Wstringop-truncation
+        // flags strncpy of a five-character literal once inlined).
+        size_t i = 0;
+        for (; i < 5 && sqlstate[i] != '\0'; i++)
+            this->sqlstate[i] = sqlstate[i];
+        this->sqlstate[i] = '\0';
     }
     const char *what() const noexcept override { return message.c_str(); }
 

@@ -235,7 +235,7 @@ DUCACHE_FUNCTION(ducache_batch_upsert)
         batch.complete_nulls = cols[6].nulls;
     }
     std::vector<char> action(n, kUpdated);  // per input index
-    bool *unchanged = static_cast<bool *>(palloc_or_throw(CurrentMemoryContext, sizeof(bool) * n));
+    bool *unchanged = static_cast<bool *>(palloc_or_throw(CurrentMemoryContext, sizeof(bool) * n, "the unchanged flags of a batch's days"));
     std::fill(unchanged, unchanged + n, false);
     lock_cache_writers(table);
 

@@ -2,6 +2,7 @@
 #include "core/error.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/settings.hpp"
 
 
 namespace ducache::pg {
@@ -33,8 +34,25 @@ void run_catching_pg_errors(void (*fn)(void *), void *arg)
         throw PgError(caught);
 }
 
-void *palloc_or_throw(MemoryContext cxt, size_t size)
+size_t alloc_limit()
 {
+    const size_t test = size_t(test_alloc_limit_setting());
+    return test > 0 && test < MaxAllocSize ? test : size_t(MaxAllocSize);
+}
+
+void check_alloc_size(size_t size, const char *what)
+{
+    const size_t limit = alloc_limit();
+    if (size > limit)
+        throw core::Error("54000", "ducache cannot allocate " + std::to_string(size) + " bytes at once",
+                          std::string("The request was for ") + what + "; one allocation may be at most " +
+                              std::to_string(limit) + " bytes.",
+                          "Ask for a shorter range of dates or fewer keys.");
+}
+
+void *palloc_or_throw(MemoryContext cxt, size_t size, const char *what)
+{
+    check_alloc_size(size, what);
     void *p = MemoryContextAllocExtended(cxt, size, MCXT_ALLOC_NO_OOM);
     if (!p)
         throw std::bad_alloc();

@@ -71,8 +71,19 @@ inline void check_for_interrupts()
         pg_call([] { ProcessInterrupts(); });
 }
 
-// palloc that reports exhaustion as std::bad_alloc instead of longjmp.
-void *palloc_or_throw(MemoryContext cxt, size_t size);
+// palloc that reports exhaustion as std::bad_alloc (53200) instead of longjmp, and a request
+// past the largest one allocation may be (MaxAllocSize, 1 GB; lowered by the test builds'
+// ducache.test_alloc_limit) as core::Error 54000 whose DETAIL names `what` (static text: what
+// the bytes were for) and the size. Without the check palloc's own "invalid memory alloc
+// request size" (XX000) would be raised by longjmp over the caller's C++ frames.
+void *palloc_or_throw(MemoryContext cxt, size_t size, const char *what);
+
+// The largest size palloc_or_throw (and the checks of sizes computed before allocating) lets
+// through: MaxAllocSize, or the test builds' ducache.test_alloc_limit when that is set.
+size_t alloc_limit();
+
+// Throws the 54000 of palloc_or_throw when size > alloc_limit().
+void check_alloc_size(size_t size, const char *what);
 
 // Entry guard used by DUCACHE_FUNCTION: calls impl and converts every escaping exception
 // into a PostgreSQL ERROR raised outside all C++ scopes.

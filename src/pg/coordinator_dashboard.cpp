@@ -67,7 +67,7 @@ std::string request(const char *kind, DateADT start, DateADT end, const char *fi
 
 Datum bytea_result(const std::string &bytes, MemoryContext cxt)
 {
-    auto *out = static_cast<bytea *>(palloc_or_throw(cxt, VARHDRSZ + bytes.size()));
+    auto *out = static_cast<bytea *>(palloc_or_throw(cxt, VARHDRSZ + bytes.size(), "a shard's dashboard partial (bytea)"));
     SET_VARSIZE(out, VARHDRSZ + bytes.size());
     memcpy(VARDATA(out), bytes.data(), bytes.size());
     return PointerGetDatum(out);

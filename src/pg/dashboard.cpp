@@ -197,11 +197,22 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                 b.begin_day(r.base, date_text(r.date), current);
             // A rollup row's users from its pack: every rollup row of the call has one, or the
             // call is run again without packs (NoPack, before anything of the row is summed).
+            // A pack without the top key's bounds (user_totals without "~keycost"/"~keymag": a
+            // row derived before them, or whose key cells the readers refuse) is refused on its
+            // header, before it is decoded, in either period: its user_totals lacks them too, so
+            // the call takes the full walk (Redo) at once, not after decoding this period's packs
+            // and then a second run without packs that would meet the same row.
             const bool pack_row = packs && r.rollup;
-            if (pack_row && !pack.read(scan.bytea_value(0), current))
-                throw NoPack{};
-            if (!pack_row)
+            if (pack_row) {
+                if (!pack.parse(scan.bytea_value(0), current))
+                    throw NoPack{};
+                if (!pack.pack_has_bounds())
+                    throw TopKeyRead::Redo{};
+                if (!pack.decode())
+                    throw NoPack{};
+            } else {
                 pack.forget();
+            }
             if (!current) {  // the comparison period needs only the totals and the user count
                 if (!r.rollup)  // its models are not read, but refused as in the range
                     own_providers(cols[1], models_ctx, r.date, [](std::string_view, std::string_view, DateADT) {});

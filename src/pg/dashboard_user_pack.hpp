@@ -17,6 +17,11 @@
 
 namespace ducache::pg {
 
+#ifdef DUCACHE_TEST_HOOKS
+// Test builds: the packs PackRow::decode decoded in this backend (ducache_test_pack_decodes).
+inline uint64_t pack_decodes_for_tests = 0;
+#endif
+
 // A rollup row's user_pack (core/user_pack.hpp), checked and decoded: its users in user_totals'
 // order with the values the readers decode from that user_totals. The arrays' memory is reused
 // from row to row.
@@ -24,14 +29,15 @@ class PackRow {
 public:
     // The arrays come from cxt (the call's context), as every container of a call's reading.
     explicit PackRow(MemoryContext cxt) : memory_(cxt), values_(&memory_) {}
-    // False when the row has no usable pack (NULL, malformed, a value past its header's largest).
-    // bounds: the keycost and keymag arrays are read too (the range's rows; each() then hands
-    // them in).
+    // The pack's header and lengths checked, nothing decoded: false when the row has no usable
+    // pack (NULL, malformed). Then pack_has_bounds() tells whether it carries the top key's
+    // bounds, and decode() reads its arrays. bounds: the range's rows (the keycost and keymag
+    // arrays are decoded too).
     // A row whose user count and names and identities blocks are byte-identical to the previous
     // pack row's of the same period (repeats(): the months and blocks of a period list the same users) is not
     // walked again: those blocks passed check_blocks(), and the row's users are that row's, in
     // the same order, so its index() is still theirs.
-    bool read(const bytea *b, bool bounds)
+    bool parse(const bytea *b, bool bounds)
     {
         if (b == nullptr || !view_.parse(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), false))
             return false;
@@ -48,10 +54,19 @@ public:
             known_period_ = bounds;
             known_users_ = view_.users();
         }
+        bounds_ = bounds;
+        return true;
+    }
+    bool pack_has_bounds() const { return view_.has_bounds(); }
+    // The parsed pack's arrays: false when a value is past its header's largest.
+    bool decode()
+    {
+#ifdef DUCACHE_TEST_HOOKS
+        pack_decodes_for_tests++;
+#endif
         const size_t n = view_.users();
         values_.resize(n * core::kUserPackArrays);
-        bounds_ = bounds;
-        for (int a = 0; a < (bounds ? core::kUserPackArrays : core::kPackKeyCost); a++) {
+        for (int a = 0; a < (bounds_ ? core::kUserPackArrays : core::kPackKeyCost); a++) {
             arrays_[a] = values_.data() + size_t(a) * n;
             if (!view_.decode(a, values_.data() + size_t(a) * n))
                 return false;
@@ -59,7 +74,7 @@ public:
         return true;
     }
     uint32 users() const { return view_.users(); }
-    // The row repeats the previous pack row's users (read()): index() holds their slots, and
+    // The row repeats the previous pack row's users (parse()): index() holds their slots, and
     // each user's identity record is the one that row handed in.
     bool repeats() const { return repeats_; }
     // A row of another kind came between (a day row): the next pack row is walked.

@@ -12,7 +12,7 @@ void apply_users_table(core::KeyAggregator &agg)
     if (agg.size() == 0)
         return;
     size_t n = agg.size();
-    auto *ids = static_cast<std::string_view *>(palloc_or_throw(CurrentMemoryContext, n * sizeof(std::string_view)));
+    auto *ids = static_cast<std::string_view *>(palloc_or_throw(CurrentMemoryContext, n * sizeof(std::string_view), "the user ids of one identity lookup"));
     for (size_t i = 0; i < n; i++)
         ids[i] = agg.slots()[i].key_view();
     lookup_users(ids, n, [&](char *const *cols) {

@@ -12,6 +12,7 @@
 #include "pg/entry_fast.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_object_view.hpp"
+#include "pg/settings.hpp"
 #include "pg/srf_output.hpp"
 
 #include <algorithm>
@@ -262,10 +263,10 @@ MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *fn)
 
 MergeState *new_state(MemoryContext cxt)
 {
-    void *mem = palloc_or_throw(cxt, sizeof(MergeState));
+    void *mem = palloc_or_throw(cxt, sizeof(MergeState), "ducache_merge's state");
     auto *state = new (mem) MergeState(cxt);
     // The destructor runs when the aggregate's context is reset or deleted.
-    auto *cb = static_cast<MemoryContextCallback *>(palloc_or_throw(cxt, sizeof(MemoryContextCallback)));
+    auto *cb = static_cast<MemoryContextCallback *>(palloc_or_throw(cxt, sizeof(MemoryContextCallback), "ducache_merge's state"));
     cb->func = [](void *arg) { static_cast<MergeState *>(arg)->~MergeState(); };
     cb->arg = state;
     pg_call([&] { MemoryContextRegisterResetCallback(cxt, cb); });
@@ -321,12 +322,9 @@ DUCACHE_FUNCTION(ducache_merge_serialize)
     std::string bytes = core::serialize_merge_state(state->agg, header);
     const char *data = bytes.data();
     size_t len = bytes.size();
-    bytea *out = pg_call([&] {
-        bytea *b = (bytea *)palloc(VARHDRSZ + len);
-        SET_VARSIZE(b, VARHDRSZ + len);
-        memcpy(VARDATA(b), data, len);
-        return b;
-    });
+    auto *out = static_cast<bytea *>(palloc_or_throw(CurrentMemoryContext, VARHDRSZ + len, "ducache_merge's serialized state (bytea)"));
+    SET_VARSIZE(out, VARHDRSZ + len);
+    memcpy(VARDATA(out), data, len);
     PG_RETURN_BYTEA_P(out);
 }
 
@@ -354,7 +352,7 @@ DUCACHE_FUNCTION(ducache_merge_final)
     // then JsonbValueToJsonb (~2,700 a key).
     const std::pmr::vector<core::Slot> &slots = state->agg.slots();
     const size_t n = slots.size();
-    auto **order = static_cast<const core::Slot **>(palloc_or_throw(CurrentMemoryContext, (n + 1) * sizeof(core::Slot *)));
+    auto **order = static_cast<const core::Slot **>(palloc_or_throw(CurrentMemoryContext, (n + 1) * sizeof(core::Slot *), "the key order of ducache_merge's result"));
     for (size_t i = 0; i < n; i++)
         order[i] = &slots[i];
     std::sort(order, order + n, [](const core::Slot *a, const core::Slot *b) {
@@ -364,7 +362,7 @@ DUCACHE_FUNCTION(ducache_merge_final)
     // (numeric_sum_datum, bytes equal to numeric_in's of the sum's text; it may throw, so not
     // inside pg_call), the counts' and days' by int64_to_numeric.
     const OutMembers &members = out_members();
-    auto *nums = static_cast<Numeric *>(palloc_or_throw(CurrentMemoryContext, (n + 1) * kOutMembers * sizeof(Numeric)));
+    auto *nums = static_cast<Numeric *>(palloc_or_throw(CurrentMemoryContext, (n + 1) * kOutMembers * sizeof(Numeric), "the member values of ducache_merge's result"));
     for (size_t i = 0; i < n; i++) {
         if (((i + 1) & 1023) == 0)
             check_for_interrupts();
@@ -385,10 +383,16 @@ DUCACHE_FUNCTION(ducache_merge_final)
         }
     });
     size_t len = merge_result_layout<false>(nullptr, order, n, nums, members);
-    if (len - VARHDRSZ > JENTRY_OFFLENMASK)  // convertJsonbObject's limit, and its error
+    // convertJsonbObject's limit (an object's JEntry offsets have 28 bits), and its message.
+    const int test_limit = test_jsonb_limit_setting();
+    const size_t limit = test_limit > 0 ? std::min(size_t(test_limit), size_t(JENTRY_OFFLENMASK)) : JENTRY_OFFLENMASK;
+    if (len - VARHDRSZ > limit)
         throw core::Error("54000", "total size of jsonb object elements exceeds the maximum of " +
-                                       std::to_string(JENTRY_OFFLENMASK) + " bytes");
-    char *out = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, len));
+                                       std::to_string(limit) + " bytes",
+                          "ducache_merge's result has " + std::to_string(n) + " keys and would take " +
+                              std::to_string(len - VARHDRSZ) + " bytes.",
+                          "Merge a shorter range of dates or fewer keys.");
+    char *out = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, len, "ducache_merge's result (jsonb)"));
     merge_result_layout<true>(out, order, n, nums, members);
     SET_VARSIZE(out, len);
     PG_RETURN_JSONB_P(reinterpret_cast<Jsonb *>(out));

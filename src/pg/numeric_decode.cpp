@@ -49,7 +49,7 @@ Datum numeric_sum_datum(const core::DecimalSum &sum)
     if (!sum.numeric_digits(d))
         return numeric_datum(sum.to_string());
     size_t len = numeric_encoded_size(d);
-    char *bytes = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, len));
+    char *bytes = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, len, "a numeric"));
     encode_numeric(d, bytes, len);
     return PointerGetDatum(bytes);
 }

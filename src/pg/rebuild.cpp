@@ -38,7 +38,7 @@ void look_up_owners(const KeyHashes &hashes, core::KeyOwners &owners, std::pmr::
     size_t n = hashes.size();
     if (n == 0)
         return;
-    auto *keys = static_cast<std::string_view *>(palloc_or_throw(CurrentMemoryContext, n * sizeof(std::string_view)));
+    auto *keys = static_cast<std::string_view *>(palloc_or_throw(CurrentMemoryContext, n * sizeof(std::string_view), "the API key hashes of one lookup"));
     size_t i = 0;
     for (const auto &h : hashes)
         keys[i++] = h;

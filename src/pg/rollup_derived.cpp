@@ -221,12 +221,10 @@ bytea *user_pack_of(const Jsonb *user_totals)
     std::optional<std::string> bytes = user_pack_bytes(user_totals, mr);
     if (!bytes)
         return nullptr;
-    return pg_call([&] {
-        bytea *b = static_cast<bytea *>(palloc(VARHDRSZ + bytes->size()));
-        SET_VARSIZE(b, VARHDRSZ + bytes->size());
-        memcpy(VARDATA(b), bytes->data(), bytes->size());
-        return b;
-    });
+    auto *b = static_cast<bytea *>(palloc_or_throw(CurrentMemoryContext, VARHDRSZ + bytes->size(), "a rollup row's user_pack (bytea)"));
+    SET_VARSIZE(b, VARHDRSZ + bytes->size());
+    memcpy(VARDATA(b), bytes->data(), bytes->size());
+    return b;
 }
 
 void rollup_derived_columns(const Jsonb *users, const Jsonb *models, Datum values[kRollupDerived],

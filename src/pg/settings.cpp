@@ -16,6 +16,7 @@ bool use_user_packs = true;
 int parallel_min_days = 60;
 bool test_json_text = false;
 int test_top_key_pause = 0, test_top_key_first = -1, test_top_key_max = -1;
+int test_alloc_limit = 0, test_jsonb_limit = 0;
 }  // namespace
 
 void define_settings()
@@ -72,6 +73,14 @@ void define_settings()
                             "Test only: the most users the dashboard's top key probes before it sums every other "
                             "user's pairs (-1: users / 4 + 16).",
                             nullptr, &test_top_key_max, -1, -1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("ducache.test_alloc_limit",
+                            "Test only: the largest allocation palloc_or_throw lets through, in bytes (pg/boundary.hpp; "
+                            "0: MaxAllocSize, 1 GB), so the 54000 of a request past it is reached without 1 GB of data.",
+                            nullptr, &test_alloc_limit, 0, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("ducache.test_jsonb_limit",
+                            "Test only: the largest jsonb body ducache_merge's final function lays out, in bytes "
+                            "(0: JENTRY_OFFLENMASK, 256 MB), so its 54000 is reached without 256 MB of data.",
+                            nullptr, &test_jsonb_limit, 0, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 #endif
     MarkGUCPrefixReserved("ducache");
 }
@@ -85,5 +94,7 @@ bool test_json_text_setting() { return test_json_text; }
 int test_top_key_pause_setting() { return test_top_key_pause; }
 int test_top_key_first_setting() { return test_top_key_first; }
 int test_top_key_max_setting() { return test_top_key_max; }
+int test_alloc_limit_setting() { return test_alloc_limit; }
+int test_jsonb_limit_setting() { return test_jsonb_limit; }
 
 }  // namespace ducache::pg

@@ -24,5 +24,10 @@ bool test_json_text_setting();
 int test_top_key_pause_setting();
 int test_top_key_first_setting();
 int test_top_key_max_setting();
+// Test builds only (0 otherwise): ducache.test_alloc_limit lowers the largest allocation
+// palloc_or_throw lets through (pg/boundary.hpp), ducache.test_jsonb_limit the largest jsonb body
+// ducache_merge's final lays out (pg/merge_agg.cpp); 0: PostgreSQL's own limits.
+int test_alloc_limit_setting();
+int test_jsonb_limit_setting();
 
 }  // namespace ducache::pg

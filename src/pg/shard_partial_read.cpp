@@ -280,12 +280,9 @@ Datum read_partial(FunctionCallInfo fcinfo)
         else
             models_unfiltered(p, table, start, end, ra);
         std::string bytes = p.encode();
-        out = pg_call([&] {
-            bytea *b = (bytea *)MemoryContextAlloc(caller, VARHDRSZ + bytes.size());
-            SET_VARSIZE(b, VARHDRSZ + bytes.size());
-            memcpy(VARDATA(b), bytes.data(), bytes.size());
-            return b;
-        });
+        out = static_cast<bytea *>(palloc_or_throw(caller, VARHDRSZ + bytes.size(), "a shard's partial (bytea)"));
+        SET_VARSIZE(out, VARHDRSZ + bytes.size());
+        memcpy(VARDATA(out), bytes.data(), bytes.size());
     }
     delete_context(work);
     return PointerGetDatum(out);

@@ -141,6 +141,7 @@ Datum read_rows(FunctionCallInfo fcinfo)
         w.end_row();
     }
     std::string bytes = w.finish();
+    check_alloc_size(VARHDRSZ + bytes.size(), "a shard's rows (bytea)");
     bytea *out = pg_call([&] {
         bytea *b = (bytea *)MemoryContextAlloc(caller, VARHDRSZ + bytes.size());
         SET_VARSIZE(b, VARHDRSZ + bytes.size());

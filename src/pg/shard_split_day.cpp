@@ -104,7 +104,7 @@ struct SumsText {
 
 char *pstrdup_or_throw(const std::string &s)
 {
-    char *p = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, s.size() + 1));
+    char *p = static_cast<char *>(palloc_or_throw(CurrentMemoryContext, s.size() + 1, "a shard's share of a day (text)"));
     memcpy(p, s.c_str(), s.size() + 1);
     return p;
 }
@@ -112,7 +112,7 @@ char *pstrdup_or_throw(const std::string &s)
 SumsText text_of(const core::FieldSums &sums)
 {
     SumsText t{nullptr, int(sums.fields().size())};
-    t.fields = static_cast<FieldText *>(palloc_or_throw(CurrentMemoryContext, sizeof(FieldText) * (t.n + 1)));
+    t.fields = static_cast<FieldText *>(palloc_or_throw(CurrentMemoryContext, sizeof(FieldText) * (t.n + 1), "the fields of a shard's share of a day"));
     int i = 0;
     for (const auto &f : sums.fields()) {
         t.fields[i].name = f.first.data();  // the FieldSums outlive the pg_call that reads this
@@ -321,10 +321,10 @@ private:
     std::vector<std::vector<Member>> members_;
 };
 
-Datum *new_datums(int n) { return static_cast<Datum *>(palloc_or_throw(CurrentMemoryContext, sizeof(Datum) * n)); }
+Datum *new_datums(int n) { return static_cast<Datum *>(palloc_or_throw(CurrentMemoryContext, sizeof(Datum) * n, "the values of a shard's batch")); }
 bool *new_nulls(int n)
 {
-    bool *b = static_cast<bool *>(palloc_or_throw(CurrentMemoryContext, sizeof(bool) * n));
+    bool *b = static_cast<bool *>(palloc_or_throw(CurrentMemoryContext, sizeof(bool) * n, "the null flags of a shard's batch"));
     memset(b, 0, sizeof(bool) * n);
     return b;
 }

@@ -92,7 +92,7 @@ void write_through_shards(FunctionCallInfo fcinfo, Oid schema, int nshards, char
     std::vector<SplitColumns> parts(nshards);
     split_batch(nshards, b.n, b.dates, b.json, parts.data());
     SplitColumns *part = parts.data();
-    int(*seen)[3] = static_cast<int(*)[3]>(palloc_or_throw(CurrentMemoryContext, sizeof(int[3]) * b.n));
+    int(*seen)[3] = static_cast<int(*)[3]>(palloc_or_throw(CurrentMemoryContext, sizeof(int[3]) * b.n, "the shards of a batch's days"));
     memset(seen, 0, sizeof(int[3]) * b.n);
 
     pg_call([&] {

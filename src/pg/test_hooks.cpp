@@ -6,10 +6,13 @@
 #include "core/error.hpp"
 
 #include "core/decimal.hpp"
+#include "core/metrics.hpp"
 #include "core/object_view.hpp"
+#include "core/user_pack.hpp"
 
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
+#include "pg/dashboard_user_pack.hpp"
 #include "pg/numeric_decode.hpp"
 
 #include <cstdlib>
@@ -50,6 +53,8 @@ void fail_inside_cpp(const std::string &kind)
             SPI_execute("SELECT 1 / 0", true, 0);
             SPI_finish();
         });
+    if (kind == "alloc_over_limit")  // one byte past MaxAllocSize through palloc_or_throw: 54000
+        ducache::pg::palloc_or_throw(CurrentMemoryContext, size_t(MaxAllocSize) + 1, "a test hook's bytes");
     if (kind == "palloc_huge")
         ducache::pg::pg_call([] { return palloc(MaxAllocSize + 1); });
     if (kind == "valgrind_canary") {
@@ -114,7 +119,7 @@ DUCACHE_FUNCTION(ducache_test_sum_direct)
     if (!sum.numeric_digits(d))
         PG_RETURN_NULL();
     size_t len = ducache::pg::numeric_encoded_size(d);
-    char *bytes = static_cast<char *>(ducache::pg::palloc_or_throw(CurrentMemoryContext, len));
+    char *bytes = static_cast<char *>(ducache::pg::palloc_or_throw(CurrentMemoryContext, len, "a numeric"));
     ducache::pg::encode_numeric(d, bytes, len);
     PG_RETURN_POINTER(bytes);
 }
@@ -148,6 +153,13 @@ DUCACHE_FUNCTION(ducache_test_scan_month_of)
     if (isnull)
         PG_RETURN_NULL();
     PG_RETURN_DATUM(out);
+}
+
+// The rollup rows' packs the dashboard decoded in this backend (pg/dashboard_user_pack.hpp), for
+// sql/79_user_pack_dashboard to show that packs without bounds are refused before decoding.
+DUCACHE_FUNCTION(ducache_test_pack_decodes)
+{
+    PG_RETURN_INT64(int64(ducache::pg::pack_decodes_for_tests));
 }
 
 #endif  // DUCACHE_TEST_HOOKS

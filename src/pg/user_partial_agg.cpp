@@ -41,9 +41,9 @@ MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *fn)
 
 PartialState *new_state(MemoryContext cxt)
 {
-    void *mem = palloc_or_throw(cxt, sizeof(PartialState));
+    void *mem = palloc_or_throw(cxt, sizeof(PartialState), "the user breakdown's partial state");
     auto *state = new (mem) PartialState(cxt);
-    auto *cb = static_cast<MemoryContextCallback *>(palloc_or_throw(cxt, sizeof(MemoryContextCallback)));
+    auto *cb = static_cast<MemoryContextCallback *>(palloc_or_throw(cxt, sizeof(MemoryContextCallback), "the user breakdown's partial state"));
     cb->func = [](void *arg) { static_cast<PartialState *>(arg)->~PartialState(); };
     cb->arg = state;
     pg_call([&] { MemoryContextRegisterResetCallback(cxt, cb); });
@@ -76,6 +76,7 @@ bytea *to_bytea(const std::string &bytes)
 {
     const char *data = bytes.data();
     size_t len = bytes.size();
+    check_alloc_size(VARHDRSZ + len, "the user breakdown's serialized partial state (bytea)");
     return pg_call([&] {
         bytea *b = (bytea *)palloc(VARHDRSZ + len);
         SET_VARSIZE(b, VARHDRSZ + len);

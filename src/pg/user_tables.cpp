@@ -99,7 +99,7 @@ void run_lookup(const char *sql, const std::string_view *keys, size_t nkeys, int
                 void *state)
 {
     size_t n = nkeys;
-    Datum *elems = static_cast<Datum *>(palloc_or_throw(CurrentMemoryContext, n * sizeof(Datum)));
+    Datum *elems = static_cast<Datum *>(palloc_or_throw(CurrentMemoryContext, n * sizeof(Datum), "the keys of one identity lookup"));
     for (size_t i = 0; i < n; i++) {
         std::string_view k = keys[i];
         elems[i] = pg_call([&] { return PointerGetDatum(cstring_to_text_with_len(k.data(), int(k.size()))); });

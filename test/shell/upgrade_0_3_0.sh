@@ -73,6 +73,14 @@ for kind in created adopted; do
     v=$(val $db "SELECT count(*) FILTER (WHERE user_pack IS NULL OR user_pack IS DISTINCT FROM ducache_user_pack(user_totals))
                  || ' of ' || count(*) FROM ducache_rollups WHERE built")
     case "$v" in "0 of 0" | [1-9]*) fail "$kind: packs after the refresh: $v wrong";; esac
+    # ... and every pack of a month, block or day projection carries the top key's bounds (flag
+    # bit 0 of byte 4: core/user_pack.hpp); a pack without them makes the dashboard take the
+    # full walk until the row is rebuilt.
+    v=$(val $db "SELECT count(*) FILTER (WHERE get_byte(user_pack, 4) & 1 = 1) || ' of ' || count(*)
+                 FROM (SELECT user_pack FROM ducache_rollups WHERE built
+                       UNION ALL SELECT user_pack FROM ducache_rollup_blocks WHERE built
+                       UNION ALL SELECT user_pack FROM ducache_rollup_days) p WHERE user_pack IS NOT NULL")
+    [ "${v% of *}" = "${v#* of }" ] && [ "${v#* of }" != 0 ] || fail "$kind: packs with bounds after the refresh: $v"
     v=$(rows_md5 $db)
     [ "$v" = "$before" ] || fail "$kind: rows changed by the calls"
 
