@@ -22,6 +22,16 @@ namespace {
 // Days the workers read in this backend's last user breakdown; -1: it took the serial path.
 int32 last_worker_days = -1;
 
+// take_partial_handoff()'s target; set only while parallel_user_breakdown's query runs.
+core::BreakdownPartial *handoff_target = nullptr;
+
+struct HandoffScope {
+    explicit HandoffScope(core::BreakdownPartial &out) { handoff_target = &out; }
+    ~HandoffScope() { handoff_target = nullptr; }  // also when the query raised an error
+    HandoffScope(const HandoffScope &) = delete;
+    HandoffScope &operator=(const HandoffScope &) = delete;
+};
+
 DateADT month_start(DateADT d)
 {
     int y, m, day;
@@ -102,6 +112,14 @@ const char *partial_query(const char *schema, const char *table, int days, int c
 
 }  // namespace
 
+core::BreakdownPartial *take_partial_handoff()
+{
+    core::BreakdownPartial *t = IsParallelWorker() ? nullptr : handoff_target;
+    if (t)
+        handoff_target = nullptr;
+    return t;
+}
+
 bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
                              const RollupAccess &rollups, core::BreakdownPartial &out)
 {
@@ -118,6 +136,7 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
         chunks = days;
     const char *data = nullptr;
     size_t len = 0;
+    HandoffScope handoff(out);
     bool ran = pg_call([&] {
         MemoryContext caller = CurrentMemoryContext;
         Oid schema_oid = get_func_namespace(fcinfo->flinfo->fn_oid);
@@ -150,8 +169,9 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
     });
     if (!ran)
         return false;
-    // The bytes live in SPI's memory until SPI_finish.
-    bool ok = data == nullptr || !core::serialized_partial_failed(data, len);
+    // The final function combined the state into `out` and returned NULL (the hand-off), or
+    // the bytes of a state that did not come through it live in SPI's memory until SPI_finish.
+    bool ok = data == nullptr ? !out.failed : !core::serialized_partial_failed(data, len);
     try {
         if (ok && data)
             core::deserialize_breakdown_partial(data, len, out);
