@@ -1,5 +1,6 @@
 #include "core/breakdown_partial.hpp"
 #include "core/error.hpp"
+#include "core/parallel_rule.hpp"
 
 #include "pg/boundary.hpp"
 #include "pg/parallel_breakdown.hpp"
@@ -79,6 +80,22 @@ bool rollup_built_in(const RollupAccess &rollups, DateADT start, DateADT end)
     return built;
 }
 
+// The range's stored bytes of aggregated_by_user: each row's pg_column_size, which a TOAST
+// pointer holds (nothing is fetched from the TOAST table or decompressed).
+int64 range_stored_bytes(const char *table, DateADT start, DateADT end)
+{
+    const char *sql = psprintf("SELECT pg_catalog.sum(pg_catalog.pg_column_size(aggregated_by_user))::int8 FROM %s"
+                               " WHERE date OPERATOR(pg_catalog.>=) $1 AND date OPERATOR(pg_catalog.<=) $2",
+                               table);
+    Oid types[2] = {DATEOID, DATEOID};
+    Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
+    if (SPI_execute_with_args(sql, 2, types, args, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "ducache: the range size query failed");
+    bool isnull;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    return isnull ? 0 : DatumGetInt64(d);
+}
+
 // Whether ducache_user_partial is declared next to the calling function: the library also runs
 // under an older version's declarations until ALTER EXTENSION ducache UPDATE.
 bool partial_aggregate_declared(Oid schema)
@@ -124,16 +141,14 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
                              const RollupAccess &rollups, core::BreakdownPartial &out)
 {
     last_worker_days = -1;
-    int min_days = parallel_min_days_setting();
-    int days = end - start + 1;
-    if (min_days < 0 || days < min_days || days <= 1)
+    const int min_days = parallel_min_days_setting(), min_kb = parallel_min_kb_setting();
+    const int days = end - start + 1;
+    core::ParallelPlan plan = core::plan_parallel_breakdown(days, min_days, -1, min_kb);
+    if (!plan.workers)
         return false;
     if (max_parallel_workers_per_gather <= 0 || IsInParallelMode())
         return false;
-    // A few days per chunk at least; enough chunks that three participants stay busy.
-    int chunks = days / 12 < 3 ? 3 : days / 12 > 24 ? 24 : days / 12;
-    if (chunks > days)
-        chunks = days;
+    const bool ask_bytes = core::parallel_needs_bytes(days, min_days, min_kb);
     const char *data = nullptr;
     size_t len = 0;
     HandoffScope handoff(out);
@@ -149,8 +164,14 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
             MemoryContextSwitchTo(caller);
             return false;
         }
+        // The byte minimum (core/parallel_rule.hpp): a range whose stored bytes are few stays serial.
+        if (ask_bytes && !core::plan_parallel_breakdown(days, min_days, range_stored_bytes(table, start, end), min_kb).workers) {
+            SPI_finish();
+            MemoryContextSwitchTo(caller);
+            return false;
+        }
         const char *schema = quote_identifier(get_namespace_name(schema_oid));
-        const char *sql = partial_query(schema, table, days, chunks);
+        const char *sql = partial_query(schema, table, days, plan.chunks);
         Oid types[2] = {DATEOID, DATEOID};
         Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
         // Read-only: the statement's snapshot, as CacheScan's cursor. SPI plans it with
