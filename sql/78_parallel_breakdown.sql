@@ -89,6 +89,8 @@ SET min_parallel_index_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SET parallel_leader_participation = off;
 SET ducache.parallel_min_days = 2;
+-- No byte minimum: these rows are a few KB (core/parallel_rule.hpp; tested below).
+SET ducache.parallel_min_kb = 0;
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2040-01-01', '2040-04-30');
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2040-01-17', '2040-03-02');
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2039-12-01', '2040-01-05');
@@ -102,6 +104,11 @@ SET ducache.parallel_min_days = -1;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
 SET ducache.parallel_min_days = 200;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
+-- The default byte minimum (32 MB): a range of a few KB stays serial.
+SET ducache.parallel_min_days = 2;
+RESET ducache.parallel_min_kb;
+SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
+SET ducache.parallel_min_kb = 0;
 SET ducache.parallel_min_days = 2;
 SET max_parallel_workers_per_gather = 0;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');

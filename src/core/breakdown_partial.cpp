@@ -26,7 +26,7 @@ IdentityDays &days_of(BreakdownPartial &p, const Slot &slot)
 }
 
 // The identity field f of `slot` becomes `value` when it comes from a later day.
-void keep_identity(BreakdownPartial &p, Slot &slot, IdentityDays &d, int f, std::string_view value, int32_t day)
+void keep_identity_field(BreakdownPartial &p, Slot &slot, IdentityDays &d, int f, std::string_view value, int32_t day)
 {
     if (value.empty() || day <= d.day[f])
         return;
@@ -38,19 +38,23 @@ void keep_identity(BreakdownPartial &p, Slot &slot, IdentityDays &d, int f, std:
 
 }  // namespace
 
+void BreakdownPartial::keep_identity(Slot &slot, int32_t day, std::string_view username, std::string_view email,
+                                     std::string_view role)
+{
+    if (username.empty() && email.empty() && role.empty())
+        return;
+    IdentityDays &d = days_of(*this, slot);
+    keep_identity_field(*this, slot, d, 0, username, day);
+    keep_identity_field(*this, slot, d, 1, email, day);
+    keep_identity_field(*this, slot, d, 2, role, day);
+}
+
 void BreakdownPartial::add(Slot &slot, const EntryValues &v, int32_t day, const RowLabel &row, std::string_view column,
                            std::string_view key)
 {
     slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
-    int32_t last = slot.totals.last_day;
-    slot.totals.mark_days(day, 1);  // rows have distinct days: a new row counts once
-    slot.totals.last_day = std::max(last, slot.totals.last_day);
-    if (v.username.empty() && v.email.empty() && v.role.empty())
-        return;
-    IdentityDays &d = days_of(*this, slot);
-    keep_identity(*this, slot, d, 0, v.username, day);
-    keep_identity(*this, slot, d, 1, v.email, day);
-    keep_identity(*this, slot, d, 2, v.role, day);
+    mark_day(slot, day);
+    keep_identity(slot, day, v.username, v.email, v.role);
 }
 
 void BreakdownPartial::combine(const BreakdownPartial &other)
@@ -71,40 +75,112 @@ void BreakdownPartial::combine(const BreakdownPartial &other)
         s.totals.cost.add(o.totals.cost);
         s.totals.active_days += o.totals.active_days;
         s.totals.last_day = std::max(s.totals.last_day, o.totals.last_day);
-        IdentityDays od = i < other.identity_days.size() ? other.identity_days[i] : IdentityDays();
-        IdentityDays &d = days_of(*this, s);
-        keep_identity(*this, s, d, 0, o.totals.username, od.day[0]);
-        keep_identity(*this, s, d, 1, o.totals.email, od.day[1]);
-        keep_identity(*this, s, d, 2, o.totals.role, od.day[2]);
+        if (i < other.identity_days.size()) {
+            const IdentityDays &od = other.identity_days[i];
+            std::string_view ids[3] = {o.totals.username, o.totals.email, o.totals.role};
+            for (int f = 0; f < 3; f++)
+                if (!ids[f].empty()) {
+                    IdentityDays &d = days_of(*this, s);
+                    keep_identity_field(*this, s, d, f, ids[f], od.day[f]);
+                }
+        }
+    }
+}
+
+namespace {
+
+constexpr uint8_t kPartialCostText = 1, kPartialHasIdentity = 2;
+constexpr size_t kPartialHeaderBytes = 1 + 1 + 4 + 4;
+// A key's fixed bytes: key length, six counts, active and last day, flags.
+constexpr size_t kPartialKeyFixedBytes = 4 + 8 * kCountMetrics + 4 + 4 + 1;
+constexpr size_t kPartialCostPartsBytes = 16 + 4 + 4;
+
+bool partial_has_identity(const BreakdownPartial &p, size_t i)
+{
+    const Totals &t = p.agg.slots()[i].totals;
+    return i < p.identity_days.size() && (!t.username.empty() || !t.email.empty() || !t.role.empty());
+}
+
+struct PartialCursor {
+    char *p;
+    template <typename T>
+    void put(T v)
+    {
+        std::memcpy(p, &v, sizeof v);
+        p += sizeof v;
+    }
+    void put_bytes(std::string_view s)
+    {
+        put<uint32_t>(uint32_t(s.size()));
+        std::memcpy(p, s.data(), s.size());
+        p += s.size();
+    }
+};
+
+}  // namespace
+
+size_t serialized_partial_size(const BreakdownPartial &p)
+{
+    if (p.failed)
+        return kPartialHeaderBytes;
+    const auto &slots = p.agg.slots();
+    size_t n = kPartialHeaderBytes;
+    __int128 acc = 0;
+    int scale = 0, dscale = 0;
+    for (size_t i = 0; i < slots.size(); i++) {
+        const Slot &s = slots[i];
+        n += kPartialKeyFixedBytes + s.key_len;
+        n += s.totals.cost.fast_parts(acc, scale, dscale) ? kPartialCostPartsBytes : 4 + s.totals.cost.to_string().size();
+        if (partial_has_identity(p, i))
+            n += 3 * 8 + s.totals.username.size() + s.totals.email.size() + s.totals.role.size();
+    }
+    return n;
+}
+
+void write_serialized_partial(const BreakdownPartial &p, char *out)
+{
+    PartialCursor c{out};
+    const auto &slots = p.agg.slots();
+    c.put<uint8_t>(kBreakdownPartialVersion);
+    c.put<uint8_t>(p.failed ? 1 : 0);
+    c.put<int32_t>(p.worker_days);
+    c.put<uint32_t>(p.failed ? 0 : uint32_t(slots.size()));
+    if (p.failed)
+        return;
+    __int128 acc = 0;
+    int scale = 0, dscale = 0;
+    for (size_t i = 0; i < slots.size(); i++) {
+        const Slot &s = slots[i];
+        c.put_bytes(s.key_view());
+        for (int m = 0; m < kCountMetrics; m++)
+            c.put<int64_t>(s.totals.counts[m]);
+        c.put<int32_t>(s.totals.active_days);
+        c.put<int32_t>(s.totals.last_day);
+        bool fast = s.totals.cost.fast_parts(acc, scale, dscale);
+        bool identity = partial_has_identity(p, i);
+        c.put<uint8_t>(uint8_t((fast ? 0 : kPartialCostText) | (identity ? kPartialHasIdentity : 0)));
+        if (fast) {
+            c.put<__int128>(acc);
+            c.put<int32_t>(scale);
+            c.put<int32_t>(dscale);
+        } else {
+            c.put_bytes(s.totals.cost.to_string());
+        }
+        if (identity) {
+            const IdentityDays &d = p.identity_days[i];
+            std::string_view ids[3] = {s.totals.username, s.totals.email, s.totals.role};
+            for (int f = 0; f < 3; f++) {
+                c.put<int32_t>(d.day[f]);
+                c.put_bytes(ids[f]);
+            }
+        }
     }
 }
 
 std::string serialize_breakdown_partial(const BreakdownPartial &p)
 {
-    std::string out;
-    const auto &slots = p.agg.slots();
-    out.reserve(16 + slots.size() * 120);
-    state_bytes::put<uint8_t>(out, kBreakdownPartialVersion);
-    state_bytes::put<uint8_t>(out, p.failed ? 1 : 0);
-    state_bytes::put<int32_t>(out, p.worker_days);
-    state_bytes::put<uint32_t>(out, p.failed ? 0 : uint32_t(slots.size()));
-    if (p.failed)
-        return out;
-    for (size_t i = 0; i < slots.size(); i++) {
-        const Slot &s = slots[i];
-        state_bytes::put_bytes(out, s.key_view());
-        for (int m = 0; m < kCountMetrics; m++)
-            state_bytes::put<int64_t>(out, s.totals.counts[m]);
-        state_bytes::put<int32_t>(out, s.totals.active_days);
-        state_bytes::put<int32_t>(out, s.totals.last_day);
-        state_bytes::put_bytes(out, s.totals.cost.to_string());
-        IdentityDays d = i < p.identity_days.size() ? p.identity_days[i] : IdentityDays();
-        std::string_view ids[3] = {s.totals.username, s.totals.email, s.totals.role};
-        for (int f = 0; f < 3; f++) {
-            state_bytes::put<int32_t>(out, d.day[f]);
-            state_bytes::put_bytes(out, ids[f]);
-        }
-    }
+    std::string out(serialized_partial_size(p), '\0');
+    write_serialized_partial(p, out.data());
     return out;
 }
 
@@ -126,41 +202,74 @@ void deserialize_breakdown_partial(const char *data, size_t len, BreakdownPartia
     if (worker_days < 0)
         corrupt("negative worker days");
     uint32_t n = r.get<uint32_t>();
-    // Each key needs at least 4 + 48 + 8 + 4 + 3 * 8 bytes: refuse counts the buffer cannot hold.
-    if (uint64_t(n) * 88 > r.left())
+    // Each key needs at least its fixed bytes and a text cost's length: refuse counts the
+    // buffer cannot hold.
+    if (uint64_t(n) * (kPartialKeyFixedBytes + 4) > r.left())
         corrupt("key count " + std::to_string(n) + " exceeds the buffer");
-    // Into an empty state directly; else into a state of its own, combined by the same rule.
-    BreakdownPartial one(into.agg.resource());
-    bool direct = into.agg.size() == 0;
-    BreakdownPartial &target = direct ? into : one;
+    into.worker_days += worker_days;
+    // Into an empty state key by key (a key twice makes the size lag); else each key into its
+    // slot of `into`, a key met twice in this buffer told by its mark.
+    const bool direct = into.agg.size() == 0;
+    if (!direct) {
+        if (++into.seen_mark == 0) {  // wrapped: clear the old marks
+            std::fill(into.seen.begin(), into.seen.end(), 0u);
+            into.seen_mark = 1;
+        }
+    }
+    if (direct)
+        into.agg.reserve(n);
     Decimal cost;
+    int64_t counts[kCountMetrics];
     for (uint32_t i = 0; i < n; i++) {
         std::string_view key = r.bytes();
-        Slot &s = target.agg.find_or_insert(key.data(), key.size());
-        if (target.agg.size() != i + 1)
-            corrupt("duplicate key " + std::to_string(i));
+        size_t before = into.agg.size();
+        Slot &s = into.agg.find_or_insert(key.data(), key.size());
+        size_t index = size_t(&s - into.agg.slots().data());
+        if (direct) {
+            if (into.agg.size() != i + 1)
+                corrupt("duplicate key " + std::to_string(i));
+        } else {
+            if (index >= into.seen.size())
+                into.seen.resize(std::max(index + 1, into.agg.size()), 0u);
+            if (into.agg.size() == before && into.seen[index] == into.seen_mark)
+                corrupt("duplicate key " + std::to_string(i));
+            into.seen[index] = into.seen_mark;
+        }
         for (int m = 0; m < kCountMetrics; m++)
-            s.totals.counts[m] = r.get<int64_t>();
-        s.totals.active_days = r.get<int32_t>();
-        s.totals.last_day = r.get<int32_t>();
-        std::string_view cost_text = r.bytes();
-        if (s.totals.active_days < 0 || !parse_json_number(cost_text, cost))
+            counts[m] = r.get<int64_t>();
+        int32_t active_days = r.get<int32_t>();
+        int32_t last_day = r.get<int32_t>();
+        uint8_t flags = r.get<uint8_t>();
+        if (active_days < 0 || (flags & ~(kPartialCostText | kPartialHasIdentity)) != 0)
             corrupt("bad values for key " + std::to_string(i));
-        s.totals.cost.add(cost);
-        IdentityDays &d = days_of(target, s);
-        std::string_view *field[3] = {&s.totals.username, &s.totals.email, &s.totals.role};
-        for (int f = 0; f < 3; f++) {
-            d.day[f] = r.get<int32_t>();
-            std::string_view v = r.bytes();
-            // In `one` it may point into data: combine() copies what it keeps.
-            *field[f] = direct && !v.empty() ? target.agg.store(v.data(), v.size()) : v;
+        if (flags & kPartialCostText) {
+            if (!parse_json_number(r.bytes(), cost))
+                corrupt("bad cost for key " + std::to_string(i));
+            s.totals.cost.add(cost);
+        } else {
+            __int128 acc = r.get<__int128>();
+            int32_t scale = r.get<int32_t>(), dscale = r.get<int32_t>();
+            if (scale < 0 || scale > kMaxFastScale || dscale < 0 || dscale > kMaxDscale)
+                corrupt("bad cost for key " + std::to_string(i));
+            s.totals.cost.add_parts(acc, scale, dscale);
+        }
+        if (add_counts(s.totals.counts, counts) != kMetricCount) {
+            into.failed = true;  // the serial path names the row where the sum passes bigint
+            return;
+        }
+        s.totals.active_days += active_days;
+        s.totals.last_day = std::max(s.totals.last_day, last_day);
+        if (flags & kPartialHasIdentity) {
+            IdentityDays &d = days_of(into, s);
+            for (int f = 0; f < 3; f++) {
+                int32_t day = r.get<int32_t>();
+                std::string_view v = r.bytes();
+                keep_identity_field(into, s, d, f, v, day);
+            }
         }
     }
     if (r.left() != 0)
         corrupt("trailing bytes");
-    if (!direct)
-        into.combine(one);
-    into.worker_days += worker_days;
 }
 
 }  // namespace ducache::core

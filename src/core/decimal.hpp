@@ -145,6 +145,31 @@ public:
         add_scaled_general(m, scale, dscale);
     }
     void add(const DecimalSum &other);
+    // The sum on its 128-bit path as (acc, scale, dscale): value = acc * 10^-scale, printed with
+    // dscale digits. False on the arbitrary-precision path (then to_string()). For a binary
+    // wire form: add_parts() of those parts into a zero sum gives this sum back exactly.
+    bool fast_parts(__int128 &acc, int &scale, int &dscale) const
+    {
+        if (is_big_)
+            return false;
+        acc = acc_;
+        scale = scale_;
+        dscale = dscale_;
+        return true;
+    }
+    // Adds acc * 10^-scale printed with dscale digits (0 <= scale <= kMaxFastScale,
+    // 0 <= dscale <= kMaxDscale: the caller checks), as add() of that Decimal does.
+    void add_parts(__int128 acc, int scale, int dscale)
+    {
+        if (dscale > dscale_)
+            dscale_ = dscale;
+        __int128 next;
+        if (!is_big_ && scale == scale_ && !__builtin_add_overflow(acc_, acc, &next)) {
+            acc_ = next;
+            return;
+        }
+        add_fast(acc, scale);
+    }
     bool is_zero() const;
     int dscale() const { return dscale_; }
     // Exactly what sum(numeric) prints: e.g. 0.0246 + 0.45 -> "0.4746", 1.50 + 2 -> "3.50".

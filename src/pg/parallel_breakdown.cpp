@@ -1,5 +1,6 @@
 #include "core/breakdown_partial.hpp"
 #include "core/error.hpp"
+#include "core/parallel_rule.hpp"
 
 #include "pg/boundary.hpp"
 #include "pg/parallel_breakdown.hpp"
@@ -21,6 +22,16 @@ namespace {
 
 // Days the workers read in this backend's last user breakdown; -1: it took the serial path.
 int32 last_worker_days = -1;
+
+// take_partial_handoff()'s target; set only while parallel_user_breakdown's query runs.
+core::BreakdownPartial *handoff_target = nullptr;
+
+struct HandoffScope {
+    explicit HandoffScope(core::BreakdownPartial &out) { handoff_target = &out; }
+    ~HandoffScope() { handoff_target = nullptr; }  // also when the query raised an error
+    HandoffScope(const HandoffScope &) = delete;
+    HandoffScope &operator=(const HandoffScope &) = delete;
+};
 
 DateADT month_start(DateADT d)
 {
@@ -69,6 +80,22 @@ bool rollup_built_in(const RollupAccess &rollups, DateADT start, DateADT end)
     return built;
 }
 
+// The range's stored bytes of aggregated_by_user: each row's pg_column_size, which a TOAST
+// pointer holds (nothing is fetched from the TOAST table or decompressed).
+int64 range_stored_bytes(const char *table, DateADT start, DateADT end)
+{
+    const char *sql = psprintf("SELECT pg_catalog.sum(pg_catalog.pg_column_size(aggregated_by_user))::int8 FROM %s"
+                               " WHERE date OPERATOR(pg_catalog.>=) $1 AND date OPERATOR(pg_catalog.<=) $2",
+                               table);
+    Oid types[2] = {DATEOID, DATEOID};
+    Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
+    if (SPI_execute_with_args(sql, 2, types, args, nullptr, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "ducache: the range size query failed");
+    bool isnull;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    return isnull ? 0 : DatumGetInt64(d);
+}
+
 // Whether ducache_user_partial is declared next to the calling function: the library also runs
 // under an older version's declarations until ALTER EXTENSION ducache UPDATE.
 bool partial_aggregate_declared(Oid schema)
@@ -102,22 +129,29 @@ const char *partial_query(const char *schema, const char *table, int days, int c
 
 }  // namespace
 
+core::BreakdownPartial *take_partial_handoff()
+{
+    core::BreakdownPartial *t = IsParallelWorker() ? nullptr : handoff_target;
+    if (t)
+        handoff_target = nullptr;
+    return t;
+}
+
 bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
                              const RollupAccess &rollups, core::BreakdownPartial &out)
 {
     last_worker_days = -1;
-    int min_days = parallel_min_days_setting();
-    int days = end - start + 1;
-    if (min_days < 0 || days < min_days || days <= 1)
+    const int min_days = parallel_min_days_setting(), min_kb = parallel_min_kb_setting();
+    const int days = end - start + 1;
+    core::ParallelPlan plan = core::plan_parallel_breakdown(days, min_days, -1, min_kb);
+    if (!plan.workers)
         return false;
     if (max_parallel_workers_per_gather <= 0 || IsInParallelMode())
         return false;
-    // A few days per chunk at least; enough chunks that three participants stay busy.
-    int chunks = days / 12 < 3 ? 3 : days / 12 > 24 ? 24 : days / 12;
-    if (chunks > days)
-        chunks = days;
+    const bool ask_bytes = core::parallel_needs_bytes(days, min_days, min_kb);
     const char *data = nullptr;
     size_t len = 0;
+    HandoffScope handoff(out);
     bool ran = pg_call([&] {
         MemoryContext caller = CurrentMemoryContext;
         Oid schema_oid = get_func_namespace(fcinfo->flinfo->fn_oid);
@@ -130,8 +164,14 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
             MemoryContextSwitchTo(caller);
             return false;
         }
+        // The byte minimum (core/parallel_rule.hpp): a range whose stored bytes are few stays serial.
+        if (ask_bytes && !core::plan_parallel_breakdown(days, min_days, range_stored_bytes(table, start, end), min_kb).workers) {
+            SPI_finish();
+            MemoryContextSwitchTo(caller);
+            return false;
+        }
         const char *schema = quote_identifier(get_namespace_name(schema_oid));
-        const char *sql = partial_query(schema, table, days, chunks);
+        const char *sql = partial_query(schema, table, days, plan.chunks);
         Oid types[2] = {DATEOID, DATEOID};
         Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
         // Read-only: the statement's snapshot, as CacheScan's cursor. SPI plans it with
@@ -150,8 +190,9 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
     });
     if (!ran)
         return false;
-    // The bytes live in SPI's memory until SPI_finish.
-    bool ok = data == nullptr || !core::serialized_partial_failed(data, len);
+    // The final function combined the state into `out` and returned NULL (the hand-off), or
+    // the bytes of a state that did not come through it live in SPI's memory until SPI_finish.
+    bool ok = data == nullptr ? !out.failed : !core::serialized_partial_failed(data, len);
     try {
         if (ok && data)
             core::deserialize_breakdown_partial(data, len, out);

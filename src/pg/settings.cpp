@@ -1,3 +1,5 @@
+#include "core/parallel_rule.hpp"
+
 #include "pg/settings.hpp"
 
 #include "pg/postgres.hpp"
@@ -14,6 +16,7 @@ char *api_keys_table = nullptr;
 bool use_rollups = true;
 bool use_user_packs = true;
 int parallel_min_days = 60;
+int parallel_min_kb = core::kParallelMinKbDefault;
 bool test_json_text = false;
 int test_top_key_pause = 0, test_top_key_first = -1, test_top_key_max = -1;
 int test_alloc_limit = 0, test_jsonb_limit = 0;
@@ -55,6 +58,13 @@ void define_settings()
         "planner gives workers (max_parallel_workers_per_gather > 0) and no rollup is built for "
         "the range; results are the same either way. -1: never.",
         &parallel_min_days, 60, -1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "ducache.parallel_min_kb",
+        "The least stored size of a range's aggregated_by_user the user breakdown hands to parallel workers.",
+        "Below it the workers' fixed costs (their start, a partial state of every key in each "
+        "process) outweigh what they save, so the range is read in one process "
+        "(core/parallel_rule.hpp); results are the same either way. 0: no minimum.",
+        &parallel_min_kb, core::kParallelMinKbDefault, 0, INT_MAX, PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr, nullptr);
 #ifdef DUCACHE_TEST_HOOKS
     DefineCustomBoolVariable("ducache.test_json_text",
                              "Test only: the documents the core writes into a sink (the dashboard, the filter options, "
@@ -90,6 +100,7 @@ const char *api_keys_table_setting() { return api_keys_table ? api_keys_table : 
 bool use_rollups_setting() { return use_rollups; }
 bool use_user_packs_setting() { return use_user_packs; }
 int parallel_min_days_setting() { return parallel_min_days; }
+int parallel_min_kb_setting() { return parallel_min_kb; }
 bool test_json_text_setting() { return test_json_text; }
 int test_top_key_pause_setting() { return test_top_key_pause; }
 int test_top_key_first_setting() { return test_top_key_first; }

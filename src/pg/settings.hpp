@@ -15,6 +15,8 @@ bool use_user_packs_setting();
 // ducache.parallel_min_days: the shortest range the user breakdown hands to parallel workers
 // (-1: never; pg/parallel_breakdown.hpp).
 int parallel_min_days_setting();
+// ducache.parallel_min_kb: the least stored size (KB) of a range handed to parallel workers (0: none).
+int parallel_min_kb_setting();
 // ducache.test_json_text (test builds only; always false otherwise): pg/jsonb_document.hpp's
 // jsonb_document() parses the document's JSON text with jsonb_in instead of building it.
 bool test_json_text_setting();

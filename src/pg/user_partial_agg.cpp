@@ -4,12 +4,21 @@
 // state serialized (core/breakdown_partial.hpp), which the breakdown reads back. Rows may
 // come in any order. A ducache error in a row marks the state failed instead of raising: the
 // breakdown then reads the days serially and raises the error the date order finds first.
+// The transition reads a row as the serial breakdown does (accumulate_breakdown's loop and fast
+// path, round 10 of issue 13). When the breakdown itself runs the query (parallel_breakdown.cpp
+// names its state as the hand-off target), the final function combines the state into it
+// instead of serializing it for the breakdown to read back.
 #include "core/breakdown_partial.hpp"
+#include "core/entry_rules.hpp"
 #include "core/error.hpp"
+#include "core/object_view.hpp"
+#include "core/same_bytes.hpp"
 
 #include "pg/boundary.hpp"
 #include "pg/context_resource.hpp"
+#include "pg/entry_fast.hpp"
 #include "pg/entry_reader.hpp"
+#include "pg/parallel_breakdown.hpp"
 
 extern "C" {
 #include "access/parallel.h"
@@ -58,31 +67,97 @@ PartialState *state_arg(FunctionCallInfo fcinfo, int n)
 // Thrown to stop reading a row whose values the serial order must judge.
 struct OrderMatters {};
 
+// A row's entries into the partial: accumulate_breakdown's loop (pg/entry_reader.cpp: the
+// object walked once, the next entry prefetched, an entry of the previous entry's layout read by
+// read_entry_fast into the slot its position hint finds, the cost added from its 64-bit decode)
+// with the partial's adds (core::BreakdownPartial: the day counted once with the last day as a
+// maximum, the identity kept with its day). An entry the fast path does not take is read by
+// read_entry_at, which gives the same values or the error; an entry whose values only the date
+// order can judge stops the row before anything of it is added.
 void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day)
 {
+    const JsonbContainer *root = &obj->root;
+    if (!JsonContainerIsObject(root) || JsonContainerIsScalar(root))
+        throw_bad_shape(day, "it is not a JSON object");
     DayLabel row(day);
     std::string_view column(day.column);
     core::KeyAggregator &agg = p.agg;
-    for_each_entry(obj, day, true, [&](std::string_view key, const EntryValues &v, uint32 position) {
-        if (!core::BreakdownPartial::order_free(v))
-            throw OrderMatters{};
+    const int32 d = day.day_index;
+    const uint32 n = JsonContainerSize(root);
+    if (n == 0)
+        return;
+    entry_fast::ShapeCache &shapes = entry_fast::entry_shape_cache();
+    entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
+    const JEntry *je = root->children;
+    const char *base = reinterpret_cast<const char *>(&root->children[2 * n]);
+    uint32 key_end = getJsonbOffset(root, int(n));  // where the values start
+    uint32 key_start = 0, val_start = key_end, val_end = key_end;
+    key_end = 0;
+    JBE_ADVANCE_OFFSET(val_end, je[n]);
+    entry_fast::FastEntry f;
+    EntryValues v;
+    for (uint32 position = 0; position < n; position++) {
+        JBE_ADVANCE_OFFSET(key_end, je[position]);
+        uint32 next_end = val_end;
+        if (position + 1 < n) {  // the next entry, asked for while this one is read
+            JBE_ADVANCE_OFFSET(next_end, je[n + position + 1]);
+            const char *q = base + val_end;
+            __builtin_prefetch(q);
+            __builtin_prefetch(q + 64);
+            for (uint32 back = 64; back <= 256 && back < next_end - val_end; back += 64)
+                __builtin_prefetch(base + next_end - back);
+        }
+        const char *key = base + key_start;
+        uint32 key_len = key_end - key_start;
+        JEntry vje = je[n + position];
         agg.prefetch_at(position + 4);
-        core::Slot &slot = agg.find_or_insert_at(key.data(), key.size(), position);
-        p.add(slot, v, day.day_index, row, column, key);
-    });
+        if ((vje & JENTRY_TYPEMASK) == JENTRY_ISCONTAINER &&
+            entry_fast::read_entry_fast(reinterpret_cast<const JsonbContainer *>(base + INTALIGN(val_start)), shapes,
+                                        metrics_shapes, false, true, f)) {
+            if (!core::BreakdownPartial::counts_order_free(f.counts) ||
+                (f.cost_seen && f.cost_wide_used && f.cost_wide.big))
+                throw OrderMatters{};
+            core::Slot &slot = agg.find_or_insert_at(key, key_len, position);
+            core::add_counts_or_throw(slot.totals.counts, f.counts, column, {key, key_len}, row);
+            if (f.cost_seen) {
+                if (__builtin_expect(!f.cost_wide_used, 1))
+                    slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+                else
+                    slot.totals.cost.add(f.cost_wide);
+            }
+            core::BreakdownPartial::mark_day(slot, d);
+            if (shapes.has_identity())
+                p.keep_identity(slot, d, f.username, f.email, f.role);
+        } else {
+            JsonbItem val;
+            ObjectWalker::item(base, vje, val_start, val_end, val);
+            std::string_view k(key, key_len);
+            read_entry_at(val, column, row, k, false, true, v);
+            if (!core::BreakdownPartial::order_free(v))
+                throw OrderMatters{};
+            core::Slot &slot = agg.find_or_insert_at(key, key_len, position);
+            p.add(slot, v, d, row, column, k);
+        }
+        key_start = key_end;
+        val_start = val_end;
+        val_end = next_end;
+        if (((position + 1) & 4095) == 0)
+            check_for_interrupts();
+    }
 }
 
-bytea *to_bytea(const std::string &bytes)
+// The state as a bytea, written in place (no std::string in between).
+bytea *to_bytea(const core::BreakdownPartial &p)
 {
-    const char *data = bytes.data();
-    size_t len = bytes.size();
+    size_t len = core::serialized_partial_size(p);
     check_alloc_size(VARHDRSZ + len, "the user breakdown's serialized partial state (bytea)");
-    return pg_call([&] {
-        bytea *b = (bytea *)palloc(VARHDRSZ + len);
-        SET_VARSIZE(b, VARHDRSZ + len);
-        memcpy(VARDATA(b), data, len);
-        return b;
+    bytea *b = pg_call([&] {
+        bytea *r = (bytea *)palloc(VARHDRSZ + len);
+        SET_VARSIZE(r, VARHDRSZ + len);
+        return r;
     });
+    core::write_serialized_partial(p, VARDATA(b));
+    return b;
 }
 
 }  // namespace
@@ -117,8 +192,9 @@ DUCACHE_FUNCTION(ducache_user_partial_combine)
     PartialState *a = state_arg(fcinfo, 0), *b = state_arg(fcinfo, 1);
     if (!b)
         PG_RETURN_POINTER(a);
-    if (!a)
-        a = new_state(cxt);
+    if (!a)  // b lives in the aggregate's context (deserialize made it there): take it as it is
+        PG_RETURN_POINTER(b);
+    (void)cxt;
     a->partial.combine(b->partial);
     PG_RETURN_POINTER(a);
 }
@@ -126,7 +202,7 @@ DUCACHE_FUNCTION(ducache_user_partial_combine)
 DUCACHE_FUNCTION(ducache_user_partial_serialize)
 {
     aggregate_context(fcinfo, "ducache_user_partial_serialize");
-    PG_RETURN_BYTEA_P(to_bytea(core::serialize_breakdown_partial(state_arg(fcinfo, 0)->partial)));
+    PG_RETURN_BYTEA_P(to_bytea(state_arg(fcinfo, 0)->partial));
 }
 
 DUCACHE_FUNCTION(ducache_user_partial_deserialize)
@@ -144,5 +220,11 @@ DUCACHE_FUNCTION(ducache_user_partial_final)
     PartialState *state = state_arg(fcinfo, 0);
     if (!state)
         PG_RETURN_NULL();
-    PG_RETURN_BYTEA_P(to_bytea(core::serialize_breakdown_partial(state->partial)));
+    if (core::BreakdownPartial *target = take_partial_handoff()) {
+        // The breakdown runs this query: its state takes the keys (copied into its memory,
+        // failure and worker days included); the result is NULL.
+        target->combine(state->partial);
+        PG_RETURN_NULL();
+    }
+    PG_RETURN_BYTEA_P(to_bytea(state->partial));
 }

@@ -220,6 +220,125 @@ TEST(BreakdownPartial, MalformedBuffersAreRefused)
     EXPECT_TRUE(refused(huge_count));
 }
 
+// Version 2 carries a cost on the 128-bit path as its parts and a cost past it as text; both
+// come back exactly, into an empty state and into one that holds the key already.
+TEST(BreakdownPartial, CostsPastAndOn128BitsTravelExactly)
+{
+    const FixedLabel row("day");
+    BreakdownPartial a(std::pmr::get_default_resource()), b(std::pmr::get_default_resource());
+    DecimalSum want_big, want_small;
+    auto add = [&](BreakdownPartial &p, const char *key, const char *cost, int day, DecimalSum &want) {
+        EntryValues v{};
+        v.cost_seen = true;
+        ASSERT_TRUE(parse_json_number(cost, v.cost));
+        ASSERT_FALSE(v.cost.big);
+        p.add(p.agg.find_or_insert(key, strlen(key)), v, day, row, "c", key);
+        want.add(v.cost);
+    };
+    // 10^30 at scale 0 and 10^-9: at one scale 10^39 does not fit 128 bits, the sum leaves the path.
+    add(a, "big", "1000000000000000000000000000000", 1, want_big);
+    add(b, "big", "0.000000001", 2, want_big);
+    add(a, "small", "0.000001", 1, want_small);
+    add(b, "small", "12.5", 2, want_small);
+    a.combine(b);
+    ASSERT_FALSE(a.failed);
+    __int128 acc;
+    int scale, dscale;
+    EXPECT_FALSE(a.agg.find("big", 3)->totals.cost.fast_parts(acc, scale, dscale));  // the text form
+    std::string bytes = serialize_breakdown_partial(a);
+    EXPECT_EQ(bytes.size(), serialized_partial_size(a));
+    BreakdownPartial back(std::pmr::get_default_resource());
+    deserialize_breakdown_partial(bytes.data(), bytes.size(), back);
+    EXPECT_EQ(back.agg.find("big", 3)->totals.cost.to_string(), want_big.to_string());
+    EXPECT_EQ(back.agg.find("small", 5)->totals.cost.to_string(), want_small.to_string());
+    EXPECT_EQ(back.agg.find("small", 5)->totals.cost.to_string(), "12.500001");
+    deserialize_breakdown_partial(bytes.data(), bytes.size(), back);  // into held keys: the sums double
+    DecimalSum twice_small;
+    twice_small.add(want_small);
+    twice_small.add(want_small);
+    EXPECT_EQ(back.agg.find("small", 5)->totals.cost.to_string(), twice_small.to_string());
+    EXPECT_EQ(back.agg.find("small", 5)->totals.active_days, 4);
+    EXPECT_EQ(back.agg.find("small", 5)->totals.last_day, 2);
+}
+
+// A key twice in one buffer is refused whether the target is empty or holds keys (then each
+// buffer is judged by itself: the target's own keys are no duplicates); so are unknown flags
+// and costs whose parts are out of range.
+TEST(BreakdownPartial, DuplicateKeysAndBadFlagsAreRefused)
+{
+    BreakdownPartial one(std::pmr::get_default_resource());
+    read_day(one, 3);
+    ASSERT_GE(one.agg.size(), 2u);
+    std::string good = serialize_breakdown_partial(one);
+    // The header, then the keys: cut the buffer into its keys by walking the format.
+    const size_t header = 10;
+    std::vector<std::string> keys;
+    size_t at = header;
+    for (size_t i = 0; i < one.agg.size(); i++) {
+        size_t from = at;
+        uint32_t klen;
+        std::memcpy(&klen, &good[at], 4);
+        at += 4 + klen + 8 * kCountMetrics + 8;
+        uint8_t flags = uint8_t(good[at++]);
+        if (flags & 1) {
+            uint32_t clen;
+            std::memcpy(&clen, &good[at], 4);
+            at += 4 + clen;
+        } else {
+            at += 24;
+        }
+        if (flags & 2)
+            for (int f = 0; f < 3; f++) {
+                uint32_t ilen;
+                std::memcpy(&ilen, &good[at + 4], 4);
+                at += 8 + ilen;
+            }
+        keys.push_back(good.substr(from, at - from));
+    }
+    ASSERT_EQ(at, good.size());
+    auto with_keys = [&](const std::vector<std::string> &ks) {
+        std::string out = good.substr(0, header);
+        uint32_t n = uint32_t(ks.size());
+        std::memcpy(&out[6], &n, 4);
+        for (const std::string &k : ks)
+            out += k;
+        return out;
+    };
+    auto refused = [](const std::string &bytes, BreakdownPartial &into) {
+        try {
+            deserialize_breakdown_partial(bytes.data(), bytes.size(), into);
+        } catch (const Error &e) {
+            return std::string(e.sqlstate) == "22P03";
+        }
+        return false;
+    };
+    std::string dup = with_keys({keys[0], keys[1], keys[0]});
+    BreakdownPartial empty(std::pmr::get_default_resource());
+    EXPECT_TRUE(refused(dup, empty));
+    BreakdownPartial holding(std::pmr::get_default_resource());
+    read_day(holding, 4);
+    EXPECT_TRUE(refused(dup, holding));
+    BreakdownPartial holding2(std::pmr::get_default_resource());
+    read_day(holding2, 3);  // the same keys as the buffer: each once per buffer, twice over
+    EXPECT_FALSE(refused(good, holding2));
+    EXPECT_FALSE(refused(good, holding2));
+    // Unknown flags; a cost's scale past the 128-bit path's.
+    std::string bad_flags = with_keys({keys[0]});
+    uint32_t klen;
+    std::memcpy(&klen, &bad_flags[header], 4);
+    size_t flags_at = header + 4 + klen + 8 * kCountMetrics + 8;
+    bad_flags[flags_at] = char(bad_flags[flags_at] | 4);
+    BreakdownPartial e1(std::pmr::get_default_resource());
+    EXPECT_TRUE(refused(bad_flags, e1));
+    std::string bad_scale = with_keys({keys[0]});
+    if ((bad_scale[flags_at] & 1) == 0) {
+        int32_t scale = kMaxFastScale + 1;
+        std::memcpy(&bad_scale[flags_at + 1 + 16], &scale, 4);
+        BreakdownPartial e2(std::pmr::get_default_resource());
+        EXPECT_TRUE(refused(bad_scale, e2));
+    }
+}
+
 }  // namespace
 
 }  // namespace ut_breakdown_partial_test

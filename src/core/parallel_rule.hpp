@@ -1,0 +1,58 @@
+// When the unfiltered user breakdown hands its range to parallel workers, and in how many date
+// chunks (round 10 of issue 13). Pure arithmetic over what the range costs to ask for: its days
+// and its stored bytes (the sum of pg_column_size of aggregated_by_user over the range's rows:
+// read from the rows' TOAST pointers, nothing decompressed).
+//
+// Why bytes: the serial read's time grows with the bytes it decompresses and walks, while
+// the workers add fixed costs the serial read does not have: each worker's start (~9 ms of CPU
+// measured for a parallel worker on the 2-core machine: fork, attach, catalog caches) and, in
+// every participant, a partial state of every key it meets (inserted, serialized, read back and
+// combined in the leader: ~1,300 instructions a key, round 10). At L the sparse flat year
+// (21.6 MB stored, 730,000 entries, 10,000 keys) took ~80 ms of serial CPU and ~140-160 ms of
+// CPU with two workers: on 2 cores no faster. The daily flat year (128.5 MB) and the nested
+// one (649 MB) gain. Below the byte minimum the fixed costs are a large share of the serial
+// work, so the read stays serial. The minimum is a setting (ducache.parallel_min_kb; 0: none).
+#pragma once
+
+#ifdef POSTGRES_H
+#error "core is pure C++"
+#endif
+
+#include <cstdint>
+
+namespace ducache::core {
+
+// The default of ducache.parallel_min_kb: 32 MiB stored (the sparse flat year at L, 21.6 MB,
+// stays serial; the daily flat year, 128.5 MB, goes to workers).
+constexpr int32_t kParallelMinKbDefault = 32 * 1024;
+
+struct ParallelPlan {
+    bool workers = false;  // hand the range to parallel workers
+    int chunks = 0;        // date chunks under the UNION ALL (Parallel Append's units)
+};
+
+// days: the range's days; min_days: ducache.parallel_min_days (-1: never); range_bytes: the
+// range's stored bytes, or -1 when not asked (min_kb <= 0); min_kb: ducache.parallel_min_kb.
+// Chunks: a dozen days each, 3 at least (three participants stay busy) and 24 at most (each
+// chunk is an index scan of its own), never more than the days.
+inline ParallelPlan plan_parallel_breakdown(int days, int min_days, int64_t range_bytes, int32_t min_kb)
+{
+    ParallelPlan p;
+    if (min_days < 0 || days < min_days || days <= 1)
+        return p;
+    if (min_kb > 0 && range_bytes >= 0 && range_bytes < int64_t(min_kb) * 1024)
+        return p;
+    p.workers = true;
+    p.chunks = days / 12 < 3 ? 3 : days / 12 > 24 ? 24 : days / 12;
+    if (p.chunks > days)
+        p.chunks = days;
+    return p;
+}
+
+// Whether the range's stored bytes are needed at all (a byte minimum is set and the days pass).
+inline bool parallel_needs_bytes(int days, int min_days, int32_t min_kb)
+{
+    return min_kb > 0 && plan_parallel_breakdown(days, min_days, -1, min_kb).workers;
+}
+
+}  // namespace ducache::core

@@ -1,0 +1,46 @@
+// The rule for when the user breakdown hands its range to parallel workers (core/parallel_rule.hpp):
+// the days' minimum, the byte minimum (the shapes at L measured in round 10 of issue 13), chunks.
+#include "core/parallel_rule.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ut_parallel_rule_test {  // one per test file: the unity build (CMakeLists.txt)
+
+using namespace ducache::core;
+
+TEST(ParallelRule, DaysMinimum)
+{
+    EXPECT_FALSE(plan_parallel_breakdown(365, -1, 1LL << 40, 0).workers);  // -1: never
+    EXPECT_FALSE(plan_parallel_breakdown(59, 60, 1LL << 40, 0).workers);
+    EXPECT_TRUE(plan_parallel_breakdown(60, 60, 1LL << 40, 0).workers);
+    EXPECT_FALSE(plan_parallel_breakdown(1, 0, 1LL << 40, 0).workers);  // one day: nothing to split
+}
+
+TEST(ParallelRule, BytesMinimumOfTheShapesAtL)
+{
+    const int32_t kb = kParallelMinKbDefault;
+    // Stored bytes of aggregated_by_user over 10,000 users x 365 days (bench/shapes.sql, lz4).
+    EXPECT_FALSE(plan_parallel_breakdown(365, 60, 21650670, kb).workers);   // flat_id_d6_m5_sparse
+    EXPECT_TRUE(plan_parallel_breakdown(365, 60, 128500420, kb).workers);   // flat_id_d6_m5_daily
+    EXPECT_TRUE(plan_parallel_breakdown(365, 60, 649040789, kb).workers);   // nested_uuid_d6_m7_daily
+    // 0 (or less): no byte minimum; -1 bytes: not asked.
+    EXPECT_TRUE(plan_parallel_breakdown(365, 60, 1000, 0).workers);
+    EXPECT_TRUE(plan_parallel_breakdown(365, 60, -1, kb).workers);
+    EXPECT_FALSE(plan_parallel_breakdown(365, 60, int64_t(kb) * 1024 - 1, kb).workers);
+    EXPECT_TRUE(plan_parallel_breakdown(365, 60, int64_t(kb) * 1024, kb).workers);
+    // Bytes are asked for only when they can decide.
+    EXPECT_TRUE(parallel_needs_bytes(365, 60, kb));
+    EXPECT_FALSE(parallel_needs_bytes(30, 60, kb));
+    EXPECT_FALSE(parallel_needs_bytes(365, 60, 0));
+}
+
+TEST(ParallelRule, Chunks)
+{
+    EXPECT_EQ(plan_parallel_breakdown(2, 2, -1, 0).chunks, 2);
+    EXPECT_EQ(plan_parallel_breakdown(30, 2, -1, 0).chunks, 3);
+    EXPECT_EQ(plan_parallel_breakdown(121, 2, -1, 0).chunks, 10);
+    EXPECT_EQ(plan_parallel_breakdown(365, 60, -1, 0).chunks, 24);
+    EXPECT_EQ(plan_parallel_breakdown(3650, 60, -1, 0).chunks, 24);
+}
+
+}  // namespace ut_parallel_rule_test
