@@ -38,20 +38,51 @@ KeyAggregator::~KeyAggregator()
         mr_->deallocate(b.p, b.size, 1);
 }
 
+namespace {
+inline uint64_t load_u64(const char *p)
+{
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+inline uint64_t load_u32(const char *p)
+{
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+}
+// Key equality in the lookups, inline: 8 to 16 bytes (the 10-character ids) as two
+// overlapping words without a branch, the rest by same_bytes.
+__attribute__((always_inline)) inline bool same_key(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16)
+        return ((load_u64(a) ^ load_u64(b)) | (load_u64(a + n - 8) ^ load_u64(b + n - 8))) == 0;
+    return same_bytes(a, b, n);
+}
+}  // namespace
+
 uint64_t KeyAggregator::hash_bytes(const char *s, size_t len)
 {
     // Word-at-a-time multiply-xorshift: fast on 36-byte UUIDs, good enough spread for a table.
+    // The last word is the key's last 8 bytes (overlapping the one before it), and keys under 8
+    // bytes are read as two overlapping halves: fixed-size loads, no memcpy call of a variable
+    // length (round 10 of issue 13: that call was ~17 instructions a hash of a 10-byte key).
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (len * 0xC2B2AE3D27D4EB4Full);
-    while (len >= 8) {
-        uint64_t w;
-        std::memcpy(&w, s, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-        h ^= h >> 32;
-        s += 8;
-        len -= 8;
+    uint64_t w;
+    if (len >= 8) {
+        const char *last = s + len - 8;
+        for (; s < last; s += 8) {
+            h = (h ^ load_u64(s)) * 0xFF51AFD7ED558CCDull;
+            h ^= h >> 32;
+        }
+        w = load_u64(last);
+    } else if (len >= 4) {
+        w = load_u32(s) | (load_u32(s + len - 4) << 32);
+    } else if (len > 0) {
+        w = uint64_t(uint8_t(s[0])) | uint64_t(uint8_t(s[len / 2])) << 8 | uint64_t(uint8_t(s[len - 1])) << 16;
+    } else {
+        w = 0;
     }
-    uint64_t w = 0;
-    std::memcpy(&w, s, len);
     h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
     h ^= h >> 29;
     h *= 0x9E3779B97F4A7C15ull;
@@ -84,17 +115,20 @@ std::string_view KeyAggregator::store(const char *s, size_t len)
     return {dst, len};
 }
 
-Slot &KeyAggregator::find_or_insert(const char *key, size_t len)
+inline uint32_t KeyAggregator::probe(const char *key, size_t len, uint64_t h) const
 {
-    uint64_t h = hash_bytes(key, len);
     for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
         uint32_t idx = table_[i];
         if (idx == 0)
-            break;
-        Slot &s = slots_[idx - 1];
-        if (s.hash == h && s.key_len == len && std::memcmp(s.key, key, len) == 0)
-            return s;
+            return 0;
+        const Slot &s = slots_[idx - 1];
+        if (s.hash == h && s.key_len == len && same_key(s.key, key, len))
+            return idx;
     }
+}
+
+__attribute__((noinline)) uint32_t KeyAggregator::insert_new(const char *key, size_t len, uint64_t h)
+{
     if ((slots_.size() + 1) * 2 > table_.size())
         grow();
     std::string_view stored = store(key, len);
@@ -103,16 +137,36 @@ Slot &KeyAggregator::find_or_insert(const char *key, size_t len)
     while (table_[i] != 0)
         i = (i + 1) & mask_;
     table_[i] = uint32_t(slots_.size());
-    return slots_.back();
+    return table_[i];
+}
+
+Slot &KeyAggregator::find_or_insert(const char *key, size_t len)
+{
+    uint64_t h = hash_bytes(key, len);
+    uint32_t idx = probe(key, len, h);
+    if (idx == 0)
+        idx = insert_new(key, len, h);
+    return slots_[idx - 1];
 }
 
 Slot &KeyAggregator::find_or_insert_missed(const char *key, size_t len, uint32_t position)
 {
-    if (position >= hints_->size())
+    // The previous key's slot: a hit left it in its position's hint, a miss put it there.
+    uint32_t prev = position != 0 && position - 1 < hints_->size() ? (*hints_)[position - 1] : 0;
+    uint32_t found = prev != 0 ? slots_[prev - 1].next : 0;
+    if (found == 0 || slots_[found - 1].key_len != len || !same_key(slots_[found - 1].key, key, len)) {
+        hashed_++;
+        uint64_t h = hash_bytes(key, len);
+        found = probe(key, len, h);
+        if (found == 0)
+            found = insert_new(key, len, h);  // may move the slots: indexes only here
+        if (prev != 0)
+            slots_[prev - 1].next = found;
+    }
+    if (__builtin_expect(position >= hints_->size(), 0))
         hints_->resize(size_t(position) + 1, 0);
-    Slot &s = find_or_insert(key, len);
-    (*hints_)[position] = uint32_t(&s - slots_.data()) + 1;
-    return s;
+    (*hints_)[position] = found;
+    return slots_[found - 1];
 }
 
 Slot &KeyAggregator::first_of_object(const char *key, size_t len)

@@ -78,6 +78,9 @@ struct Slot {
         : key(k), key_len(len), hash(h), totals(mr) {}
     const char *key;
     uint32_t key_len;
+    // The slot (index + 1; 0 = none yet) of the key that followed this one in an object when a
+    // lookup after it last hashed: find_or_insert_at's second guess, always compared.
+    uint32_t next = 0;
     uint64_t hash;
     Totals totals;
     std::string_view key_view() const { return {key, key_len}; }
@@ -97,6 +100,12 @@ public:
     // Objects need not all look alike: users active on alternate days make a few different
     // key lists that take turns. So hints come in sets (kHintSets), one per kind of object,
     // told apart by its first key: position 0 looks its key up and takes that key's set.
+    // A key list that gains or loses a key shifts every later position (a user active on some
+    // days only: the LiteMaaS case), so when the position's guess is wrong the second guess is
+    // the key that followed the previous key of this object the last time (Slot::next): one
+    // key more or less costs a hash or two, not one for every later key (round 10 of issue 13).
+    // The second guess needs positions 0, 1, 2, ... within an object, as every caller passes
+    // them; other positions only lose it.
     Slot &find_or_insert_at(const char *key, size_t len, uint32_t position)
     {
         if (position == 0)
@@ -105,7 +114,7 @@ public:
             uint32_t h = (*hints_)[position];
             if (h != 0) {
                 Slot &s = slots_[h - 1];
-                if (s.key_len == len && same_bytes_likely(s.key, key, len))  // the hint is almost always right
+                if (s.key_len == len && same_bytes_likely(s.key, key, len))  // almost always right
                     return s;
             }
         }
@@ -137,11 +146,18 @@ public:
     std::pmr::memory_resource *resource() const { return mr_; }
 
     static uint64_t hash_bytes(const char *s, size_t len);
+    // Lookups find_or_insert_at did by hash (tests).
+    uint64_t hashed() const { return hashed_; }
 
 private:
     void grow();
-    // find_or_insert_at when the hint is not the key: hash, probe, and remember the position.
+    // find_or_insert_at when the hint is not the key: the previous key's successor, else hash
+    // and probe; remember the position and the successor.
     Slot &find_or_insert_missed(const char *key, size_t len, uint32_t position);
+    // The slot index + 1 of the key of hash h, 0 when absent.
+    uint32_t probe(const char *key, size_t len, uint64_t h) const;
+    // Adds the absent key of hash h (out of line: the lookups keep their registers).
+    uint32_t insert_new(const char *key, size_t len, uint64_t h);
 
     std::pmr::memory_resource *mr_;
     std::pmr::vector<Slot> slots_;
@@ -150,10 +166,13 @@ private:
     Slot &first_of_object(const char *key, size_t len);
     // Per set: position in the last object of its kind -> slot index + 1. hints_ is the set of
     // the object being read; hint_owner_ the slot index + 1 whose first key chose each set.
+    // (*hints_)[p - 1] is always the slot find_or_insert_at returned for position p - 1 of the
+    // object being read: the key before the one at p, whose Slot::next is the second guess.
     std::pmr::vector<std::pmr::vector<uint32_t>> hint_sets_;  // kHintSets, made up front
     uint32_t hint_owner_[kHintSets] = {};
     int next_set_ = 0;
     std::pmr::vector<uint32_t> *hints_ = nullptr;
+    uint64_t hashed_ = 0;
     uint64_t mask_ = 0;
     // Arena: chunks from mr_, released in the destructor (or by the owning context's reset).
     std::pmr::vector<char *> chunks_;

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace ut_aggregator_test {  // one per test file: the unity build (CMakeLists.txt)
 
@@ -146,6 +148,85 @@ TEST(Aggregator, MarkDaysUnionsMasksPerRow)
     empty.mark_days(4, 0);
     EXPECT_EQ(empty.active_days, 0);
     EXPECT_LT(empty.last_day, 0);
+}
+
+TEST(Aggregator, KeyListsThatShiftFindTheirKeysWithFewHashes)
+{
+    // Day after day the same sorted key list with keys coming and going (users active on some
+    // days only): every key lands in its own slot, the one find() gives, whatever the hints; and
+    // once every key has been met, a key more or less costs a few hashed lookups, not one for
+    // every key after it (the position hint's cascade; Slot::next is the second guess).
+    KeyAggregator agg;
+    std::vector<std::string> all;
+    for (int u = 0; u < 2000; u++) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "u%09d", u);  // 10 bytes, sorted as JSONB sorts them
+        all.push_back(buf);
+    }
+    std::vector<int64_t> want(all.size(), 0);
+    uint64_t seed = 12345;
+    auto next_random = [&] {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        return uint32_t(seed >> 33);
+    };
+    size_t absent_before = 0;
+    for (int day = 0; day < 60; day++) {
+        // Days 0-1: everyone (every key met once); then each key is absent with probability
+        // 1/200 on days 2-49, and every 5th key only on every other day from day 50.
+        std::vector<size_t> present;
+        for (size_t i = 0; i < all.size(); i++) {
+            bool in = day < 2 || (day < 50 ? next_random() % 200 != 0 : (i % 5 != 0 || day % 2 == 0));
+            if (in)
+                present.push_back(i);
+        }
+        uint64_t hashed_before = agg.hashed();
+        for (uint32_t p = 0; p < present.size(); p++) {
+            const std::string &k = all[present[p]];
+            Slot &s = agg.find_or_insert_at(k.data(), k.size(), p);
+            ASSERT_EQ(s.key_view(), k);
+            ASSERT_EQ(&s, agg.find(k.data(), k.size()));
+            s.totals.counts[0]++;
+            want[present[p]]++;
+        }
+        // Keys absent today or yesterday: each shifts the positions after it.
+        size_t absent = all.size() - present.size(), changes = absent + absent_before;
+        absent_before = absent;
+        if (day >= 2 && day < 50) {
+            EXPECT_LE(agg.hashed() - hashed_before, 2 * changes + 2) << "day " << day;
+        }
+        if (day >= 52) {  // the two alternating lists have each had their own hint set
+            EXPECT_LE(agg.hashed() - hashed_before, 2u) << "day " << day;
+        }
+    }
+    ASSERT_EQ(agg.size(), all.size());
+    for (size_t i = 0; i < all.size(); i++)
+        EXPECT_EQ(agg.find(all[i].data(), all[i].size())->totals.counts[0], want[i]) << all[i];
+}
+
+TEST(Aggregator, HashesKeysOfEveryLengthApart)
+{
+    // hash_bytes reads keys of 0-7 bytes as overlapping halves and longer ones by words ending
+    // on their last 8 bytes: keys that differ in any one byte, at any length, stay apart.
+    KeyAggregator agg;
+    std::vector<std::string> keys;
+    for (size_t len = 0; len <= 40; len++) {
+        std::string base(len, 'a');
+        keys.push_back(base);
+        for (size_t i = 0; i < len; i++) {
+            std::string k = base;
+            k[i] = 'b';
+            keys.push_back(k);
+        }
+    }
+    for (size_t i = 0; i < keys.size(); i++)
+        agg.find_or_insert(keys[i].data(), keys[i].size()).totals.counts[0] = int64_t(i);
+    ASSERT_EQ(agg.size(), keys.size());
+    for (size_t i = 0; i < keys.size(); i++) {
+        const Slot *s = agg.find(keys[i].data(), keys[i].size());
+        ASSERT_NE(s, nullptr);
+        EXPECT_EQ(s->totals.counts[0], int64_t(i));
+        EXPECT_EQ(s->key_view(), keys[i]);
+    }
 }
 
 }  // namespace ut_aggregator_test
