@@ -40,9 +40,10 @@ struct Totals {
     // bigint (nothing is changed then), or kMetricCount when all went in.
     Metric add(const int64_t counts_in[kCountMetrics], const Decimal *cost_in);
     // The same, raising core/count_sum.hpp's one overflow error (summing `what`, key `key`,
-    // on `where`) instead of returning the metric.
-    void add_or_throw(const int64_t counts_in[kCountMetrics], const Decimal *cost_in, std::string_view what,
-                      std::string_view key, const RowLabel &where)
+    // on `where`) instead of returning the metric. Always inlined, as add_counts.
+    __attribute__((always_inline)) void add_or_throw(const int64_t counts_in[kCountMetrics], const Decimal *cost_in,
+                                                     std::string_view what, std::string_view key,
+                                                     const RowLabel &where)
     {
         add_counts_or_throw(counts, counts_in, what, key, where);
         if (cost_in)
