@@ -86,7 +86,15 @@ struct Slot {
 
 class KeyAggregator {
 public:
-    explicit KeyAggregator(std::pmr::memory_resource *mr = std::pmr::get_default_resource());
+    explicit KeyAggregator(std::pmr::memory_resource *mr = std::pmr::get_default_resource())
+        : KeyAggregator(mr, kDefaultTable)
+    {
+    }
+    // table_size: the hash table's first size (a power of two, at least 2; it doubles as keys
+    // come). Small for the dashboard's per-day model sums (~200 a 90-day call, ~10 keys each),
+    // which a 1,024-entry table cost ~5,000 instructions apiece to set up.
+    KeyAggregator(std::pmr::memory_resource *mr, size_t table_size);
+    static constexpr size_t kDefaultTable = 1024;
     ~KeyAggregator();
     KeyAggregator(const KeyAggregator &) = delete;
     KeyAggregator &operator=(const KeyAggregator &) = delete;

@@ -91,7 +91,7 @@ struct DashboardBuilder::Impl : DashboardState {
         date.assign(day);
         (cur ? has_current : has_previous) = true;
         day_total.emplace(mr);
-        day_models = std::make_unique<KeyAggregator>(mr);
+        day_models = std::make_unique<KeyAggregator>(mr, kDayModelsTable);
         for (OrderedLookup *o : {&users_order, &prev_users_order, &idents_order, &keys_order})
             o->begin();
         prev_period.begin_row();

@@ -25,11 +25,11 @@ class JsonbEncoder {
 public:
     explicit JsonbEncoder(MemoryContext into) : into_(into) {}
 
-    Jsonb *encode(const JsonbValue &root)
+    Jsonb *encode(const JsonbValue &root, size_t binary_bytes)
     {
         if (root.type != jbvObject && root.type != jbvArray)
             return nullptr;
-        grow(64 * 1024);
+        grow(64 * 1024 + binary_bytes);
         len_ = VARHDRSZ;
         value(root);
         if (failed_) {
@@ -246,10 +246,10 @@ size_t encode_sum_object(const core::SumMember *members, size_t n, char *out)
     return len;
 }
 
-Datum encode_tree(JsonbValue *root, MemoryContext into)
+Datum encode_tree(JsonbValue *root, MemoryContext into, size_t binary_bytes)
 {
     JsonbEncoder enc(into);
-    if (Jsonb *j = enc.encode(*root))
+    if (Jsonb *j = enc.encode(*root, binary_bytes))
         return JsonbPGetDatum(j);
     if (enc.had_binary()) {
         // Declined for a container past a JEntry's length: JsonbValueToJsonb's error for it

@@ -25,7 +25,9 @@ size_t sum_object_bound(const core::SumMember *members, size_t n);
 size_t encode_sum_object(const core::SumMember *members, size_t n, char *out);
 
 // root: an object or an array; the datum is allocated in `into`. PostgreSQL's errors (a value too
-// large) are raised inside pg_call. A jbvBinary value in the tree is encode_sum_object's bytes.
-Datum encode_tree(JsonbValue *root, MemoryContext into);
+// large) are raised inside pg_call. A jbvBinary value in the tree is encode_sum_object's bytes;
+// binary_bytes (their total, or 0) sizes the first buffer, so the dashboard's ~600 kB byUser is
+// not copied again by each doubling.
+Datum encode_tree(JsonbValue *root, MemoryContext into, size_t binary_bytes = 0);
 
 }  // namespace ducache::pg

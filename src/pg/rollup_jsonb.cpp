@@ -184,7 +184,11 @@ public:
         v.val.binary.data = reinterpret_cast<JsonbContainer *>(bytes);
         v.val.binary.len = int(len);
         put(v);
+        binary_bytes_ += len;
     }
+
+    // The bytes of the containers sum_object laid out (encode_tree's first buffer holds them).
+    size_t binary_bytes() const { return binary_bytes_; }
 
     JsonbValue &root() { return root_; }
 
@@ -265,7 +269,7 @@ private:
     ContextResource *mr_;
     MemoryContext scratch_;
     char *bump_ = nullptr;
-    size_t bump_used_ = 0, bump_size_ = 0;
+    size_t bump_used_ = 0, bump_size_ = 0, binary_bytes_ = 0;
     struct Frame {
         uint32_t start;  // the open container's first member in pairs_ or element in elems_
         bool array;
@@ -318,7 +322,7 @@ Datum jsonb_document(MemoryContext into, const std::function<void(core::JsonSink
         ContextResource mr(scratch);
         JsonbTreeSink sink(mr);
         write(sink);
-        out = encode_tree(&sink.root(), into);
+        out = encode_tree(&sink.root(), into, sink.binary_bytes());
     } catch (...) {
         delete_context(scratch);
         throw;
