@@ -5,6 +5,7 @@
 #include "core/dashboard_impl.hpp"
 #include "core/dashboard_partial.hpp"
 #include "core/count_sum.hpp"
+#include "core/user_pack.hpp"
 
 #include <algorithm>
 
@@ -138,6 +139,99 @@ void DashboardBuilder::previous_user_usage(std::string_view user, const EntryVal
     DateLabel where(s.date);
     s.prev_period.add(user, v.counts, "the dashboard's users", where);
     s.prev_total.add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
+}
+
+namespace {
+
+// Entry i of the columns as the walk's EntryValues (the checked path: a row whose counts would
+// pass bigint).
+void entry_of(const UserColumns &c, uint32_t i, EntryValues &v)
+{
+    for (int m = 0; m < kCountMetrics; m++)
+        v.counts[m] = c.counts[m][i];
+    v.cost_seen = c.cost_dscale[i] != kColumnNoCost;
+    v.cost.big = false;
+    v.cost.mantissa = v.cost_seen ? c.cost[i] : 0;
+    v.cost.scale = v.cost_seen ? c.cost_scale : 0;
+    v.cost.dscale = v.cost_seen ? c.cost_dscale[i] : 0;
+}
+
+}  // namespace
+
+uint32_t DashboardBuilder::user_slot_index(std::string_view user)
+{
+    Impl &s = *impl_;
+    KeyAggregator &agg = s.current ? s.users : s.prev_users;
+    const Slot &slot = (s.current ? s.users_order : s.prev_users_order).find_or_insert(user);
+    return uint32_t(&slot - agg.slots().data());
+}
+
+void DashboardBuilder::user_usage_columns(const uint32_t *slots, const UserColumns &c)
+{
+    Impl &s = *impl_;
+    KeyAggregator &agg = s.current ? s.users : s.prev_users;
+    Slot *const base = agg.slots().data();
+    Totals &total = s.current ? s.total : s.prev_total;
+    // A day row's usage also counts for its day: entry by entry (the packs are rollup rows').
+    const bool by_column = !(s.current && s.day_sums);
+    if (by_column && add_count_columns([&](uint32_t i) { return base[slots[i]].totals.counts; }, total.counts, c)) {
+        add_cost_columns([&](uint32_t i) -> DecimalSum & { return base[slots[i]].totals.cost; }, &total.cost, c);
+        return;
+    }
+    // Some running sum passes bigint: the entry walk's checked adds, in its order, raise its error.
+    DateLabel where(s.date);
+    EntryValues v{};
+    for (uint32_t i = 0; i < c.n; i++) {
+        entry_of(c, i, v);
+        Slot &slot = base[slots[i]];
+        const std::string_view user = slot.key_view();
+        slot.totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users", user, where);
+        total.add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
+        if (s.current && s.day_sums)
+            s.day_total->add_or_throw(v.counts, cost_of(v), "the dashboard's daily usage", user, where);
+    }
+}
+
+void DashboardBuilder::identity_columns(const uint32_t *slots, const std::string_view *records, uint32_t n)
+{
+    Impl &s = *impl_;
+    if (!s.current)
+        return;  // identity_of() ignores the comparison period
+    EntryValues v{};
+    for (uint32_t i = 0; i < n; i++) {
+        const uint32_t at = slots[i];
+        const std::string_view rec = records[i];
+        if (at < s.user_ident_key.size()) {  // identity_read_before(), inline
+            const std::string_view last = s.user_ident_key[at];
+            if (last.data() != nullptr && last.size() == rec.size() && same_bytes(last.data(), rec.data(), rec.size()))
+                continue;
+        }
+        const PackIdentity id = UserPackView::identity(rec);
+        v.username = id.username;
+        v.email = id.email;
+        v.role = id.role;
+        identity_of(s.users.slots()[at], v, &rec);
+    }
+}
+
+uint32_t DashboardBuilder::previous_user_id(std::string_view user) { return impl_->prev_period.map(user); }
+
+void DashboardBuilder::previous_usage_columns(const uint32_t *ids, const UserColumns &c)
+{
+    Impl &s = *impl_;
+    PeriodUsers &p = s.prev_period;
+    if (add_count_columns([&](uint32_t i) { return p.sums_at(ids[i]); }, s.prev_total.counts, c)) {
+        add_cost_total(s.prev_total.cost, c);
+        return;
+    }
+    DateLabel where(s.date);  // previous_user_usage()'s checked adds, entry by entry
+    EntryValues v{};
+    for (uint32_t i = 0; i < c.n; i++) {
+        entry_of(c, i, v);
+        const std::string_view user = p.key(ids[i]);
+        add_counts_or_throw(p.sums_at(ids[i]), v.counts, "the dashboard's users", user, where);
+        s.prev_total.add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
+    }
 }
 
 void DashboardBuilder::expect_users(size_t n)

@@ -27,6 +27,7 @@
 #include "core/aggregator.hpp"
 #include "core/metrics.hpp"
 #include "core/unknown_user.hpp"
+#include "core/user_columns.hpp"
 
 #include <climits>
 #include <functional>
@@ -80,6 +81,20 @@ public:
     // core/period_users.hpp instead of a slot per user. Not mixed with user_usage() for the
     // comparison period in one build.
     void previous_user_usage(std::string_view user, const EntryValues &v);
+    // A rollup row's users as columns (core/user_columns.hpp: pg/dashboard.cpp reads them from
+    // its user_pack), each user's slot found once: user_slot_index() for each user in the row's
+    // object order (user_usage_slot()'s lookup, nothing added; an index of the period's slots),
+    // then user_usage_columns() with those indexes adds what user_usage_slot() adds for each
+    // entry, errors included. identity_columns(): identity_read_before() and identity_of() for
+    // each entry of the range, records[i] its identity record (core/user_pack.hpp's: the bytes
+    // that determine it; decoded only when they differ from the user's last ones).
+    uint32_t user_slot_index(std::string_view user);
+    void user_usage_columns(const uint32_t *slots, const UserColumns &c);
+    void identity_columns(const uint32_t *slots, const std::string_view *records, uint32_t n);
+    // The same for the comparison period (what previous_user_usage() does for each entry):
+    // previous_user_id() for each user in object order, then previous_usage_columns().
+    uint32_t previous_user_id(std::string_view user);
+    void previous_usage_columns(const uint32_t *ids, const UserColumns &c);
     // The range's rows list about n users: room for them made once (before any range usage),
     // instead of the slot vectors and tables growing while the first row is read.
     void expect_users(size_t n);

@@ -105,6 +105,33 @@ void KeyBounds::add_bound_at(uint32_t index, std::string_view name, const Decima
     u.bound.add(keycost);
 }
 
+bool KeyBounds::add_bound_columns(const uint32_t *index, const std::string_view *names, const int64_t *keycost,
+                                  const uint8_t *dscale, int scale, uint32_t n)
+{
+    const uint32_t *by_index = by_index_.data();
+    size_t known = by_index_.size();
+    for (uint32_t i = 0; i < n; i++) {
+        const bool none = dscale[i] == kColumnNoCost;
+        const int64_t m = none ? 0 : keycost[i];
+        const int s = none ? 0 : scale, ds = none ? 0 : dscale[i];
+        const uint32_t at = index[i];
+        if (at < known && by_index[at] != UINT32_MAX) {  // met before: its user (see above)
+            users_[by_index[at]].bound.add_scaled(m, s, ds);
+            continue;
+        }
+        if (names == nullptr)
+            return false;
+        Decimal d;
+        d.mantissa = m;
+        d.scale = s;
+        d.dscale = ds;
+        add_bound_at(at, names[i], d);
+        by_index = by_index_.data();  // add_bound_at() may have grown it
+        known = by_index_.size();
+    }
+    return true;
+}
+
 void KeyBounds::add_walked_pair(std::string_view name, const DecimalSum &cost, uint32_t slot)
 {
     User &u = user(name, UINT32_MAX);

@@ -30,6 +30,7 @@
 #include "core/aggregator.hpp"
 #include "core/decimal.hpp"
 #include "core/metrics.hpp"
+#include "core/user_columns.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -62,6 +63,21 @@ public:
     void add(unsigned __int128 v) { total_ = (v > kCap || total_ + v > kCap) ? kCap + 1 : total_ + v; }
     void add_values(const int64_t counts[kCountMetrics]);  // max over counts of |v|
     void add_unknown() { total_ = kCap + 1; }
+    // add() of each value of a column, add_unknown() for a negative one (a "~keymag" the reader
+    // does not take): the same total (the sum saturates the same way added at once).
+    void add_column(const int64_t *v, uint32_t n)
+    {
+        unsigned __int128 sum = 0;  // n < 2^32 values below 2^63: no wrap
+        int64_t low = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            sum += (unsigned __int128)(uint64_t(v[i]) & uint64_t(INT64_MAX));
+            low = v[i] < low ? v[i] : low;
+        }
+        if (low < 0)
+            add_unknown();
+        else
+            add(sum);
+    }
     bool fits() const { return total_ <= kCap; }
 
 private:
@@ -79,6 +95,15 @@ public:
     // name compared); any other index or name is looked up by name, so the bounds are
     // add_bound()'s whatever the indexes.
     void add_bound_at(uint32_t index, std::string_view user, const Decimal &keycost);
+    // add_bound_at() for each entry of a rollup row in order (core/user_columns.hpp): index[i]
+    // and names[i] its index and user, its "~keycost" keycost[i] at `scale` printed with
+    // dscale[i] digits (kColumnNoCost: the entry had none, i.e. 0). Unlike add_bound_at(), an
+    // index met before is trusted to name the same user (the caller's promise: the dashboard's
+    // slot index names one user for the whole read), so names are read only for indexes not met
+    // yet; names nullptr: every index was met before (a row repeating the previous row's users),
+    // else false (the bounds are then incomplete: the caller takes the full walk).
+    bool add_bound_columns(const uint32_t *index, const std::string_view *names, const int64_t *keycost,
+                           const uint8_t *dscale, int scale, uint32_t n);
     // A pair summed exactly over the walked rows (S^F: the day rows): its user and cost. slot:
     // the caller's index of the pair (handed back with the candidate).
     void add_walked_pair(std::string_view user, const DecimalSum &cost, uint32_t slot);

@@ -43,6 +43,13 @@ public:
     // The entry of `user` (the row's next entry): its counts into the user's sums.
     void add(std::string_view user, const int64_t counts[kCountMetrics], std::string_view what, const RowLabel &where)
     {
+        const uint32_t id = map(user);
+        add_counts_or_throw(sums_[id].counts, counts, what, user, where);
+    }
+    // add() in two steps: the user of the row's next entry (its id), then (add_at or by
+    // column, core/user_columns.hpp) its counts into sums_at(id).
+    uint32_t map(std::string_view user)
+    {
         uint32_t pos = row_pos_++;
         uint32_t id;
         if (pos < last_row_.size() && same_key(last_row_[pos], user) && in_order_after_last(pos, user)) {
@@ -53,8 +60,10 @@ public:
             id = find_or_insert(user);
         }
         row_.push_back(id);
-        add_counts_or_throw(sums_[id].counts, counts, what, user, where);
+        return id;
     }
+    int64_t *sums_at(uint32_t id) { return sums_[id].counts; }
+    std::string_view key(uint32_t id) const { return keys_[id]; }
     // Users whose summed requests are not 0.
     int64_t nonzero_requests() const;
     // Distinct users seen; whether input out of key order sent the lookups to the hash index (tests).

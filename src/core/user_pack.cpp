@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ducache::core {
 
 namespace user_pack_detail {  // not anonymous: the core is compiled as a unity build
@@ -18,6 +22,10 @@ void put_varint(std::pmr::string &out, size_t v)
 // A varint at p (before end) into v; false when it runs past end or past 32 bits.
 bool get_varint(const char *&p, const char *end, size_t &v)
 {
+    if (p != end && !(uint8_t(*p) & 0x80)) {  // one byte: every length below 128
+        v = uint8_t(*p++);
+        return true;
+    }
     v = 0;
     for (int shift = 0; shift <= 28; shift += 7) {
         if (p == end)
@@ -33,6 +41,8 @@ bool get_varint(const char *&p, const char *end, size_t &v)
 // Unchecked: the bytes were checked by parse().
 size_t varint(const char *&p)
 {
+    if (!(uint8_t(*p) & 0x80))
+        return uint8_t(*p++);
     size_t v = 0;
     for (int shift = 0;; shift += 7) {
         uint8_t b = uint8_t(*p++);
@@ -230,7 +240,7 @@ bool UserPackWriter::finish(std::string &out)
     return true;
 }
 
-bool UserPackView::parse(const char *data, size_t len)
+bool UserPackView::parse(const char *data, size_t len, bool blocks)
 {
     if (len < kUserPackHeader || std::memcmp(data, "DUP", 3) != 0 || uint8_t(data[3]) != kUserPackVersion)
         return false;
@@ -244,7 +254,7 @@ bool UserPackView::parse(const char *data, size_t len)
         return false;
     users_ = uint32_t(get_le(data + 8, 4));
     names_len_ = size_t(get_le(data + 12, 4));
-    const size_t idents_len = size_t(get_le(data + 16, 4));
+    const size_t idents_len = idents_len_ = size_t(get_le(data + 16, 4));
     const char *p = data + 20;
     size_t fixed = 0;  // bytes per user of the arrays and display scales
     for (int a = 0; a < kUserPackArrays; a++, p += 16) {
@@ -271,8 +281,22 @@ bool UserPackView::parse(const char *data, size_t len)
         return false;
     names_ = p;
     idents_ = p + names_len_;
+    if (blocks && !check_blocks())
+        return false;
+    cost_dscales_ = idents_ + idents_len;
+    keycost_dscales_ = bounds_ ? cost_dscales_ + users_ : nullptr;
+    const char *a = cost_dscales_ + size_t(users_) * (bounds_ ? 2 : 1);
+    for (int i = 0; i < kUserPackArrays; i++) {
+        arrays_[i] = a;
+        a += size_t(users_) * size_t(width_[i]);
+    }
+    return a == end;
+}
+
+bool UserPackView::check_blocks() const
+{
     // Each block holds exactly users_ length-prefixed items.
-    auto check_block = [&](const char *b, size_t blen, bool identities) {
+    auto check_block = [this](const char *b, size_t blen, bool identities) {
         const char *q = b, *bend = b + blen;
         for (uint32_t i = 0; i < users_; i++) {
             size_t l;
@@ -291,16 +315,7 @@ bool UserPackView::parse(const char *data, size_t len)
         }
         return q == bend;
     };
-    if (!check_block(names_, names_len_, false) || !check_block(idents_, idents_len, true))
-        return false;
-    cost_dscales_ = idents_ + idents_len;
-    keycost_dscales_ = bounds_ ? cost_dscales_ + users_ : nullptr;
-    const char *a = cost_dscales_ + size_t(users_) * (bounds_ ? 2 : 1);
-    for (int i = 0; i < kUserPackArrays; i++) {
-        arrays_[i] = a;
-        a += size_t(users_) * size_t(width_[i]);
-    }
-    return a == end;
+    return check_block(names_, names_len_, false) && check_block(idents_, idents_len_, true);
 }
 
 // n values of type T (the stored width) at p into out, widened; false when one exceeds max.
@@ -318,9 +333,106 @@ bool decode_as(const char *p, uint32_t n, int64_t *out, uint64_t max)
     return !bad;
 }
 
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+namespace user_pack_detail {
+
+// Four int32 lanes sign-extended into out[0..4).
+inline void store_i32x4(__m128i x, int64_t *out)
+{
+    const __m128i sign = _mm_srai_epi32(x, 31);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(out), _mm_unpacklo_epi32(x, sign));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(out + 2), _mm_unpackhi_epi32(x, sign));
+}
+
+// Eight int16 lanes sign-extended into out[0..8).
+inline void store_i16x8(__m128i x, int64_t *out)
+{
+    const __m128i sign = _mm_srai_epi16(x, 15);
+    store_i32x4(_mm_unpacklo_epi16(x, sign), out);
+    store_i32x4(_mm_unpackhi_epi16(x, sign), out + 4);
+}
+
+inline __m128i min_i32(__m128i a, __m128i b)
+{
+    const __m128i m = _mm_cmpgt_epi32(a, b);
+    return _mm_or_si128(_mm_and_si128(m, b), _mm_andnot_si128(m, a));
+}
+
+inline __m128i max_i32(__m128i a, __m128i b)
+{
+    const __m128i m = _mm_cmpgt_epi32(a, b);
+    return _mm_or_si128(_mm_and_si128(m, a), _mm_andnot_si128(m, b));
+}
+
+// Widths 1, 2, 4 sixteen bytes a step (SSE2: sign extension by unpacking with the sign, the
+// values' least and largest kept in lanes); the rest as decode_as. False when a value exceeds max.
+bool decode_sse2(const char *p, int width, uint32_t n, int64_t *out, uint64_t max)
+{
+    const uint32_t per = 16u / uint32_t(width);
+    uint32_t i = 0;
+    int64_t lo = 0, hi = 0;
+    if (width == 4) {
+        __m128i mn = _mm_setzero_si128(), mx = _mm_setzero_si128();
+        for (; i + per <= n; i += per) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 4 * size_t(i)));
+            mn = min_i32(mn, x);
+            mx = max_i32(mx, x);
+            store_i32x4(x, out + i);
+        }
+        int32_t a[4], b[4];
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(a), mn);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(b), mx);
+        for (int k = 0; k < 4; k++) {
+            lo = a[k] < lo ? a[k] : lo;
+            hi = b[k] > hi ? b[k] : hi;
+        }
+    } else {
+        __m128i mn = _mm_setzero_si128(), mx = _mm_setzero_si128();
+        const __m128i zero = _mm_setzero_si128();
+        for (; i + per <= n; i += per) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + size_t(width) * i));
+            if (width == 2) {
+                mn = _mm_min_epi16(mn, x);
+                mx = _mm_max_epi16(mx, x);
+                store_i16x8(x, out + i);
+            } else {
+                const __m128i sign = _mm_cmpgt_epi8(zero, x);
+                const __m128i a = _mm_unpacklo_epi8(x, sign), b = _mm_unpackhi_epi8(x, sign);
+                mn = _mm_min_epi16(mn, _mm_min_epi16(a, b));
+                mx = _mm_max_epi16(mx, _mm_max_epi16(a, b));
+                store_i16x8(a, out + i);
+                store_i16x8(b, out + i + 8);
+            }
+        }
+        int16_t a[8], b[8];
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(a), mn);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(b), mx);
+        for (int k = 0; k < 8; k++) {
+            lo = a[k] < lo ? a[k] : lo;
+            hi = b[k] > hi ? b[k] : hi;
+        }
+    }
+    if (abs_of(lo) > max || abs_of(hi) > max)
+        return false;
+    const uint32_t rest = n - i;
+    const char *q = p + size_t(width) * i;
+    switch (width) {
+    case 1: return decode_as<int8_t>(q, rest, out + i, max);
+    case 2: return decode_as<int16_t>(q, rest, out + i, max);
+    default: return decode_as<int32_t>(q, rest, out + i, max);
+    }
+}
+
+}  // namespace user_pack_detail
+#endif
+
 bool UserPackView::decode(int array, int64_t *out) const
 {
     const int w = width_[array];
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (w == 1 || w == 2 || w == 4)
+        return decode_sse2(arrays_[array], w, users_, out, uint64_t(max_[array]));
+#endif
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     // The stored bytes are the host's own integers: loaded whole (the loops vectorize).
     switch (w) {
@@ -398,6 +510,18 @@ void pack_entry_values(const UserPackView &view, const int64_t *const arrays[kUs
     out.cost.mantissa = out.cost_seen ? arrays[kPackCost][i] : 0;
     out.cost.scale = out.cost_seen ? view.cost_scale() : 0;
     out.cost.dscale = out.cost_seen ? ds : 0;
+}
+
+UserColumns pack_columns(const UserPackView &view, const int64_t *const arrays[kUserPackArrays])
+{
+    UserColumns c;
+    c.n = view.users();
+    for (int m = 0; m < kCountMetrics; m++)
+        c.counts[m] = arrays[m];
+    c.cost = arrays[kPackCost];
+    c.cost_dscale = view.cost_dscales();
+    c.cost_scale = view.cost_scale();
+    return c;
 }
 
 void pack_keycost(const UserPackView &view, const int64_t *const arrays[kUserPackArrays], uint32_t i, Decimal &out)

@@ -34,6 +34,7 @@
 
 #include "core/decimal.hpp"
 #include "core/metrics.hpp"
+#include "core/user_columns.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +55,7 @@ enum UserPackArray : int {
 constexpr uint8_t kUserPackVersion = 1;
 constexpr size_t kUserPackHeader = 20 + 16 * kUserPackArrays;
 constexpr uint8_t kPackNoCost = 255;
+static_assert(kPackNoCost == kColumnNoCost, "the columns read the pack's display scales");
 
 // One user entry's identity strings (a rollup entry's "~identity": core/rollup_identity.hpp).
 struct PackIdentity {
@@ -95,7 +97,11 @@ private:
 // The views point into the bytes, which must outlive the view.
 class UserPackView {
 public:
-    bool parse(const char *data, size_t len);
+    // blocks false: the names and identities blocks' items are not walked (their lengths are):
+    // the caller then checks them with check_blocks(), or knows them byte-identical to blocks
+    // that passed it (a pack row repeating the previous row's users).
+    bool parse(const char *data, size_t len, bool blocks = true);
+    bool check_blocks() const;
     uint32_t users() const { return users_; }
     bool has_bounds() const { return bounds_; }
     int cost_scale() const { return cost_scale_; }
@@ -105,10 +111,14 @@ public:
     // The names block (per user: varint length + bytes): byte-identical blocks name the same
     // users in the same order.
     std::string_view names_block() const { return {names_, names_len_}; }
+    std::string_view identities_block() const { return {idents_, idents_len_}; }
     // Array `array` into out[0..users()): false when a value exceeds the header's largest.
     bool decode(int array, int64_t *out) const;
     uint8_t cost_dscale(uint32_t i) const { return uint8_t(cost_dscales_[i]); }
     uint8_t keycost_dscale(uint32_t i) const { return uint8_t(keycost_dscales_[i]); }
+    // All users' display scales (keycost: with the bounds only, else nullptr).
+    const uint8_t *cost_dscales() const { return reinterpret_cast<const uint8_t *>(cost_dscales_); }
+    const uint8_t *keycost_dscales() const { return reinterpret_cast<const uint8_t *>(keycost_dscales_); }
 
     // The users in order: name and identity record (bytes that determine the identity).
     class Cursor {
@@ -129,7 +139,7 @@ private:
     int width_[kUserPackArrays] = {};
     int64_t max_[kUserPackArrays] = {};
     const char *names_ = nullptr, *idents_ = nullptr, *cost_dscales_ = nullptr, *keycost_dscales_ = nullptr;
-    size_t names_len_ = 0;
+    size_t names_len_ = 0, idents_len_ = 0;
     const char *arrays_[kUserPackArrays] = {};
 };
 
@@ -137,6 +147,9 @@ private:
 // readers decoded from the entry (counts, cost with its display scale; the bounds apart).
 void pack_entry_values(const UserPackView &view, const int64_t *const arrays[kUserPackArrays], uint32_t i,
                        EntryValues &out);
+// The decoded arrays (as for pack_entry_values) as the dashboard's columns: every user's
+// pack_entry_values, column by column (core/user_columns.hpp).
+UserColumns pack_columns(const UserPackView &view, const int64_t *const arrays[kUserPackArrays]);
 // The user's keycost as a Decimal (with the bounds only).
 void pack_keycost(const UserPackView &view, const int64_t *const arrays[kUserPackArrays], uint32_t i, Decimal &out);
 

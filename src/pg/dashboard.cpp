@@ -200,14 +200,23 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             const bool pack_row = packs && r.rollup;
             if (pack_row && !pack.read(scan.bytea_value(0), current))
                 throw NoPack{};
+            if (!pack_row)
+                pack.forget();
             if (!current) {  // the comparison period needs only the totals and the user count
                 if (!r.rollup)  // its models are not read, but refused as in the range
                     own_providers(cols[1], models_ctx, r.date, [](std::string_view, std::string_view, DateADT) {});
                 if (!filtered) {  // every user entry, in object order (core/period_users.hpp)
-                    if (pack_row)
-                        pack.each([&](uint32, std::string_view user, std::string_view, const EntryValues &v,
-                                      const core::Decimal *, int64_t) { b.previous_user_usage(user, v); });
-                    else
+                    if (pack_row) {  // previous_user_usage() of each user, by column
+                        if (!pack.repeats())  // (index(): room for the ids)
+                            pack.walk_names(false);
+                        uint32 *ids = pack.index();
+                        if (!pack.repeats()) {  // each user's id, once
+                            const std::string_view *names = pack.names();
+                            for (uint32 i = 0; i < pack.users(); i++)
+                                ids[i] = b.previous_user_id(names[i]);
+                        }
+                        b.previous_usage_columns(ids, pack.columns());
+                    } else
                         for_each_entry(cols[0], users_ctx, false,
                                        [&](std::string_view user, const EntryValues &v, uint32) {
                                            b.previous_user_usage(user, v);
@@ -234,21 +243,25 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             uint32 user_at = 0, ident_at = 0;
             if (top && r.rollup)
                 top->begin_row(r, pack_row || cols[0] != nullptr);
-            if (pack_row)  // what the walk below does with each entry, from the pack's arrays
-                pack.each([&](uint32 at, std::string_view user, std::string_view identity, const EntryValues &v,
-                              const core::Decimal *keycost, int64_t keymag) {
-                    const core::Slot &slot = b.user_usage_slot(user, v, at);
-                    top->user_bound(user, keycost, keymag, b.user_index(slot));
-                    // The identity record's bytes determine the identity, as a "~identity"
-                    // object's do: read only when they differ from the user's last ones.
-                    if (b.identity_read_before(slot, identity))
-                        return;
-                    const core::PackIdentity id = core::UserPackView::identity(identity);
-                    ident.username = id.username;
-                    ident.email = id.email;
-                    ident.role = id.role;
-                    b.identity_of(slot, ident, &identity);
-                });
+            if (pack_row) {  // what the walk below does with each entry, column by column
+                const bool repeats = pack.repeats();
+                if (!repeats)
+                    pack.walk_names(true);
+                const std::string_view *names = repeats ? nullptr : pack.names();
+                uint32 *slots = pack.index();
+                const uint32 n = pack.users();
+                if (!repeats)
+                    for (uint32 i = 0; i < n; i++)  // each user's slot, once
+                        slots[i] = b.user_slot_index(names[i]);
+                b.user_usage_columns(slots, pack.columns());
+                top->user_bound_columns(slots, names, n, pack.has_bounds(), pack.keycost(), pack.keycost_dscales(),
+                                        pack.keycost_scale(), pack.keymag());
+                // The identity record's bytes determine the identity, as a "~identity"
+                // object's do: read only when they differ from the user's last ones (a
+                // repeated row: each user's last ones are this row's records).
+                if (!repeats)
+                    b.identity_columns(slots, pack.records(), n);
+            }
             else if (!filtered)  // every user entry with its identity, in object order
                 for_each_entry_item(
                     cols[0], users_ctx, false,

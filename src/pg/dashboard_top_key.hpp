@@ -76,6 +76,22 @@ public:
         else
             magnitude_.add_unknown();
     }
+    // user_bound() for each user of a rollup row's user_pack, by column (core/user_columns.hpp):
+    // index[i] and names[i] its builder's index and user (names nullptr: a row repeating the
+    // previous pack row's users, all met); has_bounds false: the row's entries lack the members.
+    void user_bound_columns(const uint32 *index, const std::string_view *names, uint32 n, bool has_bounds,
+                            const int64_t *keycost, const uint8_t *dscales, int scale, const int64_t *keymag)
+    {
+        if (n == 0)
+            return;
+        if (!has_bounds) {
+            row_missing_ = true;
+            return;
+        }
+        if (!bounds_.add_bound_columns(index, names, keycost, dscales, scale, n))
+            throw Redo{};  // an index not met before without its name (not expected): the full walk
+        magnitude_.add_column(keymag, n);
+    }
     void end_row();
     // A key cell of a day row (summed into the builder by the caller).
     void day_cell(const core::EntryValues &v) { magnitude_.add_values(v.counts); }
