@@ -19,14 +19,16 @@ Metric Totals::add(const int64_t in[kCountMetrics], const Decimal *cost_in)
     return overflow;
 }
 
-KeyAggregator::KeyAggregator(std::pmr::memory_resource *mr)
+KeyAggregator::KeyAggregator(std::pmr::memory_resource *mr, size_t table_size)
     : mr_(mr), slots_(mr), table_(mr), hint_sets_(mr), chunks_(mr), big_blocks_(mr)
 {
     hint_sets_.reserve(kHintSets);  // never reallocated: hints_ points into it
     for (int i = 0; i < kHintSets; i++)
         hint_sets_.emplace_back();  // on mr_ (uses-allocator construction)
     hints_ = &hint_sets_[0];
-    table_.assign(1024, 0);
+    if (table_size < 2 || (table_size & (table_size - 1)) != 0)
+        table_size = kDefaultTable;
+    table_.assign(table_size, 0);
     mask_ = table_.size() - 1;
 }
 

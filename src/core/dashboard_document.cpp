@@ -33,8 +33,16 @@ void DashboardBuilder::Impl::write_daily(JsonSink &w) const
     for (const Day &d : days) {
         if (d.total.counts[kRequests] > 0) {
             w.begin_object();
-            w.key("date"), w.string(d.date);
-            summary_metrics(w, d.total);
+            if (w.orders_members()) {  // JSONB's key order (summary_token_split)
+                w.key("cost"), w.decimal_sum(d.total.cost);
+                w.key("date"), w.string(d.date);
+                w.key("tokens"), w.integer(d.total.counts[kTotalTokens]);
+                w.key("requests"), w.integer(d.total.counts[kRequests]);
+                summary_token_split(w, d.total);
+            } else {
+                w.key("date"), w.string(d.date);
+                summary_metrics(w, d.total);
+            }
             w.end_object();
         }
     }
@@ -197,10 +205,14 @@ void DashboardBuilder::document(std::string_view start, std::string_view end, Js
     for (const Slot *p : models)
         w.key(p->key_view()), w.decimal_sum(p->totals.cost);
     w.end_object();
-    w.key("byUser"), w.begin_object();
-    for (const Slot *p : users)
-        w.key(p->key_view()), w.decimal_sum(p->totals.cost);
-    w.end_object();
+    w.key("byUser");
+    {
+        std::vector<SumMember> by_user;
+        by_user.reserve(users.size());
+        for (const Slot *p : users)
+            by_user.push_back(SumMember{p->key_view(), &p->totals.cost});
+        w.sum_object(by_user.data(), by_user.size());
+    }
     w.end_object();
     int64_t requests = s.total.counts[kRequests];
     w.key("successRate");

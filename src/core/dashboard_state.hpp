@@ -41,9 +41,11 @@ struct DashboardState {
     };
     // One cached day of the range: its passing totals and its model sums (dailyUsage,
     // dailyModelUsage). Days with 0 requests stay here: a shard's 0 may not be the day's.
+    // A day's models start in a small table (KeyAggregator grows it): ~10 models a day.
+    static constexpr size_t kDayModelsTable = 32;
     struct Day {
         Day(std::string_view d, std::pmr::memory_resource *mr)
-            : date(d), total(mr), models(std::make_unique<KeyAggregator>(mr))
+            : date(d), total(mr), models(std::make_unique<KeyAggregator>(mr, kDayModelsTable))
         {
         }
         std::string date;  // "YYYY-MM-DD" (or "... BC")

@@ -107,14 +107,19 @@ struct NumericDigits {
     int16_t digits[kMax];
 };
 
+// A whole number as NumericDigits: what numeric_in makes of its decimal text, and what
+// int64_to_numeric makes of it (dscale 0).
+void integer_numeric_digits(int64_t v, NumericDigits &out);
+
 // Running exact sum with PostgreSQL's display-scale rule.
 class DecimalSum {
 public:
     explicit DecimalSum(std::pmr::memory_resource *mr = std::pmr::get_default_resource())
         : big_(mr) {}
     // Inline when the value has the sum's scale and no overflow (every cost of a column
-    // usually has one scale); add_general handles the rest exactly.
-    void add(const Decimal &v)
+    // usually has one scale); add_general handles the rest exactly. Always inlined, as
+    // add_counts (core/count_sum.hpp).
+    __attribute__((always_inline)) void add(const Decimal &v)
     {
         __int128 next;
         if (!v.big && !is_big_ && v.scale == scale_ && !__builtin_add_overflow(acc_, v.mantissa, &next)) {

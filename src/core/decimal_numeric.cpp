@@ -58,17 +58,25 @@ bool DecimalSum::numeric_digits(NumericDigits &out) const
     unsigned __int128 mag = negative ? (unsigned __int128)(-(acc_ + 1)) + 1 : (unsigned __int128)acc_;
     int scale = scale_;
     if (scale > dscale_) {  // to_string drops the digits beyond dscale (format_scaled)
-        mag /= (unsigned __int128)pow10_128(scale - dscale_);
+        if (mag <= UINT64_MAX && scale - dscale_ <= 18)
+            mag = uint64_t(mag) / uint64_t(kPow10_64[scale - dscale_]);
+        else
+            mag /= (unsigned __int128)pow10_128(scale - dscale_);
         scale = dscale_;
     }
     // Aligned to whole groups of four fractional digits: an integer of base-10000 digits. The
     // fast path keeps scale <= kMaxFastScale, so the zero groups after the point fit `little`.
     static_assert((kMaxFastScale + 3) / 4 <= NumericDigits::kMax);
     int frac_groups = (scale + 3) / 4;
-    unsigned __int128 factor = (unsigned __int128)pow10_128(frac_groups * 4 - scale);
-    if (mag > ~(unsigned __int128)0 / factor)
+    // The factor is 1, 10, 100 or 1000: the limits below which it cannot overflow, without a
+    // 128-bit division per sum.
+    static constexpr unsigned __int128 kAll = ~(unsigned __int128)0;
+    static constexpr unsigned __int128 kLimit[4] = {kAll, kAll / 10, kAll / 100, kAll / 1000};
+    static constexpr unsigned kFactor[4] = {1, 10, 100, 1000};
+    int up = frac_groups * 4 - scale;
+    if (mag > kLimit[up])
         return false;  // a 128-bit magnitude near the top: the text path
-    mag *= factor;
+    mag *= kFactor[up];
     int16_t little[NumericDigits::kMax];  // least significant first
     int n = 0;
     if (mag <= UINT64_MAX) {  // the common case: 64-bit divisions by a constant
@@ -100,6 +108,29 @@ bool DecimalSum::numeric_digits(NumericDigits &out) const
     for (int i = 0; i < out.ndigits; i++)
         out.digits[i] = little[hi - i];
     return true;
+}
+
+}  // namespace ducache::core
+
+namespace ducache::core {
+
+void integer_numeric_digits(int64_t v, NumericDigits &out)
+{
+    bool negative = v < 0;
+    uint64_t m = negative ? uint64_t(0) - uint64_t(v) : uint64_t(v);
+    int16_t little[5];  // least significant first; 2^63 has 19 digits
+    int n = 0;
+    for (; m != 0; m /= 10000)
+        little[n++] = int16_t(m % 10000);
+    int lo = 0;
+    while (lo < n && little[lo] == 0)  // trailing zero groups
+        lo++;
+    out.negative = negative;  // v == 0: n == 0, not negative
+    out.dscale = 0;
+    out.weight = n > 0 ? n - 1 : 0;
+    out.ndigits = n - lo;
+    for (int i = 0; i < out.ndigits; i++)
+        out.digits[i] = little[n - 1 - i];
 }
 
 }  // namespace ducache::core

@@ -13,11 +13,18 @@
 #include "core/decimal.hpp"
 #include "core/json_writer.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace ducache::core {
+
+// One member of an object of exact sums handed over whole (JsonSink::sum_object).
+struct SumMember {
+    std::string_view key;
+    const DecimalSum *sum;
+};
 
 class JsonSink {
 public:
@@ -43,6 +50,20 @@ public:
     // True for a sink that puts an object's members in an order of its own (JSONB's key order):
     // the writer may then hand them over in any order (a text sink keeps the order given).
     virtual bool orders_members() const { return false; }
+    // An object whose members are all exact sums (the dashboard's byUser, ~10K of them): what
+    // begin_object, then key and decimal_sum for each member, then end_object write (the
+    // default, in the order given). Keys are views that live until the call returns. A sink
+    // that orders members may reorder `members` in place (core/jsonb_order.hpp) and lay the
+    // whole object out at once.
+    virtual void sum_object(SumMember *members, size_t n)
+    {
+        begin_object();
+        for (size_t i = 0; i < n; i++) {
+            key(members[i].key);
+            decimal_sum(*members[i].sum);
+        }
+        end_object();
+    }
 
     // A string, or null when absent.
     void string_or_null(std::string_view s, bool present) { present ? string(s) : null(); }

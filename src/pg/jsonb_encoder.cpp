@@ -1,9 +1,12 @@
 // The JsonbValue trees of pg/rollup_jsonb.cpp's sink (documents: the refresh's rollups, the
 // derived columns, the dashboard, the filter options) as jsonb bytes (see encode_tree below).
+#include "core/json_sink.hpp"
+#include "core/object_view.hpp"  // before the PostgreSQL headers (pg/numeric_decode.hpp needs it)
 #include "pg/jsonb_encoder.hpp"
 
 #include "pg/boundary.hpp"
 #include "pg/context_resource.hpp"
+#include "pg/numeric_decode.hpp"
 
 #include <cstring>
 
@@ -22,11 +25,11 @@ class JsonbEncoder {
 public:
     explicit JsonbEncoder(MemoryContext into) : into_(into) {}
 
-    Jsonb *encode(const JsonbValue &root)
+    Jsonb *encode(const JsonbValue &root, size_t binary_bytes)
     {
         if (root.type != jbvObject && root.type != jbvArray)
             return nullptr;
-        grow(64 * 1024);
+        grow(64 * 1024 + binary_bytes);
         len_ = VARHDRSZ;
         value(root);
         if (failed_) {
@@ -112,6 +115,13 @@ private:
         }
         case jbvBool:
             return v.val.boolean ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+        case jbvBinary: {  // a container laid out already (encode_sum_object): copied after its padding
+            const size_t base = len_;
+            pad();
+            append(v.val.binary.data, size_t(v.val.binary.len));
+            binary_ = true;
+            return finish_container(base);
+        }
         case jbvArray:
             return array(v);
         case jbvObject:
@@ -170,19 +180,86 @@ private:
         return JENTRY_ISCONTAINER | JEntry(totallen & JENTRY_OFFLENMASK);
     }
 
+public:
+    // The tree held a jbvBinary value (which JsonbValueToJsonb does not write).
+    bool had_binary() const { return binary_; }
+
+private:
     ContextResource into_;
     char *buf_ = nullptr;
     size_t len_ = 0, cap_ = 0;
-    bool failed_ = false;
+    bool failed_ = false, binary_ = false;
 };
 
 }  // namespace
 
-Datum encode_tree(JsonbValue *root, MemoryContext into)
+size_t sum_object_bound(const core::SumMember *members, size_t n)
+{
+    size_t keys = 0;
+    for (size_t i = 0; i < n; i++)
+        keys += members[i].key.size();
+    // The header, two JEntries a member, the keys, and each value's padding and numeric (the
+    // long header and every digit NumericDigits can hold, at most).
+    constexpr size_t kValue = 3 + VARHDRSZ + 2 * sizeof(int16) + sizeof(core::NumericDigits::digits);
+    return sizeof(uint32) + n * 2 * sizeof(JEntry) + keys + n * kValue;
+}
+
+size_t encode_sum_object(const core::SumMember *members, size_t n, char *out)
+{
+    if (n > JB_CMASK)
+        return 0;
+    uint32 header = uint32(n) | JB_FOBJECT;
+    memcpy(out, &header, sizeof header);
+    char *entries = out + sizeof header;
+    size_t len = sizeof header + 2 * n * sizeof(JEntry);
+    uint64 totallen = 0;
+    // One entry's running total: a stride's first entry keeps the offset, the others the
+    // length (as JsonbEncoder::add_entry).
+    auto entry = [&](size_t index, JEntry meta) {
+        totallen += JBE_OFFLENFLD(meta);
+        if (index % JB_OFFSET_STRIDE == 0)
+            meta = (meta & JENTRY_TYPEMASK) | JEntry(totallen & JENTRY_OFFLENMASK) | JENTRY_HAS_OFF;
+        memcpy(entries + index * sizeof(JEntry), &meta, sizeof meta);
+    };
+    for (size_t i = 0; i < n; i++) {
+        std::string_view k = members[i].key;
+        if (k.size() > JENTRY_OFFLENMASK)
+            return 0;
+        memcpy(out + len, k.data(), k.size());
+        len += k.size();
+        entry(i, JEntry(k.size()));
+    }
+    for (size_t i = 0; i < n; i++) {
+        core::NumericDigits d;
+        if (!members[i].sum->numeric_digits(d))
+            return 0;
+        size_t padded = INTALIGN(len);  // out is 4-byte aligned, as the container will be
+        memset(out + len, 0, padded - len);
+        size_t numlen = numeric_encoded_size(d);
+        encode_numeric(d, out + padded, numlen);
+        entry(n + i, JENTRY_ISNUMERIC | JEntry(padded - len + numlen));
+        len = padded + numlen;
+    }
+    // Past a JEntry's length (with the container's own padding before it): the members one by one.
+    if (totallen > JENTRY_OFFLENMASK || len + 3 > JENTRY_OFFLENMASK)
+        return 0;
+    return len;
+}
+
+Datum encode_tree(JsonbValue *root, MemoryContext into, size_t binary_bytes)
 {
     JsonbEncoder enc(into);
-    if (Jsonb *j = enc.encode(*root))
+    if (Jsonb *j = enc.encode(*root, binary_bytes))
         return JsonbPGetDatum(j);
+    if (enc.had_binary()) {
+        // Declined for a container past a JEntry's length: JsonbValueToJsonb's error for it
+        // (it does not write a jbvBinary value itself).
+        pg_call([] {
+            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                            errmsg("total size of jsonb object elements exceeds the maximum of %d bytes",
+                                   JENTRY_OFFLENMASK)));
+        });
+    }
     return pg_call([&] {
         MemoryContext caller = MemoryContextSwitchTo(into);
         Datum encoded = JsonbPGetDatum(JsonbValueToJsonb(root));

@@ -1,3 +1,4 @@
+#include "core/jsonb_order.hpp"
 #include "core/object_view.hpp"  // before the PostgreSQL headers (pg/numeric_decode.hpp needs it)
 #include "pg/rollup_jsonb.hpp"
 
@@ -32,29 +33,6 @@ bool same_key(const JsonbPair &a, const JsonbPair &b)
 {
     return a.key.val.string.len == b.key.val.string.len &&
            memcmp(a.key.val.string.val, b.key.val.string.val, a.key.val.string.len) == 0;
-}
-
-// A count as a numeric, bytes equal to numeric_in of its decimal text (what jsonb_in makes of
-// the number). Small ones (counts, "~days" masks of the first 13 days, the sets' 1) are
-// converted once per backend and shared: the encoder only copies their bytes. Inside pg_call.
-Numeric small_numeric(int64 n, MemoryContext scratch)
-{
-    constexpr int64 kCached = 8192;
-    static Numeric small[kCached];
-    if (n < 0 || n >= kCached) {
-        MemoryContext caller = MemoryContextSwitchTo(scratch);
-        Numeric v = int64_to_numeric(n);
-        MemoryContextSwitchTo(caller);
-        return v;
-    }
-    if (small[n] == nullptr) {
-        Numeric v = int64_to_numeric(n);
-        Numeric kept = static_cast<Numeric>(MemoryContextAlloc(TopMemoryContext, VARSIZE(v)));
-        memcpy(kept, v, VARSIZE(v));
-        pfree(v);
-        small[n] = kept;
-    }
-    return small[n];
 }
 
 // The token stream of one document into a JsonbValue tree, as jsonb_in's pushJsonbValue builds
@@ -150,10 +128,10 @@ public:
 
     void integer(int64_t n) override
     {
-        JsonbValue v;
-        v.type = jbvNumeric;
-        v.val.numeric = pg_call([&] { return small_numeric(n, scratch_); });
-        put(v);
+        // The bytes int64_to_numeric (and numeric_in of the number's text) make, laid out directly.
+        core::NumericDigits d;
+        core::integer_numeric_digits(n, d);
+        put_numeric(d);
     }
 
     void decimal(std::string_view text) override
@@ -182,16 +160,35 @@ public:
         }
         // The bytes numeric_in makes of sum.to_string(), laid out directly (test/unit
         // decimal_test, sql/79_numeric_direct compare them with numeric_in's).
-        size_t len = numeric_encoded_size(d);
-        char *bytes = bump(len, alignof(int32));
-        encode_numeric(d, bytes, len);
-        JsonbValue v;
-        v.type = jbvNumeric;
-        v.val.numeric = reinterpret_cast<Numeric>(bytes);
-        put(v);
+        put_numeric(d);
     }
 
     bool orders_members() const override { return true; }
+
+    // byUser's ~10K members: put into JSONB's key order by the core's rule (one compare each
+    // when the users come ordered), then laid out as one container (encode_sum_object) that
+    // the encoder copies: no JsonbPair, no sort check, no JsonbValue per member.
+    void sum_object(core::SumMember *members, size_t n) override
+    {
+        n = core::jsonb_member_order(members, n, [](const core::SumMember &m) { return m.key; });
+        size_t bound = sum_object_bound(members, n);
+        char *bytes = static_cast<char *>(mr_->allocate(bound, MAXIMUM_ALIGNOF));
+        size_t len = encode_sum_object(members, n, bytes);
+        if (len == 0) {  // a sum past 128 bits, or too long for a JEntry: member by member
+            mr_->deallocate(bytes, bound, MAXIMUM_ALIGNOF);
+            core::JsonSink::sum_object(members, n);
+            return;
+        }
+        JsonbValue v;
+        v.type = jbvBinary;
+        v.val.binary.data = reinterpret_cast<JsonbContainer *>(bytes);
+        v.val.binary.len = int(len);
+        put(v);
+        binary_bytes_ += len;
+    }
+
+    // The bytes of the containers sum_object laid out (encode_tree's first buffer holds them).
+    size_t binary_bytes() const { return binary_bytes_; }
 
     JsonbValue &root() { return root_; }
 
@@ -206,6 +203,17 @@ private:
             elems_.push_back(v);
         else
             pairs_.back().value = v;
+    }
+
+    void put_numeric(const core::NumericDigits &d)
+    {
+        size_t len = numeric_encoded_size(d);
+        char *bytes = bump(len, alignof(int32));
+        encode_numeric(d, bytes, len);
+        JsonbValue v;
+        v.type = jbvNumeric;
+        v.val.numeric = reinterpret_cast<Numeric>(bytes);
+        put(v);
     }
 
     char *copy(std::string_view s)
@@ -261,7 +269,7 @@ private:
     ContextResource *mr_;
     MemoryContext scratch_;
     char *bump_ = nullptr;
-    size_t bump_used_ = 0, bump_size_ = 0;
+    size_t bump_used_ = 0, bump_size_ = 0, binary_bytes_ = 0;
     struct Frame {
         uint32_t start;  // the open container's first member in pairs_ or element in elems_
         bool array;
@@ -314,7 +322,7 @@ Datum jsonb_document(MemoryContext into, const std::function<void(core::JsonSink
         ContextResource mr(scratch);
         JsonbTreeSink sink(mr);
         write(sink);
-        out = encode_tree(&sink.root(), into);
+        out = encode_tree(&sink.root(), into, sink.binary_bytes());
     } catch (...) {
         delete_context(scratch);
         throw;

@@ -296,6 +296,51 @@ TEST(DecimalSum, NumericDigitsAreNumericInOfTheText)
     EXPECT_EQ(d.weight, -1);
     ASSERT_EQ(d.ndigits, 1);
     EXPECT_EQ(d.digits[0], 5000);
+    // Many values read as numeric's digits give them (scale = 4 x fractional groups, dscale
+    // below it: to_string drops the digits past dscale), summed in varying counts.
+    for (int round = 0; round < 20000; round++) {
+        DecimalSum sum;
+        int terms = 1 + int(next() % 3);
+        for (int t = 0; t < terms; t++) {
+            int16_t digits[5];
+            int nd = 1 + int(next() % 5);
+            for (int i = 0; i < nd; i++)
+                digits[i] = int16_t(next() % 10000);
+            int weight = int(next() % 4) - 2;
+            int frac = std::max(0, nd - weight - 1);
+            int dscale = frac == 0 ? 0 : int(next() % (frac * 4 + 1));
+            Decimal v;
+            Decimal::from_base10000(v, next() % 5 == 0, weight, dscale, digits, nd);
+            sum.add(v);
+        }
+        expect_digits_of_text(sum);
+    }
+}
+
+// integer_numeric_digits is numeric_in of the number's decimal text (and int64_to_numeric's
+// value): zero, group boundaries, trailing zero groups, both ends of int64.
+TEST(DecimalSum, IntegerDigitsAreNumericInOfTheText)
+{
+    std::vector<int64_t> cases = {0, 1, -1, 9999, 10000, -10000, 10001, 100000000, 123400005678, 1000000000000,
+                                  INT64_MAX, INT64_MIN, INT64_MIN + 1, 8191, 8192};
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t v = int64_t(x >> (x % 64));
+        cases.push_back(i % 2 ? v : -v);
+    }
+    for (int64_t v : cases) {
+        std::string text = std::to_string(v);
+        NumericDigits got;
+        integer_numeric_digits(v, got);
+        TextDigits want = digits_of_text(text);
+        EXPECT_EQ(got.negative, want.negative) << text;
+        EXPECT_EQ(got.weight, want.weight) << text;
+        EXPECT_EQ(got.dscale, 0) << text;
+        ASSERT_EQ(got.ndigits, want.ndigits) << text;
+        for (int i = 0; i < got.ndigits; i++)
+            EXPECT_EQ(got.digits[i], want.digits[i]) << text << " digit " << i;
+    }
 }
 
 }  // namespace ut_decimal_test
