@@ -63,7 +63,7 @@ SELECT (:'parallel_result'::jsonb)->'shared' AS shared_key;
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 
--- Size limits: a clean 54000 with a DETAIL naming what was too large, never XX000. Reached
+-- Size limits: a clean 54000 with a DETAIL naming what was too large, never an internal_error. Reached
 -- through the test builds' settings that lower the limits (the real ones: an allocation past
 -- MaxAllocSize, 1 GB, i.e. the final's member values of 16.7 M+ keys; a result body past
 -- JENTRY_OFFLENMASK, 256 MB), so the test needs no gigabyte of keys.

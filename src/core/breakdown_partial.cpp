@@ -112,7 +112,8 @@ struct PartialCursor {
     void put_bytes(std::string_view s)
     {
         put<uint32_t>(uint32_t(s.size()));
-        std::memcpy(p, s.data(), s.size());
+        if (!s.empty())  // an empty view's data() may be null: memcpy's arguments must not be
+            std::memcpy(p, s.data(), s.size());
         p += s.size();
     }
 };
