@@ -35,12 +35,14 @@ FROM generate_series(date '2040-01-01', date '2040-04-30', interval '1 day') WIT
 WHERE d::date <> date '2040-02-14';  -- a day missing from the range
 
 -- Plain SQL: jsonb_each + GROUP BY, aliases by COALESCE, identity the latest string by date.
+-- Serial (its own max_parallel_workers_per_gather = 0): the settings below force workers on for
+-- ducache's call, not for the reference (under valgrind each worker is one more process).
 CREATE FUNCTION pg_temp.ref(s date, e date)
 RETURNS TABLE (user_id text, username text, email text, role text, total_requests bigint,
                total_tokens bigint, prompt_tokens bigint, completion_tokens bigint,
                total_cost numeric, successful_requests bigint, failed_requests bigint,
                active_days integer, last_active date)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET max_parallel_workers_per_gather = 0 AS $$
     WITH x AS (SELECT c.date, j.key, j.value AS v,
                       CASE WHEN jsonb_typeof(j.value->'metrics') = 'object' THEN j.value->'metrics' ELSE j.value END AS m
                FROM daily_usage_cache AS c, jsonb_each(c.aggregated_by_user) AS j
@@ -61,23 +63,25 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Rows missing either way, rows, and whether the order (cost DESC, user_id in byte order)
--- matches; then the days the workers read (-1: the serial path ran).
+-- matches; then the days the workers read (-1: the serial path ran). The reference is computed
+-- once, after ducache's call (a temporary table, which no parallel plan reads).
 CREATE FUNCTION pg_temp.check(s date, e date) RETURNS TABLE (missing int, extra int, n int, same_order boolean, worker_days int)
 LANGUAGE plpgsql AS $$
 BEGIN
     CREATE TEMP TABLE got AS SELECT row_number() OVER () AS k, * FROM ducache_user_breakdown(s, e);
     worker_days := ducache_test_parallel_worker_days();
-    SELECT count(*) INTO missing FROM (SELECT * FROM pg_temp.ref(s, e) EXCEPT ALL
+    CREATE TEMP TABLE want AS SELECT * FROM pg_temp.ref(s, e);
+    SELECT count(*) INTO missing FROM (SELECT * FROM want EXCEPT ALL
         SELECT user_id, username, email, role, total_requests, total_tokens, prompt_tokens, completion_tokens,
                total_cost, successful_requests, failed_requests, active_days, last_active FROM got) a;
     SELECT count(*) INTO extra FROM (SELECT user_id, username, email, role, total_requests, total_tokens, prompt_tokens,
                completion_tokens, total_cost, successful_requests, failed_requests, active_days, last_active FROM got
-        EXCEPT ALL SELECT * FROM pg_temp.ref(s, e)) b;
+        EXCEPT ALL SELECT * FROM want) b;
     SELECT count(*) INTO n FROM got;
     SELECT bool_and(g.user_id = r.user_id) INTO same_order
     FROM got AS g JOIN (SELECT row_number() OVER (ORDER BY total_cost DESC, user_id COLLATE "C") AS k, user_id
-                        FROM pg_temp.ref(s, e)) AS r USING (k);
-    DROP TABLE got;
+                        FROM want) AS r USING (k);
+    DROP TABLE got, want;
     RETURN NEXT;
 END $$;
 
