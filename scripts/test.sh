@@ -31,11 +31,11 @@ make_pg_copy
 build_and_install 1
 phase_done "build and install"
 
-# Shell-level tests (test/shell/*.sh, each exits 0 on success) run in two streams that take
-# them from one queue, longest first: this shell's once pg_regress is done, and the stream of
-# the valgrind suite once that suite is done. Two can run at once because each works in
-# databases, directories and ports of its own; tests that share clusters (scale_out*.sh use
-# the shard clusters scale_out.sh starts) are one queue entry, run one after the other.
+# Shell-level tests (test/shell/*.sh, each exits 0 on success) run in three streams that take
+# them from one queue, longest first: this shell's once pg_regress is done, and the streams of
+# the valgrind suite and of sanitizers.sh once each is done. They can run at once because each
+# works in databases, directories and ports of its own; tests that share clusters (scale_out*.sh
+# use the shard clusters scale_out.sh starts) are one queue entry, run one after the other.
 # The zz_* tests, which check the whole run's server log, run last, alone.
 queue=$DUCACHE_SANDBOX/shell.queue
 results=$DUCACHE_SANDBOX/shell.results
@@ -62,33 +62,40 @@ shell_stream() {   # stream number
 # either way; sql/76_merge_closure forces JIT on for the merge and a breakdown, to keep that path.
 export PGOPTIONS="${PGOPTIONS:+$PGOPTIONS }-c jit=off"
 
-# The longest test, the regression suite under valgrind (two halves at once, each on a cluster
-# and pg_regress output directory of its own: scripts/valgrind_suite.sh), starts now and runs
-# beside everything else.
-beside=(valgrind_suite.sh)
-(
-    for b in "${beside[@]}"; do run_shell_test "$b" 2; done
-    # Then this stream takes shell tests too, once the queue is there (or the run is over).
-    while [ ! -e "$queue.ready" ]; do kill -0 $$ 2>/dev/null || exit 0; sleep 1; done
-    pg_env   # the test cluster's PG* variables: this stream was forked before start_cluster set them
-    shell_stream 2
-) &
+# The longest tests start now, each in a stream of its own beside everything else: the
+# regression suite under valgrind (two halves at once, each on a cluster and pg_regress output
+# directory of its own: scripts/valgrind_suite.sh) in stream 2, and the sanitizers' build, unit
+# tests and fuzz run (sanitizers.sh: its own build directory, no cluster) in stream 3. Each
+# stream then takes shell tests from the queue too, once it is there (or the run is over).
+# sanitizers.sh used to be the queue's first test, on stream 1 after pg_regress, and ran until
+# near the end (round 15: 7:10 -> 14:47, the last 4 minutes of the run one stream's shell tests).
+beside=(valgrind_suite.sh sanitizers.sh)
+for i in "${!beside[@]}"; do
+    (
+        run_shell_test "${beside[$i]}" $((i + 2))
+        while [ ! -e "$queue.ready" ]; do kill -0 $$ 2>/dev/null || exit 0; sleep 1; done
+        pg_env   # the test cluster's PG* variables: this stream was forked before start_cluster set them
+        shell_stream $((i + 2))
+    ) &
+done
 
-log "unit tests (ctest)"
-# Warnings are errors here, as in build_and_install. Only the unit tests are compiled: they link
-# the core objects PGXS just compiled for ducache.so (DUCACHE_CORE_OBJECTS_DIR; the Makefile
-# compiles src/core with all of -Wall -Wextra -Werror, as CMake did), and the module was built by
-# PGXS too (CMake's copy of it is for IDEs). -O2 as RelWithDebInfo and PGXS, without -g: nothing
-# here reads debug information, and it was ~30 % of the test files' compile time.
-ctest_out=$( (cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
-                    -DCMAKE_CXX_FLAGS=-Werror -DDUCACHE_CORE_OBJECTS_DIR="$REPO/src/core" >/dev/null &&
-               cmake --build "$REPO/build" -j"$(nproc)" --target ducache_unit_tests >/dev/null &&
-               cd "$REPO/build" && ctest -j"$(nproc)" --output-on-failure 2>&1) 2>&1 || true)
-echo "$ctest_out" | tail -n 25
-ct_total=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p')
-ct_failed=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p')
-if [ -z "$ct_total" ]; then count 0 1; else count $((ct_total - ct_failed)) "$ct_failed"; fi
-phase_done "unit tests (ctest)"
+# The unit tests run beside pg_regress (which is one backend at a time): their output and count
+# are read once pg_regress is done. Warnings are errors here, as in build_and_install. Only the
+# unit tests are compiled: they link the core objects PGXS just compiled for ducache.so
+# (DUCACHE_CORE_OBJECTS_DIR; the Makefile compiles src/core with all of -Wall -Wextra -Werror, as
+# CMake did), and the module was built by PGXS too (CMake's copy of it is for IDEs). -O2 as
+# RelWithDebInfo and PGXS, without -g: nothing here reads debug information, and it was ~30 % of
+# the test files' compile time.
+log "unit tests (ctest), beside pg_regress"
+ctest_log=$DUCACHE_SANDBOX/ctest.log
+(
+    t0=$(date +%s)
+    (cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG"            -DCMAKE_CXX_FLAGS=-Werror -DDUCACHE_CORE_OBJECTS_DIR="$REPO/src/core" >/dev/null &&
+     cmake --build "$REPO/build" -j"$(nproc)" --target ducache_unit_tests >/dev/null &&
+     cd "$REPO/build" && ctest -j"$(nproc)" --output-on-failure) >"$ctest_log" 2>&1 || true
+    echo "$(( $(date +%s) - t0 )) s (ended at $(at))" >"$ctest_log.time"
+) &
+ctest_pid=$!
 
 log "regression and isolation tests (pg_regress)"
 start_cluster
@@ -119,9 +126,20 @@ for diffs in "$REPO/regression.diffs" "$REPO/output_iso/regression.diffs"; do
 done
 phase_done "regression and isolation tests (pg_regress)"
 
-# The queue, longest first (by a quiet 2-core run's times), then the rest in name order. The
-# scale_out* tests are one entry (scale_out_writes.sh has clusters of its own, but is short).
-first=(sanitizers.sh upgrade_0_2_0.sh) after_scale_out=(upgrade_0_1_0.sh upgrade_0_3_0.sh)
+wait "$ctest_pid" || true
+ctest_out=$(cat "$ctest_log")
+echo "$ctest_out" | tail -n 25
+ct_total=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p')
+ct_failed=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p')
+if [ -z "$ct_total" ]; then count 0 1; else count $((ct_total - ct_failed)) "$ct_failed"; fi
+log "unit tests (ctest): $(cat "$ctest_log.time" 2>/dev/null || echo "no time: the job died")"
+phase_start=$(date +%s)
+
+# The queue, longest first (by round 15's quiet 2-core run: the scale_out* entry 112 s,
+# upgrade_0_2_0 69 s, upgrade_0_3_0 39, upgrade_0_1_0 37, concurrent_load 31, memory_budget 31,
+# valgrind.sh 14), then the rest in name order. The scale_out* tests are one entry
+# (scale_out_writes.sh has clusters of its own, but is short).
+first=() after_scale_out=(upgrade_0_2_0.sh upgrade_0_3_0.sh upgrade_0_1_0.sh concurrent_load.sh memory_budget.sh valgrind.sh)
 shell_tests=() scale_out=()
 for t in "$REPO"/test/shell/*.sh; do
     [ -e "$t" ] || continue
@@ -143,7 +161,7 @@ mv "$queue.tmp" "$queue"
 touch "$queue.ready"
 shell_stream 1
 wait
-phase_done "shell tests (two streams)"
+phase_done "shell tests (three streams)"
 
 report() {   # name, exit code, seconds, stream, ended at
     if [ "$2" = 0 ]; then
