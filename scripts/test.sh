@@ -80,7 +80,7 @@ for i in "${!beside[@]}"; do
 done
 
 # The unit tests run beside pg_regress (which is one backend at a time): their output and count
-# are read once pg_regress is done. Warnings are errors here, as in build_and_install. Only the
+# are read at the end, after the shell tests (which do not wait for them). Warnings are errors here, as in build_and_install. Only the
 # unit tests are compiled: they link the core objects PGXS just compiled for ducache.so
 # (DUCACHE_CORE_OBJECTS_DIR; the Makefile compiles src/core with all of -Wall -Wextra -Werror, as
 # CMake did), and the module was built by PGXS too (CMake's copy of it is for IDEs). -O2 as
@@ -95,7 +95,6 @@ ctest_log=$DUCACHE_SANDBOX/ctest.log
      cd "$REPO/build" && ctest -j"$(nproc)" --output-on-failure) >"$ctest_log" 2>&1 || true
     echo "$(( $(date +%s) - t0 )) s (ended at $(at))" >"$ctest_log.time"
 ) &
-ctest_pid=$!
 
 log "regression and isolation tests (pg_regress)"
 start_cluster
@@ -126,14 +125,6 @@ for diffs in "$REPO/regression.diffs" "$REPO/output_iso/regression.diffs"; do
 done
 phase_done "regression and isolation tests (pg_regress)"
 
-wait "$ctest_pid" || true
-ctest_out=$(cat "$ctest_log")
-echo "$ctest_out" | tail -n 25
-ct_total=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p')
-ct_failed=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p')
-if [ -z "$ct_total" ]; then count 0 1; else count $((ct_total - ct_failed)) "$ct_failed"; fi
-log "unit tests (ctest): $(cat "$ctest_log.time" 2>/dev/null || echo "no time: the job died")"
-phase_start=$(date +%s)
 
 # The queue, longest first (by round 15's quiet 2-core run: the scale_out* entry 112 s,
 # upgrade_0_2_0 69 s, upgrade_0_3_0 39, upgrade_0_1_0 37, concurrent_load 31, memory_budget 31,
@@ -160,8 +151,17 @@ listed() { [[ " $2 " == *" $1 "* ]]; }   # name, list
 mv "$queue.tmp" "$queue"
 touch "$queue.ready"
 shell_stream 1
-wait
+wait   # the other streams and the unit tests' job
 phase_done "shell tests (three streams)"
+
+# The unit tests' output and count (their job ran beside pg_regress; the shell tests did not
+# wait for it).
+ctest_out=$(cat "$ctest_log")
+echo "$ctest_out" | tail -n 25
+ct_total=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p')
+ct_failed=$(echo "$ctest_out" | sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p')
+if [ -z "$ct_total" ]; then count 0 1; else count $((ct_total - ct_failed)) "$ct_failed"; fi
+log "unit tests (ctest): $(cat "$ctest_log.time" 2>/dev/null || echo "no time: the job died")"
 
 report() {   # name, exit code, seconds, stream, ended at
     if [ "$2" = 0 ]; then
