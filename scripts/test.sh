@@ -90,7 +90,8 @@ log "unit tests (ctest), beside pg_regress"
 ctest_log=$DUCACHE_SANDBOX/ctest.log
 (
     t0=$(date +%s)
-    (cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG"            -DCMAKE_CXX_FLAGS=-Werror -DDUCACHE_CORE_OBJECTS_DIR="$REPO/src/core" >/dev/null &&
+    (cmake -S "$REPO" -B "$REPO/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+           -DCMAKE_CXX_FLAGS=-Werror -DDUCACHE_CORE_OBJECTS_DIR="$REPO/src/core" >/dev/null &&
      cmake --build "$REPO/build" -j"$(nproc)" --target ducache_unit_tests >/dev/null &&
      cd "$REPO/build" && ctest -j"$(nproc)" --output-on-failure) >"$ctest_log" 2>&1 || true
     echo "$(( $(date +%s) - t0 )) s (ended at $(at))" >"$ctest_log.time"
