@@ -4,6 +4,7 @@
 
 #include "pg/boundary.hpp"
 #include "pg/parallel_breakdown.hpp"
+#include "pg/parallel_trace.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -141,6 +142,7 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
                              const RollupAccess &rollups, core::BreakdownPartial &out)
 {
     last_worker_days = -1;
+    trace_parallel("call start");
     const int min_days = parallel_min_days_setting(), min_kb = parallel_min_kb_setting();
     const int days = end - start + 1;
     core::ParallelPlan plan = core::plan_parallel_breakdown(days, min_days, -1, min_kb);
@@ -174,10 +176,12 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
         const char *sql = partial_query(schema, table, days, plan.chunks);
         Oid types[2] = {DATEOID, DATEOID};
         Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
+        trace_parallel("query start");
         // Read-only: the statement's snapshot, as CacheScan's cursor. SPI plans it with
         // parallel workers allowed (CURSOR_OPT_PARALLEL_OK).
         if (SPI_execute_with_args(sql, 2, types, args, nullptr, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
             elog(ERROR, "ducache: the parallel user breakdown query failed");
+        trace_parallel("query end");
         bool isnull;
         Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
         if (!isnull) {
