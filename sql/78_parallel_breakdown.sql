@@ -103,6 +103,16 @@ SELECT missing, extra, n, worker_days FROM pg_temp.check('2041-01-01', '2041-06-
 -- The leader taking part too.
 RESET parallel_leader_participation;
 SELECT missing, extra, n, same_order, worker_days >= 0 AS parallel_path FROM pg_temp.check('2040-01-01', '2040-04-30');
+-- With the leader reading, no more readers than CPUs (core/parallel_rule.hpp): the query alone
+-- may run with fewer workers; the session's setting is the same afterwards, also when the query
+-- fails inside (its partial state past ducache.test_alloc_limit), and the next call works.
+SHOW max_parallel_workers_per_gather;
+BEGIN;
+SET LOCAL ducache.test_alloc_limit = 200;
+SELECT ducache_test.error_of($$SELECT * FROM ducache_user_breakdown('2040-01-01', '2040-04-30')$$) ~ 'the user breakdown''s partial state' AS failed_inside;
+SHOW max_parallel_workers_per_gather;
+COMMIT;
+SELECT missing, extra, n, same_order, worker_days >= 0 AS parallel_path FROM pg_temp.check('2040-01-01', '2040-04-30');
 -- The serial path gives the same (and says so): the setting off, a range below it, no workers.
 SET ducache.parallel_min_days = -1;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');

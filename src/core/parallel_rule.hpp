@@ -49,6 +49,26 @@ inline ParallelPlan plan_parallel_breakdown(int days, int min_days, int64_t rang
     return p;
 }
 
+// How many workers the parallel user breakdown asks for (round 11 of issue 13): no more
+// processes reading rows than the machine has CPUs. `setting`: max_parallel_workers_per_gather;
+// `cpus`: the CPUs online (0 or less: unknown, the setting stands); `leader_reads`:
+// parallel_leader_participation (the leader is then one of the readers). Never below one worker.
+// Why: on the 2-CPU machine, two workers and the reading leader are three processes taking
+// turns on two CPUs; each turn costs their caches (a participant's 10,000 slots and the row it
+// decompresses are ~1 MB each, L2 is 1 MB a core), and each worker is a new process (8-9 ms of
+// CPU to start, ~3,600 minor faults at 10,000 keys). One worker and the leader, measured with
+// the call's processes given the CPUs whenever they could run (docs/benchmarks.md): 216-232 ms
+// against 225-239 ms with two workers, 409-442 ms of CPU against 438-470.
+inline int parallel_workers_for(int setting, int cpus, bool leader_reads)
+{
+    if (cpus <= 0)
+        return setting;
+    int cap = cpus - (leader_reads ? 1 : 0);
+    if (cap < 1)
+        cap = 1;
+    return setting < cap ? setting : cap;
+}
+
 // Whether the range's stored bytes are needed at all (a byte minimum is set and the days pass).
 inline bool parallel_needs_bytes(int days, int min_days, int32_t min_kb)
 {

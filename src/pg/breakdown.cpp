@@ -21,6 +21,7 @@
 #include "pg/filtered_breakdown.hpp"
 #include "pg/identity.hpp"
 #include "pg/parallel_breakdown.hpp"
+#include "pg/parallel_trace.hpp"
 #include "pg/range_aggregate.hpp"
 #include "pg/rollup_access.hpp"
 #include "pg/srf_output.hpp"
@@ -152,6 +153,8 @@ void user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, D
         aggregate_range(table, "aggregated_by_user", start, end, rollups, serial, true);
     core::KeyAggregator &agg = in_parallel ? parallel.agg : serial;
     apply_users_table(agg);
+    if (in_parallel)
+        trace_parallel("users applied");
     bool appended = result_columns(fcinfo) > 12;
     Datum values[13];
     bool nulls[13];
@@ -164,6 +167,8 @@ void user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, D
             values[col] = offset_date_or_null(start, s->totals.last_day, nulls[col]);
         put_row(fcinfo, values, nulls);
     }
+    if (in_parallel)
+        trace_parallel("output end", n);
 }
 
 void model_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,

@@ -4,6 +4,7 @@
 
 #include "pg/boundary.hpp"
 #include "pg/parallel_breakdown.hpp"
+#include "pg/parallel_trace.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -12,9 +13,13 @@ extern "C" {
 #include "nodes/pg_list.h"
 #include "nodes/value.h"
 #include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
 #include "parser/parse_func.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 }
+
+#include <unistd.h>
 
 namespace ducache::pg {
 
@@ -127,6 +132,42 @@ const char *partial_query(const char *schema, const char *table, int days, int c
     return q.data;
 }
 
+// The CPUs online, asked once per backend (0: unknown).
+int cpus_online()
+{
+    static long cpus = -2;
+    if (cpus == -2)
+        cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 0 && cpus < 1 << 20 ? int(cpus) : 0;
+}
+
+// Runs the partial query read-only (the statement's snapshot, as CacheScan's cursor; SPI plans
+// it with parallel workers allowed, CURSOR_OPT_PARALLEL_OK) with max_parallel_workers_per_gather
+// lowered to `workers` for the query alone when that is fewer (core::parallel_workers_for): a
+// GUC nest level of its own, popped on return and on error, as a function's SET clause.
+void run_partial_query(const char *sql, Datum *args, int workers)
+{
+    Oid types[2] = {DATEOID, DATEOID};
+    const int nest = workers < max_parallel_workers_per_gather ? NewGUCNestLevel() : -1;
+    if (nest >= 0)
+        (void)set_config_option("max_parallel_workers_per_gather", psprintf("%d", workers), PGC_USERSET,
+                                PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    PG_TRY();
+    {
+        if (SPI_execute_with_args(sql, 2, types, args, nullptr, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+            elog(ERROR, "ducache: the parallel user breakdown query failed");
+    }
+    PG_CATCH();
+    {
+        if (nest >= 0)
+            AtEOXact_GUC(false, nest);
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    if (nest >= 0)
+        AtEOXact_GUC(true, nest);
+}
+
 }  // namespace
 
 core::BreakdownPartial *take_partial_handoff()
@@ -141,6 +182,7 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
                              const RollupAccess &rollups, core::BreakdownPartial &out)
 {
     last_worker_days = -1;
+    trace_parallel("call start");
     const int min_days = parallel_min_days_setting(), min_kb = parallel_min_kb_setting();
     const int days = end - start + 1;
     core::ParallelPlan plan = core::plan_parallel_breakdown(days, min_days, -1, min_kb);
@@ -172,12 +214,12 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
         }
         const char *schema = quote_identifier(get_namespace_name(schema_oid));
         const char *sql = partial_query(schema, table, days, plan.chunks);
-        Oid types[2] = {DATEOID, DATEOID};
         Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
-        // Read-only: the statement's snapshot, as CacheScan's cursor. SPI plans it with
-        // parallel workers allowed (CURSOR_OPT_PARALLEL_OK).
-        if (SPI_execute_with_args(sql, 2, types, args, nullptr, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
-            elog(ERROR, "ducache: the parallel user breakdown query failed");
+        trace_parallel("query start");
+        run_partial_query(sql, args,
+                          core::parallel_workers_for(max_parallel_workers_per_gather, cpus_online(),
+                                                     parallel_leader_participation));
+        trace_parallel("query end");
         bool isnull;
         Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
         if (!isnull) {

@@ -20,6 +20,7 @@ int parallel_min_kb = core::kParallelMinKbDefault;
 bool test_json_text = false;
 int test_top_key_pause = 0, test_top_key_first = -1, test_top_key_max = -1;
 int test_alloc_limit = 0, test_jsonb_limit = 0;
+bool test_trace_parallel = false;
 }  // namespace
 
 void define_settings()
@@ -91,6 +92,10 @@ void define_settings()
                             "Test only: the largest jsonb body ducache_merge's final function lays out, in bytes "
                             "(0: JENTRY_OFFLENMASK, 256 MB), so its 54000 is reached without 256 MB of data.",
                             nullptr, &test_jsonb_limit, 0, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("ducache.test_trace_parallel",
+                             "Test only: the parallel user breakdown logs its timeline (each process's steps with "
+                             "its wall and CPU clocks, pg/parallel_trace.hpp) at LOG.",
+                             nullptr, &test_trace_parallel, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 #endif
     MarkGUCPrefixReserved("ducache");
 }
@@ -107,5 +112,6 @@ int test_top_key_first_setting() { return test_top_key_first; }
 int test_top_key_max_setting() { return test_top_key_max; }
 int test_alloc_limit_setting() { return test_alloc_limit; }
 int test_jsonb_limit_setting() { return test_jsonb_limit; }
+bool test_trace_parallel_setting() { return test_trace_parallel; }
 
 }  // namespace ducache::pg

@@ -31,5 +31,7 @@ int test_top_key_max_setting();
 // ducache_merge's final lays out (pg/merge_agg.cpp); 0: PostgreSQL's own limits.
 int test_alloc_limit_setting();
 int test_jsonb_limit_setting();
+// ducache.test_trace_parallel (test builds only; false otherwise): pg/parallel_trace.hpp logs.
+bool test_trace_parallel_setting();
 
 }  // namespace ducache::pg

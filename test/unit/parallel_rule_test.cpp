@@ -43,4 +43,22 @@ TEST(ParallelRule, Chunks)
     EXPECT_EQ(plan_parallel_breakdown(3650, 60, -1, 0).chunks, 24);
 }
 
+TEST(ParallelRule, NoMoreReadersThanCpus)
+{
+    // The 2-CPU machine: the leader reads, so one worker; the leader left out: two.
+    EXPECT_EQ(parallel_workers_for(2, 2, true), 1);
+    EXPECT_EQ(parallel_workers_for(2, 2, false), 2);
+    // One CPU: still one worker (the setting asked for workers; the rule only trims).
+    EXPECT_EQ(parallel_workers_for(2, 1, true), 1);
+    EXPECT_EQ(parallel_workers_for(2, 1, false), 1);
+    // Enough CPUs: the setting stands, however large the machine.
+    EXPECT_EQ(parallel_workers_for(2, 4, true), 2);
+    EXPECT_EQ(parallel_workers_for(2, 3, true), 2);
+    EXPECT_EQ(parallel_workers_for(8, 64, true), 8);
+    EXPECT_EQ(parallel_workers_for(6, 4, true), 3);
+    // CPUs unknown: the setting.
+    EXPECT_EQ(parallel_workers_for(2, 0, true), 2);
+    EXPECT_EQ(parallel_workers_for(2, -1, false), 2);
+}
+
 }  // namespace ut_parallel_rule_test
