@@ -115,7 +115,7 @@ public:
     // key more or less costs a hash or two, not one for every later key (round 10 of issue 13).
     // The second guess needs positions 0, 1, 2, ... within an object, as every caller passes
     // them; other positions only lose it.
-    Slot &find_or_insert_at(const char *key, size_t len, uint32_t position)
+    __attribute__((always_inline)) Slot &find_or_insert_at(const char *key, size_t len, uint32_t position)
     {
         if (position == 0)
             return first_of_object(key, len);

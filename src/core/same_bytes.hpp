@@ -56,8 +56,12 @@ inline bool same_bytes(const void *pa, const void *pb, size_t n)
 // same_bytes for ranges that almost always are equal (an object's layout against the one
 // remembered): with SSE2 no branch per 16 bytes, the compares ANDed and tested once at the end
 // (round 9 of issue 13: the loop's exit test and a branch a step were ~9 instructions per 16
-// bytes). Reads only [0, n) of each range, as same_bytes.
-inline bool same_bytes_likely(const void *pa, const void *pb, size_t n)
+// bytes). Round 11: ranges of up to 128 bytes in straight-line 16-byte compares, the first
+// halves from the start and the second halves back from the end (overlapping where n is not a
+// multiple of 16): a flat entry's 24 bytes of header and key JEntries are two compares, its 61
+// key bytes four, with no loop (GCC kept the loop's step in memory, ~9 instructions a step).
+// Reads only [0, n) of each range, as same_bytes.
+inline __attribute__((always_inline)) bool same_bytes_likely(const void *pa, const void *pb, size_t n)
 {
 #if defined(__SSE2__)
     if (n >= 16) {
@@ -66,9 +70,17 @@ inline bool same_bytes_likely(const void *pa, const void *pb, size_t n)
             return _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x)),
                                   _mm_loadu_si128(reinterpret_cast<const __m128i *>(y)));
         };
-        __m128i all = eq16(a + n - 16, b + n - 16);  // the last 16 bytes (overlapping)
-        for (size_t i = 0; i + 16 < n; i += 16)
-            all = _mm_and_si128(all, eq16(a + i, b + i));
+        // [0, h) and [n - h, n) for h = 16, 32 or 64 (n <= 2h): every byte compared at least once.
+        __m128i all = _mm_and_si128(eq16(a, b), eq16(a + n - 16, b + n - 16));
+        if (n > 32) {
+            all = _mm_and_si128(all, _mm_and_si128(eq16(a + 16, b + 16), eq16(a + n - 32, b + n - 32)));
+            if (n > 64) {
+                all = _mm_and_si128(all, _mm_and_si128(eq16(a + 32, b + 32), eq16(a + n - 48, b + n - 48)));
+                all = _mm_and_si128(all, _mm_and_si128(eq16(a + 48, b + 48), eq16(a + n - 64, b + n - 64)));
+                for (size_t i = 64; i + 64 < n; i += 16)  // past 128 bytes: the middle
+                    all = _mm_and_si128(all, eq16(a + i, b + i));
+            }
+        }
         return _mm_movemask_epi8(all) == 0xFFFF;
     }
 #endif

@@ -54,7 +54,7 @@ public:
     // header and key JEntries (back to back: one compare), then its key bytes, compared without
     // building a view (no pass over the JEntries). Each compare reads only what the one before
     // showed to be c's: the member count its JEntries, the key JEntries where its key bytes end.
-    bool matches(const JsonbContainer *c) const
+    __attribute__((always_inline)) bool matches(const JsonbContainer *c) const
     {
         return c->header == head_[0] && core::same_bytes_likely(c, head_, (count_ + 1) * sizeof(uint32)) &&
                core::same_bytes_likely(reinterpret_cast<const char *>(&c->children[2 * count_]), bytes_, keys_len_);

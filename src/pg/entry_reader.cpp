@@ -8,6 +8,7 @@
 #include "pg/date_text.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/entry_fast.hpp"
+#include "pg/entry_walk.hpp"
 #include "pg/jsonb_object_view.hpp"
 
 #include <cstring>
@@ -159,7 +160,8 @@ void read_cell_entry(const JsonbItem &entry, const core::EntrySite &site, int le
 // (Round 6 of issue 13): no call and no lambda per entry. The entries read and added, their
 // order and every error are for_each_entry's + read_entry_at's: an entry the fast path does not
 // take is read by read_entry_general before anything of it is added. Round 7: the object walked
-// here (each value's end computed once, for its read and for the prefetch before it), the cost
+// here (each value's end computed once, for its read and for the prefetch before it; since round
+// 11 by walk_entries, pg/entry_walk.hpp, which the other two such loops share), the cost
 // added to the key's sum from its 64-bit decode (no Decimal), the identity skipped for layouts
 // without one.
 namespace {
@@ -189,51 +191,13 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
     DayLabel row(day);
     std::string_view column(day.column);  // once per row, not a strlen per entry
     const bool rollup = day.rollup;
-    const uint32 n = JsonContainerSize(root);
-    if (n == 0)
-        return;
-    const JEntry *je = root->children;
-    const char *base = reinterpret_cast<const char *>(&root->children[2 * n]);
-    // Where the values start (the keys' end): back from the last key to the nearest JEntry that
-    // holds an offset, at most JB_OFFSET_STRIDE of them (round 9: a walk over all n keys was ~9
-    // instructions an entry).
-    uint32 key_end = getJsonbOffset(root, int(n));
-    uint32 key_start = 0, val_start = key_end, val_end = key_end;
-    key_end = 0;
-    JBE_ADVANCE_OFFSET(val_end, je[n]);
     FastEntry f;
     EntryValues v;
-    for (uint32 position = 0; position < n; position++) {
-        JBE_ADVANCE_OFFSET(key_end, je[position]);
-        // The next entry, asked for while this one is read (prefetch_next_entry's lines).
-        uint32 next_end = val_end;
-        if (position + 1 < n) {
-            JBE_ADVANCE_OFFSET(next_end, je[n + position + 1]);
-            const char *p = base + val_end;
-            uint32 len = next_end - val_end;
-            __builtin_prefetch(p);
-            __builtin_prefetch(p + 64);
-            if (len > 64) {
-                __builtin_prefetch(base + next_end - 64);
-                if (len > 128) {
-                    __builtin_prefetch(base + next_end - 128);
-                    if (len > 192) {
-                        __builtin_prefetch(base + next_end - 192);
-                        if (len > 256)
-                            __builtin_prefetch(base + next_end - 256);
-                    }
-                }
-            }
-        }
-        const char *key = base + key_start;
-        uint32 key_len = key_end - key_start;
-        JEntry vje = je[n + position];
-        agg.prefetch_at(position + 4);
-        if ((vje & JENTRY_TYPEMASK) == JENTRY_ISCONTAINER &&
-            read_entry_fast(reinterpret_cast<const JsonbContainer *>(base + INTALIGN(val_start)), entry_shapes,
-                            metrics_shapes, rollup, want_identity, f)) {
-            core::Slot &slot = agg.find_or_insert_at(key, key_len, position);
-            core::add_counts_or_throw(slot.totals.counts, f.counts, column, {key, key_len}, row);
+    walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        if (e.is_container() &&
+            read_entry_fast(e.container(), entry_shapes, metrics_shapes, rollup, want_identity, f)) {
+            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+            core::add_counts_or_throw(slot.totals.counts, f.counts, column, {e.key, e.key_len}, row);
             if (f.cost_seen) {
                 if (__builtin_expect(!f.cost_wide_used, 1))
                     slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
@@ -248,21 +212,16 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
                 keep_identity(agg, slot.totals, f.username, f.email, f.role);
         } else {
             JsonbItem val;
-            ObjectWalker::item(base, vje, val_start, val_end, val);
-            std::string_view k(key, key_len);
+            e.item(val);
+            std::string_view k(e.key, e.key_len);
             read_entry_general(val, column, row, k, rollup, want_identity, v);
-            core::Slot &slot = agg.find_or_insert_at(key, key_len, position);
+            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
             slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, k, row);
             slot.totals.mark_days(day.day_index, v.days);
             if (want_identity)
                 keep_identity(agg, slot.totals, v.username, v.email, v.role);
         }
-        key_start = key_end;
-        val_start = val_end;
-        val_end = next_end;
-        if (((position + 1) & 4095) == 0)
-            check_for_interrupts();
-    }
+    });
 }
 
 }  // namespace ducache::pg

@@ -11,6 +11,7 @@
 #include "pg/context_resource.hpp"
 #include "pg/entry_fast.hpp"
 #include "pg/entry_reader.hpp"
+#include "pg/entry_walk.hpp"
 #include "pg/jsonb_object_view.hpp"
 #include "pg/settings.hpp"
 #include "pg/srf_output.hpp"
@@ -69,8 +70,8 @@ struct MergeState {
 
 // Adds one input object: each entry's metrics, and its days (CONTRACT §6: an entry with a
 // numeric "days", as ducache_merge outputs carry, stands for that many days, others for one).
-// The user breakdown's loop (accumulate_breakdown, pg/entry_reader.cpp) with the merge's adds:
-// the object walked here, the next entry prefetched, an entry of the previous entry's layout
+// The user breakdown's loop (walk_entries, pg/entry_walk.hpp) with the merge's adds:
+// the object walked once, the next entry prefetched, an entry of the previous entry's layout
 // read by read_entry_fast (pg/entry_fast.hpp: the layout's plan, dense layouts in one pass, the
 // cost as its 64-bit decode, added by add_scaled) into the key's slot found by its position
 // hint; its "days" member found once per layout (core::EntryPlan::days). Anything else is read
@@ -83,41 +84,17 @@ void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const In
         throw_bad_shape(day, "it is not a JSON object");
     DayLabel row(day);
     std::string_view column(day.column);  // once per row, not a strlen per entry
-    const uint32 n = JsonContainerSize(root);
-    if (n == 0)
-        return;
     entry_fast::ShapeCache &shapes = entry_fast::entry_shape_cache();
     entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
-    const JEntry *je = root->children;
-    const char *base = reinterpret_cast<const char *>(&root->children[2 * n]);
-    uint32 key_end = 0;
-    for (uint32 i = 0; i < n; i++)  // the keys' lengths add up to where the values start
-        JBE_ADVANCE_OFFSET(key_end, je[i]);
-    uint32 key_start = 0, val_start = key_end, val_end = key_end;
-    key_end = 0;
-    JBE_ADVANCE_OFFSET(val_end, je[n]);
     entry_fast::FastEntry f;
     EntryValues v;
-    for (uint32 position = 0; position < n; position++) {
-        JBE_ADVANCE_OFFSET(key_end, je[position]);
-        uint32 next_end = val_end;
-        if (position + 1 < n) {  // the next entry, asked for while this one is read
-            JBE_ADVANCE_OFFSET(next_end, je[n + position + 1]);
-            const char *p = base + val_end;
-            __builtin_prefetch(p);
-            __builtin_prefetch(p + 64);
-            for (uint32 back = 64; back <= 256 && back < next_end - val_end; back += 64)
-                __builtin_prefetch(base + next_end - back);
-        }
-        std::string_view key(base + key_start, key_end - key_start);
-        JEntry vje = je[n + position];
-        const auto *c = reinterpret_cast<const JsonbContainer *>(base + INTALIGN(val_start));
-        agg.prefetch_at(position + 4);
-        if ((vje & JENTRY_TYPEMASK) == JENTRY_ISCONTAINER &&
-            entry_fast::read_entry_fast(c, shapes, metrics_shapes, false, false, f)) {
+    walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        std::string_view key(e.key, e.key_len);
+        const JsonbContainer *c = e.container();
+        if (e.is_container() && entry_fast::read_entry_fast(c, shapes, metrics_shapes, false, false, f)) {
             int32 at = shapes.remembered().days;  // -1 on a day row
             if (__builtin_expect(at < 0 && !f.cost_wide_used, 1)) {  // a day row's entry, a 64-bit cost
-                core::Slot &slot = agg.find_or_insert_at(key.data(), uint32(key.size()), position);
+                core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
                 int32_t day_sum = slot.totals.active_days;
                 core::add_days_or_throw(day_sum, 1, key, row);
                 core::add_counts_or_throw(slot.totals.counts, f.counts, column, key, row);
@@ -125,29 +102,24 @@ void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const In
                     slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
                 slot.totals.active_days = day_sum;
             } else {
-                add_fast_entry_rare(agg, position, f, c, shapes, at, column, row, key);
+                add_fast_entry_rare(agg, e.position, f, c, shapes, at, column, row, key);
             }
         } else {
             JsonbItem val;
-            ObjectWalker::item(base, vje, val_start, val_end, val);
+            e.item(val);
             read_entry_at(val, column, row, key, false, false, v);  // an entry that is not an object throws
             int32 at = last_entry_plan().days;
             int32_t days = 1;
             if (at >= 0)  // val is an object: read_entry_at checked it
                 days = core::entry_days(JsonbObjectView(reinterpret_cast<const JsonbContainer *>(val.data)), at,
                                         core::EntrySite{column, row, key});
-            core::Slot &slot = agg.find_or_insert_at(key.data(), uint32(key.size()), position);
+            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
             int32_t day_sum = slot.totals.active_days;
             core::add_days_or_throw(day_sum, days, key, row);
             slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
             slot.totals.active_days = day_sum;
         }
-        key_start = key_end;
-        val_start = val_end;
-        val_end = next_end;
-        if (((position + 1) & 4095) == 0)
-            check_for_interrupts();
-    }
+    });
 }
 
 // JSONB's key order (lengthCompareJsonbPair): shorter first, then bytewise.

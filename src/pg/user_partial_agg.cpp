@@ -18,6 +18,7 @@
 #include "pg/context_resource.hpp"
 #include "pg/entry_fast.hpp"
 #include "pg/entry_reader.hpp"
+#include "pg/entry_walk.hpp"
 #include "pg/parallel_breakdown.hpp"
 #include "pg/parallel_trace.hpp"
 
@@ -68,8 +69,8 @@ PartialState *state_arg(FunctionCallInfo fcinfo, int n)
 // Thrown to stop reading a row whose values the serial order must judge.
 struct OrderMatters {};
 
-// A row's entries into the partial: accumulate_breakdown's loop (pg/entry_reader.cpp: the
-// object walked once, the next entry prefetched, an entry of the previous entry's layout read by
+// A row's entries into the partial: accumulate_breakdown's loop (walk_entries, pg/entry_walk.hpp:
+// the object walked once, the next entry prefetched; an entry of the previous entry's layout read by
 // read_entry_fast into the slot its position hint finds, the cost added from its 64-bit decode)
 // with the partial's adds (core::BreakdownPartial: the day counted once with the last day as a
 // maximum, the identity kept with its day). An entry the fast path does not take is read by
@@ -95,37 +96,15 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
         agg.reserve(n);
     entry_fast::ShapeCache &shapes = entry_fast::entry_shape_cache();
     entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
-    const JEntry *je = root->children;
-    const char *base = reinterpret_cast<const char *>(&root->children[2 * n]);
-    uint32 key_end = getJsonbOffset(root, int(n));  // where the values start
-    uint32 key_start = 0, val_start = key_end, val_end = key_end;
-    key_end = 0;
-    JBE_ADVANCE_OFFSET(val_end, je[n]);
     entry_fast::FastEntry f;
     EntryValues v;
-    for (uint32 position = 0; position < n; position++) {
-        JBE_ADVANCE_OFFSET(key_end, je[position]);
-        uint32 next_end = val_end;
-        if (position + 1 < n) {  // the next entry, asked for while this one is read
-            JBE_ADVANCE_OFFSET(next_end, je[n + position + 1]);
-            const char *q = base + val_end;
-            __builtin_prefetch(q);
-            __builtin_prefetch(q + 64);
-            for (uint32 back = 64; back <= 256 && back < next_end - val_end; back += 64)
-                __builtin_prefetch(base + next_end - back);
-        }
-        const char *key = base + key_start;
-        uint32 key_len = key_end - key_start;
-        JEntry vje = je[n + position];
-        agg.prefetch_at(position + 4);
-        if ((vje & JENTRY_TYPEMASK) == JENTRY_ISCONTAINER &&
-            entry_fast::read_entry_fast(reinterpret_cast<const JsonbContainer *>(base + INTALIGN(val_start)), shapes,
-                                        metrics_shapes, false, true, f)) {
+    walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        if (e.is_container() && entry_fast::read_entry_fast(e.container(), shapes, metrics_shapes, false, true, f)) {
             if (!core::BreakdownPartial::counts_order_free(f.counts) ||
                 (f.cost_seen && f.cost_wide_used && f.cost_wide.big))
                 throw OrderMatters{};
-            core::Slot &slot = agg.find_or_insert_at(key, key_len, position);
-            core::add_counts_or_throw(slot.totals.counts, f.counts, column, {key, key_len}, row);
+            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+            core::add_counts_or_throw(slot.totals.counts, f.counts, column, {e.key, e.key_len}, row);
             if (f.cost_seen) {
                 if (__builtin_expect(!f.cost_wide_used, 1))
                     slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
@@ -137,20 +116,15 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
                 p.keep_identity(slot, d, f.username, f.email, f.role);
         } else {
             JsonbItem val;
-            ObjectWalker::item(base, vje, val_start, val_end, val);
-            std::string_view k(key, key_len);
+            e.item(val);
+            std::string_view k(e.key, e.key_len);
             read_entry_at(val, column, row, k, false, true, v);
             if (!core::BreakdownPartial::order_free(v))
                 throw OrderMatters{};
-            core::Slot &slot = agg.find_or_insert_at(key, key_len, position);
+            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
             p.add(slot, v, d, row, column, k);
         }
-        key_start = key_end;
-        val_start = val_end;
-        val_end = next_end;
-        if (((position + 1) & 4095) == 0)
-            check_for_interrupts();
-    }
+    });
 }
 
 // The state as a bytea, written in place (no std::string in between).
