@@ -140,6 +140,19 @@ public:
         }
     }
     const Slot *find(const char *key, size_t len) const;
+    // A key the caller knows absent, with its hash_bytes(): its new slot's index, the key NOT
+    // copied (its bytes must outlive the aggregator: a backend's core/user_directory.hpp).
+    uint32_t append_new(const char *key, uint32_t len, uint64_t h)
+    {
+        if ((slots_.size() + 1) * 2 > table_.size())
+            grow();
+        slots_.emplace_back(key, len, h, mr_);
+        uint64_t i = h & mask_;
+        while (table_[i] != 0)
+            i = (i + 1) & mask_;
+        table_[i] = uint32_t(slots_.size());
+        return uint32_t(slots_.size() - 1);
+    }
     // Room for n keys without growing (moves the slots: Slot references taken before are invalid).
     void reserve(size_t n);
     size_t size() const { return slots_.size(); }

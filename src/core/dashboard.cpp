@@ -214,6 +214,41 @@ void DashboardBuilder::identity_columns(const uint32_t *slots, const std::string
     }
 }
 
+bool DashboardBuilder::first_users(const UserRun &run, uint32_t *slots)
+{
+    Impl &s = *impl_;
+    if (!run.ordered)
+        return false;
+    if (!s.current)
+        return s.prev_period.first_run(run, slots);
+    if (!s.users.slots().empty() || !s.idents.slots().empty() || !s.user_ident.empty() || s.day_sums)
+        return false;
+    s.users.reserve(run.n);
+    if (!s.users_order.adopt_run(0, run.n))
+        return false;
+    for (uint32_t i = 0; i < run.n; i++)
+        slots[i] = s.users.append_new(run.names[i].data(), uint32_t(run.names[i].size()), run.hashes[i]);
+    // identity_columns() for a first sight of each: the record as the user's last key,
+    // the identity (a non-empty username) into its idents slot, the strings as views.
+    s.user_ident.assign(run.n, 0);
+    s.user_ident_key.resize(run.n);
+    s.idents.reserve(run.n);
+    for (uint32_t i = 0; i < run.n; i++) {
+        const std::string_view rec = run.records[i];
+        s.user_ident_key[i] = rec.empty() ? std::string_view("", 0) : rec;
+        const PackIdentity &id = run.identities[i];
+        if (id.username.empty())
+            continue;
+        const uint32_t at = s.idents.append_new(run.names[i].data(), uint32_t(run.names[i].size()), run.hashes[i]);
+        s.user_ident[i] = at + 1;
+        Totals &t = s.idents.slots()[at].totals;
+        t.username = id.username;  // keep_identity() of empty strings: the non-empty ones
+        t.email = id.email.empty() ? std::string_view() : id.email;
+        t.role = id.role.empty() ? std::string_view() : id.role;
+    }
+    return true;
+}
+
 uint32_t DashboardBuilder::previous_user_id(std::string_view user) { return impl_->prev_period.map(user); }
 
 void DashboardBuilder::previous_usage_columns(const uint32_t *ids, const UserColumns &c)

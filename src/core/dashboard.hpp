@@ -28,6 +28,7 @@
 #include "core/metrics.hpp"
 #include "core/unknown_user.hpp"
 #include "core/user_columns.hpp"
+#include "core/user_directory.hpp"
 
 #include <climits>
 #include <functional>
@@ -91,6 +92,13 @@ public:
     uint32_t user_slot_index(std::string_view user);
     void user_usage_columns(const uint32_t *slots, const UserColumns &c);
     void identity_columns(const uint32_t *slots, const std::string_view *records, uint32_t n);
+    // A rollup row's users as one run (core/user_directory.hpp) when they are the first users
+    // of the period: the range's slots (slots[i] = i) and identities, or the comparison
+    // period's ids, set up at once with the run's hashes and bytes (not copied: they outlive
+    // the builder), exactly as user_slot_index() + identity_columns() (range) or
+    // previous_user_id() (comparison period) for each user in order would leave them. False
+    // (nothing done) when the period has users already or the run is not ordered: then those.
+    bool first_users(const UserRun &run, uint32_t *slots);
     // The same for the comparison period (what previous_user_usage() does for each entry):
     // previous_user_id() for each user in object order, then previous_usage_columns().
     uint32_t previous_user_id(std::string_view user);

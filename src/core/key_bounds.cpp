@@ -132,6 +132,27 @@ bool KeyBounds::add_bound_columns(const uint32_t *index, const std::string_view 
     return true;
 }
 
+bool KeyBounds::first_bound_columns(const UserRun &run, const int64_t *keycost, const uint8_t *dscale, int scale)
+{
+    if (!run.ordered || !users_.empty() || names_.size() != 0 || !by_index_.empty())
+        return false;
+    names_.reserve(run.n);
+    users_.reserve(run.n);
+    by_index_.resize(run.n);
+    for (uint32_t i = 0; i < run.n; i++) {
+        const uint32_t at = names_.append_new(run.names[i].data(), uint32_t(run.names[i].size()), run.hashes[i]);
+        users_.emplace_back(mr_);
+        by_index_[i] = at;
+        const bool none = dscale[i] == kColumnNoCost;
+        Decimal d;  // add_bound_at()'s Decimal
+        d.mantissa = none ? 0 : keycost[i];
+        d.scale = none ? 0 : scale;
+        d.dscale = none ? 0 : dscale[i];
+        users_[at].bound.add(d);
+    }
+    return true;
+}
+
 void KeyBounds::add_walked_pair(std::string_view name, const DecimalSum &cost, uint32_t slot)
 {
     User &u = user(name, UINT32_MAX);

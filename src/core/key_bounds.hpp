@@ -28,6 +28,7 @@
 #endif
 
 #include "core/aggregator.hpp"
+#include "core/user_directory.hpp"
 #include "core/decimal.hpp"
 #include "core/metrics.hpp"
 #include "core/user_columns.hpp"
@@ -104,6 +105,10 @@ public:
     // else false (the bounds are then incomplete: the caller takes the full walk).
     bool add_bound_columns(const uint32_t *index, const std::string_view *names, const int64_t *keycost,
                            const uint8_t *dscale, int scale, uint32_t n);
+    // add_bound_columns() of a row whose users are the first (index[i] = i): the run's names
+    // and hashes (core/user_directory.hpp; the names not copied: they outlive this). False
+    // (nothing done) when users were met before or the run is not ordered.
+    bool first_bound_columns(const UserRun &run, const int64_t *keycost, const uint8_t *dscale, int scale);
     // A pair summed exactly over the walked rows (S^F: the day rows): its user and cost. slot:
     // the caller's index of the pair (handed back with the candidate).
     void add_walked_pair(std::string_view user, const DecimalSum &cost, uint32_t slot);

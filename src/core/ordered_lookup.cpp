@@ -56,6 +56,21 @@ void OrderedLookup::begin()
     merge_pending(order_, pending_, scratch_, place_);
 }
 
+bool OrderedLookup::adopt_run(uint32_t first, uint32_t n)
+{
+    if (!order_.empty() || !pending_.empty() || pos_ != 0)
+        return false;
+    order_.resize(n);
+    if (place_.size() < size_t(first) + n)
+        place_.resize(size_t(first) + n, kAbsent);
+    for (uint32_t i = 0; i < n; i++) {
+        order_[i] = first + i;
+        place_[first + i] = i;
+    }
+    pos_ = n;  // as after the run's lookups: the cursor past its keys
+    return true;
+}
+
 Slot &OrderedLookup::missed(std::string_view key)
 {
     hashed_++;

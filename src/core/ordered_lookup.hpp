@@ -86,6 +86,9 @@ public:
         begin();
         return order_;
     }
+    // Slots [first, first + n) are keys in this order, new to an empty lookup (a run of
+    // ordered keys appended at once: DashboardBuilder::first_users); false when not empty.
+    bool adopt_run(uint32_t first, uint32_t n);
     // Keys in the order, and lookups that went to the hash table (tests).
     size_t ordered() const { return order_.size(); }
     uint64_t hashed() const { return hashed_; }

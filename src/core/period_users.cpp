@@ -72,6 +72,26 @@ uint32_t PeriodUsers::find_or_insert(std::string_view user)
     return id;
 }
 
+bool PeriodUsers::first_run(const UserRun &run, uint32_t *ids)
+{
+    if (!keys_.empty() || hashing_ || !run.ordered || row_pos_ != 0 || !row_.empty())
+        return false;
+    // What map() leaves after a first row of ordered users: each inserted at the cursor (the
+    // order empty), the row's ids in order; begin_row() then merges them as the order.
+    keys_.assign(run.names, run.names + run.n);
+    sums_.assign(run.n, Sums{});
+    place_.assign(run.n, kPending);
+    pending_.resize(run.n);
+    row_.resize(run.n);
+    for (uint32_t i = 0; i < run.n; i++) {
+        pending_[i] = OrderPending{0, i};
+        row_[i] = i;
+        ids[i] = i;
+    }
+    row_pos_ = run.n;
+    return true;
+}
+
 int64_t PeriodUsers::nonzero_requests() const
 {
     int64_t n = 0;

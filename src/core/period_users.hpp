@@ -25,6 +25,7 @@
 #include "core/error_text.hpp"
 #include "core/metrics.hpp"
 #include "core/ordered_lookup.hpp"
+#include "core/user_directory.hpp"
 
 #include <cstdint>
 #include <memory_resource>
@@ -62,6 +63,9 @@ public:
         row_.push_back(id);
         return id;
     }
+    // map() of each of a row's users when they are the period's first (ids[i] = i): the run's
+    // names not copied (they outlive this). False (nothing done) when users were seen before.
+    bool first_run(const UserRun &run, uint32_t *ids);
     int64_t *sums_at(uint32_t id) { return sums_[id].counts; }
     std::string_view key(uint32_t id) const { return keys_[id]; }
     // Users whose summed requests are not 0.

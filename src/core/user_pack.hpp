@@ -124,6 +124,8 @@ public:
     class Cursor {
     public:
         explicit Cursor(const UserPackView &v) : name_(v.names_), ident_(v.idents_) {}
+        // Over a copy of a checked pack's two blocks (core/user_directory.hpp).
+        Cursor(const char *names_block, const char *identities_block) : name_(names_block), ident_(identities_block) {}
         void next(std::string_view &name, std::string_view &identity_record);
 
     private:

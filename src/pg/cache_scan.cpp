@@ -8,6 +8,7 @@
 #include "pg/rollup_blocks.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -357,7 +358,16 @@ bool CacheScan::next(ScanRow &row, const Jsonb **values)
     HeapTuple tuple = batch_->vals[batch_pos_++];
     TupleDesc desc = batch_->tupdesc;
     pg_call([&] {
-        MemoryContextReset(row_cxt_);
+        if (keep_previous_) {  // the previous row's context is left as it is: the other one is reused
+            if (other_row_cxt_ == nullptr)
+                other_row_cxt_ = AllocSetContextCreate(MemoryContextGetParent(row_cxt_), "ducache row",
+                                                       ALLOCSET_DEFAULT_SIZES);
+            else
+                MemoryContextReset(other_row_cxt_);
+            std::swap(row_cxt_, other_row_cxt_);
+        } else {
+            MemoryContextReset(row_cxt_);
+        }
         MemoryContext old = MemoryContextSwitchTo(row_cxt_);
         bool isnull;
         row.date = DatumGetDateADT(SPI_getbinval(tuple, desc, 1, &isnull));
@@ -418,6 +428,8 @@ void CacheScan::finish()
             SPI_freetuptable(batch_);
         SPI_cursor_close(portal_);
         MemoryContextDelete(row_cxt_);
+        if (other_row_cxt_ != nullptr)
+            MemoryContextDelete(other_row_cxt_);
         SPI_finish();
     });
 }

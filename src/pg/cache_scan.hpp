@@ -49,6 +49,10 @@ public:
     bool next(ScanRow &row, const Jsonb **values);
     // The row's k-th bytea column, detoasted (short varlena header possible: VARDATA_ANY), or NULL.
     const bytea *bytea_value(int k) const { return bytea_[k]; }
+    // From now on a row's values stay valid until the row after it is read (two row contexts
+    // taking turns): the dashboard compares a pack row's blocks with the previous row's in
+    // place (pg/dashboard_user_pack.hpp) instead of copying them.
+    void keep_previous_row() { keep_previous_ = true; }
     bool next(DateADT &date, const Jsonb **values);
     // Closes the cursor and SPI; call once after the last row.
     void finish();
@@ -77,7 +81,8 @@ private:
     Oid owner_ = InvalidOid;  // valid: the cursor runs as this role
     DateADT start_;
     Portal portal_ = nullptr;
-    MemoryContext row_cxt_ = nullptr;
+    MemoryContext row_cxt_ = nullptr, other_row_cxt_ = nullptr;  // (the second: keep_previous_row)
+    bool keep_previous_ = false;
     SPITupleTable *batch_ = nullptr;
     uint64 batch_pos_ = 0, batch_size_ = 0;
     bool done_ = false;

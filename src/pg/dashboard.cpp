@@ -26,6 +26,7 @@
 #include "core/filter_options.hpp"
 #include "core/key_bounds.hpp"  // pg/dashboard_top_key.hpp
 #include "core/user_pack.hpp"
+#include "core/user_directory.hpp"
 
 #include "pg/rollup_retry.hpp"
 #include "pg/boundary.hpp"
@@ -151,6 +152,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
     // The rollup rows' users from their packs (mode.user_packs: the one-node unfiltered call).
     const bool packs = mode.user_packs && !filtered && mode.top_key != nullptr;
     PackRow pack(CurrentMemoryContext);
+    const bool directory = packs && use_user_directory_setting();
     for (const bool current : {false, true}) {
         // Days: the three documents. Rollups (unfiltered): the derived columns of
         // pg/rollup_derived.cpp in their place (user_totals: the users without their cells,
@@ -186,6 +188,8 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                         level == core::CellLevel::user ? "user_totals, NULL::pg_catalog.jsonb"
                                                        : "aggregated_by_user, NULL::pg_catalog.jsonb",
                         2, prev_start, start - 1, previous_access);
+        if (packs)  // a pack row's blocks compared with the previous row's in place (PackRow::parse)
+            scan.keep_previous_row();
         ScanRow r;
         while (scan.next(r, cols)) {
             InputRow users_ctx{r.date, r.base, "aggregated_by_user", nullptr, r.rollup};
@@ -204,7 +208,9 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             // and then a second run without packs that would meet the same row.
             const bool pack_row = packs && r.rollup;
             if (pack_row) {
-                if (!pack.parse(scan.bytea_value(0), current))
+                // The backend's user directory: used by any pack row, built by a month or
+                // block (a day projection lists one day's subset of the users).
+                if (!pack.parse(scan.bytea_value(0), current, directory, r.day_count() > 1))
                     throw NoPack{};
                 if (!pack.pack_has_bounds())
                     throw TopKeyRead::Redo{};
@@ -221,7 +227,8 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                         if (!pack.repeats())  // (index(): room for the ids)
                             pack.walk_names(false);
                         uint32 *ids = pack.index();
-                        if (!pack.repeats()) {  // each user's id, once
+                        // each user's id, once (the period's first users from a directory: at once)
+                        if (!pack.repeats() && !(pack.dir() && b.first_users(pack.dir()->run(), ids))) {
                             const std::string_view *names = pack.names();
                             for (uint32 i = 0; i < pack.users(); i++)
                                 ids[i] = b.previous_user_id(names[i]);
@@ -261,16 +268,22 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                 const std::string_view *names = repeats ? nullptr : pack.names();
                 uint32 *slots = pack.index();
                 const uint32 n = pack.users();
-                if (!repeats)
+                // The range's first users from a directory: slots, identities and bounds' users
+                // set up at once (core/user_directory.hpp), not user by user.
+                const core::UserRun run = pack.dir() ? pack.dir()->run() : core::UserRun{};
+                const bool first = !repeats && pack.dir() && b.first_users(run, slots);
+                if (!repeats && !first)
                     for (uint32 i = 0; i < n; i++)  // each user's slot, once
                         slots[i] = b.user_slot_index(names[i]);
                 b.user_usage_columns(slots, pack.columns());
-                top->user_bound_columns(slots, names, n, pack.has_bounds(), pack.keycost(), pack.keycost_dscales(),
-                                        pack.keycost_scale(), pack.keymag());
+                if (!first || !top->first_bound_columns(run, pack.has_bounds(), pack.keycost(), pack.keycost_dscales(),
+                                                        pack.keycost_scale(), pack.keymag()))
+                    top->user_bound_columns(slots, names, n, pack.has_bounds(), pack.keycost(),
+                                            pack.keycost_dscales(), pack.keycost_scale(), pack.keymag());
                 // The identity record's bytes determine the identity, as a "~identity"
                 // object's do: read only when they differ from the user's last ones (a
                 // repeated row: each user's last ones are this row's records).
-                if (!repeats)
+                if (!repeats && !first)
                     b.identity_columns(slots, pack.records(), n);
             }
             else if (!filtered)  // every user entry with its identity, in object order

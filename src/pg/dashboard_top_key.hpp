@@ -92,6 +92,22 @@ public:
             throw Redo{};  // an index not met before without its name (not expected): the full walk
         magnitude_.add_column(keymag, n);
     }
+    // user_bound_columns() of a row whose users are the pass's first, as one run (index[i] = i):
+    // false (nothing done) when KeyBounds::first_bound_columns() declines.
+    bool first_bound_columns(const core::UserRun &run, bool has_bounds, const int64_t *keycost,
+                             const uint8_t *dscales, int scale, const int64_t *keymag)
+    {
+        if (run.n == 0)
+            return false;
+        if (!has_bounds) {
+            row_missing_ = true;
+            return true;
+        }
+        if (!bounds_.first_bound_columns(run, keycost, dscales, scale))
+            return false;
+        magnitude_.add_column(keymag, run.n);
+        return true;
+    }
     void end_row();
     // A key cell of a day row (summed into the builder by the caller).
     void day_cell(const core::EntryValues &v) { magnitude_.add_values(v.counts); }

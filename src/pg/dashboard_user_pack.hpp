@@ -8,6 +8,7 @@
 #include "core/user_pack.hpp"
 
 #include "pg/context_resource.hpp"
+#include "pg/user_directory.hpp"
 #include "pg/postgres.hpp"
 
 #include <cstring>
@@ -37,23 +38,39 @@ public:
     // pack row's of the same period (repeats(): the months and blocks of a period list the same users) is not
     // walked again: those blocks passed check_blocks(), and the row's users are that row's, in
     // the same order, so its index() is still theirs.
-    bool parse(const bytea *b, bool bounds)
+    // directory: the row may use and build the backend's directory (pg/user_directory.hpp): a
+    // row whose blocks are the directory's is not checked, copied or walked (its names, records
+    // and first-sight run are the directory's, dir()); build: such a row not matching it makes
+    // a new one (the months and blocks: a day projection lists a day's subset).
+    bool parse(const bytea *b, bool bounds, bool directory = false, bool build = false)
     {
         if (b == nullptr || !view_.parse(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), false))
             return false;
         const std::string_view names = view_.names_block(), idents = view_.identities_block();
-        repeats_ = known_ && known_period_ == bounds && view_.users() == known_users_ && names_copy_.same(names) &&
-                   idents_copy_.same(idents);
-        if (!repeats_) {
-            known_ = false;
-            if (!view_.check_blocks())
-                return false;
-            names_copy_.keep(memory_, names);
-            idents_copy_.keep(memory_, idents);
+        const core::UserDirectory *d = directory ? backend_user_directory(view_.users(), names, idents) : nullptr;
+        if (d != nullptr) {  // the blocks are the directory's: checked when it was built
+            repeats_ = known_ && known_dir_ == d && known_period_ == bounds;
             known_ = true;
-            known_period_ = bounds;
-            known_users_ = view_.users();
+        } else {
+            // The previous pack row's blocks, in place: it was the scan's previous row (any
+            // other row between calls forget()), whose values the scan keeps until this one's
+            // successor is read (CacheScan::keep_previous_row).
+            repeats_ = known_ && known_dir_ == nullptr && known_period_ == bounds && view_.users() == known_users_ &&
+                       same_bytes(prev_names_, names) && same_bytes(prev_idents_, idents);
+            if (!repeats_) {
+                known_ = false;
+                if (!view_.check_blocks())
+                    return false;
+                d = build ? build_backend_user_directory(view_) : nullptr;
+                known_ = true;
+            }
         }
+        prev_names_ = names;
+        prev_idents_ = idents;
+        dir_ = d;
+        known_dir_ = d;
+        known_period_ = bounds;
+        known_users_ = view_.users();
         bounds_ = bounds;
         return true;
     }
@@ -84,16 +101,20 @@ public:
     void walk_names(bool records)
     {
         const uint32 n = view_.users();
-        names_.resize(n);
         index_.resize(n);
+        if (dir_ != nullptr)  // the directory's names and records (the same bytes)
+            return;
+        names_.resize(n);
         records_.resize(records ? n : 0);
         core::UserPackView::Cursor c(view_);
         std::string_view record;
         for (uint32 i = 0; i < n; i++)
             c.next(names_[i], records ? records_[i] : record);
     }
-    const std::string_view *names() const { return names_.data(); }
-    const std::string_view *records() const { return records_.data(); }
+    // The backend's directory this row's blocks are (nullptr: none): its run() is the row's users.
+    const core::UserDirectory *dir() const { return dir_; }
+    const std::string_view *names() const { return dir_ ? dir_->names() : names_.data(); }
+    const std::string_view *records() const { return dir_ ? dir_->records() : records_.data(); }
     // Room for the users' indexes (the builder's slots), users() of them.
     uint32 *index() { return index_.data(); }
     // The counts and cost (core/user_columns.hpp).
@@ -114,25 +135,16 @@ private:
     const int64_t *arrays_[core::kUserPackArrays] = {};
     std::pmr::vector<std::string_view> names_{&memory_}, records_{&memory_};
     std::pmr::vector<uint32> index_{&memory_};
-    // The blocks of the last row walked (known_), read with bounds (known_period_: the range).
-    struct Copy {  // bytes kept (a buffer reused while large enough)
-        char *bytes = nullptr;
-        size_t len = 0, room = 0;
-        void keep(ContextResource &mr, std::string_view from)
-        {
-            if (from.size() > room) {
-                if (bytes != nullptr)
-                    mr.deallocate(bytes, room, 8);
-                room = from.size() + from.size() / 4;
-                bytes = static_cast<char *>(mr.allocate(room, 8));  // freed with the call's context
-            }
-            if (!from.empty())
-                std::memcpy(bytes, from.data(), from.size());
-            len = from.size();
-        }
-        bool same(std::string_view b) const { return b.size() == len && (len == 0 || std::memcmp(b.data(), bytes, len) == 0); }
-    };
-    Copy names_copy_, idents_copy_;
+    // The blocks of the last pack row (views into the scan's previous row), whether it was
+    // walked or matched a directory (known_), read with bounds (known_period_: the range).
+    static bool same_bytes(std::string_view a, std::string_view b)
+    {
+        return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+    }
+    std::string_view prev_names_, prev_idents_;
+    // The directory of this row's blocks, and of the last row walked (nullptr: its blocks are
+    // the copies above).
+    const core::UserDirectory *dir_ = nullptr, *known_dir_ = nullptr;
     bool known_ = false, known_period_ = false, repeats_ = false;
     uint32 known_users_ = 0;
 };

@@ -15,6 +15,7 @@ char *users_table = nullptr;
 char *api_keys_table = nullptr;
 bool use_rollups = true;
 bool use_user_packs = true;
+bool use_user_directory = true;
 int parallel_min_days = 60;
 int parallel_min_kb = core::kParallelMinKbDefault;
 bool test_json_text = false;
@@ -52,6 +53,12 @@ void define_settings()
         "packs, or whose values do not fit, have none: the call then reads user_totals); "
         "results are the same either way.",
         &use_user_packs, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "ducache.use_user_directory",
+        "Lets the dashboard keep its rollup rows' user lists between calls (a backend's user directory).",
+        "A rollup row whose packed user list is byte-identical to the kept one takes its users "
+        "from it instead of reading them again; results are the same either way.",
+        &use_user_directory, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable(
         "ducache.parallel_min_days",
         "Ranges of at least this many days are summed by parallel workers (unfiltered user breakdown).",
@@ -104,6 +111,7 @@ const char *users_table_setting() { return users_table ? users_table : ""; }
 const char *api_keys_table_setting() { return api_keys_table ? api_keys_table : ""; }
 bool use_rollups_setting() { return use_rollups; }
 bool use_user_packs_setting() { return use_user_packs; }
+bool use_user_directory_setting() { return use_user_directory; }
 int parallel_min_days_setting() { return parallel_min_days; }
 int parallel_min_kb_setting() { return parallel_min_kb; }
 bool test_json_text_setting() { return test_json_text; }

@@ -12,6 +12,8 @@ const char *api_keys_table_setting();
 bool use_rollups_setting();
 // ducache.use_user_packs: the unfiltered dashboard may read rollup rows' user_pack (pg/dashboard.cpp).
 bool use_user_packs_setting();
+// ducache.use_user_directory: packs' user lists kept between calls (pg/user_directory.hpp).
+bool use_user_directory_setting();
 // ducache.parallel_min_days: the shortest range the user breakdown hands to parallel workers
 // (-1: never; pg/parallel_breakdown.hpp).
 int parallel_min_days_setting();

@@ -9,10 +9,12 @@
 #include "core/metrics.hpp"
 #include "core/object_view.hpp"
 #include "core/user_pack.hpp"
+#include "core/user_directory.hpp"
 
 #include "pg/boundary.hpp"
 #include "pg/cache_scan.hpp"
 #include "pg/dashboard_user_pack.hpp"
+#include "pg/user_directory.hpp"
 #include "pg/numeric_decode.hpp"
 
 #include <cstdlib>
@@ -160,6 +162,18 @@ DUCACHE_FUNCTION(ducache_test_scan_month_of)
 DUCACHE_FUNCTION(ducache_test_pack_decodes)
 {
     PG_RETURN_INT64(int64(ducache::pg::pack_decodes_for_tests));
+}
+
+// The backend's user directories built, and pack rows that matched one (pg/user_directory.hpp):
+// sql/79_user_directory shows a later call uses the directory and a changed user list does not.
+DUCACHE_FUNCTION(ducache_test_user_directory_builds)
+{
+    PG_RETURN_INT64(int64(ducache::pg::user_directory_builds_for_tests));
+}
+
+DUCACHE_FUNCTION(ducache_test_user_directory_hits)
+{
+    PG_RETURN_INT64(int64(ducache::pg::user_directory_hits_for_tests));
 }
 
 #endif  // DUCACHE_TEST_HOOKS

@@ -1,0 +1,75 @@
+#include "core/user_directory.hpp"
+
+#include "core/aggregator.hpp"
+#include "core/ordered_lookup.hpp"
+#include "core/same_bytes.hpp"
+
+#include <cstring>
+
+namespace ducache::core {
+
+size_t UserDirectory::bytes_for(size_t names_len, size_t idents_len, uint32_t users)
+{
+    return names_len + idents_len +
+           size_t(users) * (2 * sizeof(std::string_view) + sizeof(uint64_t) + sizeof(PackIdentity));
+}
+
+UserDirectory::UserDirectory(std::pmr::memory_resource *mr)
+    : mr_(mr), names_(mr), records_(mr), hashes_(mr), identities_(mr)
+{
+}
+
+bool UserDirectory::build(const UserPackView &checked)
+{
+    built_ = false;
+    const std::string_view names = checked.names_block(), idents = checked.identities_block();
+    const uint32_t n = checked.users();
+    if (bytes_for(names.size(), idents.size(), n) > kMaxBytes)
+        return false;
+    blocks_ = static_cast<char *>(mr_->allocate(names.size() + idents.size() + 1, 8));
+    if (!names.empty())
+        std::memcpy(blocks_, names.data(), names.size());
+    if (!idents.empty())
+        std::memcpy(blocks_ + names.size(), idents.data(), idents.size());
+    names_len_ = names.size();
+    idents_len_ = idents.size();
+    users_ = n;
+    names_.resize(n);
+    records_.resize(n);
+    hashes_.resize(n);
+    identities_.resize(n);
+    UserPackView::Cursor c(blocks_, blocks_ + names_len_);
+    bool ordered = true;
+    for (uint32_t i = 0; i < n; i++) {
+        c.next(names_[i], records_[i]);
+        hashes_[i] = KeyAggregator::hash_bytes(names_[i].data(), names_[i].size());
+        identities_[i] = UserPackView::identity(records_[i]);
+        if (i > 0 && ordered && jsonb_key_compare(names_[i - 1], names_[i]) >= 0)
+            ordered = false;
+    }
+    ordered_ = ordered;
+    bytes_ = bytes_for(names_len_, idents_len_, n);
+    built_ = true;
+    return true;
+}
+
+bool UserDirectory::same(uint32_t users, std::string_view names_block, std::string_view idents_block) const
+{
+    return built_ && users == users_ && names_block.size() == names_len_ && idents_block.size() == idents_len_ &&
+           (names_len_ == 0 || std::memcmp(names_block.data(), blocks_, names_len_) == 0) &&
+           (idents_len_ == 0 || std::memcmp(idents_block.data(), blocks_ + names_len_, idents_len_) == 0);
+}
+
+UserRun UserDirectory::run() const
+{
+    UserRun r;
+    r.n = users_;
+    r.names = names_.data();
+    r.hashes = hashes_.data();
+    r.records = records_.data();
+    r.identities = identities_.data();
+    r.ordered = ordered_;
+    return r;
+}
+
+}  // namespace ducache::core
