@@ -203,7 +203,7 @@ void DashboardBuilder::identity_columns(const uint32_t *slots, const std::string
         const std::string_view rec = records[i];
         if (at < s.user_ident_key.size()) {  // identity_read_before(), inline
             const std::string_view last = s.user_ident_key[at];
-            if (last.data() != nullptr && last.size() == rec.size() && same_bytes(last.data(), rec.data(), rec.size()))
+            if (last.data() != nullptr && last.size() == rec.size() && same_bytes_likely(last.data(), rec.data(), rec.size()))
                 continue;
         }
         const PackIdentity id = UserPackView::identity(rec);

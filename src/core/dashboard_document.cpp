@@ -32,18 +32,25 @@ void DashboardBuilder::Impl::write_daily(JsonSink &w) const
 {
     for (const Day &d : days) {
         if (d.total.counts[kRequests] > 0) {
-            w.begin_object();
-            if (w.orders_members()) {  // JSONB's key order (summary_token_split)
-                w.key("cost"), w.decimal_sum(d.total.cost);
-                w.key("date"), w.string(d.date);
-                w.key("tokens"), w.integer(d.total.counts[kTotalTokens]);
-                w.key("requests"), w.integer(d.total.counts[kRequests]);
-                summary_token_split(w, d.total);
+            using M = FlatMember;
+            const Totals &t = d.total;
+            if (w.orders_members()) {  // JSONB's key order
+                M m[] = {M::of("cost", t.cost),
+                         M::of("date", std::string_view(d.date)),
+                         M::of("tokens", t.counts[kTotalTokens]),
+                         M::of("requests", t.counts[kRequests]),
+                         M::of("prompt_tokens", t.counts[kPromptTokens]),
+                         M::of("completion_tokens", t.counts[kCompletionTokens])};
+                w.flat_object(m, std::size(m));
             } else {
-                w.key("date"), w.string(d.date);
-                summary_metrics(w, d.total);
+                M m[] = {M::of("date", std::string_view(d.date)),
+                         M::of("requests", t.counts[kRequests]),
+                         M::of("tokens", t.counts[kTotalTokens]),
+                         M::of("prompt_tokens", t.counts[kPromptTokens]),
+                         M::of("completion_tokens", t.counts[kCompletionTokens]),
+                         M::of("cost", t.cost)};
+                w.flat_object(m, std::size(m));
             }
-            w.end_object();
         }
     }
 }

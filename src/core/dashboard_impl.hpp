@@ -14,30 +14,18 @@
 #include "core/ordered_lookup.hpp"
 #include "core/period_users.hpp"
 
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
 
 namespace ducache::core {
 
-// The metric fields of a user or model summary (LiteMaaS's snake_case names).
-inline void summary_metrics(JsonSink &w, const Totals &t)
-{
-    w.key("requests"), w.integer(t.counts[kRequests]);
-    w.key("tokens"), w.integer(t.counts[kTotalTokens]);
-    w.key("prompt_tokens"), w.integer(t.counts[kPromptTokens]);
-    w.key("completion_tokens"), w.integer(t.counts[kCompletionTokens]);
-    w.key("cost"), w.decimal_sum(t.cost);
-}
-// A sink that orders members itself (JSONB) is handed the summaries' members in JSONB's key
-// order (shorter first, then bytewise), so it finds each object sorted instead of sorting
+// The summaries (a model, a user, a day: LiteMaaS's snake_case metric names) are handed over
+// whole (JsonSink::flat_object). A sink that orders members itself (JSONB) gets them in JSONB's
+// key order (shorter first, then bytewise), so it finds each object sorted instead of sorting
 // ~1,000 of them (dailyModelUsage); test/unit/json_sink_test holds both orders to one document
-// and this one to JSONB's. The two longest keys come last in every summary:
-inline void summary_token_split(JsonSink &w, const Totals &t)
-{
-    w.key("prompt_tokens"), w.integer(t.counts[kPromptTokens]);
-    w.key("completion_tokens"), w.integer(t.counts[kCompletionTokens]);
-}
+// and this one to JSONB's.
 
 struct DashboardBuilder::Impl : DashboardState {
     Impl(std::pmr::memory_resource *mr, DashboardOptions o)
@@ -109,47 +97,60 @@ struct DashboardBuilder::Impl : DashboardState {
     }
     void model_summary(JsonSink &w, std::string_view model, const Totals &t) const
     {
-        w.begin_object();
-        if (w.orders_members()) {  // JSONB's key order (summary_token_split)
-            w.key("cost"), w.decimal_sum(t.cost);
-            w.key("tokens"), w.integer(t.counts[kTotalTokens]);
-            w.key("modelId"), w.string(model);
-            w.key("provider"), w.string(provider_of(model));
-            w.key("requests"), w.integer(t.counts[kRequests]);
-            w.key("modelName"), w.string(model);
-            summary_token_split(w, t);
+        using M = FlatMember;
+        const std::string_view provider = provider_of(model);
+        if (w.orders_members()) {  // JSONB's key order
+            M m[] = {M::of("cost", t.cost),
+                     M::of("tokens", t.counts[kTotalTokens]),
+                     M::of("modelId", model),
+                     M::of("provider", provider),
+                     M::of("requests", t.counts[kRequests]),
+                     M::of("modelName", model),
+                     M::of("prompt_tokens", t.counts[kPromptTokens]),
+                     M::of("completion_tokens", t.counts[kCompletionTokens])};
+            w.flat_object(m, std::size(m));
         } else {
-            w.key("modelId"), w.string(model);
-            w.key("modelName"), w.string(model);
-            w.key("provider"), w.string(provider_of(model));
-            summary_metrics(w, t);
+            M m[] = {M::of("modelId", model),
+                     M::of("modelName", model),
+                     M::of("provider", provider),
+                     M::of("requests", t.counts[kRequests]),
+                     M::of("tokens", t.counts[kTotalTokens]),
+                     M::of("prompt_tokens", t.counts[kPromptTokens]),
+                     M::of("completion_tokens", t.counts[kCompletionTokens]),
+                     M::of("cost", t.cost)};
+            w.flat_object(m, std::size(m));
         }
-        w.end_object();
     }
     void user_summary(JsonSink &w, std::string_view user, const Totals &t) const
     {
+        using M = FlatMember;
         const Slot *id = idents.find(user.data(), user.size());
-        auto ident = [&](std::string_view Totals::*field) {
-            w.string_or_null(id ? id->totals.*field : "", id && !(id->totals.*field).empty());
+        auto ident = [&](const char *key, std::string_view Totals::*field) {
+            return M::of(key, id ? id->totals.*field : "", id && !(id->totals.*field).empty());
         };
-        w.begin_object();
-        if (w.orders_members()) {  // JSONB's key order (summary_token_split)
-            w.key("cost"), w.decimal_sum(t.cost);
-            w.key("role"), ident(&Totals::role);
-            w.key("email"), ident(&Totals::email);
-            w.key("tokens"), w.integer(t.counts[kTotalTokens]);
-            w.key("userId"), w.string(user);
-            w.key("requests"), w.integer(t.counts[kRequests]);
-            w.key("username"), ident(&Totals::username);
-            summary_token_split(w, t);
+        if (w.orders_members()) {  // JSONB's key order
+            M m[] = {M::of("cost", t.cost),
+                     ident("role", &Totals::role),
+                     ident("email", &Totals::email),
+                     M::of("tokens", t.counts[kTotalTokens]),
+                     M::of("userId", user),
+                     M::of("requests", t.counts[kRequests]),
+                     ident("username", &Totals::username),
+                     M::of("prompt_tokens", t.counts[kPromptTokens]),
+                     M::of("completion_tokens", t.counts[kCompletionTokens])};
+            w.flat_object(m, std::size(m));
         } else {
-            w.key("userId"), w.string(user);
-            w.key("username"), ident(&Totals::username);
-            w.key("email"), ident(&Totals::email);
-            w.key("role"), ident(&Totals::role);
-            summary_metrics(w, t);
+            M m[] = {M::of("userId", user),
+                     ident("username", &Totals::username),
+                     ident("email", &Totals::email),
+                     ident("role", &Totals::role),
+                     M::of("requests", t.counts[kRequests]),
+                     M::of("tokens", t.counts[kTotalTokens]),
+                     M::of("prompt_tokens", t.counts[kPromptTokens]),
+                     M::of("completion_tokens", t.counts[kCompletionTokens]),
+                     M::of("cost", t.cost)};
+            w.flat_object(m, std::size(m));
         }
-        w.end_object();
     }
     void trends(JsonSink &w, int64_t cur_users, int64_t prev_users_n) const;
 };

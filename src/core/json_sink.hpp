@@ -26,6 +26,26 @@ struct SumMember {
     const DecimalSum *sum;
 };
 
+// One member of a small object of scalars handed over whole (JsonSink::flat_object): the
+// dashboard's summaries (dailyModelUsage's ~630 model objects a 90-day call, dailyUsage,
+// topUsers, topModels).
+struct FlatMember {
+    enum Kind : uint8_t { kInteger, kSum, kString, kNull };
+    std::string_view key;
+    Kind kind = kNull;
+    int64_t integer = 0;
+    const DecimalSum *sum = nullptr;
+    std::string_view text;
+    static FlatMember of(std::string_view k, int64_t v) { return {k, kInteger, v, nullptr, {}}; }
+    static FlatMember of(std::string_view k, const DecimalSum &v) { return {k, kSum, 0, &v, {}}; }
+    static FlatMember of(std::string_view k, std::string_view v) { return {k, kString, 0, nullptr, v}; }
+    // A string, or null when absent (JsonSink::string_or_null).
+    static FlatMember of(std::string_view k, std::string_view v, bool present)
+    {
+        return {k, present ? kString : kNull, 0, nullptr, v};
+    }
+};
+
 class JsonSink {
 public:
     virtual ~JsonSink() = default;
@@ -61,6 +81,26 @@ public:
         for (size_t i = 0; i < n; i++) {
             key(members[i].key);
             decimal_sum(*members[i].sum);
+        }
+        end_object();
+    }
+
+    // A small object of scalars: what begin_object, then key and the member's value for each
+    // member, then end_object write (the default, in the order given). Views live until the
+    // call returns. A sink that orders members may reorder `members` in place
+    // (core/jsonb_order.hpp) and lay the object out at once (no token per member).
+    virtual void flat_object(FlatMember *members, size_t n)
+    {
+        begin_object();
+        for (size_t i = 0; i < n; i++) {
+            const FlatMember &m = members[i];
+            key(m.key);
+            switch (m.kind) {
+            case FlatMember::kInteger: integer(m.integer); break;
+            case FlatMember::kSum: decimal_sum(*m.sum); break;
+            case FlatMember::kString: string(m.text); break;
+            default: null(); break;
+            }
         }
         end_object();
     }

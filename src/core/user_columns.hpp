@@ -26,6 +26,7 @@
 #include "core/metrics.hpp"
 
 #include <cstdint>
+#include <type_traits>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -39,10 +40,27 @@ constexpr uint8_t kColumnNoCost = 255;  // = core/user_pack.hpp's kPackNoCost
 struct UserColumns {
     uint32_t n = 0;
     const int64_t *counts[kCountMetrics] = {};
+    // No count of column m has an absolute value above largest[m] (a pack's header, checked by
+    // its decode; INT64_MAX: nothing known).
+    int64_t largest[kCountMetrics] = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
     const int64_t *cost = nullptr;
     const uint8_t *cost_dscale = nullptr;
     int cost_scale = 0;
 };
+
+// True when no running sum of total can pass bigint while c's counts are added to it: for each
+// column |total| + n x largest fits (every prefix sum is at most that far from zero). Then the
+// total's steps need no check (round 16).
+inline bool total_cannot_pass(const int64_t total[kCountMetrics], const UserColumns &c)
+{
+    for (int m = 0; m < kCountMetrics; m++) {
+        const int64_t t = total[m];
+        const unsigned __int128 mag = t < 0 ? (unsigned __int128)(uint64_t(0) - uint64_t(t)) : (unsigned __int128)t;
+        if (mag + (unsigned __int128)c.n * (unsigned __int128)uint64_t(c.largest[m]) > (unsigned __int128)INT64_MAX)
+            return false;
+    }
+    return true;
+}
 
 // The counts of every entry into its accumulator (acc(i): entry i's six sums; entries may share
 // one) and into total: true when no step of any running sum passed bigint, every sum then as
@@ -67,20 +85,33 @@ bool add_count_columns(Acc &&acc, int64_t total[kCountMetrics], const UserColumn
         bad = _mm_or_si128(bad, _mm_and_si128(_mm_xor_si128(a, s), _mm_xor_si128(v, s)));
         return s;
     };
-    for (uint32_t i = 0; i < n; i++) {
-        int64_t *const p = acc(i);
-        const __m128i v01 = _mm_set_epi64x(c1[i], c0[i]), v23 = _mm_set_epi64x(c3[i], c2[i]),
-                      v45 = _mm_set_epi64x(c5[i], c4[i]);
-        _mm_storeu_si128(reinterpret_cast<__m128i *>(p),
-                         step(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), v01));
-        _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 2),
-                         step(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 2)), v23));
-        _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 4),
-                         step(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 4)), v45));
-        t01 = step(t01, v01);
-        t23 = step(t23, v23);
-        t45 = step(t45, v45);
-    }
+    // The total's steps checked unless total_cannot_pass() (the same outcome: then none passes).
+    auto run = [&](auto check_total) {
+        for (uint32_t i = 0; i < n; i++) {
+            int64_t *const p = acc(i);
+            const __m128i v01 = _mm_set_epi64x(c1[i], c0[i]), v23 = _mm_set_epi64x(c3[i], c2[i]),
+                          v45 = _mm_set_epi64x(c5[i], c4[i]);
+            _mm_storeu_si128(reinterpret_cast<__m128i *>(p),
+                             step(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), v01));
+            _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 2),
+                             step(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 2)), v23));
+            _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 4),
+                             step(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 4)), v45));
+            if constexpr (decltype(check_total)::value) {
+                t01 = step(t01, v01);
+                t23 = step(t23, v23);
+                t45 = step(t45, v45);
+            } else {
+                t01 = _mm_add_epi64(t01, v01);
+                t23 = _mm_add_epi64(t23, v23);
+                t45 = _mm_add_epi64(t45, v45);
+            }
+        }
+    };
+    if (total_cannot_pass(total, c))
+        run(std::false_type{});
+    else
+        run(std::true_type{});
     if (_mm_movemask_pd(_mm_castsi128_pd(bad)) == 0) {
         _mm_storeu_si128(reinterpret_cast<__m128i *>(total), t01);
         _mm_storeu_si128(reinterpret_cast<__m128i *>(total + 2), t23);

@@ -341,8 +341,10 @@ UserColumns pack_columns(const UserPackView &view, const int64_t *const arrays[k
 {
     UserColumns c;
     c.n = view.users();
-    for (int m = 0; m < kCountMetrics; m++)
+    for (int m = 0; m < kCountMetrics; m++) {
         c.counts[m] = arrays[m];
+        c.largest[m] = view.max_abs(m);  // decode() checked every value against it
+    }
     c.cost = arrays[kPackCost];
     c.cost_dscale = view.cost_dscales();
     c.cost_scale = view.cost_scale();

@@ -23,7 +23,7 @@ bool decode_as(const char *p, uint32_t n, int64_t *out, uint64_t max)
         std::memcpy(&v, p + sizeof(T) * size_t(i), sizeof(T));
         const int64_t x = int64_t(v);
         out[i] = x;
-        bad |= abs_of(x) > max;
+        bad |= uint64_t(x) + max > 2 * max;  // |x| > max, without a branch (max <= INT64_MAX: no wrap past 2^64)
     }
     return !bad;
 }

@@ -246,6 +246,73 @@ size_t encode_sum_object(const core::SumMember *members, size_t n, char *out)
     return len;
 }
 
+size_t flat_object_bound(const core::FlatMember *members, size_t n)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += members[i].key.size() + members[i].text.size();
+    constexpr size_t kValue = 3 + VARHDRSZ + 2 * sizeof(int16) + sizeof(core::NumericDigits::digits);
+    return sizeof(uint32) + n * 2 * sizeof(JEntry) + bytes + n * kValue;
+}
+
+size_t encode_flat_object(const core::FlatMember *members, size_t n, char *out)
+{
+    if (n > JB_CMASK)
+        return 0;
+    uint32 header = uint32(n) | JB_FOBJECT;
+    memcpy(out, &header, sizeof header);
+    char *entries = out + sizeof header;
+    size_t len = sizeof header + 2 * n * sizeof(JEntry);
+    uint64 totallen = 0;
+    auto entry = [&](size_t index, JEntry meta) {  // as encode_sum_object's
+        totallen += JBE_OFFLENFLD(meta);
+        if (index % JB_OFFSET_STRIDE == 0)
+            meta = (meta & JENTRY_TYPEMASK) | JEntry(totallen & JENTRY_OFFLENMASK) | JENTRY_HAS_OFF;
+        memcpy(entries + index * sizeof(JEntry), &meta, sizeof meta);
+    };
+    for (size_t i = 0; i < n; i++) {
+        std::string_view k = members[i].key;
+        if (k.size() > JENTRY_OFFLENMASK)
+            return 0;
+        memcpy(out + len, k.data(), k.size());
+        len += k.size();
+        entry(i, JEntry(k.size()));
+    }
+    for (size_t i = 0; i < n; i++) {
+        const core::FlatMember &m = members[i];
+        core::NumericDigits d;
+        switch (m.kind) {
+        case core::FlatMember::kString:
+            if (m.text.size() > JENTRY_OFFLENMASK)
+                return 0;
+            if (!m.text.empty())
+                memcpy(out + len, m.text.data(), m.text.size());
+            len += m.text.size();
+            entry(n + i, JENTRY_ISSTRING | JEntry(m.text.size()));
+            continue;
+        case core::FlatMember::kNull:
+            entry(n + i, JENTRY_ISNULL);
+            continue;
+        case core::FlatMember::kInteger:
+            core::integer_numeric_digits(m.integer, d);
+            break;
+        default:
+            if (!m.sum->numeric_digits(d))
+                return 0;
+            break;
+        }
+        size_t padded = INTALIGN(len);  // out is 4-byte aligned, as the container will be
+        memset(out + len, 0, padded - len);
+        size_t numlen = numeric_encoded_size(d);
+        encode_numeric(d, out + padded, numlen);
+        entry(n + i, JENTRY_ISNUMERIC | JEntry(padded - len + numlen));
+        len = padded + numlen;
+    }
+    if (totallen > JENTRY_OFFLENMASK || len + 3 > JENTRY_OFFLENMASK)
+        return 0;
+    return len;
+}
+
 Datum encode_tree(JsonbValue *root, MemoryContext into, size_t binary_bytes)
 {
     JsonbEncoder enc(into);

@@ -9,6 +9,7 @@
 
 namespace ducache::core {
 struct SumMember;
+struct FlatMember;
 }
 
 namespace ducache::pg {
@@ -23,6 +24,14 @@ namespace ducache::pg {
 // bytes go into a tree as a jbvBinary value, which encode_tree copies.
 size_t sum_object_bound(const core::SumMember *members, size_t n);
 size_t encode_sum_object(const core::SumMember *members, size_t n, char *out);
+
+// A small object of scalars (core::JsonSink::flat_object), its members in JSONB's key order with
+// distinct keys, laid out as encode_sum_object lays out an object of sums (strings' bytes, nulls
+// as JEntries alone, numerics after their padding). `out`: flat_object_bound() bytes, 4-byte
+// aligned. Returns the length, or 0 (a sum past 128 bits, too long for a JEntry): the caller
+// then hands the members over one by one.
+size_t flat_object_bound(const core::FlatMember *members, size_t n);
+size_t encode_flat_object(const core::FlatMember *members, size_t n, char *out);
 
 // root: an object or an array; the datum is allocated in `into`. PostgreSQL's errors (a value too
 // large) are raised inside pg_call. A jbvBinary value in the tree is encode_sum_object's bytes;

@@ -187,6 +187,28 @@ public:
         binary_bytes_ += len;
     }
 
+    // The summaries (~700 a 90-day dashboard, 6-9 members each): ordered by the core's rule
+    // (one compare a member: the writer hands them in JSONB's order), then laid out at once
+    // as sum_object's (encode_flat_object): no JsonbPair, key copy or JsonbValue per member.
+    void flat_object(core::FlatMember *members, size_t n) override
+    {
+        n = core::jsonb_member_order(members, n, [](const core::FlatMember &m) { return m.key; });
+        size_t bound = flat_object_bound(members, n);
+        char *bytes = bump(bound, MAXIMUM_ALIGNOF);
+        size_t len = encode_flat_object(members, n, bytes);
+        if (len == 0) {  // a sum past 128 bits, or too long for a JEntry: member by member
+            core::JsonSink::flat_object(members, n);
+            return;
+        }
+        bump_used_ -= bound - len;  // the rest of the bump block is free again
+        JsonbValue v;
+        v.type = jbvBinary;
+        v.val.binary.data = reinterpret_cast<JsonbContainer *>(bytes);
+        v.val.binary.len = int(len);
+        put(v);
+        binary_bytes_ += len;
+    }
+
     // The bytes of the containers sum_object laid out (encode_tree's first buffer holds them).
     size_t binary_bytes() const { return binary_bytes_; }
 

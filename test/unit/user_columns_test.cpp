@@ -349,6 +349,42 @@ TEST(UserColumns, UndoneRowLeavesEverySum)
     EXPECT_EQ(total[5], 60 + 6);
 }
 
+// Round 16: the total's steps go unchecked only when no prefix can pass bigint (|total| +
+// n x largest fits), at the edge and one past it, either sign; past it the checked steps still
+// see a passing total and undo the row.
+TEST(UserColumns, TotalBoundAtItsEdge)
+{
+    const int64_t col[] = {5, 5, 5, -5};
+    UserColumns c;
+    c.n = 4;
+    for (int m = 0; m < kCountMetrics; m++) {
+        c.counts[m] = col;
+        c.largest[m] = 5;
+    }
+    for (int64_t sign : {1, -1}) {
+        int64_t total[kCountMetrics];
+        std::fill(total, total + kCountMetrics, sign * (INT64_MAX - 20));
+        EXPECT_TRUE(total_cannot_pass(total, c));
+        total[3] = sign * (INT64_MAX - 19);
+        EXPECT_FALSE(total_cannot_pass(total, c));
+    }
+    UserColumns unknown = c;
+    std::fill(unknown.largest, unknown.largest + kCountMetrics, INT64_MAX);
+    int64_t zero[kCountMetrics] = {};
+    EXPECT_FALSE(total_cannot_pass(zero, unknown));
+    // INT64_MAX - 14 + 5 + 5 + 5 passes at the third entry, though the row's sum (+10) fits.
+    int64_t sums[4][kCountMetrics] = {};
+    int64_t total[kCountMetrics] = {0, 0, INT64_MAX - 14, 0, 0, 0};
+    EXPECT_FALSE(total_cannot_pass(total, c));
+    EXPECT_FALSE(add_count_columns([&](uint32_t i) { return sums[i]; }, total, c));
+    EXPECT_EQ(total[2], INT64_MAX - 14);
+    total[2] = INT64_MAX - 15;  // every step fits
+    EXPECT_TRUE(add_count_columns([&](uint32_t i) { return sums[i]; }, total, c));
+    EXPECT_EQ(total[2], INT64_MAX - 5);
+    EXPECT_EQ(total[0], 10);
+    EXPECT_EQ(sums[3][0], -5);
+}
+
 }  // namespace ut_user_columns_test
 
 namespace ut_user_columns_test {
