@@ -19,6 +19,18 @@ UserDirectory::UserDirectory(std::pmr::memory_resource *mr)
 {
 }
 
+// PostgreSQL's directories are never destroyed (their context is deleted whole); the unit tests'
+// are, on an ordinary heap.
+UserDirectory::~UserDirectory() { release_blocks(); }
+
+void UserDirectory::release_blocks()
+{
+    if (blocks_ != nullptr)
+        mr_->deallocate(blocks_, blocks_size_, 8);
+    blocks_ = nullptr;
+    blocks_size_ = 0;
+}
+
 bool UserDirectory::build(const UserPackView &checked)
 {
     built_ = false;
@@ -26,7 +38,9 @@ bool UserDirectory::build(const UserPackView &checked)
     const uint32_t n = checked.users();
     if (bytes_for(names.size(), idents.size(), n) > kMaxBytes)
         return false;
-    blocks_ = static_cast<char *>(mr_->allocate(names.size() + idents.size() + 1, 8));
+    release_blocks();
+    blocks_size_ = names.size() + idents.size() + 1;
+    blocks_ = static_cast<char *>(mr_->allocate(blocks_size_, 8));
     if (!names.empty())
         std::memcpy(blocks_, names.data(), names.size());
     if (!idents.empty())

@@ -49,6 +49,9 @@ public:
     static size_t bytes_for(size_t names_len, size_t idents_len, uint32_t users);
 
     explicit UserDirectory(std::pmr::memory_resource *mr);
+    ~UserDirectory();
+    UserDirectory(const UserDirectory &) = delete;
+    UserDirectory &operator=(const UserDirectory &) = delete;
     // From a parsed pack whose blocks passed UserPackView::check_blocks(): the blocks copied,
     // walked once. False (and nothing usable) when past kMaxBytes.
     bool build(const UserPackView &checked);
@@ -63,7 +66,10 @@ public:
 
 private:
     std::pmr::memory_resource *mr_;
+    void release_blocks();
+
     char *blocks_ = nullptr;  // the names block, then the identities block
+    size_t blocks_size_ = 0;
     size_t names_len_ = 0, idents_len_ = 0, bytes_ = 0;
     uint32_t users_ = 0;
     bool ordered_ = false, built_ = false;

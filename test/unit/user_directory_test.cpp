@@ -130,9 +130,10 @@ Outcome call(const std::vector<Row> &rows, Backend *backend)
             b.user_usage_columns(idx.data(), c);
             if (d.view.has_bounds()) {
                 if (!first || !bounds.first_bound_columns(run, d.ptrs[kPackKeyCost], d.view.keycost_dscales(),
-                                                          d.view.keycost_scale()))
+                                                          d.view.keycost_scale())) {
                     EXPECT_TRUE(bounds.add_bound_columns(idx.data(), names, d.ptrs[kPackKeyCost],
                                                          d.view.keycost_dscales(), d.view.keycost_scale(), c.n));
+                }
                 mag.add_column(d.ptrs[kPackKeyMag], c.n);
             }
             if (!first)
