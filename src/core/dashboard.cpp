@@ -116,6 +116,8 @@ const Slot &DashboardBuilder::user_usage_slot(std::string_view user, const Entry
     Impl &s = *impl_;
     DateLabel where(s.date);
     KeyAggregator &agg = s.current ? s.users : s.prev_users;
+    if (s.current)
+        s.sync_users_order();
     Slot &slot = lookup(agg, s.current ? s.users_order : s.prev_users_order, user, position);
     slot.totals.add_or_throw(v.counts, cost_of(v), "the dashboard's users", user, where);
     (s.current ? s.total : s.prev_total).add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
@@ -162,8 +164,42 @@ uint32_t DashboardBuilder::user_slot_index(std::string_view user)
 {
     Impl &s = *impl_;
     KeyAggregator &agg = s.current ? s.users : s.prev_users;
+    if (s.current)
+        s.sync_users_order();
     const Slot &slot = (s.current ? s.users_order : s.prev_users_order).find_or_insert(user);
     return uint32_t(&slot - agg.slots().data());
+}
+
+bool DashboardBuilder::run_slots(const UserRun &run, const uint32_t *at, uint32_t m, uint32_t *slots)
+{
+    Impl &s = *impl_;
+    if (!s.current || !run.ordered || (at == nullptr && m > run.n))
+        return false;
+    if (s.run_names != run.names || s.run_n != run.n) {  // another run: only for the first row
+        if (!s.users.slots().empty())
+            return false;
+        s.run_names = run.names;
+        s.run_n = run.n;
+        s.run_slot_of.assign(run.n, 0);
+        s.run_made = 0;
+    }
+    if (s.users.size() != s.run_made)
+        return false;  // some range slot came another way: its user may have no run slot yet
+    uint32_t *const of = s.run_slot_of.data();
+    for (uint32_t i = 0; i < m; i++) {
+        const uint32_t j = at == nullptr ? i : at[i];
+        if (__builtin_expect(j >= run.n, 0))
+            return false;  // (the slots made so far are the users' own: user_slot_index finds them)
+        uint32_t v = of[j];
+        if (v == 0) {  // new to the range, and (every slot being the run's) to the aggregator
+            v = s.users.append_new(run.names[j].data(), uint32_t(run.names[j].size()), run.hashes[j]) + 1;
+            of[j] = v;
+            s.run_made++;
+            s.run_order_stale = true;
+        }
+        slots[i] = v - 1;
+    }
+    return true;
 }
 
 void DashboardBuilder::user_usage_columns(const uint32_t *slots, const UserColumns &c)
@@ -228,6 +264,14 @@ bool DashboardBuilder::first_users(const UserRun &run, uint32_t *slots)
         return false;
     for (uint32_t i = 0; i < run.n; i++)
         slots[i] = s.users.append_new(run.names[i].data(), uint32_t(run.names[i].size()), run.hashes[i]);
+    // run_slots() may go on from this run: its slots are the run's indexes, users_order has them.
+    s.run_names = run.names;
+    s.run_n = run.n;
+    s.run_slot_of.resize(run.n);
+    for (uint32_t i = 0; i < run.n; i++)
+        s.run_slot_of[i] = i + 1;
+    s.run_made = run.n;
+    s.run_order_stale = false;
     // identity_columns() for a first sight of each: the record as the user's last key,
     // the identity (a non-empty username) into its idents slot, the strings as views.
     s.user_ident.assign(run.n, 0);

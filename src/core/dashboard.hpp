@@ -99,6 +99,15 @@ public:
     // previous_user_id() (comparison period) for each user in order would leave them. False
     // (nothing done) when the period has users already or the run is not ordered: then those.
     bool first_users(const UserRun &run, uint32_t *slots);
+    // A range row's users by their index in an ordered run (a backend's directory: at[i] the
+    // run index of the row's user i, core/user_directory.hpp's run_subset_indexes; at nullptr:
+    // the row is the run, user i at index i): slots[i] its slot, as user_slot_index() of
+    // run.names[at[i]] would give it (the same slot, and a new user's slot appended in the same
+    // order), with no lookup: each run index's slot is kept, a new user's slot made from the
+    // run's bytes and hash (not copied: they outlive the builder). Only while every slot of the
+    // range came this way from this run (the first row's users included): false otherwise, or
+    // for the comparison period or a run not ordered (nothing done; then user_slot_index()).
+    bool run_slots(const UserRun &run, const uint32_t *at, uint32_t m, uint32_t *slots);
     // The same for the comparison period (what previous_user_usage() does for each entry):
     // previous_user_id() for each user in object order, then previous_usage_columns().
     uint32_t previous_user_id(std::string_view user);

@@ -153,6 +153,7 @@ void DashboardBuilder::document(std::string_view start, std::string_view end, Js
     std::vector<const Slot *> users;
     if (w.orders_members()) {
         users.reserve(s.users.size());
+        s.sync_users_order();  // the slots run_slots() made last, if any
         const std::pmr::vector<uint32_t> &order = s.users_order.settled_order();
         const std::pmr::vector<Slot> &slots = s.users.slots();
         if (order.size() == slots.size()) {

@@ -31,7 +31,8 @@ struct DashboardBuilder::Impl : DashboardState {
     Impl(std::pmr::memory_resource *mr, DashboardOptions o)
         : DashboardState(mr), options(o), users_order(users, jsonb_key_compare, mr),
           prev_users_order(prev_users, jsonb_key_compare, mr), idents_order(idents, jsonb_key_compare, mr),
-          keys_order(keys, key_pair_compare, mr), prev_period(mr), user_ident(mr), user_ident_key(mr)
+          keys_order(keys, key_pair_compare, mr), prev_period(mr), user_ident(mr), user_ident_key(mr),
+          run_slot_of(mr), run_order(mr)
     {
     }
     DashboardOptions options;
@@ -52,6 +53,30 @@ struct DashboardBuilder::Impl : DashboardState {
     // the identity key of its last identity_of() (kept in idents' arena; data() nullptr: none).
     std::pmr::vector<uint32_t> user_ident;
     std::pmr::vector<std::string_view> user_ident_key;
+    // DashboardBuilder::run_slots(): the run (its names array and size) the range's slots come
+    // from, by run index the slot + 1 (0: none yet), and how many slots it made. While
+    // users.size() == run_made every range slot came from the run (so a run user without one
+    // has none: appended without a probe). users_order does not know the slots made since
+    // run_order_stale was set: sync_users_order() hands it them, in the run's (key) order,
+    // before anything else uses it.
+    const std::string_view *run_names = nullptr;
+    uint32_t run_n = 0;
+    size_t run_made = 0;
+    bool run_order_stale = false;
+    std::pmr::vector<uint32_t> run_slot_of, run_order;
+    void sync_users_order()
+    {
+        if (!run_order_stale)
+            return;
+        run_order_stale = false;
+        if (users.size() != run_made)
+            return;  // slots made another way: users_order keeps what it has (a hint)
+        run_order.clear();
+        for (uint32_t j = 0; j < run_n; j++)
+            if (run_slot_of[j] != 0)
+                run_order.push_back(run_slot_of[j] - 1);
+        users_order.adopt_order(run_order.data(), run_order.size());
+    }
 
     // The day being read (its row goes to `days` when the next day begins). day_sums: usage
     // handed in also counts for the day (a day row; not a rollup, whose days come whole).

@@ -71,6 +71,18 @@ bool OrderedLookup::adopt_run(uint32_t first, uint32_t n)
     return true;
 }
 
+bool OrderedLookup::adopt_order(const uint32_t *order, size_t n)
+{
+    if (!pending_.empty() || n != agg_.size())
+        return false;
+    order_.assign(order, order + n);
+    place_.assign(std::max(place_.size(), n), kAbsent);
+    for (size_t at = 0; at < n; at++)
+        place_[order[at]] = uint32_t(at);
+    pos_ = 0;
+    return true;
+}
+
 Slot &OrderedLookup::missed(std::string_view key)
 {
     hashed_++;

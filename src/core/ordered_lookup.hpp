@@ -89,6 +89,10 @@ public:
     // Slots [first, first + n) are keys in this order, new to an empty lookup (a run of
     // ordered keys appended at once: DashboardBuilder::first_users); false when not empty.
     bool adopt_run(uint32_t first, uint32_t n);
+    // The order becomes order[0..n) (slot indexes, each once, every slot of the aggregator: the
+    // slots a run made, DashboardBuilder::run_slots), the cursor at its start; false (nothing
+    // changed) while keys of an object are pending or when n is not the aggregator's size.
+    bool adopt_order(const uint32_t *order, size_t n);
     // Keys in the order, and lookups that went to the hash table (tests).
     size_t ordered() const { return order_.size(); }
     uint64_t hashed() const { return hashed_; }

@@ -74,6 +74,66 @@ bool UserDirectory::same(uint32_t users, std::string_view names_block, std::stri
            (idents_len_ == 0 || std::memcmp(idents_block.data(), blocks_ + names_len_, idents_len_) == 0);
 }
 
+namespace {
+// The first 8 bytes of a name of at least 8, in the order of their bytes (memcmp's order).
+inline uint64_t name_prefix(const char *p)
+{
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return __builtin_bswap64(v);
+}
+}  // namespace
+
+bool run_subset_indexes(const UserRun &run, const std::string_view *names, uint32_t m, uint32_t *out)
+{
+    if (!run.ordered)
+        return false;
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < m; i++) {
+        const std::string_view name = names[i];
+        // Step past the run's names before this one in JSONB key order (shorter first, then
+        // bytewise); stop at the first that is not before it: found when byte-identical.
+        if (name.size() >= 8) {
+            const uint64_t want = name_prefix(name.data());
+            for (;; j++) {
+                if (j == run.n)
+                    return false;
+                const std::string_view at = run.names[j];
+                if (at.size() != name.size()) {
+                    if (at.size() < name.size())
+                        continue;
+                    return false;
+                }
+                const uint64_t have = name_prefix(at.data());
+                if (have != want) {
+                    if (have < want)
+                        continue;
+                    return false;
+                }
+                const int c = std::memcmp(at.data() + 8, name.data() + 8, name.size() - 8);
+                if (c < 0)
+                    continue;
+                if (c > 0)
+                    return false;
+                break;
+            }
+        } else {
+            for (;; j++) {
+                if (j == run.n)
+                    return false;
+                const int c = jsonb_key_compare(run.names[j], name);
+                if (c < 0)
+                    continue;
+                if (c > 0)
+                    return false;
+                break;
+            }
+        }
+        out[i] = j++;
+    }
+    return true;
+}
+
 UserRun UserDirectory::run() const
 {
     UserRun r;

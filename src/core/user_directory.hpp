@@ -41,6 +41,14 @@ struct UserRun {
     bool ordered = false;  // names strictly ascending in JSONB key order
 };
 
+// A row listing a subset of an ordered run's users (a day projection: the users of one day of
+// the month whose rows built the directory, in the same JSONB key order) as indexes into the
+// run, by one merge walk: out[i] = the j with run.names[j] byte-identical to names[i] (j
+// strictly increasing). False when some name is not found that way (not in the run, a row not
+// strictly ascending, a run not ordered): the caller then maps the row's users one by one.
+// out[0..m) is written up to the first name not found.
+bool run_subset_indexes(const UserRun &run, const std::string_view *names, uint32_t m, uint32_t *out);
+
 class UserDirectory {
 public:
     // Directories past this many bytes (blocks and per-user arrays) are not built.

@@ -298,6 +298,47 @@ bool UserPackView::check_blocks() const
     return check_block(names_, names_len_, false) && check_block(idents_, idents_len_, true);
 }
 
+namespace user_pack_detail {
+// get_varint() with its one-byte case inline (every length below 128).
+inline bool get_varint_inline(const char *&p, const char *end, size_t &v)
+{
+    if (__builtin_expect(p != end && !(uint8_t(*p) & 0x80), 1)) {
+        v = uint8_t(*p++);
+        return true;
+    }
+    return get_varint(p, end, v);
+}
+}  // namespace user_pack_detail
+
+bool UserPackView::walk_blocks(std::string_view *names, std::string_view *records) const
+{
+    // check_blocks()'s checks, in the same order per block; the two blocks walked side by side
+    // (a failure in either is a failure of both: the same answer).
+    const char *q = names_, *const qend = names_ + names_len_;
+    const char *r = idents_, *const rend = idents_ + idents_len_;
+    for (uint32_t i = 0; i < users_; i++) {
+        size_t l;
+        if (!get_varint_inline(q, qend, l) || l > size_t(qend - q))
+            return false;
+        names[i] = std::string_view(q, l);
+        q += l;
+        if (!get_varint_inline(r, rend, l) || l > size_t(rend - r))
+            return false;
+        if (l > 0) {  // username and email lengths inside the record
+            const char *s = r, *send = r + l;
+            size_t ul, el;
+            if (!get_varint_inline(s, send, ul) || ul > size_t(send - s))
+                return false;
+            s += ul;
+            if (!get_varint_inline(s, send, el) || el > size_t(send - s))
+                return false;
+        }
+        records[i] = std::string_view(r, l);
+        r += l;
+    }
+    return q == qend && r == rend;
+}
+
 void UserPackView::Cursor::next(std::string_view &name, std::string_view &identity_record)
 {
     size_t l = varint(name_);

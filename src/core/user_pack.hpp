@@ -102,6 +102,9 @@ public:
     // that passed it (a pack row repeating the previous row's users).
     bool parse(const char *data, size_t len, bool blocks = true);
     bool check_blocks() const;
+    // check_blocks() and the Cursor's walk in one pass: false exactly when check_blocks() is;
+    // else names[i] and records[i] (room for users() each) are what the Cursor gives.
+    bool walk_blocks(std::string_view *names, std::string_view *records) const;
     uint32_t users() const { return users_; }
     bool has_bounds() const { return bounds_; }
     int cost_scale() const { return cost_scale_; }

@@ -225,7 +225,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                 if (!filtered) {  // every user entry, in object order (core/period_users.hpp)
                     if (pack_row) {  // previous_user_usage() of each user, by column
                         if (!pack.repeats())  // (index(): room for the ids)
-                            pack.walk_names(false);
+                            pack.walk_names();
                         uint32 *ids = pack.index();
                         // each user's id, once (the period's first users from a directory: at once)
                         if (!pack.repeats() && !(pack.dir() && b.first_users(pack.dir()->run(), ids))) {
@@ -264,7 +264,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
             if (pack_row) {  // what the walk below does with each entry, column by column
                 const bool repeats = pack.repeats();
                 if (!repeats)
-                    pack.walk_names(true);
+                    pack.walk_names();
                 const std::string_view *names = repeats ? nullptr : pack.names();
                 uint32 *slots = pack.index();
                 const uint32 n = pack.users();
@@ -272,7 +272,12 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                 // set up at once (core/user_directory.hpp), not user by user.
                 const core::UserRun run = pack.dir() ? pack.dir()->run() : core::UserRun{};
                 const bool first = !repeats && pack.dir() && b.first_users(run, slots);
-                if (!repeats && !first)
+                // Other rows whose users are the directory's or a subset of them (a day
+                // projection): each user's slot by its index there (core::run_subset_indexes,
+                // DashboardBuilder::run_slots), else looked up once.
+                const core::UserDirectory *const d = directory ? current_backend_user_directory() : nullptr;
+                if (!repeats && !first &&
+                    !(pack.run_indexes(d) && b.run_slots(d->run(), pack.run_at(), n, slots)))
                     for (uint32 i = 0; i < n; i++)  // each user's slot, once
                         slots[i] = b.user_slot_index(names[i]);
                 b.user_usage_columns(slots, pack.columns());

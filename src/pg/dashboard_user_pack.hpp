@@ -5,6 +5,7 @@
 
 #include "core/metrics.hpp"
 #include "core/user_columns.hpp"
+#include "core/user_directory.hpp"
 #include "core/user_pack.hpp"
 
 #include "pg/context_resource.hpp"
@@ -59,7 +60,11 @@ public:
                        same_bytes(prev_names_, names) && same_bytes(prev_idents_, idents);
             if (!repeats_) {
                 known_ = false;
-                if (!view_.check_blocks())
+                // The blocks checked and walked in one pass: names() and records().
+                const uint32 n = view_.users();
+                names_.resize(n);
+                records_.resize(n);
+                if (!view_.walk_blocks(names_.data(), records_.data()))
                     return false;
                 d = build ? build_backend_user_directory(view_) : nullptr;
                 known_ = true;
@@ -96,21 +101,27 @@ public:
     bool repeats() const { return repeats_; }
     // A row of another kind came between (a day row): the next pack row is walked.
     void forget() { known_ = false; }
-    // The users' names and (records: also) identity records, in order, into names() and
-    // records(): the bytes the column path needs of the two blocks (parse() checked them).
-    void walk_names(bool records)
+    // Room for the index of a row that does not repeat the previous one: its names and
+    // identity records are the directory's, or parse() walked them (names(), records()).
+    void walk_names() { index_.resize(view_.users()); }
+    // The row's users as indexes into the ordered run of directory d (core::run_subset_indexes):
+    // run_at() nullptr when the row's blocks are d's (user i at index i). False when the row
+    // is not such a subset of d's users (then each user is looked up).
+    bool run_indexes(const core::UserDirectory *d)
     {
-        const uint32 n = view_.users();
-        index_.resize(n);
-        if (dir_ != nullptr)  // the directory's names and records (the same bytes)
-            return;
-        names_.resize(n);
-        records_.resize(records ? n : 0);
-        core::UserPackView::Cursor c(view_);
-        std::string_view record;
-        for (uint32 i = 0; i < n; i++)
-            c.next(names_[i], records ? records_[i] : record);
+        if (d == nullptr)
+            return false;
+        if (dir_ == d) {
+            run_at_ = nullptr;
+            return true;
+        }
+        if (dir_ != nullptr)
+            return false;
+        at_.resize(view_.users());
+        run_at_ = at_.data();
+        return core::run_subset_indexes(d->run(), names_.data(), view_.users(), at_.data());
     }
+    const uint32 *run_at() const { return run_at_; }
     // The backend's directory this row's blocks are (nullptr: none): its run() is the row's users.
     const core::UserDirectory *dir() const { return dir_; }
     const std::string_view *names() const { return dir_ ? dir_->names() : names_.data(); }
@@ -134,7 +145,8 @@ private:
     std::pmr::vector<int64_t> values_;
     const int64_t *arrays_[core::kUserPackArrays] = {};
     std::pmr::vector<std::string_view> names_{&memory_}, records_{&memory_};
-    std::pmr::vector<uint32> index_{&memory_};
+    std::pmr::vector<uint32> index_{&memory_}, at_{&memory_};
+    const uint32 *run_at_ = nullptr;
     // The blocks of the last pack row (views into the scan's previous row), whether it was
     // walked or matched a directory (known_), read with bounds (known_period_: the range).
     static bool same_bytes(std::string_view a, std::string_view b)

@@ -52,6 +52,8 @@ const core::UserDirectory *backend_user_directory(uint32 users, std::string_view
     return &current->dir;
 }
 
+const core::UserDirectory *current_backend_user_directory() { return current ? &current->dir : nullptr; }
+
 const core::UserDirectory *build_backend_user_directory(const core::UserPackView &checked)
 {
     if (n_retired >= kMaxRetired - 1)  // room for the new context and the current one

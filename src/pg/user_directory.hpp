@@ -21,6 +21,9 @@ namespace ducache::pg {
 // The current directory when it was built from these blocks (UserDirectory::same), else nullptr.
 const core::UserDirectory *backend_user_directory(uint32 users, std::string_view names_block,
                                                   std::string_view idents_block);
+// The current directory, whatever blocks it was built from (nullptr: none yet); a call may use
+// it until its transaction ends (a replaced directory is retired, not freed, until then).
+const core::UserDirectory *current_backend_user_directory();
 // A directory of a parsed pack whose blocks passed check_blocks(), made the current one;
 // nullptr when none is built (too large, or too many replaced in this transaction).
 const core::UserDirectory *build_backend_user_directory(const core::UserPackView &checked);
