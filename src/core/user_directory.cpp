@@ -75,12 +75,31 @@ bool UserDirectory::same(uint32_t users, std::string_view names_block, std::stri
 }
 
 namespace {
-// The first 8 bytes of a name of at least 8, in the order of their bytes (memcmp's order).
-inline uint64_t name_prefix(const char *p)
+// 8 bytes at p in the order of their bytes (memcmp's order as an unsigned compare).
+inline uint64_t be_word(const char *p)
 {
     uint64_t v;
     std::memcpy(&v, p, 8);
     return __builtin_bswap64(v);
+}
+
+// jsonb_key_compare(a, b) < 0, == 0 or > 0 as -1, 0, 1, for names of the same size n >= 8:
+// word by word from the front, the last word overlapping the one before (its bytes before
+// the overlap are equal by then, so it orders as the tail does).
+inline int same_size_compare(const char *a, const char *b, size_t n)
+{
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        const uint64_t x = be_word(a + k), y = be_word(b + k);
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    if (k < n) {
+        const uint64_t x = be_word(a + n - 8), y = be_word(b + n - 8);
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
 }
 }  // namespace
 
@@ -93,41 +112,21 @@ bool run_subset_indexes(const UserRun &run, const std::string_view *names, uint3
         const std::string_view name = names[i];
         // Step past the run's names before this one in JSONB key order (shorter first, then
         // bytewise); stop at the first that is not before it: found when byte-identical.
-        if (name.size() >= 8) {
-            const uint64_t want = name_prefix(name.data());
-            for (;; j++) {
-                if (j == run.n)
-                    return false;
-                const std::string_view at = run.names[j];
-                if (at.size() != name.size()) {
-                    if (at.size() < name.size())
-                        continue;
-                    return false;
-                }
-                const uint64_t have = name_prefix(at.data());
-                if (have != want) {
-                    if (have < want)
-                        continue;
-                    return false;
-                }
-                const int c = std::memcmp(at.data() + 8, name.data() + 8, name.size() - 8);
-                if (c < 0)
-                    continue;
-                if (c > 0)
-                    return false;
-                break;
-            }
-        } else {
-            for (;; j++) {
-                if (j == run.n)
-                    return false;
-                const int c = jsonb_key_compare(run.names[j], name);
-                if (c < 0)
-                    continue;
-                if (c > 0)
-                    return false;
-                break;
-            }
+        for (;; j++) {
+            if (j == run.n)
+                return false;
+            const std::string_view at = run.names[j];
+            if (at.size() == name.size() && name.size() >= 16 && name.size() <= 128 &&
+                same_bytes_likely(at.data(), name.data(), name.size()))
+                break;  // the common case first: the run's next name is this one
+            const int c = at.size() != name.size() ? (at.size() < name.size() ? -1 : 1)
+                          : name.size() >= 8     ? same_size_compare(at.data(), name.data(), name.size())
+                                                 : jsonb_key_compare(at, name);
+            if (c < 0)
+                continue;
+            if (c > 0)
+                return false;
+            break;
         }
         out[i] = j++;
     }

@@ -316,7 +316,31 @@ bool UserPackView::walk_blocks(std::string_view *names, std::string_view *record
     // (a failure in either is a failure of both: the same answer).
     const char *q = names_, *const qend = names_ + names_len_;
     const char *r = idents_, *const rend = idents_ + idents_len_;
-    for (uint32_t i = 0; i < users_; i++) {
+    const uint32_t n = users_;  // (the stores below may alias the view: not reloaded)
+    uint32_t i = 0;
+    // While more than 128 bytes are left in both blocks, an item whose length is one byte
+    // (below 128) fits in its block: only the record's inner lengths need their bounds. The
+    // same answers as the checks below; an item that is not this simple goes to them.
+    for (; i < n && qend - q > 128 && rend - r > 128; i++) {
+        const size_t nl = uint8_t(*q), rl = uint8_t(*r);
+        if ((nl | rl) & 0x80)
+            break;
+        if (rl > 0) {  // the username's length and bytes, then the email's length, in the record
+            const char *const s = r + 1, *const send = s + rl;
+            const size_t ul = uint8_t(*s);
+            if ((ul & 0x80) || ul > rl - 1)
+                break;
+            const char *const e = s + 1 + ul;
+            if (e == send || (uint8_t(*e) & 0x80) || size_t(uint8_t(*e)) > size_t(send - e - 1))
+                break;
+        }
+        names[i] = std::string_view(q + 1, nl);
+        q += 1 + nl;
+        records[i] = std::string_view(r + 1, rl);
+        r += 1 + rl;
+    }
+    // The rest (and an item the loop above left: from its start) by check_blocks()'s steps.
+    for (; i < n; i++) {
         size_t l;
         if (!get_varint_inline(q, qend, l) || l > size_t(qend - q))
             return false;
