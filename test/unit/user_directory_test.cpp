@@ -5,7 +5,10 @@
 // packs. Calls in sequence share one directory, as a pooled connection's do, with the users
 // changed between calls (a user added, one removed, an identity changed): each call's
 // outcome (document, top-key candidates, or error) is the one-by-one path's, and the
-// directory is reused only for byte-identical blocks.
+// directory is reused only for byte-identical blocks. Round 17: the range's other rows (day
+// projections, rows of the directory's users) mapped to slots through the directory
+// (run_subset_indexes + DashboardBuilder::run_slots) and the blocks walked by walk_blocks(),
+// against the same one-by-one path.
 #include "core/dashboard.hpp"
 #include "core/error.hpp"
 #include "core/key_bounds.hpp"
@@ -77,7 +80,7 @@ struct Decoded {
 struct Backend {
     std::vector<std::unique_ptr<UserDirectory>> dirs;
     const UserDirectory *current = nullptr;
-    int builds = 0, hits = 0;
+    int builds = 0, hits = 0, by_run = 0, run_refused = 0;
 };
 
 // One call over the rows: directory (nullptr: the one-by-one path of round 15).
@@ -111,6 +114,11 @@ Outcome call(const std::vector<Row> &rows, Backend *backend)
                 }
             }
             d.walk();
+            if (backend && dir == nullptr) {  // PackRow::parse's one pass: what the Cursor gives
+                std::vector<std::string_view> names(d.view.users()), records(d.view.users());
+                EXPECT_TRUE(d.view.walk_blocks(names.data(), records.data()));
+                EXPECT_TRUE(names == d.names && records == d.records);
+            }
             const std::string_view *names = dir ? dir->names() : d.names.data();
             const std::string_view *records = dir ? dir->records() : d.records.data();
             const UserColumns c = pack_columns(d.view, d.ptrs);
@@ -124,7 +132,18 @@ Outcome call(const std::vector<Row> &rows, Backend *backend)
                 b.previous_usage_columns(idx.data(), c);
                 continue;
             }
-            if (!first)
+            // pg/dashboard.cpp: a row of the current directory's users, or a subset of them,
+            // by their indexes there; else each user looked up.
+            bool by_run = false;
+            if (!first && backend && backend->current) {
+                const UserDirectory *cd = backend->current;
+                std::vector<uint32_t> at(c.n);
+                const bool subset = dir == cd || run_subset_indexes(cd->run(), names, c.n, at.data());
+                by_run = subset && b.run_slots(cd->run(), dir == cd ? nullptr : at.data(), c.n, idx.data());
+                backend->by_run += by_run;
+                backend->run_refused += subset && !by_run;
+            }
+            if (!first && !by_run)
                 for (uint32_t i = 0; i < c.n; i++)
                     idx[i] = b.user_slot_index(names[i]);
             b.user_usage_columns(idx.data(), c);
@@ -160,17 +179,42 @@ struct Gen {
         for (int i = 0; i < n; i++)
             add_user();
     }
-    void add_user()
+    // A user id: short, or of 8, 9, 16, 17 or 36 bytes (LiteMaaS's UUIDs) sharing long prefixes,
+    // so the merge's compares meet names that differ in their first, middle and last bytes.
+    std::string user_name()
     {
-        User u{"u" + std::to_string(rng() % 1000), rng() % 4 ? "name" + std::to_string(rng() % 3) : "",
-               rng() % 3 ? "e" + std::to_string(rng() % 2) + "@x" : "", rng() % 2 ? "user" : ""};
-        for (const User &p : pool)
+        const std::string digits = std::to_string(rng() % 1000);
+        switch (rng() % 4) {
+        case 0: return "u" + digits;
+        case 1: {
+            const size_t len = std::vector<size_t>{8, 9, 16, 17, 36}[rng() % 5];
+            std::string n = std::string("0016553c-034c-3474-913b-f7c4306f5592").substr(0, len);
+            for (int k = 0; k < 2; k++)
+                n[rng() % len] = "0a9f"[rng() % 4];
+            return n;
+        }
+        default: {
+            std::string n = "0016553c-034c-3474-913b-f7c4306f5592";
+            n.replace(36 - digits.size(), digits.size(), digits);
+            return n;
+        }
+        }
+    }
+    User make_user()
+    {
+        return User{user_name(), rng() % 4 ? "name" + std::to_string(rng() % 3) : "",
+                    rng() % 3 ? "e" + std::to_string(rng() % 2) + "@x" : "", rng() % 2 ? "user" : ""};
+    }
+    static void insert_sorted(std::vector<User> &users, const User &u)
+    {
+        for (const User &p : users)
             if (p.name == u.name)
                 return;
-        pool.insert(std::upper_bound(pool.begin(), pool.end(), u,
-                                     [](const User &a, const User &b) { return key_less(a.name, b.name); }),
-                    u);
+        users.insert(std::upper_bound(users.begin(), users.end(), u,
+                                      [](const User &a, const User &b) { return key_less(a.name, b.name); }),
+                     u);
     }
+    void add_user() { insert_sorted(pool, make_user()); }
     // Between calls: a user added, one removed, an identity changed (or some of these).
     void change()
     {
@@ -184,11 +228,16 @@ struct Gen {
             u.email = u.email == "x@y" ? "y@x" : "x@y";  // the same length: only the bytes differ
         }
     }
+    // subset: a day's users (some of the pool; a sixth of the time with a user the pool lacks:
+    // a row of another month than the directory's).
     std::string pack(bool subset, bool bounds)
     {
+        std::vector<User> users = pool;
+        if (subset && rng() % 6 == 0)
+            insert_sorted(users, make_user());
         for (;;) {
             UserPackWriter w(std::pmr::get_default_resource());
-            for (const User &u : pool) {
+            for (const User &u : users) {
                 if (subset && rng() % 3 == 0)
                     continue;
                 EntryValues v{};
@@ -219,7 +268,7 @@ struct Gen {
         for (int i = 0; i < prev; i++)
             rows.push_back(Row{false, rng() % 4 != 0, pack(rng() % 5 == 0, false)});
         for (int i = 0; i < cur; i++) {
-            const bool day = rng() % 4 == 0;
+            const bool day = rng() % 2 == 0;
             rows.push_back(Row{true, !day, pack(day, bounds)});
         }
         return rows;
@@ -230,7 +279,7 @@ struct Gen {
 
 TEST(UserDirectory, CallsWithChangingUsersAreTheOneByOnePath)
 {
-    int builds = 0, hits = 0, firsts = 0;
+    int builds = 0, hits = 0, firsts = 0, by_run = 0, run_refused = 0;
     for (uint64_t seed = 1; seed <= 1500; seed++) {
         Gen g(seed);
         Backend backend;
@@ -247,9 +296,13 @@ TEST(UserDirectory, CallsWithChangingUsersAreTheOneByOnePath)
         }
         builds += backend.builds;
         hits += backend.hits;
+        by_run += backend.by_run;
+        run_refused += backend.run_refused;
     }
     EXPECT_GT(builds, 1500);  // directories were built and reused
     EXPECT_GT(hits, 3000);
+    EXPECT_GT(by_run, 3000);       // rows mapped through the directory
+    EXPECT_GT(run_refused, 100);   // and rows refused: the range's slots not all the run's
     EXPECT_GT(firsts, 0);
 }
 
@@ -313,6 +366,118 @@ TEST(UserDirectory, SameOnlyForIdenticalBlocks)
     b.begin_rollup("2025-01-01", true);
     std::vector<uint32_t> slots(2);
     EXPECT_FALSE(b.first_users(d2.run(), slots.data()));
+}
+
+// run_subset_indexes against the naive answer: each name's index in the run by a search, the
+// row a subset exactly when every name is found and the indexes strictly increase.
+TEST(UserDirectory, SubsetIndexesAreTheNaiveMerge)
+{
+    std::mt19937_64 rng(17);
+    int subsets = 0, refused = 0;
+    for (int round = 0; round < 3000; round++) {
+        Gen g(rng());
+        std::vector<std::string> run_names;
+        for (const User &u : g.pool)
+            run_names.push_back(u.name);
+        std::vector<std::string_view> views(run_names.begin(), run_names.end());
+        std::vector<uint64_t> hashes(views.size());
+        UserRun run;
+        run.n = uint32_t(views.size());
+        run.names = views.data();
+        run.hashes = hashes.data();
+        run.ordered = true;
+        // A subset, then (some rounds) a change: a name not in the run (one byte changed, or a
+        // byte added), two names swapped, a name twice.
+        std::vector<std::string> row;
+        for (const std::string &n : run_names)
+            if (rng() % 3 != 0)
+                row.push_back(n);
+        const int change = int(rng() % 5);
+        if (!row.empty() && change == 1)
+            row[rng() % row.size()][0] ^= 1;
+        if (!row.empty() && change == 2)
+            row[rng() % row.size()].push_back('x');
+        if (row.size() > 1 && change == 3) {
+            size_t k = rng() % (row.size() - 1);
+            std::swap(row[k], row[k + 1]);
+        }
+        if (!row.empty() && change == 4) {
+            size_t k = rng() % row.size();
+            row.insert(row.begin() + long(k), row[k]);
+        }
+        std::vector<std::string_view> row_views(row.begin(), row.end());
+        std::vector<uint32_t> want(row.size()), got(row.size());
+        bool naive = true;
+        for (size_t i = 0; i < row.size() && naive; i++) {
+            auto it = std::find(run_names.begin(), run_names.end(), row[i]);
+            naive = it != run_names.end() && (i == 0 || uint32_t(it - run_names.begin()) > want[i - 1]);
+            if (naive)
+                want[i] = uint32_t(it - run_names.begin());
+        }
+        const bool merged = run_subset_indexes(run, row_views.data(), uint32_t(row.size()), got.data());
+        ASSERT_EQ(merged, naive) << "round " << round;
+        if (merged) {
+            ASSERT_EQ(got, want) << "round " << round;
+        }
+        subsets += merged;
+        refused += !merged;
+        run.ordered = false;  // a run not known ordered is never merged
+        EXPECT_FALSE(run_subset_indexes(run, row_views.data(), uint32_t(row.size()), got.data()));
+    }
+    EXPECT_GT(subsets, 500);
+    EXPECT_GT(refused, 1000);
+}
+
+// walk_blocks: false exactly when check_blocks() is; else the Cursor's names and records. Packs
+// with lengths of one and two varint bytes, every byte of the blocks changed in turn.
+TEST(UserDirectory, WalkBlocksIsCheckBlocksAndTheCursor)
+{
+    std::mt19937_64 rng(23);
+    int walked = 0, refused = 0;
+    for (int round = 0; round < 40; round++) {
+        UserPackWriter w(std::pmr::get_default_resource());
+        const int n = 1 + int(rng() % 12);
+        for (int u = 0; u < n; u++) {
+            EntryValues v{};
+            v.counts[0] = 1;
+            std::string name = "u" + std::to_string(u) + std::string(rng() % 3 == 0 ? 130 : rng() % 40, 'n');
+            std::string username = rng() % 4 ? std::string(rng() % 3 == 0 ? 140 : rng() % 20, 'a') : "";
+            std::string email = rng() % 3 ? std::string(rng() % 5 == 0 ? 129 : rng() % 20, 'e') : "";
+            w.add(name, v, nullptr, 0, PackIdentity{username, email, rng() % 2 ? "user" : ""});
+        }
+        std::string bytes;
+        ASSERT_TRUE(w.finish(bytes));
+        UserPackView v;
+        ASSERT_TRUE(v.parse(bytes.data(), bytes.size()));
+        const size_t from = size_t(v.names_block().data() - bytes.data());
+        const size_t to = from + v.names_block().size() + v.identities_block().size();
+        for (size_t i = from; i <= to; i++)
+            for (int delta : {0, 1, 0x7f, 0x80, 0xff}) {
+                std::string b = bytes;
+                if (i < to)
+                    b[i] = char(uint8_t(b[i]) + delta);
+                std::vector<char> exact(b.begin(), b.end());  // exactly sized: ASan sees any overread
+                UserPackView x;
+                if (!x.parse(exact.data(), exact.size(), false))
+                    continue;
+                std::vector<std::string_view> names(x.users()), records(x.users());
+                const bool ok = x.walk_blocks(names.data(), records.data());
+                ASSERT_EQ(ok, x.check_blocks()) << round << " " << i << " " << delta;
+                walked += ok;
+                refused += !ok;
+                if (!ok)
+                    continue;
+                UserPackView::Cursor c(x);
+                for (uint32_t u = 0; u < x.users(); u++) {
+                    std::string_view name, rec;
+                    c.next(name, rec);
+                    ASSERT_TRUE(name.data() == names[u].data() && name.size() == names[u].size());
+                    ASSERT_TRUE(rec.data() == records[u].data() && rec.size() == records[u].size());
+                }
+            }
+    }
+    EXPECT_GT(walked, 1000);
+    EXPECT_GT(refused, 1000);
 }
 
 }  // namespace ut_user_directory_test
