@@ -173,7 +173,9 @@ uint32_t DashboardBuilder::user_slot_index(std::string_view user)
 bool DashboardBuilder::run_slots(const UserRun &run, const uint32_t *at, uint32_t m, uint32_t *slots)
 {
     Impl &s = *impl_;
-    if (!s.current || !run.ordered || (at == nullptr && m > run.n))
+    if (!s.current)  // the comparison period: ids instead of slots
+        return run.ordered && s.prev_period.run_ids(run, at, m, slots);
+    if (!run.ordered || (at == nullptr && m > run.n))
         return false;
     if (s.run_names != run.names || s.run_n != run.n) {  // another run: only for the first row
         if (!s.users.slots().empty())

@@ -106,7 +106,8 @@ public:
     // order), with no lookup: each run index's slot is kept, a new user's slot made from the
     // run's bytes and hash (not copied: they outlive the builder). Only while every slot of the
     // range came this way from this run (the first row's users included): false otherwise, or
-    // for the comparison period or a run not ordered (nothing done; then user_slot_index()).
+    // for a run not ordered (nothing done; then user_slot_index()). The comparison period: its
+    // ids (previous_user_id()) by PeriodUsers::run_ids, after first_users() took the run.
     bool run_slots(const UserRun &run, const uint32_t *at, uint32_t m, uint32_t *slots);
     // The same for the comparison period (what previous_user_usage() does for each entry):
     // previous_user_id() for each user in object order, then previous_usage_columns().

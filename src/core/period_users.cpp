@@ -89,6 +89,24 @@ bool PeriodUsers::first_run(const UserRun &run, uint32_t *ids)
         ids[i] = i;
     }
     row_pos_ = run.n;
+    run_names_ = run.names;
+    return true;
+}
+
+bool PeriodUsers::run_ids(const UserRun &run, const uint32_t *at, uint32_t m, uint32_t *ids)
+{
+    if (run_names_ == nullptr || run.names != run_names_ || keys_.size() != run.n || hashing_ || row_pos_ != 0 ||
+        !row_.empty() || !pending_.empty() || (at == nullptr && m > run.n))
+        return false;
+    for (uint32_t i = 0; i < m; i++)
+        if (at != nullptr && at[i] >= run.n)
+            return false;
+    row_.resize(m);
+    for (uint32_t i = 0; i < m; i++)
+        row_[i] = ids[i] = at == nullptr ? i : at[i];
+    row_pos_ = m;
+    // (every id is in the order: pending_ is empty, so place_ holds each one's index there)
+    cursor_ = m == 0 ? 0 : size_t(place_[row_[m - 1]]) + 1;
     return true;
 }
 

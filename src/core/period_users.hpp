@@ -66,6 +66,11 @@ public:
     // map() of each of a row's users when they are the period's first (ids[i] = i): the run's
     // names not copied (they outlive this). False (nothing done) when users were seen before.
     bool first_run(const UserRun &run, uint32_t *ids);
+    // map() of each of a row's users by their index in the run first_run() took (at[i]; at
+    // nullptr: the run itself), when every id is still the run's (no other user seen: ids are
+    // run indexes) and the row has no entry yet: ids[i] = at[i], the row's positions and cursor
+    // as map() leaves them. False (nothing done) otherwise: then map() for each.
+    bool run_ids(const UserRun &run, const uint32_t *at, uint32_t m, uint32_t *ids);
     int64_t *sums_at(uint32_t id) { return sums_[id].counts; }
     std::string_view key(uint32_t id) const { return keys_[id]; }
     // Users whose summed requests are not 0.
@@ -107,6 +112,7 @@ private:
     std::pmr::vector<uint32_t> order_, place_, scratch_;
     std::pmr::vector<OrderPending> pending_;
     std::pmr::vector<uint32_t> row_, last_row_;  // ids by position: this row's, the previous row's
+    const std::string_view *run_names_ = nullptr;  // the run first_run() took
     size_t cursor_ = 0;
     uint32_t row_pos_ = 0;
     // Input met out of key order: every lookup by hash from then on.

@@ -228,7 +228,10 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                             pack.walk_names();
                         uint32 *ids = pack.index();
                         // each user's id, once (the period's first users from a directory: at once)
-                        if (!pack.repeats() && !(pack.dir() && b.first_users(pack.dir()->run(), ids))) {
+                        // else by their index in the directory, as the range's slots below
+                        const core::UserDirectory *const d = directory ? current_backend_user_directory() : nullptr;
+                        if (!pack.repeats() && !(pack.dir() && b.first_users(pack.dir()->run(), ids)) &&
+                            !(pack.run_indexes(d) && b.run_slots(d->run(), pack.run_at(), pack.users(), ids))) {
                             const std::string_view *names = pack.names();
                             for (uint32 i = 0; i < pack.users(); i++)
                                 ids[i] = b.previous_user_id(names[i]);

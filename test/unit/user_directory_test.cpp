@@ -80,7 +80,7 @@ struct Decoded {
 struct Backend {
     std::vector<std::unique_ptr<UserDirectory>> dirs;
     const UserDirectory *current = nullptr;
-    int builds = 0, hits = 0, by_run = 0, run_refused = 0;
+    int builds = 0, hits = 0, by_run = 0, run_refused = 0, prev_by_run = 0;
 };
 
 // One call over the rows: directory (nullptr: the one-by-one path of round 15).
@@ -126,7 +126,15 @@ Outcome call(const std::vector<Row> &rows, Backend *backend)
             const UserRun run = dir ? dir->run() : UserRun{};
             const bool first = dir && b.first_users(run, idx.data());
             if (!r.current) {
-                if (!first)
+                bool by_run = false;  // the comparison period's ids by run index, as the range's slots
+                if (!first && backend && backend->current) {
+                    const UserDirectory *cd = backend->current;
+                    std::vector<uint32_t> at(c.n);
+                    const bool subset = dir == cd || run_subset_indexes(cd->run(), names, c.n, at.data());
+                    by_run = subset && b.run_slots(cd->run(), dir == cd ? nullptr : at.data(), c.n, idx.data());
+                    backend->prev_by_run += by_run;
+                }
+                if (!first && !by_run)
                     for (uint32_t i = 0; i < c.n; i++)
                         idx[i] = b.previous_user_id(names[i]);
                 b.previous_usage_columns(idx.data(), c);
@@ -279,7 +287,7 @@ struct Gen {
 
 TEST(UserDirectory, CallsWithChangingUsersAreTheOneByOnePath)
 {
-    int builds = 0, hits = 0, firsts = 0, by_run = 0, run_refused = 0;
+    int builds = 0, hits = 0, firsts = 0, by_run = 0, run_refused = 0, prev_by_run = 0;
     for (uint64_t seed = 1; seed <= 1500; seed++) {
         Gen g(seed);
         Backend backend;
@@ -298,11 +306,13 @@ TEST(UserDirectory, CallsWithChangingUsersAreTheOneByOnePath)
         hits += backend.hits;
         by_run += backend.by_run;
         run_refused += backend.run_refused;
+        prev_by_run += backend.prev_by_run;
     }
     EXPECT_GT(builds, 1500);  // directories were built and reused
     EXPECT_GT(hits, 3000);
     EXPECT_GT(by_run, 3000);       // rows mapped through the directory
     EXPECT_GT(run_refused, 100);   // and rows refused: the range's slots not all the run's
+    EXPECT_GT(prev_by_run, 300);   // the comparison period's rows by run index
     EXPECT_GT(firsts, 0);
 }
 
