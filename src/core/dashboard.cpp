@@ -114,6 +114,8 @@ void DashboardBuilder::identity(std::string_view user, const EntryValues &v, uin
 const Slot &DashboardBuilder::user_usage_slot(std::string_view user, const EntryValues &v, uint32_t position)
 {
     Impl &s = *impl_;
+    s.flush_run();
+    s.bound[s.current].forget();  // an entry's counts have no header's largest
     DateLabel where(s.date);
     KeyAggregator &agg = s.current ? s.users : s.prev_users;
     if (s.current)
@@ -138,6 +140,8 @@ void DashboardBuilder::previous_user_usage(std::string_view user, const EntryVal
         user_usage(user, v);
         return;
     }
+    s.flush_run();
+    s.bound[0].forget();
     DateLabel where(s.date);
     s.prev_period.add(user, v.counts, "the dashboard's users", where);
     s.prev_total.add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
@@ -204,16 +208,52 @@ bool DashboardBuilder::run_slots(const UserRun &run, const uint32_t *at, uint32_
     return true;
 }
 
-void DashboardBuilder::user_usage_columns(const uint32_t *slots, const UserColumns &c)
+void DashboardBuilder::Impl::flush_run()
+{
+    if (!run.active())
+        return;
+    switch (run.kind()) {
+    case kRunRangeSlots:
+    case kRunPreviousSlots: {
+        const bool range = run.kind() == kRunRangeSlots;
+        Slot *const base = (range ? users : prev_users).slots().data();
+        Totals &t = range ? total : prev_total;
+        run.flush([&](uint32_t k) { return base[k].totals.counts; },
+                  [&](uint32_t k) -> DecimalSum * { return &base[k].totals.cost; }, t.counts, t.cost);
+        break;
+    }
+    default:
+        run.flush([&](uint32_t k) { return prev_period.sums_at(k); }, [](uint32_t) -> DecimalSum * { return nullptr; },
+                  prev_total.counts, prev_total.cost);
+        break;
+    }
+}
+
+void DashboardBuilder::user_usage_columns(const uint32_t *slots, const UserColumns &c, bool run_likely)
 {
     Impl &s = *impl_;
     KeyAggregator &agg = s.current ? s.users : s.prev_users;
-    Slot *const base = agg.slots().data();
     Totals &total = s.current ? s.total : s.prev_total;
     // A day row's usage also counts for its day: entry by entry (the packs are rollup rows').
     const bool by_column = !(s.current && s.day_sums);
-    if (by_column && add_count_columns([&](uint32_t i) { return base[slots[i]].totals.counts; }, total.counts, c)) {
+    CountBound &bound = s.bound[s.current];
+    const bool proven = by_column && bound.proves(c);
+    const int kind = s.current ? Impl::kRunRangeSlots : Impl::kRunPreviousSlots;
+    if (proven && s.run.continues(kind, slots, c)) {  // the run's users again: summed entry-wise
+        s.run.add(c);
+        bound.add(c);
+        return;
+    }
+    s.flush_run();
+    if (proven && run_likely) {
+        s.run.start(kind, slots, c);
+        bound.add(c);
+        return;
+    }
+    Slot *const base = agg.slots().data();
+    if (by_column && add_count_columns([&](uint32_t i) { return base[slots[i]].totals.counts; }, total.counts, c, proven)) {
         add_cost_columns([&](uint32_t i) -> DecimalSum & { return base[slots[i]].totals.cost; }, &total.cost, c);
+        bound.add(c);
         return;
     }
     // Some running sum passes bigint: the entry walk's checked adds, in its order, raise its error.
@@ -228,6 +268,7 @@ void DashboardBuilder::user_usage_columns(const uint32_t *slots, const UserColum
         if (s.current && s.day_sums)
             s.day_total->add_or_throw(v.counts, cost_of(v), "the dashboard's daily usage", user, where);
     }
+    bound.add(c);  // every value within the header's largest (decode checked them)
 }
 
 void DashboardBuilder::identity_columns(const uint32_t *slots, const std::string_view *records, uint32_t n)
@@ -235,20 +276,37 @@ void DashboardBuilder::identity_columns(const uint32_t *slots, const std::string
     Impl &s = *impl_;
     if (!s.current)
         return;  // identity_of() ignores the comparison period
-    EntryValues v{};
+    if (s.user_ident.size() < s.users.slots().size()) {  // identity_of()'s room, made once
+        s.user_ident.resize(s.users.slots().size(), 0);
+        s.user_ident_key.resize(s.users.slots().size(), std::string_view());
+    }
     for (uint32_t i = 0; i < n; i++) {
         const uint32_t at = slots[i];
         const std::string_view rec = records[i];
-        if (at < s.user_ident_key.size()) {  // identity_read_before(), inline
-            const std::string_view last = s.user_ident_key[at];
-            if (last.data() != nullptr && last.size() == rec.size() && same_bytes_likely(last.data(), rec.data(), rec.size()))
-                continue;
+        std::string_view &last = s.user_ident_key[at];
+        // identity_read_before(), inline
+        if (last.data() != nullptr && last.size() == rec.size() && same_bytes_likely(last.data(), rec.data(), rec.size()))
+            continue;
+        // identity_of() of the record's identity, the strings as views into the record's copy
+        // (the key identity_of() keeps; the arena's bytes live as long as the builder) instead
+        // of three copies more: the same bytes.
+        last = rec.empty() ? std::string_view("", 0) : s.idents.store(rec.data(), rec.size());
+        const PackIdentity id = UserPackView::identity(last);
+        if (id.username.empty())
+            continue;
+        uint32_t &link = s.user_ident[at];
+        if (link == 0) {
+            // The user's first identity: no idents slot has its key (identity_of() and
+            // first_users() make each user's, and link it; identity() is not mixed with them),
+            // so a new slot, the key and hash the user's slot's (the users' slots and their key
+            // bytes live as long as the idents).
+            const Slot &u = s.users.slots()[at];
+            link = s.idents.append_new(u.key, u.key_len, u.hash) + 1;
         }
-        const PackIdentity id = UserPackView::identity(rec);
-        v.username = id.username;
-        v.email = id.email;
-        v.role = id.role;
-        identity_of(s.users.slots()[at], v, &rec);
+        Totals &t = s.idents.slots()[link - 1].totals;
+        t.username = id.username;  // keep_identity(): the non-empty strings, empty ones as none
+        t.email = id.email.empty() ? std::string_view() : id.email;
+        t.role = id.role.empty() ? std::string_view() : id.role;
     }
 }
 
@@ -297,12 +355,26 @@ bool DashboardBuilder::first_users(const UserRun &run, uint32_t *slots)
 
 uint32_t DashboardBuilder::previous_user_id(std::string_view user) { return impl_->prev_period.map(user); }
 
-void DashboardBuilder::previous_usage_columns(const uint32_t *ids, const UserColumns &c)
+void DashboardBuilder::previous_usage_columns(const uint32_t *ids, const UserColumns &c, bool run_likely)
 {
     Impl &s = *impl_;
     PeriodUsers &p = s.prev_period;
-    if (add_count_columns([&](uint32_t i) { return p.sums_at(ids[i]); }, s.prev_total.counts, c)) {
+    CountBound &bound = s.bound[0];
+    const bool proven = bound.proves(c);
+    if (proven && s.run.continues(Impl::kRunPreviousIds, ids, c)) {
+        s.run.add(c);
+        bound.add(c);
+        return;
+    }
+    s.flush_run();
+    if (proven && run_likely) {
+        s.run.start(Impl::kRunPreviousIds, ids, c);
+        bound.add(c);
+        return;
+    }
+    if (add_count_columns([&](uint32_t i) { return p.sums_at(ids[i]); }, s.prev_total.counts, c, proven)) {
         add_cost_total(s.prev_total.cost, c);
+        bound.add(c);
         return;
     }
     DateLabel where(s.date);  // previous_user_usage()'s checked adds, entry by entry
@@ -313,6 +385,7 @@ void DashboardBuilder::previous_usage_columns(const uint32_t *ids, const UserCol
         add_counts_or_throw(p.sums_at(ids[i]), v.counts, "the dashboard's users", user, where);
         s.prev_total.add_or_throw(v.counts, cost_of(v), "the dashboard's totals", user, where);
     }
+    bound.add(c);
 }
 
 void DashboardBuilder::expect_users(size_t n)
@@ -422,6 +495,7 @@ void DashboardBuilder::key_usage(std::string_view alias, std::string_view user, 
 
 std::string DashboardBuilder::partial()
 {
+    impl_->flush_run();
     impl_->end_day();
     impl_->settle_previous();
     return serialize_dashboard_state(*impl_);
@@ -429,6 +503,9 @@ std::string DashboardBuilder::partial()
 
 void DashboardBuilder::merge_partial(const char *data, size_t len)
 {
+    impl_->flush_run();
+    for (CountBound &b : impl_->bound)  // sums not from column rows
+        b.forget();
     DashboardState other(impl_->mr);
     deserialize_dashboard_state(data, len, other);
     impl_->merge(other);

@@ -89,8 +89,11 @@ public:
     // entry, errors included. identity_columns(): identity_read_before() and identity_of() for
     // each entry of the range, records[i] its identity record (core/user_pack.hpp's: the bytes
     // that determine it; decoded only when they differ from the user's last ones).
+    // run_likely: the next rows probably list the same users (a month or block row): when
+    // CountBound proves the row, its columns start a run summed entry-wise before the slots
+    // (ColumnRun; a row with the same slots continues it, whatever the hint).
     uint32_t user_slot_index(std::string_view user);
-    void user_usage_columns(const uint32_t *slots, const UserColumns &c);
+    void user_usage_columns(const uint32_t *slots, const UserColumns &c, bool run_likely = false);
     void identity_columns(const uint32_t *slots, const std::string_view *records, uint32_t n);
     // A rollup row's users as one run (core/user_directory.hpp) when they are the first users
     // of the period: the range's slots (slots[i] = i) and identities, or the comparison
@@ -112,7 +115,7 @@ public:
     // The same for the comparison period (what previous_user_usage() does for each entry):
     // previous_user_id() for each user in object order, then previous_usage_columns().
     uint32_t previous_user_id(std::string_view user);
-    void previous_usage_columns(const uint32_t *ids, const UserColumns &c);
+    void previous_usage_columns(const uint32_t *ids, const UserColumns &c, bool run_likely = false);
     // The range's rows list about n users: room for them made once (before any range usage),
     // instead of the slot vectors and tables growing while the first row is read.
     void expect_users(size_t n);

@@ -128,6 +128,7 @@ std::string DashboardBuilder::document(std::string_view start, std::string_view 
 void DashboardBuilder::document(std::string_view start, std::string_view end, JsonSink &w)
 {
     Impl &s = *impl_;
+    s.flush_run();
     s.end_day();
     s.settle_previous();
     // byProvider: filtered, the passing model figures by provider; unfiltered, the stored

@@ -32,7 +32,7 @@ struct DashboardBuilder::Impl : DashboardState {
         : DashboardState(mr), options(o), users_order(users, jsonb_key_compare, mr),
           prev_users_order(prev_users, jsonb_key_compare, mr), idents_order(idents, jsonb_key_compare, mr),
           keys_order(keys, key_pair_compare, mr), prev_period(mr), user_ident(mr), user_ident_key(mr),
-          run_slot_of(mr), run_order(mr)
+          run_slot_of(mr), run_order(mr), run(mr)
     {
     }
     DashboardOptions options;
@@ -77,6 +77,14 @@ struct DashboardBuilder::Impl : DashboardState {
                 run_order.push_back(run_slot_of[j] - 1);
         users_order.adopt_order(run_order.data(), run_order.size());
     }
+
+    // The column rows' bound per period ([0] the comparison period, [1] the range), and the run
+    // of rows summed entry-wise before their accumulators (core/user_columns.hpp, round 17):
+    // flush_run() before anything reads or adds the users' sums another way.
+    CountBound bound[2];
+    enum RunKind : int { kRunRangeSlots = 1, kRunPreviousSlots = 2, kRunPreviousIds = 3 };
+    ColumnRun run;
+    void flush_run();
 
     // The day being read (its row goes to `days` when the next day begins). day_sums: usage
     // handed in also counts for the day (a day row; not a rollup, whose days come whole).

@@ -413,6 +413,7 @@ UserColumns pack_columns(const UserPackView &view, const int64_t *const arrays[k
     c.cost = arrays[kPackCost];
     c.cost_dscale = view.cost_dscales();
     c.cost_scale = view.cost_scale();
+    c.cost_largest = view.max_abs(kPackCost);
     return c;
 }
 

@@ -236,7 +236,8 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                             for (uint32 i = 0; i < pack.users(); i++)
                                 ids[i] = b.previous_user_id(names[i]);
                         }
-                        b.previous_usage_columns(ids, pack.columns());
+                        // a month or block: the next rows likely list the same users (a run)
+                        b.previous_usage_columns(ids, pack.columns(), r.day_count() > 1);
                     } else
                         for_each_entry(cols[0], users_ctx, false,
                                        [&](std::string_view user, const EntryValues &v, uint32) {
@@ -283,7 +284,7 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
                     !(pack.run_indexes(d) && b.run_slots(d->run(), pack.run_at(), n, slots)))
                     for (uint32 i = 0; i < n; i++)  // each user's slot, once
                         slots[i] = b.user_slot_index(names[i]);
-                b.user_usage_columns(slots, pack.columns());
+                b.user_usage_columns(slots, pack.columns(), r.day_count() > 1);
                 if (!first || !top->first_bound_columns(run, pack.has_bounds(), pack.keycost(), pack.keycost_dscales(),
                                                         pack.keycost_scale(), pack.keymag()))
                     top->user_bound_columns(slots, names, n, pack.has_bounds(), pack.keycost(),

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <optional>
 #include <random>
@@ -132,8 +133,9 @@ Outcome by_entries(const std::vector<Pack> &packs)
     return out;
 }
 
-// This round's column path.
-Outcome by_columns(const std::vector<Pack> &packs)
+// This round's column path. runs: every row may start a run (round 17's ColumnRun: rows with the
+// same users summed entry-wise first), else none does.
+Outcome by_columns(const std::vector<Pack> &packs, bool runs = false)
 {
     Outcome out;
     DashboardBuilder b(std::pmr::get_default_resource(), DashboardOptions{});
@@ -149,12 +151,12 @@ Outcome by_columns(const std::vector<Pack> &packs)
             if (!p.current) {
                 for (uint32_t i = 0; i < c.n; i++)
                     idx[i] = b.previous_user_id(d.names[i]);
-                b.previous_usage_columns(idx.data(), c);
+                b.previous_usage_columns(idx.data(), c, runs);
                 continue;
             }
             for (uint32_t i = 0; i < c.n; i++)
                 idx[i] = b.user_slot_index(d.names[i]);
-            b.user_usage_columns(idx.data(), c);
+            b.user_usage_columns(idx.data(), c, runs);
             if (d.view.has_bounds()) {
                 bounds.add_bound_columns(idx.data(), d.names.data(), d.ptrs[kPackKeyCost], d.view.keycost_dscales(),
                                          d.view.keycost_scale(), c.n);
@@ -245,8 +247,11 @@ std::vector<Pack> random_packs(Gen &g)
 {
     std::vector<Pack> packs;
     int prev = int(g.rng() % 4), cur = 1 + int(g.rng() % 5);
-    for (int i = 0; i < prev; i++)
+    for (int i = 0; i < prev; i++) {
         packs.push_back(Pack{false, g.pack(false)});
+        if (g.rng() % 3 == 0)  // the comparison period's months and blocks: the same users
+            packs.push_back(packs.back());
+    }
     const bool bounds = g.rng() % 8 != 0;
     for (int i = 0; i < cur; i++) {
         packs.push_back(Pack{true, g.pack(bounds)});
@@ -264,9 +269,11 @@ TEST(UserColumns, SameAsTheEntryWalkOnRandomPacks)
     for (uint64_t seed = 1; seed <= 1500; seed++) {
         Gen g(seed, seed % 3 == 0 ? int(seed % 7) : 0);
         std::vector<Pack> packs = random_packs(g);
-        Outcome a = by_entries(packs), b = by_columns(packs);
+        Outcome a = by_entries(packs), b = by_columns(packs), r = by_columns(packs, true);
         ASSERT_TRUE(a == b) << "seed " << seed << "\nentries: " << a.error.value_or(a.document)
                             << "\ncolumns: " << b.error.value_or(b.document);
+        ASSERT_TRUE(a == r) << "seed " << seed << "\nentries: " << a.error.value_or(a.document)
+                            << "\ncolumns in runs: " << r.error.value_or(r.document);
         (a.error ? errors : documents)++;
     }
     // Both outcomes were exercised, the errors in both periods' sums and totals.
@@ -314,9 +321,11 @@ TEST(UserColumns, OverflowEdges)
     };
     int errors = 0;
     for (size_t k = 0; k < cases.size(); k++) {
-        Outcome a = by_entries(cases[k]), b = by_columns(cases[k]);
+        Outcome a = by_entries(cases[k]), b = by_columns(cases[k]), r = by_columns(cases[k], true);
         EXPECT_TRUE(a == b) << "case " << k << "\nentries: " << a.error.value_or(a.document)
                             << "\ncolumns: " << b.error.value_or(b.document);
+        EXPECT_TRUE(a == r) << "case " << k << "\nentries: " << a.error.value_or(a.document)
+                            << "\ncolumns in runs: " << r.error.value_or(r.document);
         errors += a.error.has_value();
     }
     EXPECT_EQ(errors, 6);
@@ -383,6 +392,175 @@ TEST(UserColumns, TotalBoundAtItsEdge)
     EXPECT_EQ(total[2], INT64_MAX - 5);
     EXPECT_EQ(total[0], 10);
     EXPECT_EQ(sums[3][0], -5);
+}
+
+// Round 17: CountBound proves a row only while n x largest summed over the period's rows,
+// this one included, fits bigint; at the edge and one past it; forgotten, never.
+TEST(UserColumns, CountBoundAtItsEdge)
+{
+    const int64_t col[] = {5, 5, 5, -5};
+    UserColumns c;
+    c.n = 4;
+    for (int m = 0; m < kCountMetrics; m++) {
+        c.counts[m] = col;
+        c.largest[m] = 5;
+    }
+    CountBound b;
+    EXPECT_TRUE(b.proves(c));
+    b.add(c);
+    EXPECT_EQ(uint64_t(b.sum[0]), 20u);
+    for (int m = 0; m < kCountMetrics; m++)
+        b.sum[m] = (unsigned __int128)(INT64_MAX - 20);
+    EXPECT_TRUE(b.proves(c));  // INT64_MAX - 20 + 4 x 5: exactly bigint's end
+    b.sum[4] += 1;
+    EXPECT_FALSE(b.proves(c));
+    b.sum[4] -= 1;
+    b.forget();
+    EXPECT_FALSE(b.proves(c));
+    CountBound fresh;
+    UserColumns unknown = c;  // nothing known of the values
+    std::fill(unknown.largest, unknown.largest + kCountMetrics, INT64_MAX);
+    EXPECT_FALSE(fresh.proves(unknown));
+    for (int k = 0; k < 100; k++)  // saturates, never wraps back into range
+        fresh.add(unknown);
+    EXPECT_FALSE(fresh.proves(c));
+}
+
+// A user's sum from an entry (a day row's walk: no header's largest) is outside any row's
+// bound: the column rows after it are checked, in runs or not, and raise the walk's error.
+// (Without the entry's forget() the rows were proven, summed unchecked and wrapped.)
+TEST(UserColumns, EntryForgetsTheBound)
+{
+    auto row = [](const std::vector<std::pair<std::string, int64_t>> &users) {
+        UserPackWriter w(std::pmr::get_default_resource());
+        for (const auto &[u, requests] : users) {
+            EntryValues v{};
+            v.counts[kRequests] = requests;
+            v.cost_seen = true;
+            v.cost.mantissa = 5;
+            v.cost.scale = 1;
+            v.cost.dscale = 1;
+            Decimal kc;
+            w.add(u, v, &kc, 1, PackIdentity{});
+        }
+        std::string out;
+        EXPECT_TRUE(w.finish(out));
+        return out;
+    };
+    const std::string small = row({{"a", 3}, {"b", 1}});
+    for (bool current : {true, false}) {
+        for (bool runs : {true, false}) {
+            DashboardBuilder b(std::pmr::get_default_resource(), DashboardOptions{});
+            std::optional<std::string> error;
+            try {
+                b.begin_day(1, "2025-01-01", current);
+                EntryValues v{};
+                v.counts[kRequests] = INT64_MAX - 5;
+                if (current)
+                    b.user_usage_slot("a", v, 0);
+                else
+                    b.previous_user_usage("a", v);
+                for (int k = 0; k < 2; k++) {  // INT64_MAX - 5 + 3 + 3 passes at the second row
+                    b.begin_rollup("2025-02-01", current);
+                    Decoded d(small);
+                    const UserColumns c = pack_columns(d.view, d.ptrs);
+                    std::vector<uint32_t> idx(c.n);
+                    for (uint32_t i = 0; i < c.n; i++)
+                        idx[i] = current ? b.user_slot_index(d.names[i]) : b.previous_user_id(d.names[i]);
+                    if (current)
+                        b.user_usage_columns(idx.data(), c, runs);
+                    else
+                        b.previous_usage_columns(idx.data(), c, runs);
+                }
+                b.begin_rollup("2025-03-01", true);
+                b.document("2025-01-01", "2025-12-31");
+            } catch (const Error &e) {
+                error = error_text(e);
+            }
+            ASSERT_TRUE(error.has_value()) << "current " << current << " runs " << runs;
+            EXPECT_NE(error->find("22003"), std::string::npos) << *error;
+            EXPECT_NE(error->find("2025-02-01"), std::string::npos) << *error;
+        }
+    }
+}
+
+// A run's sums are the sums of its rows one by one: counts, each user's cost (value and display
+// scale: the largest), the total's; a user without a cost in some rows; a row at another cost
+// scale, or whose largest cost could take a user's cost sum past int64, ends the run (flushed,
+// a new one started).
+TEST(UserColumns, RunIsTheRowsOneByOne)
+{
+    std::mt19937_64 rng(17);
+    int runs_added = 0;
+    for (int trial = 0; trial < 200; trial++) {
+        const uint32_t n = 1 + uint32_t(rng() % 40);
+        const int rows = 1 + int(rng() % 6);
+        std::vector<std::vector<int64_t>> counts(size_t(rows) * kCountMetrics, std::vector<int64_t>(n));
+        std::vector<std::vector<int64_t>> costs(rows, std::vector<int64_t>(n));
+        std::vector<std::vector<uint8_t>> ds(rows, std::vector<uint8_t>(n));
+        std::vector<UserColumns> cs(rows);
+        std::vector<uint32_t> index(n);
+        for (uint32_t i = 0; i < n; i++)
+            index[i] = uint32_t(rng() % (n + 3));  // entries may share an accumulator
+        for (int r = 0; r < rows; r++) {
+            UserColumns &c = cs[r];
+            c.n = n;
+            for (int m = 0; m < kCountMetrics; m++) {
+                for (uint32_t i = 0; i < n; i++)
+                    counts[size_t(r) * kCountMetrics + m][i] = int64_t(rng() % 2000000) - 1000000;
+                c.counts[m] = counts[size_t(r) * kCountMetrics + m].data();
+                c.largest[m] = 1000000;
+            }
+            c.cost_largest = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                // up to 2^61 (a run's sums stay in int64 over a few rows, then a new run starts)
+                costs[r][i] = int64_t(rng()) >> int(2 + rng() % 62);
+                ds[r][i] = rng() % 5 == 0 ? kColumnNoCost : uint8_t(rng() % 30);
+                c.cost_largest = std::max(c.cost_largest, costs[r][i] < 0 ? -costs[r][i] : costs[r][i]);
+            }
+            if (rng() % 8 == 0)
+                c.cost_largest = INT64_MAX;  // nothing known: the row is a run of its own
+            c.cost = costs[r].data();
+            c.cost_dscale = ds[r].data();
+            c.cost_scale = rng() % 4 == 0 ? 4 : 8;
+        }
+        // One by one.
+        std::vector<std::array<int64_t, kCountMetrics>> a(n + 3), b(n + 3);
+        std::vector<DecimalSum> acost(n + 3), bcost(n + 3);
+        int64_t atotal[kCountMetrics] = {}, btotal[kCountMetrics] = {};
+        DecimalSum atc, btc;
+        for (const UserColumns &c : cs) {
+            ASSERT_TRUE(add_count_columns([&](uint32_t i) { return a[index[i]].data(); }, atotal, c));
+            add_cost_columns([&](uint32_t i) -> DecimalSum & { return acost[index[i]]; }, &atc, c);
+        }
+        // In runs.
+        ColumnRun run(std::pmr::get_default_resource());
+        int added = 0;
+        auto flush = [&] {
+            run.flush([&](uint32_t k) { return b[k].data(); }, [&](uint32_t k) -> DecimalSum * { return &bcost[k]; },
+                      btotal, btc);
+        };
+        for (const UserColumns &c : cs) {
+            if (run.continues(1, index.data(), c)) {
+                run.add(c);
+                added++;
+                continue;
+            }
+            if (run.active())
+                flush();
+            run.start(1, index.data(), c);
+        }
+        flush();
+        EXPECT_FALSE(run.active());
+        for (uint32_t k = 0; k < n + 3; k++) {
+            EXPECT_EQ(a[k], b[k]) << "trial " << trial;
+            EXPECT_EQ(acost[k].to_string(), bcost[k].to_string()) << "trial " << trial;
+        }
+        EXPECT_TRUE(std::equal(atotal, atotal + kCountMetrics, btotal)) << "trial " << trial;
+        EXPECT_EQ(atc.to_string(), btc.to_string()) << "trial " << trial;
+        runs_added += added;
+    }
+    EXPECT_GT(runs_added, 100);  // rows were summed in runs, not only started
 }
 
 }  // namespace ut_user_columns_test
