@@ -49,9 +49,11 @@ TEST(RowLayout, TheUserBreakdownRow)
     // key: 1 + 10 bytes at 0; the bigints from 16; numeric 1 + 8 at 48 (unaligned); bigints
     // from 64; integer 80, date 84.
     const uint32_t want[13] = {0, 0, 0, 0, 16, 24, 32, 40, 48, 64, 72, 80, 84};
-    for (int i = 0; i < 13; i++)
-        if (!nulls[i])
+    for (int i = 0; i < 13; i++) {
+        if (!nulls[i]) {
             EXPECT_EQ(at[i], want[i]) << "column " << i;
+        }
+    }
     EXPECT_TRUE(shrt[0]);
     EXPECT_TRUE(shrt[8]);
     EXPECT_TRUE(p.has_nulls);
@@ -165,8 +167,9 @@ TEST(RowLayout, CursorAndWholeRowAgree)
             } else {
                 ASSERT_EQ(s, sb[i]);
                 ASSERT_EQ(s, cols[i].packable && payload[i] <= 126);
-                if (!s)
+                if (!s) {
                     ASSERT_EQ(a % cols[i].align, 0u);
+                }
             }
         }
         ASSERT_EQ(p.data_len, c.off);
