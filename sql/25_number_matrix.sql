@@ -129,6 +129,27 @@ UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, 
 SELECT ducache_test.error_of($$SELECT * FROM ducache_user_breakdown('2031-03-20', '2031-03-20')$$);
 DELETE FROM daily_usage_cache WHERE date >= '2031-03-20';
 
+-- Result rows laid out by ducache (pg/tuple_writer.cpp, round 12 of issue 13), against plain
+-- SQL over the same rows: keys of 126 and 127 bytes (the 1-byte header's limit), one longer
+-- than the writer's 16 KB batch buffer, a cost past 128 bits (its numeric from numeric_in), a
+-- negative cost, NULL identity columns, a last_active per key.
+INSERT INTO daily_usage_cache (date, aggregated_by_user) VALUES
+    ('2031-03-23', jsonb_build_object(repeat('a', 126), jsonb_build_object('requests', 1, 'cost', 0.5),
+                                      repeat('b', 127), jsonb_build_object('requests', 2, 'cost', 1.25),
+                                      repeat('c', 20000), jsonb_build_object('requests', 3, 'cost', 123456789012345678901234567890123456789012.5),
+                                      'x', jsonb_build_object('requests', 5, 'cost', -7))),
+    ('2031-03-24', jsonb_build_object(repeat('b', 127), jsonb_build_object('requests', 4, 'cost', 0.000001),
+                                      'y', jsonb_build_object('requests', 6)));
+SELECT length(b.user_id) AS key_bytes, b.username IS NULL AND b.email IS NULL AND b.role IS NULL AS no_identity,
+       b.total_requests, b.total_cost, b.active_days, b.last_active,
+       (b.total_requests, b.total_cost, b.active_days, b.last_active) IS NOT DISTINCT FROM
+       (SELECT (sum((e.value->>'requests')::numeric)::bigint, COALESCE(sum((e.value->>'cost')::numeric), 0),
+                count(*)::int, max(c.date))
+        FROM daily_usage_cache AS c, jsonb_each(c.aggregated_by_user) AS e
+        WHERE c.date BETWEEN '2031-03-23' AND '2031-03-24' AND e.key = b.user_id) AS as_plain_sql
+FROM ducache_user_breakdown('2031-03-23', '2031-03-24') AS b;
+DELETE FROM daily_usage_cache WHERE date >= '2031-03-23';
+
 -- 3. Ranges through every function that takes one (cells: rows returned, or the SQLSTATE):
 --    reversed 22023, ±infinity 22008, a NULL bound is STRICT (no call, no rows), an empty
 --    range gives no rows (analytics: one row of zeros).

@@ -7,6 +7,7 @@
 #include "core/entry_rules.hpp"
 #include "core/cell_reducers.hpp"
 #include "core/filters.hpp"
+#include "core/row_layout.hpp"
 
 #include "pg/rollup_retry.hpp"
 #include "pg/cache_table.hpp"
@@ -25,6 +26,7 @@
 #include "pg/range_aggregate.hpp"
 #include "pg/rollup_access.hpp"
 #include "pg/srf_output.hpp"
+#include "pg/tuple_writer.hpp"
 
 namespace ducache::pg {
 
@@ -44,6 +46,28 @@ int put_breakdown_row(const core::Slot &s, bool identity, Datum *values, bool *n
         nulls[col++] = false;
     values[col] = Int32GetDatum(s.totals.active_days);
     nulls[col++] = false;
+    return col;
+}
+
+int put_breakdown_cells(const core::Slot &s, bool identity, RowWriter &row)
+{
+    int col = 0;
+    row.set_text(col++, s.key_view());
+    if (identity) {
+        for (std::string_view v : {s.totals.username, s.totals.email, s.totals.role}) {
+            if (!v.empty())
+                row.set_text(col, v);
+            col++;
+        }
+    }
+    for (int i = 0; i < core::kMetricCount; i++, col++) {
+        core::Metric m = core::kOutputColumns[i];
+        if (m == core::kCost)
+            row.set_numeric(col, s.totals.cost);
+        else
+            row.set_fixed(col, Int64GetDatum(s.totals.counts[m]));
+    }
+    row.set_fixed(col++, Int32GetDatum(s.totals.active_days));
     return col;
 }
 
@@ -115,31 +139,30 @@ std::string_view own_provider(const JsonbObjectView &entry, bool &has)
 }
 
 void emit_with_extras(FunctionCallInfo fcinfo, const core::KeyAggregator &agg, const Extras &x, bool model_kind,
-                      const core::ProviderNames &names)
+                      const core::ProviderNames &names, std::pmr::memory_resource *memory)
 {
     bool appended = result_columns(fcinfo) > 9;
-    Datum values[11];
-    bool nulls[11];
+    RowWriter row(fcinfo, memory);
     uint32 n = 0;
     for (const core::Slot *s : agg.sorted()) {
         if ((++n & 1023) == 0)
             check_for_interrupts();
-        int col = put_breakdown_row(*s, false, values, nulls);
+        int col = put_breakdown_cells(*s, false, row);
         if (appended) {
             size_t i = slot_index(agg, *s);
             bool has = i < x.users.size();
-            if (model_kind) {
-                values[col] = text_datum(names.provider_of(s->key_view()));
-                nulls[col++] = false;
-            } else {
-                nulls[col] = !has || x.models[i] == 0;
-                values[col++] = Int32GetDatum(has ? x.models[i] : 0);
-            }
-            nulls[col] = !has || !x.has_users[i];
-            values[col++] = Int32GetDatum(has ? x.users[i] : 0);
+            if (model_kind)
+                row.set_text(col++, names.provider_of(s->key_view()));
+            else if (has && x.models[i] != 0)
+                row.set_fixed(col++, Int32GetDatum(x.models[i]));
+            else
+                col++;
+            if (has && x.has_users[i])
+                row.set_fixed(col++, Int32GetDatum(x.users[i]));
         }
-        put_row(fcinfo, values, nulls);
+        row.put();
     }
+    row.finish();
 }
 
 void user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
@@ -156,17 +179,17 @@ void user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, D
     if (in_parallel)
         trace_parallel("users applied");
     bool appended = result_columns(fcinfo) > 12;
-    Datum values[13];
-    bool nulls[13];
+    RowWriter row(fcinfo, memory);
     uint32 n = 0;
     for (const core::Slot *s : agg.sorted()) {
         if ((++n & 1023) == 0)
             check_for_interrupts();
-        int col = put_breakdown_row(*s, true, values, nulls);
-        if (appended)
-            values[col] = offset_date_or_null(start, s->totals.last_day, nulls[col]);
-        put_row(fcinfo, values, nulls);
+        int col = put_breakdown_cells(*s, true, row);
+        if (appended && s->totals.last_day >= 0)
+            row.set_fixed(col, DateADTGetDatum(start + s->totals.last_day));
+        row.put();
     }
+    row.finish();
     if (in_parallel)
         trace_parallel("output end", n);
 }
@@ -200,7 +223,7 @@ void model_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, 
         });
     }
     scan.finish();
-    emit_with_extras(fcinfo, agg, x, true, names);
+    emit_with_extras(fcinfo, agg, x, true, names, memory);
 }
 
 void provider_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
@@ -276,7 +299,7 @@ void provider_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT star
         });
     }
     scan.finish();
-    emit_with_extras(fcinfo, agg, x, false, names);
+    emit_with_extras(fcinfo, agg, x, false, names, memory);
 }
 
 enum class Kind { user, model, provider };

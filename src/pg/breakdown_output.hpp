@@ -28,6 +28,11 @@ inline int result_columns(FunctionCallInfo fcinfo)
 // next column index.
 int put_breakdown_row(const core::Slot &s, bool identity, Datum *values, bool *nulls);
 
+// The same columns as cells of a RowWriter's row (pg/tuple_writer.hpp; NULL identity columns
+// left unset). Returns the next column index.
+class RowWriter;
+int put_breakdown_cells(const core::Slot &s, bool identity, RowWriter &row);
+
 // Reads the own "provider" strings of one day's aggregated_by_model into names (later days
 // win). Entries that are not objects carry none.
 void note_providers(const Jsonb *models, core::ProviderNames &names);

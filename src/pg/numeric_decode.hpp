@@ -45,13 +45,14 @@ inline size_t numeric_encoded_size(const core::NumericDigits &d)
     return VARHDRSZ + (can_short ? sizeof(uint16) : sizeof(uint16) + sizeof(int16)) + size_t(d.ndigits) * sizeof(int16);
 }
 
-inline void encode_numeric(const core::NumericDigits &d, char *out, size_t len)
+// The body alone (what follows the varlena header: the numeric's header words and digits), `body`
+// = numeric_encoded_size(d) - VARHDRSZ bytes at `p`, any alignment (the short-header copy a tuple
+// holds; pg/tuple_writer.cpp).
+inline void encode_numeric_body(const core::NumericDigits &d, char *p, size_t body)
 {
     using namespace numeric_bits;
-    SET_VARSIZE(out, len);
-    char *p = out + VARHDRSZ;
     size_t digits = size_t(d.ndigits) * sizeof(int16);
-    if (len == VARHDRSZ + sizeof(uint16) + digits) {
+    if (body == sizeof(uint16) + digits) {
         uint16 h = uint16((d.negative ? (kShort | kShortSignMask) : kShort) | (d.dscale << kShortDscaleShift) |
                           (d.weight < 0 ? kShortWeightSignMask : 0) | (d.weight & kShortWeightMask));
         memcpy(p, &h, sizeof h);
@@ -65,6 +66,12 @@ inline void encode_numeric(const core::NumericDigits &d, char *out, size_t len)
     }
     if (digits)
         memcpy(p, d.digits, digits);
+}
+
+inline void encode_numeric(const core::NumericDigits &d, char *out, size_t len)
+{
+    SET_VARSIZE(out, len);
+    encode_numeric_body(d, out + VARHDRSZ, len - VARHDRSZ);
 }
 
 inline CountDecode decode_numeric_count(const char *p, int64_t &out)

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -82,6 +83,47 @@ TEST(Aggregator, TiesOnCostBreakByKeyBytes)
     for (auto *s : order)
         got += std::string(s->key_view()) + ",";
     EXPECT_EQ(got, "A,B,a,aa,b,");
+}
+
+// sorted() sorts (cost at one scale, slot) pairs when every cost is on the 128-bit path, and
+// compares sums otherwise: both give the order DecimalSum::compare and the key bytes give.
+TEST(Aggregator, SortedAgreesWithCompareOnMixedScalesAndWideSums)
+{
+    const char *costs[] = {"0.5", "0.25", "3", "0.000001", "-2.5", "0", "1.50", "12345678901234567890.123456",
+                           "-0.000001", "7", "0.1", "99999999999999999999999999999999.5"};
+    // 10^37 at scale 0: at scale 6 past 128 bits (the pairs' fallback).
+    const char *near_top = "10000000000000000000000000000000000000";
+    const char *wide = "123456789012345678901234567890123456789012345.5";  // past 128 bits
+    uint64_t seed = 99;
+    auto next = [&seed] {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        return uint32_t(seed >> 33);
+    };
+    for (int round = 0; round < 40; round++) {
+        KeyAggregator agg;
+        int keys = 1 + int(next() % 300);
+        for (int k = 0; k < keys; k++) {
+            std::string key = "k" + std::to_string(next() % 1000);
+            int adds = 1 + int(next() % 3);
+            for (int a = 0; a < adds; a++)
+                add(agg, key, 1, costs[next() % (sizeof costs / sizeof costs[0])], a);
+        }
+        if (round % 4 == 3)
+            add(agg, "wide", 1, wide, 0);
+        if (round % 4 == 1)
+            add(agg, "near-top", 1, near_top, 0);
+        std::vector<const Slot *> want;
+        for (const Slot &s : agg.slots())
+            want.push_back(&s);
+        std::sort(want.begin(), want.end(), [](const Slot *a, const Slot *b) {
+            int c = a->totals.cost.compare(b->totals.cost);
+            return c != 0 ? c > 0 : a->key_view() < b->key_view();
+        });
+        std::vector<const Slot *> got = agg.sorted();
+        ASSERT_EQ(got.size(), want.size());
+        for (size_t i = 0; i < got.size(); i++)
+            ASSERT_EQ(got[i], want[i]) << "round " << round << " position " << i;
+    }
 }
 
 TEST(Aggregator, ManyKeysSurviveGrowth)
