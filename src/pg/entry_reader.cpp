@@ -172,7 +172,7 @@ inline __attribute__((always_inline)) void keep_identity(core::KeyAggregator &ag
                                                          std::string_view username, std::string_view email,
                                                          std::string_view role)
 {
-    auto keep = [&](std::string_view &dst, std::string_view src) {
+    auto keep = [&](std::string_view &dst, std::string_view src) __attribute__((always_inline)) {
         if (!src.empty() && (src.size() != dst.size() || !core::same_bytes(src.data(), dst.data(), src.size())))
             dst = agg.store(src.data(), src.size());
     };
