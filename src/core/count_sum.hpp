@@ -63,6 +63,38 @@ inline __attribute__((always_inline)) Metric add_counts(int64_t acc[kCountMetric
 #endif
 }
 
+// A layout's K counts, in its member order, into acc: count k is metric[k]'s (K <= kCountMetrics,
+// the metrics distinct: core::plan_direct_reads never plans two members for one metric). All or
+// nothing as add_counts: every sum first (the slots' loads, then the adds, their overflow flags
+// ORed), one test, then the stores; false (acc unchanged) when a sum would pass bigint. The counts
+// stay in registers: no array by metric to zero, fill and reload (round 12 of issue 13: a dense
+// entry's counts, decoded straight into v by pg/entry_fast.hpp's read_dense_counts). On false
+// the caller reads the entry again the other way, whose add_counts_or_throw raises the error
+// (the first overflowing metric by metric order): nothing of v is needed for it.
+template <int K>
+inline __attribute__((always_inline)) bool add_counts_at(int64_t acc[kCountMetrics], const Metric metric[K],
+                                                         const int64_t v[K])
+{
+    static_assert(K >= 1 && K <= kCountMetrics, "at most one count per metric");
+    // Unrolled (-O2 does not), so the arrays below are registers. The addresses first: a store
+    // through acc may alias metric's bytes (a char type).
+    int64_t *at[K];
+#pragma GCC unroll 8
+    for (int k = 0; k < K; k++)
+        at[k] = acc + metric[k];
+    int64_t s[K];
+    bool over = false;
+#pragma GCC unroll 8
+    for (int k = 0; k < K; k++)
+        over |= __builtin_add_overflow(*at[k], v[k], &s[k]);
+    if (__builtin_expect(over, 0))
+        return false;
+#pragma GCC unroll 8
+    for (int k = 0; k < K; k++)
+        *at[k] = s[k];
+    return true;
+}
+
 // SQLSTATE 22003:
 //   bigint out of range summing <what> for key "<key>", field "<metric>"
 //   DETAIL:  The sum passes 9223372036854775807 on <where>.

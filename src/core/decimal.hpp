@@ -135,8 +135,9 @@ public:
     // printed with dscale digits: what add() of that Decimal does, without building one. Inline
     // when the sum is on the fast path at a scale at least the value's, 10^18 apart at most, and
     // no overflow (a column's costs have a few scales; the sum takes the largest, so after the
-    // first entries of a key the value is raised to it); add_scaled_general does the rest.
-    void add_scaled(int64_t m, int scale, int dscale)
+    // first entries of a key the value is raised to it); add_scaled_general does the rest. Always
+    // inline (round 12 of issue 13: GCC outlined it from the breakdown's nested program).
+    __attribute__((always_inline)) void add_scaled(int64_t m, int scale, int dscale)
     {
         int up = scale_ - scale;
         __int128 next;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/aggregator.hpp"
+#include "core/count_sum.hpp"
 #include "core/entry_rules.hpp"
 #include "core/metrics.hpp"
 #include "core/same_bytes.hpp"
@@ -74,6 +75,15 @@ public:
         core::Metric metric_at[core::kMetricCount];
     };
     const DirectReads &direct_reads() const { return direct_; }
+    // What the fast read does with the remembered layout, chosen when it is remembered (round 12
+    // of issue 13: the per-entry tests of `dense`, the member count and the cost's place go):
+    // dense5 / dense7, a dense layout of 5 / 7 members with the cost first (a flat entry's
+    // "totalCost", a nested "metrics"' "spend": the shortest key) and 4 / 6 counts after it
+    // (count_metrics()); nested, a layout with a "metrics" object; general, any other.
+    enum class Program : uint8_t { general, dense5, dense7, nested };
+    Program program() const { return program_; }
+    // A dense program's count members' metrics, in member order (distinct: core::plan_direct_reads).
+    const core::Metric *count_metrics() const { return direct_.metric_at + 1; }
     // The remembered layout has a username, email or role member.
     bool has_identity() const { return identity_; }
     uint32 count() const { return count_; }
@@ -97,6 +107,11 @@ private:
         direct_.dense = plan_.direct_count >= 1 && uint32(plan_.direct_count) == count_;
         for (int32_t r = 0; direct_.dense && r < plan_.direct_count; r++)
             direct_.metric_at[r] = plan_.direct[r].metric;
+        program_ = Program::general;
+        if (direct_.dense && direct_.metric_at[0] == core::kCost && (count_ == 5 || count_ == 7))
+            program_ = count_ == 5 ? Program::dense5 : Program::dense7;
+        else if (plan_.metrics_object >= 0)
+            program_ = Program::nested;
     }
 
     static constexpr uint32 kMaxKeys = 32;
@@ -109,6 +124,7 @@ private:
     core::EntryPlan plan_, scratch_;
     DirectReads direct_;
     bool identity_ = false;
+    Program program_ = Program::general;
 };
 
 
@@ -291,12 +307,12 @@ inline __attribute__((always_inline)) bool read_direct_dense(const JsonbContaine
     return true;
 }
 
+// read_entry_fast for an entry c that shapes.matches().
 template <typename Out>
-inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer *c, ShapeCache &shapes, ShapeCache &metrics_shapes, bool rollup,
-                     bool want_identity, Out &out)
+inline __attribute__((always_inline)) bool read_entry_matched(const JsonbContainer *c, ShapeCache &shapes,
+                                                              ShapeCache &metrics_shapes, bool rollup, bool want_identity,
+                                                              Out &out)
 {
-    if (!shapes.matches(c))
-        return false;
     if (shapes.direct_reads().dense) {  // a flat entry: no identity, no "~days", no "metrics"
         if (rollup)
             return false;  // a rollup entry without "~days": the general path's error
@@ -341,6 +357,111 @@ inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer 
         out.days = uint32_t(mask);
     }
     return true;
+}
+
+template <typename Out>
+inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer *c, ShapeCache &shapes, ShapeCache &metrics_shapes, bool rollup,
+                     bool want_identity, Out &out)
+{
+    return shapes.matches(c) && read_entry_matched(c, shapes, metrics_shapes, rollup, want_identity, out);
+}
+
+// A dense program's counts as read_dense_counts decodes them: v[k] is metric[k]'s, in member
+// order (kept in registers: added by core::add_counts_at, no array by metric).
+template <int K>
+struct DenseCounts {
+    int64_t v[K];
+    const core::Metric *metric;
+    // Into acc, all or nothing; false (acc unchanged): a sum would pass bigint, and the caller
+    // reads the entry the other way, whose add_counts_or_throw raises the error.
+    __attribute__((always_inline)) bool add_to(int64_t acc[core::kCountMetrics]) const
+    {
+        return core::add_counts_at<K>(acc, metric, v);
+    }
+    // Whether every count is >= 0 (core::BreakdownPartial::counts_order_free's rule).
+    __attribute__((always_inline)) bool none_negative() const
+    {
+        int64_t any = 0;
+#pragma GCC unroll 8
+        for (int k = 0; k < K; k++)
+            any |= v[k];
+        return any >= 0;
+    }
+};
+
+// read_dense_n for a dense program (N members, the cost first): the cost into f, the N - 1
+// counts into registers, then add(counts) once the whole object has been read, which returns
+// whether it added the entry. False (nothing added; f's cost not to be trusted): a value that is
+// not what the direct reads take, or add's false.
+template <int N, typename Add>
+inline __attribute__((always_inline)) bool read_dense_counts(const JsonbContainer *c, const ShapeCache &shape,
+                                                             FastEntry &f, Add &&add)
+{
+    const JEntry *vje = &c->children[N];
+    const char *base = reinterpret_cast<const char *>(&c->children[2 * N]);
+    uint32 off = shape.keys_len();
+    if (!read_dense_member<true>(vje[0], base, off, core::kCost, f))
+        return false;
+    DenseCounts<N - 1> counts;
+#pragma GCC unroll 8
+    for (int j = 1; j < N; j++) {
+        JEntry e = vje[j];
+        if ((e & JENTRY_TYPEMASK) != JENTRY_ISNUMERIC)
+            return false;
+        const char *p = base + INTALIGN(off);
+        off += e & JENTRY_OFFLENMASK;
+        if (decode_jsonb_count(p, counts.v[j - 1]) != core::CountFast::ok)
+            return false;
+    }
+    counts.metric = shape.count_metrics();
+    f.cost_seen = true;
+    return add(counts);
+}
+
+// The fast read's dense programs (round 12 of issue 13), for an entry c that shapes.matches():
+// a flat entry whose layout is dense5 or dense7, or a nested one (its identity read as
+// read_entry_fast reads it) whose "metrics" object's is: the cost into f, the counts added by
+// add(const DenseCounts<K> &) (K = 4 or 6) straight from registers (false: add added nothing,
+// e.g. a count's sum would pass bigint). False (nothing added): any other layout, a rollup row
+// (its "~days"), a value the direct reads do not take, or add's false; the caller then reads c
+// by read_entry_matched (and the general path), as before, which adds it or raises its error.
+template <typename Add>
+inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer *c, ShapeCache &shapes,
+                                                            ShapeCache &metrics_shapes, bool rollup,
+                                                            bool want_identity, FastEntry &f, Add &&add)
+{
+    if (rollup)
+        return false;
+    // Each program with its own cache (no pointer chosen at run time: the loop keeps the caches'
+    // addresses as constants).
+    switch (shapes.program()) {
+    case ShapeCache::Program::dense5: return read_dense_counts<5>(c, shapes, f, add);
+    case ShapeCache::Program::dense7: return read_dense_counts<7>(c, shapes, f, add);
+    case ShapeCache::Program::nested: break;
+    default: return false;
+    }
+    const core::EntryPlan &plan = shapes.remembered();
+    FastObject o(c, shapes);
+    if (o.type(plan.metrics_object) != JENTRY_ISCONTAINER)
+        return false;
+    auto inner = reinterpret_cast<const JsonbContainer *>(o.aligned(plan.metrics_object));
+    if (!metrics_shapes.matches(inner))
+        return false;
+    f.username = f.email = f.role = {};
+    if (want_identity) {
+        auto text = [&](int32 i, std::string_view &dst) __attribute__((always_inline)) {
+            if (i >= 0 && o.type(i) == JENTRY_ISSTRING)
+                dst = o.text(i);
+        };
+        text(plan.username, f.username);
+        text(plan.email, f.email);
+        text(plan.role, f.role);
+    }
+    switch (metrics_shapes.program()) {
+    case ShapeCache::Program::dense5: return read_dense_counts<5>(inner, metrics_shapes, f, add);
+    case ShapeCache::Program::dense7: return read_dense_counts<7>(inner, metrics_shapes, f, add);
+    default: return false;
+    }
 }
 
 // The backend's layout caches of breakdown entries (pg/entry_reader.cpp's; its general path

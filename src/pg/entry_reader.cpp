@@ -168,16 +168,67 @@ namespace {
 // The key's identity: each non-empty value replaces the last one. The same value as the key's
 // last one almost always: compared inline (a library memcmp call each was ~15 instructions a
 // string of a nested entry).
-inline void keep_identity(core::KeyAggregator &agg, core::Totals &t, std::string_view username,
-                          std::string_view email, std::string_view role)
+inline __attribute__((always_inline)) void keep_identity(core::KeyAggregator &agg, core::Totals &t,
+                                                         std::string_view username, std::string_view email,
+                                                         std::string_view role)
 {
-    auto keep = [&](std::string_view &dst, std::string_view src) {
+    auto keep = [&](std::string_view &dst, std::string_view src) __attribute__((always_inline)) {
         if (!src.empty() && (src.size() != dst.size() || !core::same_bytes(src.data(), dst.data(), src.size())))
             dst = agg.store(src.data(), src.size());
     };
     keep(t.username, username);
     keep(t.email, email);
     keep(t.role, role);
+}
+}  // namespace
+
+namespace {
+// One row's reading state, for the entries the dense programs do not take.
+struct BreakdownRow {
+    core::KeyAggregator &agg;
+    const InputRow &day;
+    const DayLabel &row;
+    std::string_view column;
+    bool want_identity;
+    FastEntry &f;
+    EntryValues &v;
+};
+
+// An entry that read_entry_dense did not take: read_entry_matched's fast read when its layout is
+// the remembered one (matched), else (or when that fails) the general path. Out of line (round
+// 12 of issue 13): the loop keeps its registers for the dense entries.
+[[gnu::noinline]] void add_other_entry(const BreakdownRow &r, const WalkedEntry &e, bool matched)
+{
+    core::KeyAggregator &agg = r.agg;
+    FastEntry &f = r.f;
+    const bool rollup = r.day.rollup;
+    if (matched && read_entry_matched(e.container(), entry_shapes, metrics_shapes, rollup, r.want_identity, f)) {
+        core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+        core::add_counts_or_throw(slot.totals.counts, f.counts, r.column, {e.key, e.key_len}, r.row);
+        if (f.cost_seen) {
+            if (__builtin_expect(!f.cost_wide_used, 1))
+                slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+            else
+                slot.totals.cost.add(f.cost_wide);
+        }
+        if (rollup)
+            slot.totals.mark_days(r.day.day_index, f.days);
+        else  // a day row's entry: its mask is 1 (read_entry_fast), no popcount or clz
+            slot.totals.mark_day(r.day.day_index);
+        if (r.want_identity && entry_shapes.has_identity())
+            keep_identity(agg, slot.totals, f.username, f.email, f.role);
+        return;
+    }
+    EntryValues &v = r.v;
+    JsonbItem val;
+    e.item(val);
+    std::string_view k(e.key, e.key_len);
+    read_entry_general(val, r.column, r.row, k, rollup, r.want_identity, v);
+    core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+    slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, r.column, k, r.row);
+    slot.totals.mark_days(r.day.day_index, v.days);
+    if (r.want_identity)
+        keep_identity(agg, slot.totals, v.username, v.email, v.role);
 }
 }  // namespace
 
@@ -193,34 +244,40 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
     const bool rollup = day.rollup;
     FastEntry f;
     EntryValues v;
+    const BreakdownRow r{agg, day, row, column, want_identity, f, v};
+    // add_other_entry's argument: a copy made only where it is called, so the loop's entry is
+    // not kept in memory for it.
+    auto other = [&](const WalkedEntry &e, bool matched) __attribute__((always_inline)) {
+        const WalkedEntry copy = e;
+        add_other_entry(r, copy, matched);
+    };
     walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
-        if (e.is_container() &&
-            read_entry_fast(e.container(), entry_shapes, metrics_shapes, rollup, want_identity, f)) {
-            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-            core::add_counts_or_throw(slot.totals.counts, f.counts, column, {e.key, e.key_len}, row);
-            if (f.cost_seen) {
-                if (__builtin_expect(!f.cost_wide_used, 1))
-                    slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
-                else
-                    slot.totals.cost.add(f.cost_wide);
-            }
-            if (rollup)
-                slot.totals.mark_days(day.day_index, f.days);
-            else  // a day row's entry: its mask is 1 (read_entry_fast), no popcount or clz
-                slot.totals.mark_day(day.day_index);
-            if (want_identity && entry_shapes.has_identity())
-                keep_identity(agg, slot.totals, f.username, f.email, f.role);
-        } else {
-            JsonbItem val;
-            e.item(val);
-            std::string_view k(e.key, e.key_len);
-            read_entry_general(val, column, row, k, rollup, want_identity, v);
-            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-            slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, k, row);
-            slot.totals.mark_days(day.day_index, v.days);
-            if (want_identity)
-                keep_identity(agg, slot.totals, v.username, v.email, v.role);
-        }
+        if (!e.is_container() || !entry_shapes.matches(e.container()))
+            return other(e, false);
+        if (rollup || entry_shapes.program() == ShapeCache::Program::general)
+            return other(e, true);
+        // Round 12 of issue 13: a dense entry (or a nested one whose "metrics" is dense), its
+        // counts added from registers. The key's slot is found first, so no call lies between
+        // the decodes and the adds. Should the fast read fail (or a sum pass bigint),
+        // add_other_entry finds the same slot again (the position's hint) and reads the entry
+        // the other ways, which add it or raise its error; a slot found for an entry whose read
+        // then raises an error is no change, since the error ends the statement (a rollup
+        // call's retry starts from a new aggregator).
+        core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+        if (!read_entry_dense(e.container(), entry_shapes, metrics_shapes, false, want_identity, f,
+                              [&](const auto &counts) __attribute__((always_inline)) {
+                                  if (!counts.add_to(slot.totals.counts))
+                                      return false;
+                                  if (__builtin_expect(!f.cost_wide_used, 1))
+                                      slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+                                  else
+                                      slot.totals.cost.add(f.cost_wide);
+                                  slot.totals.mark_day(day.day_index);  // not a rollup row: its mask is 1
+                                  if (want_identity && entry_shapes.has_identity())
+                                      keep_identity(agg, slot.totals, f.username, f.email, f.role);
+                                  return true;
+                              }))
+            other(e, true);
     });
 }
 

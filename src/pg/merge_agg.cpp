@@ -91,6 +91,24 @@ void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const In
     walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         std::string_view key(e.key, e.key_len);
         const JsonbContainer *c = e.container();
+        if (e.is_container() && shapes.matches(c) &&
+            entry_fast::read_entry_dense(c, shapes, metrics_shapes, false, false, f,
+                                         [&](const auto &counts) __attribute__((always_inline)) {
+                // Round 12 of issue 13: a dense entry's counts added from registers (false: the
+                // loop's other path below reads it again and adds it or raises its error).
+                int32 at = shapes.remembered().days;  // -1 on a day row
+                if (__builtin_expect(at >= 0 || f.cost_wide_used, 0))
+                    return false;  // add_fast_entry_rare's cases, by the path below
+                core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+                int32_t day_sum = slot.totals.active_days;
+                core::add_days_or_throw(day_sum, 1, key, row);
+                if (!counts.add_to(slot.totals.counts))
+                    return false;
+                slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+                slot.totals.active_days = day_sum;
+                return true;
+            }))
+            return;
         if (e.is_container() && entry_fast::read_entry_fast(c, shapes, metrics_shapes, false, false, f)) {
             int32 at = shapes.remembered().days;  // -1 on a day row
             if (__builtin_expect(at < 0 && !f.cost_wide_used, 1)) {  // a day row's entry, a 64-bit cost

@@ -99,6 +99,26 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
     entry_fast::FastEntry f;
     EntryValues v;
     walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        if (e.is_container() && shapes.matches(e.container()) &&
+            entry_fast::read_entry_dense(e.container(), shapes, metrics_shapes, false, true, f,
+                                         [&](const auto &counts) __attribute__((always_inline)) {
+                // Round 12 of issue 13: a dense entry's counts added from registers (false: the
+                // loop's other path below reads it again and adds it or raises its error).
+                if (!counts.none_negative() || (f.cost_wide_used && f.cost_wide.big))
+                    throw OrderMatters{};
+                core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+                if (!counts.add_to(slot.totals.counts))
+                    return false;
+                if (__builtin_expect(!f.cost_wide_used, 1))
+                    slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+                else
+                    slot.totals.cost.add(f.cost_wide);
+                core::BreakdownPartial::mark_day(slot, d);
+                if (shapes.has_identity())
+                    p.keep_identity(slot, d, f.username, f.email, f.role);
+                return true;
+            }))
+            return;
         if (e.is_container() && entry_fast::read_entry_fast(e.container(), shapes, metrics_shapes, false, true, f)) {
             if (!core::BreakdownPartial::counts_order_free(f.counts) ||
                 (f.cost_seen && f.cost_wide_used && f.cost_wide.big))

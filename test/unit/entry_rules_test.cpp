@@ -332,6 +332,54 @@ TEST(CountSum, EdgeValuesAtEveryPositionAgreeWithOneByOne)
                 }
 }
 
+// add_counts_at (a dense layout's counts in member order, from registers) against add_counts over
+// the same counts laid out by metric: the same all-or-nothing outcome and sums (on false the
+// reader adds the entry by add_counts_or_throw, whose error is tested above), every pair of edge
+// values at every member, for K = 4 (a flat entry's counts) and 6 (a nested "metrics"' counts)
+// in a member order that is not the metric order.
+template <int K>
+void check_counts_at(const Metric (&metric)[K])
+{
+    const int64_t edges[] = {0, 1, -1, 2, INT64_MAX, INT64_MAX - 1, INT64_MIN, INT64_MIN + 1, 1LL << 62, -(1LL << 62)};
+    for (int p = 0; p < K; p++)
+        for (int64_t x : edges)
+            for (int64_t y : edges)
+                for (int q = 0; q < K; q++) {
+                    int64_t acc[kCountMetrics] = {3, 5, 7, 11, 13, 17}, v[K] = {};
+                    for (int k = 0; k < K; k++)
+                        v[k] = k + 1;
+                    acc[metric[p]] = x;
+                    v[p] = y;
+                    if (q != p) {  // a second overflow racing for "first"
+                        acc[metric[q]] = INT64_MAX - 1;
+                        v[q] = 2;
+                    }
+                    int64_t ref[kCountMetrics], in[kCountMetrics] = {};
+                    std::copy(acc, acc + kCountMetrics, ref);
+                    for (int k = 0; k < K; k++)
+                        in[metric[k]] = v[k];
+                    Metric want = add_counts(ref, in);
+                    ASSERT_EQ(add_counts_at<K>(acc, metric, v), want == kMetricCount) << p << " " << x << " " << y << " " << q;
+                    for (int m = 0; m < kCountMetrics; m++)
+                        ASSERT_EQ(acc[m], ref[m]) << p << " " << x << " " << y << " " << q << " metric " << m;
+                }
+}
+
+TEST(CountSum, CountsAtAgreeWithAddCountsAtTheEdges)
+{
+    // A flat entry's counts in member order (JSONB's: shorter keys first, after "totalCost"):
+    // totalTokens, promptTokens, totalRequests, completionTokens; a nested "metrics"' six.
+    const Metric flat[4] = {kTotalTokens, kPromptTokens, kRequests, kCompletionTokens};
+    const Metric shuffled[4] = {kCompletionTokens, kRequests, kFailedRequests, kTotalTokens};
+    const Metric nested[6] = {kFailedRequests, kRequests, kSuccessfulRequests, kTotalTokens, kPromptTokens,
+                              kCompletionTokens};
+    check_counts_at(flat);
+    check_counts_at(shuffled);
+    check_counts_at(nested);
+    const Metric one[1] = {kPromptTokens};
+    check_counts_at(one);
+}
+
 TEST(Metrics, OutputColumnsFollowTheContract)
 {
     // CONTRACT §3: total_requests, total_tokens, prompt_tokens, completion_tokens, total_cost,
