@@ -1,5 +1,4 @@
 #include "core/key_bounds.hpp"
-#include "core/same_bytes.hpp"
 
 namespace ducache::core {
 
@@ -58,139 +57,263 @@ void KeyMagnitude::add_values(const int64_t counts[kCountMetrics])
 }
 
 KeyBounds::KeyBounds(std::pmr::memory_resource *mr)
-    : mr_(mr), names_(mr), users_(mr), by_index_(mr), walked_(mr), heap_(mr)
+    : mr_(mr), names_(mr), acc_(mr), exact_(mr), probed_(mr), by_index_(mr), lookup_(mr, 2), walked_max_(mr),
+      walked_max_at_(mr), walked_(mr), heap_(mr)
 {
 }
 
-KeyBounds::User &KeyBounds::user(std::string_view name, uint32_t position)
+uint32_t KeyBounds::new_user(std::string_view kept_name)
 {
-    const Slot &s = position == UINT32_MAX ? names_.find_or_insert(name.data(), name.size())
-                                           : names_.find_or_insert_at(name.data(), name.size(), position);
-    size_t i = size_t(&s - names_.slots().data());
-    while (users_.size() <= i)
-        users_.emplace_back(mr_);
-    return users_[i];
+    const uint32_t u = uint32_t(names_.size());
+    names_.push_back(kept_name);
+    if (slow_)
+        exact_.emplace_back(mr_);
+    else
+        acc_.push_back(0);
+    probed_.push_back(0);
+    return u;
 }
 
-void KeyBounds::add_bound(std::string_view name, const Decimal &keycost, uint32_t position)
+uint32_t KeyBounds::new_user_at(uint32_t index, std::string_view name)
 {
-    user(name, position).bound.add(keycost);
+    const uint32_t u = new_user(lookup_.store(name.data(), name.size()));
+    if (by_index_.size() <= index)
+        by_index_.resize(size_t(index) + 1, UINT32_MAX);
+    by_index_[index] = u;
+    return u;
+}
+
+uint32_t KeyBounds::lookup(std::string_view name) const
+{
+    for (; looked_up_ < names_.size(); looked_up_++) {  // the names kept since the last lookup
+        std::string_view k = names_[looked_up_];
+        lookup_.append_new(k.data(), uint32_t(k.size()), KeyAggregator::hash_bytes(k.data(), k.size()));
+    }
+    const Slot *s = lookup_.find(name.data(), name.size());
+    return s == nullptr ? UINT32_MAX : uint32_t(s - lookup_.slots().data());
+}
+
+uint32_t KeyBounds::find_user(std::string_view name)
+{
+    const uint32_t u = lookup(name);
+    if (u != UINT32_MAX)
+        return u;
+    const Slot &s = lookup_.find_or_insert(name.data(), name.size());  // copies the name
+    looked_up_++;
+    return new_user(s.key_view());
+}
+
+bool KeyBounds::raise_scale(int s)
+{
+    if (s > kMaxFastScale)
+        return false;
+    const __int128 f = pow10_128(s - scale_);
+    __int128 scaled;
+    for (const __int128 &a : acc_)  // every bound first, so a refusal changes none
+        if (__builtin_mul_overflow(a, f, &scaled))
+            return false;
+    for (__int128 &a : acc_)
+        a *= f;
+    scale_ = s;
+    return true;
+}
+
+void KeyBounds::to_exact()
+{
+    exact_.clear();
+    exact_.reserve(names_.size());
+    for (size_t u = 0; u < names_.size(); u++) {
+        exact_.emplace_back(mr_);
+        exact_.back().add_parts(acc_[u], scale_, 0);  // the dscale is never read: bounds are compared only
+    }
+    acc_.clear();
+    slow_ = true;
+}
+
+void KeyBounds::add_value(uint32_t u, __int128 m, int scale)
+{
+    if (!slow_) {
+        __int128 scaled;
+        if ((scale <= scale_ || raise_scale(scale)) && !__builtin_mul_overflow(m, pow10_128(scale_ - scale), &scaled) &&
+            !__builtin_add_overflow(acc_[u], scaled, &acc_[u]))
+            return;
+        to_exact();  // (a failed raise_scale left the bounds as they were, or some raised: redone exactly below)
+    }
+    exact_[u].add_parts(m, scale, 0);
+}
+
+void KeyBounds::add_decimal(uint32_t u, const Decimal &v)
+{
+    if (v.big) {
+        if (!slow_)
+            to_exact();
+        exact_[u].add(v);
+        return;
+    }
+    add_value(u, v.mantissa, v.scale);
+}
+
+void KeyBounds::add_sum(uint32_t u, const DecimalSum &v)
+{
+    __int128 acc;
+    int scale, dscale;
+    if (v.fast_parts(acc, scale, dscale)) {
+        add_value(u, acc, scale);
+        return;
+    }
+    if (!slow_)
+        to_exact();
+    exact_[u].add(v);
+}
+
+int KeyBounds::compare_bound(uint32_t u, const DecimalSum &v) const
+{
+    if (slow_)
+        return exact_[u].compare(v);
+    DecimalSum b(mr_);
+    b.add_parts(acc_[u], scale_, 0);
+    return b.compare(v);
+}
+
+void KeyBounds::add_bound(std::string_view name, const Decimal &keycost, uint32_t)
+{
+    add_decimal(find_user(name), keycost);
 }
 
 void KeyBounds::expect_users(size_t n)
 {
-    if (!users_.empty())
+    if (!names_.empty())
         return;
     names_.reserve(n);
-    users_.reserve(n);
+    acc_.reserve(n);
+    probed_.reserve(n);
     by_index_.reserve(n);
 }
 
 void KeyBounds::add_bound_at(uint32_t index, std::string_view name, const Decimal &keycost)
 {
-    if (index < by_index_.size() && by_index_[index] != UINT32_MAX) {
-        User &u = users_[by_index_[index]];
-        std::string_view known = names_.slots()[by_index_[index]].key_view();
-        if (known.size() == name.size() && same_bytes(known.data(), name.data(), name.size())) {
-            u.bound.add(keycost);
-            return;
-        }
+    if (index == UINT32_MAX) {  // no index: by name
+        add_decimal(find_user(name), keycost);
+        return;
     }
-    User &u = user(name, UINT32_MAX);
-    if (index != UINT32_MAX) {
-        if (by_index_.size() <= index)
-            by_index_.resize(size_t(index) + 1, UINT32_MAX);
-        by_index_[index] = uint32_t(&u - users_.data());
-    }
-    u.bound.add(keycost);
+    uint32_t u = user_at(index);
+    if (u == UINT32_MAX)
+        u = new_user_at(index, name);
+    add_decimal(u, keycost);
 }
 
 bool KeyBounds::add_bound_columns(const uint32_t *index, const std::string_view *names, const int64_t *keycost,
                                   const uint8_t *dscale, int scale, uint32_t n)
 {
-    const uint32_t *by_index = by_index_.data();
-    size_t known = by_index_.size();
-    for (uint32_t i = 0; i < n; i++) {
-        const bool none = dscale[i] == kColumnNoCost;
-        const int64_t m = none ? 0 : keycost[i];
-        const int s = none ? 0 : scale, ds = none ? 0 : dscale[i];
-        const uint32_t at = index[i];
-        if (at < known && by_index[at] != UINT32_MAX) {  // met before: its user (see above)
-            users_[by_index[at]].bound.add_scaled(m, s, ds);
-            continue;
+    if (!slow_ && ((scale > scale_ && !raise_scale(scale)) || scale_ - scale > 18))
+        to_exact();  // (scales 10^18 apart: never met; the exact path)
+    uint32_t i = 0;
+    if (!slow_) {  // B_u += keycost * 10^(scale_ - scale): a multiply and a 128-bit add an entry
+        const int64_t f = DecimalSum::kPow10_64[scale_ - scale];
+        for (; i < n; i++) {
+            uint32_t u = user_at(index[i]);
+            if (u == UINT32_MAX) {
+                if (names == nullptr)
+                    return false;
+                u = new_user_at(index[i], names[i]);
+            }
+            const int64_t m = dscale[i] == kColumnNoCost ? 0 : keycost[i];
+            __int128 next;
+            if (__builtin_add_overflow(acc_[u], __int128(m) * f, &next))
+                break;  // past 128 bits: this entry and the rest exactly
+            acc_[u] = next;
         }
-        if (names == nullptr)
-            return false;
-        Decimal d;
-        d.mantissa = m;
-        d.scale = s;
-        d.dscale = ds;
-        add_bound_at(at, names[i], d);
-        by_index = by_index_.data();  // add_bound_at() may have grown it
-        known = by_index_.size();
+        if (i == n)
+            return true;
+        to_exact();
+    }
+    for (; i < n; i++) {
+        uint32_t u = user_at(index[i]);
+        if (u == UINT32_MAX) {
+            if (names == nullptr)
+                return false;
+            u = new_user_at(index[i], names[i]);
+        }
+        const bool none = dscale[i] == kColumnNoCost;
+        exact_[u].add_scaled(none ? 0 : keycost[i], none ? 0 : scale, none ? 0 : dscale[i]);
     }
     return true;
 }
 
 bool KeyBounds::first_bound_columns(const UserRun &run, const int64_t *keycost, const uint8_t *dscale, int scale)
 {
-    if (!run.ordered || !users_.empty() || names_.size() != 0 || !by_index_.empty())
+    if (!run.ordered || !names_.empty() || !by_index_.empty() || slow_)
         return false;
-    names_.reserve(run.n);
-    users_.reserve(run.n);
+    names_.assign(run.names, run.names + run.n);
+    probed_.assign(run.n, 0);
     by_index_.resize(run.n);
+    for (uint32_t i = 0; i < run.n; i++)
+        by_index_[i] = i;
+    acc_.assign(run.n, 0);
+    if (scale > scale_ && !raise_scale(scale)) {
+        to_exact();
+        for (uint32_t i = 0; i < run.n; i++) {
+            const bool none = dscale[i] == kColumnNoCost;
+            exact_[i].add_scaled(none ? 0 : keycost[i], none ? 0 : scale, none ? 0 : dscale[i]);
+        }
+        return true;
+    }
+    const __int128 f = pow10_128(scale_ - scale);  // no overflow: |keycost| < 2^63, f <= 10^36 < 2^120... checked
     for (uint32_t i = 0; i < run.n; i++) {
-        const uint32_t at = names_.append_new(run.names[i].data(), uint32_t(run.names[i].size()), run.hashes[i]);
-        users_.emplace_back(mr_);
-        by_index_[i] = at;
-        const bool none = dscale[i] == kColumnNoCost;
-        Decimal d;  // add_bound_at()'s Decimal
-        d.mantissa = none ? 0 : keycost[i];
-        d.scale = none ? 0 : scale;
-        d.dscale = none ? 0 : dscale[i];
-        users_[at].bound.add(d);
+        const int64_t m = dscale[i] == kColumnNoCost ? 0 : keycost[i];
+        if (__builtin_mul_overflow(__int128(m), f, &acc_[i])) {
+            acc_[i] = 0;
+            to_exact();
+            for (uint32_t j = i; j < run.n; j++) {
+                const bool none = dscale[j] == kColumnNoCost;
+                exact_[j].add_scaled(none ? 0 : keycost[j], none ? 0 : scale, none ? 0 : dscale[j]);
+            }
+            return true;
+        }
     }
     return true;
 }
 
 void KeyBounds::add_walked_pair(std::string_view name, const DecimalSum &cost, uint32_t slot)
 {
-    User &u = user(name, UINT32_MAX);
-    if (!u.has_walked || cost.compare(u.walked_max) > 0)
-        u.walked_max = cost;
-    u.has_walked = true;
-    walked_.emplace_back(uint32_t(&u - users_.data()), slot);
+    const uint32_t u = find_user(name);
+    if (walked_max_at_.size() < names_.size())
+        walked_max_at_.resize(names_.size(), 0);
+    uint32_t &at = walked_max_at_[u];
+    if (at == 0) {
+        walked_max_.emplace_back(u, cost);
+        at = uint32_t(walked_max_.size());
+    } else if (cost.compare(walked_max_[at - 1].second) > 0) {
+        walked_max_[at - 1].second = cost;
+    }
+    walked_.emplace_back(u, slot);
 }
 
 bool KeyBounds::probed(std::string_view name) const
 {
-    const Slot *s = names_.find(name.data(), name.size());
-    return s != nullptr && users_[size_t(s - names_.slots().data())].probed;
+    const uint32_t u = lookup(name);
+    return u != UINT32_MAX && probed_[u] != 0;
 }
 
 void KeyBounds::prepare()
 {
     DecimalSum zero(mr_);
-    for (User &u : users_)
-        if (u.has_walked && u.walked_max.compare(zero) > 0)
-            u.bound.add(u.walked_max);  // U_u = max(0, max S^F) + B_u
+    for (const auto &[u, most] : walked_max_)
+        if (most.compare(zero) > 0)
+            add_sum(u, most);  // U_u = max(0, max S^F) + B_u
     std::stable_sort(walked_.begin(), walked_.end(),
                      [](const auto &a, const auto &b) { return a.first < b.first; });
     heap_.clear();
-    for (uint32_t i = 0; i < users_.size(); i++)
+    for (uint32_t i = 0; i < names_.size(); i++)
         heap_.push_back(i);
-    std::make_heap(heap_.begin(), heap_.end(), [&](uint32_t a, uint32_t b) {
-        return users_[a].bound.compare(users_[b].bound) < 0;
-    });
+    std::make_heap(heap_.begin(), heap_.end(), [&](uint32_t a, uint32_t b) { return less(a, b); });
 }
 
 bool KeyBounds::pop(uint32_t &index)
 {
     if (heap_.empty())
         return false;
-    std::pop_heap(heap_.begin(), heap_.end(), [&](uint32_t a, uint32_t b) {
-        return users_[a].bound.compare(users_[b].bound) < 0;
-    });
+    std::pop_heap(heap_.begin(), heap_.end(), [&](uint32_t a, uint32_t b) { return less(a, b); });
     index = heap_.back();
     heap_.pop_back();
     return true;
