@@ -254,7 +254,7 @@ TEST(KeyBounds, MagnitudeColumn)
               : kind == 1 ? int64_t(rng() >> 1) >> (rng() % 64)
               : kind == 2 ? INT64_MAX / int64_t(1 + n) - int64_t(rng() % 3)
                           : int64_t(rng() % 100) - 3;
-        KeyMagnitude before, by_column, by_value;
+        KeyMagnitude by_column, by_value;
         const int64_t start = int64_t(rng() >> (1 + rng() % 63));
         for (KeyMagnitude *m : {&by_column, &by_value})
             m->add((unsigned __int128)(start));
