@@ -80,6 +80,7 @@ uint32_t KeyBounds::new_user_at(uint32_t index, std::string_view name)
     if (by_index_.size() <= index)
         by_index_.resize(size_t(index) + 1, UINT32_MAX);
     by_index_[index] = u;
+    index_is_user_ = index_is_user_ && index == u && by_index_.size() == names_.size();
     return u;
 }
 
@@ -100,6 +101,7 @@ uint32_t KeyBounds::find_user(std::string_view name)
         return u;
     const Slot &s = lookup_.find_or_insert(name.data(), name.size());  // copies the name
     looked_up_++;
+    index_is_user_ = false;  // a user without an index: user_at() by by_index_
     return new_user(s.key_view());
 }
 
@@ -210,6 +212,20 @@ bool KeyBounds::add_bound_columns(const uint32_t *index, const std::string_view 
     uint32_t i = 0;
     if (!slow_) {  // B_u += keycost * 10^(scale_ - scale): a multiply and a 128-bit add an entry
         const int64_t f = DecimalSum::kPow10_64[scale_ - scale];
+        if (f == 1 && index_is_user_) {  // the common row: its scale, users by their own index
+            const uint32_t known = uint32_t(names_.size());
+            __int128 *acc = acc_.data();
+            for (; i < n; i++) {
+                const uint32_t u = index[i];
+                if (u >= known)
+                    break;  // a new user: below
+                const int64_t m = dscale[i] == kColumnNoCost ? 0 : keycost[i];
+                __int128 next;
+                if (__builtin_add_overflow(acc[u], __int128(m), &next))
+                    break;  // past 128 bits: below
+                acc[u] = next;
+            }
+        }
         for (; i < n; i++) {
             uint32_t u = user_at(index[i]);
             if (u == UINT32_MAX) {

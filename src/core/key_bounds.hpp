@@ -35,6 +35,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <memory_resource>
 #include <string>
 #include <string_view>
@@ -67,12 +70,30 @@ public:
     // add() of each value of a column, add_unknown() for a negative one (a "~keymag" the reader
     // does not take): the same total (the sum saturates the same way added at once).
     // The sum in two 64-bit halves (each value's high and low 32 bits: n < 2^32 of them cannot
-    // wrap either), a negative value seen by its sign bit: no 128-bit add or compare a value, and
-    // the loop vectorizes (SSE2).
+    // wrap either), a negative value seen by its sign bit: no 128-bit add or compare a value
+    // (two values a step by SSE2).
     void add_column(const int64_t *v, uint32_t n)
     {
         uint64_t high = 0, low = 0, signs = 0;
-        for (uint32_t i = 0; i < n; i++) {
+        uint32_t i = 0;
+#if defined(__SSE2__)
+        __m128i h = _mm_setzero_si128(), l = h, s = h;
+        const __m128i low_half = _mm_set1_epi64x(0xFFFFFFFF);
+        for (; i + 2 <= n; i += 2) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i *>(v + i));
+            s = _mm_or_si128(s, x);
+            h = _mm_add_epi64(h, _mm_srli_epi64(x, 32));
+            l = _mm_add_epi64(l, _mm_and_si128(x, low_half));
+        }
+        uint64_t lanes[6];
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(lanes), h);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(lanes + 2), l);
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(lanes + 4), s);
+        high = lanes[0] + lanes[1];
+        low = lanes[2] + lanes[3];
+        signs = lanes[4] | lanes[5];
+#endif
+        for (; i < n; i++) {
             const uint64_t x = uint64_t(v[i]);
             signs |= x;
             high += x >> 32;
@@ -157,6 +178,8 @@ private:
     // The user of a caller's index, UINT32_MAX when the index is new.
     uint32_t user_at(uint32_t index) const
     {
+        if (index_is_user_)  // (every index so far its own user's number)
+            return index < names_.size() ? index : UINT32_MAX;
         return index < by_index_.size() ? by_index_[index] : UINT32_MAX;
     }
     // A new user: its name (kept as given: the caller copied it or it outlives this).
@@ -192,6 +215,7 @@ private:
     std::pmr::vector<DecimalSum> exact_;         // B_u (slow_)
     std::pmr::vector<uint8_t> probed_;
     std::pmr::vector<uint32_t> by_index_;        // the caller's index -> user (UINT32_MAX: none)
+    bool index_is_user_ = true;                  // by_index_[i] == i for every i < users() (no other entry)
     mutable KeyAggregator lookup_;               // name -> user, built when asked; its arena holds copied names
     mutable size_t looked_up_ = 0;               // users [0, looked_up_) are in lookup_
     std::pmr::vector<std::pair<uint32_t, DecimalSum>> walked_max_;  // (user, max S^F), a user once
