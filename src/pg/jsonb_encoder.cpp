@@ -233,7 +233,7 @@ public:
         return true;
     }
     void null(size_t i) { entry(n_ + i, JENTRY_ISNULL); }
-    void numeric(size_t i, const core::NumericDigits &d)
+    __attribute__((always_inline)) void numeric(size_t i, const core::NumericDigits &d)
     {
         const size_t padded = INTALIGN(len_);
         memset(out_ + len_, 0, padded - len_);
@@ -249,7 +249,7 @@ public:
     }
 
 private:
-    void entry(size_t index, JEntry meta)
+    __attribute__((always_inline)) void entry(size_t index, JEntry meta)
     {
         totallen_ += JBE_OFFLENFLD(meta);
         if (index % JB_OFFSET_STRIDE == 0)
