@@ -117,6 +117,8 @@ bool KeyBounds::raise_scale(int s)
     for (__int128 &a : acc_)
         a *= f;
     scale_ = s;
+    unsigned __int128 raised;
+    cap_ = __builtin_mul_overflow(cap_, (unsigned __int128)(f), &raised) || raised > kCapSaturated ? kCapSaturated : raised;
     return true;
 }
 
@@ -135,10 +137,13 @@ void KeyBounds::to_exact()
 void KeyBounds::add_value(uint32_t u, __int128 m, int scale)
 {
     if (!slow_) {
-        __int128 scaled;
+        __int128 scaled, next;
         if ((scale <= scale_ || raise_scale(scale)) && !__builtin_mul_overflow(m, pow10_128(scale_ - scale), &scaled) &&
-            !__builtin_add_overflow(acc_[u], scaled, &acc_[u]))
+            !__builtin_add_overflow(acc_[u], scaled, &next)) {
+            acc_[u] = next;
+            grow_cap(scaled < 0 ? (unsigned __int128)(-(scaled + 1)) + 1 : (unsigned __int128)(scaled));
             return;
+        }
         to_exact();  // (a failed raise_scale left the bounds as they were, or some raised: redone exactly below)
     }
     exact_[u].add_parts(m, scale, 0);
@@ -212,7 +217,23 @@ bool KeyBounds::add_bound_columns(const uint32_t *index, const std::string_view 
     uint32_t i = 0;
     if (!slow_) {  // B_u += keycost * 10^(scale_ - scale): a multiply and a 128-bit add an entry
         const int64_t f = DecimalSum::kPow10_64[scale_ - scale];
-        if (f == 1 && index_is_user_) {  // the common row: its scale, users by their own index
+        // Each bound gains at most n x f x 2^63 in this row (|keycost| <= 2^63; n x f < 2^92).
+        const unsigned __int128 nf = (unsigned __int128)(n) * uint64_t(f);
+        const unsigned __int128 step = nf >= ((unsigned __int128)(1) << 63) ? kCapSaturated : nf << 63;
+        if (f == 1 && index_is_user_ && cap_ < kCapSaturated - step) {
+            // the common row: its scale, users by their own index, no bound can pass 2^126:
+            // a load, an add and a store an entry
+            const uint32_t known = uint32_t(names_.size());
+            __int128 *acc = acc_.data();
+            for (; i < n; i++) {
+                const uint32_t u = index[i];
+                if (u >= known)
+                    break;  // a new user: below
+                acc[u] += dscale[i] == kColumnNoCost ? 0 : keycost[i];
+            }
+        }
+        grow_cap(step);
+        if (f == 1 && index_is_user_ && i < n) {  // the same, checked (a bound may be near 2^126)
             const uint32_t known = uint32_t(names_.size());
             __int128 *acc = acc_.data();
             for (; i < n; i++) {
@@ -274,7 +295,8 @@ bool KeyBounds::first_bound_columns(const UserRun &run, const int64_t *keycost, 
         }
         return true;
     }
-    const __int128 f = pow10_128(scale_ - scale);  // no overflow: |keycost| < 2^63, f <= 10^36 < 2^120... checked
+    const __int128 f = pow10_128(scale_ - scale);  // (|keycost| <= 2^63 and f <= 10^36: checked below)
+    grow_cap(scale_ - scale <= 18 ? (unsigned __int128)(f) << 63 : kCapSaturated);
     for (uint32_t i = 0; i < run.n; i++) {
         const int64_t m = dscale[i] == kColumnNoCost ? 0 : keycost[i];
         if (__builtin_mul_overflow(__int128(m), f, &acc_[i])) {

@@ -216,6 +216,14 @@ private:
     std::pmr::vector<uint8_t> probed_;
     std::pmr::vector<uint32_t> by_index_;        // the caller's index -> user (UINT32_MAX: none)
     bool index_is_user_ = true;                  // by_index_[i] == i for every i < users() (no other entry)
+    // No bound's magnitude is above cap_ (saturating at kCapSaturated): a row whose adds cannot
+    // take any bound past 2^126 (cap_ + its n x 2^63) is added without an overflow check an entry.
+    static constexpr unsigned __int128 kCapSaturated = (unsigned __int128)(1) << 126;
+    unsigned __int128 cap_ = 0;
+    void grow_cap(unsigned __int128 by)
+    {
+        cap_ = by >= kCapSaturated || cap_ >= kCapSaturated - by ? kCapSaturated : cap_ + by;
+    }
     mutable KeyAggregator lookup_;               // name -> user, built when asked; its arena holds copied names
     mutable size_t looked_up_ = 0;               // users [0, looked_up_) are in lookup_
     std::pmr::vector<std::pair<uint32_t, DecimalSum>> walked_max_;  // (user, max S^F), a user once

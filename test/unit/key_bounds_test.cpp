@@ -396,6 +396,67 @@ TEST(KeyBounds, ScalesAndTheExactPath)
     EXPECT_GT(fast_runs, 100u);
 }
 
+// add_bound_columns() (by column: unchecked adds while no bound can pass 2^126, checked ones,
+// scales raised, the exact path) against add_bound_at() of each entry's Decimal: the users come
+// out of select() in the same order (it orders them by their exact bounds), on rows of random
+// scales (0..36) and keycosts up to both ends of int64, entries without a cost among them.
+TEST(KeyBounds, ColumnsAreTheEntriesBounds)
+{
+    std::mt19937_64 rng(1717);
+    size_t exact_runs = 0;
+    for (int run = 0; run < 3000; run++) {
+        std::pmr::monotonic_buffer_resource mr;
+        KeyBounds by_columns(&mr), by_entries(&mr);
+        const uint32_t users = 1 + uint32_t(rng() % 12);
+        std::vector<std::string> names(users);
+        for (uint32_t u = 0; u < users; u++)
+            names[u] = "user-" + std::to_string(u);
+        const int rows = 1 + int(rng() % 6);
+        const bool extreme = rng() % 3 == 0;
+        for (int r = 0; r < rows; r++) {
+            const int scale = rng() % 5 == 0 ? int(rng() % 37) : int(rng() % 3) * 2;
+            std::vector<uint32_t> index;
+            std::vector<std::string_view> row_names;
+            std::vector<int64_t> keycost;
+            std::vector<uint8_t> dscale;
+            for (uint32_t u = 0; u < users; u++) {
+                if (rng() % 4 == 0)
+                    continue;
+                index.push_back(u);
+                row_names.push_back(names[u]);
+                int64_t m = extreme ? (rng() % 2 ? INT64_MAX - int64_t(rng() % 5) : INT64_MIN + int64_t(rng() % 5))
+                                    : int64_t(rng() % 100000) - 20000;
+                keycost.push_back(m);
+                dscale.push_back(rng() % 6 == 0 ? kColumnNoCost : uint8_t(scale));
+            }
+            ASSERT_TRUE(by_columns.add_bound_columns(index.data(), row_names.data(), keycost.data(), dscale.data(), scale,
+                                                     uint32_t(index.size())));
+            for (size_t i = 0; i < index.size(); i++) {
+                Decimal d;
+                const bool none = dscale[i] == kColumnNoCost;
+                d.mantissa = none ? 0 : keycost[i];
+                d.scale = none ? 0 : scale;
+                d.dscale = none ? 0 : dscale[i];
+                by_entries.add_bound_at(index[i], row_names[i], d);
+            }
+        }
+        ASSERT_EQ(by_columns.users(), by_entries.users());
+        std::vector<std::string> order_columns, order_entries;
+        auto order = [](KeyBounds &b, std::vector<std::string> &out) {
+            b.select(1, SIZE_MAX, [&](const auto &cs, DecimalSum &) {
+                for (const KeyBounds::Candidate &c : cs)
+                    out.emplace_back(c.user);
+                return false;  // no pair: the next user, one a round, by bound descending
+            });
+        };
+        order(by_columns, order_columns);
+        order(by_entries, order_entries);
+        ASSERT_EQ(order_columns, order_entries) << "run " << run;
+        exact_runs += by_columns.exact_path();
+    }
+    EXPECT_GT(exact_runs, 10u);
+}
+
 // A user whose second key wins, with ties at the bound: the bound of the other user equals the
 // winner's cost, so it is probed, and the tie goes to the smaller pair key.
 TEST(KeyBounds, TieAtTheBound)
