@@ -286,6 +286,8 @@ bool KeyBounds::first_bound_columns(const UserRun &run, const int64_t *keycost, 
     by_index_.resize(run.n);
     for (uint32_t i = 0; i < run.n; i++)
         by_index_[i] = i;
+    if (scale > scale_ && scale <= kMaxFastScale)
+        scale_ = scale;  // no bound yet: nothing to raise
     acc_.assign(run.n, 0);
     if (scale > scale_ && !raise_scale(scale)) {
         to_exact();
