@@ -348,7 +348,7 @@ TEST(KeyBounds, ScalesAndTheExactPath)
 {
     std::mt19937_64 rng(20261128);
     size_t exact_runs = 0, fast_runs = 0;
-    for (int run = 0; run < 4000; run++) {
+    for (int run = 0; run < 2000; run++) {
         int nusers = 1 + int(rng() % 6), nrows = 1 + int(rng() % 5);
         const int kind = int(rng() % 4);  // 0 small scales, 1 up to 36, 2 past 36, 3 near 2^127
         std::vector<Row> rows(static_cast<size_t>(nrows));
