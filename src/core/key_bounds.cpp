@@ -64,7 +64,7 @@ KeyBounds::KeyBounds(std::pmr::memory_resource *mr)
 
 uint32_t KeyBounds::new_user(std::string_view kept_name)
 {
-    const uint32_t u = uint32_t(names_.size());
+    const uint32_t u = uint32_t(users());
     names_.push_back(kept_name);
     if (slow_)
         exact_.emplace_back(mr_);
@@ -80,14 +80,14 @@ uint32_t KeyBounds::new_user_at(uint32_t index, std::string_view name)
     if (by_index_.size() <= index)
         by_index_.resize(size_t(index) + 1, UINT32_MAX);
     by_index_[index] = u;
-    index_is_user_ = index_is_user_ && index == u && by_index_.size() == names_.size();
+    index_is_user_ = index_is_user_ && index == u && by_index_.size() == users();
     return u;
 }
 
 uint32_t KeyBounds::lookup(std::string_view name) const
 {
-    for (; looked_up_ < names_.size(); looked_up_++) {  // the names kept since the last lookup
-        std::string_view k = names_[looked_up_];
+    for (; looked_up_ < users(); looked_up_++) {  // the names kept since the last lookup
+        std::string_view k = name_of(uint32_t(looked_up_));
         lookup_.append_new(k.data(), uint32_t(k.size()), KeyAggregator::hash_bytes(k.data(), k.size()));
     }
     const Slot *s = lookup_.find(name.data(), name.size());
@@ -125,8 +125,8 @@ bool KeyBounds::raise_scale(int s)
 void KeyBounds::to_exact()
 {
     exact_.clear();
-    exact_.reserve(names_.size());
-    for (size_t u = 0; u < names_.size(); u++) {
+    exact_.reserve(users());
+    for (size_t u = 0; u < users(); u++) {
         exact_.emplace_back(mr_);
         exact_.back().add_parts(acc_[u], scale_, 0);  // the dscale is never read: bounds are compared only
     }
@@ -189,7 +189,7 @@ void KeyBounds::add_bound(std::string_view name, const Decimal &keycost, uint32_
 
 void KeyBounds::expect_users(size_t n)
 {
-    if (!names_.empty())
+    if (users() != 0)
         return;
     names_.reserve(n);
     acc_.reserve(n);
@@ -223,7 +223,7 @@ bool KeyBounds::add_bound_columns(const uint32_t *index, const std::string_view 
         if (f == 1 && index_is_user_ && cap_ < kCapSaturated - step) {
             // the common row: its scale, users by their own index, no bound can pass 2^126:
             // a load, an add and a store an entry
-            const uint32_t known = uint32_t(names_.size());
+            const uint32_t known = uint32_t(users());
             __int128 *acc = acc_.data();
             for (; i < n; i++) {
                 const uint32_t u = index[i];
@@ -234,7 +234,7 @@ bool KeyBounds::add_bound_columns(const uint32_t *index, const std::string_view 
         }
         grow_cap(step);
         if (f == 1 && index_is_user_ && i < n) {  // the same, checked (a bound may be near 2^126)
-            const uint32_t known = uint32_t(names_.size());
+            const uint32_t known = uint32_t(users());
             __int128 *acc = acc_.data();
             for (; i < n; i++) {
                 const uint32_t u = index[i];
@@ -279,17 +279,16 @@ bool KeyBounds::add_bound_columns(const uint32_t *index, const std::string_view 
 
 bool KeyBounds::first_bound_columns(const UserRun &run, const int64_t *keycost, const uint8_t *dscale, int scale)
 {
-    if (!run.ordered || !names_.empty() || !by_index_.empty() || slow_)
+    if (!run.ordered || users() != 0 || !by_index_.empty() || slow_)
         return false;
-    names_.assign(run.names, run.names + run.n);
+    run_names_ = run.names;  // (not copied)
+    run_n_ = run.n;
     probed_.assign(run.n, 0);
     by_index_.resize(run.n);
     for (uint32_t i = 0; i < run.n; i++)
         by_index_[i] = i;
-    if (scale > scale_ && scale <= kMaxFastScale)
-        scale_ = scale;  // no bound yet: nothing to raise
-    acc_.assign(run.n, 0);
-    if (scale > scale_ && !raise_scale(scale)) {
+    if (scale > kMaxFastScale) {  // the exact path from the start
+        acc_.assign(run.n, 0);
         to_exact();
         for (uint32_t i = 0; i < run.n; i++) {
             const bool none = dscale[i] == kColumnNoCost;
@@ -297,12 +296,16 @@ bool KeyBounds::first_bound_columns(const UserRun &run, const int64_t *keycost, 
         }
         return true;
     }
+    if (scale > scale_)
+        scale_ = scale;  // no bound yet: nothing to raise
     const __int128 f = pow10_128(scale_ - scale);  // (|keycost| <= 2^63 and f <= 10^36: checked below)
     grow_cap(scale_ - scale <= 18 ? (unsigned __int128)(f) << 63 : kCapSaturated);
+    acc_.reserve(run.n);  // (empty: no user yet) each bound written once, not zeroed first
     for (uint32_t i = 0; i < run.n; i++) {
         const int64_t m = dscale[i] == kColumnNoCost ? 0 : keycost[i];
-        if (__builtin_mul_overflow(__int128(m), f, &acc_[i])) {
-            acc_[i] = 0;
+        __int128 v;
+        if (__builtin_mul_overflow(__int128(m), f, &v)) {
+            acc_.resize(run.n, 0);
             to_exact();
             for (uint32_t j = i; j < run.n; j++) {
                 const bool none = dscale[j] == kColumnNoCost;
@@ -310,6 +313,7 @@ bool KeyBounds::first_bound_columns(const UserRun &run, const int64_t *keycost, 
             }
             return true;
         }
+        acc_.push_back(v);
     }
     return true;
 }
@@ -317,8 +321,8 @@ bool KeyBounds::first_bound_columns(const UserRun &run, const int64_t *keycost, 
 void KeyBounds::add_walked_pair(std::string_view name, const DecimalSum &cost, uint32_t slot)
 {
     const uint32_t u = find_user(name);
-    if (walked_max_at_.size() < names_.size())
-        walked_max_at_.resize(names_.size(), 0);
+    if (walked_max_at_.size() < users())
+        walked_max_at_.resize(users(), 0);
     uint32_t &at = walked_max_at_[u];
     if (at == 0) {
         walked_max_.emplace_back(u, cost);
@@ -344,7 +348,7 @@ void KeyBounds::prepare()
     std::stable_sort(walked_.begin(), walked_.end(),
                      [](const auto &a, const auto &b) { return a.first < b.first; });
     heap_.clear();
-    for (uint32_t i = 0; i < names_.size(); i++)
+    for (uint32_t i = 0; i < users(); i++)
         heap_.push_back(i);
     std::make_heap(heap_.begin(), heap_.end(), [&](uint32_t a, uint32_t b) { return less(a, b); });
 }

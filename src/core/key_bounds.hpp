@@ -147,7 +147,7 @@ public:
     // A pair summed exactly over the walked rows (S^F: the day rows): its user and cost. slot:
     // the caller's index of the pair (handed back with the candidate).
     void add_walked_pair(std::string_view user, const DecimalSum &cost, uint32_t slot);
-    size_t users() const { return names_.size(); }
+    size_t users() const { return run_n_ + names_.size(); }
     // The range's rows list about n users: room for them made once, before the first bound.
     void expect_users(size_t n);
 
@@ -179,7 +179,7 @@ private:
     uint32_t user_at(uint32_t index) const
     {
         if (index_is_user_)  // (every index so far its own user's number)
-            return index < names_.size() ? index : UINT32_MAX;
+            return index < users() ? index : UINT32_MAX;
         return index < by_index_.size() ? by_index_[index] : UINT32_MAX;
     }
     // A new user: its name (kept as given: the caller copied it or it outlives this).
@@ -208,7 +208,12 @@ private:
     bool pop(uint32_t &index);
 
     std::pmr::memory_resource *mr_;
-    std::pmr::vector<std::string_view> names_;  // by user, in first-sight order
+    // Each user's name, in first-sight order: users [0, run_n_) are a directory's run (its
+    // names not copied: they outlive this), the others names_[u - run_n_].
+    std::string_view name_of(uint32_t u) const { return u < run_n_ ? run_names_[u] : names_[u - run_n_]; }
+    const std::string_view *run_names_ = nullptr;
+    uint32_t run_n_ = 0;
+    std::pmr::vector<std::string_view> names_;
     std::pmr::vector<__int128> acc_;             // B_u * 10^scale_ (not slow_)
     int scale_ = 0;
     bool slow_ = false;
@@ -265,7 +270,7 @@ bool KeyBounds::select(size_t first_batch, size_t max_probes, Batch &&batch)
         for (uint32_t u : round) {
             probed_[u] = 1;
             auto range = std::equal_range(walked_.begin(), walked_.end(), std::pair<uint32_t, uint32_t>(u, 0), by_user);
-            candidates.push_back(Candidate{names_[u], walked_.data() + (range.first - walked_.begin()),
+            candidates.push_back(Candidate{name_of(u), walked_.data() + (range.first - walked_.begin()),
                                            size_t(range.second - range.first)});
         }
         probes_ += round.size();
