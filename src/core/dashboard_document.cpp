@@ -175,9 +175,15 @@ void DashboardBuilder::document(std::string_view start, std::string_view end, Js
     };
     // topUser: the first by cost that is not the Unknown User.
     const Slot *top_user = nullptr;
-    for (const Slot *p : users)
-        if (p->key_view() != kUnknownUserId && (top_user == nullptr || by_cost(p, top_user)))
+    for (const Slot *p : users) {  // by_cost(p, top_user) with the costs compared inline first
+        if (top_user != nullptr) {
+            const int c = p->totals.cost.compare(top_user->totals.cost);
+            if (c < 0 || (c == 0 && !(p->key_view() < top_user->key_view())))
+                continue;
+        }
+        if (p->key_view() != kUnknownUserId)
             top_user = p;
+    }
     // topUsers: the first kTopUsers by cost of those it may list.
     std::vector<const Slot *> top_users;
     for (const Slot *p : users)

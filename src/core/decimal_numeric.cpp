@@ -74,6 +74,31 @@ bool DecimalSum::numeric_digits(NumericDigits &out) const
     static constexpr unsigned __int128 kLimit[4] = {kAll, kAll / 10, kAll / 100, kAll / 1000};
     static constexpr unsigned kFactor[4] = {1, 10, 100, 1000};
     int up = frac_groups * 4 - scale;
+    out.dscale = dscale_;
+    if (mag <= UINT64_MAX / 1000) {
+        // The common case (a sum below ~1.8 x 10^16 at its scale): the aligned magnitude in 64
+        // bits, its g groups written in place, most significant first (no leading zero group:
+        // weight from g), the trailing zero groups dropped; as the general path below.
+        uint64_t m = uint64_t(mag) * kFactor[up];
+        if (m == 0) {
+            out.ndigits = 0;
+            out.negative = false;
+            out.weight = 0;
+            return true;
+        }
+        const int g = m < 10000ull ? 1 : m < 100000000ull ? 2 : m < 1000000000000ull ? 3 : m < 10000000000000000ull ? 4 : 5;
+        for (int i = g - 1; i >= 0; i--) {
+            out.digits[i] = int16_t(m % 10000);
+            m /= 10000;
+        }
+        int nd = g;
+        while (out.digits[nd - 1] == 0)  // digits[0] is not 0
+            nd--;
+        out.ndigits = nd;
+        out.negative = negative;
+        out.weight = g - frac_groups - 1;
+        return true;
+    }
     if (mag > kLimit[up])
         return false;  // a 128-bit magnitude near the top: the text path
     mag *= kFactor[up];

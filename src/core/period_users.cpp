@@ -5,7 +5,7 @@
 namespace ducache::core {
 
 PeriodUsers::PeriodUsers(std::pmr::memory_resource *mr)
-    : mr_(mr), arena_(mr), keys_(mr), sums_(mr), order_(mr), place_(mr), scratch_(mr), pending_(mr), row_(mr),
+    : arena_(mr), keys_(mr), sums_(mr), order_(mr), place_(mr), scratch_(mr), pending_(mr), row_(mr),
       last_row_(mr), index_(mr)
 {
 }

@@ -103,7 +103,6 @@ private:
     uint32_t insert(std::string_view user);
     void start_hashing();
 
-    std::pmr::memory_resource *mr_;
     std::pmr::monotonic_buffer_resource arena_;  // key bytes
     std::pmr::vector<std::string_view> keys_;    // by id
     std::pmr::vector<Sums> sums_;                 // by id

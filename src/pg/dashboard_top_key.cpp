@@ -20,7 +20,7 @@ namespace ducache::pg {
 namespace {
 
 // Index of `name` among an object's n keys (JSONB sorts them by length, then bytes), or -1.
-// vals is made once per object (its walker sums every key length: O(n)).
+// vals is made once per object, without a pass over its keys (ObjectValues(container)).
 int32 find_sorted_key(const ObjectValues &vals, uint32 n, std::string_view name)
 {
     uint32 lo = 0, hi = n;
@@ -162,11 +162,10 @@ void TopKeyRead::finish(core::DashboardBuilder &b, const char *table, DateADT st
         reads++;
         touched.assign(candidates.size(), {});
         each_key_totals(table, start, end, access, [&](const Jsonb *kt, const InputRow &keys_ctx) {
-            const ObjectWalker users(&kt->root);  // once per row: its constructor is O(users)
-            const ObjectValues entries(users);
+            const ObjectValues entries(&kt->root);  // no pass over the users' JEntries
             for (size_t c = 0; c < candidates.size(); c++) {
                 std::string_view user = candidates[c].user;
-                int32 at = find_sorted_key(entries, users.size(), user);
+                int32 at = find_sorted_key(entries, entries.size(), user);
                 if (at < 0)
                     continue;
                 each_alias(entries.value(uint32(at)), user, keys_ctx, b,

@@ -193,57 +193,103 @@ private:
 
 }  // namespace
 
+namespace {
+
+// The layout encode_sum_object and encode_flat_object share: an object of n members in JSONB's
+// key order with distinct keys, laid out at `out` (4-byte aligned, as the container will be) as
+// JsonbEncoder::object lays it out: the header, the keys' then the values' JEntries (a stride's
+// first entry keeps the offset, the others the length, as JsonbEncoder::add_entry), the keys,
+// then each value as the caller hands it in, member by member.
+class ObjectLayout {
+public:
+    ObjectLayout(char *out, size_t n) : out_(out), n_(n), len_(sizeof(uint32) + 2 * n * sizeof(JEntry))
+    {
+        const uint32 header = uint32(n) | JB_FOBJECT;
+        memcpy(out, &header, sizeof header);
+    }
+    // The keys; false when one is too long for a JEntry.
+    template <class Member>
+    bool keys(const Member *members)
+    {
+        for (size_t i = 0; i < n_; i++) {
+            std::string_view k = members[i].key;
+            if (k.size() > JENTRY_OFFLENMASK)
+                return false;
+            memcpy(out_ + len_, k.data(), k.size());
+            len_ += k.size();
+            entry(i, JEntry(k.size()));
+        }
+        return true;
+    }
+    // Member i's value (in order): a string (false when too long), a null, a numeric after its padding.
+    bool string(size_t i, std::string_view s)
+    {
+        if (s.size() > JENTRY_OFFLENMASK)
+            return false;
+        if (!s.empty())
+            memcpy(out_ + len_, s.data(), s.size());
+        len_ += s.size();
+        entry(n_ + i, JENTRY_ISSTRING | JEntry(s.size()));
+        return true;
+    }
+    void null(size_t i) { entry(n_ + i, JENTRY_ISNULL); }
+    __attribute__((always_inline)) void numeric(size_t i, const core::NumericDigits &d)
+    {
+        const size_t padded = INTALIGN(len_);
+        memset(out_ + len_, 0, padded - len_);
+        const size_t numlen = numeric_encoded_size(d);
+        encode_numeric(d, out_ + padded, numlen);
+        entry(n_ + i, JENTRY_ISNUMERIC | JEntry(padded - len_ + numlen));
+        len_ = padded + numlen;
+    }
+    // The length, or 0 past a JEntry's length (with the container's own padding before it).
+    size_t finish() const
+    {
+        return totallen_ > JENTRY_OFFLENMASK || len_ + 3 > JENTRY_OFFLENMASK ? 0 : len_;
+    }
+
+private:
+    __attribute__((always_inline)) void entry(size_t index, JEntry meta)
+    {
+        totallen_ += JBE_OFFLENFLD(meta);
+        if (index % JB_OFFSET_STRIDE == 0)
+            meta = (meta & JENTRY_TYPEMASK) | JEntry(totallen_ & JENTRY_OFFLENMASK) | JENTRY_HAS_OFF;
+        memcpy(out_ + sizeof(uint32) + index * sizeof(JEntry), &meta, sizeof meta);
+    }
+
+    char *out_;
+    size_t n_, len_;
+    uint64 totallen_ = 0;
+};
+
+// The most one value takes: its padding, and a numeric's long header and every digit
+// NumericDigits can hold.
+constexpr size_t kValueBound = 3 + VARHDRSZ + 2 * sizeof(int16) + sizeof(core::NumericDigits::digits);
+
+}  // namespace
+
 size_t sum_object_bound(const core::SumMember *members, size_t n)
 {
     size_t keys = 0;
     for (size_t i = 0; i < n; i++)
         keys += members[i].key.size();
-    // The header, two JEntries a member, the keys, and each value's padding and numeric (the
-    // long header and every digit NumericDigits can hold, at most).
-    constexpr size_t kValue = 3 + VARHDRSZ + 2 * sizeof(int16) + sizeof(core::NumericDigits::digits);
-    return sizeof(uint32) + n * 2 * sizeof(JEntry) + keys + n * kValue;
+    return sizeof(uint32) + n * 2 * sizeof(JEntry) + keys + n * kValueBound;
 }
 
 size_t encode_sum_object(const core::SumMember *members, size_t n, char *out)
 {
     if (n > JB_CMASK)
         return 0;
-    uint32 header = uint32(n) | JB_FOBJECT;
-    memcpy(out, &header, sizeof header);
-    char *entries = out + sizeof header;
-    size_t len = sizeof header + 2 * n * sizeof(JEntry);
-    uint64 totallen = 0;
-    // One entry's running total: a stride's first entry keeps the offset, the others the
-    // length (as JsonbEncoder::add_entry).
-    auto entry = [&](size_t index, JEntry meta) {
-        totallen += JBE_OFFLENFLD(meta);
-        if (index % JB_OFFSET_STRIDE == 0)
-            meta = (meta & JENTRY_TYPEMASK) | JEntry(totallen & JENTRY_OFFLENMASK) | JENTRY_HAS_OFF;
-        memcpy(entries + index * sizeof(JEntry), &meta, sizeof meta);
-    };
-    for (size_t i = 0; i < n; i++) {
-        std::string_view k = members[i].key;
-        if (k.size() > JENTRY_OFFLENMASK)
-            return 0;
-        memcpy(out + len, k.data(), k.size());
-        len += k.size();
-        entry(i, JEntry(k.size()));
-    }
+    ObjectLayout layout(out, n);
+    if (!layout.keys(members))
+        return 0;
     for (size_t i = 0; i < n; i++) {
         core::NumericDigits d;
         if (!members[i].sum->numeric_digits(d))
             return 0;
-        size_t padded = INTALIGN(len);  // out is 4-byte aligned, as the container will be
-        memset(out + len, 0, padded - len);
-        size_t numlen = numeric_encoded_size(d);
-        encode_numeric(d, out + padded, numlen);
-        entry(n + i, JENTRY_ISNUMERIC | JEntry(padded - len + numlen));
-        len = padded + numlen;
+        layout.numeric(i, d);
     }
-    // Past a JEntry's length (with the container's own padding before it): the members one by one.
-    if (totallen > JENTRY_OFFLENMASK || len + 3 > JENTRY_OFFLENMASK)
-        return 0;
-    return len;
+    return layout.finish();
 }
 
 size_t flat_object_bound(const core::FlatMember *members, size_t n)
@@ -251,47 +297,26 @@ size_t flat_object_bound(const core::FlatMember *members, size_t n)
     size_t bytes = 0;
     for (size_t i = 0; i < n; i++)
         bytes += members[i].key.size() + members[i].text.size();
-    constexpr size_t kValue = 3 + VARHDRSZ + 2 * sizeof(int16) + sizeof(core::NumericDigits::digits);
-    return sizeof(uint32) + n * 2 * sizeof(JEntry) + bytes + n * kValue;
+    return sizeof(uint32) + n * 2 * sizeof(JEntry) + bytes + n * kValueBound;
 }
 
 size_t encode_flat_object(const core::FlatMember *members, size_t n, char *out)
 {
     if (n > JB_CMASK)
         return 0;
-    uint32 header = uint32(n) | JB_FOBJECT;
-    memcpy(out, &header, sizeof header);
-    char *entries = out + sizeof header;
-    size_t len = sizeof header + 2 * n * sizeof(JEntry);
-    uint64 totallen = 0;
-    auto entry = [&](size_t index, JEntry meta) {  // as encode_sum_object's
-        totallen += JBE_OFFLENFLD(meta);
-        if (index % JB_OFFSET_STRIDE == 0)
-            meta = (meta & JENTRY_TYPEMASK) | JEntry(totallen & JENTRY_OFFLENMASK) | JENTRY_HAS_OFF;
-        memcpy(entries + index * sizeof(JEntry), &meta, sizeof meta);
-    };
-    for (size_t i = 0; i < n; i++) {
-        std::string_view k = members[i].key;
-        if (k.size() > JENTRY_OFFLENMASK)
-            return 0;
-        memcpy(out + len, k.data(), k.size());
-        len += k.size();
-        entry(i, JEntry(k.size()));
-    }
+    ObjectLayout layout(out, n);
+    if (!layout.keys(members))
+        return 0;
     for (size_t i = 0; i < n; i++) {
         const core::FlatMember &m = members[i];
         core::NumericDigits d;
         switch (m.kind) {
         case core::FlatMember::kString:
-            if (m.text.size() > JENTRY_OFFLENMASK)
+            if (!layout.string(i, m.text))
                 return 0;
-            if (!m.text.empty())
-                memcpy(out + len, m.text.data(), m.text.size());
-            len += m.text.size();
-            entry(n + i, JENTRY_ISSTRING | JEntry(m.text.size()));
             continue;
         case core::FlatMember::kNull:
-            entry(n + i, JENTRY_ISNULL);
+            layout.null(i);
             continue;
         case core::FlatMember::kInteger:
             core::integer_numeric_digits(m.integer, d);
@@ -301,16 +326,9 @@ size_t encode_flat_object(const core::FlatMember *members, size_t n, char *out)
                 return 0;
             break;
         }
-        size_t padded = INTALIGN(len);  // out is 4-byte aligned, as the container will be
-        memset(out + len, 0, padded - len);
-        size_t numlen = numeric_encoded_size(d);
-        encode_numeric(d, out + padded, numlen);
-        entry(n + i, JENTRY_ISNUMERIC | JEntry(padded - len + numlen));
-        len = padded + numlen;
+        layout.numeric(i, d);
     }
-    if (totallen > JENTRY_OFFLENMASK || len + 3 > JENTRY_OFFLENMASK)
-        return 0;
-    return len;
+    return layout.finish();
 }
 
 Datum encode_tree(JsonbValue *root, MemoryContext into, size_t binary_bytes)

@@ -104,6 +104,25 @@ public:
         }
         start_[count_] = off;
     }
+    // The same without a walker: a big object's keys are not summed (its lookups ask
+    // getJsonbOffset), so a binary search of a few of its keys reads O(log n) JEntries, not n
+    // (the top key's pass over the rollup rows' key_totals, pg/dashboard_top_key.cpp).
+    explicit ObjectValues(const JsonbContainer *c)
+        : c_(c), base_(reinterpret_cast<const char *>(&c->children[JsonContainerSize(c) * 2])),
+          count_(JsonContainerSize(c)), keys_len_(0)
+    {
+        if (count_ > kTable)
+            return;
+        for (uint32 i = 0; i < count_; i++)
+            JBE_ADVANCE_OFFSET(keys_len_, c->children[i]);
+        uint32 off = keys_len_;
+        for (uint32 i = 0; i < count_; i++) {
+            start_[i] = off;
+            JBE_ADVANCE_OFFSET(off, c_->children[count_ + i]);
+        }
+        start_[count_] = off;
+    }
+    uint32 size() const { return count_; }
     uint32 type(uint32 i) const { return c_->children[count_ + i] & JENTRY_TYPEMASK; }
     JsonbItem value(uint32 i) const
     {

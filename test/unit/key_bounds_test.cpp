@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -70,14 +71,19 @@ std::string describe(const Slot *s)
 // The read of pg/dashboard_top_key.cpp over rows, with bounds as the writer makes them (text).
 // index_mode: how the bounds are handed in: 0 add_bound (by name, the position a hint), 1
 // add_bound_at with each user's own index (the dashboard's users slot), 2 add_bound_at with
-// indexes that collide and change from row to row (the name decides).
+// another numbering of the users (distinct, sparse, in no order: an index names one user).
 std::string with_bounds(const std::vector<Row> &rows, size_t max_probes, size_t *probes = nullptr,
                         size_t first_batch = 1, size_t *rounds = nullptr, bool *decided_out = nullptr,
-                        int index_mode = 0, std::mt19937_64 *rng = nullptr)
+                        int index_mode = 0, std::mt19937_64 *rng = nullptr, bool *exact_path = nullptr)
 {
     std::pmr::monotonic_buffer_resource mr;
     KeyAggregator sums(&mr);
     KeyBounds bounds(&mr);
+    std::vector<uint32_t> numbering(64);
+    for (uint32_t i = 0; i < numbering.size(); i++)
+        numbering[i] = 3 * i + 1;
+    if (index_mode == 2)
+        std::shuffle(numbering.begin(), numbering.end(), *rng);
     for (const Row &r : rows) {
         if (!r.kept) {
             for (const auto &[user, aliases] : r.pairs)
@@ -104,7 +110,7 @@ std::string with_bounds(const std::vector<Row> &rows, size_t max_probes, size_t 
             else if (index_mode == 1)
                 bounds.add_bound_at(uint32_t(std::stoul(user.substr(1))), user, cost);
             else
-                bounds.add_bound_at((*rng)() % 4 == 0 ? UINT32_MAX : uint32_t((*rng)() % 3), user, cost);
+                bounds.add_bound_at(numbering[std::stoul(user.substr(1))], user, cost);
         }
     }
     for (size_t i = 0; i < sums.slots().size(); i++) {
@@ -164,6 +170,8 @@ std::string with_bounds(const std::vector<Row> &rows, size_t max_probes, size_t 
         *rounds = bounds.rounds();
     if (decided_out)
         *decided_out = decided;
+    if (exact_path)
+        *exact_path = bounds.exact_path();
     return describe(first_by_cost(sums));
 }
 
@@ -231,6 +239,43 @@ TEST(KeyBounds, Magnitude)
     EXPECT_FALSE(s.fits());  // saturated, never wraps
 }
 
+// add_column() against add() of each value (add_unknown() for a negative one): the same fits()
+// on random columns of small values, values near 2^63, and a negative value anywhere.
+TEST(KeyBounds, MagnitudeColumn)
+{
+    std::mt19937_64 rng(17);
+    size_t fit = 0, not_fit = 0;
+    for (int run = 0; run < 20000; run++) {
+        const uint32_t n = uint32_t(rng() % 40);
+        const int kind = int(rng() % 4);
+        std::vector<int64_t> v(n);
+        for (int64_t &x : v)
+            x = kind == 0 ? int64_t(rng() % 1000)
+              : kind == 1 ? int64_t(rng() >> 1) >> (rng() % 64)
+              : kind == 2 ? INT64_MAX / int64_t(1 + n) - int64_t(rng() % 3)
+                          : int64_t(rng() % 100) - 3;
+        KeyMagnitude by_column, by_value;
+        const int64_t start = int64_t(rng() >> (1 + rng() % 63));
+        for (KeyMagnitude *m : {&by_column, &by_value})
+            m->add((unsigned __int128)(start));
+        by_column.add_column(v.data(), n);
+        bool negative = false;
+        unsigned __int128 sum = 0;
+        for (int64_t x : v) {
+            negative = negative || x < 0;
+            sum += (unsigned __int128)(x < 0 ? 0 : x);
+        }
+        if (negative)
+            by_value.add_unknown();
+        else
+            by_value.add(sum);
+        ASSERT_EQ(by_column.fits(), by_value.fits()) << "run " << run;
+        (by_column.fits() ? fit : not_fit)++;
+    }
+    EXPECT_GT(fit, 1000u);
+    EXPECT_GT(not_fit, 1000u);
+}
+
 // Randomized: flat costs (ties), negative costs and counts, users without pairs, day rows mixed
 // in, users whose second key wins; the winner and its sums equal brute force's.
 TEST(KeyBounds, RandomAgainstBruteForce)
@@ -270,7 +315,7 @@ TEST(KeyBounds, RandomAgainstBruteForce)
         ASSERT_EQ(with_bounds(rows, SIZE_MAX, &probes, first, &rounds), expect) << "run " << run << " first " << first;
         total_probes += probes;
         second_reads += rounds >= 2;
-        // The bounds handed in by the users' indexes (add_bound_at), right or colliding: the
+        // The bounds handed in by the users' indexes (add_bound_at), in two numberings: the
         // same bounds, so the same probes in the same rounds and the same pair.
         for (int mode : {1, 2}) {
             size_t probes_at = 0, rounds_at = 0;
@@ -293,6 +338,123 @@ TEST(KeyBounds, RandomAgainstBruteForce)
     EXPECT_GT(fallbacks, 0u);
     EXPECT_GT(total_probes, 0u);
     EXPECT_GT(second_reads, 0u);  // the first round did not settle it: a second read
+}
+
+// The bounds' 128-bit path at one scale, raised as costs of more digits come (every bound with
+// it), and its exact path (DecimalSums) when a value cannot be held: scales past 36, sums past
+// 128 bits, costs of many digits. Same pair as brute force, same probes and rounds in every
+// numbering; both paths met.
+TEST(KeyBounds, ScalesAndTheExactPath)
+{
+    std::mt19937_64 rng(20261128);
+    size_t exact_runs = 0, fast_runs = 0;
+    for (int run = 0; run < 2000; run++) {
+        int nusers = 1 + int(rng() % 6), nrows = 1 + int(rng() % 5);
+        const int kind = int(rng() % 4);  // 0 small scales, 1 up to 36, 2 past 36, 3 near 2^127
+        std::vector<Row> rows(static_cast<size_t>(nrows));
+        for (Row &r : rows) {
+            r.kept = rng() % 4 != 0;
+            for (int u = 0; u < nusers; u++) {
+                std::string user = "u" + std::to_string(u);
+                if (rng() % 5 == 0)
+                    continue;
+                r.users.push_back(user);
+                int nkeys = int(rng() % 3);
+                for (int k = 0; k < nkeys; k++) {
+                    Value v;
+                    for (int m = 0; m < kCountMetrics; m++)
+                        v.counts[m] = int64_t(rng() % 100);
+                    std::string digits = std::to_string(rng() % 100000);
+                    int frac = kind == 0 ? int(rng() % 4) : kind == 1 ? int(rng() % 37) : kind == 2 ? 30 + int(rng() % 12) : 0;
+                    if (kind == 3)
+                        digits = "1" + std::string(37, char('0' + rng() % 10)) + std::to_string(rng() % 10);
+                    if (frac >= int(digits.size()))
+                        digits = std::string(size_t(frac) - digits.size() + 1, '0') + digits;
+                    v.cost = (rng() % 5 == 0 ? "-" : "") + digits.substr(0, digits.size() - size_t(frac)) +
+                             (frac ? "." + digits.substr(digits.size() - size_t(frac)) : "");
+                    r.pairs[user]["k" + std::to_string(rng() % 3)] = v;
+                }
+            }
+        }
+        std::string expect = brute_force(rows);
+        size_t probes = 0, rounds = 0, first = 1 + rng() % 3;
+        bool exact = false;
+        ASSERT_EQ(with_bounds(rows, SIZE_MAX, &probes, first, &rounds, nullptr, 0, nullptr, &exact), expect)
+            << "run " << run;
+        for (int mode : {1, 2}) {
+            size_t probes_at = 0, rounds_at = 0;
+            bool exact_at = false;
+            ASSERT_EQ(with_bounds(rows, SIZE_MAX, &probes_at, first, &rounds_at, nullptr, mode, &rng, &exact_at), expect)
+                << "run " << run << " index mode " << mode;
+            ASSERT_EQ(probes_at, probes) << "run " << run << " index mode " << mode;
+            ASSERT_EQ(rounds_at, rounds) << "run " << run << " index mode " << mode;
+            ASSERT_EQ(exact_at, exact) << "run " << run << " index mode " << mode;
+        }
+        (exact ? exact_runs : fast_runs)++;
+    }
+    EXPECT_GT(exact_runs, 100u);
+    EXPECT_GT(fast_runs, 100u);
+}
+
+// add_bound_columns() (by column: unchecked adds while no bound can pass 2^126, checked ones,
+// scales raised, the exact path) against add_bound_at() of each entry's Decimal: the users come
+// out of select() in the same order (it orders them by their exact bounds), on rows of random
+// scales (0..36) and keycosts up to both ends of int64, entries without a cost among them.
+TEST(KeyBounds, ColumnsAreTheEntriesBounds)
+{
+    std::mt19937_64 rng(1717);
+    size_t exact_runs = 0;
+    for (int run = 0; run < 3000; run++) {
+        std::pmr::monotonic_buffer_resource mr;
+        KeyBounds by_columns(&mr), by_entries(&mr);
+        const uint32_t users = 1 + uint32_t(rng() % 12);
+        std::vector<std::string> names(users);
+        for (uint32_t u = 0; u < users; u++)
+            names[u] = "user-" + std::to_string(u);
+        const int rows = 1 + int(rng() % 6);
+        const bool extreme = rng() % 3 == 0;
+        for (int r = 0; r < rows; r++) {
+            const int scale = rng() % 5 == 0 ? int(rng() % 37) : int(rng() % 3) * 2;
+            std::vector<uint32_t> index;
+            std::vector<std::string_view> row_names;
+            std::vector<int64_t> keycost;
+            std::vector<uint8_t> dscale;
+            for (uint32_t u = 0; u < users; u++) {
+                if (rng() % 4 == 0)
+                    continue;
+                index.push_back(u);
+                row_names.push_back(names[u]);
+                int64_t m = extreme ? (rng() % 2 ? INT64_MAX - int64_t(rng() % 5) : INT64_MIN + int64_t(rng() % 5))
+                                    : int64_t(rng() % 100000) - 20000;
+                keycost.push_back(m);
+                dscale.push_back(rng() % 6 == 0 ? kColumnNoCost : uint8_t(scale));
+            }
+            ASSERT_TRUE(by_columns.add_bound_columns(index.data(), row_names.data(), keycost.data(), dscale.data(), scale,
+                                                     uint32_t(index.size())));
+            for (size_t i = 0; i < index.size(); i++) {
+                Decimal d;
+                const bool none = dscale[i] == kColumnNoCost;
+                d.mantissa = none ? 0 : keycost[i];
+                d.scale = none ? 0 : scale;
+                d.dscale = none ? 0 : dscale[i];
+                by_entries.add_bound_at(index[i], row_names[i], d);
+            }
+        }
+        ASSERT_EQ(by_columns.users(), by_entries.users());
+        std::vector<std::string> order_columns, order_entries;
+        auto order = [](KeyBounds &b, std::vector<std::string> &out) {
+            b.select(1, SIZE_MAX, [&](const auto &cs, DecimalSum &) {
+                for (const KeyBounds::Candidate &c : cs)
+                    out.emplace_back(c.user);
+                return false;  // no pair: the next user, one a round, by bound descending
+            });
+        };
+        order(by_columns, order_columns);
+        order(by_entries, order_entries);
+        ASSERT_EQ(order_columns, order_entries) << "run " << run;
+        exact_runs += by_columns.exact_path();
+    }
+    EXPECT_GT(exact_runs, 10u);
 }
 
 // A user whose second key wins, with ties at the bound: the bound of the other user equals the
