@@ -67,6 +67,24 @@ inline bool total_cannot_pass(const int64_t total[kCountMetrics], const UserColu
     return true;
 }
 
+#if defined(__SSE2__)
+// An entry's six counts (three pairs) into its sums at p and into the total's pairs, unchecked:
+// for callers that proved no step can pass bigint (CountBound, round 17).
+__attribute__((always_inline)) inline void add_six_unchecked(int64_t *p, __m128i v01, __m128i v23, __m128i v45,
+                                                             __m128i &t01, __m128i &t23, __m128i &t45)
+{
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p),
+                     _mm_add_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), v01));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 2),
+                     _mm_add_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 2)), v23));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 4),
+                     _mm_add_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 4)), v45));
+    t01 = _mm_add_epi64(t01, v01);
+    t23 = _mm_add_epi64(t23, v23);
+    t45 = _mm_add_epi64(t45, v45);
+}
+#endif
+
 // The counts of every entry into its accumulator (acc(i): entry i's six sums; entries may share
 // one) and into total: true when no step of any running sum passed bigint, every sum then as
 // the entry-wise checked adds leave it; false with every sum as it was (see above).
@@ -119,15 +137,7 @@ bool add_count_columns(Acc &&acc, int64_t total[kCountMetrics], const UserColumn
             int64_t *const p = acc(i);
             const __m128i v01 = _mm_set_epi64x(c1[i], c0[i]), v23 = _mm_set_epi64x(c3[i], c2[i]),
                           v45 = _mm_set_epi64x(c5[i], c4[i]);
-            _mm_storeu_si128(reinterpret_cast<__m128i *>(p),
-                             _mm_add_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), v01));
-            _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 2),
-                             _mm_add_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 2)), v23));
-            _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 4),
-                             _mm_add_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 4)), v45));
-            t01 = _mm_add_epi64(t01, v01);
-            t23 = _mm_add_epi64(t23, v23);
-            t45 = _mm_add_epi64(t45, v45);
+            add_six_unchecked(p, v01, v23, v45, t01, t23, t45);
         }
     } else if (total_cannot_pass(total, c)) {
         run(std::false_type{});
@@ -345,15 +355,7 @@ public:
             int64_t *const p = acc(index[i]);
             const __m128i v01 = _mm_set_epi64x(c1[i], c0[i]), v23 = _mm_set_epi64x(c3[i], c2[i]),
                           v45 = _mm_set_epi64x(c5[i], c4[i]);
-            _mm_storeu_si128(reinterpret_cast<__m128i *>(p),
-                             _mm_add_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)), v01));
-            _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 2),
-                             _mm_add_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 2)), v23));
-            _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 4),
-                             _mm_add_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 4)), v45));
-            t01 = _mm_add_epi64(t01, v01);
-            t23 = _mm_add_epi64(t23, v23);
-            t45 = _mm_add_epi64(t45, v45);
+            add_six_unchecked(p, v01, v23, v45, t01, t23, t45);
         }
         _mm_storeu_si128(reinterpret_cast<__m128i *>(total), t01);
         _mm_storeu_si128(reinterpret_cast<__m128i *>(total + 2), t23);
