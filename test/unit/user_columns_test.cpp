@@ -14,6 +14,7 @@
 #include "core/ordered_lookup.hpp"
 #include "core/user_columns.hpp"
 #include "core/user_pack.hpp"
+#include "random_rounds.hpp"
 
 #include <gtest/gtest.h>
 
@@ -266,7 +267,7 @@ std::vector<Pack> random_packs(Gen &g)
 TEST(UserColumns, SameAsTheEntryWalkOnRandomPacks)
 {
     int errors = 0, documents = 0;
-    for (uint64_t seed = 1; seed <= 1500; seed++) {
+    for (uint64_t seed = 1; seed <= uint64_t(random_rounds(1500)); seed++) {
         Gen g(seed, seed % 3 == 0 ? int(seed % 7) : 0);
         std::vector<Pack> packs = random_packs(g);
         Outcome a = by_entries(packs), b = by_columns(packs), r = by_columns(packs, true);
@@ -277,8 +278,8 @@ TEST(UserColumns, SameAsTheEntryWalkOnRandomPacks)
         (a.error ? errors : documents)++;
     }
     // Both outcomes were exercised, the errors in both periods' sums and totals.
-    EXPECT_GT(errors, 100);
-    EXPECT_GT(documents, 800);
+    EXPECT_GT(errors, random_rounds(100));
+    EXPECT_GT(documents, random_rounds(800));
 }
 
 // A row whose users' sums pass bigint is undone and added entry by entry: the error names the
