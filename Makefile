@@ -72,13 +72,15 @@ CONTRIB_TESTDB = ducache_regression
 ISOLATION = $(basename $(notdir $(sort $(wildcard specs/*.spec))))
 
 # libpq: writes through a coordinator talk to the shards directly (two-phase commit; see
-# docs/scale-out-writes.md), as dblink does.
+# docs/scale-out-writes.md), as dblink does. Its header only: the library is not linked but
+# opened by src/pg/libpq_calls.cpp when a backend first talks to a shard (a backend or a parallel
+# worker that never does is spared its load).
 PG_CPPFLAGS = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir)
 # The version this library belongs to: month rollups are read only when it is the installed one.
 PG_CPPFLAGS += -DDUCACHE_LIBRARY_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra -Wno-register -Wno-unused-parameter \
               -Wno-missing-field-initializers -Wno-sign-compare
-SHLIB_LINK = -lstdc++ -L$(shell $(PG_CONFIG) --libdir) -lpq
+SHLIB_LINK = -lstdc++
 # The library's dynamic symbols: only its C names (Pg_magic_func, _PG_init, the SQL functions and
 # their pg_finfo_*, all made visible in the code). libstdc++'s headers give namespace std default
 # visibility, so without the map every std template instance we use (~115) was exported too and
