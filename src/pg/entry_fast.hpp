@@ -179,10 +179,17 @@ public:
         }
         start_[n_] = off;
     }
-    uint32 type(int32 i) const { return c_->children[n_ + uint32(i)] & JENTRY_TYPEMASK; }
+    __attribute__((always_inline)) uint32 type(int32 i) const { return c_->children[n_ + uint32(i)] & JENTRY_TYPEMASK; }
     // Numerics and containers start int-aligned (the JEntry length counts the padding).
-    const char *aligned(int32 i) const { return base_ + INTALIGN(start_[i]); }
-    std::string_view text(int32 i) const { return {base_ + start_[i], start_[i + 1] - start_[i]}; }
+    __attribute__((always_inline)) const char *aligned(int32 i) const { return base_ + INTALIGN(start_[i]); }
+    __attribute__((always_inline)) std::string_view text(int32 i) const
+    {
+        return {base_ + start_[i], start_[i + 1] - start_[i]};
+    }
+    // Member i's value JEntry, and where its value starts (from base()) and ends.
+    __attribute__((always_inline)) JEntry value_entry(int32 i) const { return c_->children[n_ + uint32(i)]; }
+    __attribute__((always_inline)) const char *base() const { return base_; }
+    __attribute__((always_inline)) uint32 start(int32 i) const { return start_[i]; }
 
 private:
     const JsonbContainer *c_;
@@ -202,6 +209,9 @@ struct FastEntry {
     core::Decimal cost_wide;
     std::string_view username, email, role;
     uint32_t days = 1;
+    // read_entry_dense<false>'s nested entry: its outer object, valid while add runs (the
+    // identity read from it, not into the three views).
+    const FastObject *object = nullptr;
 };
 
 // The cost at p into either output (false: not a number decode_numeric reads: NaN, Infinity).
@@ -425,7 +435,7 @@ inline __attribute__((always_inline)) bool read_dense_counts(const JsonbContaine
 // e.g. a count's sum would pass bigint). False (nothing added): any other layout, a rollup row
 // (its "~days"), a value the direct reads do not take, or add's false; the caller then reads c
 // by read_entry_matched (and the general path), as before, which adds it or raises its error.
-template <typename Add>
+template <bool kIdentityViews = true, typename Add>
 inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer *c, ShapeCache &shapes,
                                                             ShapeCache &metrics_shapes, bool rollup,
                                                             bool want_identity, FastEntry &f, Add &&add)
@@ -447,15 +457,21 @@ inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer
     auto inner = reinterpret_cast<const JsonbContainer *>(o.aligned(plan.metrics_object));
     if (!metrics_shapes.matches(inner))
         return false;
-    f.username = f.email = f.role = {};
-    if (want_identity) {
-        auto text = [&](int32 i, std::string_view &dst) __attribute__((always_inline)) {
-            if (i >= 0 && o.type(i) == JENTRY_ISSTRING)
-                dst = o.text(i);
-        };
-        text(plan.username, f.username);
-        text(plan.email, f.email);
-        text(plan.role, f.role);
+    if constexpr (!kIdentityViews) {
+        // Round 13 of issue 13: the caller reads the identity from the object (no views stored
+        // and reloaded).
+        f.object = &o;
+    } else {
+        f.username = f.email = f.role = {};
+        if (want_identity) {
+            auto text = [&](int32 i, std::string_view &dst) __attribute__((always_inline)) {
+                if (i >= 0 && o.type(i) == JENTRY_ISSTRING)
+                    dst = o.text(i);
+            };
+            text(plan.username, f.username);
+            text(plan.email, f.email);
+            text(plan.role, f.role);
+        }
     }
     switch (metrics_shapes.program()) {
     case ShapeCache::Program::dense5: return read_dense_counts<5>(inner, metrics_shapes, f, add);

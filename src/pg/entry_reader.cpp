@@ -173,12 +173,38 @@ inline __attribute__((always_inline)) void keep_identity(core::KeyAggregator &ag
                                                          std::string_view role)
 {
     auto keep = [&](std::string_view &dst, std::string_view src) __attribute__((always_inline)) {
-        if (!src.empty() && (src.size() != dst.size() || !core::same_bytes(src.data(), dst.data(), src.size())))
+        if (!src.empty() && (src.size() != dst.size() || !core::same_short_bytes(src.data(), dst.data(), src.size())))
             dst = agg.store(src.data(), src.size());
     };
     keep(t.username, username);
     keep(t.email, email);
     keep(t.role, role);
+}
+
+// keep_identity for a nested entry read by read_entry_dense<false>: each identity member of the
+// entry's layout (plan) read from its object o. The same rule: a string member that is not empty
+// replaces the key's value unless it is the same bytes (its length from its JEntry first, then
+// its bytes); any other value (null, a number, none) leaves it. Round 13 of issue 13: no views
+// stored and reloaded, and the common case (the key's last value again) takes one length
+// compare and one short compare a member.
+inline __attribute__((always_inline)) void keep_identity_object(core::KeyAggregator &agg, core::Totals &t,
+                                                                const FastObject &o, const core::EntryPlan &plan)
+{
+    auto keep = [&](int32 i, std::string_view &dst) __attribute__((always_inline)) {
+        if (i < 0)
+            return;
+        if ((o.value_entry(i) & JENTRY_TYPEMASK) != JENTRY_ISSTRING)
+            return;
+        const uint32 start = o.start(i), len = o.start(i + 1) - start;
+        const char *s = o.base() + start;
+        if (__builtin_expect(len == dst.size(), 1) && core::same_short_bytes(s, dst.data(), len))
+            return;  // the same value (or empty and none yet)
+        if (len != 0)
+            dst = agg.store(s, len);
+    };
+    keep(plan.username, t.username);
+    keep(plan.email, t.email);
+    keep(plan.role, t.role);
 }
 }  // namespace
 
@@ -264,7 +290,7 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
         // then raises an error is no change, since the error ends the statement (a rollup
         // call's retry starts from a new aggregator).
         core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-        if (!read_entry_dense(e.container(), entry_shapes, metrics_shapes, false, want_identity, f,
+        if (!read_entry_dense<false>(e.container(), entry_shapes, metrics_shapes, false, want_identity, f,
                               [&](const auto &counts) __attribute__((always_inline)) {
                                   if (!counts.add_to(slot.totals.counts))
                                       return false;
@@ -273,8 +299,9 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
                                   else
                                       slot.totals.cost.add(f.cost_wide);
                                   slot.totals.mark_day(day.day_index);  // not a rollup row: its mask is 1
-                                  if (want_identity && entry_shapes.has_identity())
-                                      keep_identity(agg, slot.totals, f.username, f.email, f.role);
+                                  // A nested entry's identity, from its object (a dense one has none).
+                                  if (want_identity && entry_shapes.program() == ShapeCache::Program::nested)
+                                      keep_identity_object(agg, slot.totals, *f.object, entry_shapes.remembered());
                                   return true;
                               }))
             other(e, true);
