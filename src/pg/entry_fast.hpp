@@ -59,8 +59,7 @@ public:
     // showed to be c's: the member count its JEntries, the key JEntries where its key bytes end.
     __attribute__((always_inline)) bool matches(const JsonbContainer *c) const
     {
-        return c->header == head_[0] && core::same_bytes_likely(c, head_, (count_ + 1) * sizeof(uint32)) &&
-               core::same_bytes_likely(reinterpret_cast<const char *>(&c->children[2 * count_]), bytes_, keys_len_);
+        return matches_copy(c);
     }
     // matches() by the remembered layout's aligned copies (core::RememberedBytes: one jump
     // into a run of ceil(n / 16) compares, no test of the length per step). Round 13 of issue
