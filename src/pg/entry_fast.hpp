@@ -446,6 +446,8 @@ inline __attribute__((always_inline)) bool read_dense_counts(const JsonbContaine
 // e.g. a count's sum would pass bigint). False (nothing added): any other layout, a rollup row
 // (its "~days"), a value the direct reads do not take, or add's false; the caller then reads c
 // by read_entry_matched (and the general path), as before, which adds it or raises its error.
+// kIdentityViews false (the user breakdown): a nested entry's identity is not read into f's
+// views; f.object is its outer object while add runs (round 13 of issue 13).
 template <bool kIdentityViews = true, typename Add>
 inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer *c, ShapeCache &shapes,
                                                             ShapeCache &metrics_shapes, bool rollup,
