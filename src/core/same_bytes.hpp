@@ -176,6 +176,27 @@ public:
         return same_bytes(p, bytes_, n_);
     }
 
+    // same() when size() is known to be kN (16 <= kN <= kMax): the same compares, no jump.
+    template <size_t kN>
+    __attribute__((always_inline)) bool same_n(const void *p) const
+    {
+        static_assert(kN >= 16 && kN <= kMax, "a whole 16-byte step at least");
+#if defined(__SSE2__)
+        const char *a = static_cast<const char *>(p);
+        auto eq16 = [](const char *x, const char *y) {
+            return _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x)),
+                                  _mm_load_si128(reinterpret_cast<const __m128i *>(y)));
+        };
+        __m128i all = eq16(a + kN - 16, tail_);
+#pragma GCC unroll 32
+        for (size_t i = 0; i < (kN - 1) / 16; i++)
+            all = _mm_and_si128(all, eq16(a + 16 * i, bytes_ + 16 * i));
+        return _mm_movemask_epi8(all) == 0xFFFF;
+#else
+        return same_bytes(p, bytes_, kN);
+#endif
+    }
+
 private:
     alignas(16) char bytes_[kMax];
     alignas(16) char tail_[16];
