@@ -14,6 +14,7 @@
 #include "pg/jsonb_object_view.hpp"
 #include "pg/numeric_decode.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 #include <type_traits>
@@ -27,6 +28,14 @@ namespace ducache::pg::entry_fast {
 // Entries of one breakdown almost always share their key set. Classifying keys is a switch per
 // key; comparing the object's key bytes with the previous object's is one memcmp, so the core's
 // plan is remembered per object layout and reused while the bytes match.
+// LiteMaaS' "metrics" counts in member order (JSONB's key order: "api_requests",
+// "total_tokens", "prompt_tokens", "failed_requests", "completion_tokens",
+// "successful_requests", after "spend"): a dense7 layout with this order adds its counts at
+// constant places of the slot (round 13 of issue 13).
+inline constexpr core::Metric kLiteMaaSCounts[6] = {core::kRequests, core::kTotalTokens, core::kPromptTokens,
+                                                    core::kFailedRequests, core::kCompletionTokens,
+                                                    core::kSuccessfulRequests};
+
 class ShapeCache {
 public:
     const core::EntryPlan &plan(const JsonbObjectView &view)
@@ -102,6 +111,8 @@ public:
     Program program() const { return program_; }
     // A dense program's count members' metrics, in member order (distinct: core::plan_direct_reads).
     const core::Metric *count_metrics() const { return direct_.metric_at + 1; }
+    // A dense7 layout whose counts come in LiteMaaS' "metrics" order (kLiteMaaSCounts).
+    bool litemaas_counts() const { return litemaas_counts_; }
     // The remembered layout has a username, email or role member.
     bool has_identity() const { return identity_; }
     uint32 count() const { return count_; }
@@ -130,6 +141,8 @@ private:
             program_ = count_ == 5 ? Program::dense5 : Program::dense7;
         else if (plan_.metrics_object >= 0)
             program_ = Program::nested;
+        litemaas_counts_ = program_ == Program::dense7 &&
+                           std::equal(kLiteMaaSCounts, kLiteMaaSCounts + 6, direct_.metric_at + 1);
     }
 
     static constexpr uint32 kMaxKeys = 32;
@@ -142,7 +155,7 @@ private:
     core::RememberedBytes head_copy_, keys_copy_;  // head_ and bytes_ for matches_copy()
     core::EntryPlan plan_, scratch_;
     DirectReads direct_;
-    bool identity_ = false;
+    bool identity_ = false, litemaas_counts_ = false;
     Program program_ = Program::general;
 };
 
@@ -396,8 +409,10 @@ inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer 
 }
 
 // A dense program's counts as read_dense_counts decodes them: v[k] is metric[k]'s, in member
-// order (kept in registers: added by core::add_counts_at, no array by metric).
-template <int K>
+// order (kept in registers: added by core::add_counts_at, no array by metric). kOrder: the
+// metrics' order when it is known at compile time (then `metric` is not read: the slot's
+// addresses are constants, round 13 of issue 13).
+template <int K, const core::Metric *kOrder = nullptr>
 struct DenseCounts {
     int64_t v[K];
     const core::Metric *metric;
@@ -405,7 +420,10 @@ struct DenseCounts {
     // reads the entry the other way, whose add_counts_or_throw raises the error.
     __attribute__((always_inline)) bool add_to(int64_t acc[core::kCountMetrics]) const
     {
-        return core::add_counts_at<K>(acc, metric, v);
+        if constexpr (kOrder != nullptr)
+            return core::add_counts_at<K>(acc, kOrder, v);
+        else
+            return core::add_counts_at<K>(acc, metric, v);
     }
     // Whether every count is >= 0 (core::BreakdownPartial::counts_order_free's rule).
     __attribute__((always_inline)) bool none_negative() const
@@ -452,7 +470,7 @@ inline __attribute__((always_inline)) bool read_dense_counts(const JsonbContaine
 // up to 4, then the cursor advanced by its JEntry's length: INTALIGN of an offset from base is
 // the same address when base is 4-byte aligned, which is checked) and the N JEntries' types
 // checked together before any value is read (a difference ORed per member, one test).
-template <int N, typename Add>
+template <int N, const core::Metric *kOrder = nullptr, typename Add>
 inline __attribute__((always_inline)) bool read_nested_counts(const JsonbContainer *c, const ShapeCache &shape,
                                                               FastEntry &f, Add &&add)
 {
@@ -489,7 +507,7 @@ inline __attribute__((always_inline)) bool read_nested_counts(const JsonbContain
     };
     if (!read_cost(next(0), f))
         return false;
-    DenseCounts<N - 1> counts;
+    DenseCounts<N - 1, kOrder> counts;
 #pragma GCC unroll 8
     for (int j = 1; j < N; j++)
         if (decode_jsonb_count(next(j), counts.v[j - 1]) != core::CountFast::ok)
@@ -551,8 +569,10 @@ inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer
             text(plan.role, f.role);
         }
     }
-    return inner_program == ShapeCache::Program::dense7 ? read_nested_counts<7>(inner, metrics_shapes, f, add)
-                                                        : read_nested_counts<5>(inner, metrics_shapes, f, add);
+    if (inner_program == ShapeCache::Program::dense5)
+        return read_nested_counts<5>(inner, metrics_shapes, f, add);
+    return metrics_shapes.litemaas_counts() ? read_nested_counts<7, kLiteMaaSCounts>(inner, metrics_shapes, f, add)
+                                            : read_nested_counts<7>(inner, metrics_shapes, f, add);
 }
 
 // The backend's layout caches of breakdown entries (pg/entry_reader.cpp's; its general path
