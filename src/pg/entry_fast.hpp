@@ -35,6 +35,8 @@ namespace ducache::pg::entry_fast {
 inline constexpr core::Metric kLiteMaaSCounts[6] = {core::kRequests, core::kTotalTokens, core::kPromptTokens,
                                                     core::kFailedRequests, core::kCompletionTokens,
                                                     core::kSuccessfulRequests};
+// Those names' key bytes: "spend", then the six above.
+inline constexpr uint32 kLiteMaaSMetricsKeys = 5 + 12 + 12 + 13 + 15 + 17 + 19;
 
 class ShapeCache {
 public:
@@ -87,6 +89,13 @@ public:
         return c->header == head_[0] && head_copy_.same_n<4 * (kN + 1)>(c) &&
                keys_copy_.same(reinterpret_cast<const char *>(&c->children[2 * kN]));
     }
+    // matches_n() when the key bytes are known to be kKeys long too (a LiteMaaS layout).
+    template <uint32 kN, uint32 kKeys>
+    __attribute__((always_inline)) bool matches_nk(const JsonbContainer *c) const
+    {
+        return c->header == head_[0] && head_copy_.same_n<4 * (kN + 1)>(c) &&
+               keys_copy_.same_n<kKeys>(reinterpret_cast<const char *>(&c->children[2 * kN]));
+    }
     const core::EntryPlan &remembered() const { return plan_; }
     // plan_'s direct reads split for the fast path: the counts' members and metrics, the cost's
     // member (-1: none); direct_ is false when the layout has no direct reads.
@@ -111,8 +120,9 @@ public:
     Program program() const { return program_; }
     // A dense program's count members' metrics, in member order (distinct: core::plan_direct_reads).
     const core::Metric *count_metrics() const { return direct_.metric_at + 1; }
-    // A dense7 layout whose counts come in LiteMaaS' "metrics" order (kLiteMaaSCounts).
-    bool litemaas_counts() const { return litemaas_counts_; }
+    // A dense7 layout with LiteMaaS' "metrics" names: its counts in their order
+    // (kLiteMaaSCounts), its key bytes kLiteMaaSMetricsKeys long.
+    bool litemaas_metrics() const { return litemaas_metrics_; }
     // The remembered layout has a username, email or role member.
     bool has_identity() const { return identity_; }
     uint32 count() const { return count_; }
@@ -141,8 +151,8 @@ private:
             program_ = count_ == 5 ? Program::dense5 : Program::dense7;
         else if (plan_.metrics_object >= 0)
             program_ = Program::nested;
-        litemaas_counts_ = program_ == Program::dense7 &&
-                           std::equal(kLiteMaaSCounts, kLiteMaaSCounts + 6, direct_.metric_at + 1);
+        litemaas_metrics_ = program_ == Program::dense7 && keys_len_ == kLiteMaaSMetricsKeys &&
+                            std::equal(kLiteMaaSCounts, kLiteMaaSCounts + 6, direct_.metric_at + 1);
     }
 
     static constexpr uint32 kMaxKeys = 32;
@@ -155,7 +165,7 @@ private:
     core::RememberedBytes head_copy_, keys_copy_;  // head_ and bytes_ for matches_copy()
     core::EntryPlan plan_, scratch_;
     DirectReads direct_;
-    bool identity_ = false, litemaas_counts_ = false;
+    bool identity_ = false, litemaas_metrics_ = false;
     Program program_ = Program::general;
 };
 
@@ -549,7 +559,9 @@ inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer
     // The "metrics" layout's program first: its member count is then known (a compare of its
     // header and key JEntries without a jump, round 13 of issue 13).
     const ShapeCache::Program inner_program = metrics_shapes.program();
-    if (inner_program == ShapeCache::Program::dense7 ? !metrics_shapes.matches_n<7>(inner)
+    const bool litemaas = metrics_shapes.litemaas_metrics();
+    if (litemaas ? !metrics_shapes.matches_nk<7, kLiteMaaSMetricsKeys>(inner)
+        : inner_program == ShapeCache::Program::dense7 ? !metrics_shapes.matches_n<7>(inner)
         : inner_program == ShapeCache::Program::dense5 ? !metrics_shapes.matches_n<5>(inner)
                                                        : true)
         return false;
@@ -571,8 +583,8 @@ inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer
     }
     if (inner_program == ShapeCache::Program::dense5)
         return read_nested_counts<5>(inner, metrics_shapes, f, add);
-    return metrics_shapes.litemaas_counts() ? read_nested_counts<7, kLiteMaaSCounts>(inner, metrics_shapes, f, add)
-                                            : read_nested_counts<7>(inner, metrics_shapes, f, add);
+    return litemaas ? read_nested_counts<7, kLiteMaaSCounts>(inner, metrics_shapes, f, add)
+                    : read_nested_counts<7>(inner, metrics_shapes, f, add);
 }
 
 // The backend's layout caches of breakdown entries (pg/entry_reader.cpp's; its general path
