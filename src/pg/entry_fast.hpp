@@ -37,6 +37,12 @@ inline constexpr core::Metric kLiteMaaSCounts[6] = {core::kRequests, core::kTota
                                                     core::kSuccessfulRequests};
 // Those names' key bytes: "spend", then the six above.
 inline constexpr uint32 kLiteMaaSMetricsKeys = 5 + 12 + 12 + 13 + 15 + 17 + 19;
+// LiteMaaS' user entry: its six keys' bytes in JSONB's key order, and its members' indexes.
+inline constexpr char kLiteMaaSEntryKeyBytes[] = "roleemailmodelsuserIdmetricsusername";
+inline constexpr uint32 kLiteMaaSEntryMembers = 6, kLiteMaaSEntryKeys = sizeof kLiteMaaSEntryKeyBytes - 1;
+struct LiteMaaSEntry {
+    static constexpr int32 role = 0, email = 1, metrics = 4, username = 5;
+};
 
 class ShapeCache {
 public:
@@ -120,6 +126,9 @@ public:
     Program program() const { return program_; }
     // A dense program's count members' metrics, in member order (distinct: core::plan_direct_reads).
     const core::Metric *count_metrics() const { return direct_.metric_at + 1; }
+    // LiteMaaS' user entry layout (kLiteMaaSEntryKeyBytes, planned as LiteMaaSEntry's indexes,
+    // no "~days"): the nested program with its member indexes and sizes known at compile time.
+    bool litemaas_entry() const { return litemaas_entry_; }
     // A dense7 layout with LiteMaaS' "metrics" names: its counts in their order
     // (kLiteMaaSCounts), its key bytes kLiteMaaSMetricsKeys long.
     bool litemaas_metrics() const { return litemaas_metrics_; }
@@ -151,6 +160,12 @@ private:
             program_ = count_ == 5 ? Program::dense5 : Program::dense7;
         else if (plan_.metrics_object >= 0)
             program_ = Program::nested;
+        litemaas_entry_ = program_ == Program::nested && count_ == kLiteMaaSEntryMembers &&
+                          keys_len_ == kLiteMaaSEntryKeys &&
+                          std::memcmp(bytes_, kLiteMaaSEntryKeyBytes, kLiteMaaSEntryKeys) == 0 &&
+                          plan_.role == LiteMaaSEntry::role && plan_.email == LiteMaaSEntry::email &&
+                          plan_.metrics_object == LiteMaaSEntry::metrics &&
+                          plan_.username == LiteMaaSEntry::username && plan_.days_mask < 0;
         litemaas_metrics_ = program_ == Program::dense7 && keys_len_ == kLiteMaaSMetricsKeys &&
                             std::equal(kLiteMaaSCounts, kLiteMaaSCounts + 6, direct_.metric_at + 1);
     }
@@ -165,7 +180,7 @@ private:
     core::RememberedBytes head_copy_, keys_copy_;  // head_ and bytes_ for matches_copy()
     core::EntryPlan plan_, scratch_;
     DirectReads direct_;
-    bool identity_ = false, litemaas_metrics_ = false;
+    bool identity_ = false, litemaas_entry_ = false, litemaas_metrics_ = false;
     Program program_ = Program::general;
 };
 
@@ -181,10 +196,12 @@ private:
 // the general way, which gives the same values or raises the error.
 class FastObject {
 public:
-    FastObject(const JsonbContainer *c, const ShapeCache &shape)
-        : c_(c), n_(shape.count()), base_(reinterpret_cast<const char *>(&c->children[2 * n_]))
+    FastObject(const JsonbContainer *c, const ShapeCache &shape) : FastObject(c, shape.count(), shape.keys_len()) {}
+    // n members with keys_len key bytes (the remembered layout's: constants for a LiteMaaS entry).
+    __attribute__((always_inline)) FastObject(const JsonbContainer *c, uint32 n, uint32 keys_len)
+        : c_(c), n_(n), base_(reinterpret_cast<const char *>(&c->children[2 * n_]))
     {
-        uint32 off = shape.keys_len();
+        uint32 off = keys_len;
 #if defined(__SSE2__)
         if (n_ <= 8 && off >= 4 * (8 - n_)) {
             // Round 9 of issue 13: the starts as prefix sums of the value JEntries' lengths, 8
@@ -422,8 +439,10 @@ inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer 
 // order (kept in registers: added by core::add_counts_at, no array by metric). kOrder: the
 // metrics' order when it is known at compile time (then `metric` is not read: the slot's
 // addresses are constants, round 13 of issue 13).
-template <int K, const core::Metric *kOrder = nullptr>
+template <int K, const core::Metric *kOrder = nullptr, bool kLiteMaaS = false>
 struct DenseCounts {
+    // Read from a LiteMaaS entry (ShapeCache::litemaas_entry): its identity at LiteMaaSEntry's indexes.
+    static constexpr bool kLiteMaaSEntry = kLiteMaaS;
     int64_t v[K];
     const core::Metric *metric;
     // Into acc, all or nothing; false (acc unchanged): a sum would pass bigint, and the caller
@@ -480,7 +499,7 @@ inline __attribute__((always_inline)) bool read_dense_counts(const JsonbContaine
 // up to 4, then the cursor advanced by its JEntry's length: INTALIGN of an offset from base is
 // the same address when base is 4-byte aligned, which is checked) and the N JEntries' types
 // checked together before any value is read (a difference ORed per member, one test).
-template <int N, const core::Metric *kOrder = nullptr, typename Add>
+template <int N, const core::Metric *kOrder = nullptr, bool kLiteMaaS = false, typename Add>
 inline __attribute__((always_inline)) bool read_nested_counts(const JsonbContainer *c, const ShapeCache &shape,
                                                               FastEntry &f, Add &&add)
 {
@@ -517,7 +536,7 @@ inline __attribute__((always_inline)) bool read_nested_counts(const JsonbContain
     };
     if (!read_cost(next(0), f))
         return false;
-    DenseCounts<N - 1, kOrder> counts;
+    DenseCounts<N - 1, kOrder, kLiteMaaS> counts;
 #pragma GCC unroll 8
     for (int j = 1; j < N; j++)
         if (decode_jsonb_count(next(j), counts.v[j - 1]) != core::CountFast::ok)
@@ -550,6 +569,32 @@ inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer
     case ShapeCache::Program::dense7: return read_dense_counts<7>(c, shapes, f, add);
     case ShapeCache::Program::nested: break;
     default: return false;
+    }
+    if (shapes.litemaas_entry() && metrics_shapes.litemaas_metrics()) {
+        // LiteMaaS' entry and "metrics" layouts (round 13 of issue 13): what follows, with the
+        // member indexes, counts and sizes as constants.
+        using M = LiteMaaSEntry;
+        FastObject o(c, kLiteMaaSEntryMembers, kLiteMaaSEntryKeys);
+        if (o.type(M::metrics) != JENTRY_ISCONTAINER)
+            return false;
+        auto inner = reinterpret_cast<const JsonbContainer *>(o.aligned(M::metrics));
+        if (!metrics_shapes.matches_nk<7, kLiteMaaSMetricsKeys>(inner))
+            return false;
+        if constexpr (!kIdentityViews) {
+            f.object = &o;
+        } else {
+            f.username = f.email = f.role = {};
+            if (want_identity) {
+                auto text = [&](int32 i, std::string_view &dst) __attribute__((always_inline)) {
+                    if (o.type(i) == JENTRY_ISSTRING)
+                        dst = o.text(i);
+                };
+                text(M::username, f.username);
+                text(M::email, f.email);
+                text(M::role, f.role);
+            }
+        }
+        return read_nested_counts<7, kLiteMaaSCounts, true>(inner, metrics_shapes, f, add);
     }
     const core::EntryPlan &plan = shapes.remembered();
     FastObject o(c, shapes);
