@@ -265,6 +265,40 @@ TEST(SameBytes, ShortAndRememberedAgreeWithMemcmpOnEveryLengthAndDifference)
     }
 }
 
+// RememberedBytes::same_n at the sizes the read path compiles (a dense5 / dense7 object's header
+// and key JEntries, LiteMaaS' entry and "metrics" key bytes) and at 16, against memcmp.
+template <size_t kN>
+static void expect_same_n_agrees()
+{
+    std::unique_ptr<char[]> pa(new char[kN]), pb(new char[kN]);
+    char *a = pa.get(), *b = pb.get();
+    for (size_t i = 0; i < kN; i++)
+        a[i] = b[i] = char('A' + i % 31);
+    auto remembered = std::make_unique<RememberedBytes>();
+    remembered->set(a, kN);
+    EXPECT_TRUE(remembered->same_n<kN>(b)) << kN;
+    for (size_t at = 0; at < kN; at++) {
+        for (char flip : {char(1), char(0x80)}) {
+            b[at] ^= flip;
+            EXPECT_FALSE(remembered->same_n<kN>(b)) << kN << " " << at;
+            EXPECT_EQ(remembered->same_n<kN>(b), remembered->same(b)) << kN << " " << at;
+            b[at] ^= flip;
+        }
+    }
+    EXPECT_TRUE(remembered->same_n<kN>(b)) << kN;
+}
+
+TEST(SameBytes, RememberedAtFixedSizesAgreesWithMemcmp)
+{
+    expect_same_n_agrees<16>();
+    expect_same_n_agrees<24>();
+    expect_same_n_agrees<28>();
+    expect_same_n_agrees<32>();
+    expect_same_n_agrees<36>();
+    expect_same_n_agrees<93>();
+    expect_same_n_agrees<200>();
+}
+
 namespace {
 
 // A view of keys only, enough for plan_entry.
