@@ -76,7 +76,8 @@ public:
     // showed to be c's: the member count its JEntries, the key JEntries where its key bytes end.
     __attribute__((always_inline)) bool matches(const JsonbContainer *c) const
     {
-        return matches_copy(c);
+        return c->header == head_[0] && core::same_bytes_likely(c, head_, (count_ + 1) * sizeof(uint32)) &&
+               core::same_bytes_likely(reinterpret_cast<const char *>(&c->children[2 * count_]), bytes_, keys_len_);
     }
     // matches() by the remembered layout's aligned copies (core::RememberedBytes: one jump
     // into a run of ceil(n / 16) compares, no test of the length per step). Round 13 of issue
@@ -555,7 +556,14 @@ inline __attribute__((always_inline)) bool read_nested_counts(const JsonbContain
 // by read_entry_matched (and the general path), as before, which adds it or raises its error.
 // kIdentityViews false (the user breakdown): a nested entry's identity is not read into f's
 // views; f.object is its outer object while add runs (round 13 of issue 13).
-template <bool kIdentityViews = true, typename Add>
+template <bool kIdentityViews, typename Add>
+inline __attribute__((always_inline)) bool read_nested_dense(const JsonbContainer *c, ShapeCache &shapes,
+                                                             ShapeCache &metrics_shapes, bool want_identity,
+                                                             FastEntry &f, Add &&add);
+
+// kNested false: the nested program is not compiled in (the caller reads nested entries by
+// read_nested_dense in a function of their own: the user breakdown, round 13 of issue 13).
+template <bool kIdentityViews = true, bool kNested = true, typename Add>
 inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer *c, ShapeCache &shapes,
                                                             ShapeCache &metrics_shapes, bool rollup,
                                                             bool want_identity, FastEntry &f, Add &&add)
@@ -567,9 +575,20 @@ inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer
     switch (shapes.program()) {
     case ShapeCache::Program::dense5: return read_dense_counts<5>(c, shapes, f, add);
     case ShapeCache::Program::dense7: return read_dense_counts<7>(c, shapes, f, add);
-    case ShapeCache::Program::nested: break;
+    case ShapeCache::Program::nested:
+        if constexpr (kNested)
+            return read_nested_dense<kIdentityViews>(c, shapes, metrics_shapes, want_identity, f, add);
+        return false;
     default: return false;
     }
+}
+
+// read_entry_dense's nested program: an entry c that shapes.matches(), its layout's program nested.
+template <bool kIdentityViews, typename Add>
+inline __attribute__((always_inline)) bool read_nested_dense(const JsonbContainer *c, ShapeCache &shapes,
+                                                             ShapeCache &metrics_shapes, bool want_identity,
+                                                             FastEntry &f, Add &&add)
+{
     if (shapes.litemaas_entry() && metrics_shapes.litemaas_metrics()) {
         // LiteMaaS' entry and "metrics" layouts (round 13 of issue 13): what follows, with the
         // member indexes, counts and sizes as constants.

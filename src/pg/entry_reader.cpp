@@ -257,6 +257,54 @@ struct BreakdownRow {
     if (r.want_identity)
         keep_identity(agg, slot.totals, v.username, v.email, v.role);
 }
+// A dense program's counts (and cost, day, identity) into the key's slot: the breakdown's add
+// for read_entry_dense / read_nested_dense (false: nothing added, a sum would pass bigint).
+template <typename Counts>
+inline __attribute__((always_inline)) bool add_dense_entry(core::KeyAggregator &agg, core::Slot &slot, const FastEntry &f,
+                                                           int32 day_index, bool want_identity, const Counts &counts)
+{
+    if (!counts.add_to(slot.totals.counts))
+        return false;
+    if (__builtin_expect(!f.cost_wide_used, 1))
+        slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+    else
+        slot.totals.cost.add(f.cost_wide);
+    slot.totals.mark_day(day_index);  // not a rollup row: its mask is 1
+    // A nested entry's identity, from its object (a dense one has none).
+    if constexpr (Counts::kLiteMaaSEntry) {
+        if (want_identity)
+            keep_identity_object(agg, slot.totals, *f.object, LiteMaaSEntry::username, LiteMaaSEntry::email,
+                                 LiteMaaSEntry::role);
+    } else if (want_identity && entry_shapes.program() == ShapeCache::Program::nested) {
+        const core::EntryPlan &plan = entry_shapes.remembered();
+        keep_identity_object(agg, slot.totals, *f.object, plan.username, plan.email, plan.role);
+    }
+    return true;
+}
+
+// A nested entry (the remembered layout's program is nested), out of line (round 13 of issue
+// 13): the flat entries' loop keeps its registers and its code as it was. As that loop: the
+// layout compared (LiteMaaS' at its sizes), the slot found first, the dense read and add, else
+// add_other_entry.
+[[gnu::noinline]] void add_nested_entry(const BreakdownRow &r, const WalkedEntry &e)
+{
+    const JsonbContainer *c = e.container();
+    if (!(entry_shapes.litemaas_entry() ? entry_shapes.matches_nk<kLiteMaaSEntryMembers, kLiteMaaSEntryKeys>(c)
+                                        : entry_shapes.matches(c)))
+        return add_other_entry(r, e, false);
+    if (r.day.rollup)
+        return add_other_entry(r, e, true);
+    core::KeyAggregator &agg = r.agg;
+    core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+    const int32 day_index = r.day.day_index;
+    const bool want_identity = r.want_identity;
+    FastEntry &f = r.f;
+    if (!read_nested_dense<false>(c, entry_shapes, metrics_shapes, want_identity, f,
+                                  [&](const auto &counts) __attribute__((always_inline)) {
+                                      return add_dense_entry(agg, slot, f, day_index, want_identity, counts);
+                                  }))
+        add_other_entry(r, e, true);
+}
 }  // namespace
 
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day, bool want_identity)
@@ -279,42 +327,28 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
         add_other_entry(r, copy, matched);
     };
     walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
-        // A LiteMaaS entry's layout compared at its sizes (round 13 of issue 13), any other by matches().
-        if (!e.is_container() ||
-            !(entry_shapes.litemaas_entry() ? entry_shapes.matches_nk<kLiteMaaSEntryMembers, kLiteMaaSEntryKeys>(e.container())
-                                            : entry_shapes.matches(e.container())))
+        if (!e.is_container())
+            return other(e, false);
+        if (entry_shapes.program() == ShapeCache::Program::nested) {
+            const WalkedEntry copy = e;
+            return add_nested_entry(r, copy);
+        }
+        if (!entry_shapes.matches(e.container()))
             return other(e, false);
         if (rollup || entry_shapes.program() == ShapeCache::Program::general)
             return other(e, true);
-        // Round 12 of issue 13: a dense entry (or a nested one whose "metrics" is dense), its
-        // counts added from registers. The key's slot is found first, so no call lies between
-        // the decodes and the adds. Should the fast read fail (or a sum pass bigint),
-        // add_other_entry finds the same slot again (the position's hint) and reads the entry
-        // the other ways, which add it or raise its error; a slot found for an entry whose read
-        // then raises an error is no change, since the error ends the statement (a rollup
-        // call's retry starts from a new aggregator).
+        // Round 12 of issue 13: a dense entry, its counts added from registers. The key's slot
+        // is found first, so no call lies between the decodes and the adds. Should the fast
+        // read fail (or a sum pass bigint), add_other_entry finds the same slot again (the
+        // position's hint) and reads the entry the other ways, which add it or raise its error;
+        // a slot found for an entry whose read then raises an error is no change, since the
+        // error ends the statement (a rollup call's retry starts from a new aggregator).
         core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-        if (!read_entry_dense<false>(e.container(), entry_shapes, metrics_shapes, false, want_identity, f,
-                              [&](const auto &counts) __attribute__((always_inline)) {
-                                  if (!counts.add_to(slot.totals.counts))
-                                      return false;
-                                  if (__builtin_expect(!f.cost_wide_used, 1))
-                                      slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
-                                  else
-                                      slot.totals.cost.add(f.cost_wide);
-                                  slot.totals.mark_day(day.day_index);  // not a rollup row: its mask is 1
-                                  // A nested entry's identity, from its object (a dense one has none).
-                                  if constexpr (std::decay_t<decltype(counts)>::kLiteMaaSEntry) {
-                                      if (want_identity)
-                                          keep_identity_object(agg, slot.totals, *f.object, LiteMaaSEntry::username,
-                                                               LiteMaaSEntry::email, LiteMaaSEntry::role);
-                                  } else if (want_identity && entry_shapes.program() == ShapeCache::Program::nested) {
-                                      const core::EntryPlan &plan = entry_shapes.remembered();
-                                      keep_identity_object(agg, slot.totals, *f.object, plan.username, plan.email,
-                                                           plan.role);
-                                  }
-                                  return true;
-                              }))
+        if (!read_entry_dense<false, false>(e.container(), entry_shapes, metrics_shapes, false, want_identity, f,
+                                            [&](const auto &counts) __attribute__((always_inline)) {
+                                                return add_dense_entry(agg, slot, f, day.day_index, want_identity,
+                                                                       counts);
+                                            }))
             other(e, true);
     });
 }
