@@ -282,11 +282,10 @@ inline __attribute__((always_inline)) bool add_dense_entry(core::KeyAggregator &
     return true;
 }
 
-// A nested entry (the remembered layout's program is nested), out of line (round 13 of issue
-// 13): the flat entries' loop keeps its registers and its code as it was. As that loop: the
-// layout compared (LiteMaaS' at its sizes), the slot found first, the dense read and add, else
-// add_other_entry.
-[[gnu::noinline]] void add_nested_entry(const BreakdownRow &r, const WalkedEntry &e)
+// A nested entry (the remembered layout's program is nested), as accumulate_breakdown's loop
+// reads a flat one: the layout compared (LiteMaaS' at its sizes), the slot found first, the dense
+// read and add, else add_other_entry.
+inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, const WalkedEntry &e)
 {
     const JsonbContainer *c = e.container();
     if (!(entry_shapes.litemaas_entry() ? entry_shapes.matches_nk<kLiteMaaSEntryMembers, kLiteMaaSEntryKeys>(c)
@@ -304,6 +303,13 @@ inline __attribute__((always_inline)) bool add_dense_entry(core::KeyAggregator &
                                       return add_dense_entry(agg, slot, f, day_index, want_identity, counts);
                                   }))
         add_other_entry(r, e, true);
+}
+
+// add_nested out of line, for a nested entry in the flat entries' loop (round 13 of issue 13:
+// that loop keeps its registers and its code as it was).
+[[gnu::noinline]] void add_nested_entry(const BreakdownRow &r, const WalkedEntry &e)
+{
+    add_nested(r, e);
 }
 }  // namespace
 
@@ -326,6 +332,19 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
         const WalkedEntry copy = e;
         add_other_entry(r, copy, matched);
     };
+    // A row read while the remembered layout is a nested one (a LiteMaaS day after its first
+    // entry): a loop of its own with the nested program inline (any other entry by the other
+    // ways, as below). Round 13 of issue 13.
+    if (!rollup && entry_shapes.program() == ShapeCache::Program::nested) {
+        walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+            if (!e.is_container())
+                return other(e, false);
+            if (__builtin_expect(entry_shapes.program() != ShapeCache::Program::nested, 0))
+                return other(e, entry_shapes.matches(e.container()));  // the layout changed in the row
+            add_nested(r, e);
+        });
+        return;
+    }
     walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         if (!e.is_container())
             return other(e, false);
