@@ -305,6 +305,20 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, con
         add_other_entry(r, e, true);
 }
 
+// A row read while the remembered layout is a nested one (a LiteMaaS day after its first
+// entry): a loop of its own, out of line (its own registers), with the nested program inline;
+// any other entry by the other ways. Round 13 of issue 13.
+[[gnu::noinline]] void accumulate_nested_row(const BreakdownRow &r, const JsonbContainer *root)
+{
+    walk_entries(root, r.agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        if (!e.is_container() || __builtin_expect(entry_shapes.program() != ShapeCache::Program::nested, 0)) {
+            const WalkedEntry copy = e;  // the layout changed in the row (or not an object)
+            return add_other_entry(r, copy, e.is_container() && entry_shapes.matches(e.container()));
+        }
+        add_nested(r, e);
+    });
+}
+
 // add_nested out of line, for a nested entry in the flat entries' loop (round 13 of issue 13:
 // that loop keeps its registers and its code as it was).
 [[gnu::noinline]] void add_nested_entry(const BreakdownRow &r, const WalkedEntry &e)
@@ -335,16 +349,8 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
     // A row read while the remembered layout is a nested one (a LiteMaaS day after its first
     // entry): a loop of its own with the nested program inline (any other entry by the other
     // ways, as below). Round 13 of issue 13.
-    if (!rollup && entry_shapes.program() == ShapeCache::Program::nested) {
-        walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
-            if (!e.is_container())
-                return other(e, false);
-            if (__builtin_expect(entry_shapes.program() != ShapeCache::Program::nested, 0))
-                return other(e, entry_shapes.matches(e.container()));  // the layout changed in the row
-            add_nested(r, e);
-        });
-        return;
-    }
+    if (!rollup && entry_shapes.program() == ShapeCache::Program::nested)
+        return accumulate_nested_row(r, root);
     walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         if (!e.is_container())
             return other(e, false);
