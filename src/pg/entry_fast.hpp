@@ -79,17 +79,11 @@ public:
         return c->header == head_[0] && core::same_bytes_likely(c, head_, (count_ + 1) * sizeof(uint32)) &&
                core::same_bytes_likely(reinterpret_cast<const char *>(&c->children[2 * count_]), bytes_, keys_len_);
     }
-    // matches() by the remembered layout's aligned copies (core::RememberedBytes: one jump
-    // into a run of ceil(n / 16) compares, no test of the length per step). Round 13 of issue
-    // 13, for a nested entry's "metrics" object (32 bytes of header and key JEntries, 93 key
-    // bytes: 2 + 6 compares instead of 2 + 8).
-    __attribute__((always_inline)) bool matches_copy(const JsonbContainer *c) const
-    {
-        return c->header == head_[0] && head_copy_.same(c) &&
-               keys_copy_.same(reinterpret_cast<const char *>(&c->children[2 * count_]));
-    }
-    // matches_copy() for a remembered layout of kN members (program() dense5 / dense7): its
-    // header and key JEntries, 4 * (kN + 1) bytes, compared without a jump.
+    // matches() for a remembered layout of kN members (program() dense5 / dense7), by its
+    // aligned copies (core::RememberedBytes, round 13 of issue 13): its header and key JEntries,
+    // 4 * (kN + 1) bytes, at that size (no jump, no length test), then its key bytes (one jump
+    // into ceil(n / 16) compares: a nested entry's "metrics", 93 bytes, is 6 where
+    // same_bytes_likely's halves are 8).
     template <uint32 kN>
     __attribute__((always_inline)) bool matches_n(const JsonbContainer *c) const
     {
@@ -178,7 +172,7 @@ private:
     // split differently would be another key set).
     uint32 head_[kMaxKeys + 1] = {};
     char bytes_[512];
-    core::RememberedBytes head_copy_, keys_copy_;  // head_ and bytes_ for matches_copy()
+    core::RememberedBytes head_copy_, keys_copy_;  // head_ and bytes_ for matches_n(), matches_nk()
     core::EntryPlan plan_, scratch_;
     DirectReads direct_;
     bool identity_ = false, litemaas_entry_ = false, litemaas_metrics_ = false;
