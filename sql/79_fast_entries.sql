@@ -167,3 +167,83 @@ FULL JOIN (SELECT k AS user_id, sum((v->>'totalRequests')::numeric) AS total_req
            FROM daily_usage_cache, jsonb_each(aggregated_by_user) AS e(k, v)
            WHERE date BETWEEN '2032-03-01' AND '2032-03-05' GROUP BY k) AS r USING (user_id);
 DELETE FROM daily_usage_cache WHERE date BETWEEN '2032-03-01' AND '2032-03-05';
+
+-- Round 13 of issue 13: LiteMaaS' entry layout (userId, username, email, role, metrics of its
+-- seven snake_case names, models) read by its compiled program, amid entries of other layouts in
+-- the same rows (no role; a flat entry of the same names; a null "metrics"), counts and costs of
+-- every case above, and an identity that changes, is empty, null or a number on some days (the
+-- latest non-empty string wins, field by field). Against plain SQL, every user and column.
+CREATE TEMP TABLE lm_entries AS
+SELECT d, 'lm' || u AS k, cnt, cost,
+       CASE WHEN (d + u) % 11 = 0 THEN to_jsonb('renamed' || u || '-' || d) WHEN (d * u) % 13 = 0 THEN '""'::jsonb
+            WHEN (d + 2 * u) % 17 = 0 THEN 'null'::jsonb WHEN (d + u) % 19 = 0 THEN '5'::jsonb
+            ELSE to_jsonb('user' || u) END AS username,
+       CASE WHEN (d + u) % 7 = 0 THEN to_jsonb('u' || u || '.' || d || '@example.org') WHEN (d * u) % 9 = 4 THEN '""'::jsonb
+            WHEN (d + 3 * u) % 23 = 0 THEN 'null'::jsonb ELSE to_jsonb('user' || u || '@example.com') END AS email,
+       CASE WHEN (d + u) % 5 = 0 THEN '"admin"'::jsonb WHEN (d + u) % 31 = 0 THEN '[]'::jsonb ELSE '"user"'::jsonb END AS role,
+       CASE WHEN u % 23 = 5 AND d % 2 = 1 THEN 'norole' WHEN u % 29 = 3 AND d % 3 = 1 THEN 'flat'
+            WHEN u % 37 = 8 AND d = 4 THEN 'nullmetrics' ELSE 'litemaas' END AS layout
+FROM fast_cells WHERE d < 8 AND u <= 120;
+INSERT INTO daily_usage_cache (date, aggregated_by_user, aggregated_by_model, aggregated_by_provider)
+SELECT date '2032-04-01' + d,
+       jsonb_object_agg(k, CASE layout
+           WHEN 'flat' THEN m
+           WHEN 'nullmetrics' THEN m || jsonb_build_object('userId', k, 'username', username, 'metrics', NULL)
+           WHEN 'norole' THEN jsonb_build_object('userId', k, 'username', username, 'email', email, 'metrics', m,
+                                                 'models', '{}'::jsonb)
+           ELSE jsonb_build_object('userId', k, 'username', username, 'email', email, 'role', role, 'metrics', m,
+                                   'models', jsonb_build_object('model-1', jsonb_build_object('modelName', 'model-1',
+                                        'metrics', jsonb_build_object('api_requests', 1, 'spend', 0.5)))) END),
+       '{}', '{}'
+FROM (SELECT *, jsonb_build_object('spend', cost::numeric, 'api_requests', cnt::numeric,
+                                   'total_tokens', cnt::numeric * 3, 'prompt_tokens', cnt::numeric * 2,
+                                   'completion_tokens', cnt::numeric, 'successful_requests', cnt::numeric,
+                                   'failed_requests', (d + length(k)) % 3) AS m
+      FROM lm_entries) AS x
+GROUP BY d;
+SELECT layout, count(*) FROM lm_entries GROUP BY layout ORDER BY layout;
+CREATE TEMP TABLE lm_ref AS
+SELECT k AS user_id,
+       sum((m->>'api_requests')::numeric) AS total_requests, sum((m->>'total_tokens')::numeric) AS total_tokens,
+       sum((m->>'prompt_tokens')::numeric) AS prompt_tokens, sum((m->>'completion_tokens')::numeric) AS completion_tokens,
+       sum((m->>'spend')::numeric) AS total_cost, sum((m->>'successful_requests')::numeric) AS successful_requests,
+       sum((m->>'failed_requests')::numeric) AS failed_requests, count(*) AS active_days, max(date) AS last_active,
+       (array_agg(v->>'username' ORDER BY date DESC) FILTER (WHERE jsonb_typeof(v->'username') = 'string'
+                                                          AND v->>'username' <> ''))[1] AS username,
+       (array_agg(v->>'email' ORDER BY date DESC) FILTER (WHERE jsonb_typeof(v->'email') = 'string'
+                                                       AND v->>'email' <> ''))[1] AS email,
+       (array_agg(v->>'role' ORDER BY date DESC) FILTER (WHERE jsonb_typeof(v->'role') = 'string'
+                                                      AND v->>'role' <> ''))[1] AS role
+FROM daily_usage_cache, jsonb_each(aggregated_by_user) AS e(k, v),
+     LATERAL (SELECT CASE WHEN jsonb_typeof(v->'metrics') = 'object' THEN v->'metrics' ELSE v END AS m) AS x
+WHERE date BETWEEN '2032-04-01' AND '2032-04-08'
+GROUP BY k;
+SELECT count(*) AS users,
+       count(*) FILTER (WHERE d.user_id IS NULL OR r.user_id IS NULL) AS missing,
+       count(*) FILTER (WHERE (d.username, d.email, d.role) IS DISTINCT FROM (r.username, r.email, r.role))
+           AS identity_differ,
+       count(*) FILTER (WHERE (d.total_requests, d.total_tokens, d.prompt_tokens, d.completion_tokens,
+                               d.total_cost::text, d.successful_requests, d.failed_requests, d.active_days, d.last_active)
+                              IS DISTINCT FROM
+                              (r.total_requests, r.total_tokens, r.prompt_tokens, r.completion_tokens,
+                               r.total_cost::text, r.successful_requests, r.failed_requests, r.active_days, r.last_active))
+           AS differ,
+       count(*) FILTER (WHERE r.username LIKE 'renamed%') AS renamed
+FROM ducache_user_breakdown('2032-04-01', '2032-04-08') AS d FULL JOIN lm_ref AS r USING (user_id);
+-- The merge over the same rows (the same compiled program, its own adds).
+SELECT count(*) AS merged,
+       count(*) FILTER (WHERE ((m.value->>'requests')::numeric, (m.value->>'total_tokens')::numeric,
+                               (m.value->>'failed_requests')::numeric, (m.value->>'cost')::numeric::text,
+                               (m.value->>'days')::bigint)
+                              IS DISTINCT FROM (r.total_requests, r.total_tokens, r.failed_requests, r.total_cost::text,
+                                                r.active_days))
+           AS merge_differ
+FROM (SELECT ducache_merge(aggregated_by_user) AS doc FROM daily_usage_cache
+      WHERE date BETWEEN '2032-04-01' AND '2032-04-08') AS x,
+     jsonb_each(x.doc) AS m JOIN lm_ref AS r ON r.user_id = m.key;
+-- A sum past bigint in a LiteMaaS entry: the general path's error, naming the key and field.
+UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, '{lm2,metrics,total_tokens}',
+                                                            '9223372036854775000')
+WHERE date BETWEEN '2032-04-02' AND '2032-04-03';
+SELECT ducache_test.error_of($$SELECT count(*) FROM ducache_user_breakdown('2032-04-01', '2032-04-08')$$);
+DELETE FROM daily_usage_cache WHERE date BETWEEN '2032-04-01' AND '2032-04-08';

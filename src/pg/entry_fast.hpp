@@ -14,6 +14,7 @@
 #include "pg/jsonb_object_view.hpp"
 #include "pg/numeric_decode.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 #include <type_traits>
@@ -27,6 +28,22 @@ namespace ducache::pg::entry_fast {
 // Entries of one breakdown almost always share their key set. Classifying keys is a switch per
 // key; comparing the object's key bytes with the previous object's is one memcmp, so the core's
 // plan is remembered per object layout and reused while the bytes match.
+// LiteMaaS' "metrics" counts in member order (JSONB's key order: "api_requests",
+// "total_tokens", "prompt_tokens", "failed_requests", "completion_tokens",
+// "successful_requests", after "spend"): a dense7 layout with this order adds its counts at
+// constant places of the slot (round 13 of issue 13).
+inline constexpr core::Metric kLiteMaaSCounts[6] = {core::kRequests, core::kTotalTokens, core::kPromptTokens,
+                                                    core::kFailedRequests, core::kCompletionTokens,
+                                                    core::kSuccessfulRequests};
+// Those names' key bytes: "spend", then the six above.
+inline constexpr uint32 kLiteMaaSMetricsKeys = 5 + 12 + 12 + 13 + 15 + 17 + 19;
+// LiteMaaS' user entry: its six keys' bytes in JSONB's key order, and its members' indexes.
+inline constexpr char kLiteMaaSEntryKeyBytes[] = "roleemailmodelsuserIdmetricsusername";
+inline constexpr uint32 kLiteMaaSEntryMembers = 6, kLiteMaaSEntryKeys = sizeof kLiteMaaSEntryKeyBytes - 1;
+struct LiteMaaSEntry {
+    static constexpr int32 role = 0, email = 1, metrics = 4, username = 5;
+};
+
 class ShapeCache {
 public:
     const core::EntryPlan &plan(const JsonbObjectView &view)
@@ -47,6 +64,8 @@ public:
         std::memcpy(bytes_, walk.key_bytes(), keys_len);
         count_ = n;
         keys_len_ = keys_len;
+        head_copy_.set(head_, (n + 1) * sizeof(uint32));
+        keys_copy_.set(bytes_, keys_len);
         split_direct_reads();
         return plan_;
     }
@@ -59,6 +78,24 @@ public:
     {
         return c->header == head_[0] && core::same_bytes_likely(c, head_, (count_ + 1) * sizeof(uint32)) &&
                core::same_bytes_likely(reinterpret_cast<const char *>(&c->children[2 * count_]), bytes_, keys_len_);
+    }
+    // matches() for a remembered layout of kN members (program() dense5 / dense7), by its
+    // aligned copies (core::RememberedBytes, round 13 of issue 13): its header and key JEntries,
+    // 4 * (kN + 1) bytes, at that size (no jump, no length test), then its key bytes (one jump
+    // into ceil(n / 16) compares: a nested entry's "metrics", 93 bytes, is 6 where
+    // same_bytes_likely's halves are 8).
+    template <uint32 kN>
+    __attribute__((always_inline)) bool matches_n(const JsonbContainer *c) const
+    {
+        return c->header == head_[0] && head_copy_.same_n<4 * (kN + 1)>(c) &&
+               keys_copy_.same(reinterpret_cast<const char *>(&c->children[2 * kN]));
+    }
+    // matches_n() when the key bytes are known to be kKeys long too (a LiteMaaS layout).
+    template <uint32 kN, uint32 kKeys>
+    __attribute__((always_inline)) bool matches_nk(const JsonbContainer *c) const
+    {
+        return c->header == head_[0] && head_copy_.same_n<4 * (kN + 1)>(c) &&
+               keys_copy_.same_n<kKeys>(reinterpret_cast<const char *>(&c->children[2 * kN]));
     }
     const core::EntryPlan &remembered() const { return plan_; }
     // plan_'s direct reads split for the fast path: the counts' members and metrics, the cost's
@@ -84,6 +121,12 @@ public:
     Program program() const { return program_; }
     // A dense program's count members' metrics, in member order (distinct: core::plan_direct_reads).
     const core::Metric *count_metrics() const { return direct_.metric_at + 1; }
+    // LiteMaaS' user entry layout (kLiteMaaSEntryKeyBytes, planned as LiteMaaSEntry's indexes,
+    // no "~days"): the nested program with its member indexes and sizes known at compile time.
+    bool litemaas_entry() const { return litemaas_entry_; }
+    // A dense7 layout with LiteMaaS' "metrics" names: its counts in their order
+    // (kLiteMaaSCounts), its key bytes kLiteMaaSMetricsKeys long.
+    bool litemaas_metrics() const { return litemaas_metrics_; }
     // The remembered layout has a username, email or role member.
     bool has_identity() const { return identity_; }
     uint32 count() const { return count_; }
@@ -112,6 +155,14 @@ private:
             program_ = count_ == 5 ? Program::dense5 : Program::dense7;
         else if (plan_.metrics_object >= 0)
             program_ = Program::nested;
+        litemaas_entry_ = program_ == Program::nested && count_ == kLiteMaaSEntryMembers &&
+                          keys_len_ == kLiteMaaSEntryKeys &&
+                          std::memcmp(bytes_, kLiteMaaSEntryKeyBytes, kLiteMaaSEntryKeys) == 0 &&
+                          plan_.role == LiteMaaSEntry::role && plan_.email == LiteMaaSEntry::email &&
+                          plan_.metrics_object == LiteMaaSEntry::metrics &&
+                          plan_.username == LiteMaaSEntry::username && plan_.days_mask < 0;
+        litemaas_metrics_ = program_ == Program::dense7 && keys_len_ == kLiteMaaSMetricsKeys &&
+                            std::equal(kLiteMaaSCounts, kLiteMaaSCounts + 6, direct_.metric_at + 1);
     }
 
     static constexpr uint32 kMaxKeys = 32;
@@ -121,9 +172,10 @@ private:
     // split differently would be another key set).
     uint32 head_[kMaxKeys + 1] = {};
     char bytes_[512];
+    core::RememberedBytes head_copy_, keys_copy_;  // head_ and bytes_ for matches_n(), matches_nk()
     core::EntryPlan plan_, scratch_;
     DirectReads direct_;
-    bool identity_ = false;
+    bool identity_ = false, litemaas_entry_ = false, litemaas_metrics_ = false;
     Program program_ = Program::general;
 };
 
@@ -139,10 +191,12 @@ private:
 // the general way, which gives the same values or raises the error.
 class FastObject {
 public:
-    FastObject(const JsonbContainer *c, const ShapeCache &shape)
-        : c_(c), n_(shape.count()), base_(reinterpret_cast<const char *>(&c->children[2 * n_]))
+    FastObject(const JsonbContainer *c, const ShapeCache &shape) : FastObject(c, shape.count(), shape.keys_len()) {}
+    // n members with keys_len key bytes (the remembered layout's: constants for a LiteMaaS entry).
+    __attribute__((always_inline)) FastObject(const JsonbContainer *c, uint32 n, uint32 keys_len)
+        : c_(c), n_(n), base_(reinterpret_cast<const char *>(&c->children[2 * n_]))
     {
-        uint32 off = shape.keys_len();
+        uint32 off = keys_len;
 #if defined(__SSE2__)
         if (n_ <= 8 && off >= 4 * (8 - n_)) {
             // Round 9 of issue 13: the starts as prefix sums of the value JEntries' lengths, 8
@@ -179,10 +233,17 @@ public:
         }
         start_[n_] = off;
     }
-    uint32 type(int32 i) const { return c_->children[n_ + uint32(i)] & JENTRY_TYPEMASK; }
+    __attribute__((always_inline)) uint32 type(int32 i) const { return c_->children[n_ + uint32(i)] & JENTRY_TYPEMASK; }
     // Numerics and containers start int-aligned (the JEntry length counts the padding).
-    const char *aligned(int32 i) const { return base_ + INTALIGN(start_[i]); }
-    std::string_view text(int32 i) const { return {base_ + start_[i], start_[i + 1] - start_[i]}; }
+    __attribute__((always_inline)) const char *aligned(int32 i) const { return base_ + INTALIGN(start_[i]); }
+    __attribute__((always_inline)) std::string_view text(int32 i) const
+    {
+        return {base_ + start_[i], start_[i + 1] - start_[i]};
+    }
+    // Member i's value JEntry, and where its value starts (from base()) and ends.
+    __attribute__((always_inline)) JEntry value_entry(int32 i) const { return c_->children[n_ + uint32(i)]; }
+    __attribute__((always_inline)) const char *base() const { return base_; }
+    __attribute__((always_inline)) uint32 start(int32 i) const { return start_[i]; }
 
 private:
     const JsonbContainer *c_;
@@ -202,6 +263,9 @@ struct FastEntry {
     core::Decimal cost_wide;
     std::string_view username, email, role;
     uint32_t days = 1;
+    // read_entry_dense<false>'s nested entry: its outer object, valid while add runs (the
+    // identity read from it, not into the three views).
+    const FastObject *object = nullptr;
 };
 
 // The cost at p into either output (false: not a number decode_numeric reads: NaN, Infinity).
@@ -367,16 +431,23 @@ inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer 
 }
 
 // A dense program's counts as read_dense_counts decodes them: v[k] is metric[k]'s, in member
-// order (kept in registers: added by core::add_counts_at, no array by metric).
-template <int K>
+// order (kept in registers: added by core::add_counts_at, no array by metric). kOrder: the
+// metrics' order when it is known at compile time (then `metric` is not read: the slot's
+// addresses are constants, round 13 of issue 13).
+template <int K, const core::Metric *kOrder = nullptr, bool kLiteMaaS = false>
 struct DenseCounts {
+    // Read from a LiteMaaS entry (ShapeCache::litemaas_entry): its identity at LiteMaaSEntry's indexes.
+    static constexpr bool kLiteMaaSEntry = kLiteMaaS;
     int64_t v[K];
     const core::Metric *metric;
     // Into acc, all or nothing; false (acc unchanged): a sum would pass bigint, and the caller
     // reads the entry the other way, whose add_counts_or_throw raises the error.
     __attribute__((always_inline)) bool add_to(int64_t acc[core::kCountMetrics]) const
     {
-        return core::add_counts_at<K>(acc, metric, v);
+        if constexpr (kOrder != nullptr)
+            return core::add_counts_at<K>(acc, kOrder, v);
+        else
+            return core::add_counts_at<K>(acc, metric, v);
     }
     // Whether every count is >= 0 (core::BreakdownPartial::counts_order_free's rule).
     __attribute__((always_inline)) bool none_negative() const
@@ -425,7 +496,16 @@ inline __attribute__((always_inline)) bool read_dense_counts(const JsonbContaine
 // e.g. a count's sum would pass bigint). False (nothing added): any other layout, a rollup row
 // (its "~days"), a value the direct reads do not take, or add's false; the caller then reads c
 // by read_entry_matched (and the general path), as before, which adds it or raises its error.
-template <typename Add>
+// kIdentityViews false (the user breakdown): a nested entry's identity is not read into f's
+// views; f.object is its outer object while add runs (round 13 of issue 13).
+template <bool kIdentityViews, typename Add>
+inline __attribute__((always_inline)) bool read_nested_dense(const JsonbContainer *c, ShapeCache &shapes,
+                                                             ShapeCache &metrics_shapes, bool want_identity,
+                                                             FastEntry &f, Add &&add);
+
+// kNested false: the nested program is not compiled in (the caller reads nested entries by
+// read_nested_dense in a function of their own: the user breakdown, round 13 of issue 13).
+template <bool kIdentityViews = true, bool kNested = true, typename Add>
 inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer *c, ShapeCache &shapes,
                                                             ShapeCache &metrics_shapes, bool rollup,
                                                             bool want_identity, FastEntry &f, Add &&add)
@@ -437,29 +517,10 @@ inline __attribute__((always_inline)) bool read_entry_dense(const JsonbContainer
     switch (shapes.program()) {
     case ShapeCache::Program::dense5: return read_dense_counts<5>(c, shapes, f, add);
     case ShapeCache::Program::dense7: return read_dense_counts<7>(c, shapes, f, add);
-    case ShapeCache::Program::nested: break;
-    default: return false;
-    }
-    const core::EntryPlan &plan = shapes.remembered();
-    FastObject o(c, shapes);
-    if (o.type(plan.metrics_object) != JENTRY_ISCONTAINER)
+    case ShapeCache::Program::nested:
+        if constexpr (kNested)
+            return read_nested_dense<kIdentityViews>(c, shapes, metrics_shapes, want_identity, f, add);
         return false;
-    auto inner = reinterpret_cast<const JsonbContainer *>(o.aligned(plan.metrics_object));
-    if (!metrics_shapes.matches(inner))
-        return false;
-    f.username = f.email = f.role = {};
-    if (want_identity) {
-        auto text = [&](int32 i, std::string_view &dst) __attribute__((always_inline)) {
-            if (i >= 0 && o.type(i) == JENTRY_ISSTRING)
-                dst = o.text(i);
-        };
-        text(plan.username, f.username);
-        text(plan.email, f.email);
-        text(plan.role, f.role);
-    }
-    switch (metrics_shapes.program()) {
-    case ShapeCache::Program::dense5: return read_dense_counts<5>(inner, metrics_shapes, f, add);
-    case ShapeCache::Program::dense7: return read_dense_counts<7>(inner, metrics_shapes, f, add);
     default: return false;
     }
 }
@@ -470,3 +531,5 @@ ShapeCache &entry_shape_cache();
 ShapeCache &metrics_shape_cache();
 
 }  // namespace ducache::pg::entry_fast
+
+#include "pg/entry_nested.hpp"  // read_nested_dense (the nested program), used by read_entry_dense

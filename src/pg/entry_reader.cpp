@@ -173,12 +173,39 @@ inline __attribute__((always_inline)) void keep_identity(core::KeyAggregator &ag
                                                          std::string_view role)
 {
     auto keep = [&](std::string_view &dst, std::string_view src) __attribute__((always_inline)) {
-        if (!src.empty() && (src.size() != dst.size() || !core::same_bytes(src.data(), dst.data(), src.size())))
+        if (!src.empty() && (src.size() != dst.size() || !core::same_short_bytes(src.data(), dst.data(), src.size())))
             dst = agg.store(src.data(), src.size());
     };
     keep(t.username, username);
     keep(t.email, email);
     keep(t.role, role);
+}
+
+// keep_identity for a nested entry read by read_entry_dense<false>: each identity member of the
+// entry's layout (plan) read from its object o. The same rule: a string member that is not empty
+// replaces the key's value unless it is the same bytes (its length from its JEntry first, then
+// its bytes); any other value (null, a number, none) leaves it. Round 13 of issue 13: no views
+// stored and reloaded, and the common case (the key's last value again) takes one length
+// compare and one short compare a member.
+inline __attribute__((always_inline)) void keep_identity_object(core::KeyAggregator &agg, core::Totals &t,
+                                                                const FastObject &o, int32 username, int32 email,
+                                                                int32 role)
+{
+    auto keep = [&](int32 i, std::string_view &dst) __attribute__((always_inline)) {
+        if (i < 0)
+            return;
+        if ((o.value_entry(i) & JENTRY_TYPEMASK) != JENTRY_ISSTRING)
+            return;
+        const uint32 start = o.start(i), len = o.start(i + 1) - start;
+        const char *s = o.base() + start;
+        if (__builtin_expect(len == dst.size(), 1) && core::same_short_bytes(s, dst.data(), len))
+            return;  // the same value (or empty and none yet)
+        if (len != 0)
+            dst = agg.store(s, len);
+    };
+    keep(username, t.username);
+    keep(email, t.email);
+    keep(role, t.role);
 }
 }  // namespace
 
@@ -230,6 +257,74 @@ struct BreakdownRow {
     if (r.want_identity)
         keep_identity(agg, slot.totals, v.username, v.email, v.role);
 }
+// A dense program's counts (and cost, day, identity) into the key's slot: the breakdown's add
+// for read_entry_dense / read_nested_dense (false: nothing added, a sum would pass bigint).
+template <typename Counts>
+inline __attribute__((always_inline)) bool add_dense_entry(core::KeyAggregator &agg, core::Slot &slot, const FastEntry &f,
+                                                           int32 day_index, bool want_identity, const Counts &counts)
+{
+    if (!counts.add_to(slot.totals.counts))
+        return false;
+    if (__builtin_expect(!f.cost_wide_used, 1))
+        slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+    else
+        slot.totals.cost.add(f.cost_wide);
+    slot.totals.mark_day(day_index);  // not a rollup row: its mask is 1
+    // A nested entry's identity, from its object (a dense one has none).
+    if constexpr (Counts::kLiteMaaSEntry) {
+        if (want_identity)
+            keep_identity_object(agg, slot.totals, *f.object, LiteMaaSEntry::username, LiteMaaSEntry::email,
+                                 LiteMaaSEntry::role);
+    } else if (want_identity && entry_shapes.program() == ShapeCache::Program::nested) {
+        const core::EntryPlan &plan = entry_shapes.remembered();
+        keep_identity_object(agg, slot.totals, *f.object, plan.username, plan.email, plan.role);
+    }
+    return true;
+}
+
+// A nested entry (the remembered layout's program is nested), as accumulate_breakdown's loop
+// reads a flat one: the layout compared (LiteMaaS' at its sizes), the slot found first, the dense
+// read and add, else add_other_entry.
+inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, const WalkedEntry &e)
+{
+    const JsonbContainer *c = e.container();
+    if (!(entry_shapes.litemaas_entry() ? entry_shapes.matches_nk<kLiteMaaSEntryMembers, kLiteMaaSEntryKeys>(c)
+                                        : entry_shapes.matches(c)))
+        return add_other_entry(r, e, false);
+    if (r.day.rollup)
+        return add_other_entry(r, e, true);
+    core::KeyAggregator &agg = r.agg;
+    core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+    const int32 day_index = r.day.day_index;
+    const bool want_identity = r.want_identity;
+    FastEntry &f = r.f;
+    if (!read_nested_dense<false>(c, entry_shapes, metrics_shapes, want_identity, f,
+                                  [&](const auto &counts) __attribute__((always_inline)) {
+                                      return add_dense_entry(agg, slot, f, day_index, want_identity, counts);
+                                  }))
+        add_other_entry(r, e, true);
+}
+
+// A row read while the remembered layout is a nested one (a LiteMaaS day after its first
+// entry): a loop of its own, out of line (its own registers), with the nested program inline;
+// any other entry by the other ways. Round 13 of issue 13.
+[[gnu::noinline]] void accumulate_nested_row(const BreakdownRow &r, const JsonbContainer *root)
+{
+    walk_entries(root, r.agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        if (!e.is_container() || __builtin_expect(entry_shapes.program() != ShapeCache::Program::nested, 0)) {
+            const WalkedEntry copy = e;  // the layout changed in the row (or not an object)
+            return add_other_entry(r, copy, e.is_container() && entry_shapes.matches(e.container()));
+        }
+        add_nested(r, e);
+    });
+}
+
+// add_nested out of line, for a nested entry in the flat entries' loop (round 13 of issue 13:
+// that loop keeps its registers and its code as it was).
+[[gnu::noinline]] void add_nested_entry(const BreakdownRow &r, const WalkedEntry &e)
+{
+    add_nested(r, e);
+}
 }  // namespace
 
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day, bool want_identity)
@@ -251,32 +346,34 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
         const WalkedEntry copy = e;
         add_other_entry(r, copy, matched);
     };
+    // A row read while the remembered layout is a nested one (a LiteMaaS day after its first
+    // entry): a loop of its own with the nested program inline (any other entry by the other
+    // ways, as below). Round 13 of issue 13.
+    if (!rollup && entry_shapes.program() == ShapeCache::Program::nested)
+        return accumulate_nested_row(r, root);
     walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
-        if (!e.is_container() || !entry_shapes.matches(e.container()))
+        if (!e.is_container())
+            return other(e, false);
+        if (entry_shapes.program() == ShapeCache::Program::nested) {
+            const WalkedEntry copy = e;
+            return add_nested_entry(r, copy);
+        }
+        if (!entry_shapes.matches(e.container()))
             return other(e, false);
         if (rollup || entry_shapes.program() == ShapeCache::Program::general)
             return other(e, true);
-        // Round 12 of issue 13: a dense entry (or a nested one whose "metrics" is dense), its
-        // counts added from registers. The key's slot is found first, so no call lies between
-        // the decodes and the adds. Should the fast read fail (or a sum pass bigint),
-        // add_other_entry finds the same slot again (the position's hint) and reads the entry
-        // the other ways, which add it or raise its error; a slot found for an entry whose read
-        // then raises an error is no change, since the error ends the statement (a rollup
-        // call's retry starts from a new aggregator).
+        // Round 12 of issue 13: a dense entry, its counts added from registers. The key's slot
+        // is found first, so no call lies between the decodes and the adds. Should the fast
+        // read fail (or a sum pass bigint), add_other_entry finds the same slot again (the
+        // position's hint) and reads the entry the other ways, which add it or raise its error;
+        // a slot found for an entry whose read then raises an error is no change, since the
+        // error ends the statement (a rollup call's retry starts from a new aggregator).
         core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-        if (!read_entry_dense(e.container(), entry_shapes, metrics_shapes, false, want_identity, f,
-                              [&](const auto &counts) __attribute__((always_inline)) {
-                                  if (!counts.add_to(slot.totals.counts))
-                                      return false;
-                                  if (__builtin_expect(!f.cost_wide_used, 1))
-                                      slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
-                                  else
-                                      slot.totals.cost.add(f.cost_wide);
-                                  slot.totals.mark_day(day.day_index);  // not a rollup row: its mask is 1
-                                  if (want_identity && entry_shapes.has_identity())
-                                      keep_identity(agg, slot.totals, f.username, f.email, f.role);
-                                  return true;
-                              }))
+        if (!read_entry_dense<false, false>(e.container(), entry_shapes, metrics_shapes, false, want_identity, f,
+                                            [&](const auto &counts) __attribute__((always_inline)) {
+                                                return add_dense_entry(agg, slot, f, day.day_index, want_identity,
+                                                                       counts);
+                                            }))
             other(e, true);
     });
 }

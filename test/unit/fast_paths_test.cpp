@@ -234,6 +234,71 @@ TEST(SameBytes, AgreesWithMemcmpOnEveryLengthAndDifference)
     }
 }
 
+// Round 13 of issue 13: same_short_bytes (the identity's compare: its own cases to 32 bytes,
+// same_bytes_likely past them) and RememberedBytes (a remembered layout: every length to
+// kMax, the jump into its straight-line run at each step count and the loop past eight steps),
+// against memcmp, in buffers of exactly n bytes (the sanitizer build sees a read past either).
+TEST(SameBytes, ShortAndRememberedAgreeWithMemcmpOnEveryLengthAndDifference)
+{
+    auto remembered = std::make_unique<RememberedBytes>();
+    for (size_t n = 0; n <= RememberedBytes::kMax; n++) {
+        std::unique_ptr<char[]> pa(new char[n ? n : 1]), pb(new char[n ? n : 1]);
+        char *a = pa.get(), *b = pb.get();
+        for (size_t i = 0; i < n; i++)
+            a[i] = b[i] = char('a' + i % 26);
+        remembered->set(a, n);
+        ASSERT_EQ(remembered->size(), n);
+        EXPECT_EQ(std::memcmp(remembered->data(), a, n), 0) << n;
+        EXPECT_TRUE(same_short_bytes(a, b, n)) << n;
+        EXPECT_TRUE(remembered->same(b)) << n;
+        for (size_t at = 0; at < n; at++) {
+            for (char flip : {char(1), char(0x80)}) {
+                b[at] ^= flip;
+                EXPECT_EQ(std::memcmp(a, b, n) == 0, false);
+                EXPECT_FALSE(same_short_bytes(a, b, n)) << n << " " << at;
+                EXPECT_FALSE(same_short_bytes(b, a, n)) << n << " " << at;
+                EXPECT_FALSE(remembered->same(b)) << n << " " << at;
+                b[at] ^= flip;
+            }
+        }
+        EXPECT_TRUE(remembered->same(b)) << n;
+    }
+}
+
+// RememberedBytes::same_n at the sizes the read path compiles (a dense5 / dense7 object's header
+// and key JEntries, LiteMaaS' entry and "metrics" key bytes) and at 16, against memcmp.
+template <size_t kN>
+static void expect_same_n_agrees()
+{
+    std::unique_ptr<char[]> pa(new char[kN]), pb(new char[kN]);
+    char *a = pa.get(), *b = pb.get();
+    for (size_t i = 0; i < kN; i++)
+        a[i] = b[i] = char('A' + i % 31);
+    auto remembered = std::make_unique<RememberedBytes>();
+    remembered->set(a, kN);
+    EXPECT_TRUE(remembered->same_n<kN>(b)) << kN;
+    for (size_t at = 0; at < kN; at++) {
+        for (char flip : {char(1), char(0x80)}) {
+            b[at] ^= flip;
+            EXPECT_FALSE(remembered->same_n<kN>(b)) << kN << " " << at;
+            EXPECT_EQ(remembered->same_n<kN>(b), remembered->same(b)) << kN << " " << at;
+            b[at] ^= flip;
+        }
+    }
+    EXPECT_TRUE(remembered->same_n<kN>(b)) << kN;
+}
+
+TEST(SameBytes, RememberedAtFixedSizesAgreesWithMemcmp)
+{
+    expect_same_n_agrees<16>();
+    expect_same_n_agrees<24>();
+    expect_same_n_agrees<28>();
+    expect_same_n_agrees<32>();
+    expect_same_n_agrees<36>();
+    expect_same_n_agrees<93>();
+    expect_same_n_agrees<200>();
+}
+
 namespace {
 
 // A view of keys only, enough for plan_entry.
