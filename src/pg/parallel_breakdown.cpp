@@ -170,6 +170,11 @@ void run_partial_query(const char *sql, Datum *args, int workers)
 
 }  // namespace
 
+core::BreakdownPartial *partial_handoff_target()
+{
+    return IsParallelWorker() ? nullptr : handoff_target;
+}
+
 core::BreakdownPartial *take_partial_handoff()
 {
     core::BreakdownPartial *t = IsParallelWorker() ? nullptr : handoff_target;

@@ -21,10 +21,15 @@ namespace ducache::pg {
 bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
                              const RollupAccess &rollups, core::BreakdownPartial &out);
 
-// The state ducache_user_partial's final function combines its result into, instead of
-// serializing it for the breakdown to deserialize (10,000 keys written and read back): set by
-// parallel_user_breakdown for the time of its query, in the leader; taken (cleared) by the
-// first final function that asks. nullptr otherwise (a query of the aggregate's own).
+// The breakdown's own state while parallel_user_breakdown's query runs, in the leader (nullptr
+// in a worker, and in a query of the aggregate's own). The leader's aggregate works in it
+// directly (round 13 of issue 13): its transition adds its rows there, its own partial crosses
+// the Gather as a marker instead of its keys, each worker's partial is read straight into it,
+// and the final function has nothing left to hand over.
+core::BreakdownPartial *partial_handoff_target();
+
+// The same, taken (cleared) by the first final function that asks: a final whose state is not
+// the target combines its keys into it instead of serializing them for the breakdown to read back.
 core::BreakdownPartial *take_partial_handoff();
 
 }  // namespace ducache::pg
