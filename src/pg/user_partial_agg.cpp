@@ -266,6 +266,7 @@ DUCACHE_FUNCTION(ducache_user_partial_final)
     if (state->in_target()) {  // every partial is in the breakdown's state already
         trace_parallel("final (in place)", (long long)state->partial.agg.size());
         (void)take_partial_handoff();
+        run_partial_emit(state->partial);  // the breakdown's output, while the workers exit
         PG_RETURN_NULL();
     }
     if (core::BreakdownPartial *target = take_partial_handoff()) {
