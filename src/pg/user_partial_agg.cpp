@@ -265,8 +265,8 @@ DUCACHE_FUNCTION(ducache_user_partial_final)
         PG_RETURN_NULL();
     if (state->in_target()) {  // every partial is in the breakdown's state already
         trace_parallel("final (in place)", (long long)state->partial.agg.size());
-        (void)take_partial_handoff();
         run_partial_emit(state->partial);  // the breakdown's output, while the workers exit
+        (void)take_partial_handoff();
         PG_RETURN_NULL();
     }
     if (core::BreakdownPartial *target = take_partial_handoff()) {
