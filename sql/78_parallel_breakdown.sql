@@ -118,7 +118,7 @@ SET ducache.parallel_min_days = -1;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
 SET ducache.parallel_min_days = 200;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
--- The default byte minimum (32 MB): a range of a few KB stays serial.
+-- The default byte minimum (12 MB): a range of a few KB stays serial.
 SET ducache.parallel_min_days = 2;
 RESET ducache.parallel_min_kb;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
@@ -127,6 +127,23 @@ SET ducache.parallel_min_days = 2;
 SET max_parallel_workers_per_gather = 0;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
 SET max_parallel_workers_per_gather = 2;
+-- Round 13: with workers the output (the users table's lookup, the sort, the rows) runs inside
+-- the partial query's final function. With a users table naming some of the users: the rows,
+-- in order, equal the serial path's with the same table, and the table's names are there.
+CREATE TABLE pg_temp.users78 (id text, username text, email text, role text);
+INSERT INTO pg_temp.users78 SELECT 'user-' || u, 'table-name-' || u, 'table-' || u || '@x.example', 'table-role'
+FROM generate_series(1, 40, 3) AS u;
+SET ducache.users_table = 'pg_temp.users78';
+CREATE TEMP TABLE out78 AS SELECT * FROM ducache_user_breakdown('2040-01-01', '2040-04-30') WITH ORDINALITY AS t;
+SELECT ducache_test_parallel_worker_days() > 0 AS workers_read_days;
+SET ducache.parallel_min_days = -1;
+SELECT (SELECT count(*) FROM out78) AS n,
+       (SELECT count(*) FROM out78 WHERE username LIKE 'table-name-%' AND role = 'table-role') AS from_table,
+       (SELECT count(*) FROM (SELECT * FROM out78 EXCEPT ALL
+                              SELECT * FROM ducache_user_breakdown('2040-01-01', '2040-04-30') WITH ORDINALITY AS t) d) AS differ;
+SET ducache.parallel_min_days = 2;
+SET ducache.users_table = '';
+DROP TABLE out78, pg_temp.users78;
 -- The whole call inside a parallel worker (force_parallel_mode): no nested workers, same rows.
 SET force_parallel_mode = on;
 SELECT missing, extra, n, same_order FROM pg_temp.check('2040-01-01', '2040-04-30');
