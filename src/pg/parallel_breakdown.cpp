@@ -32,17 +32,22 @@ int32 last_worker_days = -1;
 // parallel_user_breakdown's query runs.
 core::BreakdownPartial *handoff_target = nullptr;
 PartialEmit *handoff_emit = nullptr;
+// The error context of the breakdown's own call: the output run inside the query reports its
+// errors as the serial path's output does (without the partial query's SPI context line).
+ErrorContextCallback *handoff_error_context = nullptr;
 
 struct HandoffScope {
     HandoffScope(core::BreakdownPartial &out, PartialEmit *emit)
     {
         handoff_target = &out;
         handoff_emit = emit;
+        handoff_error_context = error_context_stack;
     }
     ~HandoffScope()  // also when the query raised an error
     {
         handoff_target = nullptr;
         handoff_emit = nullptr;
+        handoff_error_context = nullptr;
     }
     HandoffScope(const HandoffScope &) = delete;
     HandoffScope &operator=(const HandoffScope &) = delete;
@@ -191,6 +196,11 @@ void run_partial_emit(core::BreakdownPartial &complete)
     if (!e || !e->fn || e->emitted || &complete != handoff_target || complete.failed)
         return;
     handoff_emit = nullptr;  // once, even if the output raises
+    struct ContextSwap {  // restored on return and when the output throws
+        ErrorContextCallback *saved = error_context_stack;
+        ~ContextSwap() { error_context_stack = saved; }
+    } swap;
+    error_context_stack = handoff_error_context;
     e->fn(e->ctx, complete);
     e->emitted = true;
 }
