@@ -215,7 +215,7 @@ DUCACHE_FUNCTION(ducache_user_partial_combine)
     (void)cxt;
     if (&a->partial == &b->partial)  // both the hand-off target: b was read into it already
         PG_RETURN_POINTER(a);
-    if (b->in_target())  // keep the target as the result: the smaller side is copied
+    if (b->in_target())  // keep the target as the result (it outlives the aggregate's context)
         std::swap(a, b);
     trace_parallel("combine start", (long long)b->partial.agg.size());
     a->partial.combine(b->partial);
