@@ -72,13 +72,22 @@ CONTRIB_TESTDB = ducache_regression
 ISOLATION = $(basename $(notdir $(sort $(wildcard specs/*.spec))))
 
 # libpq: writes through a coordinator talk to the shards directly (two-phase commit; see
-# docs/scale-out-writes.md), as dblink does.
+# docs/scale-out-writes.md), as dblink does. Its header only: the library is not linked but
+# opened by src/pg/libpq_calls.cpp when a backend first talks to a shard (a backend or a parallel
+# worker that never does is spared its load).
 PG_CPPFLAGS = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir)
 # The version this library belongs to: month rollups are read only when it is the installed one.
 PG_CPPFLAGS += -DDUCACHE_LIBRARY_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra -Wno-register -Wno-unused-parameter \
               -Wno-missing-field-initializers -Wno-sign-compare
-SHLIB_LINK = -lstdc++ -L$(shell $(PG_CONFIG) --libdir) -lpq
+SHLIB_LINK = -lstdc++
+# The library's dynamic symbols: only its C names (Pg_magic_func, _PG_init, the SQL functions and
+# their pg_finfo_*, all made visible in the code). libstdc++'s headers give namespace std default
+# visibility, so without the map every std template instance we use (~115) was exported too and
+# bound through the dynamic linker at each load (a lookup through every library of the process
+# before our own; ~300,000 instructions a backend and a parallel worker: docs/benchmarks.md,
+# round 13 of issue 13). src/pg/exports.map makes every C++ name local.
+SHLIB_LINK += -Wl,--version-script=$(srcdir)/src/pg/exports.map
 
 # The test command (scripts/test.sh, via lib.sh's build_and_install) builds with
 # DUCACHE_WERROR=1, so a new warning fails the tests. A plain `make` does not: distributions
@@ -129,6 +138,8 @@ print-upgrade-parts:
 	@echo $(UPGRADE_PARTS)
 print-once-parts:
 	@echo $(ONCE_PARTS)
+
+$(shlib): src/pg/exports.map
 
 # Objects depend on every header: simple and always right for a project this size.
 $(OBJS): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp)

@@ -1,5 +1,6 @@
-// DashboardBuilder's state between the calls that hand usage in (core/dashboard.cpp) and
-// document(), which writes it (core/dashboard_document.cpp). Private to those two files.
+// DashboardBuilder's state between the calls that hand usage in (core/dashboard.cpp, and
+// core/dashboard_columns.cpp column by column) and document(), which writes it
+// (core/dashboard_document.cpp). Private to those files.
 #pragma once
 
 #ifdef POSTGRES_H
@@ -20,6 +21,19 @@
 #include <string>
 
 namespace ducache::core {
+
+// An entry's cost for the checked adds: none when the entry had no cost.
+inline const Decimal *cost_of(const EntryValues &v) { return v.cost_seen ? &v.cost : nullptr; }
+
+// The day being read, as FixedLabel(date) names it, without copying it per entry.
+class DateLabel final : public RowLabel {
+public:
+    explicit DateLabel(const std::string &date) : date_(date) {}
+    std::string text() const override { return date_; }
+
+private:
+    const std::string &date_;
+};
 
 // The summaries (a model, a user, a day: LiteMaaS's snake_case metric names) are handed over
 // whole (JsonSink::flat_object). A sink that orders members itself (JSONB) gets them in JSONB's

@@ -1,8 +1,9 @@
-// ducache_dashboard(start, end, filters) -> jsonb: LiteMaaS's /analytics document. One scan
-// per period (the comparison period, then the range: both in the statement's snapshot; an
-// unfiltered range's rollup key_totals are read by a second scan of the range in the same
-// snapshot, pg/dashboard_top_key.hpp); per row the usage cells are walked by
-// pg/cell_walker.hpp and handed to core::DashboardBuilder, which writes the document.
+// read_dashboard(): the reading half of ducache_dashboard(start, end, filters) -> jsonb,
+// LiteMaaS's /analytics document (the call itself: pg/dashboard_call.cpp). One scan per period
+// (the comparison period, then the range: both in the statement's snapshot; an unfiltered
+// range's rollup key_totals are read by a second scan of the range in the same snapshot,
+// pg/dashboard_top_key.hpp); per row the usage cells are walked by pg/cell_walker.hpp and
+// handed to core::DashboardBuilder, which writes the document.
 //
 // Rollups (CONTRACT §7): each whole month inside a period is read from its fresh rollup (user
 // entries with their "~identity", aggregated_by_model, the stored providers, models_unprovided
@@ -386,74 +387,3 @@ void read_dashboard(FunctionCallInfo fcinfo, DateADT start, DateADT end, const c
 }
 
 }  // namespace ducache::pg
-
-namespace {
-
-// One read and its document into result. with_bounds: the unfiltered range's top API key from
-// per-user bounds (pg/dashboard_top_key.hpp); packs (with bounds only): the rollup rows' users
-// from their user_pack. Not done when that asks for the call to be run again without packs
-// (no_pack: a rollup row has none) or without bounds (redo); then nothing is returned: the
-// next run's result or error is the call's.
-enum class Once { done, no_pack, redo };
-
-Once dashboard_once(FunctionCallInfo fcinfo, bool with_bounds, bool packs, Datum &result)
-{
-    DateADT start = PG_GETARG_DATEADT(0), end = PG_GETARG_DATEADT(1);
-    const Jsonb *filters_doc = PG_GETARG_JSONB_P(2);
-    check_date_range(start, end);
-    const std::string start_text = date_text(start), end_text = date_text(end);
-    MemoryContext caller = CurrentMemoryContext;
-    MemoryContext work = new_work_context("ducache dashboard");
-    Once done = Once::done;
-    {
-        ContextResource memory(work);
-        core::DashboardFilters flt(&memory);
-        read_dashboard_filters(filters_doc, flt);
-        core::DashboardBuilder b(&memory, dashboard_options(flt));
-        DashboardReadMode mode;
-        std::optional<TopKeyRead> top;
-        if (with_bounds && !flt.any()) {
-            top.emplace(&memory);
-            mode.top_key = &*top;
-            mode.user_packs = packs;
-        }
-        try {
-            read_dashboard(fcinfo, start, end, flt, b, mode);
-        } catch (const TopKeyRead::Redo &) {
-            done = Once::redo;
-        } catch (const NoPack &) {
-            done = Once::no_pack;
-        } catch (const core::Error &) {
-            if (!top || !top->read_any())
-                throw;
-            done = Once::redo;  // raised in another order than the rows': the full walk's own answer
-        }
-        if (done == Once::done)
-            result = jsonb_document(caller, [&](core::JsonSink &out) { b.document(start_text, end_text, out); });
-    }
-    delete_context(work);
-    return done;
-}
-
-Datum dashboard(FunctionCallInfo fcinfo)
-{
-    if (is_coordinator(fcinfo))  // the shards' partials, merged (pg/coordinator_dashboard.cpp)
-        return coordinator_dashboard(fcinfo);
-    Datum result = 0;
-    // With packs when every rollup row has one (else without), with bounds unless they ask for
-    // the full walk (TopKeyRead::Redo, or an error after a rollup row: then no packs either).
-    Once once = dashboard_once(fcinfo, true, use_user_packs_setting(), result);
-    if (once == Once::no_pack)
-        once = dashboard_once(fcinfo, true, false, result);
-    if (once != Once::done)
-        dashboard_once(fcinfo, false, false, result);
-    PG_RETURN_DATUM(result);
-}
-
-}  // namespace
-
-// Through with_days_retry: an error met while summing rollups is the days' own (pg/rollup_retry.hpp).
-DUCACHE_FUNCTION(ducache_dashboard)
-{
-    return ducache::pg::with_days_retry([&] { return dashboard(fcinfo); });
-}

@@ -22,7 +22,7 @@ struct DashboardReadMode {
     TopKeyRead *top_key = nullptr;
     // With top_key: the rollup rows' users from their user_pack (core/user_pack.hpp) instead of
     // user_totals, in both periods; a rollup row without a usable pack throws NoPack (the call
-    // is then run again without packs: pg/dashboard.cpp).
+    // is then run again without packs: pg/dashboard_call.cpp).
     bool user_packs = false;
 };
 

@@ -4,6 +4,7 @@
 #include "core/key_bounds.hpp"
 #include "core/metrics.hpp"
 #include "core/number.hpp"
+#include "random_rounds.hpp"
 
 #include <gtest/gtest.h>
 
@@ -283,7 +284,7 @@ TEST(KeyBounds, RandomAgainstBruteForce)
     std::mt19937_64 rng(20261127);
     const char *flat_costs[] = {"1.00", "1.00", "0.5", "2", "-0.25", "0", "1.000", "3.14"};
     size_t runs = 0, fallbacks = 0, total_probes = 0, second_reads = 0;
-    for (int run = 0; run < 20000; run++) {
+    for (int run = 0; run < random_rounds(20000); run++) {
         int nusers = 1 + int(rng() % 8), nrows = 1 + int(rng() % 6);
         bool flat = rng() % 3 == 0, negatives = rng() % 4 == 0;
         std::vector<Row> rows(static_cast<size_t>(nrows));
@@ -334,7 +335,7 @@ TEST(KeyBounds, RandomAgainstBruteForce)
         fallbacks += !decided;
         runs++;
     }
-    EXPECT_EQ(runs, 20000u);
+    EXPECT_EQ(runs, size_t(random_rounds(20000)));
     EXPECT_GT(fallbacks, 0u);
     EXPECT_GT(total_probes, 0u);
     EXPECT_GT(second_reads, 0u);  // the first round did not settle it: a second read
@@ -348,7 +349,7 @@ TEST(KeyBounds, ScalesAndTheExactPath)
 {
     std::mt19937_64 rng(20261128);
     size_t exact_runs = 0, fast_runs = 0;
-    for (int run = 0; run < 2000; run++) {
+    for (int run = 0; run < random_rounds(2000); run++) {
         int nusers = 1 + int(rng() % 6), nrows = 1 + int(rng() % 5);
         const int kind = int(rng() % 4);  // 0 small scales, 1 up to 36, 2 past 36, 3 near 2^127
         std::vector<Row> rows(static_cast<size_t>(nrows));
@@ -392,8 +393,8 @@ TEST(KeyBounds, ScalesAndTheExactPath)
         }
         (exact ? exact_runs : fast_runs)++;
     }
-    EXPECT_GT(exact_runs, 100u);
-    EXPECT_GT(fast_runs, 100u);
+    EXPECT_GT(exact_runs, size_t(random_rounds(100)));
+    EXPECT_GT(fast_runs, size_t(random_rounds(100)));
 }
 
 // add_bound_columns() (by column: unchecked adds while no bound can pass 2^126, checked ones,

@@ -6,6 +6,8 @@
 #include "core/metrics.hpp"
 #include "core/number.hpp"
 
+#include "aggregator_fixture.hpp"
+
 #include <gtest/gtest.h>
 
 #include <climits>
@@ -18,15 +20,7 @@ using namespace ducache::core;
 
 namespace {
 
-void add(KeyAggregator &agg, const std::string &key, int64_t requests, const char *cost, int day)
-{
-    Slot &s = agg.find_or_insert(key.data(), key.size());
-    int64_t counts[kCountMetrics] = {requests, requests * 10, 0, 0, requests, 0};
-    Decimal d;
-    ASSERT_TRUE(parse_json_number(cost, d));
-    ASSERT_EQ(s.totals.add(counts, &d), kMetricCount);
-    s.totals.mark_day(day);
-}
+using ut_aggregator_fixture::add;  // test/unit/aggregator_fixture.hpp
 
 template <typename T>
 void put(std::string &out, T v)

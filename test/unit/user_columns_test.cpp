@@ -14,6 +14,7 @@
 #include "core/ordered_lookup.hpp"
 #include "core/user_columns.hpp"
 #include "core/user_pack.hpp"
+#include "random_rounds.hpp"
 
 #include <gtest/gtest.h>
 
@@ -266,7 +267,7 @@ std::vector<Pack> random_packs(Gen &g)
 TEST(UserColumns, SameAsTheEntryWalkOnRandomPacks)
 {
     int errors = 0, documents = 0;
-    for (uint64_t seed = 1; seed <= 1500; seed++) {
+    for (uint64_t seed = 1; seed <= uint64_t(random_rounds(1500)); seed++) {
         Gen g(seed, seed % 3 == 0 ? int(seed % 7) : 0);
         std::vector<Pack> packs = random_packs(g);
         Outcome a = by_entries(packs), b = by_columns(packs), r = by_columns(packs, true);
@@ -277,31 +278,39 @@ TEST(UserColumns, SameAsTheEntryWalkOnRandomPacks)
         (a.error ? errors : documents)++;
     }
     // Both outcomes were exercised, the errors in both periods' sums and totals.
-    EXPECT_GT(errors, 100);
-    EXPECT_GT(documents, 800);
+    EXPECT_GT(errors, random_rounds(100));
+    EXPECT_GT(documents, random_rounds(800));
 }
+
+namespace {
+
+// A pack row of the users' requests, each entry with a cost of 0.5 and `tokens` total tokens.
+std::string requests_row(const std::vector<std::pair<std::string, int64_t>> &users, int64_t tokens)
+{
+    UserPackWriter w(std::pmr::get_default_resource());
+    for (const auto &[u, requests] : users) {
+        EntryValues v{};
+        v.counts[kRequests] = requests;
+        v.counts[kTotalTokens] = tokens;
+        v.cost_seen = true;
+        v.cost.mantissa = 5;
+        v.cost.scale = 1;
+        v.cost.dscale = 1;
+        Decimal kc;
+        w.add(u, v, &kc, 1, PackIdentity{});
+    }
+    std::string out;
+    EXPECT_TRUE(w.finish(out));
+    return out;
+}
+
+}  // namespace
 
 // A row whose users' sums pass bigint is undone and added entry by entry: the error names the
 // entry the walk names, whether a user's sum or the total passes first, in either period.
 TEST(UserColumns, OverflowEdges)
 {
-    auto row = [](const std::vector<std::pair<std::string, int64_t>> &users) {
-        UserPackWriter w(std::pmr::get_default_resource());
-        for (const auto &[u, requests] : users) {
-            EntryValues v{};
-            v.counts[kRequests] = requests;
-            v.counts[kTotalTokens] = 1;
-            v.cost_seen = true;
-            v.cost.mantissa = 5;
-            v.cost.scale = 1;
-            v.cost.dscale = 1;
-            Decimal kc;
-            w.add(u, v, &kc, 1, PackIdentity{});
-        }
-        std::string out;
-        EXPECT_TRUE(w.finish(out));
-        return out;
-    };
+    auto row = [](const std::vector<std::pair<std::string, int64_t>> &users) { return requests_row(users, 1); };
     const int64_t big = INT64_MAX - 10;
     const std::vector<std::vector<Pack>> cases = {
         // a user's sum passes bigint in the second row
@@ -431,22 +440,7 @@ TEST(UserColumns, CountBoundAtItsEdge)
 // (Without the entry's forget() the rows were proven, summed unchecked and wrapped.)
 TEST(UserColumns, EntryForgetsTheBound)
 {
-    auto row = [](const std::vector<std::pair<std::string, int64_t>> &users) {
-        UserPackWriter w(std::pmr::get_default_resource());
-        for (const auto &[u, requests] : users) {
-            EntryValues v{};
-            v.counts[kRequests] = requests;
-            v.cost_seen = true;
-            v.cost.mantissa = 5;
-            v.cost.scale = 1;
-            v.cost.dscale = 1;
-            Decimal kc;
-            w.add(u, v, &kc, 1, PackIdentity{});
-        }
-        std::string out;
-        EXPECT_TRUE(w.finish(out));
-        return out;
-    };
+    auto row = [](const std::vector<std::pair<std::string, int64_t>> &users) { return requests_row(users, 0); };
     const std::string small = row({{"a", 3}, {"b", 1}});
     for (bool current : {true, false}) {
         for (bool runs : {true, false}) {
