@@ -118,7 +118,7 @@ SET ducache.parallel_min_days = -1;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
 SET ducache.parallel_min_days = 200;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
--- The default byte minimum (32 MB): a range of a few KB stays serial.
+-- The default byte minimum (12 MB): a range of a few KB stays serial.
 SET ducache.parallel_min_days = 2;
 RESET ducache.parallel_min_kb;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
@@ -127,6 +127,24 @@ SET ducache.parallel_min_days = 2;
 SET max_parallel_workers_per_gather = 0;
 SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
 SET max_parallel_workers_per_gather = 2;
+-- Round 13: with workers the output (the users table's lookup, the sort, the rows) runs inside
+-- the partial query's final function. With a users table naming some of the users: the rows,
+-- in order, equal the serial path's with the same table, and the table's names are there.
+CREATE TABLE pg_temp.users78 (id text, username text, email text, role text);
+INSERT INTO pg_temp.users78 SELECT 'user-' || u, 'table-name-' || u, 'table-' || u || '@x.example', 'table-role'
+FROM generate_series(1, 40, 3) AS u;
+SET ducache.users_table = 'pg_temp.users78';
+SELECT md5(string_agg(t::text, '|' ORDER BY t.ordinality)) AS rows78,
+       count(*) FILTER (WHERE t.username LIKE 'table-name-%' AND t.role = 'table-role') AS from_table78
+FROM ducache_user_breakdown('2040-01-01', '2040-04-30') WITH ORDINALITY AS t \gset
+SELECT ducache_test_parallel_worker_days() >= 0 AS parallel_path, :from_table78 AS from_table;
+SET ducache.parallel_min_days = -1;
+SELECT md5(string_agg(t::text, '|' ORDER BY t.ordinality)) = :'rows78' AS serial_same_rows_in_order
+FROM ducache_user_breakdown('2040-01-01', '2040-04-30') WITH ORDINALITY AS t;
+SELECT ducache_test_parallel_worker_days() AS serial_worker_days;
+SET ducache.parallel_min_days = 2;
+SET ducache.users_table = '';
+DROP TABLE pg_temp.users78;
 -- The whole call inside a parallel worker (force_parallel_mode): no nested workers, same rows.
 SET force_parallel_mode = on;
 SELECT missing, extra, n, same_order FROM pg_temp.check('2040-01-01', '2040-04-30');

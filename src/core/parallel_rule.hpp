@@ -4,14 +4,23 @@
 // read from the rows' TOAST pointers, nothing decompressed).
 //
 // Why bytes: the serial read's time grows with the bytes it decompresses and walks, while
-// the workers add fixed costs the serial read does not have: each worker's start (~9 ms of CPU
-// measured for a parallel worker on the 2-core machine: fork, attach, catalog caches) and, in
-// every participant, a partial state of every key it meets (inserted, serialized, read back and
-// combined in the leader: ~1,300 instructions a key, round 10). At L the sparse flat year
-// (21.6 MB stored, 730,000 entries, 10,000 keys) took ~80 ms of serial CPU and ~140-160 ms of
-// CPU with two workers: on 2 cores no faster. The daily flat year (128.5 MB) and the nested
-// one (649 MB) gain. Below the byte minimum the fixed costs are a large share of the serial
-// work, so the read stays serial. The minimum is a setting (ducache.parallel_min_kb; 0: none).
+// the workers add fixed costs the serial read does not have: each worker's start (~5-9 ms of
+// CPU for a parallel worker on the 2-core machine: fork, attach, catalog caches) and, in every
+// participant, a partial state of every key it meets (a worker's serialized and read into the
+// leader's state). Below the byte minimum those fixed costs outweigh the rows a worker takes
+// over, so the read stays serial. The minimum is a setting (ducache.parallel_min_kb; 0: none).
+//
+// The default is the wall-time break-even measured in round 13 of issue 13 (docs/benchmarks.md;
+// the leader and one worker on the 2-CPU machine, the call's processes given the CPUs): serial
+// against one worker over growing ranges of two shapes at 10,000 keys. Equal wall time at
+// ~7 MB stored on the sparse flat table (119 days: 20.0 / 19.5 ms) and at 7-10.6 MB on the
+// daily flat one (20 days: 18.9 / 20.8 ms; 30 days: 25.7 / 23.0 ms); at ~10.6 MB the worker
+// takes 10-12 % off the wall for +70-80 % CPU, at 21 MB 24-27 % for +40-45 %. The minimum sits
+// a little above the break-even, as PostgreSQL's own parallel plans trade CPU for wall time
+// once a scan is large enough (min_parallel_table_scan_size), bounded by
+// max_parallel_workers_per_gather (an operator who wants no such trade sets that to 0, or
+// raises this minimum). Not a property of any one table: the two shapes differ 5x in entries
+// per key and break even at about the same bytes.
 #pragma once
 
 #ifdef POSTGRES_H
@@ -22,9 +31,9 @@
 
 namespace ducache::core {
 
-// The default of ducache.parallel_min_kb: 32 MiB stored (the sparse flat year at L, 21.6 MB,
-// stays serial; the daily flat year, 128.5 MB, goes to workers).
-constexpr int32_t kParallelMinKbDefault = 32 * 1024;
+// The default of ducache.parallel_min_kb: 12 MiB stored (above; until round 13 32 MiB, which
+// kept the sparse flat year at L, 21.6 MB, serial).
+constexpr int32_t kParallelMinKbDefault = 12 * 1024;
 
 struct ParallelPlan {
     bool workers = false;  // hand the range to parallel workers

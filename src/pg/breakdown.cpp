@@ -165,16 +165,40 @@ void emit_with_extras(FunctionCallInfo fcinfo, const core::KeyAggregator &agg, c
     row.finish();
 }
 
+void put_user_rows(FunctionCallInfo fcinfo, core::KeyAggregator &agg, DateADT start, bool in_parallel,
+                   std::pmr::memory_resource *memory);
+
 void user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
                     std::pmr::memory_resource *memory)
 {
     RollupAccess rollups = rollup_access(fcinfo);
     core::BreakdownPartial parallel(memory);
     core::KeyAggregator serial(memory);
-    bool in_parallel = parallel_user_breakdown(fcinfo, table, start, end, rollups, parallel);
+    struct Output {
+        FunctionCallInfo fcinfo;
+        DateADT start;
+        std::pmr::memory_resource *memory;
+    } out{fcinfo, start, memory};
+    // With workers the output runs in the partial query's final function, while the executor
+    // waits for the workers to exit (pg/parallel_breakdown.hpp).
+    PartialEmit emit;
+    emit.ctx = &out;
+    emit.fn = [](void *ctx, core::BreakdownPartial &p) {
+        auto *o = static_cast<Output *>(ctx);
+        put_user_rows(o->fcinfo, p.agg, o->start, true, o->memory);
+    };
+    bool in_parallel = parallel_user_breakdown(fcinfo, table, start, end, rollups, parallel, &emit);
+    if (in_parallel && emit.emitted)
+        return;
     if (!in_parallel)
         aggregate_range(table, "aggregated_by_user", start, end, rollups, serial, true);
-    core::KeyAggregator &agg = in_parallel ? parallel.agg : serial;
+    put_user_rows(fcinfo, in_parallel ? parallel.agg : serial, start, in_parallel, memory);
+}
+
+// The user breakdown's rows: identities from the users table, then every key by cost.
+void put_user_rows(FunctionCallInfo fcinfo, core::KeyAggregator &agg, DateADT start, bool in_parallel,
+                   std::pmr::memory_resource *memory)
+{
     apply_users_table(agg);
     if (in_parallel)
         trace_parallel("users applied");

@@ -28,12 +28,27 @@ namespace {
 // Days the workers read in this backend's last user breakdown; -1: it took the serial path.
 int32 last_worker_days = -1;
 
-// take_partial_handoff()'s target; set only while parallel_user_breakdown's query runs.
+// take_partial_handoff()'s target and the caller's output; set only while
+// parallel_user_breakdown's query runs.
 core::BreakdownPartial *handoff_target = nullptr;
+PartialEmit *handoff_emit = nullptr;
+// The error context of the breakdown's own call: the output run inside the query reports its
+// errors as the serial path's output does (without the partial query's SPI context line).
+ErrorContextCallback *handoff_error_context = nullptr;
 
 struct HandoffScope {
-    explicit HandoffScope(core::BreakdownPartial &out) { handoff_target = &out; }
-    ~HandoffScope() { handoff_target = nullptr; }  // also when the query raised an error
+    HandoffScope(core::BreakdownPartial &out, PartialEmit *emit)
+    {
+        handoff_target = &out;
+        handoff_emit = emit;
+        handoff_error_context = error_context_stack;
+    }
+    ~HandoffScope()  // also when the query raised an error
+    {
+        handoff_target = nullptr;
+        handoff_emit = nullptr;
+        handoff_error_context = nullptr;
+    }
     HandoffScope(const HandoffScope &) = delete;
     HandoffScope &operator=(const HandoffScope &) = delete;
 };
@@ -170,6 +185,26 @@ void run_partial_query(const char *sql, Datum *args, int workers)
 
 }  // namespace
 
+core::BreakdownPartial *partial_handoff_target()
+{
+    return IsParallelWorker() ? nullptr : handoff_target;
+}
+
+void run_partial_emit(core::BreakdownPartial &complete)
+{
+    PartialEmit *e = IsParallelWorker() ? nullptr : handoff_emit;
+    if (!e || !e->fn || e->emitted || &complete != handoff_target || complete.failed)
+        return;
+    handoff_emit = nullptr;  // once, even if the output raises
+    struct ContextSwap {  // restored on return and when the output throws
+        ErrorContextCallback *saved = error_context_stack;
+        ~ContextSwap() { error_context_stack = saved; }
+    } swap;
+    error_context_stack = handoff_error_context;
+    e->fn(e->ctx, complete);
+    e->emitted = true;
+}
+
 core::BreakdownPartial *take_partial_handoff()
 {
     core::BreakdownPartial *t = IsParallelWorker() ? nullptr : handoff_target;
@@ -179,7 +214,7 @@ core::BreakdownPartial *take_partial_handoff()
 }
 
 bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
-                             const RollupAccess &rollups, core::BreakdownPartial &out)
+                             const RollupAccess &rollups, core::BreakdownPartial &out, PartialEmit *emit)
 {
     last_worker_days = -1;
     trace_parallel("call start");
@@ -193,7 +228,7 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
     const bool ask_bytes = core::parallel_needs_bytes(days, min_days, min_kb);
     const char *data = nullptr;
     size_t len = 0;
-    HandoffScope handoff(out);
+    HandoffScope handoff(out, emit);
     bool ran = pg_call([&] {
         MemoryContext caller = CurrentMemoryContext;
         Oid schema_oid = get_func_namespace(fcinfo->flinfo->fn_oid);

@@ -18,13 +18,34 @@ namespace ducache::pg {
 // already inside a parallel query), a rollup or day block built in the range (CacheScan reads
 // those), or a partial that came back failed (a value the serial order must judge: the serial
 // path then re-reads the days and raises what it finds).
+//
+// `emit` (optional): the caller's output of the complete state, run by the leader's final
+// function when every partial is in `out` and none failed (round 13 of issue 13): the output
+// (the users table, the sort, the rows) then runs while the executor still has to wait for the
+// worker processes to exit (~3 ms after their last row on the 2-CPU machine), instead of after
+// that wait. It runs inside the query, in parallel mode: read-only work only. `*emitted` tells
+// whether it ran (false: the caller writes the output itself, as for a serial read).
+struct PartialEmit {
+    void (*fn)(void *ctx, core::BreakdownPartial &complete) = nullptr;
+    void *ctx = nullptr;
+    bool emitted = false;
+};
 bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT start, DateADT end,
-                             const RollupAccess &rollups, core::BreakdownPartial &out);
+                             const RollupAccess &rollups, core::BreakdownPartial &out, PartialEmit *emit = nullptr);
 
-// The state ducache_user_partial's final function combines its result into, instead of
-// serializing it for the breakdown to deserialize (10,000 keys written and read back): set by
-// parallel_user_breakdown for the time of its query, in the leader; taken (cleared) by the
-// first final function that asks. nullptr otherwise (a query of the aggregate's own).
+// The final function's call of the breakdown's PartialEmit with the complete hand-off target
+// (once; nothing when none is set, in a worker, or when the state failed).
+void run_partial_emit(core::BreakdownPartial &complete);
+
+// The breakdown's own state while parallel_user_breakdown's query runs, in the leader (nullptr
+// in a worker, and in a query of the aggregate's own). The leader's aggregate works in it
+// directly (round 13 of issue 13): its transition adds its rows there, its own partial crosses
+// the Gather as a marker instead of its keys, each worker's partial is read straight into it,
+// and the final function has nothing left to hand over.
+core::BreakdownPartial *partial_handoff_target();
+
+// The same, taken (cleared) by the first final function that asks: a final whose state is not
+// the target combines its keys into it instead of serializing them for the breakdown to read back.
 core::BreakdownPartial *take_partial_handoff();
 
 }  // namespace ducache::pg

@@ -6,8 +6,11 @@
 // breakdown then reads the days serially and raises the error the date order finds first.
 // The transition reads a row as the serial breakdown does (accumulate_breakdown's loop and fast
 // path, round 10 of issue 13). When the breakdown itself runs the query (parallel_breakdown.cpp
-// names its state as the hand-off target), the final function combines the state into it
-// instead of serializing it for the breakdown to read back.
+// names its state as the hand-off target), the leader's aggregate works in that state itself
+// (round 13 of issue 13): its transition adds its rows there, its partial crosses the Gather as
+// a one-byte marker (kInPlace) instead of 10,000 keys serialized and read back, each worker's
+// partial is deserialized straight into it (no state in between, no combine), and the final
+// function returns NULL with nothing left to do.
 #include "core/breakdown_partial.hpp"
 #include "core/entry_rules.hpp"
 #include "core/error.hpp"
@@ -28,17 +31,28 @@ extern "C" {
 
 #include <new>
 #include <string>
+#include <utility>
 
 namespace {
 
 using namespace ducache;
 using namespace ducache::pg;
 
+// `partial` is the state's own, or the breakdown's (the hand-off target, which outlives the
+// aggregate's context: the reset callback destroys only `own`).
 struct PartialState {
-    explicit PartialState(MemoryContext cxt) : memory(cxt), partial(&memory) {}
+    explicit PartialState(MemoryContext cxt) : memory(cxt), own(&memory), partial(own) {}
+    PartialState(MemoryContext cxt, core::BreakdownPartial &target) : memory(cxt), own(&memory), partial(target) {}
     ContextResource memory;
-    core::BreakdownPartial partial;
+    core::BreakdownPartial own;
+    core::BreakdownPartial &partial;
+    bool in_target() const { return &partial != &own; }
 };
+
+// The leader's own partial on its way through the Gather when it is the hand-off target: one
+// byte, never a version of the wire form (deserialize_breakdown_partial refuses it elsewhere).
+constexpr uint8 kInPlace = 0xFE;
+static_assert(kInPlace != core::kBreakdownPartialVersion);
 
 MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *fn)
 {
@@ -50,10 +64,10 @@ MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *fn)
     return cxt;
 }
 
-PartialState *new_state(MemoryContext cxt)
+PartialState *new_state(MemoryContext cxt, core::BreakdownPartial *target = nullptr)
 {
     void *mem = palloc_or_throw(cxt, sizeof(PartialState), "the user breakdown's partial state");
-    auto *state = new (mem) PartialState(cxt);
+    auto *state = target ? new (mem) PartialState(cxt, *target) : new (mem) PartialState(cxt);
     auto *cb = static_cast<MemoryContextCallback *>(palloc_or_throw(cxt, sizeof(MemoryContextCallback), "the user breakdown's partial state"));
     cb->func = [](void *arg) { static_cast<PartialState *>(arg)->~PartialState(); };
     cb->arg = state;
@@ -171,7 +185,7 @@ DUCACHE_FUNCTION(ducache_user_partial_trans)
     if (!state) {
         trace_parallel_worker_exit();
         trace_parallel("first row");
-        state = new_state(cxt);
+        state = new_state(cxt, partial_handoff_target());
     }
     if (state->partial.failed || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
         PG_RETURN_POINTER(state);
@@ -199,6 +213,10 @@ DUCACHE_FUNCTION(ducache_user_partial_combine)
     if (!a)  // b lives in the aggregate's context (deserialize made it there): take it as it is
         PG_RETURN_POINTER(b);
     (void)cxt;
+    if (&a->partial == &b->partial)  // both the hand-off target: b was read into it already
+        PG_RETURN_POINTER(a);
+    if (b->in_target())  // keep the target as the result (it outlives the aggregate's context)
+        std::swap(a, b);
     trace_parallel("combine start", (long long)b->partial.agg.size());
     a->partial.combine(b->partial);
     trace_parallel("combine end", (long long)a->partial.agg.size());
@@ -210,6 +228,13 @@ DUCACHE_FUNCTION(ducache_user_partial_serialize)
     aggregate_context(fcinfo, "ducache_user_partial_serialize");
     trace_parallel("serialize start", (long long)state_arg(fcinfo, 0)->partial.agg.size());
     trace_parallel("rows read (workers)", (long long)state_arg(fcinfo, 0)->partial.worker_days);
+    if (state_arg(fcinfo, 0)->in_target()) {  // the leader's own: its keys stay where they are
+        bytea *m = pg_call([&] { return (bytea *)palloc(VARHDRSZ + 1); });
+        SET_VARSIZE(m, VARHDRSZ + 1);
+        *reinterpret_cast<uint8 *>(VARDATA(m)) = kInPlace;
+        trace_parallel("serialize end (in place)", 1);
+        PG_RETURN_BYTEA_P(m);
+    }
     bytea *b = to_bytea(state_arg(fcinfo, 0)->partial);
     trace_parallel("serialize end", (long long)VARSIZE(b));
     PG_RETURN_BYTEA_P(b);
@@ -220,8 +245,14 @@ DUCACHE_FUNCTION(ducache_user_partial_deserialize)
     MemoryContext cxt = aggregate_context(fcinfo, "ducache_user_partial_deserialize");
     bytea *in = pg_call([&] { return PG_GETARG_BYTEA_PP(0); });
     trace_parallel("deserialize start", (long long)VARSIZE_ANY_EXHDR(in));
-    PartialState *state = new_state(cxt);
-    core::deserialize_breakdown_partial(VARDATA_ANY(in), VARSIZE_ANY_EXHDR(in), state->partial);
+    const char *data = VARDATA_ANY(in);
+    const size_t len = VARSIZE_ANY_EXHDR(in);
+    core::BreakdownPartial *target = partial_handoff_target();
+    if (len == 1 && uint8(data[0]) == kInPlace && target)  // the leader's own: already in the target
+        PG_RETURN_POINTER(new_state(cxt, target));
+    // In the leader, a worker's keys go straight into the target: the read is the combine.
+    PartialState *state = new_state(cxt, target);
+    core::deserialize_breakdown_partial(data, len, state->partial);
     trace_parallel("deserialize end", (long long)state->partial.agg.size());
     PG_RETURN_POINTER(state);
 }
@@ -232,6 +263,12 @@ DUCACHE_FUNCTION(ducache_user_partial_final)
     PartialState *state = state_arg(fcinfo, 0);
     if (!state)
         PG_RETURN_NULL();
+    if (state->in_target()) {  // every partial is in the breakdown's state already
+        trace_parallel("final (in place)", (long long)state->partial.agg.size());
+        run_partial_emit(state->partial);  // the breakdown's output, while the workers exit
+        (void)take_partial_handoff();
+        PG_RETURN_NULL();
+    }
     if (core::BreakdownPartial *target = take_partial_handoff()) {
         // The breakdown runs this query: its state takes the keys (copied into its memory,
         // failure and worker days included); the result is NULL.

@@ -20,9 +20,16 @@ TEST(ParallelRule, BytesMinimumOfTheShapesAtL)
 {
     const int32_t kb = kParallelMinKbDefault;
     // Stored bytes of aggregated_by_user over 10,000 users x 365 days (bench/shapes.sql, lz4).
-    EXPECT_FALSE(plan_parallel_breakdown(365, 60, 21650670, kb).workers);   // flat_id_d6_m5_sparse
+    EXPECT_TRUE(plan_parallel_breakdown(365, 60, 21650670, kb).workers);    // flat_id_d6_m5_sparse
     EXPECT_TRUE(plan_parallel_breakdown(365, 60, 128500420, kb).workers);   // flat_id_d6_m5_daily
     EXPECT_TRUE(plan_parallel_breakdown(365, 60, 649040789, kb).workers);   // nested_uuid_d6_m7_daily
+    // Round 13's break-even (core/parallel_rule.hpp): the first days of the same tables. Serial
+    // where one worker took at most ~12 % off the wall, workers from where it took 18 % off.
+    EXPECT_FALSE(plan_parallel_breakdown(119, 60, 7079301, kb).workers);    // sparse, 119 days
+    EXPECT_FALSE(plan_parallel_breakdown(179, 60, 10652144, kb).workers);   // sparse, 179 days (-12 %)
+    EXPECT_TRUE(plan_parallel_breakdown(239, 60, 14208565, kb).workers);    // sparse, 239 days (-18 %)
+    EXPECT_FALSE(plan_parallel_breakdown(60, 60, 7080930, kb).workers);     // daily flat, 20 days' bytes
+    EXPECT_TRUE(plan_parallel_breakdown(60, 60, 21206073, kb).workers);     // daily flat, 60 days (-27 %)
     // 0 (or less): no byte minimum; -1 bytes: not asked.
     EXPECT_TRUE(plan_parallel_breakdown(365, 60, 1000, 0).workers);
     EXPECT_TRUE(plan_parallel_breakdown(365, 60, -1, kb).workers);
