@@ -10,6 +10,7 @@
 #include "core/metrics.hpp"
 #include "core/same_bytes.hpp"
 
+#include "pg/entry_dense.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/jsonb_object_view.hpp"
 #include "pg/numeric_decode.hpp"
@@ -430,36 +431,6 @@ inline __attribute__((always_inline)) bool read_entry_fast(const JsonbContainer 
     return shapes.matches(c) && read_entry_matched(c, shapes, metrics_shapes, rollup, want_identity, out);
 }
 
-// A dense program's counts as read_dense_counts decodes them: v[k] is metric[k]'s, in member
-// order (kept in registers: added by core::add_counts_at, no array by metric). kOrder: the
-// metrics' order when it is known at compile time (then `metric` is not read: the slot's
-// addresses are constants, round 13 of issue 13).
-template <int K, const core::Metric *kOrder = nullptr, bool kLiteMaaS = false>
-struct DenseCounts {
-    // Read from a LiteMaaS entry (ShapeCache::litemaas_entry): its identity at LiteMaaSEntry's indexes.
-    static constexpr bool kLiteMaaSEntry = kLiteMaaS;
-    int64_t v[K];
-    const core::Metric *metric;
-    // Into acc, all or nothing; false (acc unchanged): a sum would pass bigint, and the caller
-    // reads the entry the other way, whose add_counts_or_throw raises the error.
-    __attribute__((always_inline)) bool add_to(int64_t acc[core::kCountMetrics]) const
-    {
-        if constexpr (kOrder != nullptr)
-            return core::add_counts_at<K>(acc, kOrder, v);
-        else
-            return core::add_counts_at<K>(acc, metric, v);
-    }
-    // Whether every count is >= 0 (core::BreakdownPartial::counts_order_free's rule).
-    __attribute__((always_inline)) bool none_negative() const
-    {
-        int64_t any = 0;
-#pragma GCC unroll 8
-        for (int k = 0; k < K; k++)
-            any |= v[k];
-        return any >= 0;
-    }
-};
-
 // read_dense_n for a dense program (N members, the cost first): the cost into f, the N - 1
 // counts into registers, then add(counts) once the whole object has been read, which returns
 // whether it added the entry. False (nothing added; f's cost not to be trusted): a value that is
@@ -468,22 +439,17 @@ template <int N, typename Add>
 inline __attribute__((always_inline)) bool read_dense_counts(const JsonbContainer *c, const ShapeCache &shape,
                                                              FastEntry &f, Add &&add)
 {
-    const JEntry *vje = &c->children[N];
+    uint32 at[N];  // the values' starts, their types checked (round 13 of issue 13: no pass per member)
+    if (!dense_offsets<N>(&c->children[N], shape.keys_len(), at))
+        return false;
     const char *base = reinterpret_cast<const char *>(&c->children[2 * N]);
-    uint32 off = shape.keys_len();
-    if (!read_dense_member<true>(vje[0], base, off, core::kCost, f))
+    if (!read_cost(base + at[0], f))
         return false;
     DenseCounts<N - 1> counts;
 #pragma GCC unroll 8
-    for (int j = 1; j < N; j++) {
-        JEntry e = vje[j];
-        if ((e & JENTRY_TYPEMASK) != JENTRY_ISNUMERIC)
+    for (int j = 1; j < N; j++)
+        if (decode_dense_count(base + at[j], counts.v[j - 1]) != core::CountFast::ok)
             return false;
-        const char *p = base + INTALIGN(off);
-        off += e & JENTRY_OFFLENMASK;
-        if (decode_jsonb_count(p, counts.v[j - 1]) != core::CountFast::ok)
-            return false;
-    }
     counts.metric = shape.count_metrics();
     f.cost_seen = true;
     return add(counts);

@@ -325,6 +325,50 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, con
 {
     add_nested(r, e);
 }
+
+// add_other_entry for an entry of accumulate_dense5's loop that its program did not take: the
+// layout compared here (out of line, as the rest of the read).
+[[gnu::noinline]] void add_undense_entry(const BreakdownRow &r, const WalkedEntry &e)
+{
+    add_other_entry(r, e, e.is_container() && entry_shapes.matches(e.container()));
+}
+
+// accumulate_breakdown's loop for a row read while the remembered layout is dense5 (a flat
+// entry of five metrics: round 13 of issue 13). Its own function, so the loop holds only the
+// dense5 program (the general loop holds the nested one and four instances of the add, and GCC
+// kept base, the key and agg in stack slots for them): the layout compared with its length
+// known, the cost and counts decoded into registers (dense_offsets: no pass per member), the
+// cost added from its 64-bit form. Any other entry (another layout, a value the program does not
+// take, a cost past 64 bits, a count sum past bigint) goes to add_undense_entry, which reads it
+// as the general loop does, adds it or raises its error; should the layout change within the
+// row (the general path remembers another), every later entry goes there too (the program is
+// tested per entry).
+[[gnu::noinline]] void accumulate_dense5(const BreakdownRow &r, const JsonbContainer *root)
+{
+    core::KeyAggregator &agg = r.agg;
+    const int32_t day_index = r.day.day_index;
+    walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        if (__builtin_expect(e.is_container() && entry_shapes.program() == ShapeCache::Program::dense5 &&
+                                 entry_shapes.matches_n<5>(e.container()),
+                             1)) {
+            // The slot first (as the general loop): no call between the decodes and the adds.
+            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+            if (__builtin_expect(read_dense_regs<5>(e.container(), entry_shapes.keys_len(), entry_shapes.count_metrics(),
+                                                    [&](const auto &counts, const DenseCost &cost)
+                                                        __attribute__((always_inline)) {
+                                                            if (!counts.add_to(slot.totals.counts))
+                                                                return false;
+                                                            slot.totals.cost.add_scaled(cost.m, cost.scale, cost.dscale);
+                                                            slot.totals.mark_day(day_index);
+                                                            return true;
+                                                        }),
+                                 1))
+                return;
+        }
+        const WalkedEntry copy = e;
+        add_undense_entry(r, copy);
+    });
+}
 }  // namespace
 
 void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day, bool want_identity)
@@ -340,6 +384,8 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
     FastEntry f;
     EntryValues v;
     const BreakdownRow r{agg, day, row, column, want_identity, f, v};
+    if (!rollup && entry_shapes.program() == ShapeCache::Program::dense5)
+        return accumulate_dense5(r, root);
     // add_other_entry's argument: a copy made only where it is called, so the loop's entry is
     // not kept in memory for it.
     auto other = [&](const WalkedEntry &e, bool matched) __attribute__((always_inline)) {

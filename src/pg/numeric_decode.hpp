@@ -204,6 +204,40 @@ inline __attribute__((always_inline)) CountDecode decode_jsonb_count(const char 
 #endif
 }
 
+// decode_jsonb_count for a numeric with at least 2 readable bytes before it (a value of a
+// container: its JEntries or key bytes lie before it). Round 13 of issue 13: the varlena word and
+// the header in one 8-byte load from p - 2 (bytes 2-5 the word, 6-7 the header), the key one
+// AND with a 64-bit mask, one compare for the common case (~3 instructions a count fewer than
+// the word's and header's two loads, shift and OR). The same keys and values as decode_jsonb_count.
+inline __attribute__((always_inline)) CountDecode decode_dense_count(const char *p, int64_t &out)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return decode_jsonb_count(p, out);
+#else
+    using namespace numeric_bits;
+    uint64_t q;
+    memcpy(&q, p - 2, sizeof q);
+    const int16 *d = reinterpret_cast<const int16 *>(p + VARHDRSZ + sizeof(uint16));
+    constexpr uint64_t kShapeBits = kSignMask | kShortSignMask | kShortWeightSignMask | kShortWeightMask;
+    constexpr uint64_t kMask = (uint64_t(0xFFFFFFFF) << 16) | (kShapeBits << 48);
+    // decode_jsonb_count's keys, the word shifted 16 bits up and the header's bits 48 up.
+    constexpr auto key_of = [](uint64_t word, uint64_t header) { return (word << 16) | (header << 48); };
+    constexpr uint64_t kOne = key_of(uint64_t(VARHDRSZ + 4) << 2, kShort);
+    constexpr uint64_t kTwo = key_of(uint64_t(VARHDRSZ + 6) << 2, kShort | 1);
+    constexpr uint64_t kZero = key_of(uint64_t(VARHDRSZ + 2) << 2, kShort);
+    uint64_t key = q & kMask;
+    if (__builtin_expect(key == kOne, 1))
+        out = d[0];
+    else if (key == kTwo)
+        out = d[0] * int64_t(10000) + d[1];
+    else if (key == kZero)
+        out = 0;
+    else
+        return decode_numeric_count(p, out);
+    return CountDecode::ok;
+#endif
+}
+
 // A cost as the read path's fast form: value = m * 10^-scale (0 <= scale <= kMaxFastScale),
 // printed with dscale digits: Decimal::from_base10000's inline case (a 4-byte header, the short
 // format, at most four base-10000 digits, none past the fast scale) and zero, read without a
