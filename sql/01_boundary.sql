@@ -33,5 +33,13 @@ SELECT pg_temp.fail_many(200, 'pg_error') AS warmup;
 SELECT ducache_test.backend_rss_kb() AS rss_before \gset
 SELECT pg_temp.fail_many(10000, 'pg_error') AS pg_errors,
        pg_temp.fail_many(10000, 'core_error') AS cpp_errors;
+-- The bound is 10 MB, or 32 MB in a backend run by valgrind's memcheck (scripts/valgrind_suite.sh;
+-- /proc names the process after the tool): memcheck's allocator (its quarantine of freed blocks,
+-- their shadow memory) grew RSS by 3-10 MB over these 20,000 calls with nothing leaked, where a
+-- plain backend grew 0.3 MB over 90,000 (round 18). Either bound is far below the 20 GB a leaked
+-- 1 MB object a call would add (or 32 MB: 1.6 KB a call).
 SELECT ducache_test_live_objects() AS live_after_20000_failures,
-       ducache_test.backend_rss_kb() - :rss_before < 10240 AS rss_grew_less_than_10mb;
+       ducache_test.backend_rss_kb() - :rss_before
+           < CASE WHEN (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'),
+                                     'Name:\s+(\S+)'))[1] LIKE 'memcheck%' THEN 32768 ELSE 10240 END
+           AS rss_grew_within_bound;
