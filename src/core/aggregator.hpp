@@ -130,16 +130,6 @@ public:
         }
         return find_or_insert_missed(key, len, position);
     }
-    // Asks the cache for the slot (and its key bytes) the hint expects at `position`, a few
-    // entries before it is needed: slots are bigger than L2 at 10K keys.
-    void prefetch_at(uint32_t position) const
-    {
-        if (position < hints_->size() && (*hints_)[position] != 0) {
-            const Slot &s = slots_[(*hints_)[position] - 1];
-            __builtin_prefetch(&s.totals);
-            __builtin_prefetch(s.key);
-        }
-    }
     const Slot *find(const char *key, size_t len) const;
     // A key the caller knows absent, with its hash_bytes(): its new slot's index, the key NOT
     // copied (its bytes must outlive the aggregator: a backend's core/user_directory.hpp).

@@ -310,7 +310,7 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, con
 // any other entry by the other ways. Round 13 of issue 13.
 [[gnu::noinline]] void accumulate_nested_row(const BreakdownRow &r, const JsonbContainer *root)
 {
-    walk_entries(root, r.agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         if (!e.is_container() || __builtin_expect(entry_shapes.program() != ShapeCache::Program::nested, 0)) {
             const WalkedEntry copy = e;  // the layout changed in the row (or not an object)
             return add_other_entry(r, copy, e.is_container() && entry_shapes.matches(e.container()));
@@ -347,7 +347,7 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, con
 {
     core::KeyAggregator &agg = r.agg;
     const int32_t day_index = r.day.day_index;
-    walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         if (__builtin_expect(e.is_container() && entry_shapes.program() == ShapeCache::Program::dense5 &&
                                  entry_shapes.matches_n<5>(e.container()),
                              1)) {
@@ -397,7 +397,7 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
     // ways, as below). Round 13 of issue 13.
     if (!rollup && entry_shapes.program() == ShapeCache::Program::nested)
         return accumulate_nested_row(r, root);
-    walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         if (!e.is_container())
             return other(e, false);
         if (entry_shapes.program() == ShapeCache::Program::nested) {

@@ -3,8 +3,10 @@
 // (accumulate_breakdown, pg/entry_reader.cpp), the parallel breakdown's transition
 // (pg/user_partial_agg.cpp) and ducache_merge's (pg/merge_agg.cpp). Round 11 of issue 13: it was
 // three copies of one loop. Each value's end is computed once, for its read and for the next
-// entry's prefetch; the slot the position hint expects a few entries on is asked for too. The
-// per-entry step is the caller's, inlined into the loop (no call per entry).
+// entry's prefetch. The per-entry step is the caller's, inlined into the loop (no call per
+// entry). (It also asked the cache for the slot the position hint expected a few entries on,
+// KeyAggregator::prefetch_at: GCC 12 compiled that call to nothing, and a prefetch that did
+// compile measured no gain in CPU (round 13 of issue 13, r18a), so it is gone.)
 #pragma once
 
 #include "core/aggregator.hpp"
@@ -35,11 +37,9 @@ struct WalkedEntry {
 };
 
 // Calls step(const WalkedEntry &) for every entry of root (an object; the caller checked it), in
-// order; interrupts checked every 4,096 entries. agg: the aggregator whose position hints the
-// step will use (their slots are prefetched).
+// order; interrupts checked every 4,096 entries.
 template <typename Step>
-inline __attribute__((always_inline)) void walk_entries(const JsonbContainer *root, const core::KeyAggregator &agg,
-                                                        Step &&step)
+inline __attribute__((always_inline)) void walk_entries(const JsonbContainer *root, Step &&step)
 {
     const uint32 n = JsonContainerSize(root);
     if (n == 0)
@@ -80,7 +80,6 @@ inline __attribute__((always_inline)) void walk_entries(const JsonbContainer *ro
             }
         }
         const WalkedEntry e{base, base + key_start, key_end - key_start, position, vje, val_start, val_end};
-        agg.prefetch_at(position + 4);
         step(e);
         key_start = key_end;
         val_start = val_end;

@@ -88,7 +88,7 @@ void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const In
     entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
     entry_fast::FastEntry f;
     EntryValues v;
-    walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         std::string_view key(e.key, e.key_len);
         const JsonbContainer *c = e.container();
         if (e.is_container() && shapes.matches(c) &&

@@ -112,7 +112,7 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
     entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
     entry_fast::FastEntry f;
     EntryValues v;
-    walk_entries(root, agg, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         if (e.is_container() && shapes.matches(e.container()) &&
             entry_fast::read_entry_dense(e.container(), shapes, metrics_shapes, false, true, f,
                                          [&](const auto &counts) __attribute__((always_inline)) {
