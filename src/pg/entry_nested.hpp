@@ -53,7 +53,7 @@ inline __attribute__((always_inline)) bool read_nested_counts(const JsonbContain
     DenseCounts<N - 1, kOrder, kLiteMaaS> counts;
 #pragma GCC unroll 8
     for (int j = 1; j < N; j++)
-        if (decode_jsonb_count(next(j), counts.v[j - 1]) != core::CountFast::ok)
+        if (decode_dense_count(next(j), counts.v[j - 1]) != core::CountFast::ok)  // key bytes before it
             return false;
     counts.metric = shape.count_metrics();
     f.cost_seen = true;
