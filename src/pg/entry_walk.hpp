@@ -36,6 +36,33 @@ struct WalkedEntry {
     void item(JsonbItem &out) const { ObjectWalker::item(base, vje, val_start, val_end, out); }
 };
 
+// An object's key list as core::KeyAggregator::known_keys and remember_keys take it (round 14
+// of issue 13): JSONB keeps the keys apart from the values, their JEntries first (lengths, and
+// every JB_OFFSET_STRIDE-th an offset from the data area's start, where the keys begin), then
+// their bytes; equal ranges are equal keys at every position. Only for an object (n > 0).
+struct ObjectKeys {
+    const char *jentries;
+    size_t jentries_len;
+    const char *bytes;
+    size_t bytes_len;
+    const char *first;  // position 0's key
+    uint32 first_len;
+    uint32 n;
+
+    const uint32_t *known(core::KeyAggregator &agg) const
+    {
+        return agg.known_keys(first, first_len, jentries, jentries_len, bytes, bytes_len, n);
+    }
+    void remember(core::KeyAggregator &agg) const { agg.remember_keys(jentries, jentries_len, bytes, bytes_len, n); }
+};
+inline ObjectKeys object_keys(const JsonbContainer *root)
+{
+    const uint32 n = JsonContainerSize(root);
+    const char *base = reinterpret_cast<const char *>(&root->children[2 * n]);
+    return {reinterpret_cast<const char *>(root->children), size_t(n) * sizeof(JEntry), base,
+            size_t(getJsonbOffset(root, int(n))), base, uint32(getJsonbLength(root, 0)), n};
+}
+
 // Calls step(const WalkedEntry &) for every entry of root (an object; the caller checked it), in
 // order; interrupts checked every 4,096 entries.
 template <typename Step>

@@ -112,6 +112,10 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
     entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
     entry_fast::FastEntry f;
     EntryValues v;
+    // Round 14 of issue 13: the row's key list the last one of its kind (one compare): each dense
+    // entry's slot is its position's hint (pg/entry_reader.cpp's accumulate_dense5 likewise).
+    const ObjectKeys keys = object_keys(root);
+    const uint32_t *known = keys.known(agg);
     walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         if (e.is_container() && shapes.matches(e.container()) &&
             entry_fast::read_entry_dense(e.container(), shapes, metrics_shapes, false, true, f,
@@ -120,7 +124,8 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
                 // loop's other path below reads it again and adds it or raises its error).
                 if (!counts.none_negative() || (f.cost_wide_used && f.cost_wide.big))
                     throw OrderMatters{};
-                core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+                core::Slot &slot =
+                    known ? agg.slot_at(known[e.position]) : agg.find_or_insert_at(e.key, e.key_len, e.position);
                 if (!counts.add_to(slot.totals.counts))
                     return false;
                 if (__builtin_expect(!f.cost_wide_used, 1))
@@ -159,6 +164,8 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
             p.add(slot, v, d, row, column, k);
         }
     });
+    if (!known)
+        keys.remember(agg);
 }
 
 // The state as a bytea, written in place (no std::string in between).
