@@ -186,8 +186,9 @@ SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM 
 -- Round 14 of issue 13: flat entries of five members, "totalCost" first (the dense5 program,
 -- which the workers read in a loop of their own), users active on every 3rd day in turns (three
 -- key lists taking turns, each known from its second turn: core::KeyAggregator::known_keys);
--- then entries that loop does not take (a count past its short form, a cost past 64 bits,
--- another layout, a key more in a list), and a negative count (the serial path answers).
+-- then entries that loop does not take (in lists that stay known: a cost past 64 bits, another
+-- layout, read by the other ways with their keys found; a key more in a list), and a negative
+-- count (the serial path answers).
 INSERT INTO daily_usage_cache (date, aggregated_by_user)
 SELECT d::date, (SELECT jsonb_object_agg('k' || (u * 37 % 101), jsonb_build_object(
             'totalCost', round(i * u * 0.0001234, 6), 'totalTokens', i * u % 9000, 'promptTokens', i * u % 5000,
@@ -195,11 +196,14 @@ SELECT d::date, (SELECT jsonb_object_agg('k' || (u * 37 % 101), jsonb_build_obje
         FROM generate_series(1, 60) AS u WHERE (u + i) % 3 = 0)
 FROM generate_series(date '2042-01-01', date '2042-02-28', interval '1 day') WITH ORDINALITY AS g(d, i);
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2042-01-01', '2042-02-28');
+UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, '{k37,totalCost}', '98765432109876543210.5')
+WHERE date BETWEEN '2042-01-10' AND '2042-02-20' AND aggregated_by_user ? 'k37';
+UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, '{k10}', '{"totalRequests": 3, "totalCost": 0.25}')
+WHERE date BETWEEN '2042-01-10' AND '2042-02-20' AND aggregated_by_user ? 'k10';
 UPDATE daily_usage_cache SET aggregated_by_user = aggregated_by_user || CASE date
-    WHEN '2042-01-20' THEN '{"k37": {"totalCost": 1.5, "totalTokens": 123456789012345, "promptTokens": 1, "totalRequests": 2, "completionTokens": 3}}'
     WHEN '2042-01-21' THEN '{"k74": {"totalCost": 12345678901234567890.5, "totalTokens": 1, "promptTokens": 1, "totalRequests": 2, "completionTokens": 3}}'
     ELSE '{"k1": {"totalRequests": 3, "totalCost": 0.25}}' END::jsonb
-WHERE date IN ('2042-01-20', '2042-01-21', '2042-01-22');
+WHERE date IN ('2042-01-21', '2042-01-22');
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2042-01-01', '2042-02-28');
 UPDATE daily_usage_cache SET aggregated_by_user = aggregated_by_user ||
     '{"k37": {"totalCost": 1.5, "totalTokens": 1, "promptTokens": 1, "totalRequests": -5, "completionTokens": 3}}'

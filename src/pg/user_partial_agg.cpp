@@ -84,13 +84,6 @@ PartialState *state_arg(FunctionCallInfo fcinfo, int n)
 // Thrown to stop reading a row whose values the serial order must judge.
 struct OrderMatters {};
 
-// A row's entries into the partial: accumulate_breakdown's loop (walk_entries, pg/entry_walk.hpp:
-// the object walked once, the next entry prefetched; an entry of the previous entry's layout read by
-// read_entry_fast into the slot its position hint finds, the cost added from its 64-bit decode)
-// with the partial's adds (core::BreakdownPartial: the day counted once with the last day as a
-// maximum, the identity kept with its day). An entry the fast path does not take is read by
-// read_entry_at, which gives the same values or the error; an entry whose values only the date
-// order can judge stops the row before anything of it is added.
 // One row's reading state (accumulate's), for the per-entry steps below.
 struct PartialRow {
     core::BreakdownPartial &p;
@@ -175,13 +168,16 @@ inline __attribute__((always_inline)) void add_partial_entry(const PartialRow &r
 // step does (OrderMatters, before anything of the entry is added); any other entry the program
 // does not take (another layout, a cost past 64 bits, a sum past bigint) goes to the general
 // step, which adds it or raises its error.
+// kKnown: r.known's hints give the slots, and the walk does not find the keys (an entry the
+// program does not take gets its key for the general step).
+template <bool kKnown>
 [[gnu::noinline]] void accumulate_partial_dense5(const PartialRow &r, const JsonbContainer *root)
 {
     core::KeyAggregator &agg = r.p.agg;
     entry_fast::ShapeCache &shapes = r.shapes;
     const int32 d = r.d;
     const uint32_t *known = r.known;
-    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+    walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         if (__builtin_expect(e.is_container() && shapes.program() == entry_fast::ShapeCache::Program::dense5 &&
                                  shapes.matches_n<5>(e.container()),
                              1)) {
@@ -191,9 +187,9 @@ inline __attribute__((always_inline)) void add_partial_entry(const PartialRow &r
                                          __attribute__((always_inline)) {
                                              if (!counts.none_negative())
                                                  throw OrderMatters{};
-                                             core::Slot &slot = known ? agg.slot_at(known[e.position])
-                                                                      : agg.find_or_insert_at(e.key, e.key_len,
-                                                                                              e.position);
+                                             core::Slot &slot = kKnown ? agg.slot_at(known[e.position])
+                                                                       : agg.find_or_insert_at(e.key, e.key_len,
+                                                                                               e.position);
                                              if (!counts.add_to(slot.totals.counts))
                                                  return false;
                                              slot.totals.cost.add_scaled(cost.m, cost.scale, cost.dscale);
@@ -203,7 +199,7 @@ inline __attribute__((always_inline)) void add_partial_entry(const PartialRow &r
                                  1))
                 return;
         }
-        const WalkedEntry copy = e;
+        const WalkedEntry copy = kKnown ? entry_key(root, e) : e;
         add_partial_entry_out(r, copy);
     });
 }
@@ -239,7 +235,7 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
     const PartialRow r{p, row, std::string_view(day.column), day.day_index, entry_fast::entry_shape_cache(),
                        entry_fast::metrics_shape_cache(), f, v, keys.known(agg)};
     if (r.shapes.program() == entry_fast::ShapeCache::Program::dense5)
-        accumulate_partial_dense5(r, root);
+        r.known ? accumulate_partial_dense5<true>(r, root) : accumulate_partial_dense5<false>(r, root);
     else
         walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) { add_partial_entry(r, e); });
     if (!r.known)
