@@ -220,8 +220,14 @@ void put_user_rows(FunctionCallInfo fcinfo, core::KeyAggregator &agg, DateADT st
                 __builtin_prefetch(ahead + b);
             __builtin_prefetch(ahead + sizeof(core::Slot) - 1);
         }
-        if (i + 4 < count)
-            __builtin_prefetch(order[i + 4]->key);
+        if (i + 4 < count) {
+            const core::Slot *near = order[i + 4];
+            __builtin_prefetch(near->key);
+            // Identity from the users table sits in the arena in the table's row order.
+            __builtin_prefetch(near->totals.username.data());
+            __builtin_prefetch(near->totals.email.data());
+            __builtin_prefetch(near->totals.role.data());
+        }
         const core::Slot *s = order[i];
         if ((++n & 1023) == 0)
             check_for_interrupts();

@@ -65,12 +65,13 @@ public:
             return keep(i, text_value(s));
         uint32 n = uint32(s.size());
         char *body = varlena_cell(i, n);
-        if (n >= 8 && n <= 16) {  // the common ids: two overlapping words, no memcpy call
-            uint64 a, b;
-            memcpy(&a, s.data(), 8);
-            memcpy(&b, s.data() + n - 8, 8);
-            memcpy(body, &a, 8);
-            memcpy(body + n - 8, &b, 8);
+        // Ids, names and emails of 8 to 32 bytes: overlapping fixed-size copies, no memcpy call.
+        if (n >= 8 && n <= 16) {
+            copy_overlapping<8>(body, s.data(), n);
+            return;
+        }
+        if (n > 16 && n <= 32) {
+            copy_overlapping<16>(body, s.data(), n);
             return;
         }
         memcpy(body, s.data(), n);
@@ -110,6 +111,16 @@ private:
         }
         SET_VARSIZE(at, VARHDRSZ + n);
         return at + VARHDRSZ;
+    }
+    // n bytes (W <= n <= 2 W) as a W-byte head and a W-byte tail that overlap.
+    template <size_t W>
+    static void copy_overlapping(char *dst, const char *src, uint32 n)
+    {
+        char head[W], tail[W];
+        memcpy(head, src, W);
+        memcpy(tail, src + n - W, W);
+        memcpy(dst, head, W);
+        memcpy(dst + n - W, tail, W);
     }
     void make_room(uint32 bytes);
     void keep(int i, Datum v);
