@@ -1,5 +1,6 @@
 #include "core/aggregator.hpp"
 
+#include "core/cost_order.hpp"
 #include "core/error.hpp"
 
 #include <algorithm>
@@ -277,59 +278,11 @@ void KeyAggregator::merge(const KeyAggregator &other)
     }
 }
 
-// Every cost on the 128-bit path: the slots sorted as (cost at the largest scale, slot) pairs,
-// so the sort compares two integers in one array instead of two sums through slot pointers
-// (round 12 of issue 13: ~640 instructions an output key before). False (nothing written) when
-// a cost is past 128 bits or its value at that scale would be: then sums are compared.
-static bool sort_by_fast_costs(const std::pmr::vector<Slot> &slots, std::vector<const Slot *> &out)
-{
-    int top = 0;
-    for (const Slot &s : slots) {
-        __int128 acc;
-        int scale, dscale;
-        if (!s.totals.cost.fast_parts(acc, scale, dscale))
-            return false;
-        top = std::max(top, scale);
-    }
-    struct Ranked {
-        __int128 cost;
-        const Slot *slot;
-    };
-    std::vector<Ranked> ranked;
-    ranked.reserve(slots.size());
-    for (const Slot &s : slots) {
-        __int128 acc = 0;
-        int scale = 0, dscale = 0;
-        s.totals.cost.fast_parts(acc, scale, dscale);  // true: checked above
-        int up = top - scale;
-        if (up > 0 && (up > 18 || __builtin_mul_overflow(acc, __int128(DecimalSum::kPow10_64[up]), &acc)))
-            return false;
-        ranked.push_back({acc, &s});
-    }
-    std::sort(ranked.begin(), ranked.end(), [](const Ranked &a, const Ranked &b) {
-        if (a.cost != b.cost)
-            return a.cost > b.cost;
-        return a.slot->key_view() < b.slot->key_view();  // byte order
-    });
-    for (const Ranked &r : ranked)
-        out.push_back(r.slot);
-    return true;
-}
-
 std::vector<const Slot *> KeyAggregator::sorted() const
 {
     std::vector<const Slot *> out;
     out.reserve(slots_.size());
-    if (sort_by_fast_costs(slots_, out))
-        return out;
-    for (const Slot &s : slots_)
-        out.push_back(&s);
-    std::sort(out.begin(), out.end(), [](const Slot *a, const Slot *b) {
-        int c = a->totals.cost.compare(b->totals.cost);
-        if (c != 0)
-            return c > 0;
-        return a->key_view() < b->key_view();  // byte order
-    });
+    order_by_cost(slots_, out);
     return out;
 }
 

@@ -170,7 +170,7 @@ public:
     std::string_view store(const char *s, size_t len);
     // Adds every key of `other` (its days add: partial states cover disjoint rows).
     void merge(const KeyAggregator &other);
-    // Slots ordered by total cost DESC, then key ASC in byte order (COLLATE "C").
+    // Slots ordered by total cost DESC, then key ASC in byte order (COLLATE "C"): core/cost_order.hpp.
     std::vector<const Slot *> sorted() const;
     std::pmr::memory_resource *resource() const { return mr_; }
 

@@ -67,6 +67,16 @@ struct RowCursor {
         off += uint32_t(c.len);
         return at;
     }
+    // k consecutive non-null columns of one fixed-width shape c (a run of bigints): the first
+    // one's offset, the others each c.len after it (as k calls of fixed(): a fixed-width
+    // value's length is a multiple of its alignment).
+    uint32_t fixed_run(const RowColumn &c, uint32_t k)
+    {
+        off = row_align(off, c.align);
+        uint32_t at = off;
+        off += uint32_t(c.len) * k;
+        return at;
+    }
     // A varlena of `payload` data bytes (without a header): its header's offset, and whether
     // that header is the 1-byte one (then unaligned).
     uint32_t varlena(const RowColumn &c, uint32_t payload, bool &short_header)

@@ -60,13 +60,16 @@ int put_breakdown_cells(const core::Slot &s, bool identity, RowWriter &row)
             col++;
         }
     }
-    for (int i = 0; i < core::kMetricCount; i++, col++) {
-        core::Metric m = core::kOutputColumns[i];
-        if (m == core::kCost)
-            row.set_numeric(col, s.totals.cost);
-        else
-            row.set_fixed(col, Int64GetDatum(s.totals.counts[m]));
-    }
+    // The metric columns (core::kOutputColumns): four counts, the cost, two counts.
+    static_assert(core::kOutputColumns[0] == core::kRequests && core::kOutputColumns[1] == core::kTotalTokens &&
+                  core::kOutputColumns[2] == core::kPromptTokens && core::kOutputColumns[3] == core::kCompletionTokens &&
+                  core::kOutputColumns[4] == core::kCost && core::kOutputColumns[5] == core::kSuccessfulRequests &&
+                  core::kOutputColumns[6] == core::kFailedRequests && core::kSuccessfulRequests == 4 &&
+                  core::kFailedRequests == 5 && core::kMetricCount == 7);
+    row.set_int8s(col, s.totals.counts, 4);
+    row.set_numeric(col + 4, s.totals.cost);
+    row.set_int8s(col + 5, s.totals.counts + 4, 2);
+    col += core::kMetricCount;
     row.set_fixed(col++, Int32GetDatum(s.totals.active_days));
     return col;
 }
@@ -204,8 +207,28 @@ void put_user_rows(FunctionCallInfo fcinfo, core::KeyAggregator &agg, DateADT st
         trace_parallel("users applied");
     bool appended = result_columns(fcinfo) > 12;
     RowWriter row(fcinfo, memory);
+    const std::vector<const core::Slot *> order = agg.sorted();
+    const size_t count = order.size();
     uint32 n = 0;
-    for (const core::Slot *s : agg.sorted()) {
+    for (size_t i = 0; i < count; i++) {
+        // The slots come in cost order, i.e. scattered over ~2 MB for 10,000 keys: fetch the
+        // lines of the slot 8 rows ahead and the key bytes of the one 4 ahead (its slot's first
+        // line fetched 4 rows ago) while this row is written (round 14 of issue 13).
+        if (i + 8 < count) {
+            const char *ahead = reinterpret_cast<const char *>(order[i + 8]);
+            for (size_t b = 0; b < sizeof(core::Slot); b += 64)
+                __builtin_prefetch(ahead + b);
+            __builtin_prefetch(ahead + sizeof(core::Slot) - 1);
+        }
+        if (i + 4 < count) {
+            const core::Slot *near = order[i + 4];
+            __builtin_prefetch(near->key);
+            // Identity from the users table sits in the arena in the table's row order.
+            __builtin_prefetch(near->totals.username.data());
+            __builtin_prefetch(near->totals.email.data());
+            __builtin_prefetch(near->totals.role.data());
+        }
+        const core::Slot *s = order[i];
         if ((++n & 1023) == 0)
             check_for_interrupts();
         int col = put_breakdown_cells(*s, true, row);

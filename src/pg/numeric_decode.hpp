@@ -64,8 +64,15 @@ inline void encode_numeric_body(const core::NumericDigits &d, char *p, size_t bo
         memcpy(p + sizeof sign_dscale, &weight, sizeof weight);
         p += sizeof sign_dscale + sizeof weight;
     }
-    if (digits)
+    // Up to four digits (sums below 10^16 at scale 0) by fixed-size copies, not a memcpy call.
+    if (digits >= 4 && digits <= 8) {
+        memcpy(p, d.digits, 4);
+        memcpy(p + digits - 4, reinterpret_cast<const char *>(d.digits) + digits - 4, 4);
+    } else if (digits == 2) {
+        memcpy(p, d.digits, 2);
+    } else if (digits) {
         memcpy(p, d.digits, digits);
+    }
 }
 
 inline void encode_numeric(const core::NumericDigits &d, char *out, size_t len)

@@ -53,6 +53,8 @@ RowWriter::RowWriter(FunctionCallInfo fcinfo, std::pmr::memory_resource *memory)
         cols_[i].len = int16(a->attlen);
         cols_[i].align = align_bytes(a->attalign);
         cols_[i].packable = a->attstorage != TYPSTORAGE_PLAIN;
+        if (fixed && a->attlen == 8 && cols_[i].align == 8)
+            int8_cols_ |= 1u << i;
     }
 }
 

@@ -1,3 +1,6 @@
+#include "core/error.hpp"  // before any PostgreSQL header
+#include "core/lookup_rule.hpp"
+
 #include "pg/user_tables.hpp"
 
 #include "pg/boundary.hpp"
@@ -6,6 +9,8 @@
 extern "C" {
 #include "utils/array.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
 }
 
 namespace ducache::pg {
@@ -47,17 +52,30 @@ ApiKeysTable api_keys_table()
     return out;
 }
 
-const char *users_lookup_sql()
+UsersLookup users_lookup(size_t nkeys)
 {
+    UsersLookup out;
     UsersTable users = users_table();
     if (!OidIsValid(users.table.relid))
-        return nullptr;
-    return pg_call([&] {
+        return out;
+    double rows = pg_call([&] {
+        double r = -1;
+        HeapTuple tp = SearchSysCache1(RELOID, ObjectIdGetDatum(users.table.relid));
+        if (HeapTupleIsValid(tp)) {
+            r = double(reinterpret_cast<Form_pg_class>(GETSTRUCT(tp))->reltuples);
+            ReleaseSysCache(tp);
+        }
+        return r;
+    });
+    out.whole_table = core::users_lookup_reads_whole_table(rows, nkeys);
+    out.sql = pg_call([&] {
         return (const char *)psprintf(
             "SELECT u.id::pg_catalog.text, u.username::pg_catalog.text, u.email::pg_catalog.text, %s "
-            "FROM %s AS u WHERE u.id::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1)",
-            users.role_expr, users.table.qualified);
+            "FROM %s AS u%s",
+            users.role_expr, users.table.qualified,
+            out.whole_table ? "" : " WHERE u.id::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1)");
     });
+    return out;
 }
 
 const char *key_owners_lookup_sql()
@@ -95,25 +113,90 @@ const char *key_owners_lookup_sql()
     });
 }
 
-void run_lookup(const char *sql, const std::string_view *keys, size_t nkeys, int ncolumns, LookupRow on_row,
-                void *state)
+namespace {
+
+// Connects to SPI and runs sql read-only, with the keys as its $1 (a text[]) unless keys is nullptr.
+void execute_lookup(const char *sql, const std::string_view *keys, size_t nkeys)
 {
-    size_t n = nkeys;
-    Datum *elems = static_cast<Datum *>(palloc_or_throw(CurrentMemoryContext, n * sizeof(Datum), "the keys of one identity lookup"));
-    for (size_t i = 0; i < n; i++) {
-        std::string_view k = keys[i];
-        elems[i] = pg_call([&] { return PointerGetDatum(cstring_to_text_with_len(k.data(), int(k.size()))); });
+    Datum *elems = nullptr;
+    if (keys) {
+        elems = static_cast<Datum *>(palloc_or_throw(CurrentMemoryContext, (nkeys ? nkeys : 1) * sizeof(Datum), "the keys of one identity lookup"));
+        // One pg_call for all keys: their text datums.
+        pg_call([&] {
+            for (size_t i = 0; i < nkeys; i++)
+                elems[i] = PointerGetDatum(cstring_to_text_with_len(keys[i].data(), int(keys[i].size())));
+        });
     }
     pg_call([&] {
-        ArrayType *arr = construct_array(elems, int(n), TEXTOID, -1, false, TYPALIGN_INT);
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed");
-        Oid argtypes[1] = {TEXTARRAYOID};
-        Datum args[1] = {PointerGetDatum(arr)};
-        int rc = SPI_execute_with_args(sql, 1, argtypes, args, nullptr, true, 0);
+        int rc;
+        if (keys) {
+            ArrayType *arr = construct_array(elems, int(nkeys), TEXTOID, -1, false, TYPALIGN_INT);
+            Oid argtypes[1] = {TEXTARRAYOID};
+            Datum args[1] = {PointerGetDatum(arr)};
+            rc = SPI_execute_with_args(sql, 1, argtypes, args, nullptr, true, 0);
+        } else {
+            rc = SPI_execute(sql, true, 0);
+        }
         if (rc != SPI_OK_SELECT)
             elog(ERROR, "ducache: users or api keys lookup failed: %s", SPI_result_code_string(rc));
     });
+}
+
+}  // namespace
+
+void run_text_lookup(const char *sql, const std::string_view *keys, size_t nkeys, int ncolumns,
+                     TextLookupRow on_row, void *state)
+{
+    constexpr int kMaxColumns = 8;
+    constexpr uint64 kBatch = 256;  // rows read per pg_call, then handed over
+    if (ncolumns > kMaxColumns)
+        throw core::Error("XX000", "ducache: a lookup of more than 8 columns");
+    execute_lookup(sql, keys, nkeys);
+    uint64 rows = SPI_processed;
+    SPITupleTable *tt = SPI_tuptable;
+    pg_call([&] {
+        if (tt->tupdesc->natts != ncolumns)
+            elog(ERROR, "ducache: a lookup of %d columns returned %d", ncolumns, tt->tupdesc->natts);
+        for (int c = 0; c < ncolumns; c++)
+            if (TupleDescAttr(tt->tupdesc, c)->atttypid != TEXTOID)
+                elog(ERROR, "ducache: lookup column %d is not text", c + 1);
+    });
+    std::string_view columns[kBatch * kMaxColumns];
+    for (uint64 r0 = 0; r0 < rows; r0 += kBatch) {
+        check_for_interrupts();
+        uint64 r1 = rows - r0 < kBatch ? rows : r0 + kBatch;
+        pg_call([&] {
+            std::string_view *out = columns;
+            for (uint64 r = r0; r < r1; r++) {
+                // The row's columns in one pass (SPI_getbinval walks the row from its start for
+                // each column after a varlena: ~690 instructions a row of four).
+                Datum values[kMaxColumns];
+                bool nulls[kMaxColumns];
+                heap_deform_tuple(tt->vals[r], tt->tupdesc, values, nulls);
+                for (int c = 0; c < ncolumns; c++, out++) {
+                    if (nulls[c]) {
+                        *out = std::string_view();
+                        continue;
+                    }
+                    auto *v = reinterpret_cast<struct varlena *>(DatumGetPointer(values[c]));
+                    if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+                        v = pg_detoast_datum_packed(v);  // in SPI's context: freed by SPI_finish
+                    *out = std::string_view(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+                }
+            }
+        });
+        for (uint64 r = r0; r < r1; r++)
+            on_row(state, columns + (r - r0) * uint64(ncolumns));
+    }
+    pg_call([] { SPI_finish(); });
+}
+
+void run_lookup(const char *sql, const std::string_view *keys, size_t nkeys, int ncolumns, LookupRow on_row,
+                void *state)
+{
+    execute_lookup(sql, keys, nkeys);
     uint64 rows = SPI_processed;
     SPITupleTable *tt = SPI_tuptable;
     char *columns[8];

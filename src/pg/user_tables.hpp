@@ -41,9 +41,30 @@ void run_lookup(const char *sql, const std::string_view *keys, size_t nkeys, int
         &on_row);
 }
 
-// Users by id: on_row({id, username, email, role}). Nothing happens without a users table.
+// A lookup whose columns are all text, handed over as their bytes (no output function, no
+// copy: round 14 of issue 13): on_row(columns), a NULL as a string_view whose data() is
+// nullptr, valid during the call only. keys == nullptr: the query has no $1.
+using TextLookupRow = void (*)(void *state, const std::string_view *columns);
+void run_text_lookup(const char *sql, const std::string_view *keys, size_t nkeys, int ncolumns,
+                     TextLookupRow on_row, void *state);
+
 template <typename F>
-void lookup_users(const std::string_view *ids, size_t nids, F &&on_row);
+void run_text_lookup(const char *sql, const std::string_view *keys, size_t nkeys, int ncolumns, F &&on_row)
+{
+    using Fn = std::remove_reference_t<F>;
+    run_text_lookup(
+        sql, keys, nkeys, ncolumns,
+        [](void *state, const std::string_view *columns) { (*static_cast<Fn *>(state))(columns); }, &on_row);
+}
+
+// The users lookup for nkeys keys ({id, username, email, role}, all text): its SQL (nullptr
+// without a users table) and whether it reads the whole table (no $1; core/lookup_rule.hpp)
+// or the rows whose id is one of the keys ($1, a text[]).
+struct UsersLookup {
+    const char *sql = nullptr;
+    bool whole_table = false;
+};
+UsersLookup users_lookup(size_t nkeys);
 
 // Owners by key hash: on_row({key_hash, user_id, username, email, role, name,
 // litellm_key_alias}); username/email/role NULL without a users table; with one, a key whose
@@ -52,18 +73,8 @@ void lookup_users(const std::string_view *ids, size_t nids, F &&on_row);
 template <typename F>
 void lookup_key_owners(const std::string_view *hashes, size_t nhashes, F &&on_row);
 
-// The SQL of the two lookups (NULL when the table is not configured).
-const char *users_lookup_sql();
+// The SQL of the owners lookup (NULL when the table is not configured).
 const char *key_owners_lookup_sql();
-
-template <typename F>
-void lookup_users(const std::string_view *ids, size_t nids, F &&on_row)
-{
-    if (nids == 0)
-        return;
-    if (const char *sql = users_lookup_sql())
-        run_lookup(sql, ids, nids, 4, on_row);
-}
 
 template <typename F>
 void lookup_key_owners(const std::string_view *hashes, size_t nhashes, F &&on_row)

@@ -120,6 +120,67 @@ TEST(Aggregator, SortedAgreesWithCompareOnMixedScalesAndWideSums)
     }
 }
 
+// With every cost a 64-bit integer at the call's largest scale, sorted() radix-sorts those
+// integers (core/cost_order.cpp): the order equals a sort by DecimalSum::compare and the key
+// bytes over costs whose range needs 0 to 6 passes, the int64 bounds at scale 6, negative
+// costs, ties on most keys and keys with bytes >= 0x80; one past int64 (the pairs' path) too.
+TEST(Aggregator, SortedRadixAgreesWithCompare)
+{
+    uint64_t seed = 7;
+    auto next = [&seed] {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        return uint64_t(seed >> 11);
+    };
+    // Per round: the integer part's bound (0 = the costs from `tied` only), the fraction's digits.
+    struct Profile { uint64_t int_bound; int frac_digits; int keys; };
+    const Profile profiles[] = {{0, 0, 3000},         {1, 0, 50},        {3, 1, 2000},       {1000, 2, 5000},
+                                {1000000, 6, 20000},  {9223372036854ULL, 6, 4000}, {50, 6, 1},  {0, 0, 0},
+                                {100000000000ULL, 3, 3000}};
+    const char *tied[] = {"0.5", "0.25", "-0.5", "0", "3"};
+    const char *bounds[] = {"9223372036854.775807", "-9223372036854.775808", "9223372036854.775806"};
+    for (int round = 0; round < 20; round++) {
+        const Profile &p = profiles[size_t(round) % (sizeof profiles / sizeof profiles[0])];
+        KeyAggregator agg;
+        for (int k = 0; k < p.keys; k++) {
+            // Distinct keys (a key's costs would add up past int64), in random byte order.
+            std::string key = "u" + std::to_string(next() % 100000) + "-" + std::to_string(k);
+            if (k % 7 == 0)
+                key += "\xc3\xa9";  // a byte >= 0x80
+            std::string cost;
+            if (p.int_bound == 0) {
+                cost = tied[next() % 5];
+            } else {
+                cost = (next() % 5 == 0 ? "-" : "") + std::to_string(next() % p.int_bound);
+                if (p.frac_digits > 0) {
+                    std::string frac = std::to_string(next() % 1000000);
+                    frac.insert(0, 6 - frac.size(), '0');
+                    cost += "." + frac.substr(0, size_t(p.frac_digits));
+                }
+            }
+            add(agg, key, 1, cost.c_str(), 0);
+        }
+        if (p.int_bound == 9223372036854ULL) {
+            for (const char *b : bounds)
+                add(agg, std::string("bound") + b, 1, b, 0);
+            if (round % 2 == 1)  // past int64 at scale 6: the (cost, slot) pairs
+                add(agg, "past", 1, "9223372036854.775808", 0);
+        }
+        std::vector<const Slot *> want;
+        for (const Slot &s : agg.slots())
+            want.push_back(&s);
+        std::sort(want.begin(), want.end(), [](const Slot *a, const Slot *b) {
+            int c = a->totals.cost.compare(b->totals.cost);
+            return c != 0 ? c > 0 : a->key_view() < b->key_view();
+        });
+        std::vector<const Slot *> got = agg.sorted();
+        ASSERT_EQ(got.size(), want.size());
+        for (size_t i = 0; i < got.size(); i++)
+            ASSERT_EQ(got[i], want[i]) << "round " << round << " position " << i << " " << got[i]->key_view() << " "
+                                       << got[i]->totals.cost.to_string() << " / " << want[i]->key_view() << " "
+                                       << want[i]->totals.cost.to_string();
+    }
+}
+
 TEST(Aggregator, ManyKeysSurviveGrowth)
 {
     KeyAggregator agg;

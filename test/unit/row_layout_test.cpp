@@ -113,6 +113,25 @@ TEST(RowLayout, FixedWidthAlignment)
     EXPECT_EQ(c.off, 24u);
 }
 
+// A run of k columns of one shape lands where k single columns would, from any offset.
+TEST(RowLayout, FixedRunEqualsSingleColumns)
+{
+    for (RowColumn c : {kBool, kInt2, kInt4, kInt8}) {
+        for (uint32_t start = 0; start < 24; start++) {
+            for (uint32_t k = 1; k <= 8; k++) {
+                RowCursor run, one;
+                run.off = one.off = start;
+                uint32_t at = run.fixed_run(c, k);
+                for (uint32_t j = 0; j < k; j++) {
+                    uint32_t a = one.fixed(c);
+                    ASSERT_EQ(a, at + j * uint32_t(c.len)) << c.len << " " << start << " " << k;
+                }
+                ASSERT_EQ(run.off, one.off);
+            }
+        }
+    }
+}
+
 // A NULL takes no bytes and does not align: the next value goes where it would have gone.
 TEST(RowLayout, NullsTakeNoBytes)
 {
