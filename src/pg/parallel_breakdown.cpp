@@ -5,6 +5,7 @@
 #include "pg/boundary.hpp"
 #include "pg/parallel_breakdown.hpp"
 #include "pg/parallel_trace.hpp"
+#include "pg/partial_dsa.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -158,15 +159,19 @@ int cpus_online()
 
 // Runs the partial query read-only (the statement's snapshot, as CacheScan's cursor; SPI plans
 // it with parallel workers allowed, CURSOR_OPT_PARALLEL_OK) with max_parallel_workers_per_gather
-// lowered to `workers` for the query alone when that is fewer (core::parallel_workers_for): a
-// GUC nest level of its own, popped on return and on error, as a function's SET clause.
+// lowered to `workers` for the query alone when that is fewer (core::parallel_workers_for) and
+// ducache.partial_dsa on (the workers' partials through the query's shared memory,
+// pg/partial_dsa.hpp): a GUC nest level of its own, popped on return and on error, as a
+// function's SET clause.
 void run_partial_query(const char *sql, Datum *args, int workers)
 {
     Oid types[2] = {DATEOID, DATEOID};
-    const int nest = workers < max_parallel_workers_per_gather ? NewGUCNestLevel() : -1;
-    if (nest >= 0)
+    const int nest = NewGUCNestLevel();
+    if (workers < max_parallel_workers_per_gather)
         (void)set_config_option("max_parallel_workers_per_gather", psprintf("%d", workers), PGC_USERSET,
                                 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    // PGC_SUSET: the setting is internal (superuser-only for a SET), this code sets it for its own query.
+    (void)set_config_option("ducache.partial_dsa", "on", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     PG_TRY();
     {
         if (SPI_execute_with_args(sql, 2, types, args, nullptr, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
@@ -174,13 +179,11 @@ void run_partial_query(const char *sql, Datum *args, int workers)
     }
     PG_CATCH();
     {
-        if (nest >= 0)
-            AtEOXact_GUC(false, nest);
+        AtEOXact_GUC(false, nest);
         PG_RE_THROW();
     }
     PG_END_TRY();
-    if (nest >= 0)
-        AtEOXact_GUC(true, nest);
+    AtEOXact_GUC(true, nest);
 }
 
 }  // namespace
@@ -217,6 +220,7 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
                              const RollupAccess &rollups, core::BreakdownPartial &out, PartialEmit *emit)
 {
     last_worker_days = -1;
+    reset_partial_dsa_reads();
     trace_parallel("call start");
     const int min_days = parallel_min_days_setting(), min_kb = parallel_min_kb_setting();
     const int days = end - start + 1;
