@@ -115,10 +115,13 @@ void reset_partial_dsa_reads()
 }  // namespace ducache::pg
 
 #ifdef DUCACHE_TEST_HOOKS
-// Test hook: the worker partials the leader read through the query's shared memory in this
-// backend's last parallel user breakdown (0: all came as bytes through the Gather's queue).
+// Test hook: the worker partials this backend read through a query's shared memory since the
+// last parallel user breakdown began or this hook was called (0: all came as bytes through the
+// Gather's queue); it starts the count again.
 DUCACHE_FUNCTION(ducache_test_partial_dsa_reads)
 {
-    PG_RETURN_INT32(ducache::pg::dsa_reads);
+    int32 n = ducache::pg::dsa_reads;
+    ducache::pg::reset_partial_dsa_reads();
+    PG_RETURN_INT32(n);
 }
 #endif

@@ -30,8 +30,8 @@ bytea *partial_into_dsa(FunctionCallInfo fcinfo, const core::BreakdownPartial &p
 // (core::deserialize_breakdown_partial), frees it and returns true; false for any other bytes.
 bool partial_from_dsa(FunctionCallInfo fcinfo, const char *data, size_t len, core::BreakdownPartial &into);
 
-// Test builds: the partials read through the area since the last reset (the breakdown resets
-// it at its start; ducache_test_partial_dsa_reads()).
+// Test builds count the partials read through the area (ducache_test_partial_dsa_reads());
+// the breakdown starts the count again at its start.
 void reset_partial_dsa_reads();
 
 }  // namespace ducache::pg
