@@ -67,6 +67,12 @@ void fail_inside_cpp(const std::string &kind)
             live_objects += std::rand() % 2;
         std::free(p);
     }
+    if (kind == "nested_pg_error")  // an ERROR in a pg_call inside another: its PgError crosses the outer one
+        ducache::pg::pg_call([] {
+            ducache::pg::pg_call([] {
+                ereport(ERROR, (errcode(ERRCODE_DIVISION_BY_ZERO), errmsg("deliberate nested PostgreSQL error")));
+            });
+        });
     if (kind == "interrupt")
         ducache::pg::pg_call([] {
             ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("canceling statement due to user request")));
