@@ -8,7 +8,6 @@ CREATE FUNCTION ducache_test_parallel_worker_days() RETURNS integer
 CREATE FUNCTION ducache_test_partial_dsa_reads() RETURNS integer
     AS '$libdir/ducache', 'ducache_test_partial_dsa_reads' LANGUAGE C;
 SET ducache.users_table = '';  -- identity from the entries only
-CREATE ROLE ducache_reader78;
 
 -- 121 days, 40 users: odd users flat, even users nested; each active on its own rhythm;
 -- identity that changes every 30 days and is missing on some days; costs with 0 to 9
@@ -102,39 +101,33 @@ SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM 
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2040-01-17', '2040-03-02');
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2039-12-01', '2040-01-05');
 -- Round 14: each worker's partial comes through the query's shared memory (pg/partial_dsa.hpp),
--- only its address through the Gather's queue; the setting that asks for it is the query's
--- alone. The fallback, the bytes through the queue (as when the area cannot take a partial:
--- a test setting), gives the same rows.
+-- only its address through the Gather's queue. The fallback, the bytes through the queue (as
+-- when the area cannot take a partial: a test setting), gives the same rows.
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days,
        ducache_test_partial_dsa_reads() > 0 AS through_shared_memory FROM pg_temp.check('2040-01-01', '2040-04-30');
-SHOW ducache.partial_dsa;
 SET ducache.test_partial_bytes = on;
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days,
        ducache_test_partial_dsa_reads() AS through_shared_memory FROM pg_temp.check('2040-01-01', '2040-04-30');
 RESET ducache.test_partial_bytes;
--- The aggregate in a query of its own, workers forced (a copy of the rows, analyzed): they
--- send their bytes (the setting is off), or, when a superuser sets it, their partials through
--- the shared memory of the plan's one Gather; the state's size is the serial plan's either way
--- (the keys' order may differ).
+-- The aggregate in a query of its own, workers forced (a copy of the rows, analyzed): they send
+-- their bytes; with the breakdown's marker as its third parameter ("ducache" 0x01 as int8),
+-- their partials through the shared memory of the plan's one Gather. The state's size is the
+-- serial plan's either way (the keys' order may differ).
 CREATE TABLE rows78 AS SELECT date, aggregated_by_user FROM daily_usage_cache
 WHERE date BETWEEN '2040-01-01' AND '2040-04-30';
 ANALYZE rows78;
 SET max_parallel_workers_per_gather = 0;
 SELECT octet_length(ducache_user_partial(aggregated_by_user, date, '2040-01-01')) AS serial_size FROM rows78 \gset
 SET max_parallel_workers_per_gather = 2;
-EXPLAIN (COSTS OFF) SELECT octet_length(ducache_user_partial(aggregated_by_user, date, '2040-01-01')) FROM rows78;
-SELECT octet_length(ducache_user_partial(aggregated_by_user, date, '2040-01-01')) = :serial_size AS same_size FROM rows78;
-SELECT ducache_test_partial_dsa_reads() AS through_shared_memory;
-SET ducache.partial_dsa = on;
-SELECT octet_length(ducache_user_partial(aggregated_by_user, date, '2040-01-01')) = :serial_size AS same_size FROM rows78;
-SELECT ducache_test_partial_dsa_reads() > 0 AS through_shared_memory;
-RESET ducache.partial_dsa;
+PREPARE own78(date, date, int8) AS
+SELECT octet_length(ducache_user_partial(aggregated_by_user, date, $1)) AS size FROM rows78 WHERE date BETWEEN $1 AND $2;
+EXPLAIN (COSTS OFF) EXECUTE own78('2040-01-01', '2040-04-30', 0);
+EXECUTE own78('2040-01-01', '2040-04-30', 0) \gset plain_
+SELECT :plain_size = :serial_size AS same_size, ducache_test_partial_dsa_reads() AS through_shared_memory;
+EXECUTE own78('2040-01-01', '2040-04-30', 7238801245998703873) \gset marked_
+SELECT :marked_size = :serial_size AS same_size, ducache_test_partial_dsa_reads() > 0 AS through_shared_memory;
+DEALLOCATE own78;
 DROP TABLE rows78;
--- Only a superuser sets it (an ordinary role could otherwise point a plan's workers at shared
--- memory its leader does not read).
-SET ROLE ducache_reader78;
-SELECT ducache_test.error_of($$SET ducache.partial_dsa = on$$) AS role_sets_it;
-RESET ROLE;
 -- A range with no rows: no rows (the aggregate's state is NULL).
 SELECT missing, extra, n, worker_days FROM pg_temp.check('2041-01-01', '2041-06-30');
 -- The leader taking part too.
@@ -227,4 +220,3 @@ DELETE FROM ducache_rollup_changes WHERE month >= '2040-01-01';
 RESET ALL;
 DROP FUNCTION ducache_test_parallel_worker_days();
 DROP FUNCTION ducache_test_partial_dsa_reads();
-DROP ROLE ducache_reader78;

@@ -159,31 +159,31 @@ int cpus_online()
 
 // Runs the partial query read-only (the statement's snapshot, as CacheScan's cursor; SPI plans
 // it with parallel workers allowed, CURSOR_OPT_PARALLEL_OK) with max_parallel_workers_per_gather
-// lowered to `workers` for the query alone when that is fewer (core::parallel_workers_for) and
-// ducache.partial_dsa on (the workers' partials through the query's shared memory,
-// pg/partial_dsa.hpp): a GUC nest level of its own, popped on return and on error, as a
-// function's SET clause.
+// lowered to `workers` for the query alone when that is fewer (core::parallel_workers_for): a
+// GUC nest level of its own, popped on return and on error, as a function's SET clause.
+// `args` holds the two dates and the own-query marker ($3, unused by the text: it tells the
+// workers to hand their partials over in the query's shared memory, pg/partial_dsa.hpp).
 void run_partial_query(const char *sql, Datum *args, int workers)
 {
-    Oid types[2] = {DATEOID, DATEOID};
-    const int nest = NewGUCNestLevel();
-    if (workers < max_parallel_workers_per_gather)
+    Oid types[3] = {DATEOID, DATEOID, INT8OID};
+    const int nest = workers < max_parallel_workers_per_gather ? NewGUCNestLevel() : -1;
+    if (nest >= 0)
         (void)set_config_option("max_parallel_workers_per_gather", psprintf("%d", workers), PGC_USERSET,
                                 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-    // PGC_SUSET: the setting is internal (superuser-only for a SET), this code sets it for its own query.
-    (void)set_config_option("ducache.partial_dsa", "on", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     PG_TRY();
     {
-        if (SPI_execute_with_args(sql, 2, types, args, nullptr, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+        if (SPI_execute_with_args(sql, 3, types, args, nullptr, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
             elog(ERROR, "ducache: the parallel user breakdown query failed");
     }
     PG_CATCH();
     {
-        AtEOXact_GUC(false, nest);
+        if (nest >= 0)
+            AtEOXact_GUC(false, nest);
         PG_RE_THROW();
     }
     PG_END_TRY();
-    AtEOXact_GUC(true, nest);
+    if (nest >= 0)
+        AtEOXact_GUC(true, nest);
 }
 
 }  // namespace
@@ -253,7 +253,7 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
         }
         const char *schema = quote_identifier(get_namespace_name(schema_oid));
         const char *sql = partial_query(schema, table, days, plan.chunks);
-        Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
+        Datum args[3] = {DateADTGetDatum(start), DateADTGetDatum(end), Int64GetDatum(kPartialDsaMarker)};
         trace_parallel("query start");
         run_partial_query(sql, args,
                           core::parallel_workers_for(max_parallel_workers_per_gather, cpus_online(),

@@ -58,15 +58,25 @@ bool find_gather_area(PlanState *ps, void *arg)
     return planstate_tree_walker(ps, gather_walker, arg);
 }
 
+// Whether the query's parameters carry the breakdown's marker as $3 (see the header).
+bool own_query(const EState *estate)
+{
+    const ParamListInfo params = estate->es_param_list_info;
+    if (!params || params->numParams < 3 || params->paramFetch)  // a worker's are static
+        return false;
+    const ParamExternData &p = params->params[2];
+    return p.ptype == INT8OID && !p.isnull && DatumGetInt64(p.value) == kPartialDsaMarker;
+}
+
 }  // namespace
 
 bytea *partial_into_dsa(FunctionCallInfo fcinfo, const core::BreakdownPartial &p)
 {
     AggState *agg = agg_state(fcinfo);
-    if (!IsParallelWorker() || !partial_dsa_setting() || test_partial_bytes_setting() || !agg)
+    if (!IsParallelWorker() || test_partial_bytes_setting() || !agg)
         return nullptr;
     dsa_area *area = agg->ss.ps.state->es_query_dsa;
-    if (!area)
+    if (!area || !own_query(agg->ss.ps.state))
         return nullptr;
     const size_t len = core::serialized_partial_size(p);
     // NO_OOM: a full area (dynamic_shared_memory's limits) is the bytes' path, not an error.

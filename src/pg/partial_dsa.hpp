@@ -11,9 +11,15 @@
 // is not read is freed with the area: at the query's end (ExecParallelCleanup) or on error,
 // when the last process detaches from the parallel query's segment.
 //
-// The worker asks only when the breakdown set ducache.partial_dsa for its query (a GUC the
-// workers restore from the leader); otherwise, when the area is missing or full, it sends the
-// bytes as before, and the leader reads whichever form it gets.
+// A worker does so only in the breakdown's own query: the breakdown passes kPartialDsaMarker as
+// a third parameter its query text does not use, and a worker gets the leader's parameters
+// (PostgreSQL serializes them to every worker). A parameter costs nothing where a setting
+// would (each custom setting adds ~670 K instructions to every process's library load, the
+// workers' too: round 13 of issue 13). In any other query (the aggregate's own), when the area
+// is missing or full, and in test builds under ducache.test_partial_bytes, the worker sends the
+// bytes as before; the leader reads whichever form it gets. A query that passes the marker
+// itself gets its workers' partials through the area too, or, in a plan whose aggregate does
+// not sit over exactly one Gather, an ERROR: never other bytes.
 #pragma once
 
 #include "core/breakdown_partial.hpp"
@@ -21,6 +27,9 @@
 #include "pg/postgres.hpp"
 
 namespace ducache::pg {
+
+// The breakdown's query's third parameter (int8): "ducache\x01" in ASCII.
+constexpr int64 kPartialDsaMarker = 0x6475636163686501;
 
 // In a worker asked to (see above): `p` written into the query's DSA area, and the small bytea
 // that names it; nullptr when it is not asked or the area cannot take it (send the bytes).

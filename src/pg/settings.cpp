@@ -22,7 +22,7 @@ bool test_json_text = false;
 int test_top_key_pause = 0, test_top_key_first = -1, test_top_key_max = -1;
 int test_alloc_limit = 0, test_jsonb_limit = 0;
 bool test_trace_parallel = false;
-bool partial_dsa = false, test_partial_bytes = false;
+bool test_partial_bytes = false;
 }  // namespace
 
 void define_settings()
@@ -74,15 +74,6 @@ void define_settings()
         "process) outweigh what they save, so the range is read in one process "
         "(core/parallel_rule.hpp); results are the same either way. 0: no minimum.",
         &parallel_min_kb, core::kParallelMinKbDefault, 0, INT_MAX, PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr, nullptr);
-    // Not a user's knob: the breakdown turns it on for its own query alone (a GUC nest level),
-    // and a GUC is how the leader's decision reaches the worker processes (they restore the
-    // leader's settings). Superuser-only, so an ordinary role cannot point another query's
-    // workers at shared memory its leader does not read (pg/partial_dsa.hpp).
-    DefineCustomBoolVariable("ducache.partial_dsa",
-                             "Internal: parallel workers of the user breakdown's query hand their partial state "
-                             "over in the query's dynamic shared memory.",
-                             "Set by the user breakdown for its own query only; off elsewhere.", &partial_dsa,
-                             false, PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
 #ifdef DUCACHE_TEST_HOOKS
     DefineCustomBoolVariable("ducache.test_partial_bytes",
                              "Test only: the user breakdown's workers send their partial's bytes through the "
@@ -135,7 +126,6 @@ int test_top_key_max_setting() { return test_top_key_max; }
 int test_alloc_limit_setting() { return test_alloc_limit; }
 int test_jsonb_limit_setting() { return test_jsonb_limit; }
 bool test_trace_parallel_setting() { return test_trace_parallel; }
-bool partial_dsa_setting() { return partial_dsa; }
 bool test_partial_bytes_setting() { return test_partial_bytes; }
 
 }  // namespace ducache::pg

@@ -35,9 +35,7 @@ int test_alloc_limit_setting();
 int test_jsonb_limit_setting();
 // ducache.test_trace_parallel (test builds only; false otherwise): pg/parallel_trace.hpp logs.
 bool test_trace_parallel_setting();
-// ducache.partial_dsa (internal, on only inside the user breakdown's own parallel query) and
 // ducache.test_partial_bytes (test builds only; false otherwise): pg/partial_dsa.hpp.
-bool partial_dsa_setting();
 bool test_partial_bytes_setting();
 
 }  // namespace ducache::pg
