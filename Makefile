@@ -22,7 +22,7 @@ CORE_OBJS = $(CORE_SRCS:.cpp=.o)
 endif
 OBJS = $(CORE_OBJS) $(PG_SRCS:.cpp=.o)
 # Both layouts' core objects, so a switch of DUCACHE_UNITY_CORE leaves none behind.
-EXTRA_CLEAN = src/core/unity $(CORE_SRCS:.cpp=.o)
+EXTRA_CLEAN = src/core/unity $(CORE_SRCS:.cpp=.o) .build-switches
 
 # The install script is assembled from src/sql/NN_*.sql, one file per feature, in order.
 INSTALL_PARTS = $(sort $(wildcard src/sql/*.sql))
@@ -123,6 +123,17 @@ override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The objects depend on the switches that change their code (git's GIT-CFLAGS idiom): the stamp
+# is rewritten only when DUCACHE_TEST_HOOKS differs from the last build's, so `make` after a
+# switch rebuilds instead of linking the other build's objects. Only targets that build objects
+# look at it (installcheck does not), and -Werror is left out (it changes no code).
+BUILD_SWITCHES = test_hooks=$(if $(filter 1,$(DUCACHE_TEST_HOOKS)),1,0)
+.build-switches: FORCE
+	@echo '$(BUILD_SWITCHES)' | cmp -s - $@ || echo '$(BUILD_SWITCHES)' > $@
+.PHONY: FORCE
+FORCE:
+$(OBJS): .build-switches
 
 $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) $(EXTENSION).control
 	cat $(INSTALL_PARTS) > $@

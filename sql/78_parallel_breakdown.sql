@@ -128,6 +128,23 @@ EXECUTE own78('2040-01-01', '2040-04-30', 7238801245998703873) \gset marked_
 SELECT :marked_size = :serial_size AS same_size, ducache_test_partial_dsa_reads() > 0 AS through_shared_memory;
 DEALLOCATE own78;
 DROP TABLE rows78;
+-- Round 19: a worker that loads the library defines no settings and reads the leader's
+-- (pg/settings.cpp: from_leader): the leader's allocation limit fails the workers' reading
+-- (the error comes from a worker: the leader reads nothing here).
+CREATE FUNCTION pg_temp.error_from_worker(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE msg text; ctx text;
+BEGIN
+    EXECUTE stmt;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, ctx = PG_EXCEPTION_CONTEXT;
+    RETURN CASE WHEN ctx ~ 'parallel worker' THEN 'from a worker: ' ELSE 'from the leader: ' END || msg;
+END $$;
+BEGIN;
+SET LOCAL ducache.test_alloc_limit = 200;
+SELECT regexp_replace(pg_temp.error_from_worker($$SELECT * FROM ducache_user_breakdown('2040-01-01', '2040-04-30')$$),
+                      '[0-9]+ bytes', 'N bytes') AS worker_limit;
+COMMIT;
 -- A range with no rows: no rows (the aggregate's state is NULL).
 SELECT missing, extra, n, worker_days FROM pg_temp.check('2041-01-01', '2041-06-30');
 -- The leader taking part too.
@@ -213,10 +230,79 @@ SELECT * FROM pg_temp.check('2040-01-01', '2040-04-30');
 -- Outside that month the workers again.
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2040-03-01', '2040-04-30');
 
+-- Round 14 of issue 13: flat entries of five members, "totalCost" first (the dense5 program,
+-- which the workers read in a loop of their own), users active on every 3rd day in turns (three
+-- key lists taking turns, each known from its second turn: core::KeyAggregator::known_keys);
+-- then entries that loop does not take (in lists that stay known: a cost past 64 bits, another
+-- layout, read by the other ways with their keys found; a key more in a list), and a negative
+-- count (the serial path answers).
+INSERT INTO daily_usage_cache (date, aggregated_by_user)
+SELECT d::date, (SELECT jsonb_object_agg('k' || (u * 37 % 101), jsonb_build_object(
+            'totalCost', round(i * u * 0.0001234, 6), 'totalTokens', i * u % 9000, 'promptTokens', i * u % 5000,
+            'totalRequests', i + u, 'completionTokens', u))
+        FROM generate_series(1, 60) AS u WHERE (u + i) % 3 = 0)
+FROM generate_series(date '2042-01-01', date '2042-02-28', interval '1 day') WITH ORDINALITY AS g(d, i);
+SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2042-01-01', '2042-02-28');
+UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, '{k37,totalCost}', '98765432109876543210.5')
+WHERE date BETWEEN '2042-01-10' AND '2042-02-20' AND aggregated_by_user ? 'k37';
+UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, '{k10}', '{"totalRequests": 3, "totalCost": 0.25}')
+WHERE date BETWEEN '2042-01-10' AND '2042-02-20' AND aggregated_by_user ? 'k10';
+UPDATE daily_usage_cache SET aggregated_by_user = aggregated_by_user || CASE date
+    WHEN '2042-01-21' THEN '{"k74": {"totalCost": 12345678901234567890.5, "totalTokens": 1, "promptTokens": 1, "totalRequests": 2, "completionTokens": 3}}'
+    ELSE '{"k1": {"totalRequests": 3, "totalCost": 0.25}}' END::jsonb
+WHERE date IN ('2042-01-21', '2042-01-22');
+SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2042-01-01', '2042-02-28');
+UPDATE daily_usage_cache SET aggregated_by_user = aggregated_by_user ||
+    '{"k37": {"totalCost": 1.5, "totalTokens": 1, "promptTokens": 1, "totalRequests": -5, "completionTokens": 3}}'
+WHERE date = '2042-02-02';
+SELECT * FROM pg_temp.check('2042-01-01', '2042-02-28');
+DELETE FROM daily_usage_cache WHERE date BETWEEN '2042-01-01' AND '2042-12-31';
+
 DELETE FROM daily_usage_cache WHERE date BETWEEN '2040-01-01' AND '2040-12-31';
 DELETE FROM ducache_rollup_blocks WHERE month >= '2040-01-01';
 DELETE FROM ducache_rollups WHERE month >= '2040-01-01';
 DELETE FROM ducache_rollup_changes WHERE month >= '2040-01-01';
 RESET ALL;
+
+-- Round 19: every setting as a parallel worker's accessors return it (force_parallel_mode: the
+-- query in one worker) against the leader's own: all at their defaults (none sent, no
+-- placeholder: in the worker ducache.use_rollups is not even defined), then all set otherwise
+-- (parallel_min_kb with a unit: sent as kB), then inside a function's own SET clause.
+CREATE FUNCTION ducache_test_settings_seen() RETURNS text
+    AS '$libdir/ducache', 'ducache_test_settings_seen' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION pg_temp.seen_off() RETURNS text LANGUAGE sql PARALLEL SAFE
+    SET ducache.use_rollups = off SET ducache.parallel_min_kb = '1MB' AS 'SELECT ducache_test_settings_seen()';
+SELECT ducache_test_settings_seen() AS leader_view \gset
+SET force_parallel_mode = on;
+SELECT ducache_test_settings_seen() AS worker_view,
+       ducache_test_settings_seen() = replace(:'leader_view', 'worker=no', 'worker=yes') AS same_as_leader,
+       current_setting('ducache.use_rollups', true) IS NULL AS undefined_in_worker;
+RESET force_parallel_mode;
+SET ducache.users_table = 'pg_temp.nobody';
+SET ducache.api_keys_table = '';
+SET ducache.use_rollups = off;
+SET ducache.use_user_packs = off;
+SET ducache.use_user_directory = off;
+SET ducache.parallel_min_days = -1;
+SET ducache.parallel_min_kb = '3MB';
+SET ducache.test_json_text = on;
+SET ducache.test_top_key_pause = 7;
+SET ducache.test_top_key_first = 0;
+SET ducache.test_top_key_max = 0;
+SET ducache.test_alloc_limit = 1234567;
+SET ducache.test_jsonb_limit = 7654321;
+SET ducache.test_trace_parallel = on;
+SET ducache.test_partial_bytes = on;
+SET ducache.test_gather_via_query = on;
+SET ducache.test_shard_pause = 'after_prepare';
+SELECT ducache_test_settings_seen() AS leader_view \gset
+SET force_parallel_mode = on;
+SELECT ducache_test_settings_seen() AS worker_view,
+       ducache_test_settings_seen() = replace(:'leader_view', 'worker=no', 'worker=yes') AS same_as_leader;
+RESET ALL;
+SET force_parallel_mode = on;
+SELECT pg_temp.seen_off() AS worker_view_in_function;
+RESET ALL;
+DROP FUNCTION ducache_test_settings_seen();
 DROP FUNCTION ducache_test_parallel_worker_days();
 DROP FUNCTION ducache_test_partial_dsa_reads();

@@ -20,11 +20,14 @@ Metric Totals::add(const int64_t in[kCountMetrics], const Decimal *cost_in)
 }
 
 KeyAggregator::KeyAggregator(std::pmr::memory_resource *mr, size_t table_size)
-    : mr_(mr), slots_(mr), table_(mr), hint_sets_(mr), chunks_(mr), big_blocks_(mr)
+    : mr_(mr), slots_(mr), table_(mr), hint_sets_(mr), known_(mr), chunks_(mr), big_blocks_(mr)
 {
     hint_sets_.reserve(kHintSets);  // never reallocated: hints_ points into it
-    for (int i = 0; i < kHintSets; i++)
+    known_.reserve(kHintSets);
+    for (int i = 0; i < kHintSets; i++) {
         hint_sets_.emplace_back();  // on mr_ (uses-allocator construction)
+        known_.emplace_back(mr);
+    }
     hints_ = &hint_sets_[0];
     if (table_size < 2 || (table_size & (table_size - 1)) != 0)
         table_size = kDefaultTable;
@@ -168,6 +171,7 @@ Slot &KeyAggregator::find_or_insert_missed(const char *key, size_t len, uint32_t
     if (__builtin_expect(position >= hints_->size(), 0))
         hints_->resize(size_t(position) + 1, 0);
     (*hints_)[position] = found;
+    known_[size_t(set_)].valid = false;  // the set's hints are no longer its remembered list's
     return slots_[found - 1];
 }
 
@@ -185,12 +189,46 @@ Slot &KeyAggregator::first_of_object(const char *key, size_t len)
         set = next_set_;
         next_set_ = (next_set_ + 1) % kHintSets;
         hint_owner_[set] = owner;
+        known_[size_t(set)].valid = false;
     }
+    set_ = set;
     hints_ = &hint_sets_[size_t(set)];
     if (hints_->empty())
         hints_->push_back(0);
     (*hints_)[0] = owner;
     return s;
+}
+
+const uint32_t *KeyAggregator::known_keys(const char *first_key, size_t first_len, const void *a, size_t a_len,
+                                          const void *b, size_t b_len, uint32_t n)
+{
+    if (n == 0)
+        return nullptr;
+    first_of_object(first_key, first_len);  // the kind's set (position 0's lookup)
+    const KnownList &k = known_[size_t(set_)];
+    if (!k.valid || k.n != n || k.a_len != a_len || k.bytes.size() != a_len + b_len || hints_->size() < n)
+        return nullptr;
+    // memcmp: the library's vector compare over the whole list (~14 bytes a 10-byte key).
+    if ((a_len != 0 && std::memcmp(k.bytes.data(), a, a_len) != 0) ||
+        (b_len != 0 && std::memcmp(k.bytes.data() + a_len, b, b_len) != 0))
+        return nullptr;
+    return hints_->data();
+}
+
+void KeyAggregator::remember_keys(const void *a, size_t a_len, const void *b, size_t b_len, uint32_t n)
+{
+    KnownList &k = known_[size_t(set_)];
+    k.valid = false;
+    if (n == 0 || hints_->size() < n)
+        return;
+    k.bytes.resize(a_len + b_len);
+    if (a_len != 0)
+        std::memcpy(k.bytes.data(), a, a_len);
+    if (b_len != 0)
+        std::memcpy(k.bytes.data() + a_len, b, b_len);
+    k.a_len = a_len;
+    k.n = n;
+    k.valid = true;
 }
 
 const Slot *KeyAggregator::find(const char *key, size_t len) const

@@ -130,6 +130,22 @@ public:
         }
         return find_or_insert_missed(key, len, position);
     }
+    // A whole object's key list compared at once (round 14 of issue 13). An object's keys lie
+    // apart from its values (JSONB: the keys' JEntries, then their bytes), so one compare of those
+    // bytes with the last ones of the object's kind says whether every position's hint is its
+    // key: then no entry compares its key (~30 instructions an entry of a flat or sparse row).
+    // `keys` = ranges a and b: bytes in which equality means the same key at every position
+    // 0 .. n - 1 (the caller's form; JSONB's key JEntries and key bytes); first_key: position 0's
+    // key, which picks the kind (a hint set, as find_or_insert_at's position 0). Returns every
+    // position's hint (slot index + 1, for slot_at) when the list is the one remembered for its
+    // kind and no hint of that set changed since; else nullptr, and the caller reads the object
+    // by find_or_insert_at at positions 0 .. n - 1, then calls remember_keys with the same
+    // ranges once every entry is in (not after an error: the set stays unknown).
+    const uint32_t *known_keys(const char *first_key, size_t first_len, const void *a, size_t a_len, const void *b,
+                               size_t b_len, uint32_t n);
+    void remember_keys(const void *a, size_t a_len, const void *b, size_t b_len, uint32_t n);
+    // The slot of a hint known_keys returned.
+    Slot &slot_at(uint32_t hint) { return slots_[hint - 1]; }
     const Slot *find(const char *key, size_t len) const;
     // A key the caller knows absent, with its hash_bytes(): its new slot's index, the key NOT
     // copied (its bytes must outlive the aggregator: a backend's core/user_directory.hpp).
@@ -185,6 +201,17 @@ private:
     uint32_t hint_owner_[kHintSets] = {};
     int next_set_ = 0;
     std::pmr::vector<uint32_t> *hints_ = nullptr;
+    int set_ = 0;  // hints_'s index in hint_sets_
+    // Per set: the key list remember_keys saw (ranges a then b), valid while no hint of the set
+    // changed since (find_or_insert_missed and a set's new owner clear it).
+    struct KnownList {
+        explicit KnownList(std::pmr::memory_resource *mr) : bytes(mr) {}
+        std::pmr::vector<char> bytes;
+        size_t a_len = 0;
+        uint32_t n = 0;
+        bool valid = false;
+    };
+    std::pmr::vector<KnownList> known_;  // kHintSets, made up front
     uint64_t hashed_ = 0;
     uint64_t mask_ = 0;
     // Arena: chunks from mr_, released in the destructor (or by the owning context's reset).

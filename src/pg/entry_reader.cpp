@@ -343,16 +343,22 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, con
 // as the general loop does, adds it or raises its error; should the layout change within the
 // row (the general path remembers another), every later entry goes there too (the program is
 // tested per entry).
-[[gnu::noinline]] void accumulate_dense5(const BreakdownRow &r, const JsonbContainer *root)
+// Round 14 of issue 13: when the row's key list is the last one of its kind (core::KeyAggregator::
+// known_keys: one compare of the row's key bytes), each entry's slot is its position's hint,
+// with no compare of its key, and the walk does not find the keys (kKnown; an entry the program
+// does not take gets its key for add_undense_entry).
+template <bool kKnown>
+[[gnu::noinline]] void accumulate_dense5_loop(const BreakdownRow &r, const JsonbContainer *root, const uint32_t *known)
 {
     core::KeyAggregator &agg = r.agg;
     const int32_t day_index = r.day.day_index;
-    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+    walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         if (__builtin_expect(e.is_container() && entry_shapes.program() == ShapeCache::Program::dense5 &&
                                  entry_shapes.matches_n<5>(e.container()),
                              1)) {
             // The slot first (as the general loop): no call between the decodes and the adds.
-            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+            core::Slot &slot =
+                kKnown ? agg.slot_at(known[e.position]) : agg.find_or_insert_at(e.key, e.key_len, e.position);
             if (__builtin_expect(read_dense_regs<5>(e.container(), entry_shapes.keys_len(), entry_shapes.count_metrics(),
                                                     [&](const auto &counts, const DenseCost &cost)
                                                         __attribute__((always_inline)) {
@@ -365,9 +371,19 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, con
                                  1))
                 return;
         }
-        const WalkedEntry copy = e;
+        const WalkedEntry copy = kKnown ? entry_key(root, e) : e;
         add_undense_entry(r, copy);
     });
+}
+void accumulate_dense5(const BreakdownRow &r, const JsonbContainer *root)
+{
+    if (JsonContainerSize(root) == 0)
+        return;
+    const ObjectKeys keys = object_keys(root);
+    if (const uint32_t *known = keys.known(r.agg))
+        return accumulate_dense5_loop<true>(r, root, known);
+    accumulate_dense5_loop<false>(r, root, nullptr);
+    keys.remember(r.agg);
 }
 }  // namespace
 

@@ -36,9 +36,38 @@ struct WalkedEntry {
     void item(JsonbItem &out) const { ObjectWalker::item(base, vje, val_start, val_end, out); }
 };
 
+// An object's key list as core::KeyAggregator::known_keys and remember_keys take it (round 14
+// of issue 13): JSONB keeps the keys apart from the values, their JEntries first (lengths, and
+// every JB_OFFSET_STRIDE-th an offset from the data area's start, where the keys begin), then
+// their bytes; equal ranges are equal keys at every position. Only for an object (n > 0).
+struct ObjectKeys {
+    const char *jentries;
+    size_t jentries_len;
+    const char *bytes;
+    size_t bytes_len;
+    const char *first;  // position 0's key
+    uint32 first_len;
+    uint32 n;
+
+    const uint32_t *known(core::KeyAggregator &agg) const
+    {
+        return agg.known_keys(first, first_len, jentries, jentries_len, bytes, bytes_len, n);
+    }
+    void remember(core::KeyAggregator &agg) const { agg.remember_keys(jentries, jentries_len, bytes, bytes_len, n); }
+};
+inline ObjectKeys object_keys(const JsonbContainer *root)
+{
+    const uint32 n = JsonContainerSize(root);
+    const char *base = reinterpret_cast<const char *>(&root->children[2 * n]);
+    return {reinterpret_cast<const char *>(root->children), size_t(n) * sizeof(JEntry), base,
+            size_t(getJsonbOffset(root, int(n))), base, uint32(getJsonbLength(root, 0)), n};
+}
+
 // Calls step(const WalkedEntry &) for every entry of root (an object; the caller checked it), in
-// order; interrupts checked every 4,096 entries.
-template <typename Step>
+// order; interrupts checked every 4,096 entries. kKeys false: the entries' keys are not found
+// (key nullptr, key_len 0; ~8 instructions an entry): for a row whose slots come by position
+// (core::KeyAggregator::known_keys), where an entry that needs its key asks entry_key.
+template <bool kKeys = true, typename Step>
 inline __attribute__((always_inline)) void walk_entries(const JsonbContainer *root, Step &&step)
 {
     const uint32 n = JsonContainerSize(root);
@@ -57,7 +86,8 @@ inline __attribute__((always_inline)) void walk_entries(const JsonbContainer *ro
     JEntry vje = je[n];
     JBE_ADVANCE_OFFSET(val_end, vje);
     for (uint32 position = 0; position < n; position++) {
-        JBE_ADVANCE_OFFSET(key_end, je[position]);
+        if constexpr (kKeys)
+            JBE_ADVANCE_OFFSET(key_end, je[position]);
         // The next entry, asked for while this one is read: its head (JEntries, keys) and its
         // last bytes (members are stored by key length, so a nested entry's "metrics" and
         // identity lie after its long "models").
@@ -79,7 +109,8 @@ inline __attribute__((always_inline)) void walk_entries(const JsonbContainer *ro
                 __builtin_prefetch(base + next_end - 256);
             }
         }
-        const WalkedEntry e{base, base + key_start, key_end - key_start, position, vje, val_start, val_end};
+        const WalkedEntry e{base, kKeys ? base + key_start : nullptr, key_end - key_start, position, vje, val_start,
+                            val_end};
         step(e);
         key_start = key_end;
         val_start = val_end;
@@ -88,6 +119,15 @@ inline __attribute__((always_inline)) void walk_entries(const JsonbContainer *ro
         if (((position + 1) & 4095) == 0)
             check_for_interrupts();
     }
+}
+
+// The entry's key, for an entry walked without (walk_entries<false>): e with its key.
+inline WalkedEntry entry_key(const JsonbContainer *root, const WalkedEntry &e)
+{
+    WalkedEntry k = e;
+    k.key = e.base + getJsonbOffset(root, int(e.position));
+    k.key_len = uint32(getJsonbLength(root, int(e.position)));
+    return k;
 }
 
 }  // namespace ducache::pg

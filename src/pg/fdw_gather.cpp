@@ -13,6 +13,7 @@
 
 #include "pg/date_text.hpp"
 #include "pg/read_conns.hpp"
+#include "pg/settings.hpp"
 #include "pg/shard_conn.hpp"
 
 #include <libpq-fe.h>
@@ -25,7 +26,6 @@ extern "C" {
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/acl.h"
-#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 }
@@ -33,8 +33,6 @@ extern "C" {
 namespace ducache::pg {
 
 namespace {
-
-bool test_via_query = false;
 
 const char *hint_no_result = "No result was returned: a coordinator never answers from some of its shards.";
 
@@ -169,7 +167,7 @@ bool still_connected(PGconn *conn)
 bool fdw_gather(Oid nsp, int n, char **servers, Datum request, DateADT from, DateADT to, MemoryContext into,
                 ShardParts *out)
 {
-    if (test_via_query)
+    if (test_gather_via_query_setting())
         return false;
     Jsonb *jb = DatumGetJsonbP(request);
     const char *values[3] = {JsonbToCString(nullptr, &jb->root, VARSIZE(jb)), pstrdup(date_text(from).c_str()),
@@ -220,16 +218,6 @@ bool fdw_gather(Oid nsp, int n, char **servers, Datum request, DateADT from, Dat
         if (!still_connected(conns[k]))
             raise_lost(k, servers[k], conns[k]);
     return true;
-}
-
-void define_fdw_gather_settings()
-{
-#ifdef DUCACHE_TEST_HOOKS
-    DefineCustomBoolVariable("ducache.test_gather_via_query",
-                             "Test only: a coordinator read asks its shards with the gather query through postgres_fdw's "
-                             "executor (round 4's path), not directly on its connections.",
-                             nullptr, &test_via_query, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-#endif
 }
 
 }  // namespace ducache::pg

@@ -19,7 +19,4 @@ namespace ducache::pg {
 bool fdw_gather(Oid extension_schema, int n, char **servers, Datum request, DateADT from, DateADT to,
                 MemoryContext into, ShardParts *out);
 
-// Defines the test-only setting (DUCACHE_TEST_HOOKS builds).
-void define_fdw_gather_settings();
-
 }  // namespace ducache::pg

@@ -14,8 +14,8 @@
 // A worker does so only in the breakdown's own query: the breakdown passes kPartialDsaMarker as
 // a third parameter its query text does not use, and a worker gets the leader's parameters
 // (PostgreSQL serializes them to every worker). A parameter costs nothing where a setting
-// would (each custom setting adds ~670 K instructions to every process's library load, the
-// workers' too: round 13 of issue 13). In any other query (the aggregate's own), when the area
+// would (each custom setting adds ~670 K instructions to every backend's library load: round
+// 13 of issue 13). In any other query (the aggregate's own), when the area
 // is missing or full, and in test builds under ducache.test_partial_bytes, the worker sends the
 // bytes as before; the leader reads whichever form it gets. A query that passes the marker
 // itself gets its workers' partials through the area too, or, in a plan whose aggregate does

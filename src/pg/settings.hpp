@@ -1,8 +1,11 @@
-// ducache's GUCs. Table names are resolved as relations (never pasted into SQL).
+// ducache's GUCs, all of them. Table names are resolved as relations (never pasted into SQL).
 #pragma once
 
 namespace ducache::pg {
 
+// Defines the settings and reserves the prefix; in a parallel worker, neither: there every
+// accessor returns the leader's value, read from the placeholders the worker's RestoreGUCState
+// leaves (settings.cpp: read_from_leader).
 void define_settings();
 
 // Current values (never NULL; empty string means "no table").
@@ -37,5 +40,9 @@ int test_jsonb_limit_setting();
 bool test_trace_parallel_setting();
 // ducache.test_partial_bytes (test builds only; false otherwise): pg/partial_dsa.hpp.
 bool test_partial_bytes_setting();
+// ducache.test_gather_via_query (test builds only; false otherwise): pg/fdw_gather.hpp.
+bool test_gather_via_query_setting();
+// ducache.test_shard_pause (test builds only; "" otherwise): pg/shard_xact.cpp's pause point.
+const char *test_shard_pause_setting();
 
 }  // namespace ducache::pg

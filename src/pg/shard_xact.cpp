@@ -1,12 +1,12 @@
 // See shard_xact.hpp.
 #include "pg/shard_xact.hpp"
 
+#include "pg/settings.hpp"
 #include "pg/shard_catalog.hpp"
 
 extern "C" {
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "utils/guc.h"
 }
 
 namespace ducache::pg {
@@ -21,14 +21,11 @@ char gid[96];                 // this transaction's gid base
 bool poisoned = false;        // a subtransaction that wrote to shards was rolled back
 int deepest_level = 0;        // deepest nest level that wrote to shards and has not ended
 bool callbacks_registered = false;
-#ifdef DUCACHE_TEST_HOOKS
-char *test_pause = nullptr;   // "after_prepare" | "before_commit_prepared"
-#endif
 
 void pause_for_test([[maybe_unused]] const char *point)
 {
 #ifdef DUCACHE_TEST_HOOKS
-    if (test_pause != nullptr && strcmp(test_pause, point) == 0) {
+    if (strcmp(test_shard_pause_setting(), point) == 0) {  // "after_prepare" | "before_commit_prepared"
         elog(LOG, "ducache test pause: %s (gid %s)", point, gid);
         for (int i = 0; i < 600; i++)
             pg_usleep(100000L);  // a crash test stops the cluster meanwhile
@@ -212,14 +209,6 @@ ShardConn *shard_xact_begin(Oid extension_schema, int nshards, const char *const
                             errhint("Set max_prepared_transactions above 0 on the shard (e.g. to max_connections) and restart it.")));
     }
     return conns;
-}
-
-void define_shard_settings()
-{
-#ifdef DUCACHE_TEST_HOOKS
-    DefineCustomStringVariable("ducache.test_shard_pause", "Test only: pause at a point of the shard commit.",
-                               nullptr, &test_pause, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
-#endif
 }
 
 }  // namespace ducache::pg

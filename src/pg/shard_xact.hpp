@@ -24,7 +24,4 @@ ShardConn *shard_xact_begin(Oid extension_schema, int nshards, const char *const
 // "ducache_<system id>_<database oid>_": every gid of this coordinator database starts so.
 char *shard_gid_prefix();
 
-// Defines the test-only pause GUC (DUCACHE_TEST_HOOKS builds).
-void define_shard_settings();
-
 }  // namespace ducache::pg

@@ -16,6 +16,11 @@
 #include "pg/dashboard_user_pack.hpp"
 #include "pg/user_directory.hpp"
 #include "pg/numeric_decode.hpp"
+#include "pg/settings.hpp"
+
+extern "C" {
+#include "access/parallel.h"
+}
 
 #include <cstdlib>
 #include <stdexcept>
@@ -180,6 +185,28 @@ DUCACHE_FUNCTION(ducache_test_user_directory_builds)
 DUCACHE_FUNCTION(ducache_test_user_directory_hits)
 {
     PG_RETURN_INT64(int64(ducache::pg::user_directory_hits_for_tests));
+}
+
+// Every setting as this process's accessors return it, and whether it is a parallel worker: run
+// in a worker (force_parallel_mode), sql/78_parallel_breakdown shows a worker, which defines no
+// settings, sees the leader's values (pg/settings.cpp: read_from_leader).
+DUCACHE_FUNCTION(ducache_test_settings_seen)
+{
+    using namespace ducache::pg;
+    return pg_call([] {
+        char *t = psprintf("worker=%s users_table=%s api_keys_table=%s use_rollups=%d use_user_packs=%d "
+                           "use_user_directory=%d parallel_min_days=%d parallel_min_kb=%d test_json_text=%d "
+                           "test_top_key_pause=%d test_top_key_first=%d test_top_key_max=%d test_alloc_limit=%d "
+                           "test_jsonb_limit=%d test_trace_parallel=%d test_partial_bytes=%d test_gather_via_query=%d "
+                           "test_shard_pause=%s",
+                           IsParallelWorker() ? "yes" : "no", users_table_setting(), api_keys_table_setting(),
+                           use_rollups_setting(), use_user_packs_setting(), use_user_directory_setting(),
+                           parallel_min_days_setting(), parallel_min_kb_setting(), test_json_text_setting(),
+                           test_top_key_pause_setting(), test_top_key_first_setting(), test_top_key_max_setting(),
+                           test_alloc_limit_setting(), test_jsonb_limit_setting(), test_trace_parallel_setting(),
+                           test_partial_bytes_setting(), test_gather_via_query_setting(), test_shard_pause_setting());
+        return PointerGetDatum(cstring_to_text(t));
+    });
 }
 
 #endif  // DUCACHE_TEST_HOOKS

@@ -19,6 +19,7 @@
 
 #include "pg/boundary.hpp"
 #include "pg/context_resource.hpp"
+#include "pg/entry_dense.hpp"
 #include "pg/entry_fast.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/entry_walk.hpp"
@@ -84,6 +85,126 @@ PartialState *state_arg(FunctionCallInfo fcinfo, int n)
 // Thrown to stop reading a row whose values the serial order must judge.
 struct OrderMatters {};
 
+// One row's reading state (accumulate's), for the per-entry steps below.
+struct PartialRow {
+    core::BreakdownPartial &p;
+    const DayLabel &row;
+    std::string_view column;
+    int32 d;
+    entry_fast::ShapeCache &shapes, &metrics_shapes;
+    entry_fast::FastEntry &f;
+    EntryValues &v;
+    const uint32_t *known;  // core::KeyAggregator::known_keys' hints, or nullptr
+};
+
+// An entry into the partial by the fast read's programs, else read_entry_fast, else
+// read_entry_at (the general loop's step).
+inline __attribute__((always_inline)) void add_partial_entry(const PartialRow &r, const WalkedEntry &e)
+{
+    core::BreakdownPartial &p = r.p;
+    core::KeyAggregator &agg = p.agg;
+    entry_fast::ShapeCache &shapes = r.shapes;
+    entry_fast::FastEntry &f = r.f;
+    const int32 d = r.d;
+    const uint32_t *known = r.known;
+    if (e.is_container() && shapes.matches(e.container()) &&
+        entry_fast::read_entry_dense(e.container(), shapes, r.metrics_shapes, false, true, f,
+                                     [&](const auto &counts) __attribute__((always_inline)) {
+            // Round 12 of issue 13: a dense entry's counts added from registers (false: the
+            // loop's other path below reads it again and adds it or raises its error).
+            if (!counts.none_negative() || (f.cost_wide_used && f.cost_wide.big))
+                throw OrderMatters{};
+            core::Slot &slot =
+                known ? agg.slot_at(known[e.position]) : agg.find_or_insert_at(e.key, e.key_len, e.position);
+            if (!counts.add_to(slot.totals.counts))
+                return false;
+            if (__builtin_expect(!f.cost_wide_used, 1))
+                slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+            else
+                slot.totals.cost.add(f.cost_wide);
+            core::BreakdownPartial::mark_day(slot, d);
+            if (shapes.has_identity())
+                p.keep_identity(slot, d, f.username, f.email, f.role);
+            return true;
+        }))
+        return;
+    if (e.is_container() && entry_fast::read_entry_fast(e.container(), shapes, r.metrics_shapes, false, true, f)) {
+        if (!core::BreakdownPartial::counts_order_free(f.counts) ||
+            (f.cost_seen && f.cost_wide_used && f.cost_wide.big))
+            throw OrderMatters{};
+        core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+        core::add_counts_or_throw(slot.totals.counts, f.counts, r.column, {e.key, e.key_len}, r.row);
+        if (f.cost_seen) {
+            if (__builtin_expect(!f.cost_wide_used, 1))
+                slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+            else
+                slot.totals.cost.add(f.cost_wide);
+        }
+        core::BreakdownPartial::mark_day(slot, d);
+        if (shapes.has_identity())
+            p.keep_identity(slot, d, f.username, f.email, f.role);
+    } else {
+        JsonbItem val;
+        e.item(val);
+        std::string_view k(e.key, e.key_len);
+        read_entry_at(val, r.column, r.row, k, false, true, r.v);
+        if (!core::BreakdownPartial::order_free(r.v))
+            throw OrderMatters{};
+        core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+        p.add(slot, r.v, d, r.row, r.column, k);
+    }
+}
+
+// add_partial_entry out of line, for the entries accumulate_partial_dense5's program does not take.
+[[gnu::noinline]] void add_partial_entry_out(const PartialRow &r, const WalkedEntry &e)
+{
+    add_partial_entry(r, e);
+}
+
+// accumulate's loop for a row read while the remembered layout is dense5 (a flat entry of five
+// metrics), as the serial breakdown's accumulate_dense5 (pg/entry_reader.cpp; round 14 of issue
+// 13: the parallel participants read every entry through the general step, ~45 instructions an
+// entry more): the layout compared with its length known, the cost and counts decoded into
+// registers, the cost added from its 64-bit form. A negative count stops the row as the general
+// step does (OrderMatters, before anything of the entry is added); any other entry the program
+// does not take (another layout, a cost past 64 bits, a sum past bigint) goes to the general
+// step, which adds it or raises its error.
+// kKnown: r.known's hints give the slots, and the walk does not find the keys (an entry the
+// program does not take gets its key for the general step).
+template <bool kKnown>
+[[gnu::noinline]] void accumulate_partial_dense5(const PartialRow &r, const JsonbContainer *root)
+{
+    core::KeyAggregator &agg = r.p.agg;
+    entry_fast::ShapeCache &shapes = r.shapes;
+    const int32 d = r.d;
+    const uint32_t *known = r.known;
+    walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        if (__builtin_expect(e.is_container() && shapes.program() == entry_fast::ShapeCache::Program::dense5 &&
+                                 shapes.matches_n<5>(e.container()),
+                             1)) {
+            if (__builtin_expect(entry_fast::read_dense_regs<5>(
+                                     e.container(), shapes.keys_len(), shapes.count_metrics(),
+                                     [&](const auto &counts, const entry_fast::DenseCost &cost)
+                                         __attribute__((always_inline)) {
+                                             if (!counts.none_negative())
+                                                 throw OrderMatters{};
+                                             core::Slot &slot = kKnown ? agg.slot_at(known[e.position])
+                                                                       : agg.find_or_insert_at(e.key, e.key_len,
+                                                                                               e.position);
+                                             if (!counts.add_to(slot.totals.counts))
+                                                 return false;
+                                             slot.totals.cost.add_scaled(cost.m, cost.scale, cost.dscale);
+                                             core::BreakdownPartial::mark_day(slot, d);
+                                             return true;
+                                         }),
+                                 1))
+                return;
+        }
+        const WalkedEntry copy = kKnown ? entry_key(root, e) : e;
+        add_partial_entry_out(r, copy);
+    });
+}
+
 // A row's entries into the partial: accumulate_breakdown's loop (walk_entries, pg/entry_walk.hpp:
 // the object walked once, the next entry prefetched; an entry of the previous entry's layout read by
 // read_entry_fast into the slot its position hint finds, the cost added from its 64-bit decode)
@@ -97,9 +218,7 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
     if (!JsonContainerIsObject(root) || JsonContainerIsScalar(root))
         throw_bad_shape(day, "it is not a JSON object");
     DayLabel row(day);
-    std::string_view column(day.column);
     core::KeyAggregator &agg = p.agg;
-    const int32 d = day.day_index;
     const uint32 n = JsonContainerSize(root);
     if (n == 0)
         return;
@@ -109,57 +228,19 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
     // the row buffers detoasted between them landed on fresh pages too.
     if (agg.size() == 0)
         agg.reserve(n);
-    entry_fast::ShapeCache &shapes = entry_fast::entry_shape_cache();
-    entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
     entry_fast::FastEntry f;
     EntryValues v;
-    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
-        if (e.is_container() && shapes.matches(e.container()) &&
-            entry_fast::read_entry_dense(e.container(), shapes, metrics_shapes, false, true, f,
-                                         [&](const auto &counts) __attribute__((always_inline)) {
-                // Round 12 of issue 13: a dense entry's counts added from registers (false: the
-                // loop's other path below reads it again and adds it or raises its error).
-                if (!counts.none_negative() || (f.cost_wide_used && f.cost_wide.big))
-                    throw OrderMatters{};
-                core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-                if (!counts.add_to(slot.totals.counts))
-                    return false;
-                if (__builtin_expect(!f.cost_wide_used, 1))
-                    slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
-                else
-                    slot.totals.cost.add(f.cost_wide);
-                core::BreakdownPartial::mark_day(slot, d);
-                if (shapes.has_identity())
-                    p.keep_identity(slot, d, f.username, f.email, f.role);
-                return true;
-            }))
-            return;
-        if (e.is_container() && entry_fast::read_entry_fast(e.container(), shapes, metrics_shapes, false, true, f)) {
-            if (!core::BreakdownPartial::counts_order_free(f.counts) ||
-                (f.cost_seen && f.cost_wide_used && f.cost_wide.big))
-                throw OrderMatters{};
-            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-            core::add_counts_or_throw(slot.totals.counts, f.counts, column, {e.key, e.key_len}, row);
-            if (f.cost_seen) {
-                if (__builtin_expect(!f.cost_wide_used, 1))
-                    slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
-                else
-                    slot.totals.cost.add(f.cost_wide);
-            }
-            core::BreakdownPartial::mark_day(slot, d);
-            if (shapes.has_identity())
-                p.keep_identity(slot, d, f.username, f.email, f.role);
-        } else {
-            JsonbItem val;
-            e.item(val);
-            std::string_view k(e.key, e.key_len);
-            read_entry_at(val, column, row, k, false, true, v);
-            if (!core::BreakdownPartial::order_free(v))
-                throw OrderMatters{};
-            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-            p.add(slot, v, d, row, column, k);
-        }
-    });
+    // Round 14 of issue 13: the row's key list the last one of its kind (one compare): each dense
+    // entry's slot is its position's hint (pg/entry_reader.cpp's accumulate_dense5 likewise).
+    const ObjectKeys keys = object_keys(root);
+    const PartialRow r{p, row, std::string_view(day.column), day.day_index, entry_fast::entry_shape_cache(),
+                       entry_fast::metrics_shape_cache(), f, v, keys.known(agg)};
+    if (r.shapes.program() == entry_fast::ShapeCache::Program::dense5)
+        r.known ? accumulate_partial_dense5<true>(r, root) : accumulate_partial_dense5<false>(r, root);
+    else
+        walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) { add_partial_entry(r, e); });
+    if (!r.known)
+        keys.remember(agg);
 }
 
 // The state as a bytea, written in place (no std::string in between).

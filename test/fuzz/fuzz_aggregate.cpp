@@ -15,6 +15,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 using namespace ducache::core;
 
@@ -74,12 +75,58 @@ void check_classify(std::string_view name)
     abort();  // a metric that the contract does not name
 }
 
+// KeyAggregator::known_keys (round 14 of issue 13): the bytes read as a few key lists (objects)
+// read in turns, each by known_keys' hints and remember_keys, by positions only, or stopped
+// midway without remember_keys; every slot an entry gets is its key's (find()'s), and each key's
+// count of entries equals a plain map's.
+void check_known_keys(const uint8_t *data, size_t size, const char *key_chars, size_t key_chars_len)
+{
+    Reader in{data, size};
+    std::vector<std::vector<std::string>> objects(size_t(in.byte() % 6 + 1));
+    for (auto &o : objects) {
+        size_t n = in.byte() % 12 + 1;
+        for (size_t i = 0; i < n; i++)
+            o.push_back(in.text(key_chars, key_chars_len, 4));
+    }
+    std::pmr::monotonic_buffer_resource arena;
+    KeyAggregator agg(&arena);
+    std::map<std::string, int64_t> ref;
+    for (int turn = 0; turn < 24; turn++) {
+        const std::vector<std::string> &o = objects[size_t(in.byte()) % objects.size()];
+        const uint8_t mode = in.byte() % 4;  // 0-1: known or read and remembered; 2: positions only; 3: stopped
+        std::vector<uint32_t> lengths;
+        std::string bytes;
+        for (const std::string &k : o) {
+            lengths.push_back(uint32_t(k.size()));
+            bytes += k;
+        }
+        const uint32_t n = uint32_t(o.size());
+        const uint32_t *hints = mode == 2 ? nullptr
+                                          : agg.known_keys(o[0].data(), o[0].size(), lengths.data(), lengths.size() * 4,
+                                                           bytes.data(), bytes.size(), n);
+        const uint32_t stop = mode == 3 ? n / 2 : n;
+        for (uint32_t p = 0; p < stop; p++) {
+            Slot &s = hints ? agg.slot_at(hints[p]) : agg.find_or_insert_at(o[p].data(), o[p].size(), p);
+            if (s.key_view() != o[p] || &s != agg.find(o[p].data(), o[p].size()))
+                abort();
+            s.totals.counts[0]++;
+            ref[o[p]]++;
+        }
+        if (mode < 2 && !hints)
+            agg.remember_keys(lengths.data(), lengths.size() * 4, bytes.data(), bytes.size(), n);
+    }
+    for (const auto &[key, count] : ref)
+        if (agg.find(key.data(), key.size())->totals.counts[0] != count)
+            abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char kNumberChars[] = "0123456789.-eE+0123456789";
     static const char kKeyChars[] = "abcxyz-_.\xc3\xa9 \"\\";
+    check_known_keys(data, size, kKeyChars, sizeof kKeyChars - 1);
     Reader in{data, size};
     std::pmr::monotonic_buffer_resource arena;
     KeyAggregator whole(&arena), left(&arena), right(&arena);

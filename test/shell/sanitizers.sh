@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 targets=$(find test/fuzz -maxdepth 1 -name "fuzz_*.cpp" | wc -l)
 per_target=$(( targets > 0 ? 60 / targets : 60 ))
-cd "$(mktemp -d)" && bash "$OLDPWD/scripts/fuzz.sh" "$per_target"
+# fuzz.sh builds in /tmp/ducache-fuzz-* and runs from its own findings directory (no scratch
+# directory here: one was made and left behind on every run).
+bash scripts/fuzz.sh "$per_target"

@@ -265,4 +265,120 @@ TEST(Aggregator, HashesKeysOfEveryLengthApart)
     }
 }
 
+namespace {
+// A key list in known_keys' form: range a its keys' lengths (4 bytes each, as JSONB's JEntries
+// carry them), range b its keys' bytes one after the other.
+struct KeyList {
+    std::vector<std::string> keys;
+    std::vector<uint32_t> lengths;
+    std::string bytes;
+    explicit KeyList(std::vector<std::string> k) : keys(std::move(k))
+    {
+        for (const std::string &key : keys) {
+            lengths.push_back(uint32_t(key.size()));
+            bytes += key;
+        }
+    }
+    const uint32_t *known(KeyAggregator &agg) const
+    {
+        return agg.known_keys(keys[0].data(), keys[0].size(), lengths.data(), lengths.size() * 4, bytes.data(),
+                              bytes.size(), uint32_t(keys.size()));
+    }
+    void remember(KeyAggregator &agg) const
+    {
+        agg.remember_keys(lengths.data(), lengths.size() * 4, bytes.data(), bytes.size(), uint32_t(keys.size()));
+    }
+    // Reads the list as the breakdown's loops do: every position's slot by the known hints, or
+    // by find_or_insert_at and then remembered. Returns whether the hints were known.
+    bool read(KeyAggregator &agg, std::vector<int64_t> *counts = nullptr, size_t stop_at = SIZE_MAX) const
+    {
+        const uint32_t *hints = known(agg);
+        for (uint32_t p = 0; p < keys.size(); p++) {
+            if (p == stop_at)
+                return hints != nullptr;  // an error in the row: nothing remembered
+            Slot &s = hints ? agg.slot_at(hints[p]) : agg.find_or_insert_at(keys[p].data(), keys[p].size(), p);
+            EXPECT_EQ(s.key_view(), keys[p]);
+            EXPECT_EQ(&s, agg.find(keys[p].data(), keys[p].size()));
+            s.totals.counts[0]++;
+            if (counts)
+                (*counts)[size_t(&s - agg.slots().data())]++;
+        }
+        if (!hints)
+            remember(agg);
+        return hints != nullptr;
+    }
+};
+KeyList users(int from, int step, int count, int width = 9)
+{
+    std::vector<std::string> k;
+    for (int u = from; u < from + step * count; u += step) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "u%0*d", width, u);
+        k.push_back(buf);
+    }
+    return KeyList(std::move(k));
+}
+}  // namespace
+
+TEST(Aggregator, KnownKeyListsGiveEveryPositionsSlot)
+{
+    // The sparse year's rows: five lists taking turns (every 5th user), each known from its
+    // second turn on; every entry lands in its key's slot either way.
+    KeyAggregator agg;
+    std::vector<KeyList> kinds;
+    for (int k = 0; k < 5; k++)
+        kinds.push_back(users(k, 5, 400));
+    for (int day = 0; day < 30; day++)
+        EXPECT_EQ(kinds[size_t(day % 5)].read(agg), day >= 5) << "day " << day;
+    ASSERT_EQ(agg.size(), 2000u);
+    for (int u = 0; u < 2000; u++) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "u%09d", u);
+        EXPECT_EQ(agg.find(buf, 10)->totals.counts[0], 6) << buf;
+    }
+}
+
+TEST(Aggregator, KnownKeyListsForgetWhatChangedTheirHints)
+{
+    KeyAggregator agg;
+    const KeyList a = users(0, 1, 50), b = users(0, 2, 25);  // the same first key: one kind
+    EXPECT_FALSE(a.read(agg));
+    EXPECT_TRUE(a.read(agg));
+    // Read by positions only (another loop, no known_keys): b moved the hints; a is not known.
+    for (uint32_t p = 0; p < b.keys.size(); p++)
+        agg.find_or_insert_at(b.keys[p].data(), b.keys[p].size(), p);
+    EXPECT_FALSE(a.read(agg));
+    EXPECT_TRUE(a.read(agg));
+    // A row stopped by an error after its list missed: not remembered.
+    EXPECT_FALSE(b.read(agg, nullptr, 10));
+    EXPECT_FALSE(b.read(agg));
+    EXPECT_TRUE(b.read(agg));
+    EXPECT_FALSE(a.read(agg));
+    // The same bytes with the keys cut elsewhere ("u1" "u23" against "u12" "u3"): the lengths
+    // tell them apart. A list one key longer or shorter, or another length's keys: not known.
+    const KeyList c(std::vector<std::string>{"u1", "u23"}), d(std::vector<std::string>{"u12", "u3"});
+    EXPECT_FALSE(c.read(agg));
+    EXPECT_TRUE(c.read(agg));
+    EXPECT_FALSE(KeyList(std::vector<std::string>{"u1", "u23", "u4"}).read(agg));
+    EXPECT_FALSE(c.read(agg));
+    EXPECT_FALSE(KeyList(std::vector<std::string>{"u1"}).read(agg));
+    EXPECT_FALSE(c.read(agg));
+    EXPECT_FALSE(d.read(agg));
+    // Nine kinds take turns over eight hint sets: a set given to a new kind forgets its list.
+    std::vector<KeyList> kinds;
+    for (int k = 0; k < 9; k++)
+        kinds.push_back(users(100 + k, 9, 30, 12));
+    for (int round = 0; round < 3; round++)
+        for (const KeyList &k : kinds)
+            EXPECT_FALSE(k.read(agg));
+    EXPECT_FALSE(kinds[0].read(agg));
+    EXPECT_TRUE(kinds[0].read(agg));
+    EXPECT_TRUE(kinds[8].read(agg));  // the last kind kept its set
+    // Growth moves the slots, not their indexes: a known list stays right.
+    const KeyList e = users(5000, 1, 10);
+    EXPECT_FALSE(e.read(agg));
+    agg.reserve(agg.size() * 4);
+    EXPECT_TRUE(e.read(agg));
+}
+
 }  // namespace ut_aggregator_test
