@@ -9,9 +9,11 @@ FROM unnest(ARRAY['core_error', 'bad_alloc', 'runtime_error', 'unknown']) AS kin
 -- A request past the largest allocation (MaxAllocSize, 1 GB) is a program limit (54000) naming
 -- what the bytes were for, not palloc's own "invalid memory alloc request size" (XX000).
 SELECT ducache_test.error_of('SELECT ducache_test_fail(''alloc_over_limit'')') AS over_limit;
--- PostgreSQL ERRORs raised under C++ frames keep their own SQLSTATE and detail.
+-- PostgreSQL ERRORs raised under C++ frames keep their own SQLSTATE and detail; one raised in
+-- a pg_call nested in another too (its exception crossing the outer pg_call must leave
+-- PostgreSQL's error stack as it was: else the next ERROR jumps into a dead frame).
 SELECT kind, ducache_test.error_of(format('SELECT ducache_test_fail(%L)', kind))
-FROM unnest(ARRAY['pg_error', 'spi_error', 'interrupt']) AS kind;
+FROM unnest(ARRAY['pg_error', 'spi_error', 'interrupt', 'nested_pg_error']) AS kind;
 -- The session survived all of that, and every C++ destructor ran.
 SELECT ducache_test_live_objects() AS live_after_errors;
 

@@ -5,6 +5,8 @@
 -- Own rows in 2040 (deleted at the end); needs 00_setup and the extension.
 CREATE FUNCTION ducache_test_parallel_worker_days() RETURNS integer
     AS '$libdir/ducache', 'ducache_test_parallel_worker_days' LANGUAGE C;
+CREATE FUNCTION ducache_test_partial_dsa_reads() RETURNS integer
+    AS '$libdir/ducache', 'ducache_test_partial_dsa_reads' LANGUAGE C;
 SET ducache.users_table = '';  -- identity from the entries only
 
 -- 121 days, 40 users: odd users flat, even users nested; each active on its own rhythm;
@@ -98,6 +100,34 @@ SET ducache.parallel_min_kb = 0;
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2040-01-01', '2040-04-30');
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2040-01-17', '2040-03-02');
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2039-12-01', '2040-01-05');
+-- Round 14: each worker's partial comes through the query's shared memory (pg/partial_dsa.hpp),
+-- only its address through the Gather's queue. The fallback, the bytes through the queue (as
+-- when the area cannot take a partial: a test setting), gives the same rows.
+SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days,
+       ducache_test_partial_dsa_reads() > 0 AS through_shared_memory FROM pg_temp.check('2040-01-01', '2040-04-30');
+SET ducache.test_partial_bytes = on;
+SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days,
+       ducache_test_partial_dsa_reads() AS through_shared_memory FROM pg_temp.check('2040-01-01', '2040-04-30');
+RESET ducache.test_partial_bytes;
+-- The aggregate in a query of its own, workers forced (a copy of the rows, analyzed): they send
+-- their bytes; with the breakdown's marker as its third parameter ("ducache" 0x01 as int8),
+-- their partials through the shared memory of the plan's one Gather. The state's size is the
+-- serial plan's either way (the keys' order may differ).
+CREATE TABLE rows78 AS SELECT date, aggregated_by_user FROM daily_usage_cache
+WHERE date BETWEEN '2040-01-01' AND '2040-04-30';
+ANALYZE rows78;
+SET max_parallel_workers_per_gather = 0;
+SELECT octet_length(ducache_user_partial(aggregated_by_user, date, '2040-01-01')) AS serial_size FROM rows78 \gset
+SET max_parallel_workers_per_gather = 2;
+PREPARE own78(date, date, int8) AS
+SELECT octet_length(ducache_user_partial(aggregated_by_user, date, $1)) AS size FROM rows78 WHERE date BETWEEN $1 AND $2;
+EXPLAIN (COSTS OFF) EXECUTE own78('2040-01-01', '2040-04-30', 0);
+EXECUTE own78('2040-01-01', '2040-04-30', 0) \gset plain_
+SELECT :plain_size = :serial_size AS same_size, ducache_test_partial_dsa_reads() AS through_shared_memory;
+EXECUTE own78('2040-01-01', '2040-04-30', 7238801245998703873) \gset marked_
+SELECT :marked_size = :serial_size AS same_size, ducache_test_partial_dsa_reads() > 0 AS through_shared_memory;
+DEALLOCATE own78;
+DROP TABLE rows78;
 -- Round 19: a worker that loads the library defines no settings and reads the leader's
 -- (pg/settings.cpp: from_leader): the leader's allocation limit fails the workers' reading
 -- (the error comes from a worker: the leader reads nothing here).
@@ -262,6 +292,7 @@ SET ducache.test_top_key_max = 0;
 SET ducache.test_alloc_limit = 1234567;
 SET ducache.test_jsonb_limit = 7654321;
 SET ducache.test_trace_parallel = on;
+SET ducache.test_partial_bytes = on;
 SET ducache.test_gather_via_query = on;
 SET ducache.test_shard_pause = 'after_prepare';
 SELECT ducache_test_settings_seen() AS leader_view \gset
@@ -274,3 +305,4 @@ SELECT pg_temp.seen_off() AS worker_view_in_function;
 RESET ALL;
 DROP FUNCTION ducache_test_settings_seen();
 DROP FUNCTION ducache_test_parallel_worker_days();
+DROP FUNCTION ducache_test_partial_dsa_reads();

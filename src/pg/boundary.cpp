@@ -4,6 +4,7 @@
 #include "pg/boundary.hpp"
 #include "pg/settings.hpp"
 
+#include <exception>
 
 namespace ducache::pg {
 
@@ -16,10 +17,20 @@ void run_catching_pg_errors(void (*fn)(void *), void *arg)
 {
     MemoryContext caller_cxt = CurrentMemoryContext;
     ErrorData *volatile caught = nullptr;
+    // A C++ exception out of fn (a nested pg_call's PgError, a core::Error) must not leave
+    // through PG_TRY: PG_END_TRY would be skipped and PG_exception_stack (and
+    // error_context_stack) left pointing into this dead frame, so the next ERROR longjmps there
+    // (a crash seen in round 14 of issue 13: a statement timeout caught by a trace line's
+    // errfinish inside the parallel breakdown's pg_call). It is rethrown after PG_END_TRY.
+    std::exception_ptr thrown;
 
     PG_TRY();
     {
-        fn(arg);
+        try {
+            fn(arg);
+        } catch (...) {
+            thrown = std::current_exception();
+        }
     }
     PG_CATCH();
     {
@@ -30,6 +41,8 @@ void run_catching_pg_errors(void (*fn)(void *), void *arg)
     }
     PG_END_TRY();
 
+    if (thrown)
+        std::rethrow_exception(thrown);
     if (caught)
         throw PgError(caught);
 }

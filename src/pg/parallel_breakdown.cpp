@@ -5,6 +5,7 @@
 #include "pg/boundary.hpp"
 #include "pg/parallel_breakdown.hpp"
 #include "pg/parallel_trace.hpp"
+#include "pg/partial_dsa.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -160,16 +161,18 @@ int cpus_online()
 // it with parallel workers allowed, CURSOR_OPT_PARALLEL_OK) with max_parallel_workers_per_gather
 // lowered to `workers` for the query alone when that is fewer (core::parallel_workers_for): a
 // GUC nest level of its own, popped on return and on error, as a function's SET clause.
+// `args` holds the two dates and the own-query marker ($3, unused by the text: it tells the
+// workers to hand their partials over in the query's shared memory, pg/partial_dsa.hpp).
 void run_partial_query(const char *sql, Datum *args, int workers)
 {
-    Oid types[2] = {DATEOID, DATEOID};
+    Oid types[3] = {DATEOID, DATEOID, INT8OID};
     const int nest = workers < max_parallel_workers_per_gather ? NewGUCNestLevel() : -1;
     if (nest >= 0)
         (void)set_config_option("max_parallel_workers_per_gather", psprintf("%d", workers), PGC_USERSET,
                                 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     PG_TRY();
     {
-        if (SPI_execute_with_args(sql, 2, types, args, nullptr, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+        if (SPI_execute_with_args(sql, 3, types, args, nullptr, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
             elog(ERROR, "ducache: the parallel user breakdown query failed");
     }
     PG_CATCH();
@@ -217,6 +220,7 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
                              const RollupAccess &rollups, core::BreakdownPartial &out, PartialEmit *emit)
 {
     last_worker_days = -1;
+    reset_partial_dsa_reads();
     trace_parallel("call start");
     const int min_days = parallel_min_days_setting(), min_kb = parallel_min_kb_setting();
     const int days = end - start + 1;
@@ -249,7 +253,7 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
         }
         const char *schema = quote_identifier(get_namespace_name(schema_oid));
         const char *sql = partial_query(schema, table, days, plan.chunks);
-        Datum args[2] = {DateADTGetDatum(start), DateADTGetDatum(end)};
+        Datum args[3] = {DateADTGetDatum(start), DateADTGetDatum(end), Int64GetDatum(kPartialDsaMarker)};
         trace_parallel("query start");
         run_partial_query(sql, args,
                           core::parallel_workers_for(max_parallel_workers_per_gather, cpus_online(),

@@ -13,6 +13,9 @@ extern "C" {
 #include "storage/ipc.h"
 }
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 namespace ducache::pg {
@@ -33,6 +36,24 @@ inline void trace_line(const char *event, long long arg)
          IsParallelWorker() ? ParallelWorkerNumber : -1, wall, cpu, arg);
 }
 
+// A line of /proc/self/status in kB (RssAnon, RssShmem: a worker's memory at its end), -1 if unread.
+inline long long trace_status_kb(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long long kb = -1;
+    const size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            kb = atoll(line + n + 1);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
 inline void trace_parallel(const char *event, long long arg = -1)
 {
     if (test_trace_parallel_setting())
@@ -46,7 +67,15 @@ inline void trace_parallel_worker_exit()
     if (registered || !IsParallelWorker() || !test_trace_parallel_setting())
         return;
     registered = true;
-    pg_call([&] { on_proc_exit([](int, Datum) { trace_line("worker exit", -1); }, 0); });
+    pg_call([&] {
+        on_proc_exit(
+            [](int, Datum) {
+                trace_line("worker exit", -1);
+                trace_line("worker exit RssShmem kB", trace_status_kb("RssShmem"));
+                trace_line("worker exit RssAnon kB", trace_status_kb("RssAnon"));
+            },
+            0);
+    });
 }
 #else
 inline void trace_parallel(const char *, long long = -1) {}

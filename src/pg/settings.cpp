@@ -27,6 +27,7 @@ int test_top_key_pause = 0, test_top_key_first = -1, test_top_key_max = -1;
 int test_alloc_limit = 0, test_jsonb_limit = 0;
 bool test_trace_parallel = false;
 bool test_gather_via_query = false;
+bool test_partial_bytes = false;
 char *test_shard_pause = nullptr;
 #endif
 
@@ -149,6 +150,10 @@ void define_settings()
                              "Test only: the parallel user breakdown logs its timeline (each process's steps with "
                              "its wall and CPU clocks, pg/parallel_trace.hpp) at LOG.",
                              nullptr, &test_trace_parallel, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("ducache.test_partial_bytes",
+                             "Test only: the user breakdown's workers send their partial's bytes through the "
+                             "Gather's queue, not through the query's shared memory (the fallback, pg/partial_dsa.hpp).",
+                             nullptr, &test_partial_bytes, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable("ducache.test_gather_via_query",
                              "Test only: a coordinator read asks its shards with the gather query through postgres_fdw's "
                              "executor (round 4's path), not directly on its connections.",
@@ -213,6 +218,10 @@ bool test_trace_parallel_setting()
 {
     return from_leader ? leader_bool("ducache.test_trace_parallel", false) : test_trace_parallel;
 }
+bool test_partial_bytes_setting()
+{
+    return from_leader ? leader_bool("ducache.test_partial_bytes", false) : test_partial_bytes;
+}
 bool test_gather_via_query_setting()
 {
     return from_leader ? leader_bool("ducache.test_gather_via_query", false) : test_gather_via_query;
@@ -229,6 +238,7 @@ int test_top_key_max_setting() { return -1; }
 int test_alloc_limit_setting() { return 0; }
 int test_jsonb_limit_setting() { return 0; }
 bool test_trace_parallel_setting() { return false; }
+bool test_partial_bytes_setting() { return false; }
 bool test_gather_via_query_setting() { return false; }
 const char *test_shard_pause_setting() { return ""; }
 #endif

@@ -38,6 +38,8 @@ int test_alloc_limit_setting();
 int test_jsonb_limit_setting();
 // ducache.test_trace_parallel (test builds only; false otherwise): pg/parallel_trace.hpp logs.
 bool test_trace_parallel_setting();
+// ducache.test_partial_bytes (test builds only; false otherwise): pg/partial_dsa.hpp.
+bool test_partial_bytes_setting();
 // ducache.test_gather_via_query (test builds only; false otherwise): pg/fdw_gather.hpp.
 bool test_gather_via_query_setting();
 // ducache.test_shard_pause (test builds only; "" otherwise): pg/shard_xact.cpp's pause point.

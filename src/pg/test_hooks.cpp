@@ -72,6 +72,12 @@ void fail_inside_cpp(const std::string &kind)
             live_objects += std::rand() % 2;
         std::free(p);
     }
+    if (kind == "nested_pg_error")  // an ERROR in a pg_call inside another: its PgError crosses the outer one
+        ducache::pg::pg_call([] {
+            ducache::pg::pg_call([] {
+                ereport(ERROR, (errcode(ERRCODE_DIVISION_BY_ZERO), errmsg("deliberate nested PostgreSQL error")));
+            });
+        });
     if (kind == "interrupt")
         ducache::pg::pg_call([] {
             ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("canceling statement due to user request")));
@@ -191,13 +197,14 @@ DUCACHE_FUNCTION(ducache_test_settings_seen)
         char *t = psprintf("worker=%s users_table=%s api_keys_table=%s use_rollups=%d use_user_packs=%d "
                            "use_user_directory=%d parallel_min_days=%d parallel_min_kb=%d test_json_text=%d "
                            "test_top_key_pause=%d test_top_key_first=%d test_top_key_max=%d test_alloc_limit=%d "
-                           "test_jsonb_limit=%d test_trace_parallel=%d test_gather_via_query=%d test_shard_pause=%s",
+                           "test_jsonb_limit=%d test_trace_parallel=%d test_partial_bytes=%d test_gather_via_query=%d "
+                           "test_shard_pause=%s",
                            IsParallelWorker() ? "yes" : "no", users_table_setting(), api_keys_table_setting(),
                            use_rollups_setting(), use_user_packs_setting(), use_user_directory_setting(),
                            parallel_min_days_setting(), parallel_min_kb_setting(), test_json_text_setting(),
                            test_top_key_pause_setting(), test_top_key_first_setting(), test_top_key_max_setting(),
                            test_alloc_limit_setting(), test_jsonb_limit_setting(), test_trace_parallel_setting(),
-                           test_gather_via_query_setting(), test_shard_pause_setting());
+                           test_partial_bytes_setting(), test_gather_via_query_setting(), test_shard_pause_setting());
         return PointerGetDatum(cstring_to_text(t));
     });
 }

@@ -25,6 +25,7 @@
 #include "pg/entry_walk.hpp"
 #include "pg/parallel_breakdown.hpp"
 #include "pg/parallel_trace.hpp"
+#include "pg/partial_dsa.hpp"
 
 extern "C" {
 #include "access/parallel.h"
@@ -316,8 +317,16 @@ DUCACHE_FUNCTION(ducache_user_partial_serialize)
         trace_parallel("serialize end (in place)", 1);
         PG_RETURN_BYTEA_P(m);
     }
-    bytea *b = to_bytea(state_arg(fcinfo, 0)->partial);
+    // A worker of the breakdown's own query: its keys in the query's shared memory, their
+    // address through the queue (pg/partial_dsa.hpp); else the bytes themselves.
+    bytea *b = partial_into_dsa(fcinfo, state_arg(fcinfo, 0)->partial);
+    if (!b)
+        b = to_bytea(state_arg(fcinfo, 0)->partial);
     trace_parallel("serialize end", (long long)VARSIZE(b));
+    if (IsParallelWorker() && test_trace_parallel_setting()) {
+        trace_parallel("serialize end RssShmem kB", trace_status_kb("RssShmem"));
+        trace_parallel("serialize end RssAnon kB", trace_status_kb("RssAnon"));
+    }
     PG_RETURN_BYTEA_P(b);
 }
 
@@ -333,7 +342,8 @@ DUCACHE_FUNCTION(ducache_user_partial_deserialize)
         PG_RETURN_POINTER(new_state(cxt, target));
     // In the leader, a worker's keys go straight into the target: the read is the combine.
     PartialState *state = new_state(cxt, target);
-    core::deserialize_breakdown_partial(data, len, state->partial);
+    if (!partial_from_dsa(fcinfo, data, len, state->partial))
+        core::deserialize_breakdown_partial(data, len, state->partial);
     trace_parallel("deserialize end", (long long)state->partial.agg.size());
     PG_RETURN_POINTER(state);
 }
