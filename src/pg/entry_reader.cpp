@@ -298,6 +298,24 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, con
     const int32 day_index = r.day.day_index;
     const bool want_identity = r.want_identity;
     FastEntry &f = r.f;
+    if (entry_shapes.litemaas_entry() && metrics_shapes.litemaas_metrics()) {
+        // LiteMaaS' layouts (round 14 of issue 13): the cost added from registers, the identity
+        // from the outer object as read_litemaas_regs hands it over.
+        if (!read_litemaas_regs(c, metrics_shapes, f,
+                                [&](const auto &counts, const DenseCost &cost, const FastObject &o)
+                                    __attribute__((always_inline)) {
+                                        if (!counts.add_to(slot.totals.counts))
+                                            return false;
+                                        slot.totals.cost.add_scaled(cost.m, cost.scale, cost.dscale);
+                                        slot.totals.mark_day(day_index);
+                                        if (want_identity)
+                                            keep_identity_object(agg, slot.totals, o, LiteMaaSEntry::username,
+                                                                 LiteMaaSEntry::email, LiteMaaSEntry::role);
+                                        return true;
+                                    }))
+            add_other_entry(r, e, true);
+        return;
+    }
     if (!read_nested_dense<false>(c, entry_shapes, metrics_shapes, want_identity, f,
                                   [&](const auto &counts) __attribute__((always_inline)) {
                                       return add_dense_entry(agg, slot, f, day_index, want_identity, counts);
