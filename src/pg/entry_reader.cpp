@@ -287,12 +287,18 @@ inline __attribute__((always_inline)) bool add_dense_entry(core::KeyAggregator &
 // read and add, else add_other_entry.
 inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, const WalkedEntry &e)
 {
+    // add_other_entry's argument: a copy made only where it is called, so the loop's entry is
+    // not kept in memory for it (round 14 of issue 13).
+    auto other = [&](bool matched) __attribute__((always_inline)) {
+        const WalkedEntry copy = e;
+        add_other_entry(r, copy, matched);
+    };
     const JsonbContainer *c = e.container();
     if (!(entry_shapes.litemaas_entry() ? entry_shapes.matches_nk<kLiteMaaSEntryMembers, kLiteMaaSEntryKeys>(c)
                                         : entry_shapes.matches(c)))
-        return add_other_entry(r, e, false);
+        return other(false);
     if (r.day.rollup)
-        return add_other_entry(r, e, true);
+        return other(true);
     core::KeyAggregator &agg = r.agg;
     core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
     const int32 day_index = r.day.day_index;
@@ -313,14 +319,14 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, con
                                                                  LiteMaaSEntry::email, LiteMaaSEntry::role);
                                         return true;
                                     }))
-            add_other_entry(r, e, true);
+            other(true);
         return;
     }
     if (!read_nested_dense<false>(c, entry_shapes, metrics_shapes, want_identity, f,
                                   [&](const auto &counts) __attribute__((always_inline)) {
                                       return add_dense_entry(agg, slot, f, day_index, want_identity, counts);
                                   }))
-        add_other_entry(r, e, true);
+        other(true);
 }
 
 // A row read while the remembered layout is a nested one (a LiteMaaS day after its first
