@@ -26,6 +26,7 @@ KeyAggregator::KeyAggregator(std::pmr::memory_resource *mr, size_t table_size)
     for (int i = 0; i < kHintSets; i++)
         hint_sets_.emplace_back();  // on mr_ (uses-allocator construction)
     hints_ = &hint_sets_[0];
+    point_hints();
     if (table_size < 2 || (table_size & (table_size - 1)) != 0)
         table_size = kDefaultTable;
     table_.assign(table_size, 0);
@@ -165,8 +166,10 @@ Slot &KeyAggregator::find_or_insert_missed(const char *key, size_t len, uint32_t
         if (prev != 0)
             slots_[prev - 1].next = found;
     }
-    if (__builtin_expect(position >= hints_->size(), 0))
+    if (__builtin_expect(position >= hints_->size(), 0)) {
         hints_->resize(size_t(position) + 1, 0);
+        point_hints();
+    }
     (*hints_)[position] = found;
     return slots_[found - 1];
 }
@@ -189,6 +192,7 @@ Slot &KeyAggregator::first_of_object(const char *key, size_t len)
     hints_ = &hint_sets_[size_t(set)];
     if (hints_->empty())
         hints_->push_back(0);
+    point_hints();
     (*hints_)[0] = owner;
     return s;
 }

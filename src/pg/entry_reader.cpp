@@ -304,7 +304,9 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, cor
         return other(false);
     if (!kDayRow && r.day.rollup)
         return other(true);
-    core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+    // LiteMaaS' user ids are UUIDs: the position hint's compare at their 36 bytes.
+    core::Slot &slot = litemaas ? agg.find_or_insert_at_len<kLiteMaaSKeyLen>(e.key, e.key_len, e.position)
+                                : agg.find_or_insert_at(e.key, e.key_len, e.position);
     FastEntry &f = r.f;
     if (litemaas && metrics_shapes.litemaas_metrics()) {
         // LiteMaaS' layouts (round 14 of issue 13): the cost added from registers, the identity
