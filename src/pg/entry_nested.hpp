@@ -76,6 +76,38 @@ inline __attribute__((always_inline)) bool read_nested_counts(const JsonbContain
     }
 }
 
+// LiteMaaS' outer object (its layout matched: 6 members, kLiteMaaSEntryKeys key bytes) as the
+// user breakdown reads it (round 14 of issue 13): each value JEntry loaded once, for its type and
+// its length, the starts summed in registers (FastObject's 8-lane prefix sums were extracted
+// lane by lane and recomputed for the username). FastObject's accessors, for keep_identity_object.
+class LiteMaaSObject {
+public:
+    static constexpr uint32 kN = kLiteMaaSEntryMembers;
+    __attribute__((always_inline)) explicit LiteMaaSObject(const JsonbContainer *c)
+        : base_(reinterpret_cast<const char *>(&c->children[2 * kN]))
+    {
+        static_assert(kN <= JB_OFFSET_STRIDE / 2, "every value JEntry a length");
+        uint32 off = kLiteMaaSEntryKeys;
+#pragma GCC unroll 8
+        for (uint32 j = 0; j < kN; j++) {
+            je_[j] = c->children[kN + j];
+            start_[j] = off;
+            off += je_[j] & JENTRY_OFFLENMASK;
+        }
+        start_[kN] = off;
+    }
+    __attribute__((always_inline)) uint32 type(int32 i) const { return je_[i] & JENTRY_TYPEMASK; }
+    __attribute__((always_inline)) const char *aligned(int32 i) const { return base_ + INTALIGN(start_[i]); }
+    __attribute__((always_inline)) JEntry value_entry(int32 i) const { return je_[i]; }
+    __attribute__((always_inline)) const char *base() const { return base_; }
+    __attribute__((always_inline)) uint32 start(int32 i) const { return start_[i]; }
+
+private:
+    const char *base_;
+    JEntry je_[kN];
+    uint32 start_[kN + 1];
+};
+
 // The user breakdown's LiteMaaS entry (round 14 of issue 13): read_nested_dense's LiteMaaS
 // program for an entry c that matched the remembered LiteMaaS layout, the cost into registers
 // (read_nested_counts' kCostRegs) and the outer object handed to add(counts, cost, o) (its
@@ -87,7 +119,7 @@ inline __attribute__((always_inline)) bool read_litemaas_regs(const JsonbContain
                                                               FastEntry &f, Add &&add)
 {
     using M = LiteMaaSEntry;
-    const FastObject o(c, kLiteMaaSEntryMembers, kLiteMaaSEntryKeys);
+    const LiteMaaSObject o(c);
     if (o.type(M::metrics) != JENTRY_ISCONTAINER)
         return false;
     auto inner = reinterpret_cast<const JsonbContainer *>(o.aligned(M::metrics));

@@ -187,8 +187,9 @@ inline __attribute__((always_inline)) void keep_identity(core::KeyAggregator &ag
 // its bytes); any other value (null, a number, none) leaves it. Round 13 of issue 13: no views
 // stored and reloaded, and the common case (the key's last value again) takes one length
 // compare and one short compare a member.
+template <typename Object>  // FastObject, LiteMaaSObject
 inline __attribute__((always_inline)) void keep_identity_object(core::KeyAggregator &agg, core::Totals &t,
-                                                                const FastObject &o, int32 username, int32 email,
+                                                                const Object &o, int32 username, int32 email,
                                                                 int32 role)
 {
     auto keep = [&](int32 i, std::string_view &dst) __attribute__((always_inline)) {
@@ -312,7 +313,7 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, cor
         // LiteMaaS' layouts (round 14 of issue 13): the cost added from registers, the identity
         // from the outer object as read_litemaas_regs hands it over.
         if (!read_litemaas_regs(c, metrics_shapes, f,
-                                [&](const auto &counts, const DenseCost &cost, const FastObject &o)
+                                [&](const auto &counts, const DenseCost &cost, const LiteMaaSObject &o)
                                     __attribute__((always_inline)) {
                                         if (!counts.add_to(slot.totals.counts))
                                             return false;
