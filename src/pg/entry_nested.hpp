@@ -49,7 +49,7 @@ inline __attribute__((always_inline)) bool read_nested_counts(const JsonbContain
         if (bad & JENTRY_TYPEMASK)
             return false;
     }
-    uintptr_t cur = reinterpret_cast<uintptr_t>(base) + shape.keys_len();
+    uintptr_t cur = reinterpret_cast<uintptr_t>(base) + (kLiteMaaS ? kLiteMaaSMetricsKeys : shape.keys_len());
     auto next = [&](int j) __attribute__((always_inline)) {
         const char *p = reinterpret_cast<const char *>((cur + 3) & ~uintptr_t(3));
         cur += vje[j] & JENTRY_OFFLENMASK;
