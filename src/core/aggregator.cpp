@@ -30,6 +30,7 @@ KeyAggregator::KeyAggregator(std::pmr::memory_resource *mr, size_t table_size)
         known_.emplace_back(mr);
     }
     hints_ = &hint_sets_[0];
+    point_hints();
     if (table_size < 2 || (table_size & (table_size - 1)) != 0)
         table_size = kDefaultTable;
     table_.assign(table_size, 0);
@@ -169,8 +170,10 @@ Slot &KeyAggregator::find_or_insert_missed(const char *key, size_t len, uint32_t
         if (prev != 0)
             slots_[prev - 1].next = found;
     }
-    if (__builtin_expect(position >= hints_->size(), 0))
+    if (__builtin_expect(position >= hints_->size(), 0)) {
         hints_->resize(size_t(position) + 1, 0);
+        point_hints();
+    }
     (*hints_)[position] = found;
     known_[size_t(set_)].valid = false;  // the set's hints are no longer its remembered list's
     return slots_[found - 1];
@@ -196,6 +199,7 @@ Slot &KeyAggregator::first_of_object(const char *key, size_t len)
     hints_ = &hint_sets_[size_t(set)];
     if (hints_->empty())
         hints_->push_back(0);
+    point_hints();
     (*hints_)[0] = owner;
     return s;
 }

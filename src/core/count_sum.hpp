@@ -65,8 +65,8 @@ inline __attribute__((always_inline)) Metric add_counts(int64_t acc[kCountMetric
 
 // A layout's K counts, in its member order, into acc: count k is metric[k]'s (K <= kCountMetrics,
 // the metrics distinct: core::plan_direct_reads never plans two members for one metric). All or
-// nothing as add_counts: every sum first (the slots' loads, then the adds, their overflow flags
-// ORed), one test, then the stores; false (acc unchanged) when a sum would pass bigint. The counts
+// nothing as add_counts: every sum first (the slots' loads, then the adds, each with a jump on
+// its overflow), then the stores; false (acc unchanged) when a sum would pass bigint. The counts
 // stay in registers: no array by metric to zero, fill and reload (round 12 of issue 13: a dense
 // entry's counts, decoded straight into v by pg/entry_fast.hpp's read_dense_counts). On false
 // the caller reads the entry again the other way, whose add_counts_or_throw raises the error
@@ -82,13 +82,13 @@ inline __attribute__((always_inline)) bool add_counts_at(int64_t acc[kCountMetri
 #pragma GCC unroll 8
     for (int k = 0; k < K; k++)
         at[k] = acc + metric[k];
+    // Each sum's overflow tested by its own branch (round 14 of issue 13: an add and a jump on
+    // its overflow flag, where ORing the flags was a set, a widening and an OR more a count).
     int64_t s[K];
-    bool over = false;
 #pragma GCC unroll 8
     for (int k = 0; k < K; k++)
-        over |= __builtin_add_overflow(*at[k], v[k], &s[k]);
-    if (__builtin_expect(over, 0))
-        return false;
+        if (__builtin_expect(__builtin_add_overflow(*at[k], v[k], &s[k]), 0))
+            return false;
 #pragma GCC unroll 8
     for (int k = 0; k < K; k++)
         *at[k] = s[k];

@@ -187,8 +187,9 @@ inline __attribute__((always_inline)) void keep_identity(core::KeyAggregator &ag
 // its bytes); any other value (null, a number, none) leaves it. Round 13 of issue 13: no views
 // stored and reloaded, and the common case (the key's last value again) takes one length
 // compare and one short compare a member.
+template <typename Object>  // FastObject, LiteMaaSObject
 inline __attribute__((always_inline)) void keep_identity_object(core::KeyAggregator &agg, core::Totals &t,
-                                                                const FastObject &o, int32 username, int32 email,
+                                                                const Object &o, int32 username, int32 email,
                                                                 int32 role)
 {
     auto keep = [&](int32 i, std::string_view &dst) __attribute__((always_inline)) {
@@ -284,25 +285,53 @@ inline __attribute__((always_inline)) bool add_dense_entry(core::KeyAggregator &
 
 // A nested entry (the remembered layout's program is nested), as accumulate_breakdown's loop
 // reads a flat one: the layout compared (LiteMaaS' at its sizes), the slot found first, the dense
-// read and add, else add_other_entry.
-inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, const WalkedEntry &e)
+// read and add, else add_other_entry. kDayRow: the caller knows the row is a day row (not a
+// rollup), and r's fields are passed read once a row (round 14 of issue 13: accumulate_nested_row
+// reloaded them through r for every entry).
+template <bool kDayRow>
+inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, core::KeyAggregator &agg,
+                                                      const int32 day_index, const bool want_identity,
+                                                      const WalkedEntry &e)
 {
+    // add_other_entry's argument: a copy made only where it is called, so the loop's entry is
+    // not kept in memory for it (round 14 of issue 13).
+    auto other = [&](bool matched) __attribute__((always_inline)) {
+        const WalkedEntry copy = e;
+        add_other_entry(r, copy, matched);
+    };
     const JsonbContainer *c = e.container();
-    if (!(entry_shapes.litemaas_entry() ? entry_shapes.matches_nk<kLiteMaaSEntryMembers, kLiteMaaSEntryKeys>(c)
-                                        : entry_shapes.matches(c)))
-        return add_other_entry(r, e, false);
-    if (r.day.rollup)
-        return add_other_entry(r, e, true);
-    core::KeyAggregator &agg = r.agg;
-    core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-    const int32 day_index = r.day.day_index;
-    const bool want_identity = r.want_identity;
+    const bool litemaas = entry_shapes.litemaas_entry();
+    if (!(litemaas ? entry_shapes.matches_nk<kLiteMaaSEntryMembers, kLiteMaaSEntryKeys>(c) : entry_shapes.matches(c)))
+        return other(false);
+    if (!kDayRow && r.day.rollup)
+        return other(true);
+    // LiteMaaS' user ids are UUIDs: the position hint's compare at their 36 bytes.
+    core::Slot &slot = litemaas ? agg.find_or_insert_at_len<kLiteMaaSKeyLen>(e.key, e.key_len, e.position)
+                                : agg.find_or_insert_at(e.key, e.key_len, e.position);
     FastEntry &f = r.f;
+    if (litemaas && metrics_shapes.litemaas_metrics()) {
+        // LiteMaaS' layouts (round 14 of issue 13): the cost added from registers, the identity
+        // from the outer object as read_litemaas_regs hands it over.
+        if (!read_litemaas_regs(c, metrics_shapes, f,
+                                [&](const auto &counts, const DenseCost &cost, const LiteMaaSObject &o)
+                                    __attribute__((always_inline)) {
+                                        if (!counts.add_to(slot.totals.counts))
+                                            return false;
+                                        slot.totals.cost.add_scaled(cost.m, cost.scale, cost.dscale);
+                                        slot.totals.mark_day(day_index);
+                                        if (want_identity)
+                                            keep_identity_object(agg, slot.totals, o, LiteMaaSEntry::username,
+                                                                 LiteMaaSEntry::email, LiteMaaSEntry::role);
+                                        return true;
+                                    }))
+            other(true);
+        return;
+    }
     if (!read_nested_dense<false>(c, entry_shapes, metrics_shapes, want_identity, f,
                                   [&](const auto &counts) __attribute__((always_inline)) {
                                       return add_dense_entry(agg, slot, f, day_index, want_identity, counts);
                                   }))
-        add_other_entry(r, e, true);
+        other(true);
 }
 
 // A row read while the remembered layout is a nested one (a LiteMaaS day after its first
@@ -310,12 +339,15 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, con
 // any other entry by the other ways. Round 13 of issue 13.
 [[gnu::noinline]] void accumulate_nested_row(const BreakdownRow &r, const JsonbContainer *root)
 {
+    core::KeyAggregator &agg = r.agg;
+    const int32 day_index = r.day.day_index;
+    const bool want_identity = r.want_identity;
     walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         if (!e.is_container() || __builtin_expect(entry_shapes.program() != ShapeCache::Program::nested, 0)) {
             const WalkedEntry copy = e;  // the layout changed in the row (or not an object)
             return add_other_entry(r, copy, e.is_container() && entry_shapes.matches(e.container()));
         }
-        add_nested(r, e);
+        add_nested<true>(r, agg, day_index, want_identity, e);
     });
 }
 
@@ -323,7 +355,7 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, con
 // that loop keeps its registers and its code as it was).
 [[gnu::noinline]] void add_nested_entry(const BreakdownRow &r, const WalkedEntry &e)
 {
-    add_nested(r, e);
+    add_nested<false>(r, r.agg, r.day.day_index, r.want_identity, e);
 }
 
 // add_other_entry for an entry of accumulate_dense5's loop that its program did not take: the

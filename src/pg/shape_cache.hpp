@@ -31,6 +31,8 @@ inline constexpr uint32 kLiteMaaSMetricsKeys = 5 + 12 + 12 + 13 + 15 + 17 + 19;
 // LiteMaaS' user entry: its six keys' bytes in JSONB's key order, and its members' indexes.
 inline constexpr char kLiteMaaSEntryKeyBytes[] = "roleemailmodelsuserIdmetricsusername";
 inline constexpr uint32 kLiteMaaSEntryMembers = 6, kLiteMaaSEntryKeys = sizeof kLiteMaaSEntryKeyBytes - 1;
+// A LiteMaaS user id's length (a UUID's text): the breakdown's hint compare at that size.
+constexpr size_t kLiteMaaSKeyLen = 36;
 struct LiteMaaSEntry {
     static constexpr int32 role = 0, email = 1, metrics = 4, username = 5;
 };

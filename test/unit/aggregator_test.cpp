@@ -300,6 +300,65 @@ TEST(Aggregator, KeyListsThatShiftFindTheirKeysWithFewHashes)
         EXPECT_EQ(agg.find(all[i].data(), all[i].size())->totals.counts[0], want[i]) << all[i];
 }
 
+TEST(Aggregator, FixedLengthLookupFindsWhatTheGeneralOneFinds)
+{
+    // find_or_insert_at_len<36> (the LiteMaaS loop's UUID keys) against find_or_insert_at over
+    // the same days: UUID-like keys, a few of other lengths (35, 37, 10 bytes) and keys that
+    // differ from another only in their last or first byte, lists that shift from day to day and
+    // grow past the hints' size. Every lookup returns the key's own slot (find()'s); both
+    // aggregators end with the same keys, counts and hashed lookups.
+    KeyAggregator fixed, general;
+    std::vector<std::string> all;
+    for (int u = 0; u < 600; u++) {
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "%08x-%04x-4000-8000-%012x", u * 2654435761u, u % 65536, u);
+        std::string k(buf);
+        if (u % 50 == 7)
+            k.pop_back();  // 35 bytes
+        else if (u % 50 == 8)
+            k += "z";  // 37 bytes
+        else if (u % 50 == 9)
+            k = k.substr(0, 10);
+        all.push_back(k);
+        if (u % 40 == 3) {  // a key differing only in its last byte, another in its first
+            std::string last = k, first = k;
+            last.back() ^= 1;
+            first.front() ^= 1;
+            all.push_back(last);
+            all.push_back(first);
+        }
+    }
+    std::sort(all.begin(), all.end());
+    uint64_t seed = 99;
+    auto next_random = [&] {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        return uint32_t(seed >> 33);
+    };
+    for (int day = 0; day < 40; day++) {
+        std::vector<size_t> present;
+        const size_t reach = day < 5 ? all.size() / 2 : all.size();  // the list grows on day 5
+        for (size_t i = 0; i < reach; i++)
+            if (day % 10 == 0 || next_random() % 20 != 0)
+                present.push_back(i);
+        for (uint32_t p = 0; p < present.size(); p++) {
+            const std::string &k = all[present[p]];
+            Slot &a = fixed.find_or_insert_at_len<36>(k.data(), k.size(), p);
+            Slot &b = general.find_or_insert_at(k.data(), k.size(), p);
+            ASSERT_EQ(a.key_view(), k) << "day " << day;
+            ASSERT_EQ(&a, fixed.find(k.data(), k.size()));
+            ASSERT_EQ(b.key_view(), k);
+            a.totals.counts[0] += day + 1;
+            b.totals.counts[0] += day + 1;
+        }
+    }
+    ASSERT_EQ(fixed.size(), all.size());
+    ASSERT_EQ(general.size(), all.size());
+    EXPECT_EQ(fixed.hashed(), general.hashed());
+    for (const std::string &k : all)
+        EXPECT_EQ(fixed.find(k.data(), k.size())->totals.counts[0], general.find(k.data(), k.size())->totals.counts[0])
+            << k;
+}
+
 TEST(Aggregator, HashesKeysOfEveryLengthApart)
 {
     // hash_bytes reads keys of 0-7 bytes as overlapping halves and longer ones by words ending

@@ -301,6 +301,43 @@ TEST(SameBytes, RememberedAtFixedSizesAgreesWithMemcmp)
 
 namespace {
 
+// same_bytes_n<kN> against memcmp, each range in a heap block of exactly kN bytes (a read past
+// it is the sanitizers' error): equal ranges, and one bit flipped at every position.
+template <size_t kN>
+void expect_same_bytes_n_agrees()
+{
+    std::vector<char> a(kN), b(kN);
+    for (size_t i = 0; i < kN; i++)
+        a[i] = b[i] = char('A' + (i * 7) % 53);
+    EXPECT_TRUE(same_bytes_n<kN>(a.data(), b.data())) << kN;
+    for (size_t at = 0; at < kN; at++) {
+        for (char flip : {char(1), char(0x80)}) {
+            b[at] ^= flip;
+            EXPECT_FALSE(same_bytes_n<kN>(a.data(), b.data())) << kN << " " << at;
+            EXPECT_EQ(same_bytes_n<kN>(a.data(), b.data()), std::memcmp(a.data(), b.data(), kN) == 0);
+            b[at] ^= flip;
+        }
+    }
+    EXPECT_TRUE(same_bytes_n<kN>(b.data(), a.data())) << kN;
+}
+
+}  // namespace
+
+TEST(SameBytes, FixedSizesAgreeWithMemcmp)
+{
+    expect_same_bytes_n_agrees<16>();
+    expect_same_bytes_n_agrees<17>();
+    expect_same_bytes_n_agrees<31>();
+    expect_same_bytes_n_agrees<32>();
+    expect_same_bytes_n_agrees<33>();
+    expect_same_bytes_n_agrees<36>();
+    expect_same_bytes_n_agrees<48>();
+    expect_same_bytes_n_agrees<64>();
+    expect_same_bytes_n_agrees<93>();
+}
+
+namespace {
+
 // A view of keys only, enough for plan_entry.
 struct KeysView {
     std::vector<std::string> keys;
