@@ -23,7 +23,9 @@ odd=$(echo "$exported" | grep -vE '^(Pg_magic_func|_PG_init|pg_finfo_[a-z0-9_]+|
 [ -z "$odd" ] || fail "ducache.so exports other symbols than its C entry points: $(echo $odd | cut -c1-400)"
 # Every SQL function is exported with its pg_finfo_ (PG_FUNCTION_INFO_V1), and nothing else.
 for f in $(echo "$exported" | grep -E '^ducache_'); do
-    echo "$exported" | grep -qx "pg_finfo_$f" || fail "$f is exported without pg_finfo_$f"
+    # A here-string, not a pipe: grep -q stops at its match, and under pipefail the echo's
+    # SIGPIPE would fail the check (it did, once in a full run).
+    grep -qx "pg_finfo_$f" <<<"$exported" || fail "$f is exported without pg_finfo_$f"
 done
 pq=$(nm -D --undefined-only "$lib" | awk '{print $2}' | grep -E '^PQ' || true)
 [ -z "$pq" ] || fail "ducache.so leaves libpq symbols to the dynamic linker (list them in src/pg/libpq_calls.cpp): $pq"

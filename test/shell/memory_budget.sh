@@ -83,8 +83,8 @@ SQL
 echo "$report"
 fail=0
 [ "$(echo "$report" | grep -c '| equal$\|| clean error$')" = 8 ] || { echo "FAIL: a call gave neither the answer nor 53200/54000"; fail=1; }
-echo "$report" | grep -q '| clean error$' || { echo "FAIL: the budget never bound (no 53200)"; fail=1; }
-echo "$report" | grep -q '^users 1d after the errors | .* | equal$' || { echo "FAIL: the backend could not answer after the errors"; fail=1; }
+grep -q '| clean error$' <<<"$report" || { echo "FAIL: the budget never bound (no 53200)"; fail=1; }
+grep -q '^users 1d after the errors | .* | equal$' <<<"$report" || { echo "FAIL: the backend could not answer after the errors"; fail=1; }
 [ "$(psql -X -At -d postgres -c "SELECT pg_postmaster_start_time()")" = "$started" ] || { echo "FAIL: the cluster restarted"; fail=1; }
 [ -n "${KEEP_DB:-}" ] || psql -X -q -d postgres -c "DROP DATABASE $DB"
 exit $fail
