@@ -262,11 +262,13 @@ void KeyAggregator::reserve_from_first_object(size_t n)
     // each) reach ~5x the first row's keys. The slots' room is address space only until a slot
     // is written (a reserve constructs nothing), so it is taken generously: each doubling moved
     // every slot (~70 instructions a key at 10,000 keys, round 14 of issue 13) into fresh pages.
-    // The table is written (zeroed) in full, so it takes 2x only and grows as keys come.
+    // The table is written (zeroed) in full, so it is sized for the n keys only (as reserve) and
+    // grows as keys come: a larger one would cost the shapes whose first row has every key
+    // (the flat daily year) pages zeroed for nothing.
     size_t extra = std::min(n * (kFirstObjectSlots - 1), kFirstObjectExtraMax);
     if (slots_.capacity() < n + extra)
         slots_.reserve(n + extra);
-    while ((2 * n + 1) * 2 > table_.size())
+    while ((n + 1) * 2 > table_.size())
         grow();
 }
 
