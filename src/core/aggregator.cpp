@@ -170,8 +170,10 @@ Slot &KeyAggregator::find_or_insert_missed(const char *key, size_t len, uint32_t
         if (prev != 0)
             slots_[prev - 1].next = found;
     }
+    // Geometric (round 14 of issue 13: one position more at a time was a resize call per key,
+    // ~55 instructions a key of a first object; known_keys sizes a set for a whole row at once).
     if (__builtin_expect(position >= hints_->size(), 0)) {
-        hints_->resize(size_t(position) + 1, 0);
+        hints_->resize(std::max(size_t(position) + 1, hints_->size() * 2), 0);
         point_hints();
     }
     (*hints_)[position] = found;
@@ -211,8 +213,13 @@ const uint32_t *KeyAggregator::known_keys(const char *first_key, size_t first_le
         return nullptr;
     first_of_object(first_key, first_len);  // the kind's set (position 0's lookup)
     const KnownList &k = known_[size_t(set_)];
-    if (!k.valid || k.n != n || k.a_len != a_len || k.bytes.size() != a_len + b_len || hints_->size() < n)
+    if (!k.valid || k.n != n || k.a_len != a_len || k.bytes.size() != a_len + b_len || hints_->size() < n) {
+        if (hints_->size() < n) {  // the row is read by positions 0 .. n - 1: its set's room at once
+            hints_->resize(n, 0);
+            point_hints();  // the cached data pointer and size follow the vector (see the header)
+        }
         return nullptr;
+    }
     // memcmp: the library's vector compare over the whole list (~14 bytes a 10-byte key).
     if ((a_len != 0 && std::memcmp(k.bytes.data(), a, a_len) != 0) ||
         (b_len != 0 && std::memcmp(k.bytes.data() + a_len, b, b_len) != 0))
@@ -252,6 +259,22 @@ const Slot *KeyAggregator::find(const char *key, size_t len) const
 void KeyAggregator::reserve(size_t n)
 {
     slots_.reserve(n);
+    while ((n + 1) * 2 > table_.size())
+        grow();
+}
+
+void KeyAggregator::reserve_from_first_object(size_t n)
+{
+    // Sparse rows (users active some days only: the sparse year's five key lists of ~2,000 keys
+    // each) reach ~5x the first row's keys. The slots' room is address space only until a slot
+    // is written (a reserve constructs nothing), so it is taken generously: each doubling moved
+    // every slot (~70 instructions a key at 10,000 keys, round 14 of issue 13) into fresh pages.
+    // The table is written (zeroed) in full, so it is sized for the n keys only (as reserve) and
+    // grows as keys come: a larger one would cost the shapes whose first row has every key
+    // (the flat daily year) pages zeroed for nothing.
+    size_t extra = std::min(n * (kFirstObjectSlots - 1), kFirstObjectExtraMax);
+    if (slots_.capacity() < n + extra)
+        slots_.reserve(n + extra);
     while ((n + 1) * 2 > table_.size())
         grow();
 }

@@ -182,6 +182,11 @@ public:
     }
     // Room for n keys without growing (moves the slots: Slot references taken before are invalid).
     void reserve(size_t n);
+    // A reader's first object of n keys, of an unknown total: room for kFirstObjectSlots x n
+    // slots (at most kFirstObjectExtraMax more than n) and a table for n keys (as reserve).
+    void reserve_from_first_object(size_t n);
+    static constexpr size_t kFirstObjectSlots = 8;
+    static constexpr size_t kFirstObjectExtraMax = size_t(1) << 16;  // ~14 MB of address space (224-byte slots)
     size_t size() const { return slots_.size(); }
     const std::pmr::vector<Slot> &slots() const { return slots_; }
     std::pmr::vector<Slot> &slots() { return slots_; }

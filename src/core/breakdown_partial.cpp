@@ -3,6 +3,7 @@
 #include "core/count_sum.hpp"
 #include "core/error.hpp"
 #include "core/number.hpp"
+#include "core/same_bytes.hpp"
 #include "core/state_bytes.hpp"
 
 #include <algorithm>
@@ -221,11 +222,23 @@ void deserialize_breakdown_partial(const char *data, size_t len, BreakdownPartia
         into.agg.reserve(n);
     Decimal cost;
     int64_t counts[kCountMetrics];
+    // Round 14 of issue 13: the slot after the previous key's is tried first. Both sides met
+    // the keys in row order, so a worker's keys follow the leader's slots in runs (the same
+    // order for rows of one key list; sparse rows' lists taken in turns from another first
+    // list: a rotation), and a key compare replaces the hash and the probe.
+    size_t guess = 0;
     for (uint32_t i = 0; i < n; i++) {
         std::string_view key = r.bytes();
         size_t before = into.agg.size();
-        Slot &s = into.agg.find_or_insert(key.data(), key.size());
+        Slot *found = nullptr;
+        if (!direct && guess < before) {
+            Slot &g = into.agg.slots()[guess];
+            if (g.key_len == key.size() && same_bytes(g.key, key.data(), key.size()))
+                found = &g;
+        }
+        Slot &s = found ? *found : into.agg.find_or_insert(key.data(), key.size());
         size_t index = size_t(&s - into.agg.slots().data());
+        guess = index + 1;
         if (direct) {
             if (into.agg.size() != i + 1)
                 corrupt("duplicate key " + std::to_string(i));
@@ -236,11 +249,13 @@ void deserialize_breakdown_partial(const char *data, size_t len, BreakdownPartia
                 corrupt("duplicate key " + std::to_string(i));
             into.seen[index] = into.seen_mark;
         }
-        for (int m = 0; m < kCountMetrics; m++)
-            counts[m] = r.get<int64_t>();
-        int32_t active_days = r.get<int32_t>();
-        int32_t last_day = r.get<int32_t>();
-        uint8_t flags = r.get<uint8_t>();
+        // The fixed fields after the key in one bounds check: six counts, active and last day, flags.
+        const char *fixed = r.take(kPartialKeyFixedBytes - 4);
+        std::memcpy(counts, fixed, sizeof counts);
+        int32_t active_days, last_day;
+        std::memcpy(&active_days, fixed + sizeof counts, 4);
+        std::memcpy(&last_day, fixed + sizeof counts + 4, 4);
+        const uint8_t flags = uint8_t(fixed[sizeof counts + 8]);
         if (active_days < 0 || (flags & ~(kPartialCostText | kPartialHasIdentity)) != 0)
             corrupt("bad values for key " + std::to_string(i));
         if (flags & kPartialCostText) {

@@ -51,6 +51,15 @@ public:
         left_ -= n;
         return s;
     }
+    // n bytes at once, one bounds check for a fixed block of fields: their start.
+    const char *take(size_t n)
+    {
+        need(n);
+        const char *s = p_;
+        p_ += n;
+        left_ -= n;
+        return s;
+    }
     size_t left() const { return left_; }
 
 private:

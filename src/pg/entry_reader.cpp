@@ -429,6 +429,8 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
     DayLabel row(day);
     std::string_view column(day.column);  // once per row, not a strlen per entry
     const bool rollup = day.rollup;
+    if (agg.size() == 0)  // the first row: room for its keys and more (round 14 of issue 13)
+        agg.reserve_from_first_object(JsonContainerSize(root));
     FastEntry f;
     EntryValues v;
     const BreakdownRow r{agg, day, row, column, want_identity, f, v};

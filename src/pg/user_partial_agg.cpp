@@ -225,9 +225,11 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
     // A participant's first row: its state sized for the row's keys at once (round 11 of issue
     // 13). A parallel worker is a new process: each doubling of the slots and of the table was
     // fresh memory it faulted in (~1,400 of a worker's ~3,800 minor faults at 10,000 keys), and
-    // the row buffers detoasted between them landed on fresh pages too.
+    // the row buffers detoasted between them landed on fresh pages too. Round 14: room for more
+    // keys than the first row's (sparse rows: each key list a fifth of the users), see
+    // core::KeyAggregator::reserve_from_first_object.
     if (agg.size() == 0)
-        agg.reserve(n);
+        agg.reserve_from_first_object(n);
     entry_fast::FastEntry f;
     EntryValues v;
     // Round 14 of issue 13: the row's key list the last one of its kind (one compare): each dense
