@@ -130,6 +130,16 @@ inline __attribute__((always_inline)) bool read_cost(const char *p, FastEntry &o
     return decode_numeric(p, out.cost_wide);
 }
 
+// The cost read_cost gave into a key's sum: from its 64-bit form, or the wide one. Every fast
+// loop's add, one spelling.
+inline __attribute__((always_inline)) void add_fast_cost(core::DecimalSum &sum, const FastEntry &f)
+{
+    if (__builtin_expect(!f.cost_wide_used, 1))
+        sum.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+    else
+        sum.add(f.cost_wide);
+}
+
 // A layout's direct reads (core::EntryPlan::direct), as core::read_direct reads them.
 template <typename Out>
 inline __attribute__((always_inline)) bool read_direct_fast(const ShapeCache::DirectReads &d, const FastObject &o, Out &out)

@@ -234,10 +234,7 @@ struct BreakdownRow {
         core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
         core::add_counts_or_throw(slot.totals.counts, f.counts, r.column, {e.key, e.key_len}, r.row);
         if (f.cost_seen) {
-            if (__builtin_expect(!f.cost_wide_used, 1))
-                slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
-            else
-                slot.totals.cost.add(f.cost_wide);
+            add_fast_cost(slot.totals.cost, f);
         }
         if (rollup)
             slot.totals.mark_days(r.day.day_index, f.days);
@@ -266,10 +263,7 @@ inline __attribute__((always_inline)) bool add_dense_entry(core::KeyAggregator &
 {
     if (!counts.add_to(slot.totals.counts))
         return false;
-    if (__builtin_expect(!f.cost_wide_used, 1))
-        slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
-    else
-        slot.totals.cost.add(f.cost_wide);
+    add_fast_cost(slot.totals.cost, f);
     slot.totals.mark_day(day_index);  // not a rollup row: its mask is 1
     // A nested entry's identity, from its object (a dense one has none).
     if constexpr (Counts::kLiteMaaSEntry) {

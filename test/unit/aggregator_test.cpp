@@ -79,6 +79,25 @@ TEST(Aggregator, TiesOnCostBreakByKeyBytes)
     EXPECT_EQ(got, "A,B,a,aa,b,");
 }
 
+// sorted()'s order checked against an independent one: every slot by DecimalSum::compare of
+// its cost (greatest first), ties by key bytes.
+void expect_sorted_by_cost(const KeyAggregator &agg, int round)
+{
+    std::vector<const Slot *> want;
+    for (const Slot &s : agg.slots())
+        want.push_back(&s);
+    std::sort(want.begin(), want.end(), [](const Slot *a, const Slot *b) {
+        int c = a->totals.cost.compare(b->totals.cost);
+        return c != 0 ? c > 0 : a->key_view() < b->key_view();
+    });
+    std::vector<const Slot *> got = agg.sorted();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); i++)
+        ASSERT_EQ(got[i], want[i]) << "round " << round << " position " << i << " " << got[i]->key_view() << " "
+                                   << got[i]->totals.cost.to_string() << " / " << want[i]->key_view() << " "
+                                   << want[i]->totals.cost.to_string();
+}
+
 // sorted() sorts (cost at one scale, slot) pairs when every cost is on the 128-bit path, and
 // compares sums otherwise: both give the order DecimalSum::compare and the key bytes give.
 TEST(Aggregator, SortedAgreesWithCompareOnMixedScalesAndWideSums)
@@ -106,17 +125,7 @@ TEST(Aggregator, SortedAgreesWithCompareOnMixedScalesAndWideSums)
             add(agg, "wide", 1, wide, 0);
         if (round % 4 == 1)
             add(agg, "near-top", 1, near_top, 0);
-        std::vector<const Slot *> want;
-        for (const Slot &s : agg.slots())
-            want.push_back(&s);
-        std::sort(want.begin(), want.end(), [](const Slot *a, const Slot *b) {
-            int c = a->totals.cost.compare(b->totals.cost);
-            return c != 0 ? c > 0 : a->key_view() < b->key_view();
-        });
-        std::vector<const Slot *> got = agg.sorted();
-        ASSERT_EQ(got.size(), want.size());
-        for (size_t i = 0; i < got.size(); i++)
-            ASSERT_EQ(got[i], want[i]) << "round " << round << " position " << i;
+        ASSERT_NO_FATAL_FAILURE(expect_sorted_by_cost(agg, round));
     }
 }
 
@@ -165,19 +174,7 @@ TEST(Aggregator, SortedRadixAgreesWithCompare)
             if (round % 2 == 1)  // past int64 at scale 6: the (cost, slot) pairs
                 add(agg, "past", 1, "9223372036854.775808", 0);
         }
-        std::vector<const Slot *> want;
-        for (const Slot &s : agg.slots())
-            want.push_back(&s);
-        std::sort(want.begin(), want.end(), [](const Slot *a, const Slot *b) {
-            int c = a->totals.cost.compare(b->totals.cost);
-            return c != 0 ? c > 0 : a->key_view() < b->key_view();
-        });
-        std::vector<const Slot *> got = agg.sorted();
-        ASSERT_EQ(got.size(), want.size());
-        for (size_t i = 0; i < got.size(); i++)
-            ASSERT_EQ(got[i], want[i]) << "round " << round << " position " << i << " " << got[i]->key_view() << " "
-                                       << got[i]->totals.cost.to_string() << " / " << want[i]->key_view() << " "
-                                       << want[i]->totals.cost.to_string();
+        ASSERT_NO_FATAL_FAILURE(expect_sorted_by_cost(agg, round));
     }
 }
 
