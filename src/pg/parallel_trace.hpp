@@ -78,6 +78,7 @@ inline void trace_parallel_worker_exit()
     });
 }
 #else
+inline long long trace_status_kb(const char *) { return -1; }
 inline void trace_parallel(const char *, long long = -1) {}
 inline void trace_parallel_worker_exit() {}
 #endif
