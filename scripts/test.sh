@@ -129,9 +129,9 @@ phase_done "regression and isolation tests (pg_regress)"
 
 # The queue, longest first (by round 15's quiet 2-core run: the scale_out* entry 112 s,
 # upgrade_0_2_0 69 s, upgrade_0_3_0 39, upgrade_0_1_0 37, concurrent_load 31, memory_budget 31,
-# valgrind.sh 14), then the rest in name order. The scale_out* tests are one entry
+# valgrind.sh 14; round 19's production_build 42), then the rest in name order. The scale_out* tests are one entry
 # (scale_out_writes.sh has clusters of its own, but is short).
-first=() after_scale_out=(upgrade_0_2_0.sh upgrade_0_3_0.sh upgrade_0_1_0.sh concurrent_load.sh memory_budget.sh valgrind.sh)
+first=() after_scale_out=(upgrade_0_2_0.sh upgrade_0_3_0.sh upgrade_0_1_0.sh production_build.sh concurrent_load.sh memory_budget.sh valgrind.sh)
 shell_tests=() scale_out=()
 for t in "$REPO"/test/shell/*.sh; do
     [ -e "$t" ] || continue
