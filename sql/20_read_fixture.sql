@@ -2,7 +2,9 @@
 -- missing fields, negative costs, costs with 9+ decimals, unicode keys, keys absent from the
 -- users table, alias priorities, days missing from the range and days outside it.
 -- Also the independent plain-SQL reference functions the tests compare against.
+SET client_min_messages = warning;  -- whether 10_install_empty ran before or not (subset runs)
 CREATE EXTENSION IF NOT EXISTS ducache;
+RESET client_min_messages;
 TRUNCATE daily_usage_cache;
 
 CREATE SCHEMA ref;
