@@ -25,6 +25,19 @@ namespace ducache::core {
 // Rows of the users table a key may bring along before the lookup filters by the keys.
 constexpr double kUsersWholeTableRowsPerKey = 4;
 
+// The users table's rows now, as the planner estimates them (estimate_rel_size): the density of
+// its last VACUUM/ANALYZE (reltuples over relpages) times its pages now, so a table grown far since
+// its statistics is not taken for the small one it was. -1: unknown (never vacuumed or analyzed,
+// or no pages then but some now). A relation without storage passes pages_now = relpages.
+constexpr double users_table_rows_now(double reltuples, double relpages, double pages_now)
+{
+    if (reltuples < 0)
+        return -1;
+    if (relpages > 0)
+        return reltuples / relpages * pages_now;
+    return pages_now > 0 ? -1 : reltuples;
+}
+
 // table_rows: the table's row estimate (pg_class.reltuples; -1 unknown); keys: the keys to look up.
 constexpr bool users_lookup_reads_whole_table(double table_rows, size_t keys)
 {

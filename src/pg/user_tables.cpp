@@ -10,6 +10,9 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "access/relation.h"
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
 #include "catalog/pg_class.h"
 }
 
@@ -58,14 +61,15 @@ UsersLookup users_lookup(size_t nkeys)
     UsersTable users = users_table();
     if (!OidIsValid(users.table.relid))
         return out;
+    // The statistics' density times the pages now (a table grown since its ANALYZE counts as
+    // large: core::users_table_rows_now); the lookup locks the table the same way next.
     double rows = pg_call([&] {
-        double r = -1;
-        HeapTuple tp = SearchSysCache1(RELOID, ObjectIdGetDatum(users.table.relid));
-        if (HeapTupleIsValid(tp)) {
-            r = double(reinterpret_cast<Form_pg_class>(GETSTRUCT(tp))->reltuples);
-            ReleaseSysCache(tp);
-        }
-        return r;
+        Relation rel = relation_open(users.table.relid, AccessShareLock);
+        const double reltuples = rel->rd_rel->reltuples, relpages = rel->rd_rel->relpages;
+        const double pages_now =
+            RELKIND_HAS_STORAGE(rel->rd_rel->relkind) ? double(RelationGetNumberOfBlocks(rel)) : relpages;
+        relation_close(rel, NoLock);
+        return core::users_table_rows_now(reltuples, relpages, pages_now);
     });
     out.whole_table = core::users_lookup_reads_whole_table(rows, nkeys);
     out.sql = pg_call([&] {
