@@ -143,6 +143,15 @@ FROM daily_usage_cache \gset
 SELECT count(*) AS rebuilt_again FROM ducache_rebuild('2025-10-13', '2025-10-16');
 SELECT md5(string_agg(concat_ws('|', aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics), '#' ORDER BY date)) = :'first' AS same_rows
 FROM daily_usage_cache;
+-- With statistics the api-keys table (6 rows for the range's 4 hashes) is read whole and the
+-- rows of other hashes skipped (core/lookup_rule.hpp): the same rows again.
+INSERT INTO rb.api_keys VALUES ('k-elsewhere-1', '7a2d3c4b-1e5f-4a6b-8c9d-0e1f2a3b4c5d', 'other'),
+    ('k-elsewhere-2', '6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c', 'other');
+ANALYZE rb.api_keys;
+SELECT count(*) AS rebuilt_whole_table FROM ducache_rebuild('2025-10-13', '2025-10-16');
+SELECT md5(string_agg(concat_ws('|', aggregated_by_user, aggregated_by_model, aggregated_by_provider, total_metrics), '#' ORDER BY date)) = :'first' AS same_rows_whole_table
+FROM daily_usage_cache;
+DELETE FROM rb.api_keys WHERE key_hash LIKE 'k-elsewhere-%';
 
 -- Bad raw data: an ERROR naming the date and the path, and nothing is rewritten.
 UPDATE daily_usage_cache SET raw_data = jsonb_set(raw_data, '{breakdown,models,llama-3.1-8b,api_keys}', '"oops"')

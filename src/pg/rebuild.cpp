@@ -38,12 +38,21 @@ void look_up_owners(const KeyHashes &hashes, core::KeyOwners &owners, std::pmr::
     size_t n = hashes.size();
     if (n == 0)
         return;
-    auto *keys = static_cast<std::string_view *>(palloc_or_throw(CurrentMemoryContext, n * sizeof(std::string_view), "the API key hashes of one lookup"));
-    size_t i = 0;
-    for (const auto &h : hashes)
-        keys[i++] = h;
-    lookup_key_owners(keys, n, [&](char *const *v) {
+    KeyOwnersLookup lookup = key_owners_lookup(n);
+    if (!lookup.sql)
+        return;
+    std::string_view *keys = nullptr;
+    if (!lookup.whole_table) {
+        keys = static_cast<std::string_view *>(palloc_or_throw(CurrentMemoryContext, n * sizeof(std::string_view), "the API key hashes of one lookup"));
+        size_t i = 0;
+        for (const auto &h : hashes)
+            keys[i++] = h;
+    }
+    run_lookup(lookup.sql, keys, lookup.whole_table ? 0 : n, 7, [&](char *const *v) {
         if (!v[0] || !v[1])
+            return;
+        // Read whole, the rows of other hashes are skipped: the owners are the filter's.
+        if (lookup.whole_table && hashes.find(std::string_view(v[0])) == hashes.end())
             return;
         core::Owner who(mr);
         who.user_id = v[1];

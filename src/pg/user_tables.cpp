@@ -55,23 +55,32 @@ ApiKeysTable api_keys_table()
     return out;
 }
 
-UsersLookup users_lookup(size_t nkeys)
+namespace {
+
+// The table's rows now by the planner's estimate: its statistics' density times its pages now,
+// so a table grown far since its ANALYZE counts as large (core::users_table_rows_now; -1 unknown).
+// The lookup locks the table the same way next.
+double table_rows_now(Oid relid)
 {
-    UsersLookup out;
-    UsersTable users = users_table();
-    if (!OidIsValid(users.table.relid))
-        return out;
-    // The statistics' density times the pages now (a table grown since its ANALYZE counts as
-    // large: core::users_table_rows_now); the lookup locks the table the same way next.
-    double rows = pg_call([&] {
-        Relation rel = relation_open(users.table.relid, AccessShareLock);
+    return pg_call([&] {
+        Relation rel = relation_open(relid, AccessShareLock);
         const double reltuples = rel->rd_rel->reltuples, relpages = rel->rd_rel->relpages;
         const double pages_now =
             RELKIND_HAS_STORAGE(rel->rd_rel->relkind) ? double(RelationGetNumberOfBlocks(rel)) : relpages;
         relation_close(rel, NoLock);
         return core::users_table_rows_now(reltuples, relpages, pages_now);
     });
-    out.whole_table = core::users_lookup_reads_whole_table(rows, nkeys);
+}
+
+}  // namespace
+
+UsersLookup users_lookup(size_t nkeys)
+{
+    UsersLookup out;
+    UsersTable users = users_table();
+    if (!OidIsValid(users.table.relid))
+        return out;
+    out.whole_table = core::users_lookup_reads_whole_table(table_rows_now(users.table.relid), nkeys);
     out.sql = pg_call([&] {
         return (const char *)psprintf(
             "SELECT u.id::pg_catalog.text, u.username::pg_catalog.text, u.email::pg_catalog.text, %s "
@@ -82,11 +91,16 @@ UsersLookup users_lookup(size_t nkeys)
     return out;
 }
 
-const char *key_owners_lookup_sql()
+KeyOwnersLookup key_owners_lookup(size_t nhashes)
 {
+    KeyOwnersLookup out;
     ApiKeysTable keys = api_keys_table();
     if (!OidIsValid(keys.table.relid))
-        return nullptr;  // no mapping at all: every hash is the Unknown User
+        return out;  // no mapping at all: every hash is the Unknown User
+    // As the users lookup (core/lookup_rule.hpp): the text cast keeps the filter off any index
+    // on key_hash, so the table is scanned whole either way; the filter only costs the planner's
+    // per-element estimate and the array, unless the table is much larger than the hashes.
+    out.whole_table = core::users_lookup_reads_whole_table(table_rows_now(keys.table.relid), nhashes);
     // name and litellm_key_alias are optional columns (NULL when absent).
     const char *key_cols = pg_call([&] {
         return (const char *)psprintf(
@@ -109,12 +123,14 @@ const char *key_owners_lookup_sql()
                                           users.role_expr);
         });
     }
-    return pg_call([&] {
+    out.sql = pg_call([&] {
         return (const char *)psprintf("SELECT k.key_hash::pg_catalog.text, k.user_id::pg_catalog.text, %s, %s "
-                                      "FROM %s AS k %s "
-                                      "WHERE k.key_hash::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1)",
-                                      cols, key_cols, keys.table.qualified, join);
+                                      "FROM %s AS k %s%s",
+                                      cols, key_cols, keys.table.qualified, join,
+                                      out.whole_table ? ""
+                                                      : " WHERE k.key_hash::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($1)");
     });
+    return out;
 }
 
 namespace {

@@ -66,23 +66,16 @@ struct UsersLookup {
 };
 UsersLookup users_lookup(size_t nkeys);
 
-// Owners by key hash: on_row({key_hash, user_id, username, email, role, name,
-// litellm_key_alias}); username/email/role NULL without a users table; with one, a key whose
-// users row is gone has no row (inner join); name and alias NULL where the api-keys table has
-// no such column. Nothing happens without an api-keys table.
-template <typename F>
-void lookup_key_owners(const std::string_view *hashes, size_t nhashes, F &&on_row);
-
-// The SQL of the owners lookup (NULL when the table is not configured).
-const char *key_owners_lookup_sql();
-
-template <typename F>
-void lookup_key_owners(const std::string_view *hashes, size_t nhashes, F &&on_row)
-{
-    if (nhashes == 0)
-        return;
-    if (const char *sql = key_owners_lookup_sql())
-        run_lookup(sql, hashes, nhashes, 7, on_row);
-}
+// The owners lookup for nhashes key hashes: its SQL (nullptr without an api-keys table) and
+// whether it reads the whole table (no $1; core/lookup_rule.hpp: the caller skips the rows of
+// other hashes) or the rows whose key_hash is one of them ($1, a text[]). Its rows: {key_hash,
+// user_id, username, email, role, name, litellm_key_alias}; username/email/role NULL without a
+// users table; with one, a key whose users row is gone has no row (inner join); name and alias
+// NULL where the api-keys table has no such column.
+struct KeyOwnersLookup {
+    const char *sql = nullptr;
+    bool whole_table = false;
+};
+KeyOwnersLookup key_owners_lookup(size_t nhashes);
 
 }  // namespace ducache::pg
