@@ -238,19 +238,15 @@ inline __attribute__((always_inline)) bool add_dense_entry(core::KeyAggregator &
 // read and add, else add_other_entry. kDayRow: the caller knows the row is a day row (not a
 // rollup), and r's fields are passed read once a row (round 14 of issue 13: accumulate_nested_row
 // reloaded them through r for every entry).
-// kKnown (round 15 of issue 13): the row's key list is the one remembered (known: each
-// position's hint), so the slot is known[position] with no key compare, and the walk did not
-// find the keys (root: where entry_key finds one for add_other_entry).
-template <bool kDayRow, bool kKnown = false>
+template <bool kDayRow>
 inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, core::KeyAggregator &agg,
                                                       const int32 day_index, const bool want_identity,
-                                                      const WalkedEntry &e, const JsonbContainer *root = nullptr,
-                                                      const uint32_t *known = nullptr)
+                                                      const WalkedEntry &e)
 {
     // add_other_entry's argument: a copy made only where it is called, so the loop's entry is
     // not kept in memory for it (round 14 of issue 13).
     auto other = [&](bool matched) __attribute__((always_inline)) {
-        const WalkedEntry copy = kKnown ? entry_key(root, e) : e;
+        const WalkedEntry copy = e;
         add_other_entry(r, copy, matched);
     };
     const JsonbContainer *c = e.container();
@@ -260,9 +256,8 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, cor
     if (!kDayRow && r.day.rollup)
         return other(true);
     // LiteMaaS' user ids are UUIDs: the position hint's compare at their 36 bytes.
-    core::Slot &slot = kKnown     ? agg.slot_at(known[e.position])
-                       : litemaas ? agg.find_or_insert_at_len<kLiteMaaSKeyLen>(e.key, e.key_len, e.position)
-                                  : agg.find_or_insert_at(e.key, e.key_len, e.position);
+    core::Slot &slot = litemaas ? agg.find_or_insert_at_len<kLiteMaaSKeyLen>(e.key, e.key_len, e.position)
+                                : agg.find_or_insert_at(e.key, e.key_len, e.position);
     FastEntry &f = r.f;
     if (litemaas && metrics_shapes.litemaas_metrics()) {
         // LiteMaaS' layouts (round 14 of issue 13): the cost added from registers, the identity
@@ -292,33 +287,24 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, cor
 // A row read while the remembered layout is a nested one (a LiteMaaS day after its first
 // entry): a loop of its own, out of line (its own registers), with the nested program inline;
 // any other entry by the other ways. Round 13 of issue 13.
-// Round 15 of issue 13: when the row's key list is the last one of its kind (as accumulate_dense5:
-// a LiteMaaS day's users are mostly the day before's), each entry's slot is its position's hint,
-// no 36-byte key compare, and the walk does not find the keys (kKnown).
-template <bool kKnown>
-[[gnu::noinline]] void accumulate_nested_loop(const BreakdownRow &r, const JsonbContainer *root, const uint32_t *known)
+// Round 15 of issue 13: the walk asks for the entry 4 places on (kNestedPrefetchAhead; a nested
+// row is larger than L2, and the next entry alone came too late from the last level: -17 ms a
+// nested year at L). Its slots come by their keys' hints, not by core::KeyAggregator::known_keys
+// as the flat dense5 loop's: that compare of the whole key list (36-byte UUIDs: ~400 KB a row,
+// both copies read) cost more memory traffic than the hints' compares it saved (+3.5 ms).
+constexpr uint32 kNestedPrefetchAhead = 3;
+[[gnu::noinline]] void accumulate_nested_row(const BreakdownRow &r, const JsonbContainer *root)
 {
     core::KeyAggregator &agg = r.agg;
     const int32 day_index = r.day.day_index;
     const bool want_identity = r.want_identity;
-    walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+    walk_entries<true, kNestedPrefetchAhead>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         if (!e.is_container() || __builtin_expect(entry_shapes.program() != ShapeCache::Program::nested, 0)) {
-            // the layout changed in the row (or not an object)
-            const WalkedEntry copy = kKnown ? entry_key(root, e) : e;
+            const WalkedEntry copy = e;  // the layout changed in the row (or not an object)
             return add_other_entry(r, copy, e.is_container() && entry_shapes.matches(e.container()));
         }
-        add_nested<true, kKnown>(r, agg, day_index, want_identity, e, root, known);
+        add_nested<true>(r, agg, day_index, want_identity, e);
     });
-}
-void accumulate_nested_row(const BreakdownRow &r, const JsonbContainer *root)
-{
-    if (JsonContainerSize(root) == 0)
-        return;
-    const ObjectKeys keys = object_keys(root);
-    if (const uint32_t *known = keys.known(r.agg))
-        return accumulate_nested_loop<true>(r, root, known);
-    accumulate_nested_loop<false>(r, root, nullptr);
-    keys.remember(r.agg);  // every position's slot found by its hint (none skipped: each path adds)
 }
 
 // add_nested out of line, for a nested entry in the flat entries' loop (round 13 of issue 13:

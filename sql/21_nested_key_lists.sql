@@ -1,11 +1,11 @@
--- The serial user breakdown's nested (LiteMaaS) loop takes each entry's slot by its position
--- when the day's whole key list is the last one of its kind (core::KeyAggregator::known_keys;
--- round 15 of issue 13), else by the key. Against ref.user_breakdown (20_read_fixture) on own
--- rows (2033, removed at the end): days with the same 40 users (known from the second), a day
--- with as many users but one other (not known), the first list again (not known, then known),
--- an entry of another layout in a known list (read by the other ways with its key found) and
--- one whose error must name its key, a second kind of list (users 41-80: another position
--- 0, its own hint set) taking turns with the first, and a rename (the latest day's name wins).
+-- The serial user breakdown's nested (LiteMaaS) loop over day rows whose key lists repeat,
+-- change and take turns, against ref.user_breakdown (20_read_fixture) on own rows (2033, removed
+-- at the end): days with the same 40 users, a day with as many users but one other, the first
+-- list again, an entry of another layout (read by the other ways) and one whose error must name
+-- its key, a second kind of list (users 41-80: another position 0, its own hint set) taking turns
+-- with the first, and a rename (the latest day's name wins). Round 15 of issue 13 wrote it for
+-- slots by known key lists (core::KeyAggregator::known_keys) in this loop; measured, that was
+-- dropped for nested rows (docs/benchmarks.md), the cases stay: the position hints' paths.
 SET ducache.parallel_min_days = -1;  -- the serial loop
 SET ducache.use_rollups = off;
 INSERT INTO daily_usage_cache (date, aggregated_by_user)
