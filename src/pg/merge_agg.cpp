@@ -87,15 +87,13 @@ struct MergeRow {
 // found once per layout (core::EntryPlan::days). Anything else is read by read_entry_at, which
 // gives the same values or the error. The checks (days first, then the counts) and every message
 // are the same on every path.
-inline __attribute__((always_inline)) void merge_entry(const MergeRow &r, const WalkedEntry &e)
+// Its state as separate arguments (not a MergeRow): in the general loop GCC keeps them in
+// registers (through a MergeRow it reloaded them every entry: +19 instructions a flat entry).
+inline __attribute__((always_inline)) void merge_entry(core::KeyAggregator &agg, const std::string_view column,
+                                                       const DayLabel &row, entry_fast::ShapeCache &shapes,
+                                                       entry_fast::ShapeCache &metrics_shapes,
+                                                       entry_fast::FastEntry &f, EntryValues &v, const WalkedEntry &e)
 {
-    core::KeyAggregator &agg = r.agg;
-    const std::string_view column = r.column;
-    const DayLabel &row = r.row;
-    entry_fast::ShapeCache &shapes = r.shapes;
-    entry_fast::ShapeCache &metrics_shapes = r.metrics_shapes;
-    entry_fast::FastEntry &f = r.f;
-    EntryValues &v = r.v;
     std::string_view key(e.key, e.key_len);
     const JsonbContainer *c = e.container();
     if (e.is_container() && shapes.matches(c) &&
@@ -149,7 +147,7 @@ inline __attribute__((always_inline)) void merge_entry(const MergeRow &r, const 
 // merge_entry out of line, for the entries merge_litemaas_loop's program does not take.
 [[gnu::noinline]] void merge_other_entry(const MergeRow &r, const WalkedEntry &e)
 {
-    merge_entry(r, e);
+    merge_entry(r.agg, r.column, r.row, r.shapes, r.metrics_shapes, r.f, r.v, e);
 }
 
 // A row read while the remembered layout is LiteMaaS' nested entry (round 15 of issue 13): the
@@ -196,6 +194,19 @@ template <bool kKnown>
     });
 }
 
+// Any other row: merge_entry for each entry, in a loop of its own (out of line: the LiteMaaS
+// test and key list above cost the flat loop ~3 instructions an entry in registers when inline).
+[[gnu::noinline]] void merge_general_row(core::KeyAggregator &agg, const JsonbContainer *root,
+                                         const std::string_view column, const DayLabel &row,
+                                         entry_fast::ShapeCache &shapes, entry_fast::ShapeCache &metrics_shapes)
+{
+    entry_fast::FastEntry f;
+    EntryValues v;
+    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        merge_entry(agg, column, row, shapes, metrics_shapes, f, v, e);
+    });
+}
+
 // Adds one input object's entries (merge_entry), a LiteMaaS row by merge_litemaas_loop.
 void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day)
 {
@@ -203,11 +214,13 @@ void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const In
     if (!JsonContainerIsObject(root) || JsonContainerIsScalar(root))
         throw_bad_shape(day, "it is not a JSON object");
     DayLabel row(day);
-    entry_fast::FastEntry f;
-    EntryValues v;
-    const MergeRow r{agg, std::string_view(day.column),  // once per row, not a strlen per entry
-                     row, entry_fast::entry_shape_cache(), entry_fast::metrics_shape_cache(), f, v};
-    if (r.shapes.litemaas_entry() && r.metrics_shapes.litemaas_metrics() && JsonContainerSize(root) > 0) {
+    std::string_view column(day.column);  // once per row, not a strlen per entry
+    entry_fast::ShapeCache &shapes = entry_fast::entry_shape_cache();
+    entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
+    if (shapes.litemaas_entry() && metrics_shapes.litemaas_metrics() && JsonContainerSize(root) > 0) {
+        entry_fast::FastEntry f;
+        EntryValues v;
+        const MergeRow r{agg, column, row, shapes, metrics_shapes, f, v};
         const ObjectKeys keys = object_keys(root);
         if (const uint32_t *known = keys.known(agg))
             return merge_litemaas_loop<true>(r, root, known);
@@ -215,7 +228,7 @@ void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const In
         keys.remember(agg);
         return;
     }
-    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) { merge_entry(r, e); });
+    merge_general_row(agg, root, column, row, shapes, metrics_shapes);
 }
 
 // JSONB's key order (lengthCompareJsonbPair): shorter first, then bytewise.
