@@ -68,15 +68,146 @@ struct MergeState {
     slot.totals.active_days = day_sum;
 }
 
-// Adds one input object: each entry's metrics, and its days (CONTRACT §6: an entry with a
-// numeric "days", as ducache_merge outputs carry, stands for that many days, others for one).
-// The user breakdown's loop (walk_entries, pg/entry_walk.hpp) with the merge's adds:
-// the object walked once, the next entry prefetched, an entry of the previous entry's layout
-// read by read_entry_fast (pg/entry_fast.hpp: the layout's plan, dense layouts in one pass, the
-// cost as its 64-bit decode, added by add_scaled) into the key's slot found by its position
-// hint; its "days" member found once per layout (core::EntryPlan::days). Anything else is read
-// by read_entry_at, which gives the same values or the error. The entries added, their order,
-// the checks (days first, then the counts) and every message are the same on both paths.
+// One input row's reading state.
+struct MergeRow {
+    core::KeyAggregator &agg;
+    std::string_view column;
+    const DayLabel &row;
+    entry_fast::ShapeCache &shapes;
+    entry_fast::ShapeCache &metrics_shapes;
+    entry_fast::FastEntry &f;
+    EntryValues &v;
+};
+
+// Adds one entry (CONTRACT §6: an entry with a numeric "days", as ducache_merge outputs carry,
+// stands for that many days, others for one). The user breakdown's reads with the merge's adds:
+// an entry of the previous entry's layout read by read_entry_dense / read_entry_fast
+// (pg/entry_fast.hpp: the layout's plan, dense layouts in one pass, the cost as its 64-bit
+// decode, added by add_scaled) into the key's slot found by its position hint; its "days" member
+// found once per layout (core::EntryPlan::days). Anything else is read by read_entry_at, which
+// gives the same values or the error. The checks (days first, then the counts) and every message
+// are the same on every path.
+// Its state as separate arguments (not a MergeRow): in the general loop GCC keeps them in
+// registers (through a MergeRow it reloaded them every entry: +19 instructions a flat entry).
+inline __attribute__((always_inline)) void merge_entry(core::KeyAggregator &agg, const std::string_view column,
+                                                       const DayLabel &row, entry_fast::ShapeCache &shapes,
+                                                       entry_fast::ShapeCache &metrics_shapes,
+                                                       entry_fast::FastEntry &f, EntryValues &v, const WalkedEntry &e)
+{
+    std::string_view key(e.key, e.key_len);
+    const JsonbContainer *c = e.container();
+    if (e.is_container() && shapes.matches(c) &&
+        entry_fast::read_entry_dense(c, shapes, metrics_shapes, false, false, f,
+                                     [&](const auto &counts) __attribute__((always_inline)) {
+            // Round 12 of issue 13: a dense entry's counts added from registers (false: the
+            // loop's other path below reads it again and adds it or raises its error).
+            int32 at = shapes.remembered().days;  // -1 on a day row
+            if (__builtin_expect(at >= 0 || f.cost_wide_used, 0))
+                return false;  // add_fast_entry_rare's cases, by the path below
+            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+            int32_t day_sum = slot.totals.active_days;
+            core::add_days_or_throw(day_sum, 1, key, row);
+            if (!counts.add_to(slot.totals.counts))
+                return false;
+            slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+            slot.totals.active_days = day_sum;
+            return true;
+        }))
+        return;
+    if (e.is_container() && entry_fast::read_entry_fast(c, shapes, metrics_shapes, false, false, f)) {
+        int32 at = shapes.remembered().days;  // -1 on a day row
+        if (__builtin_expect(at < 0 && !f.cost_wide_used, 1)) {  // a day row's entry, a 64-bit cost
+            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+            int32_t day_sum = slot.totals.active_days;
+            core::add_days_or_throw(day_sum, 1, key, row);
+            core::add_counts_or_throw(slot.totals.counts, f.counts, column, key, row);
+            if (f.cost_seen)
+                slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
+            slot.totals.active_days = day_sum;
+        } else {
+            add_fast_entry_rare(agg, e.position, f, c, shapes, at, column, row, key);
+        }
+    } else {
+        JsonbItem val;
+        e.item(val);
+        read_entry_at(val, column, row, key, false, false, v);  // an entry that is not an object throws
+        int32 at = last_entry_plan().days;
+        int32_t days = 1;
+        if (at >= 0)  // val is an object: read_entry_at checked it
+            days = core::entry_days(JsonbObjectView(reinterpret_cast<const JsonbContainer *>(val.data)), at,
+                                    core::EntrySite{column, row, key});
+        core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
+        int32_t day_sum = slot.totals.active_days;
+        core::add_days_or_throw(day_sum, days, key, row);
+        slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
+        slot.totals.active_days = day_sum;
+    }
+}
+
+// merge_entry out of line, for the entries merge_litemaas_loop's program does not take.
+[[gnu::noinline]] void merge_other_entry(const MergeRow &r, const WalkedEntry &e)
+{
+    merge_entry(r.agg, r.column, r.row, r.shapes, r.metrics_shapes, r.f, r.v, e);
+}
+
+// A row read while the remembered layout is LiteMaaS' nested entry (round 15 of issue 13): the
+// user breakdown's nested path (pg/entry_reader.cpp's accumulate_nested_row) with the merge's
+// adds, a loop of its own, out of line (its own registers). The layout compared at LiteMaaS'
+// sizes, the slot found first (kKnown: the row's key list is the last one of its kind,
+// core::KeyAggregator::known_keys, so each entry's slot is its position's hint and the walk does
+// not find the keys), the entry read by read_litemaas_regs (counts and cost from registers), one
+// day added (LiteMaaS' layout has no "days" member). Anything else (another layout, a value the
+// program does not take, a cost past 64 bits, a sum past bigint or kMaxDays) goes to
+// merge_other_entry before anything of it is added, which adds it or raises its error.
+template <bool kKnown>
+[[gnu::noinline]] void merge_litemaas_loop(const MergeRow &r, const JsonbContainer *root, const uint32_t *known)
+{
+    core::KeyAggregator &agg = r.agg;
+    entry_fast::ShapeCache &shapes = r.shapes;
+    entry_fast::ShapeCache &metrics_shapes = r.metrics_shapes;
+    walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        const JsonbContainer *c = e.container();
+        if (__builtin_expect(e.is_container() && shapes.litemaas_entry() && metrics_shapes.litemaas_metrics() &&
+                                 shapes.matches_nk<entry_fast::kLiteMaaSEntryMembers, entry_fast::kLiteMaaSEntryKeys>(c),
+                             1)) {
+            core::Slot &slot = kKnown ? agg.slot_at(known[e.position])
+                                      : agg.find_or_insert_at_len<entry_fast::kLiteMaaSKeyLen>(e.key, e.key_len, e.position);
+            if (__builtin_expect(entry_fast::read_litemaas_regs(c, metrics_shapes, r.f,
+                                                    [&](const auto &counts, const entry_fast::DenseCost &cost,
+                                                        const auto &) __attribute__((always_inline)) {
+                                                        // Days first: past kMaxDays the other path
+                                                        // raises the error, nothing added here.
+                                                        const int32_t days = slot.totals.active_days;
+                                                        if (__builtin_expect(days >= core::kMaxDays, 0))
+                                                            return false;
+                                                        if (!counts.add_to(slot.totals.counts))
+                                                            return false;
+                                                        slot.totals.cost.add_scaled(cost.m, cost.scale, cost.dscale);
+                                                        slot.totals.active_days = days + 1;
+                                                        return true;
+                                                    }),
+                                 1))
+                return;
+        }
+        const WalkedEntry copy = kKnown ? entry_key(root, e) : e;
+        merge_other_entry(r, copy);
+    });
+}
+
+// Any other row: merge_entry for each entry, in a loop of its own (out of line: the LiteMaaS
+// test and key list above cost the flat loop ~3 instructions an entry in registers when inline).
+[[gnu::noinline]] void merge_general_row(core::KeyAggregator &agg, const JsonbContainer *root,
+                                         const std::string_view column, const DayLabel &row,
+                                         entry_fast::ShapeCache &shapes, entry_fast::ShapeCache &metrics_shapes)
+{
+    entry_fast::FastEntry f;
+    EntryValues v;
+    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        merge_entry(agg, column, row, shapes, metrics_shapes, f, v, e);
+    });
+}
+
+// Adds one input object's entries (merge_entry), a LiteMaaS row by merge_litemaas_loop.
 void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day)
 {
     const JsonbContainer *root = &obj->root;
@@ -86,58 +217,18 @@ void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const In
     std::string_view column(day.column);  // once per row, not a strlen per entry
     entry_fast::ShapeCache &shapes = entry_fast::entry_shape_cache();
     entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
-    entry_fast::FastEntry f;
-    EntryValues v;
-    walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
-        std::string_view key(e.key, e.key_len);
-        const JsonbContainer *c = e.container();
-        if (e.is_container() && shapes.matches(c) &&
-            entry_fast::read_entry_dense(c, shapes, metrics_shapes, false, false, f,
-                                         [&](const auto &counts) __attribute__((always_inline)) {
-                // Round 12 of issue 13: a dense entry's counts added from registers (false: the
-                // loop's other path below reads it again and adds it or raises its error).
-                int32 at = shapes.remembered().days;  // -1 on a day row
-                if (__builtin_expect(at >= 0 || f.cost_wide_used, 0))
-                    return false;  // add_fast_entry_rare's cases, by the path below
-                core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-                int32_t day_sum = slot.totals.active_days;
-                core::add_days_or_throw(day_sum, 1, key, row);
-                if (!counts.add_to(slot.totals.counts))
-                    return false;
-                slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
-                slot.totals.active_days = day_sum;
-                return true;
-            }))
-            return;
-        if (e.is_container() && entry_fast::read_entry_fast(c, shapes, metrics_shapes, false, false, f)) {
-            int32 at = shapes.remembered().days;  // -1 on a day row
-            if (__builtin_expect(at < 0 && !f.cost_wide_used, 1)) {  // a day row's entry, a 64-bit cost
-                core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-                int32_t day_sum = slot.totals.active_days;
-                core::add_days_or_throw(day_sum, 1, key, row);
-                core::add_counts_or_throw(slot.totals.counts, f.counts, column, key, row);
-                if (f.cost_seen)
-                    slot.totals.cost.add_scaled(f.cost_m, f.cost_scale, f.cost_dscale);
-                slot.totals.active_days = day_sum;
-            } else {
-                add_fast_entry_rare(agg, e.position, f, c, shapes, at, column, row, key);
-            }
-        } else {
-            JsonbItem val;
-            e.item(val);
-            read_entry_at(val, column, row, key, false, false, v);  // an entry that is not an object throws
-            int32 at = last_entry_plan().days;
-            int32_t days = 1;
-            if (at >= 0)  // val is an object: read_entry_at checked it
-                days = core::entry_days(JsonbObjectView(reinterpret_cast<const JsonbContainer *>(val.data)), at,
-                                        core::EntrySite{column, row, key});
-            core::Slot &slot = agg.find_or_insert_at(e.key, e.key_len, e.position);
-            int32_t day_sum = slot.totals.active_days;
-            core::add_days_or_throw(day_sum, days, key, row);
-            slot.totals.add_or_throw(v.counts, v.cost_seen ? &v.cost : nullptr, column, key, row);
-            slot.totals.active_days = day_sum;
-        }
-    });
+    if (shapes.litemaas_entry() && metrics_shapes.litemaas_metrics() && JsonContainerSize(root) > 0) {
+        entry_fast::FastEntry f;
+        EntryValues v;
+        const MergeRow r{agg, column, row, shapes, metrics_shapes, f, v};
+        const ObjectKeys keys = object_keys(root);
+        if (const uint32_t *known = keys.known(agg))
+            return merge_litemaas_loop<true>(r, root, known);
+        merge_litemaas_loop<false>(r, root, nullptr);
+        keys.remember(agg);
+        return;
+    }
+    merge_general_row(agg, root, column, row, shapes, metrics_shapes);
 }
 
 // JSONB's key order (lengthCompareJsonbPair): shorter first, then bytewise.
