@@ -292,7 +292,6 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, cor
 // nested year at L). Its slots come by their keys' hints, not by core::KeyAggregator::known_keys
 // as the flat dense5 loop's: that compare of the whole key list (36-byte UUIDs: ~400 KB a row,
 // both copies read) cost more memory traffic than the hints' compares it saved (+3.5 ms).
-constexpr uint32 kNestedPrefetchAhead = 3;
 [[gnu::noinline]] void accumulate_nested_row(const BreakdownRow &r, const JsonbContainer *root)
 {
     core::KeyAggregator &agg = r.agg;

@@ -101,6 +101,10 @@ struct AheadPrefetch {
     }
 };
 
+// The nested loops' distance (the breakdown's, the parallel transition's, the merge's): the
+// entry 4 places on (3 measured better than 7 at L).
+constexpr uint32 kNestedPrefetchAhead = 3;
+
 template <>
 struct AheadPrefetch<0> {
     __attribute__((always_inline)) AheadPrefetch(const JEntry *, uint32, const char *, uint32, uint32) {}

@@ -239,6 +239,9 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
                        entry_fast::metrics_shape_cache(), f, v, keys.known(agg)};
     if (r.shapes.program() == entry_fast::ShapeCache::Program::dense5)
         r.known ? accumulate_partial_dense5<true>(r, root) : accumulate_partial_dense5<false>(r, root);
+    else if (r.shapes.program() == entry_fast::ShapeCache::Program::nested)  // (pg/entry_walk.hpp's kAhead)
+        walk_entries<true, kNestedPrefetchAhead>(
+            root, [&](const WalkedEntry &e) __attribute__((always_inline)) { add_partial_entry(r, e); });
     else
         walk_entries(root, [&](const WalkedEntry &e) __attribute__((always_inline)) { add_partial_entry(r, e); });
     if (!r.known)
