@@ -165,7 +165,8 @@ template <bool kKnown>
     core::KeyAggregator &agg = r.agg;
     entry_fast::ShapeCache &shapes = r.shapes;
     entry_fast::ShapeCache &metrics_shapes = r.metrics_shapes;
-    walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+    // The entry 4 places on asked for (pg/entry_walk.hpp's kAhead: a nested row is larger than L2).
+    walk_entries<!kKnown, kNestedPrefetchAhead>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
         const JsonbContainer *c = e.container();
         if (__builtin_expect(e.is_container() && shapes.litemaas_entry() && metrics_shapes.litemaas_metrics() &&
                                  shapes.matches_nk<entry_fast::kLiteMaaSEntryMembers, entry_fast::kLiteMaaSEntryKeys>(c),
