@@ -73,7 +73,7 @@ rm -rf "$VG" && mkdir -p "$VG"
 # 79_user_pack, 79_user_pack_dashboard and 79_dashboard_user_walks (each build ~65 s of memcheck
 # under load); 79_user_pack came from half 1, which keeps 72_rollup_refresh.
 # An explicit TEST list runs as one half.
-half2=" 20_read_fixture 21_breakdowns 22_read_errors 23_analytics_trend 24_merge 25_number_matrix 26_sum_overflow 27_wide_costs 78_parallel_breakdown 41_rebuild 42_lookup_tables 43_rebuild_rls 44_rebuild_fidelity 45_rebuild_unchanged 46_upsert_unchanged 52_hostile_tables 74_rollups_edges 78_rollup_jsonb 79_user_pack 79_user_pack_dashboard 79_dashboard_user_walks "
+half2=" 20_read_fixture 21_breakdowns 21_nested_key_lists 22_read_errors 23_analytics_trend 24_merge 25_number_matrix 26_sum_overflow 27_wide_costs 78_parallel_breakdown 41_rebuild 42_lookup_tables 43_rebuild_rls 44_rebuild_fidelity 45_rebuild_unchanged 46_upsert_unchanged 52_hostile_tables 74_rollups_edges 78_rollup_jsonb 79_user_pack 79_user_pack_dashboard 79_dashboard_user_walks "
 halves=("${tests[*]}")
 if [ $# = 0 ]; then
     h1=() h2=()
