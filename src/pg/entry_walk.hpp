@@ -63,10 +63,6 @@ inline ObjectKeys object_keys(const JsonbContainer *root)
             size_t(getJsonbOffset(root, int(n))), base, uint32(getJsonbLength(root, 0)), n};
 }
 
-// Calls step(const WalkedEntry &) for every entry of root (an object; the caller checked it), in
-// order; interrupts checked every 4,096 entries. kKeys false: the entries' keys are not found
-// (key nullptr, key_len 0; ~8 instructions an entry): for a row whose slots come by position
-// (core::KeyAggregator::known_keys), where an entry that needs its key asks entry_key.
 // A nested row's prefetch (round 15 of issue 13): walk_entries asks for the next entry while it
 // reads one, but a nested row is larger than L2 and its entries ~40 ns apart, too little to
 // fetch the next one from the last level. With kAhead > 0 it also asks for the entry kAhead + 1
@@ -110,6 +106,10 @@ struct AheadPrefetch<0> {
     __attribute__((always_inline)) AheadPrefetch(const JEntry *, uint32, const char *, uint32, uint32) {}
 };
 
+// Calls step(const WalkedEntry &) for every entry of root (an object; the caller checked it), in
+// order; interrupts checked every 4,096 entries. kKeys false: the entries' keys are not found
+// (key nullptr, key_len 0; ~8 instructions an entry): for a row whose slots come by position
+// (core::KeyAggregator::known_keys), where an entry that needs its key asks entry_key. kAhead: AheadPrefetch above (0: the next entry only).
 template <bool kKeys = true, uint32 kAhead = 0, typename Step>
 inline __attribute__((always_inline)) void walk_entries(const JsonbContainer *root, Step &&step)
 {
