@@ -109,7 +109,8 @@ struct AheadPrefetch<0> {
 // Calls step(const WalkedEntry &) for every entry of root (an object; the caller checked it), in
 // order; interrupts checked every 4,096 entries. kKeys false: the entries' keys are not found
 // (key nullptr, key_len 0; ~8 instructions an entry): for a row whose slots come by position
-// (core::KeyAggregator::known_keys), where an entry that needs its key asks entry_key. kAhead: AheadPrefetch above (0: the next entry only).
+// (core::KeyAggregator::known_keys), where an entry that needs its key asks entry_key.
+// kAhead: AheadPrefetch above (0: the next entry only).
 template <bool kKeys = true, uint32 kAhead = 0, typename Step>
 inline __attribute__((always_inline)) void walk_entries(const JsonbContainer *root, Step &&step)
 {
