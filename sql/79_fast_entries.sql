@@ -247,3 +247,101 @@ UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, 
 WHERE date BETWEEN '2032-04-02' AND '2032-04-03';
 SELECT ducache_test.error_of($$SELECT count(*) FROM ducache_user_breakdown('2032-04-01', '2032-04-08')$$);
 DELETE FROM daily_usage_cache WHERE date BETWEEN '2032-04-01' AND '2032-04-08';
+
+-- Round 16 of issue 13: rows of seven-metric flat entries day after day, so each row starts
+-- with the dense7 program (accumulate_dense_loop<7>, and accumulate_partial_dense<7> in the
+-- parallel transition), its key list the last one of its kind on most days (slots by position)
+-- and changing on others; amid them entries it does not take (one member more, numbers as
+-- strings). Counts and costs of every case above. Serial and with workers forced, against plain
+-- SQL, every user and column.
+CREATE FUNCTION ducache_test_parallel_worker_days() RETURNS integer
+    AS '$libdir/ducache', 'ducache_test_parallel_worker_days' LANGUAGE C;
+SET ducache.use_rollups = off;  -- the days themselves (2032's rollups of the sections above)
+INSERT INTO daily_usage_cache (date, aggregated_by_user, aggregated_by_model, aggregated_by_provider)
+SELECT date '2032-05-01' + d,
+       jsonb_object_agg('s' || u, CASE WHEN u % 40 = 11 THEN m || '{"note": "x"}'
+                                       WHEN u % 50 = 7 THEN m || jsonb_build_object('totalRequests', cnt)
+                                       ELSE m END),
+       '{}', '{}'
+FROM (SELECT d, u, cnt, jsonb_build_object('totalRequests', cnt::numeric, 'totalTokens', cnt::numeric * 3,
+                                           'promptTokens', cnt::numeric * 2, 'completionTokens', cnt::numeric,
+                                           'totalCost', cost::numeric, 'successfulRequests', cnt::numeric,
+                                           'failedRequests', (d + u) % 3) AS m
+      FROM fast_cells WHERE d < 30 AND NOT (d % 6 = 5 AND u % 4 = 0)) AS x
+GROUP BY d;
+CREATE TEMP TABLE seven_ref AS
+SELECT k AS user_id,
+       sum((v->>'totalRequests')::numeric) AS total_requests, sum((v->>'totalTokens')::numeric) AS total_tokens,
+       sum((v->>'promptTokens')::numeric) AS prompt_tokens, sum((v->>'completionTokens')::numeric) AS completion_tokens,
+       sum((v->>'totalCost')::numeric) AS total_cost, sum((v->>'successfulRequests')::numeric) AS successful_requests,
+       sum((v->>'failedRequests')::numeric) AS failed_requests, count(*) AS active_days, max(date) AS last_active
+FROM daily_usage_cache, jsonb_each(aggregated_by_user) AS e(k, v)
+WHERE date BETWEEN '2032-05-01' AND '2032-05-30'
+GROUP BY k;
+-- The breakdown alone in its statement (a statement with a parallel plan of its own would keep
+-- it serial: the workers cannot start workers), then compared.
+CREATE FUNCTION pg_temp.seven_check() RETURNS TABLE (users bigint, missing bigint, differ bigint) LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TEMP TABLE seven_got AS SELECT * FROM ducache_user_breakdown('2032-05-01', '2032-05-30');
+    RETURN QUERY
+    SELECT count(*), count(*) FILTER (WHERE d.user_id IS NULL OR r.user_id IS NULL),
+           count(*) FILTER (WHERE (d.total_requests, d.total_tokens, d.prompt_tokens, d.completion_tokens,
+                                   d.total_cost::text, d.successful_requests, d.failed_requests, d.active_days,
+                                   d.last_active)
+                                  IS DISTINCT FROM
+                                  (r.total_requests, r.total_tokens, r.prompt_tokens, r.completion_tokens,
+                                   r.total_cost::text, r.successful_requests, r.failed_requests, r.active_days,
+                                   r.last_active))
+    FROM seven_got AS d FULL JOIN seven_ref AS r USING (user_id);
+    DROP TABLE seven_got;
+END $$;
+SELECT count(*) FILTER (WHERE cnt LIKE '-%') > 0 AS negative_counts, count(DISTINCT u) AS users
+FROM fast_cells WHERE d < 30;
+SELECT * FROM pg_temp.seven_check();
+-- With workers forced (no negative count may be read out of date order: those rows give the
+-- serial path's answer, sql/78_parallel_breakdown): the same sums.
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET min_parallel_index_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+SET ducache.parallel_min_days = 2;
+SET ducache.parallel_min_kb = 0;
+SELECT * FROM pg_temp.seven_check();
+SELECT ducache_test_parallel_worker_days() AS worker_days;  -- -1: the negative counts sent it back
+-- Without negative counts the workers read the days themselves (numbers as strings stay strings).
+UPDATE daily_usage_cache SET aggregated_by_user = (
+    SELECT jsonb_object_agg(k, (SELECT jsonb_object_agg(f, CASE WHEN f IN ('totalCost', 'note') THEN x
+                                                               WHEN jsonb_typeof(x) = 'number'
+                                                               THEN to_jsonb(abs(x::text::numeric))
+                                                               ELSE to_jsonb(abs((x #>> '{}')::numeric)::text) END)
+                                FROM jsonb_each(v) AS m(f, x)))
+    FROM jsonb_each(aggregated_by_user) AS e(k, v))
+WHERE date BETWEEN '2032-05-01' AND '2032-05-30';
+TRUNCATE seven_ref;
+INSERT INTO seven_ref
+SELECT k, sum((v->>'totalRequests')::numeric), sum((v->>'totalTokens')::numeric), sum((v->>'promptTokens')::numeric),
+       sum((v->>'completionTokens')::numeric), sum((v->>'totalCost')::numeric), sum((v->>'successfulRequests')::numeric),
+       sum((v->>'failedRequests')::numeric), count(*), max(date)
+FROM daily_usage_cache, jsonb_each(aggregated_by_user) AS e(k, v)
+WHERE date BETWEEN '2032-05-01' AND '2032-05-30'
+GROUP BY k;
+SELECT * FROM pg_temp.seven_check();
+SELECT ducache_test_parallel_worker_days() > 0 AS workers_read_days;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET min_parallel_index_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+RESET ducache.parallel_min_days;
+RESET ducache.parallel_min_kb;
+RESET ducache.use_rollups;
+-- A sum past bigint in a seven-metric entry: the general path's error, naming the key and field.
+UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, '{s2,successfulRequests}',
+                                                            '9223372036854775000')
+WHERE date BETWEEN '2032-05-02' AND '2032-05-03';
+SELECT ducache_test.error_of($$SELECT count(*) FROM ducache_user_breakdown('2032-05-01', '2032-05-30')$$);
+DELETE FROM daily_usage_cache WHERE date BETWEEN '2032-05-01' AND '2032-05-30';
+DROP FUNCTION ducache_test_parallel_worker_days();

@@ -111,7 +111,7 @@ struct DenseCost {
     int scale, dscale;
 };
 
-// The dense program of the breakdown's own loop (pg/entry_reader.cpp, accumulate_dense5): object
+// The dense program of the breakdown's own loop (pg/entry_reader.cpp, accumulate_dense): object
 // c of N members, the cost first, its values at dense_offsets: the cost into registers (its
 // 64-bit form only: a wider cost returns false, and the caller reads the entry the other way),
 // the N - 1 counts into registers, then add(counts, cost), which returns whether it added the

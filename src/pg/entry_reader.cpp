@@ -313,40 +313,46 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, cor
     add_nested<false>(r, r.agg, r.day.day_index, r.want_identity, e);
 }
 
-// add_other_entry for an entry of accumulate_dense5's loop that its program did not take: the
+// add_other_entry for an entry of accumulate_dense_loop that its program did not take: the
 // layout compared here (out of line, as the rest of the read).
 [[gnu::noinline]] void add_undense_entry(const BreakdownRow &r, const WalkedEntry &e)
 {
     add_other_entry(r, e, e.is_container() && entry_shapes.matches(e.container()));
 }
 
-// accumulate_breakdown's loop for a row read while the remembered layout is dense5 (a flat
-// entry of five metrics: round 13 of issue 13). Its own function, so the loop holds only the
-// dense5 program (the general loop holds the nested one and four instances of the add, and GCC
-// kept base, the key and agg in stack slots for them): the layout compared with its length
-// known, the cost and counts decoded into registers (dense_offsets: no pass per member), the
-// cost added from its 64-bit form. Any other entry (another layout, a value the program does not
-// take, a cost past 64 bits, a count sum past bigint) goes to add_undense_entry, which reads it
-// as the general loop does, adds it or raises its error; should the layout change within the
-// row (the general path remembers another), every later entry goes there too (the program is
-// tested per entry).
+// accumulate_breakdown's loop for a row read while the remembered layout is dense5 or dense7 (a
+// flat entry of five or seven metrics: round 13 of issue 13; dense7 since round 16). Its own
+// function, so the loop holds only the dense program (the general loop holds the nested one and
+// four instances of the add, and GCC kept base, the key and agg in stack slots for them): the
+// layout compared with its length known, the cost and counts decoded into registers
+// (dense_offsets: no pass per member), the cost added from its 64-bit form. Any other entry
+// (another layout, a value the program does not take, a cost past 64 bits, a count sum past
+// bigint) goes to add_undense_entry, which reads it as the general loop does, adds it or raises
+// its error; should the layout change within the row (the general path remembers another),
+// every later entry goes there too (the program is tested per entry).
 // Round 14 of issue 13: when the row's key list is the last one of its kind (core::KeyAggregator::
 // known_keys: one compare of the row's key bytes), each entry's slot is its position's hint,
 // with no compare of its key, and the walk does not find the keys (kKnown; an entry the program
 // does not take gets its key for add_undense_entry).
-template <bool kKnown>
-[[gnu::noinline]] void accumulate_dense5_loop(const BreakdownRow &r, const JsonbContainer *root, const uint32_t *known)
+// Round 16 of issue 13: seven-metric flat entries read through the general loop (no key lists,
+// each decode through FastEntry) cost ~10 ns an entry more than five-metric ones at L.
+template <int N>
+constexpr ShapeCache::Program kDenseProgram = N == 5 ? ShapeCache::Program::dense5 : ShapeCache::Program::dense7;
+
+template <int N, bool kKnown>
+[[gnu::noinline]] void accumulate_dense_loop(const BreakdownRow &r, const JsonbContainer *root, const uint32_t *known)
 {
+    static_assert(N == 5 || N == 7, "the dense programs");
     core::KeyAggregator &agg = r.agg;
     const int32_t day_index = r.day.day_index;
     walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
-        if (__builtin_expect(e.is_container() && entry_shapes.program() == ShapeCache::Program::dense5 &&
-                                 entry_shapes.matches_n<5>(e.container()),
+        if (__builtin_expect(e.is_container() && entry_shapes.program() == kDenseProgram<N> &&
+                                 entry_shapes.matches_n<N>(e.container()),
                              1)) {
             // The slot first (as the general loop): no call between the decodes and the adds.
             core::Slot &slot =
                 kKnown ? agg.slot_at(known[e.position]) : agg.find_or_insert_at(e.key, e.key_len, e.position);
-            if (__builtin_expect(read_dense_regs<5>(e.container(), entry_shapes.keys_len(), entry_shapes.count_metrics(),
+            if (__builtin_expect(read_dense_regs<N>(e.container(), entry_shapes.keys_len(), entry_shapes.count_metrics(),
                                                     [&](const auto &counts, const DenseCost &cost)
                                                         __attribute__((always_inline)) {
                                                             if (!counts.add_to(slot.totals.counts))
@@ -362,14 +368,15 @@ template <bool kKnown>
         add_undense_entry(r, copy);
     });
 }
-void accumulate_dense5(const BreakdownRow &r, const JsonbContainer *root)
+template <int N>
+void accumulate_dense(const BreakdownRow &r, const JsonbContainer *root)
 {
     if (JsonContainerSize(root) == 0)
         return;
     const ObjectKeys keys = object_keys(root);
     if (const uint32_t *known = keys.known(r.agg))
-        return accumulate_dense5_loop<true>(r, root, known);
-    accumulate_dense5_loop<false>(r, root, nullptr);
+        return accumulate_dense_loop<N, true>(r, root, known);
+    accumulate_dense_loop<N, false>(r, root, nullptr);
     keys.remember(r.agg);
 }
 }  // namespace
@@ -390,7 +397,9 @@ void accumulate_breakdown(core::KeyAggregator &agg, const Jsonb *obj, const Inpu
     EntryValues v;
     const BreakdownRow r{agg, day, row, column, want_identity, f, v};
     if (!rollup && entry_shapes.program() == ShapeCache::Program::dense5)
-        return accumulate_dense5(r, root);
+        return accumulate_dense<5>(r, root);
+    if (!rollup && entry_shapes.program() == ShapeCache::Program::dense7)
+        return accumulate_dense<7>(r, root);
     // add_other_entry's argument: a copy made only where it is called, so the loop's entry is
     // not kept in memory for it.
     auto other = [&](const WalkedEntry &e, bool matched) __attribute__((always_inline)) {

@@ -155,14 +155,15 @@ inline __attribute__((always_inline)) void add_partial_entry(const PartialRow &r
     }
 }
 
-// add_partial_entry out of line, for the entries accumulate_partial_dense5's program does not take.
+// add_partial_entry out of line, for the entries accumulate_partial_dense's program does not take.
 [[gnu::noinline]] void add_partial_entry_out(const PartialRow &r, const WalkedEntry &e)
 {
     add_partial_entry(r, e);
 }
 
-// accumulate's loop for a row read while the remembered layout is dense5 (a flat entry of five
-// metrics), as the serial breakdown's accumulate_dense5 (pg/entry_reader.cpp; round 14 of issue
+// accumulate's loop for a row read while the remembered layout is dense5 or dense7 (a flat entry
+// of five or seven metrics; dense7 since round 16 of issue 13), as the serial breakdown's
+// accumulate_dense (pg/entry_reader.cpp; round 14 of issue
 // 13: the parallel participants read every entry through the general step, ~45 instructions an
 // entry more): the layout compared with its length known, the cost and counts decoded into
 // registers, the cost added from its 64-bit form. A negative count stops the row as the general
@@ -171,18 +172,20 @@ inline __attribute__((always_inline)) void add_partial_entry(const PartialRow &r
 // step, which adds it or raises its error.
 // kKnown: r.known's hints give the slots, and the walk does not find the keys (an entry the
 // program does not take gets its key for the general step).
-template <bool kKnown>
-[[gnu::noinline]] void accumulate_partial_dense5(const PartialRow &r, const JsonbContainer *root)
+template <int N, bool kKnown>
+[[gnu::noinline]] void accumulate_partial_dense(const PartialRow &r, const JsonbContainer *root)
 {
+    static_assert(N == 5 || N == 7, "the dense programs");
+    constexpr auto kProgram = N == 5 ? entry_fast::ShapeCache::Program::dense5 : entry_fast::ShapeCache::Program::dense7;
     core::KeyAggregator &agg = r.p.agg;
     entry_fast::ShapeCache &shapes = r.shapes;
     const int32 d = r.d;
     const uint32_t *known = r.known;
     walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
-        if (__builtin_expect(e.is_container() && shapes.program() == entry_fast::ShapeCache::Program::dense5 &&
-                                 shapes.matches_n<5>(e.container()),
+        if (__builtin_expect(e.is_container() && shapes.program() == kProgram &&
+                                 shapes.matches_n<N>(e.container()),
                              1)) {
-            if (__builtin_expect(entry_fast::read_dense_regs<5>(
+            if (__builtin_expect(entry_fast::read_dense_regs<N>(
                                      e.container(), shapes.keys_len(), shapes.count_metrics(),
                                      [&](const auto &counts, const entry_fast::DenseCost &cost)
                                          __attribute__((always_inline)) {
@@ -233,12 +236,14 @@ void accumulate(core::BreakdownPartial &p, const Jsonb *obj, const InputRow &day
     entry_fast::FastEntry f;
     EntryValues v;
     // Round 14 of issue 13: the row's key list the last one of its kind (one compare): each dense
-    // entry's slot is its position's hint (pg/entry_reader.cpp's accumulate_dense5 likewise).
+    // entry's slot is its position's hint (pg/entry_reader.cpp's accumulate_dense likewise).
     const ObjectKeys keys = object_keys(root);
     const PartialRow r{p, row, std::string_view(day.column), day.day_index, entry_fast::entry_shape_cache(),
                        entry_fast::metrics_shape_cache(), f, v, keys.known(agg)};
     if (r.shapes.program() == entry_fast::ShapeCache::Program::dense5)
-        r.known ? accumulate_partial_dense5<true>(r, root) : accumulate_partial_dense5<false>(r, root);
+        r.known ? accumulate_partial_dense<5, true>(r, root) : accumulate_partial_dense<5, false>(r, root);
+    else if (r.shapes.program() == entry_fast::ShapeCache::Program::dense7)
+        r.known ? accumulate_partial_dense<7, true>(r, root) : accumulate_partial_dense<7, false>(r, root);
     else if (r.shapes.program() == entry_fast::ShapeCache::Program::nested)  // (pg/entry_walk.hpp's kAhead)
         walk_entries<true, kNestedPrefetchAhead>(
             root, [&](const WalkedEntry &e) __attribute__((always_inline)) { add_partial_entry(r, e); });
