@@ -249,11 +249,11 @@ SELECT ducache_test.error_of($$SELECT count(*) FROM ducache_user_breakdown('2032
 DELETE FROM daily_usage_cache WHERE date BETWEEN '2032-04-01' AND '2032-04-08';
 
 -- Round 16 of issue 13: rows of seven-metric flat entries day after day, so each row starts
--- with the dense7 program (accumulate_dense_loop<7>, and accumulate_partial_dense<7> in the
--- parallel transition), its key list the last one of its kind on most days (slots by position)
--- and changing on others; amid them entries it does not take (one member more, numbers as
--- strings). Counts and costs of every case above. Serial and with workers forced, against plain
--- SQL, every user and column.
+-- with the dense7 program (accumulate_dense_loop<7>, accumulate_partial_dense<7> in the
+-- parallel transition, merge_dense_loop<7> in ducache_merge), its key list the last one of its
+-- kind on most days (slots by position) and changing on others; amid them entries it does not
+-- take (one member more, numbers as strings). Counts and costs of every case above. Serial, the
+-- merge, and with workers forced, against plain SQL, every user and column.
 CREATE FUNCTION ducache_test_parallel_worker_days() RETURNS integer
     AS '$libdir/ducache', 'ducache_test_parallel_worker_days' LANGUAGE C;
 SET ducache.use_rollups = off;  -- the days themselves (2032's rollups of the sections above)
@@ -298,6 +298,19 @@ END $$;
 SELECT count(*) FILTER (WHERE cnt LIKE '-%') > 0 AS negative_counts, count(DISTINCT u) AS users
 FROM fast_cells WHERE d < 30;
 SELECT * FROM pg_temp.seven_check();
+-- The merge over the same rows (merge_dense_loop<7>: the dense loop with the merge's adds).
+SELECT count(*) AS merged,
+       count(*) FILTER (WHERE ((m.value->>'requests')::numeric, (m.value->>'total_tokens')::numeric,
+                               (m.value->>'prompt_tokens')::numeric, (m.value->>'completion_tokens')::numeric,
+                               (m.value->>'successful_requests')::numeric, (m.value->>'failed_requests')::numeric,
+                               (m.value->>'cost')::numeric::text, (m.value->>'days')::bigint)
+                              IS DISTINCT FROM (r.total_requests, r.total_tokens, r.prompt_tokens, r.completion_tokens,
+                                                r.successful_requests, r.failed_requests, r.total_cost::text,
+                                                r.active_days))
+           AS merge_differ
+FROM (SELECT ducache_merge(aggregated_by_user) AS doc FROM daily_usage_cache
+      WHERE date BETWEEN '2032-05-01' AND '2032-05-30') AS x,
+     jsonb_each(x.doc) AS m JOIN seven_ref AS r ON r.user_id = m.key;
 -- With workers forced (no negative count may be read out of date order: those rows give the
 -- serial path's answer, sql/78_parallel_breakdown): the same sums.
 SET parallel_setup_cost = 0;

@@ -126,7 +126,8 @@ inline __attribute__((always_inline)) void merge_entry(core::KeyAggregator &agg,
     }
 }
 
-// merge_entry out of line, for the entries merge_litemaas_loop's program does not take.
+// merge_entry out of line, for the entries merge_litemaas_loop's and merge_dense_loop's programs
+// do not take.
 [[gnu::noinline]] void merge_other_entry(const MergeRow &r, const WalkedEntry &e)
 {
     merge_entry(r.agg, r.column, r.row, r.shapes, r.metrics_shapes, r.f, r.v, e);
@@ -177,6 +178,46 @@ template <bool kKnown>
     });
 }
 
+// A row read while the remembered layout is dense5 or dense7 (a flat entry of five or seven
+// metrics; round 16 of issue 13): the user breakdown's dense loop (pg/entry_reader.cpp's
+// accumulate_dense_loop) with the merge's adds, as merge_litemaas_loop is its nested one. The
+// layout compared with its length known, the slot found first (kKnown: by the row's key list),
+// the counts and cost decoded into registers (read_dense_regs), one day added (a dense layout has
+// no "days" member: every member is a metric). Anything else goes to merge_other_entry before
+// anything of it is added, which adds it or raises its error.
+template <int N, bool kKnown>
+[[gnu::noinline]] void merge_dense_loop(const MergeRow &r, const JsonbContainer *root, const uint32_t *known)
+{
+    static_assert(N == 5 || N == 7, "the dense programs");
+    constexpr auto kProgram = N == 5 ? entry_fast::ShapeCache::Program::dense5 : entry_fast::ShapeCache::Program::dense7;
+    core::KeyAggregator &agg = r.agg;
+    entry_fast::ShapeCache &shapes = r.shapes;
+    walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
+        if (__builtin_expect(e.is_container() && shapes.program() == kProgram && shapes.matches_n<N>(e.container()),
+                             1)) {
+            core::Slot &slot =
+                kKnown ? agg.slot_at(known[e.position]) : agg.find_or_insert_at(e.key, e.key_len, e.position);
+            if (__builtin_expect(entry_fast::read_dense_regs<N>(e.container(), shapes.keys_len(), shapes.count_metrics(),
+                                                    [&](const auto &counts, const entry_fast::DenseCost &cost)
+                                                        __attribute__((always_inline)) {
+                                                        // Days first, as merge_litemaas_loop.
+                                                        const int32_t days = slot.totals.active_days;
+                                                        if (__builtin_expect(days >= core::kMaxDays, 0))
+                                                            return false;
+                                                        if (!counts.add_to(slot.totals.counts))
+                                                            return false;
+                                                        slot.totals.cost.add_scaled(cost.m, cost.scale, cost.dscale);
+                                                        slot.totals.active_days = days + 1;
+                                                        return true;
+                                                    }),
+                                 1))
+                return;
+        }
+        const WalkedEntry copy = kKnown ? entry_key(root, e) : e;
+        merge_other_entry(r, copy);
+    });
+}
+
 // Any other row: merge_entry for each entry, in a loop of its own (out of line: the LiteMaaS
 // test and key list above cost the flat loop ~3 instructions an entry in registers when inline).
 [[gnu::noinline]] void merge_general_row(core::KeyAggregator &agg, const JsonbContainer *root,
@@ -192,7 +233,8 @@ template <bool kKnown>
 
 }  // namespace
 
-// Adds one input object's entries (merge_entry), a LiteMaaS row by merge_litemaas_loop.
+// Adds one input object's entries (merge_entry), a LiteMaaS row by merge_litemaas_loop, a row
+// read while the remembered layout is a dense flat one by merge_dense_loop.
 void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const InputRow &day)
 {
     const JsonbContainer *root = &obj->root;
@@ -202,15 +244,23 @@ void accumulate_merge_input(core::KeyAggregator &agg, const Jsonb *obj, const In
     std::string_view column(day.column);  // once per row, not a strlen per entry
     entry_fast::ShapeCache &shapes = entry_fast::entry_shape_cache();
     entry_fast::ShapeCache &metrics_shapes = entry_fast::metrics_shape_cache();
-    if (shapes.litemaas_entry() && metrics_shapes.litemaas_metrics() && JsonContainerSize(root) > 0) {
+    using Program = entry_fast::ShapeCache::Program;
+    const bool litemaas = shapes.litemaas_entry() && metrics_shapes.litemaas_metrics();
+    const bool dense = shapes.program() == Program::dense5 || shapes.program() == Program::dense7;
+    if ((litemaas || dense) && JsonContainerSize(root) > 0) {
         entry_fast::FastEntry f;
         EntryValues v;
         const MergeRow r{agg, column, row, shapes, metrics_shapes, f, v};
         const ObjectKeys keys = object_keys(root);
-        if (const uint32_t *known = keys.known(agg))
-            return merge_litemaas_loop<true>(r, root, known);
-        merge_litemaas_loop<false>(r, root, nullptr);
-        keys.remember(agg);
+        const uint32_t *known = keys.known(agg);
+        if (litemaas)
+            known ? merge_litemaas_loop<true>(r, root, known) : merge_litemaas_loop<false>(r, root, nullptr);
+        else if (shapes.program() == Program::dense5)
+            known ? merge_dense_loop<5, true>(r, root, known) : merge_dense_loop<5, false>(r, root, nullptr);
+        else
+            known ? merge_dense_loop<7, true>(r, root, known) : merge_dense_loop<7, false>(r, root, nullptr);
+        if (!known)
+            keys.remember(agg);
         return;
     }
     merge_general_row(agg, root, column, row, shapes, metrics_shapes);
