@@ -111,10 +111,15 @@ CREATE OR REPLACE FUNCTION bench.cpu_ticks() RETURNS bigint LANGUAGE sql AS $$
 $$;
 
 -- CPU time of this backend in nanoseconds, from /proc (Linux with scheduler statistics): the
--- first field of schedstat, the time it ran on a CPU. NULL where the file is missing.
-CREATE OR REPLACE FUNCTION bench.cpu_ns() RETURNS bigint LANGUAGE sql AS $$
-    SELECT split_part(pg_read_file('/proc/' || pg_backend_pid() || '/schedstat', 0, 200, true), ' ', 1)::bigint
-$$;
+-- first field of schedstat, the time it ran on a CPU. NULL where the file is missing. The
+-- kernel adds a running task's time to it at each scheduler tick (4 ms at HZ=250) and when the
+-- task stops running, so a short sleep first makes the value exact (a few µs of the sleep's own
+-- CPU fall into each measured interval, alike for every statement).
+CREATE OR REPLACE FUNCTION bench.cpu_ns() RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_catalog.pg_sleep(0.0005);
+    RETURN split_part(pg_read_file('/proc/' || pg_backend_pid() || '/schedstat', 0, 200, true), ' ', 1)::bigint;
+END $$;
 
 -- Like bench.time_all, but the mean backend CPU milliseconds per run of each statement: in
 -- nanoseconds (bench.cpu_ns) where the kernel gives them, else in clock ticks of 1000/hz ms

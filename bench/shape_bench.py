@@ -9,8 +9,8 @@ Called by bench/run.py (--shapes). For each shape, interleaved in bench.time_all
     breakdown's parallel path: src/pg/parallel_breakdown.hpp).
 Own ns per entry = (time - floor time) / entries, where entries is counted once in plain SQL
 (jsonb_object_keys of every row read), so it is the work ducache adds to the decompression.
-A second pass (bench.cpu_all) takes the backend's CPU time of the serial variants (in
-nanoseconds from /proc/<pid>/schedstat, else 10 ms clock ticks), which waits
+A second pass (bench.cpu_all) takes the backend's CPU time of the serial variants (exact,
+from /proc/<pid>/schedstat after a short sleep: bench.cpu_ns; else 10 ms clock ticks), which waits
 for a core on a shared machine do not inflate, over the whole range and over the first
 HEAD_DAYS days; both output every user, so their difference gives the marginal cost per entry
 read and the rest a fixed cost per output key (split_cost).
@@ -148,8 +148,8 @@ def shape_lines(names, scales, runs, psql, exists, use_dataset, time_all):
         lines.append(f"| {r['shape']} | {r['users']} × {r['days']} | {r['floor_def']:.1f} | {r['duc_def']:.1f} | "
                      f"{r['duc_def'] / max(r['floor_def'], 0.01):.2f} | {r['duc_def'] / max(r['floor'], 0.01):.2f} | "
                      f"{r['duc'] / max(r['duc_def'], 0.01):.2f} |")
-    lines += ["", "Backend CPU time instead of wall time (no waits for a core; mean of the runs, serial; nanoseconds from "
-              "/proc/<pid>/schedstat where the kernel keeps them, else 10 ms ticks). Marginal = "
+    lines += ["", "Backend CPU time instead of wall time (no waits for a core; mean of the runs, serial; exact, from "
+              "/proc/<pid>/schedstat where the kernel keeps it, else 10 ms ticks). Marginal = "
               f"(own CPU over the whole range - own CPU over the first {HEAD_DAYS} days) / (entries - entries of those days): "
               "both ranges output the same keys, so this is the cost per entry read; per key = the rest of the first "
               f"{HEAD_DAYS} days' own CPU per output key (output, sorting, per-call setup):", "",
