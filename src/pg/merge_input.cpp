@@ -133,6 +133,24 @@ inline __attribute__((always_inline)) void merge_entry(core::KeyAggregator &agg,
     merge_entry(r.agg, r.column, r.row, r.shapes, r.metrics_shapes, r.f, r.v, e);
 }
 
+// One entry of a day row into its slot from registers, for the merge's own loops
+// (merge_litemaas_loop, merge_dense_loop): the day first (past kMaxDays the other path raises
+// the error, nothing added here), the counts all or nothing, the cost, one day. False: nothing
+// added.
+template <typename Counts>
+inline __attribute__((always_inline)) bool add_dense_day(core::Slot &slot, const Counts &counts,
+                                                         const entry_fast::DenseCost &cost)
+{
+    const int32_t days = slot.totals.active_days;
+    if (__builtin_expect(days >= core::kMaxDays, 0))
+        return false;
+    if (!counts.add_to(slot.totals.counts))
+        return false;
+    slot.totals.cost.add_scaled(cost.m, cost.scale, cost.dscale);
+    slot.totals.active_days = days + 1;
+    return true;
+}
+
 // A row read while the remembered layout is LiteMaaS' nested entry (round 15 of issue 13): the
 // user breakdown's nested path (pg/entry_reader.cpp's accumulate_nested_row) with the merge's
 // adds, a loop of its own, out of line (its own registers). The layout compared at LiteMaaS'
@@ -159,16 +177,7 @@ template <bool kKnown>
             if (__builtin_expect(entry_fast::read_litemaas_regs(c, metrics_shapes, r.f,
                                                     [&](const auto &counts, const entry_fast::DenseCost &cost,
                                                         const auto &) __attribute__((always_inline)) {
-                                                        // Days first: past kMaxDays the other path
-                                                        // raises the error, nothing added here.
-                                                        const int32_t days = slot.totals.active_days;
-                                                        if (__builtin_expect(days >= core::kMaxDays, 0))
-                                                            return false;
-                                                        if (!counts.add_to(slot.totals.counts))
-                                                            return false;
-                                                        slot.totals.cost.add_scaled(cost.m, cost.scale, cost.dscale);
-                                                        slot.totals.active_days = days + 1;
-                                                        return true;
+                                                        return add_dense_day(slot, counts, cost);
                                                     }),
                                  1))
                 return;
@@ -200,15 +209,7 @@ template <int N, bool kKnown>
             if (__builtin_expect(entry_fast::read_dense_regs<N>(e.container(), shapes.keys_len(), shapes.count_metrics(),
                                                     [&](const auto &counts, const entry_fast::DenseCost &cost)
                                                         __attribute__((always_inline)) {
-                                                        // Days first, as merge_litemaas_loop.
-                                                        const int32_t days = slot.totals.active_days;
-                                                        if (__builtin_expect(days >= core::kMaxDays, 0))
-                                                            return false;
-                                                        if (!counts.add_to(slot.totals.counts))
-                                                            return false;
-                                                        slot.totals.cost.add_scaled(cost.m, cost.scale, cost.dscale);
-                                                        slot.totals.active_days = days + 1;
-                                                        return true;
+                                                        return add_dense_day(slot, counts, cost);
                                                     }),
                                  1))
                 return;
