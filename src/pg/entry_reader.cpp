@@ -336,17 +336,13 @@ inline __attribute__((always_inline)) void add_nested(const BreakdownRow &r, cor
 // does not take gets its key for add_undense_entry).
 // Round 16 of issue 13: seven-metric flat entries read through the general loop (no key lists,
 // each decode through FastEntry) cost ~10 ns an entry more than five-metric ones at L.
-template <int N>
-constexpr ShapeCache::Program kDenseProgram = N == 5 ? ShapeCache::Program::dense5 : ShapeCache::Program::dense7;
-
 template <int N, bool kKnown>
 [[gnu::noinline]] void accumulate_dense_loop(const BreakdownRow &r, const JsonbContainer *root, const uint32_t *known)
 {
-    static_assert(N == 5 || N == 7, "the dense programs");
     core::KeyAggregator &agg = r.agg;
     const int32_t day_index = r.day.day_index;
     walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
-        if (__builtin_expect(e.is_container() && entry_shapes.program() == kDenseProgram<N> &&
+        if (__builtin_expect(e.is_container() && entry_shapes.program() == ShapeCache::dense_program<N>() &&
                                  entry_shapes.matches_n<N>(e.container()),
                              1)) {
             // The slot first (as the general loop): no call between the decodes and the adds.

@@ -197,12 +197,11 @@ template <bool kKnown>
 template <int N, bool kKnown>
 [[gnu::noinline]] void merge_dense_loop(const MergeRow &r, const JsonbContainer *root, const uint32_t *known)
 {
-    static_assert(N == 5 || N == 7, "the dense programs");
-    constexpr auto kProgram = N == 5 ? entry_fast::ShapeCache::Program::dense5 : entry_fast::ShapeCache::Program::dense7;
     core::KeyAggregator &agg = r.agg;
     entry_fast::ShapeCache &shapes = r.shapes;
     walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
-        if (__builtin_expect(e.is_container() && shapes.program() == kProgram && shapes.matches_n<N>(e.container()),
+        if (__builtin_expect(e.is_container() && shapes.program() == entry_fast::ShapeCache::dense_program<N>() &&
+                                 shapes.matches_n<N>(e.container()),
                              1)) {
             core::Slot &slot =
                 kKnown ? agg.slot_at(known[e.position]) : agg.find_or_insert_at(e.key, e.key_len, e.position);

@@ -112,6 +112,13 @@ public:
     // (count_metrics()); nested, a layout with a "metrics" object; general, any other.
     enum class Program : uint8_t { general, dense5, dense7, nested };
     Program program() const { return program_; }
+    // The dense program of N members (the dense loops' template argument: 5 or 7).
+    template <int N>
+    static constexpr Program dense_program()
+    {
+        static_assert(N == 5 || N == 7, "the dense programs");
+        return N == 5 ? Program::dense5 : Program::dense7;
+    }
     // A dense program's count members' metrics, in member order (distinct: core::plan_direct_reads).
     const core::Metric *count_metrics() const { return direct_.metric_at + 1; }
     // LiteMaaS' user entry layout (kLiteMaaSEntryKeyBytes, planned as LiteMaaSEntry's indexes,

@@ -175,14 +175,12 @@ inline __attribute__((always_inline)) void add_partial_entry(const PartialRow &r
 template <int N, bool kKnown>
 [[gnu::noinline]] void accumulate_partial_dense(const PartialRow &r, const JsonbContainer *root)
 {
-    static_assert(N == 5 || N == 7, "the dense programs");
-    constexpr auto kProgram = N == 5 ? entry_fast::ShapeCache::Program::dense5 : entry_fast::ShapeCache::Program::dense7;
     core::KeyAggregator &agg = r.p.agg;
     entry_fast::ShapeCache &shapes = r.shapes;
     const int32 d = r.d;
     const uint32_t *known = r.known;
     walk_entries<!kKnown>(root, [&](const WalkedEntry &e) __attribute__((always_inline)) {
-        if (__builtin_expect(e.is_container() && shapes.program() == kProgram &&
+        if (__builtin_expect(e.is_container() && shapes.program() == entry_fast::ShapeCache::dense_program<N>() &&
                                  shapes.matches_n<N>(e.container()),
                              1)) {
             if (__builtin_expect(entry_fast::read_dense_regs<N>(
