@@ -121,25 +121,31 @@ BEGIN
     RETURN split_part(pg_read_file('/proc/' || pg_backend_pid() || '/schedstat', 0, 200, true), ' ', 1)::bigint;
 END $$;
 
--- Like bench.time_all, but the mean backend CPU milliseconds per run of each statement: in
--- nanoseconds (bench.cpu_ns) where the kernel gives them, else in clock ticks of 1000/hz ms
--- (then the mean over `runs` is good to about (1000/hz)/runs ms: on a sparse year's ~35 ms of
--- ducache's own work a 10 ms tick is ~14 ns an entry, more than issue 13's margins).
+-- Like bench.time_all, but the backend's CPU milliseconds per run of each statement: the median
+-- of the runs in nanoseconds (bench.cpu_ns) where the kernel gives them (one slow call among a
+-- few moves a mean, not a median), else the mean of clock ticks of 1000/hz ms (a median of ticks
+-- would be a tick; the mean over `runs` is good to about (1000/hz)/runs ms: on a sparse year's
+-- ~35 ms of ducache's own work a 10 ms tick is ~14 ns an entry, more than issue 13's margins).
 CREATE OR REPLACE FUNCTION bench.cpu_all(labels text[], stmts text[], runs int, hz int DEFAULT 100)
 RETURNS TABLE (label text, cpu_ms numeric) LANGUAGE plpgsql AS $f$
 DECLARE
-    spent bigint[] := array_fill(0::bigint, ARRAY[cardinality(stmts)]);
     in_ns constant boolean := bench.cpu_ns() IS NOT NULL;
     t0 bigint; i int; r int;
 BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS bench_cpu_samples (label text, ms double precision);
+    TRUNCATE bench_cpu_samples;
     FOR i IN 1..cardinality(stmts) LOOP EXECUTE stmts[i]; END LOOP;   -- warm the cache once
     FOR r IN 1..runs LOOP
         FOR i IN 1..cardinality(stmts) LOOP
             t0 := CASE WHEN in_ns THEN bench.cpu_ns() ELSE bench.cpu_ticks() END;
             EXECUTE stmts[i];
-            spent[i] := spent[i] + (CASE WHEN in_ns THEN bench.cpu_ns() ELSE bench.cpu_ticks() END) - t0;
+            INSERT INTO bench_cpu_samples
+            VALUES (labels[i], CASE WHEN in_ns THEN (bench.cpu_ns() - t0) / 1e6
+                                    ELSE (bench.cpu_ticks() - t0) * 1000.0 / hz END);
         END LOOP;
     END LOOP;
-    RETURN QUERY SELECT labels[k], round(CASE WHEN in_ns THEN spent[k] / 1e6 ELSE spent[k] * 1000.0 / hz END / runs, 2)
-                 FROM generate_series(1, cardinality(stmts)) AS k;
+    RETURN QUERY SELECT l, round((CASE WHEN in_ns THEN percentile_cont(0.5) WITHIN GROUP (ORDER BY b.ms)
+                                       ELSE avg(b.ms) END)::numeric, 2)
+                 FROM unnest(labels) WITH ORDINALITY AS q(l, o) JOIN bench_cpu_samples AS b ON b.label = q.l
+                 GROUP BY l, o ORDER BY o;
 END $f$;

@@ -10,7 +10,8 @@ Called by bench/run.py (--shapes). For each shape, interleaved in bench.time_all
 Own ns per entry = (time - floor time) / entries, where entries is counted once in plain SQL
 (jsonb_object_keys of every row read), so it is the work ducache adds to the decompression.
 A second pass (bench.cpu_all) takes the backend's CPU time of the serial variants (exact,
-from /proc/<pid>/schedstat after a short sleep: bench.cpu_ns; else 10 ms clock ticks), which waits
+from /proc/<pid>/schedstat after a short sleep: bench.cpu_ns, the median of the runs; else
+the mean of 10 ms clock ticks), which waits
 for a core on a shared machine do not inflate, over the whole range and over the first
 HEAD_DAYS days; both output every user, so their difference gives the marginal cost per entry
 read and the rest a fixed cost per output key (split_cost).
@@ -114,7 +115,7 @@ def split_cost(r, fn):
 
 
 def cpu_all(variants, runs, psql):
-    """Mean backend CPU ms per run (bench.cpu_all), interleaved like bench.time_all."""
+    """Backend CPU ms per run (bench.cpu_all: the median, or the mean of ticks), interleaved like bench.time_all."""
     labels = "ARRAY[" + ",".join("'" + l + "'" for l, _ in variants) + "]"
     stmts = "ARRAY[" + ",".join("$q$" + s + "$q$" for _, s in variants) + "]"
     hz = int(os.sysconf("SC_CLK_TCK"))
@@ -148,8 +149,8 @@ def shape_lines(names, scales, runs, psql, exists, use_dataset, time_all):
         lines.append(f"| {r['shape']} | {r['users']} × {r['days']} | {r['floor_def']:.1f} | {r['duc_def']:.1f} | "
                      f"{r['duc_def'] / max(r['floor_def'], 0.01):.2f} | {r['duc_def'] / max(r['floor'], 0.01):.2f} | "
                      f"{r['duc'] / max(r['duc_def'], 0.01):.2f} |")
-    lines += ["", "Backend CPU time instead of wall time (no waits for a core; mean of the runs, serial; exact, from "
-              "/proc/<pid>/schedstat where the kernel keeps it, else 10 ms ticks). Marginal = "
+    lines += ["", "Backend CPU time instead of wall time (no waits for a core; serial; the median of the runs, exact, from "
+              "/proc/<pid>/schedstat where the kernel keeps it, else the mean of 10 ms ticks). Marginal = "
               f"(own CPU over the whole range - own CPU over the first {HEAD_DAYS} days) / (entries - entries of those days): "
               "both ranges output the same keys, so this is the cost per entry read; per key = the rest of the first "
               f"{HEAD_DAYS} days' own CPU per output key (output, sorting, per-call setup):", "",
