@@ -3,6 +3,7 @@
 #include "pg/cache_scan.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/toast_read.hpp"
 #include "pg/table_shape.hpp"
 #include "pg/cache_table.hpp"
 #include "pg/rollup_blocks.hpp"
@@ -381,7 +382,7 @@ bool CacheScan::next(ScanRow &row, const Jsonb **values)
         }
         for (int i = 0; i < ncolumns_ - nbytea_; i++) {
             Datum d = SPI_getbinval(tuple, desc, i + first_value_, &isnull);
-            values[i] = isnull ? nullptr : DatumGetJsonbP(d);  // detoasts into row_cxt_
+            values[i] = isnull ? nullptr : detoast_jsonb(d);  // detoasts into row_cxt_ (pg/toast_read.hpp)
         }
         for (int k = 0; k < nbytea_; k++) {
             const int i = ncolumns_ - nbytea_ + k;

@@ -8,6 +8,7 @@
 #include "core/merge_state.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/toast_read.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/entry_reader.hpp"
 #include "pg/merge_input.hpp"
@@ -169,7 +170,7 @@ DUCACHE_FUNCTION(ducache_merge_trans)
     MergeState *state = state_arg(fcinfo, 0);
     if (PG_ARGISNULL(1))  // a NULL row adds nothing (like sum)
         PG_RETURN_POINTER(state);
-    const Jsonb *obj = pg_call([&] { return (const Jsonb *)PG_GETARG_JSONB_P(1); });
+    const Jsonb *obj = pg_call([&] { return (const Jsonb *)detoast_jsonb(PG_GETARG_DATUM(1)); });  // pg/toast_read.hpp
     if (!state)
         state = new_state(cxt);
     // ducache_merge(jsonb, date) passes the row's date, so an error names it; the one-argument

@@ -18,6 +18,7 @@
 #include "core/same_bytes.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/toast_read.hpp"
 #include "pg/context_resource.hpp"
 #include "pg/entry_dense.hpp"
 #include "pg/entry_fast.hpp"
@@ -279,7 +280,7 @@ DUCACHE_FUNCTION(ducache_user_partial_trans)
     }
     if (state->partial.failed || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
         PG_RETURN_POINTER(state);
-    const Jsonb *obj = pg_call([&] { return (const Jsonb *)PG_GETARG_JSONB_P(1); });
+    const Jsonb *obj = pg_call([&] { return (const Jsonb *)detoast_jsonb(PG_GETARG_DATUM(1)); });  // pg/toast_read.hpp
     DateADT date = PG_GETARG_DATEADT(2), start = PG_GETARG_DATEADT(3);
     InputRow day{date, int32(date - start), "aggregated_by_user"};
     if (IsParallelWorker())
