@@ -72,6 +72,32 @@ SELECT count(*) AS rows, bool_and(ducache_test_toast_same(doc)) AS same FROM t_h
 SELECT c[1] + c[2] = t.chunks AS every_chunk_read, c[2] > t.toast_values AS some_found_apart, c[1] > 0 AS some_in_order
 FROM (SELECT ducache_test_toast_chunks() AS c) AS x, pg_temp.toasted('t_holes') AS t;
 
+-- The trap the value id's test is for: a value whose chunks 0-3 fill a page freed between two
+-- pages of another value, so the line pointer after its chunk 3 is the other value's chunk 4,
+-- of a full chunk's size (values stored uncompressed: their chunk counts are their sizes').
+CREATE TEMP TABLE t_trap (id int, doc jsonb);
+ALTER TABLE t_trap ALTER COLUMN doc SET STORAGE EXTERNAL;
+INSERT INTO t_trap VALUES (1, jsonb_build_object('a', repeat('a', 7000))), (2, jsonb_build_object('b', repeat('b', 7000))),
+                          (3, jsonb_build_object('c', repeat('c', 7000)));  -- 4 chunks each: a page each
+DELETE FROM t_trap WHERE id IN (1, 3);
+VACUUM t_trap;
+INSERT INTO t_trap VALUES (4, jsonb_build_object('x', repeat('x', 15000)));  -- 8 chunks: pages 0 and 2
+DELETE FROM t_trap WHERE id = 2;
+VACUUM t_trap;
+INSERT INTO t_trap VALUES (5, jsonb_build_object('v', repeat('v', 11000)));  -- 6 chunks: page 1, then 3
+-- The TOAST heap in order: page:value/chunk (values numbered by their ids).
+CREATE FUNCTION pg_temp.trap_layout() RETURNS TABLE (block int, line int, chunk_seq int, value_no bigint) LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE format('SELECT (ctid::text::point)[0]::int, (ctid::text::point)[1]::int, chunk_seq,
+                                        dense_rank() OVER (ORDER BY chunk_id) FROM %s',
+                                (SELECT reltoastrelid::regclass FROM pg_class WHERE oid = 't_trap'::regclass));
+END $$;
+SELECT string_agg(format('%s:%s/%s', block, value_no, chunk_seq), ' ' ORDER BY block, line) AS pages_values_chunks
+FROM pg_temp.trap_layout();
+SELECT ducache_test_toast_chunks() IS NOT NULL AS counts_reset;
+SELECT id, ducache_test_toast_same(doc) AS same FROM t_trap ORDER BY id;
+SELECT ducache_test_toast_chunks() AS in_order_and_located;
+
 -- Days written the same way into daily_usage_cache: the breakdown, serial and with workers, and
 -- the merge against plain SQL.
 INSERT INTO daily_usage_cache (date, aggregated_by_user, aggregated_by_model, aggregated_by_provider)
