@@ -9,6 +9,8 @@ CREATE FUNCTION ducache_test_toast_chunks() RETURNS bigint[]
     AS 'ducache', 'ducache_test_toast_chunks' LANGUAGE C;
 CREATE FUNCTION ducache_test_toast_same(jsonb) RETURNS boolean
     AS 'ducache', 'ducache_test_toast_same' LANGUAGE C STRICT;
+CREATE FUNCTION ducache_test_toast_take(regclass, oid, integer, integer, oid, integer, integer) RETURNS boolean
+    AS 'ducache', 'ducache_test_toast_take' LANGUAGE C STRICT;
 CREATE FUNCTION ducache_test_parallel_worker_days() RETURNS integer
     AS '$libdir/ducache', 'ducache_test_parallel_worker_days' LANGUAGE C;
 SET ducache.users_table = '';
@@ -58,6 +60,20 @@ END $$;
 SELECT * FROM pg_temp.stored_check('t_lz4');
 SELECT * FROM pg_temp.stored_check('t_pglz');
 SELECT * FROM pg_temp.stored_check('t_plain');
+
+-- Each test a line pointer's chunk must pass, one at a time (ducache_test_toast_take: a chunk
+-- tuple made in memory, taken or not as chunk n of value 100 of 5,000 stored bytes: chunks of
+-- 1,996, 1,996 and 1,008 bytes). No layout the tables above can make puts a chunk of the same
+-- value with another number, or of another size, right after one of its chunks (corruption):
+-- these are the tests for it.
+SELECT ducache_test_toast_take('t_lz4', 100, 1, 1996, 100, 1, 5000) AS right_chunk,
+       ducache_test_toast_take('t_lz4', 101, 1, 1996, 100, 1, 5000) AS other_value,
+       ducache_test_toast_take('t_lz4', 100, 0, 1996, 100, 1, 5000) AS earlier_number,
+       ducache_test_toast_take('t_lz4', 100, 2, 1996, 100, 1, 5000) AS later_number,
+       ducache_test_toast_take('t_lz4', 100, 1, 1008, 100, 1, 5000) AS short_chunk,
+       ducache_test_toast_take('t_lz4', 100, 2, 1008, 100, 2, 5000) AS right_last_chunk,
+       ducache_test_toast_take('t_lz4', 100, 2, 1996, 100, 2, 5000) AS long_last_chunk,
+       ducache_test_toast_take('t_lz4', 100, 2, 1007, 100, 2, 5000) AS short_last_chunk;
 
 -- Values written into holes: every other value deleted and vacuumed away, then larger ones
 -- written, whose chunks fill the freed line pointers and pages between other values' chunks.
@@ -172,3 +188,4 @@ DELETE FROM daily_usage_cache WHERE date BETWEEN '2034-01-01' AND '2034-01-30';
 DROP FUNCTION ducache_test_parallel_worker_days();
 DROP FUNCTION ducache_test_toast_chunks();
 DROP FUNCTION ducache_test_toast_same(jsonb);
+DROP FUNCTION ducache_test_toast_take(regclass, oid, integer, integer, oid, integer, integer);

@@ -194,4 +194,35 @@ DUCACHE_FUNCTION(ducache_test_toast_same)
     Jsonb *theirs = ducache::pg::pg_call([&] { return DatumGetJsonbP(d); });
     PG_RETURN_BOOL(VARSIZE(ours) == VARSIZE(theirs) && memcmp(ours, theirs, VARSIZE(ours)) == 0);
 }
+
+// Test hook: whether the heap-order read takes a chunk tuple (chunk_id, chunk_seq, a chunk of
+// `bytes` bytes, made in memory with table t's TOAST relation's row type) as chunk `expected` of
+// the value `value_id` of `value_size` stored bytes: each test take_chunk makes, one at a time.
+DUCACHE_FUNCTION(ducache_test_toast_take)
+{
+    const Oid table = PG_GETARG_OID(0), chunk_id = PG_GETARG_OID(1), value_id = PG_GETARG_OID(4);
+    const int32 seq = PG_GETARG_INT32(2), bytes = PG_GETARG_INT32(3), expected = PG_GETARG_INT32(5),
+                value_size = PG_GETARG_INT32(6);
+    const bool taken = ducache::pg::pg_call([&] {
+        if (bytes < 0 || value_size <= 0 || expected < 0 ||
+            int64(expected) * TOAST_MAX_CHUNK_SIZE + bytes > int64(value_size) + TOAST_MAX_CHUNK_SIZE)
+            elog(ERROR, "ducache_test_toast_take: sizes out of range");
+        Relation owner = table_open(table, AccessShareLock);
+        const Oid toast = owner->rd_rel->reltoastrelid;
+        table_close(owner, AccessShareLock);
+        Relation rel = table_open(toast, AccessShareLock);
+        bytea *data = static_cast<bytea *>(palloc0(size_t(bytes) + VARHDRSZ));
+        SET_VARSIZE(data, bytes + VARHDRSZ);
+        Datum values[3] = {ObjectIdGetDatum(chunk_id), Int32GetDatum(seq), PointerGetDatum(data)};
+        bool nulls[3] = {false, false, false};
+        HeapTuple tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+        char *dst = static_cast<char *>(palloc(size_t(value_size) + TOAST_MAX_CHUNK_SIZE));
+        const ducache::pg::ToastValue v{rel, value_id, value_size,
+                                        (value_size - 1) / int32(TOAST_MAX_CHUNK_SIZE) + 1, dst};
+        const bool r = ducache::pg::take_chunk(v, tup, expected);
+        table_close(rel, AccessShareLock);
+        return r;
+    });
+    PG_RETURN_BOOL(taken);
+}
 #endif
