@@ -43,4 +43,24 @@ BEGIN
     PERFORM set_config('ducache.use_rollups', 'on', false);
     RETURN v;
 END $$;
+-- Parallel workers forced on for the session (every plan cost of parallelism zero, the leader
+-- leaving the rows to them, ducache's day and byte minimums down: the tests' rows are a few KB,
+-- core/parallel_rule.hpp), or (false) those settings back to their defaults. Used by
+-- 78_parallel_breakdown, 79_fast_entries and 79_toast_read.
+CREATE FUNCTION ducache_test.force_workers(force boolean) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    s text[] := ARRAY['parallel_setup_cost', '0', 'parallel_tuple_cost', '0', 'min_parallel_table_scan_size', '0',
+                      'min_parallel_index_scan_size', '0', 'max_parallel_workers_per_gather', '2',
+                      'parallel_leader_participation', 'off', 'ducache.parallel_min_days', '2',
+                      'ducache.parallel_min_kb', '0'];
+BEGIN
+    FOR i IN 1 .. array_length(s, 1) BY 2 LOOP
+        IF force THEN
+            PERFORM set_config(s[i], s[i + 1], false);
+        ELSE
+            EXECUTE format('RESET %s', s[i]);
+        END IF;
+    END LOOP;
+    RETURN CASE WHEN force THEN 'workers forced' ELSE 'parallel settings reset' END;
+END $$;
 GRANT USAGE ON SCHEMA ducache_test TO PUBLIC;  -- tests also run them as unprivileged roles

@@ -88,15 +88,8 @@ BEGIN
 END $$;
 
 -- Workers forced on: every plan cost of parallelism zero, the leader leaves the rows to them.
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET min_parallel_index_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_leader_participation = off;
-SET ducache.parallel_min_days = 2;
--- No byte minimum: these rows are a few KB (core/parallel_rule.hpp; tested below).
-SET ducache.parallel_min_kb = 0;
+-- (No byte minimum either: these rows are a few KB; the minimum is tested below.)
+SELECT ducache_test.force_workers(true);
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2040-01-01', '2040-04-30');
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2040-01-17', '2040-03-02');
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days FROM pg_temp.check('2039-12-01', '2040-01-05');

@@ -313,14 +313,7 @@ FROM (SELECT ducache_merge(aggregated_by_user) AS doc FROM daily_usage_cache
      jsonb_each(x.doc) AS m JOIN seven_ref AS r ON r.user_id = m.key;
 -- With workers forced (no negative count may be read out of date order: those rows give the
 -- serial path's answer, sql/78_parallel_breakdown): the same sums.
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET min_parallel_index_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_leader_participation = off;
-SET ducache.parallel_min_days = 2;
-SET ducache.parallel_min_kb = 0;
+SELECT ducache_test.force_workers(true);
 SELECT * FROM pg_temp.seven_check();
 SELECT ducache_test_parallel_worker_days() AS worker_days;  -- -1: the negative counts sent it back
 -- Without negative counts the workers read the days themselves (numbers as strings stay strings).
@@ -342,14 +335,7 @@ WHERE date BETWEEN '2032-05-01' AND '2032-05-30'
 GROUP BY k;
 SELECT * FROM pg_temp.seven_check();
 SELECT ducache_test_parallel_worker_days() > 0 AS workers_read_days;
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET min_parallel_index_scan_size;
-RESET max_parallel_workers_per_gather;
-RESET parallel_leader_participation;
-RESET ducache.parallel_min_days;
-RESET ducache.parallel_min_kb;
+SELECT ducache_test.force_workers(false);
 RESET ducache.use_rollups;
 -- A sum past bigint in a seven-metric entry: the general path's error, naming the key and field.
 UPDATE daily_usage_cache SET aggregated_by_user = jsonb_set(aggregated_by_user, '{s2,successfulRequests}',

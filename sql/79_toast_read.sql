@@ -165,23 +165,9 @@ FROM (SELECT ducache_merge(aggregated_by_user) AS doc FROM daily_usage_cache
       WHERE date BETWEEN '2034-01-01' AND '2034-01-30') AS x,
      jsonb_each(x.doc) AS m JOIN holes_ref AS r ON r.user_id = m.key;
 -- With workers forced, the workers read the days through the same path.
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET min_parallel_index_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_leader_participation = off;
-SET ducache.parallel_min_days = 2;
-SET ducache.parallel_min_kb = 0;
+SELECT ducache_test.force_workers(true);
 SELECT users, missing, differ, worker_days > 0 AS workers_read_days FROM pg_temp.holes_check();
-RESET parallel_setup_cost;
-RESET parallel_tuple_cost;
-RESET min_parallel_table_scan_size;
-RESET min_parallel_index_scan_size;
-RESET max_parallel_workers_per_gather;
-RESET parallel_leader_participation;
-RESET ducache.parallel_min_days;
-RESET ducache.parallel_min_kb;
+SELECT ducache_test.force_workers(false);
 RESET ducache.use_rollups;
 RESET ducache.users_table;
 DELETE FROM daily_usage_cache WHERE date BETWEEN '2034-01-01' AND '2034-01-30';
