@@ -63,4 +63,20 @@ BEGIN
     END LOOP;
     RETURN CASE WHEN force THEN 'workers forced' ELSE 'parallel settings reset' END;
 END $$;
+-- ducache_merge over the days s..e of daily_usage_cache against a reference table of plain SQL's
+-- sums (user_id, total_requests, total_tokens, total_cost, active_days): the keys merged and how
+-- many differ (costs as text: the scale counts too). Used by 79_fast_entries and 79_toast_read.
+CREATE FUNCTION ducache_test.merge_check(s date, e date, ref regclass)
+RETURNS TABLE (merged bigint, merge_differ bigint) LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY EXECUTE format($q$
+        SELECT count(*),
+               count(*) FILTER (WHERE ((m.value->>'requests')::numeric, (m.value->>'total_tokens')::numeric,
+                                       (m.value->>'cost')::numeric::text, (m.value->>'days')::bigint)
+                                      IS DISTINCT FROM (r.total_requests, r.total_tokens, r.total_cost::text,
+                                                        r.active_days))
+        FROM (SELECT ducache_merge(aggregated_by_user) AS doc FROM daily_usage_cache
+              WHERE date BETWEEN $1 AND $2) AS x,
+             jsonb_each(x.doc) AS m JOIN %s AS r ON r.user_id = m.key$q$, ref) USING s, e;
+END $$;
 GRANT USAGE ON SCHEMA ducache_test TO PUBLIC;  -- tests also run them as unprivileged roles

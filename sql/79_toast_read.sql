@@ -156,14 +156,7 @@ END $$;
 SELECT ducache_test_toast_chunks() IS NOT NULL AS counts_reset;
 SELECT users, missing, differ, worker_days FROM pg_temp.holes_check();
 SELECT c[2] > 30 AS some_found_apart, c[1] > 0 AS some_in_order FROM (SELECT ducache_test_toast_chunks() AS c) AS x;
-SELECT count(*) AS merged,
-       count(*) FILTER (WHERE ((m.value->>'requests')::numeric, (m.value->>'total_tokens')::numeric,
-                               (m.value->>'cost')::numeric::text, (m.value->>'days')::bigint)
-                              IS DISTINCT FROM (r.total_requests, r.total_tokens, r.total_cost::text, r.active_days))
-           AS merge_differ
-FROM (SELECT ducache_merge(aggregated_by_user) AS doc FROM daily_usage_cache
-      WHERE date BETWEEN '2034-01-01' AND '2034-01-30') AS x,
-     jsonb_each(x.doc) AS m JOIN holes_ref AS r ON r.user_id = m.key;
+SELECT * FROM ducache_test.merge_check('2034-01-01', '2034-01-30', 'holes_ref');
 -- With workers forced, the workers read the days through the same path.
 SELECT ducache_test.force_workers(true);
 SELECT users, missing, differ, worker_days > 0 AS workers_read_days FROM pg_temp.holes_check();
