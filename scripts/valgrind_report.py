@@ -23,7 +23,8 @@ POSTGRES_OWN_FRAMES = ("ReceiveSharedInvalidMessages",)
 # report, in every process that writes WAL), and a write of a full buffer page can happen inside
 # any statement that inserts a record, ducache's SPI writes included (it failed one run of the
 # valgrind suite under the rollup refresh's UPDATE). A pwrite of uninitialised bytes whose frames
-# reach PostgreSQL's WAL insertion or flush before any ducache frame is that padding. (The bytes
+# reach PostgreSQL's WAL insertion or flush before any ducache frame is that padding: what
+# PostgreSQL's own src/tools/valgrind.supp suppresses as padding_XLogRecData_write. (The bytes
 # of every datum ducache lays out are compared with PostgreSQL's own: 79_document_jsonb,
 # 76_merge_closure, 78_rollup_jsonb; docs/hardening.md.)
 WAL_WRITE_FRAMES = ("XLogInsertRecord", "XLogFlush", "XLogBackgroundFlush")
