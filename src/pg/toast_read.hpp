@@ -1,8 +1,8 @@
 // A jsonb value as DatumGetJsonbP gives it, with an on-disk TOAST value's chunks read in the order
 // they lie in the TOAST heap (round 17 of issue 13). PostgreSQL's fetch looks every ~2 KB chunk
 // up in the TOAST index and fetches it alone: an index step, a buffer pin and lock, a visibility
-// test per chunk (a year of flat days: 65,000 chunks, ~35 ms of a 137 ms floor, a quarter of it
-// per-chunk work). The chunks of one value are written one after another, so they almost always
+// test per chunk (a year of flat days: 65,000 chunks; fetching them is ~35 ms of the 137 ms floor,
+// and reading them in heap order takes ~6 ms of that off: docs/benchmarks.md). The chunks of one value are written one after another, so they almost always
 // follow each other in the heap: here the index finds the first chunk, then each heap page is
 // pinned and locked once and its next line pointers taken while each is the next chunk of this
 // value (the same tests PostgreSQL's fetch makes of what its index returns: the TOAST snapshot's
