@@ -7,6 +7,10 @@ CREATE FUNCTION ducache_test_parallel_worker_days() RETURNS integer
     AS '$libdir/ducache', 'ducache_test_parallel_worker_days' LANGUAGE C;
 CREATE FUNCTION ducache_test_partial_dsa_reads() RETURNS integer
     AS '$libdir/ducache', 'ducache_test_partial_dsa_reads' LANGUAGE C;
+CREATE FUNCTION ducache_test_parallel_days_claimed() RETURNS integer
+    AS '$libdir/ducache', 'ducache_test_parallel_days_claimed' LANGUAGE C;
+CREATE FUNCTION ducache_test_parallel_leader_reads() RETURNS integer
+    AS '$libdir/ducache', 'ducache_test_parallel_leader_reads' LANGUAGE C;
 SET ducache.users_table = '';  -- identity from the entries only
 
 -- 121 days, 40 users: odd users flat, even users nested; each active on its own rhythm;
@@ -102,6 +106,32 @@ SET ducache.test_partial_bytes = on;
 SELECT missing, extra, n, same_order, worker_days > 0 AS workers_read_days,
        ducache_test_partial_dsa_reads() AS through_shared_memory FROM pg_temp.check('2040-01-01', '2040-04-30');
 RESET ducache.test_partial_bytes;
+-- Round 18 (pg/day_claims.hpp): every participant scans the whole range and reads a day only if
+-- it claims it first. Each day with a row is claimed once (plain SQL counts them: 2040-02-14 has
+-- none), all by the workers here (the leader leaves the rows to them).
+SELECT missing, extra, n, same_order, worker_days = r.days AS workers_read_every_day,
+       ducache_test_parallel_days_claimed() = r.days AS each_day_claimed_once
+FROM pg_temp.check('2040-01-01', '2040-04-30'),
+     (SELECT count(*)::int AS days FROM daily_usage_cache WHERE date BETWEEN '2040-01-01' AND '2040-04-30') AS r;
+-- A worker leaves the last days to the leader only when the leader reads every row: it reads
+-- none here, so told to leave every day it can (a test setting), the workers still read them all.
+SET ducache.test_worker_leaves_ms = 1000000;
+SELECT missing, extra, n, same_order, worker_days = r.days AS workers_read_every_day,
+       ducache_test_parallel_days_claimed() = r.days AS each_day_claimed_once,
+       ducache_test_parallel_leader_reads() AS leader_reads, ducache_test_partial_dsa_reads() > 0 AS through_shared_memory
+FROM pg_temp.check('2040-01-01', '2040-04-30'),
+     (SELECT count(*)::int AS days FROM daily_usage_cache WHERE date BETWEEN '2040-01-01' AND '2040-04-30') AS r;
+RESET ducache.test_worker_leaves_ms;
+-- The query's fourth parameter names the claims; a query of the aggregate's own passing another
+-- value fails in its workers, naming it (a serial read of its own would read every row: right).
+CREATE TABLE rows78c AS SELECT date, aggregated_by_user FROM daily_usage_cache
+WHERE date BETWEEN '2040-01-01' AND '2040-04-30';
+ANALYZE rows78c;
+PREPARE own78c(date, date, int8, int8) AS
+SELECT octet_length(ducache_user_partial(aggregated_by_user, date, $1)) AS size FROM rows78c WHERE date BETWEEN $1 AND $2;
+SELECT ducache_test.error_of($$EXECUTE own78c('2040-01-01', '2040-04-30', 0, 7238801291575570489)$$) AS own_claims;
+DEALLOCATE own78c;
+DROP TABLE rows78c;
 -- The aggregate in a query of its own, workers forced (a copy of the rows, analyzed): they send
 -- their bytes; with the breakdown's marker as its third parameter ("ducache" 0x01 as int8),
 -- their partials through the shared memory of the plan's one Gather. The state's size is the
@@ -143,6 +173,25 @@ SELECT missing, extra, n, worker_days FROM pg_temp.check('2041-01-01', '2041-06-
 -- The leader taking part too.
 RESET parallel_leader_participation;
 SELECT missing, extra, n, same_order, worker_days >= 0 AS parallel_path FROM pg_temp.check('2040-01-01', '2040-04-30');
+-- Its scan reads every row when no scan of the plan is parallel-aware (here: no table or index
+-- is too small for one), so it says so and its workers may leave it the last days: told to leave
+-- every day they can, each reads a few at most and the leader the rest, each day once.
+SET ducache.test_worker_leaves_ms = 1000000;
+RESET min_parallel_table_scan_size;
+RESET min_parallel_index_scan_size;
+SELECT missing, extra, n, same_order, ducache_test_parallel_leader_reads() AS leader_reads,
+       ducache_test_parallel_days_claimed() = r.days AS each_day_claimed_once
+FROM pg_temp.check('2040-01-01', '2040-04-30'),
+     (SELECT count(*)::int AS days FROM daily_usage_cache WHERE date BETWEEN '2040-01-01' AND '2040-04-30') AS r;
+-- With a parallel-aware scan among them (any size allowed: a Parallel Seq Scan shares its rows
+-- out) it does not: a day a worker left could be one the leader never gets. The same rows.
+SET min_parallel_table_scan_size = 0;
+SET min_parallel_index_scan_size = 0;
+SELECT missing, extra, n, same_order, ducache_test_parallel_leader_reads() AS leader_reads,
+       ducache_test_parallel_days_claimed() = r.days AS each_day_claimed_once
+FROM pg_temp.check('2040-01-01', '2040-04-30'),
+     (SELECT count(*)::int AS days FROM daily_usage_cache WHERE date BETWEEN '2040-01-01' AND '2040-04-30') AS r;
+RESET ducache.test_worker_leaves_ms;
 -- With the leader reading, no more readers than CPUs (core/parallel_rule.hpp): the query alone
 -- may run with fewer workers; the session's setting is the same afterwards, also when the query
 -- fails inside (its partial state past ducache.test_alloc_limit), and the next call works.

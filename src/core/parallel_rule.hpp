@@ -1,6 +1,6 @@
-// When the unfiltered user breakdown hands its range to parallel workers, and in how many date
-// chunks (round 10 of issue 13). Pure arithmetic over what the range costs to ask for: its days
-// and its stored bytes (the sum of pg_column_size of aggregated_by_user over the range's rows:
+// When the unfiltered user breakdown hands its range to parallel workers, and how many scans of
+// the range its query holds (rounds 10 and 18 of issue 13). Pure arithmetic over what the range
+// costs to ask for: its days and its stored bytes (the sum of pg_column_size of aggregated_by_user over the range's rows:
 // read from the rows' TOAST pointers, nothing decompressed).
 //
 // Why bytes: the serial read's time grows with the bytes it decompresses and walks, while
@@ -37,13 +37,10 @@ constexpr int32_t kParallelMinKbDefault = 12 * 1024;
 
 struct ParallelPlan {
     bool workers = false;  // hand the range to parallel workers
-    int chunks = 0;        // date chunks under the UNION ALL (Parallel Append's units)
 };
 
 // days: the range's days; min_days: ducache.parallel_min_days (-1: never); range_bytes: the
 // range's stored bytes, or -1 when not asked (min_kb <= 0); min_kb: ducache.parallel_min_kb.
-// Chunks: a dozen days each, 3 at least (three participants stay busy) and 24 at most (each
-// chunk is an index scan of its own), never more than the days.
 inline ParallelPlan plan_parallel_breakdown(int days, int min_days, int64_t range_bytes, int32_t min_kb)
 {
     ParallelPlan p;
@@ -52,10 +49,18 @@ inline ParallelPlan plan_parallel_breakdown(int days, int min_days, int64_t rang
     if (min_kb > 0 && range_bytes >= 0 && range_bytes < int64_t(min_kb) * 1024)
         return p;
     p.workers = true;
-    p.chunks = days / 12 < 3 ? 3 : days / 12 > 24 ? 24 : days / 12;
-    if (p.chunks > days)
-        p.chunks = days;
     return p;
+}
+
+// How many whole-range scans the query holds under its UNION ALL (round 18 of issue 13): one a
+// participant (the `workers`, and the leader when it reads: parallel_leader_participation), so
+// Parallel Append gives each its own scan and every participant sees every day; which of them
+// reads a day is claimed at run time (pg/day_claims.hpp). Until round 18 the range was split in
+// ~15-day chunks, one participant a chunk: the processes ended up to a chunk apart.
+inline int parallel_scans(int workers, bool leader_reads)
+{
+    const int n = (workers > 0 ? workers : 0) + (leader_reads ? 1 : 0);
+    return n > 1 ? n : 1;
 }
 
 // How many workers the parallel user breakdown asks for (round 11 of issue 13): no more
@@ -76,6 +81,28 @@ inline int parallel_workers_for(int setting, int cpus, bool leader_reads)
     if (cap < 1)
         cap = 1;
     return setting < cap ? setting : cap;
+}
+
+// Whether a parallel worker leaves the days nobody has claimed yet to the leader (round 18 of
+// issue 13; pg/day_claims.hpp). A worker's end is longer than the leader's: its partial into
+// shared memory (~1 ms at 10,000 keys) and its process's exit, which the leader's query waits
+// for and which grows with the buffer-pool pages the worker mapped (measured on the 2-CPU
+// machine, 10,000 keys: ~1.5 ms from its last row to its exit callback, then ~2.2 ms + ~0.05 ms a
+// MB mapped until the leader sees it gone: ~7 ms after a flat year's half), against the leader's
+// read of that partial and its output (~1.9 ms). So the worker stops claiming when the days left
+// would keep the leader busy alone no longer than that difference: kWorkerTailMs +
+// kWorkerTailMsPerMb x the stored MB the worker read (~1.1 MB mapped a MB read), at most
+// kLeaveAtMostMs. The fixed part is the traces' (flat and sparse years at L): with 1.8 ms, the
+// estimate's own, the leader still waited ~1.2 ms for the exit after its output on both. Both
+// ends grow with the keys (the worker's partial, the leader's output) and are taken at 10,000. `unclaimed`: the range's days not claimed yet (days without a row count
+// too, so a gap only makes the worker stop later); `ms_per_day`: the worker's own pace so far.
+constexpr double kWorkerTailMs = 3.0, kWorkerTailMsPerMb = 0.055, kLeaveAtMostMs = 10.0;
+inline bool worker_leaves_rest(uint32_t unclaimed, double ms_per_day, double mb_read)
+{
+    double leave = kWorkerTailMs + kWorkerTailMsPerMb * mb_read;
+    if (leave > kLeaveAtMostMs)
+        leave = kLeaveAtMostMs;
+    return ms_per_day > 0 && double(unclaimed) * ms_per_day <= leave;
 }
 
 // Whether the range's stored bytes are needed at all (a byte minimum is set and the days pass).

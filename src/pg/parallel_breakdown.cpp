@@ -3,6 +3,7 @@
 #include "core/parallel_rule.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/day_claims.hpp"
 #include "pg/parallel_breakdown.hpp"
 #include "pg/parallel_trace.hpp"
 #include "pg/partial_dsa.hpp"
@@ -10,6 +11,7 @@
 
 extern "C" {
 #include "access/parallel.h"
+#include "jit/jit.h"
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "nodes/value.h"
@@ -28,6 +30,10 @@ namespace {
 
 // Days the workers read in this backend's last user breakdown; -1: it took the serial path.
 int32 last_worker_days = -1;
+// Days claimed in its query (pg/day_claims.hpp; every participant's); -1: no query ran. And
+// whether the leader read every row (so workers could leave it the last days): 1, 0; -1.
+int32 last_days_claimed = -1;
+int32 last_leader_reads = -1;
 
 // take_partial_handoff()'s target and the caller's output; set only while
 // parallel_user_breakdown's query runs.
@@ -126,24 +132,23 @@ bool partial_aggregate_declared(Oid schema)
     return OidIsValid(LookupFuncName(name, 3, types, true));
 }
 
-// The aggregate over the range's days, in `chunks` date chunks under a UNION ALL: Parallel
-// Append gives each chunk wholly to one participant, the next free one, so the work stays
-// balanced however few heap pages hold the rows (a year is a few pages of TOAST pointers: a
-// Parallel Seq Scan would split it in a few page-sized parts).
-const char *partial_query(const char *schema, const char *table, int days, int chunks)
+// The aggregate over the range's days, `scans` whole-range scans under a UNION ALL
+// (core::parallel_scans: one a participant). Parallel Append gives each scan wholly to one
+// participant (Parallel Seq Scans, where the planner picks them, share their rows instead), and
+// the transition reads a day only if it claims it first (pg/day_claims.hpp), so the
+// participants take the days one by one as they come free. $3 and $4 are not in the text: the
+// workers read them from the query's parameters (pg/partial_dsa.hpp, pg/day_claims.hpp).
+const char *partial_query(const char *schema, const char *table, int scans)
 {
     StringInfoData q;
     initStringInfo(&q);
     appendStringInfo(&q, "SELECT %s.ducache_user_partial(d.aggregated_by_user, d.date, $1) FROM (", schema);
-    for (int c = 0; c < chunks; c++) {
-        int from = int(int64(days) * c / chunks), to = int(int64(days) * (c + 1) / chunks) - 1;
+    for (int c = 0; c < scans; c++)
         appendStringInfo(&q,
-                         "%sSELECT date, aggregated_by_user FROM %s"
-                         " WHERE date OPERATOR(pg_catalog.>=) ($1 OPERATOR(pg_catalog.+) %d)"
-                         " AND date OPERATOR(pg_catalog.<=) ($1 OPERATOR(pg_catalog.+) %d)"
-                         " AND date OPERATOR(pg_catalog.<=) $2",
-                         c ? " UNION ALL " : "", table, from, to);
-    }
+                         "%s(SELECT date, aggregated_by_user FROM %s"
+                         " WHERE date OPERATOR(pg_catalog.>=) $1 AND date OPERATOR(pg_catalog.<=) $2%s)",
+                         c ? " UNION ALL " : "", table,
+                         c + 1 < scans ? " ORDER BY date USING OPERATOR(pg_catalog.>)" : "");
     appendStringInfoString(&q, ") d");
     return q.data;
 }
@@ -161,18 +166,26 @@ int cpus_online()
 // it with parallel workers allowed, CURSOR_OPT_PARALLEL_OK) with max_parallel_workers_per_gather
 // lowered to `workers` for the query alone when that is fewer (core::parallel_workers_for): a
 // GUC nest level of its own, popped on return and on error, as a function's SET clause.
-// `args` holds the two dates and the own-query marker ($3, unused by the text: it tells the
-// workers to hand their partials over in the query's shared memory, pg/partial_dsa.hpp).
+// `args` holds the two dates, the own-query marker ($3, unused by the text: it tells the
+// workers to hand their partials over in the query's shared memory, pg/partial_dsa.hpp) and
+// the day claims' token ($4, unused by the text too: pg/day_claims.hpp).
+// JIT is off for the query alone too (round 18 of issue 13): its cost is the transition's
+// declared cost a row (COST 100000), so a plan over a year and more passes jit_above_cost, and
+// compiling its expressions took ~5 ms in the leader and ~25 ms in a worker before its first row;
+// all of the query's time is in the C transition, which JIT cannot speed up.
 void run_partial_query(const char *sql, Datum *args, int workers)
 {
-    Oid types[3] = {DATEOID, DATEOID, INT8OID};
-    const int nest = workers < max_parallel_workers_per_gather ? NewGUCNestLevel() : -1;
-    if (nest >= 0)
+    Oid types[4] = {DATEOID, DATEOID, INT8OID, INT8OID};
+    const bool fewer = workers < max_parallel_workers_per_gather;
+    const int nest = fewer || jit_enabled ? NewGUCNestLevel() : -1;
+    if (fewer)
         (void)set_config_option("max_parallel_workers_per_gather", psprintf("%d", workers), PGC_USERSET,
                                 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    if (jit_enabled)
+        (void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     PG_TRY();
     {
-        if (SPI_execute_with_args(sql, 3, types, args, nullptr, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+        if (SPI_execute_with_args(sql, 4, types, args, nullptr, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
             elog(ERROR, "ducache: the parallel user breakdown query failed");
     }
     PG_CATCH();
@@ -220,6 +233,8 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
                              const RollupAccess &rollups, core::BreakdownPartial &out, PartialEmit *emit)
 {
     last_worker_days = -1;
+    last_days_claimed = -1;
+    last_leader_reads = -1;
     reset_partial_dsa_reads();
     trace_parallel("call start");
     const int min_days = parallel_min_days_setting(), min_kb = parallel_min_kb_setting();
@@ -251,14 +266,25 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
             MemoryContextSwitchTo(caller);
             return false;
         }
+        // The day claims (pg/day_claims.hpp); none to be had (the DSM slots full): serial.
+        DayClaimsSegment claims = create_day_claims(days);
+        if (!claims.seg) {
+            SPI_finish();
+            MemoryContextSwitchTo(caller);
+            return false;
+        }
+        const int workers = core::parallel_workers_for(max_parallel_workers_per_gather, cpus_online(),
+                                                       parallel_leader_participation);
         const char *schema = quote_identifier(get_namespace_name(schema_oid));
-        const char *sql = partial_query(schema, table, days, plan.chunks);
-        Datum args[3] = {DateADTGetDatum(start), DateADTGetDatum(end), Int64GetDatum(kPartialDsaMarker)};
+        const char *sql = partial_query(schema, table, core::parallel_scans(workers, parallel_leader_participation));
+        Datum args[4] = {DateADTGetDatum(start), DateADTGetDatum(end), Int64GetDatum(kPartialDsaMarker),
+                         Int64GetDatum(claims.token)};
         trace_parallel("query start");
-        run_partial_query(sql, args,
-                          core::parallel_workers_for(max_parallel_workers_per_gather, cpus_online(),
-                                                     parallel_leader_participation));
+        run_partial_query(sql, args, workers);
         trace_parallel("query end");
+        last_days_claimed = int32(days_claimed(claims.shared));
+        last_leader_reads = leader_reads_all(claims.shared) ? 1 : 0;
+        release_day_claims(claims);
         bool isnull;
         Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
         if (!isnull) {
@@ -294,5 +320,19 @@ bool parallel_user_breakdown(FunctionCallInfo fcinfo, const char *table, DateADT
 DUCACHE_FUNCTION(ducache_test_parallel_worker_days)
 {
     PG_RETURN_INT32(ducache::pg::last_worker_days);
+}
+
+// Test hook: the days claimed in this backend's last parallel user breakdown query, by every
+// participant (pg/day_claims.hpp; each day of the range that has a row, once); -1: none ran.
+DUCACHE_FUNCTION(ducache_test_parallel_days_claimed)
+{
+    PG_RETURN_INT32(ducache::pg::last_days_claimed);
+}
+
+// Test hook: whether the leader of that query read every row, so its workers could leave it the
+// last days (1), or its plan shared rows out or it read none (0); -1: none ran.
+DUCACHE_FUNCTION(ducache_test_parallel_leader_reads)
+{
+    PG_RETURN_INT32(ducache::pg::last_leader_reads);
 }
 #endif

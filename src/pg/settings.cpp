@@ -28,6 +28,7 @@ int test_alloc_limit = 0, test_jsonb_limit = 0;
 bool test_trace_parallel = false;
 bool test_gather_via_query = false;
 bool test_partial_bytes = false;
+int test_worker_leaves_ms = -1;
 char *test_shard_pause = nullptr;
 #endif
 
@@ -154,6 +155,10 @@ void define_settings()
                              "Test only: the user breakdown's workers send their partial's bytes through the "
                              "Gather's queue, not through the query's shared memory (the fallback, pg/partial_dsa.hpp).",
                              nullptr, &test_partial_bytes, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("ducache.test_worker_leaves_ms",
+                            "Test only: a parallel user breakdown's worker leaves the days still unclaimed to the "
+                            "leader once they would take it this long (pg/day_claims.hpp; -1: the rule's estimate).",
+                            nullptr, &test_worker_leaves_ms, -1, -1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable("ducache.test_gather_via_query",
                              "Test only: a coordinator read asks its shards with the gather query through postgres_fdw's "
                              "executor (round 4's path), not directly on its connections.",
@@ -222,6 +227,10 @@ bool test_partial_bytes_setting()
 {
     return from_leader ? leader_bool("ducache.test_partial_bytes", false) : test_partial_bytes;
 }
+int test_worker_leaves_ms_setting()
+{
+    return from_leader ? leader_int("ducache.test_worker_leaves_ms", -1, -1, INT_MAX) : test_worker_leaves_ms;
+}
 bool test_gather_via_query_setting()
 {
     return from_leader ? leader_bool("ducache.test_gather_via_query", false) : test_gather_via_query;
@@ -239,6 +248,7 @@ int test_alloc_limit_setting() { return 0; }
 int test_jsonb_limit_setting() { return 0; }
 bool test_trace_parallel_setting() { return false; }
 bool test_partial_bytes_setting() { return false; }
+int test_worker_leaves_ms_setting() { return -1; }
 bool test_gather_via_query_setting() { return false; }
 const char *test_shard_pause_setting() { return ""; }
 #endif

@@ -40,6 +40,9 @@ int test_jsonb_limit_setting();
 bool test_trace_parallel_setting();
 // ducache.test_partial_bytes (test builds only; false otherwise): pg/partial_dsa.hpp.
 bool test_partial_bytes_setting();
+// ducache.test_worker_leaves_ms (test builds only; -1 otherwise): the time a parallel worker
+// leaves to the leader instead of core::worker_leaves_rest's (pg/day_claims.hpp); -1: the rule's.
+int test_worker_leaves_ms_setting();
 // ducache.test_gather_via_query (test builds only; false otherwise): pg/fdw_gather.hpp.
 bool test_gather_via_query_setting();
 // ducache.test_shard_pause (test builds only; "" otherwise): pg/shard_xact.cpp's pause point.

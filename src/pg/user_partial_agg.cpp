@@ -20,6 +20,7 @@
 #include "pg/boundary.hpp"
 #include "pg/toast_read.hpp"
 #include "pg/context_resource.hpp"
+#include "pg/day_claims.hpp"
 #include "pg/entry_dense.hpp"
 #include "pg/entry_fast.hpp"
 #include "pg/entry_reader.hpp"
@@ -29,7 +30,9 @@
 #include "pg/partial_dsa.hpp"
 
 extern "C" {
+#include "access/detoast.h"
 #include "access/parallel.h"
+#include "utils/timestamp.h"
 }
 
 #include <new>
@@ -49,6 +52,8 @@ struct PartialState {
     ContextResource memory;
     core::BreakdownPartial own;
     core::BreakdownPartial &partial;
+    DayClaimsShared *claims = nullptr;  // the breakdown's query's (pg/day_claims.hpp), else nullptr
+    WorkerPace pace;                    // a worker's reading so far (claim_day)
     bool in_target() const { return &partial != &own; }
 };
 
@@ -277,11 +282,25 @@ DUCACHE_FUNCTION(ducache_user_partial_trans)
         trace_parallel_worker_exit();
         trace_parallel("first row");
         state = new_state(cxt, partial_handoff_target());
+        state->claims = day_claims_for(fcinfo);
+        if (state->claims)
+            note_leader_reads(state->claims, fcinfo);
     }
     if (state->partial.failed || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
         PG_RETURN_POINTER(state);
-    const Jsonb *obj = pg_call([&] { return (const Jsonb *)detoast_jsonb(PG_GETARG_DATUM(1)); });  // pg/toast_read.hpp
     DateADT date = PG_GETARG_DATEADT(2), start = PG_GETARG_DATEADT(3);
+    // In the breakdown's own query every participant scans every day: read it only when first.
+    if (state->claims) {
+        const bool worker = IsParallelWorker();
+        if (!claim_day(state->claims, int32(date - start), worker ? &state->pace : nullptr))
+            PG_RETURN_POINTER(state);
+        if (worker) {
+            if (state->pace.days++ == 0)
+                state->pace.first_us = GetCurrentTimestamp();
+            state->pace.stored_mb += double(toast_datum_size(PG_GETARG_DATUM(1))) / (1024.0 * 1024.0);
+        }
+    }
+    const Jsonb *obj = pg_call([&] { return (const Jsonb *)detoast_jsonb(PG_GETARG_DATUM(1)); });  // pg/toast_read.hpp
     InputRow day{date, int32(date - start), "aggregated_by_user"};
     if (IsParallelWorker())
         state->partial.worker_days++;

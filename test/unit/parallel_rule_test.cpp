@@ -1,5 +1,5 @@
 // The rule for when the user breakdown hands its range to parallel workers (core/parallel_rule.hpp):
-// the days' minimum, the byte minimum (the shapes at L measured in round 10 of issue 13), chunks.
+// the days' minimum, the byte minimum (the shapes at L measured in round 10 of issue 13), the scans.
 #include "core/parallel_rule.hpp"
 
 #include <gtest/gtest.h>
@@ -41,13 +41,32 @@ TEST(ParallelRule, BytesMinimumOfTheShapesAtL)
     EXPECT_FALSE(parallel_needs_bytes(365, 60, 0));
 }
 
-TEST(ParallelRule, Chunks)
+TEST(ParallelRule, OneScanAParticipant)
 {
-    EXPECT_EQ(plan_parallel_breakdown(2, 2, -1, 0).chunks, 2);
-    EXPECT_EQ(plan_parallel_breakdown(30, 2, -1, 0).chunks, 3);
-    EXPECT_EQ(plan_parallel_breakdown(121, 2, -1, 0).chunks, 10);
-    EXPECT_EQ(plan_parallel_breakdown(365, 60, -1, 0).chunks, 24);
-    EXPECT_EQ(plan_parallel_breakdown(3650, 60, -1, 0).chunks, 24);
+    EXPECT_EQ(parallel_scans(1, true), 2);   // the 2-CPU machine: the leader and one worker
+    EXPECT_EQ(parallel_scans(2, false), 2);  // the tests' forced plan: two workers, the leader waits
+    EXPECT_EQ(parallel_scans(3, true), 4);
+    EXPECT_EQ(parallel_scans(1, false), 1);
+    EXPECT_EQ(parallel_scans(0, true), 1);   // never none: the query still reads the range
+    EXPECT_EQ(parallel_scans(0, false), 1);
+}
+
+TEST(ParallelRule, WorkerLeavesTheRestToTheLeader)
+{
+    // The flat daily year at L: ~0.7 ms a day, the worker's half ~65 MB stored: it leaves the
+    // last 9 days (3.0 + 3.6 ms of the leader's time alone), not 10.
+    EXPECT_TRUE(worker_leaves_rest(9, 0.7, 65));
+    EXPECT_FALSE(worker_leaves_rest(10, 0.7, 65));
+    EXPECT_FALSE(worker_leaves_rest(100, 0.7, 65));
+    // The sparse year (~0.13 ms a day, ~11 MB): ~3.6 ms, 27 days.
+    EXPECT_TRUE(worker_leaves_rest(27, 0.13, 11));
+    EXPECT_FALSE(worker_leaves_rest(28, 0.13, 11));
+    // A nested year's half is hundreds of MB: never more than kLeaveAtMostMs.
+    EXPECT_TRUE(worker_leaves_rest(3, 3.0, 450));
+    EXPECT_FALSE(worker_leaves_rest(4, 3.0, 450));
+    // No pace yet: claim.
+    EXPECT_FALSE(worker_leaves_rest(1, 0, 0));
+    EXPECT_TRUE(worker_leaves_rest(0, 0.1, 0));
 }
 
 TEST(ParallelRule, NoMoreReadersThanCpus)
