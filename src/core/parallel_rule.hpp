@@ -93,10 +93,12 @@ inline int parallel_workers_for(int setting, int cpus, bool leader_reads)
 // would keep the leader busy alone no longer than that difference: kWorkerTailMs +
 // kWorkerTailMsPerMb x the stored MB the worker read (~1.1 MB mapped a MB read), at most
 // kLeaveAtMostMs. The fixed part is the traces' (flat and sparse years at L): with 1.8 ms, the
-// estimate's own, the leader still waited ~1.2 ms for the exit after its output on both. Both
-// ends grow with the keys (the worker's partial, the leader's output) and are taken at 10,000. `unclaimed`: the range's days not claimed yet (days without a row count
+// estimate's own, the leader still waited ~1.2 ms for the exit after its output on both. The
+// most: the nested LiteMaaS year's worker (~320 MB mapped of a table larger than the buffer
+// pool) took ~18 ms to exit. Both ends grow with the keys (the worker's partial, the leader's
+// output) and are taken at 10,000. `unclaimed`: the range's days not claimed yet (days without a row count
 // too, so a gap only makes the worker stop later); `ms_per_day`: the worker's own pace so far.
-constexpr double kWorkerTailMs = 3.0, kWorkerTailMsPerMb = 0.055, kLeaveAtMostMs = 10.0;
+constexpr double kWorkerTailMs = 3.0, kWorkerTailMsPerMb = 0.055, kLeaveAtMostMs = 20.0;
 inline bool worker_leaves_rest(uint32_t unclaimed, double ms_per_day, double mb_read)
 {
     double leave = kWorkerTailMs + kWorkerTailMsPerMb * mb_read;

@@ -105,7 +105,9 @@ void note_leader_reads(DayClaimsShared *claims, FunctionCallInfo fcinfo)
         return;
     // The aggregate's input: the Append of the whole-range scans; with a parallel-aware scan
     // among them (first_partial_plan below the scans' count) the rows are shared out, and a
-    // day a worker left could be one the leader never gets.
+    // day a worker left could be one the leader never gets. (PostgreSQL 15 plans the query's
+    // sorted scans without one, even with every parallel cost and size minimum at 0; the test
+    // is for a plan that would.)
     PlanState *input = outerPlanState(reinterpret_cast<AggState *>(fcinfo->context));
     if (!input || !IsA(input, AppendState))
         return;

@@ -6,7 +6,9 @@
 // traced calls), one of them idle meanwhile. Now every participant scans the whole range (one
 // full-range scan per participant under the UNION ALL: a scan's rows are TOAST pointers, cheap)
 // and reads a day only if it is the first to claim it in a bitmap in dynamic shared memory: the
-// participants take the days one by one as they come free, and end at most one day apart.
+// participants take the days one by one as they come free, and end at most one day apart. The
+// worker may end a little earlier on purpose (core::worker_leaves_rest): its exit, which the
+// leader's query waits for, then runs while the leader reads the last days.
 //
 // The leader creates the segment before the query and passes its handle as the query's fourth
 // parameter (a tag in the high half: never a date or the marker of pg/partial_dsa.hpp);

@@ -1,8 +1,10 @@
 // The unfiltered user breakdown over many days with parallel workers (issue 13): one SPI
-// query runs the ducache_user_partial aggregate over the range's days, split in date chunks
-// under a UNION ALL, so PostgreSQL's Parallel Append hands whole chunks to the participants
-// (the leader and its workers), each builds a partial state (core/breakdown_partial.hpp) and
-// the leader combines them. The result is the serial path's, exactly.
+// query runs the ducache_user_partial aggregate over the range's days, one whole-range scan a
+// participant (the leader and its workers) under a UNION ALL, so PostgreSQL's Parallel Append
+// gives each its own; each reads the days it claims first (pg/day_claims.hpp; until round 18
+// the range was split in date chunks, one participant a chunk), builds a partial state
+// (core/breakdown_partial.hpp), and the leader combines them. The result is the serial path's,
+// exactly.
 #pragma once
 
 #include "core/breakdown_partial.hpp"

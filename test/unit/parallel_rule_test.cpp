@@ -62,8 +62,8 @@ TEST(ParallelRule, WorkerLeavesTheRestToTheLeader)
     EXPECT_TRUE(worker_leaves_rest(27, 0.13, 11));
     EXPECT_FALSE(worker_leaves_rest(28, 0.13, 11));
     // A nested year's half is hundreds of MB: never more than kLeaveAtMostMs.
-    EXPECT_TRUE(worker_leaves_rest(3, 3.0, 450));
-    EXPECT_FALSE(worker_leaves_rest(4, 3.0, 450));
+    EXPECT_TRUE(worker_leaves_rest(6, 3.0, 450));
+    EXPECT_FALSE(worker_leaves_rest(7, 3.0, 450));
     // No pace yet: claim.
     EXPECT_FALSE(worker_leaves_rest(1, 0, 0));
     EXPECT_TRUE(worker_leaves_rest(0, 0.1, 0));
