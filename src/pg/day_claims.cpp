@@ -9,6 +9,7 @@ extern "C" {
 #include "access/parallel.h"
 #include "nodes/execnodes.h"
 #include "port/atomics.h"
+#include "storage/proc.h"
 #include "utils/timestamp.h"
 }
 
@@ -18,6 +19,7 @@ namespace ducache::pg {
 struct DayClaimsShared {
     uint32 magic;
     uint32 days;
+    int32 leader_pid;  // the backend that made it: only its own workers may attach
     pg_atomic_uint32 claimed;       // days claimed so far
     pg_atomic_uint32 leader_reads;  // 1: the leader reads every row (note_leader_reads)
     pg_atomic_uint32 words[FLEXIBLE_ARRAY_MEMBER];
@@ -46,6 +48,7 @@ DayClaimsSegment create_day_claims(int32 days)
         auto *c = static_cast<DayClaimsShared *>(dsm_segment_address(s.seg));
         c->magic = kMagic;
         c->days = uint32(days);
+        c->leader_pid = MyProcPid;
         pg_atomic_init_u32(&c->claimed, 0);
         pg_atomic_init_u32(&c->leader_reads, 0);
         for (uint32 w = 0; w < (uint32(days) + 31) / 32; w++)
@@ -89,8 +92,11 @@ DayClaimsShared *day_claims_for(FunctionCallInfo fcinfo)
                 dsm_pin_mapping(seg);
         }
         auto *c = seg ? static_cast<DayClaimsShared *>(dsm_segment_address(seg)) : nullptr;
+        // Another session's claims (a guessed handle in a query of one's own) are refused: a worker
+        // takes only the segment its own leader made (its lock group's leader).
         if (!c || dsm_segment_map_length(seg) < offsetof(DayClaimsShared, words) || c->magic != kMagic ||
-            dsm_segment_map_length(seg) < segment_size(c->days))
+            dsm_segment_map_length(seg) < segment_size(c->days) ||
+            c->leader_pid != (MyProc->lockGroupLeader ? MyProc->lockGroupLeader->pid : MyProcPid))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                             errmsg("ducache_user_partial: the query's fourth parameter names no day claims"),
                             errdetail("The parameter is %lld; only the parallel user breakdown's own query passes one.",
@@ -120,7 +126,11 @@ void note_leader_reads(DayClaimsShared *claims, FunctionCallInfo fcinfo)
 bool claim_day(DayClaimsShared *claims, int32 day_index, const WorkerPace *pace)
 {
     if (day_index < 0 || uint32(day_index) >= claims->days)  // the query reads only the range
-        pg_call([&] { elog(ERROR, "ducache: day %d outside the parallel user breakdown's range", day_index); });
+        pg_call([&] {
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("ducache_user_partial: day %d is outside the day claims' range", day_index),
+                            errdetail("The claims hold %u days from the query's first parameter.", claims->days)));
+        });
     const uint32 bit = uint32(1) << (uint32(day_index) % 32);
     if (pg_atomic_read_u32(&claims->words[day_index / 32]) & bit)  // taken: no write to the shared line
         return false;
