@@ -159,3 +159,28 @@ bool leader_reads_all(const DayClaimsShared *claims)
 }
 
 }  // namespace ducache::pg
+
+#ifdef DUCACHE_TEST_HOOKS
+namespace {
+ducache::pg::DayClaimsSegment kept_claims;  // this session's, as another session's live claims
+}
+
+// Test hook: a claims segment of `days` days made by this backend and kept attached for its
+// session (a running breakdown's, as another session would see it); returns its token, the
+// fourth parameter that names it. A second call replaces it.
+DUCACHE_FUNCTION(ducache_test_day_claims_kept)
+{
+    ducache::pg::release_day_claims(kept_claims);
+    kept_claims = ducache::pg::create_day_claims(PG_GETARG_INT32(0));
+    if (!kept_claims.seg)
+        PG_RETURN_NULL();
+    ducache::pg::pg_call([] { dsm_pin_mapping(kept_claims.seg); });
+    PG_RETURN_INT64(kept_claims.token);
+}
+
+// Test hook: the days claimed in that segment so far (another process setting its bits); -1: none.
+DUCACHE_FUNCTION(ducache_test_day_claims_kept_claimed)
+{
+    PG_RETURN_INT32(kept_claims.shared ? int32(ducache::pg::days_claimed(kept_claims.shared)) : -1);
+}
+#endif
